@@ -1,1 +1,29 @@
-fn main() {}
+//! `upcast`: one binary for the whole product. Each subcommand lives in its own module of the library.
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "upcast", version, about = "Turn a video file into an adaptive HLS stream")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Segment an MP4/MOV into a CMAF HLS package (no re-encoding).
+    Segment(upcast::cli::segment::Args),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Segment(args) => upcast::cli::segment::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("upcast: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,2 @@
+//! The `upcast` binary's library: command-line front ends over the core, and (later) the origin server.
+pub mod cli;

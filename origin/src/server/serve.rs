@@ -116,15 +116,19 @@ async fn serve(
         Object::Local(p) => {
             let f = NamedFile::open_async(&p)
                 .await
-                .map_err(|_| ApiError::NotFound)?;
-            let mut resp = f
+                .map_err(|_| ApiError::NotFound)?
                 .set_content_type(
                     kind.mime()
                         .parse()
                         .unwrap_or(mime::APPLICATION_OCTET_STREAM),
                 )
-                .disable_content_disposition()
-                .into_response(req);
+                .disable_content_disposition();
+            let mut resp = f.into_response(req);
+            if resp.status() == actix_web::http::StatusCode::PARTIAL_CONTENT
+                && if_range_fails(req, &resp)
+            {
+                resp = whole_file(resp, p).await?;
+            }
             let cache = if view.video.is_ready() {
                 SEGMENT_CACHE
             } else {
@@ -138,6 +142,58 @@ async fn serve(
             .insert_header((header::LOCATION, url))
             .finish()),
     }
+}
+
+/// RFC 9110 § 13.1.5: a Range with an If-Range that does not match (strong ETag compare, or exact date)
+/// is answered with the whole file. actix-files does not look at If-Range, so the origin does, using the
+/// validators actix-files put on its response.
+fn if_range_fails(req: &HttpRequest, resp: &HttpResponse) -> bool {
+    let Some(v) = req
+        .headers()
+        .get(header::IF_RANGE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let ours = |name| {
+        resp.headers()
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
+    let v = v.trim();
+    if v.starts_with('"') || v.starts_with("W/") {
+        let etag = ours(header::ETAG).and_then(|e| e.parse::<header::EntityTag>().ok());
+        match (v.parse::<header::EntityTag>(), etag) {
+            (Ok(given), Some(ours)) => !given.strong_eq(&ours),
+            _ => true,
+        }
+    } else {
+        let modified = ours(header::LAST_MODIFIED).and_then(|m| m.parse::<header::HttpDate>().ok());
+        match (v.parse::<header::HttpDate>(), modified) {
+            (Ok(given), Some(ours)) => {
+                std::time::SystemTime::from(given) != std::time::SystemTime::from(ours)
+            }
+            _ => true,
+        }
+    }
+}
+
+/// The whole file, with the validators of the ranged response it replaces (rare: objects never change).
+async fn whole_file(ranged: HttpResponse, p: std::path::PathBuf) -> ApiResult<HttpResponse> {
+    let mut b = HttpResponse::Ok();
+    for (k, v) in ranged.headers() {
+        if k != header::CONTENT_RANGE
+            && k != header::CONTENT_LENGTH
+            && k != header::CONTENT_ENCODING
+        {
+            b.append_header((k.clone(), v.clone()));
+        }
+    }
+    drop(ranged);
+    let bytes = web::block(move || std::fs::read(p))
+        .await?
+        .map_err(ApiError::from_io)?;
+    Ok(b.body(bytes))
 }
 
 fn accepts_gzip(req: &HttpRequest) -> bool {

@@ -18,7 +18,7 @@ const ITERATIONS: usize = 60;
 const TIME_BUDGET: Duration = Duration::from_secs(60);
 const PACKAGES: usize = 4;
 /// Kill within this many ms of starting an upload (a whole upload of the fixture takes ~100-200 ms).
-const KILL_WINDOW_MS: u64 = 150;
+const KILL_WINDOW_MS: u64 = 100;
 
 fn copy_pkg(to: &Path) {
     for f in pkg() {

@@ -93,14 +93,14 @@ impl Client {
     fn call(
         &self,
         what: &str,
-        f: impl Fn(&ureq::Agent) -> Result<ureq::Response, ureq::Error>,
+        f: impl Fn(&ureq::Agent) -> Result<ureq::Response, Box<ureq::Error>>,
     ) -> anyhow::Result<serde_json::Value> {
         let mut last = String::new();
         for attempt in 0..self.retries.max(1) {
             if attempt > 0 {
                 std::thread::sleep(Duration::from_millis(200 << attempt.min(5)));
             }
-            match f(&self.agent) {
+            match f(&self.agent).map_err(|e| *e) {
                 Ok(r) => {
                     let text = r.into_string().unwrap_or_default();
                     return Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::Null));
@@ -169,6 +169,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     .set("Authorization", &format!("Bearer {admin}"))
                     .set("Content-Type", "application/json")
                     .send_string(&body)
+                    .map_err(Box::new)
             })?;
             let id = v["id"]
                 .as_str()
@@ -194,7 +195,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
     let url = format!("{}/api/videos/{video_id}/files", client.base);
     let have = client.call("list files", |a| {
-        a.get(&url).set("Authorization", &auth).call()
+        a.get(&url)
+            .set("Authorization", &auth)
+            .call()
+            .map_err(Box::new)
     })?;
     let remote: HashMap<String, String> = have["files"]
         .as_array()
@@ -223,12 +227,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 .set("Authorization", &auth)
                 .set("X-Upcast-Sha256", &f.sha256)
                 .send_bytes(&bytes)
+                .map_err(Box::new)
         })?;
         sent += 1;
     }
     let url = format!("{}/api/videos/{video_id}/publish", client.base);
     let v = client.call("publish", |a| {
-        a.post(&url).set("Authorization", &auth).call()
+        a.post(&url)
+            .set("Authorization", &auth)
+            .call()
+            .map_err(Box::new)
     })?;
     eprintln!(
         "upcast: {sent} files sent, {skipped} already there; state {}",

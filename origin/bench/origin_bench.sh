@@ -12,6 +12,7 @@ DUR=${1:-10}
 CONNS=64
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d /tmp/upcast-bench.XXXXXX)
+chmod 755 "$work" # nginx workers run as www-data
 UP_PORT=18080
 NG_PORT=18081
 cleanup() {

@@ -29,6 +29,9 @@ pub struct Args {
     /// HTTP worker threads (default: one per core).
     #[arg(long)]
     pub workers: Option<usize>,
+    /// MiB of hot objects kept in memory for playback.
+    #[arg(long, default_value_t = 256)]
+    pub cache_mib: usize,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -49,6 +52,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .filter(|t| !t.is_empty());
     cfg.limits = limits;
     cfg.workers = args.workers;
+    cfg.cache_bytes = args.cache_mib << 20;
     actix_web::rt::System::new().block_on(crate::server::run(cfg))?;
     Ok(ExitCode::SUCCESS)
 }

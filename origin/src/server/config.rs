@@ -49,6 +49,10 @@ pub struct Config {
     pub limits: Limits,
     /// HTTP worker threads (actix default: one per core).
     pub workers: Option<usize>,
+    /// Bytes of hot objects kept in memory for serving.
+    pub cache_bytes: usize,
+    /// Objects larger than this are served from the store without caching.
+    pub cache_max_object: u64,
 }
 
 impl Config {
@@ -60,6 +64,8 @@ impl Config {
             admin_token: None,
             limits: Limits::default(),
             workers: None,
+            cache_bytes: 256 << 20,
+            cache_max_object: 8 << 20,
         }
     }
 }

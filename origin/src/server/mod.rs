@@ -1,6 +1,7 @@
 //! The origin: `upcast serve`. Accepts HLS packages over an authenticated upload API, checks every byte it
 //! is given, stores durably, and serves playback with the headers hls.js and CDNs need.
 pub mod auth;
+pub mod cache;
 pub mod catalog;
 pub mod check;
 pub mod config;
@@ -9,6 +10,7 @@ pub mod error;
 pub mod paths;
 pub mod playlist;
 pub mod publish;
+pub mod ranges;
 pub mod serve;
 pub mod startup;
 pub mod store;
@@ -28,7 +30,7 @@ pub struct AppState {
     pub store: Arc<dyn store::Store>,
     pub keys: auth::Keys,
     pub catalog: catalog::Catalog,
-    pub playlists: serve::PlaylistCache,
+    pub objects: cache::ObjectCache,
 }
 
 /// Mount the API and playback routes (and `www/` when configured). Tests mount this in-process.

@@ -32,6 +32,9 @@ pub struct Args {
     /// MiB of hot objects kept in memory for playback.
     #[arg(long, default_value_t = 256)]
     pub cache_mib: usize,
+    /// Objects up to this many KiB are served from memory; larger ones stream from the store.
+    #[arg(long, default_value_t = 8192)]
+    pub cache_max_object_kib: u64,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -53,6 +56,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     cfg.limits = limits;
     cfg.workers = args.workers;
     cfg.cache_bytes = args.cache_mib << 20;
+    cfg.cache_max_object = args.cache_max_object_kib << 10;
     actix_web::rt::System::new().block_on(crate::server::run(cfg))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -24,6 +24,8 @@ use super::AppState;
 pub const SEGMENT_CACHE: &str = "public, max-age=31536000, immutable";
 pub const PLAYLIST_CACHE: &str = "public, max-age=10";
 pub const UPLOADING_CACHE: &str = "no-cache";
+/// Whole objects up to this size are answered from memory.
+const WHOLE_FROM_MEMORY_MAX: u64 = 256 << 10;
 
 /// Headers every playback response carries, errors included.
 pub fn playback_headers(resp: &mut HttpResponse) {
@@ -116,7 +118,12 @@ async fn serve(
     } else {
         UPLOADING_CACHE
     };
-    if (file.size.max(0) as u64) <= state.objects.max_object {
+    // From memory: small objects, and ranged reads of objects up to the cache's limit (a slice of the cached
+    // buffer). Whole large objects stream from the store through actix-files: measured on loopback, a 1 MB
+    // segment sent as one in-memory buffer ran at ~0.6x nginx's req/s, streamed from the file at ~0.9-1x.
+    let size = file.size.max(0) as u64;
+    let ranged = req.headers().contains_key(header::RANGE);
+    if size <= state.objects.max_object && (size <= WHOLE_FROM_MEMORY_MAX || ranged) {
         let body = state.objects.get_or_load(&state.store, &key).await?;
         let mut resp = ranges::respond(req, body, kind.mime(), &etag);
         resp.headers_mut()

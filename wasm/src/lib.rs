@@ -8,3 +8,16 @@ pub mod source;
 
 pub use error::{Error, Result};
 pub use source::Source;
+pub mod boxes;
+pub mod codec;
+pub mod demux;
+pub mod limits;
+
+pub use limits::Limits;
+pub mod cmaf;
+pub mod hls;
+pub mod package;
+pub mod plan;
+pub mod summary;
+
+pub use package::{segment, Package, SegmentOptions};

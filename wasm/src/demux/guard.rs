@@ -38,6 +38,8 @@ pub struct TrakIndex {
 #[derive(Debug, Clone, Default)]
 pub struct MoovIndex {
     pub mvhd: Option<Span>,
+    /// Track extends boxes (moov/mvex/trex), present in fragmented files' init segments.
+    pub trex: Vec<Span>,
     pub traks: Vec<TrakIndex>,
 }
 
@@ -225,6 +227,11 @@ impl Walker<'_> {
                 return Ok(());
             }
             _ => {}
+        }
+        if kind == b"trex" {
+            let s = self.span(h);
+            self.index.trex.push(s);
+            return Ok(());
         }
         let Some(t) = trak else { return Ok(()) };
         let parent = path.rsplit_once('/').map_or(path, |p| p.0);

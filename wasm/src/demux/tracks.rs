@@ -110,7 +110,7 @@ pub fn parse_trak(moov: &[u8], mvhd: &Span, t: &TrakIndex, i: usize) -> Result<P
     })
 }
 
-fn handler_type(moov: &[u8], hdlr: &Span) -> Result<[u8; 4]> {
+pub(crate) fn handler_type(moov: &[u8], hdlr: &Span) -> Result<[u8; 4]> {
     let body = &moov[hdlr.range.clone()][hdlr.header.header_len as usize..];
     // FullBox header (4), pre_defined (4), then handler_type (§ 8.4.3.2).
     body.get(8..12)

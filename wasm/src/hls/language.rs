@@ -45,18 +45,17 @@ const PAIRS: [(&str, &str); 40] = [
     ("cat", "ca"),
 ];
 
-/// The RFC 5646 tag for an ISO 639-2 code ("eng" → "en"); `None` for "und" (undetermined).
-pub fn rfc5646(iso639_2: &str) -> Option<String> {
-    if iso639_2 == "und" || iso639_2.is_empty() {
-        return None;
+/// The RFC 5646 tag for an ISO 639-2 code ("eng" → "en"); "und" (undetermined) stays "und", which is a
+/// valid tag, so that LANGUAGE is always present (Apple HLS Authoring Spec 8.10).
+pub fn rfc5646(iso639_2: &str) -> String {
+    if iso639_2.is_empty() {
+        return "und".into();
     }
-    Some(
-        PAIRS
-            .iter()
-            .find(|(three, _)| *three == iso639_2)
-            .map_or(iso639_2, |(_, two)| two)
-            .to_string(),
-    )
+    PAIRS
+        .iter()
+        .find(|(three, _)| *three == iso639_2)
+        .map_or(iso639_2, |(_, two)| two)
+        .to_string()
 }
 
 /// A human name for the NAME attribute.

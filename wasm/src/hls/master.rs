@@ -82,7 +82,7 @@ pub fn master_playlist(videos: &[&Rendition], audios: &[&Rendition]) -> String {
                 media_type: AlternativeMediaType::Audio,
                 uri: Some(playlist_uri(a)),
                 group_id: AUDIO_GROUP.into(),
-                language: rfc5646(&a.language),
+                language: Some(rfc5646(&a.language)),
                 name,
                 default: i == 0,
                 autoselect: true,

@@ -7,6 +7,9 @@ use m3u8_rs::{ByteRange, Map, MediaPlaylist, MediaPlaylistType, MediaSegment};
 pub const INIT_URI: &str = "init.mp4";
 
 fn playlist(target_duration: u64, ended: bool) -> MediaPlaylist {
+    // EXTINF as decimal-floating-point with microsecond resolution ("6.006000", never "6"): finer than any
+    // frame. m3u8-rs only offers this as a process-wide setting; every writer in this crate wants the same.
+    m3u8_rs::WRITE_OPT_FLOAT_PRECISION.store(6, std::sync::atomic::Ordering::Relaxed);
     MediaPlaylist {
         version: Some(VERSION),
         target_duration,

@@ -283,6 +283,12 @@ fn cut_greedy(
             }
         }
     }
+    // The end of the track closes the last segment: cut once more if that leaves it too long.
+    if let (Some(b), Some(last)) = (best, t.samples[..range.end].last()) {
+        if last.dts + u64::from(last.duration) - t.samples[start].dts > limit {
+            starts.push(b);
+        }
+    }
     build_segments(t, p, &starts, range.end, &|r: &Range<usize>| {
         if t.kind == TrackKind::Video {
             split_at(r, &cands)

@@ -318,7 +318,7 @@ impl Walker<'_> {
                 return Err(Error::unsupported(
                     format!("{path}/{}", eh.name()),
                     eh.start,
-                    "encrypted (Common Encryption) content",
+                    crate::error::ENCRYPTED,
                 ));
             }
             entries.push(self.span(&eh));

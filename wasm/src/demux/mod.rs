@@ -78,8 +78,13 @@ pub fn demux(src: &dyn Source, limits: &Limits) -> Result<Movie> {
             }
             match parse_sample_entry(&moov[span.range.clone()], span.header.start) {
                 Ok(e) => entry = Some(e),
-                Err(e @ Error::Unsupported { .. }) => unusable = Some(e.to_string()),
-                Err(e) => return Err(e),
+                // An unsupported codec leaves the track out; encryption refuses the whole file.
+                Err(e) => match &e {
+                    Error::Unsupported { msg, .. } if msg != crate::error::ENCRYPTED => {
+                        unusable = Some(e.to_string())
+                    }
+                    _ => return Err(e),
+                },
             }
         } else {
             unusable = Some(format!(

@@ -2,7 +2,11 @@
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "upcast", version, about = "Turn a video file into an adaptive HLS stream")]
+#[command(
+    name = "upcast",
+    version,
+    about = "Turn a video file into an adaptive HLS stream"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

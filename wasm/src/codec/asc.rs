@@ -80,8 +80,9 @@ impl Bits<'_> {
         let mut v: u32 = 0;
         for _ in 0..n {
             let byte = *self.data.get(self.pos / 8)?;
-            let bit = (byte >> (7 - self.pos % 8)) & 1;
-            v = (v << 1) | u32::from(bit);
+            // MSB first: bit k of the byte (k = pos % 8, from the left) is the shift left by k, top bit.
+            let bit = byte.checked_shl(u32::try_from(self.pos % 8).ok()?)? >> 7;
+            v = v.checked_shl(1)? | u32::from(bit);
             self.pos = self.pos.checked_add(1)?;
         }
         Some(v)
@@ -104,7 +105,7 @@ impl Bits<'_> {
     /// GetAudioObjectType(): 5 bits, 31 escapes to 32 + 6 more bits.
     fn object_type(&mut self) -> Result<u32> {
         match self.read(5, "audioObjectType")? {
-            31 => Ok(32 + self.read(6, "audioObjectTypeExt")?),
+            31 => Ok(self.read(6, "audioObjectTypeExt")?.saturating_add(32)), // at most 95
             aot => Ok(aot),
         }
     }

@@ -29,8 +29,7 @@ pub(super) fn codec_string(fourcc: &str, mut c: Cursor<'_>) -> Result<String> {
     let profile = c.u8("AVCProfileIndication")?;
     let compat = c.u8("profile_compatibility")?;
     let level = c.u8("AVCLevelIndication")?;
-    let length_size = (c.u8("lengthSizeMinusOne")? & 0x03) + 1;
-    if length_size == 3 {
+    if c.u8("lengthSizeMinusOne")? & 0x03 == 2 {
         return Err(
             c.malformed("avcC lengthSizeMinusOne is 2; NAL unit lengths must be 1, 2 or 4 bytes")
         );

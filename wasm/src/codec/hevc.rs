@@ -56,7 +56,7 @@ pub(super) fn codec_string(fourcc: &str, mut c: Cursor<'_>) -> Result<String> {
     let kept = constraints
         .iter()
         .rposition(|&b| b != 0)
-        .map_or(0, |last| last + 1);
+        .map_or(0, |last| last.saturating_add(1));
     for byte in constraints.iter().take(kept) {
         s.push_str(&format!(".{byte:X}"));
     }

@@ -5,6 +5,11 @@
 //! Everything here reads untrusted bytes: no panics, no unchecked indexing, no allocation sized by a declared
 //! count. Errors carry the box path ("stsd.avc1.avcC") and the absolute file offset of the problem.
 
+#![cfg_attr(
+    not(test),
+    deny(clippy::indexing_slicing, clippy::arithmetic_side_effects)
+)]
+
 mod asc;
 mod audio;
 mod av1;

@@ -62,13 +62,10 @@ impl<'a> Cursor<'a> {
 
     /// Take `n` bytes; `what` names the field for the error message.
     pub fn bytes(&mut self, n: usize, what: &str) -> Result<&'a [u8]> {
-        let slice = self
-            .pos
-            .checked_add(n)
-            .and_then(|end| self.data.get(self.pos..end));
-        match slice {
-            Some(s) => {
-                self.pos += n; // cannot overflow: checked_add succeeded and end <= data.len()
+        let end = self.pos.checked_add(n);
+        match end.and_then(|end| Some((end, self.data.get(self.pos..end)?))) {
+            Some((end, s)) => {
+                self.pos = end;
                 Ok(s)
             }
             None => {

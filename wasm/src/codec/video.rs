@@ -36,7 +36,7 @@ pub(super) fn parse(body: &EntryBody<'_>) -> Result<Parsed> {
         CodecKind::H264 => (avc::codec_string(&prefix, cfg)?, config_box.payload),
         CodecKind::Hevc => (hevc::codec_string(&prefix, cfg)?, config_box.payload),
         CodecKind::Av1 => (av1::codec_string(cfg)?, config_box.payload),
-        // vpcC is a FullBox: WebCodecs' VP9 `description` is not used, but keep the payload for symmetry.
+        // WebCodecs takes no `description` for VP9; the vpcC payload (FullBox header first) is kept anyway.
         _ => (vp9::codec_string(cfg)?, config_box.payload),
     };
 

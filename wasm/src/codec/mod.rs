@@ -155,7 +155,7 @@ fn check_entry_size(declared: u64, actual: usize, path: &str, offset: u64) -> Re
 }
 
 fn encrypted(path: &str, offset: u64) -> Error {
-    Error::unsupported(path, offset, "encrypted (Common Encryption) content")
+    Error::unsupported(path, offset, crate::error::ENCRYPTED)
 }
 
 /// The entry with its header stripped, handed to the video and audio parsers.

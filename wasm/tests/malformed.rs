@@ -231,7 +231,7 @@ fn avc1_without_avcc_is_refused() {
     let e = err(&f);
     assert!(matches!(e, Error::Malformed { .. }), "{e}");
     assert!(e.to_string().contains("avcC"), "{e}");
-    let (Error::Malformed { offset, .. }) = e else {
+    let Error::Malformed { offset, .. } = e else {
         unreachable!()
     };
     assert!(

@@ -68,6 +68,21 @@ fn init_and_media_segments_read_back_exactly() {
                 assert_tiles(&bytes);
                 let frags = read_segment(&bytes, &init).unwrap();
                 assert_eq!(frags[0].base_decode_time, seg.start, "segment {k} tfdt");
+                if r.kind == upcast_core::demux::TrackKind::Video {
+                    assert!(
+                        frags[0].samples[0].is_sync(),
+                        "segment {k} starts with a key frame (7.4)"
+                    );
+                }
+                // Every I-frame range is a complete moof + mdat holding exactly one key frame.
+                for iframe in &seg.iframes {
+                    let range =
+                        &bytes[iframe.offset as usize..(iframe.offset + iframe.len) as usize];
+                    let alone = read_segment(range, &init).unwrap();
+                    assert_eq!(alone.len(), 1);
+                    assert_eq!(alone[0].samples.len(), 1);
+                    assert!(alone[0].samples[0].is_sync());
+                }
                 for f in &frags {
                     seq += 1;
                     assert_eq!(f.sequence, seq);
@@ -76,7 +91,7 @@ fn init_and_media_segments_read_back_exactly() {
                     }
                     next_dts = Some(f.base_decode_time + f.duration());
                     let mut at = f.data_offset as usize;
-                    for (j, s) in f.samples.iter().enumerate() {
+                    for s in &f.samples {
                         let i = tp.segments[k].samples.start + n
                             - tp.segments[..k]
                                 .iter()
@@ -90,9 +105,6 @@ fn init_and_media_segments_read_back_exactly() {
                             s.is_sync(),
                             src_s.sync || r.kind != upcast_core::demux::TrackKind::Video
                         );
-                        if j == 0 && r.kind == upcast_core::demux::TrackKind::Video {
-                            assert!(s.is_sync(), "every fragment starts with a key frame (7.4)");
-                        }
                         let payload = src.read_vec(src_s.offset, u64::from(src_s.size)).unwrap();
                         assert_eq!(&bytes[at..at + s.size as usize], &payload[..]);
                         at += s.size as usize;

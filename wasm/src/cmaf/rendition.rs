@@ -69,35 +69,47 @@ impl Rendition {
             let mut data = SegmentData::new();
             data.push_bytes(styp());
             let mut iframes = Vec::new();
-            for frag in &sp.fragments {
-                seq += 1;
-                let samples: Vec<OutSample> = frag
-                    .clone()
-                    .map(|i| {
+            for gop in &sp.fragments {
+                // A video GOP is written as two fragments: the key frame alone, then the rest. The I-frame
+                // playlist can then address a complete moof + mdat (RFC 8216 § 4.3.3.6), which every
+                // reader accepts, rather than a moof whose trun describes bytes outside the range.
+                let split = if t.kind == TrackKind::Video && gop.len() > 1 {
+                    vec![gop.start..gop.start + 1, gop.start + 1..gop.end]
+                } else {
+                    vec![gop.clone()]
+                };
+                let gop_ticks: u64 = gop.clone().map(|i| u64::from(t.samples[i].duration)).sum();
+                for (n, frag) in split.into_iter().enumerate() {
+                    seq += 1;
+                    let samples: Vec<OutSample> = frag
+                        .clone()
+                        .map(|i| {
+                            let s = &t.samples[i];
+                            OutSample {
+                                size: s.size,
+                                duration: s.duration,
+                                // plan_video checked that every adjusted offset fits 32 bits.
+                                cts_offset: plan.out_cts_offset(t, i) as i32,
+                                sync: s.sync || t.kind != TrackKind::Video,
+                            }
+                        })
+                        .collect();
+                    let header = fragment_header(seq, plan.out_dts(t, frag.start), &samples)?;
+                    let moof_at = data.len();
+                    let payload: u64 = samples.iter().map(|s| u64::from(s.size)).sum();
+                    let len = header.len() as u64 + payload;
+                    data.push_bytes(header);
+                    if t.kind == TrackKind::Video && n == 0 {
+                        iframes.push(IFrameRef {
+                            offset: moof_at,
+                            len,
+                            duration: gop_ticks,
+                        });
+                    }
+                    for i in frag {
                         let s = &t.samples[i];
-                        OutSample {
-                            size: s.size,
-                            duration: s.duration,
-                            // plan_video checked that every adjusted offset fits 32 bits.
-                            cts_offset: plan.out_cts_offset(t, i) as i32,
-                            sync: s.sync || t.kind != TrackKind::Video,
-                        }
-                    })
-                    .collect();
-                let header = fragment_header(seq, plan.out_dts(t, frag.start), &samples)?;
-                let moof_at = data.len();
-                let header_len = header.len() as u64;
-                data.push_bytes(header);
-                if t.kind == TrackKind::Video {
-                    iframes.push(IFrameRef {
-                        offset: moof_at,
-                        len: header_len + u64::from(t.samples[frag.start].size),
-                        duration: samples.iter().map(|s| u64::from(s.duration)).sum(),
-                    });
-                }
-                for i in frag.clone() {
-                    let s = &t.samples[i];
-                    data.push_source(s.offset, u64::from(s.size));
+                        data.push_source(s.offset, u64::from(s.size));
+                    }
                 }
             }
             segments.push(MediaSegment {

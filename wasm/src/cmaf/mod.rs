@@ -2,6 +2,7 @@
 //! segment representation ("these header bytes, then these byte ranges of the source").
 
 pub mod data;
+pub mod entry;
 pub mod fragment;
 pub mod init;
 pub mod read;

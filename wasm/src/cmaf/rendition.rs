@@ -1,9 +1,10 @@
 //! A rendition of the copy rung: one source track, re-wrapped as CMAF with no payload copied.
 
 use super::data::SegmentData;
+use super::entry::cmaf_entry;
 use super::fragment::{fragment_header, styp, OutSample};
 use super::init::{init_segment, InitTrack};
-use crate::codec::SampleEntry;
+use crate::codec::{parse_sample_entry, SampleEntry};
 use crate::demux::{Movie, TrackKind};
 use crate::error::{Error, Result};
 use crate::plan::TrackPlan;
@@ -53,9 +54,11 @@ impl Rendition {
     /// The copy rendition of the planned track: headers written here, payload named as source ranges.
     pub fn copy(movie: &Movie, plan: &TrackPlan, id: &str) -> Result<Rendition> {
         let t = &movie.tracks[plan.track];
-        let entry = t.entry.clone().ok_or_else(|| {
+        let source_entry = t.entry.as_ref().ok_or_else(|| {
             Error::InvalidOption(format!("track {} has no usable sample description", t.id))
         })?;
+        // What the init segment carries, parsed back so the rendition describes what was written.
+        let entry = parse_sample_entry(&cmaf_entry(source_entry)?, 0)?;
         let init = init_segment(&InitTrack {
             kind: t.kind,
             timescale: t.timescale,

@@ -45,7 +45,7 @@ pub fn cmaf_entry(e: &SampleEntry) -> Result<Vec<u8>> {
         w.u16(audio.channels);
         w.u16(16); // samplesize
         w.zeros(4); // pre_defined, reserved
-        // 16.16 fixed point; rates above 65535 Hz do not fit and are left to the esds.
+                    // 16.16 fixed point; rates above 65535 Hz do not fit and are left to the esds.
         let rate = audio.sample_rate;
         w.u32(if rate <= 0xffff { rate << 16 } else { 0 });
         w.bytes(esds);

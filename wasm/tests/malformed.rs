@@ -350,3 +350,23 @@ fn truncation_at_every_box_boundary_fails_cleanly() {
         }
     }
 }
+
+#[test]
+fn a_broken_track_that_is_neither_video_nor_audio_is_left_out() {
+    let hdlr = find(FASTSTART, "moov/trak[1]/mdia/hdlr");
+    let stsz = find(FASTSTART, "moov/trak[1]/mdia/minf/stbl/stsz");
+    let mut f = FASTSTART.to_vec();
+    f[hdlr.payload() + 8..hdlr.payload() + 12].copy_from_slice(b"text");
+    put_u32(&mut f, stsz.payload() + 8, 0xFFFF_FFFF);
+    let p = segment(&f).expect("the video still packages");
+    assert_eq!(p.renditions.len(), 1);
+    let warnings = p.summary.warnings.join("\n");
+    assert!(
+        warnings.contains("track 2 is left out") && warnings.contains("stsz"),
+        "{warnings}"
+    );
+    // The same damage in an audio track refuses the file.
+    let mut f = FASTSTART.to_vec();
+    put_u32(&mut f, stsz.payload() + 8, 0xFFFF_FFFF);
+    assert!(segment(&f).is_err());
+}

@@ -1,11 +1,11 @@
 //! In-process handler tests of the upload API: the happy path, idempotence, publish, and every refusal
 //! leaving no file and no row.
-mod common;
+mod harness;
 
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::{test, App};
-use common::*;
+use harness::*;
 use serde_json::Value;
 
 type Req = actix_http::Request;

@@ -2,7 +2,7 @@
 //! each time, and check: the database passes `PRAGMA integrity_check`, every row has its object with the
 //! right size and SHA-256, no response ever carried bytes other than the package's, and the uploader
 //! resumes to published videos byte-identical to the package.
-mod common;
+mod harness;
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::*;
+use harness::*;
 
 const ITERATIONS: usize = 60;
 const TIME_BUDGET: Duration = Duration::from_secs(60);

@@ -1,12 +1,12 @@
 //! A full disk: the origin answers 507 with no partial file visible, and recovers by itself once space is
 //! freed. Runs on a small tmpfs mounted for the test (needs root); if it cannot be mounted the test fails.
-mod common;
+mod harness;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::*;
+use harness::*;
 
 struct Tmpfs(PathBuf);
 

@@ -1,6 +1,6 @@
 //! Tests against a real `upcast serve` process on a loopback port: the CLI uploader end to end, a stalled
 //! body, a client reset mid-PUT, and HEAD over the wire.
-mod common;
+mod harness;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::*;
+use harness::*;
 
 pub fn copy_pkg(to: &Path) {
     for f in pkg() {

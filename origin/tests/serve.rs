@@ -1,12 +1,12 @@
 //! hls.js-relevant playback headers, checked in-process: MIME types, Range (206/416, multi-range), ETag and
 //! 304, If-Range, CORS preflight, gzip, nosniff, Cache-Control, signed links, and the EVENT view.
-mod common;
+mod harness;
 
 use std::io::Read;
 
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::{test, App};
-use common::*;
+use harness::*;
 
 type Req = actix_http::Request;
 

@@ -3,6 +3,9 @@
 
 use thiserror::Error;
 
+/// The message of every refusal of encrypted content: a file with any encrypted track is refused whole.
+pub const ENCRYPTED: &str = "encrypted (Common Encryption) content";
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[derive(Debug, Error, Clone, PartialEq, Eq)]

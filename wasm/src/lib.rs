@@ -3,8 +3,19 @@
 #![forbid(unsafe_code)]
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod boxes;
+pub mod cmaf;
+pub mod codec;
+pub mod demux;
 pub mod error;
+pub mod hls;
+pub mod limits;
+pub mod package;
+pub mod plan;
 pub mod source;
+pub mod summary;
 
 pub use error::{Error, Result};
+pub use limits::Limits;
+pub use package::{segment, Package, SegmentOptions};
 pub use source::Source;

@@ -1,91 +1,171 @@
-//! Shared test helpers: the fixture package, an in-process origin, a real `upcast serve` process, and
-//! checks that a refusal left no file and no row.
-#![allow(dead_code)] // Each test binary uses a different subset.
+//! Helpers shared by the integration tests: find fixtures and scratch space, run outside tools (ffmpeg,
+//! ffprobe) and read what they print, parse `framemd5`.
+//!
+//! Outside tools are required, not optional: a missing ffmpeg fails the test with a pointer to
+//! `tests/setup.sh` instead of skipping it, so a green run always means the checks ran.
 
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
+// Every test binary compiles this module and each uses a different part of it.
+#![allow(dead_code)]
+
+pub mod hls_package;
+pub mod playlist;
+pub mod probe;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::process::{Command, ExitStatus};
 
-use sha2::{Digest, Sha256};
-use upcast::server::{self, Config, Limits};
-
-pub const ADMIN: &str = "upa_test_admin_token";
-
-pub struct PkgFile {
-    pub path: String,
-    pub bytes: Vec<u8>,
-    pub sha256: String,
+/// What a finished command printed.
+pub struct Run {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
 }
 
-pub fn pkg_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pkg")
-}
-
-pub fn sha(b: &[u8]) -> String {
-    hex::encode(Sha256::digest(b))
-}
-
-/// Every file of the fixture package, playlists first.
-pub fn pkg() -> Vec<PkgFile> {
-    fn walk(root: &Path, dir: &Path, out: &mut Vec<PkgFile>) {
-        for e in std::fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                walk(root, &p, out);
-            } else {
-                let bytes = std::fs::read(&p).unwrap();
-                let path = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
-                out.push(PkgFile {
-                    path,
-                    sha256: sha(&bytes),
-                    bytes,
-                });
-            }
-        }
+impl Run {
+    /// Exit status 0 and nothing on stderr.
+    pub fn clean(&self) -> bool {
+        self.status.success() && self.stderr.trim().is_empty()
     }
-    let mut out = Vec::new();
-    let root = pkg_dir();
-    walk(&root, &root, &mut out);
-    out.sort_by_key(|f| (!f.path.ends_with(".m3u8"), f.path.clone()));
-    out
 }
 
-pub fn pkg_file(path: &str) -> PkgFile {
-    pkg().into_iter().find(|f| f.path == path).unwrap()
+/// Run a command to completion and capture its output. Panics if the program cannot be started at all.
+pub fn run(cmd: &mut Command) -> Run {
+    let out = cmd.output().unwrap_or_else(|e| {
+        panic!(
+            "cannot run {:?}: {e}. Outside tools are required; install them with tests/setup.sh",
+            cmd.get_program()
+        )
+    });
+    Run {
+        status: out.status,
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
 }
 
-pub fn config(data: &Path) -> Config {
-    let mut c = Config::new("127.0.0.1:0".parse().unwrap(), data.to_path_buf());
-    c.admin_token = Some(ADMIN.into());
-    c.limits = Limits {
-        body_idle_timeout: Duration::from_secs(2),
-        ..Limits::default()
-    };
+/// Panic loudly unless ffmpeg and ffprobe are installed and run.
+pub fn require_ffmpeg() {
+    for tool in ["ffmpeg", "ffprobe"] {
+        let r = run(Command::new(tool).arg("-version"));
+        assert!(
+            r.status.success(),
+            "`{tool} -version` failed ({}): {}; install with tests/setup.sh",
+            r.status,
+            r.stderr
+        );
+    }
+}
+
+/// `ffmpeg` with the flags every call wants: no stdin, no banner, errors only.
+pub fn ffmpeg() -> Command {
+    let mut c = Command::new("ffmpeg");
+    c.args(["-nostdin", "-hide_banner", "-v", "error"]);
     c
 }
 
-pub fn state(cfg: Config) -> actix_web::web::Data<server::AppState> {
-    server::prepare(cfg).unwrap().0
+/// `ffprobe -v error`.
+pub fn ffprobe() -> Command {
+    let mut c = Command::new("ffprobe");
+    c.args(["-hide_banner", "-v", "error"]);
+    c
 }
 
-/// Files in the store's objects and spool directories (what a refusal must not add to).
-pub fn stored_files(data: &Path) -> Vec<PathBuf> {
+/// The repository root (the workspace holding origin/ and tests/).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("origin/ has a parent")
+        .to_path_buf()
+}
+
+/// A committed fixture by file name, e.g. `fixture("co64.mp4")`.
+pub fn fixture(name: &str) -> PathBuf {
+    let p = repo_root().join("tests/fixtures").join(name);
+    assert!(p.is_file(), "fixture {} is missing", p.display());
+    p
+}
+
+/// An empty directory under `target/tmp/` for one test (wiped first, kept afterwards for inspection).
+pub fn scratch_dir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir)
+            .unwrap_or_else(|e| panic!("cannot clear {}: {e}", dir.display()));
+    }
+    std::fs::create_dir_all(&dir)
+        .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+    dir
+}
+
+/// The hash column of ffmpeg's `framemd5` output, one entry per frame or packet, in output order.
+/// Lines are `stream_index, dts, pts, duration, size, hash`, then `S=n, size, hash` per side data (e.g.
+/// AAC priming as skip-samples); `#` lines are headers. Only the payload hash is kept: timestamps, time
+/// bases and side data may legitimately differ in a package (another timescale, priming in an edit list).
+pub fn parse_framemd5(text: &str) -> Result<Vec<String>, String> {
+    let mut hashes = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+        let hash = fields.get(5).copied().unwrap_or_default();
+        if hash.len() != 32 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(format!("framemd5 line {}: unexpected {line:?}", n + 1));
+        }
+        hashes.push(hash.to_owned());
+    }
+    Ok(hashes)
+}
+
+/// What to hash with framemd5.
+#[derive(Clone, Copy)]
+pub enum Hash {
+    /// Decoded frames (raw pictures), without the display-matrix rotation applied.
+    DecodedFrames,
+    /// Compressed packets as stored (`-c copy`).
+    Packets,
+}
+
+/// framemd5 hashes of one stream of `input` (`map` like `0:v:0`). Err carries ffmpeg's complaint.
+pub fn framemd5(input: &Path, map: &str, what: Hash) -> Result<Vec<String>, String> {
+    let mut cmd = ffmpeg();
+    if input.extension().is_some_and(|e| e == "m3u8") {
+        cmd.args(["-allowed_extensions", "ALL"]);
+    }
+    if matches!(what, Hash::DecodedFrames) {
+        // Rotation is checked on its own; hash the pictures as coded.
+        cmd.args(["-autorotate", "0"]);
+    }
+    cmd.arg("-i").arg(input).args(["-map", map]);
+    match what {
+        Hash::DecodedFrames => cmd.args(["-fps_mode", "passthrough"]),
+        Hash::Packets => cmd.args(["-c", "copy"]),
+    };
+    cmd.args(["-f", "framemd5", "-"]);
+    let r = run(&mut cmd);
+    if !r.status.success() {
+        return Err(format!(
+            "ffmpeg framemd5 of {} ({map}) failed: {}",
+            input.display(),
+            r.stderr.trim()
+        ));
+    }
+    parse_framemd5(&r.stdout)
+}
+
+/// Every file under `dir` (recursively) whose name ends with `suffix`, sorted.
+pub fn files_with_suffix(dir: &Path, suffix: &str) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    for sub in ["objects", "tmp"] {
-        let mut stack = vec![data.join(sub)];
-        while let Some(d) = stack.pop() {
-            let Ok(rd) = std::fs::read_dir(&d) else {
-                continue;
-            };
-            for e in rd {
-                let p = e.unwrap().path();
-                if p.is_dir() {
-                    stack.push(p)
-                } else {
-                    out.push(p)
-                }
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let entries = std::fs::read_dir(&d).unwrap_or_else(|e| panic!("read {}: {e}", d.display()));
+        for entry in entries {
+            let path = entry.expect("directory entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.to_string_lossy().ends_with(suffix) {
+                out.push(path);
             }
         }
     }
@@ -93,118 +173,25 @@ pub fn stored_files(data: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// Rows in the files table, read through a separate connection.
-pub fn file_rows(data: &Path) -> Vec<(String, String, String, i64)> {
-    let c = rusqlite::Connection::open(data.join("upcast.db")).unwrap();
-    c.busy_timeout(Duration::from_secs(5)).unwrap();
-    let mut st = c
-        .prepare("SELECT video_id, path, sha256, size FROM files ORDER BY 1, 2")
-        .unwrap();
-    let rows = st
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-        .unwrap()
-        .collect::<Result<Vec<_>, _>>()
-        .unwrap();
-    rows
-}
+#[cfg(test)]
+mod tests {
+    use super::parse_framemd5;
 
-/// The durability invariant: the database is intact and every row has its object with the right size and
-/// SHA-256.
-pub fn check_invariants(data: &Path) {
-    let c = rusqlite::Connection::open(data.join("upcast.db")).unwrap();
-    let ok: String = c
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(ok, "ok");
-    for (vid, path, sha256, size) in file_rows(data) {
-        let obj = data.join("objects").join(&vid).join(&sha256);
-        let bytes =
-            std::fs::read(&obj).unwrap_or_else(|e| panic!("row {vid}/{path}: object {obj:?}: {e}"));
-        assert_eq!(bytes.len() as i64, size, "{vid}/{path}");
-        assert_eq!(sha(&bytes), sha256, "{vid}/{path}");
+    #[test]
+    fn framemd5_keeps_only_hashes() {
+        let text = "#format: frame checksums\n#tb 0: 1/25\n\
+                    0,          0,          0,        1,    21600, 0123456789abcdef0123456789abcdef\n";
+        assert_eq!(
+            parse_framemd5(text).unwrap(),
+            ["0123456789abcdef0123456789abcdef"]
+        );
+        let with_side_data =
+            "0, -1024, -1024, 1024, 72, 04ae69ea4e148005e221374cf663f133, S=1, 10, \
+                              f00904fd87b64e6bede38cfd77615dfc\n";
+        assert_eq!(
+            parse_framemd5(with_side_data).unwrap(),
+            ["04ae69ea4e148005e221374cf663f133"]
+        );
+        assert!(parse_framemd5("0, 0, 0, 1, 5, nothex\n").is_err());
     }
-}
-
-/// A real `upcast serve` process on an ephemeral loopback port.
-pub struct Server {
-    pub child: Child,
-    pub addr: SocketAddr,
-    pub data: PathBuf,
-}
-
-impl Server {
-    pub fn start(data: &Path, extra: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_upcast"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-            .arg(data)
-            .args(["--www", "/nonexistent", "--workers", "2"])
-            .args(extra)
-            .env("UPCAST_ADMIN_TOKEN", ADMIN)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn upcast serve");
-        let stderr = child.stderr.take().unwrap();
-        let mut lines = BufReader::new(stderr).lines();
-        let addr = loop {
-            let line = lines
-                .next()
-                .expect("upcast serve exited before listening")
-                .unwrap();
-            if let Some(a) = line.strip_prefix("upcast: serving on http://") {
-                break a.trim().parse().unwrap();
-            }
-        };
-        // Keep draining stderr so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        Server {
-            child,
-            addr,
-            data: data.to_path_buf(),
-        }
-    }
-
-    pub fn url(&self, p: &str) -> String {
-        format!("http://{}{p}", self.addr)
-    }
-
-    pub fn kill9(&mut self) {
-        let _ = self.child.kill(); // SIGKILL on Unix.
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.kill9();
-    }
-}
-
-pub fn agent() -> ureq::Agent {
-    ureq::AgentBuilder::new()
-        .timeout(Duration::from_secs(20))
-        .build()
-}
-
-/// Status and body of a request, whatever the status.
-pub fn status(r: Result<ureq::Response, ureq::Error>) -> (u16, String) {
-    match r {
-        Ok(r) => (r.status(), r.into_string().unwrap_or_default()),
-        Err(ureq::Error::Status(c, r)) => (c, r.into_string().unwrap_or_default()),
-        Err(e) => (0, e.to_string()),
-    }
-}
-
-/// Create a video through a running server; returns (id, ticket).
-pub fn create_video(s: &Server, visibility: &str) -> (String, String) {
-    let r = agent()
-        .post(&s.url("/api/videos"))
-        .set("Authorization", &format!("Bearer {ADMIN}"))
-        .send_string(&format!(r#"{{"title":"t","visibility":"{visibility}"}}"#))
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_str(&r.into_string().unwrap()).unwrap();
-    (
-        v["id"].as_str().unwrap().into(),
-        v["upload"]["ticket"].as_str().unwrap().into(),
-    )
 }

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Every test of the project, in the order a failure is cheapest to see. This is the README's test command
+# (`npm test`) and exactly what CI runs (.ci/run). It installs what it needs first (tests/setup.sh).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "setup"
+tests/setup.sh
+
+step "format"
+cargo fmt --all -- --check
+
+step "clippy (native, and the core on wasm32)"
+cargo clippy --quiet --workspace --all-targets -- -D warnings
+cargo clippy --quiet -p upcast-core --target wasm32-unknown-unknown -- -D warnings
+
+step "cargo test (native: unit, malformed inputs, limits, round trips, outside checks with ffmpeg)"
+cargo test --workspace
+
+step "cargo test on wasm32 (the core's integration tests under Node.js)"
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+	cargo test -p upcast-core --target wasm32-unknown-unknown --tests

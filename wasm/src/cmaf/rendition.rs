@@ -1,0 +1,187 @@
+//! A rendition of the copy rung: one source track, re-wrapped as CMAF with no payload copied.
+
+use super::data::SegmentData;
+use super::entry::cmaf_entry;
+use super::fragment::{fragment_header, styp, OutSample};
+use super::init::{init_segment, InitTrack};
+use crate::codec::{parse_sample_entry, SampleEntry};
+use crate::demux::{Movie, TrackKind};
+use crate::error::{Error, Result};
+use crate::plan::TrackPlan;
+
+/// Where a key frame sits inside a media segment: the byte range from its moof to the end of the frame,
+/// which is what an I-frame playlist entry addresses (RFC 8216 § 4.3.3.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IFrameRef {
+    pub offset: u64,
+    pub len: u64,
+    /// Ticks until the next key frame.
+    pub duration: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct MediaSegment {
+    pub data: SegmentData,
+    /// tfdt of the first fragment, rendition ticks.
+    pub start: u64,
+    pub duration: u64,
+    pub iframes: Vec<IFrameRef>,
+}
+
+impl MediaSegment {
+    pub fn duration_s(&self, timescale: u32) -> f64 {
+        self.duration as f64 / f64::from(timescale)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Rendition {
+    /// Directory name inside the package ("video", "audio", ...).
+    pub id: String,
+    pub kind: TrackKind,
+    pub timescale: u32,
+    pub language: String,
+    pub entry: SampleEntry,
+    pub init: Vec<u8>,
+    pub segments: Vec<MediaSegment>,
+    /// Display size after pixel aspect ratio and rotation, for RESOLUTION (video only).
+    pub display: Option<(u32, u32)>,
+    /// Frames per second, from the sample durations (video only).
+    pub frame_rate: Option<f64>,
+}
+
+impl Rendition {
+    /// The copy rendition of the planned track: headers written here, payload named as source ranges.
+    pub fn copy(movie: &Movie, plan: &TrackPlan, id: &str) -> Result<Rendition> {
+        let t = &movie.tracks[plan.track];
+        let source_entry = t.entry.as_ref().ok_or_else(|| {
+            Error::InvalidOption(format!("track {} has no usable sample description", t.id))
+        })?;
+        // What the init segment carries, parsed back so the rendition describes what was written.
+        let entry = parse_sample_entry(&cmaf_entry(source_entry)?, 0)?;
+        let init = init_segment(&InitTrack {
+            kind: t.kind,
+            timescale: t.timescale,
+            language: &t.language,
+            header: t.header,
+            entry: &entry.bytes,
+        })?;
+        let mut seq = 0u32;
+        let mut segments = Vec::with_capacity(plan.segments.len());
+        for sp in &plan.segments {
+            let mut data = SegmentData::new();
+            data.push_bytes(styp());
+            let mut iframes = Vec::new();
+            for gop in &sp.fragments {
+                // A video GOP is written as two fragments: the key frame alone, then the rest. The I-frame
+                // playlist can then address a complete moof + mdat (RFC 8216 § 4.3.3.6), which every
+                // reader accepts, rather than a moof whose trun describes bytes outside the range.
+                let split = if t.kind == TrackKind::Video && gop.len() > 1 {
+                    vec![gop.start..gop.start + 1, gop.start + 1..gop.end]
+                } else {
+                    vec![gop.clone()]
+                };
+                let gop_ticks: u64 = gop.clone().map(|i| u64::from(t.samples[i].duration)).sum();
+                for (n, frag) in split.into_iter().enumerate() {
+                    seq += 1;
+                    let samples: Vec<OutSample> = frag
+                        .clone()
+                        .map(|i| {
+                            let s = &t.samples[i];
+                            OutSample {
+                                size: s.size,
+                                duration: s.duration,
+                                // plan_video checked that every adjusted offset fits 32 bits.
+                                cts_offset: plan.out_cts_offset(t, i) as i32,
+                                sync: s.sync || t.kind != TrackKind::Video,
+                            }
+                        })
+                        .collect();
+                    let header = fragment_header(seq, plan.out_dts(t, frag.start), &samples)?;
+                    let moof_at = data.len();
+                    let payload: u64 = samples.iter().map(|s| u64::from(s.size)).sum();
+                    let len = header.len() as u64 + payload;
+                    data.push_bytes(header);
+                    if t.kind == TrackKind::Video && n == 0 {
+                        iframes.push(IFrameRef {
+                            offset: moof_at,
+                            len,
+                            duration: gop_ticks,
+                        });
+                    }
+                    for i in frag {
+                        let s = &t.samples[i];
+                        data.push_source(s.offset, u64::from(s.size));
+                    }
+                }
+            }
+            segments.push(MediaSegment {
+                data,
+                start: sp.start,
+                duration: sp.duration,
+                iframes,
+            });
+        }
+        let (display, frame_rate) = match (&entry.video, t.kind) {
+            (Some(v), TrackKind::Video) => {
+                let (mut w, mut h) = (u32::from(v.width), u32::from(v.height));
+                if let Some((hs, vs)) = v.pasp.filter(|&(hs, vs)| hs > 0 && vs > 0) {
+                    w = (u64::from(w) * u64::from(hs) / u64::from(vs)) as u32;
+                }
+                if matches!(t.rotation(), Some(90 | 270)) {
+                    std::mem::swap(&mut w, &mut h);
+                }
+                let ticks: u64 = segments.iter().map(|s| s.duration).sum();
+                let frames = plan.segments.iter().map(|s| s.samples.len()).sum::<usize>();
+                let fps =
+                    (ticks > 0).then(|| frames as f64 * f64::from(t.timescale) / ticks as f64);
+                (Some((w, h)), fps)
+            }
+            _ => (None, None),
+        };
+        Ok(Rendition {
+            id: id.to_string(),
+            kind: t.kind,
+            timescale: t.timescale,
+            language: t.language.clone(),
+            entry,
+            init,
+            segments,
+            display,
+            frame_rate,
+        })
+    }
+
+    pub fn segment_uri(k: usize) -> String {
+        format!("seg_{:05}.m4s", k + 1)
+    }
+
+    pub fn duration_s(&self) -> f64 {
+        self.segments.iter().map(|s| s.duration).sum::<u64>() as f64 / f64::from(self.timescale)
+    }
+
+    pub fn total_bytes(&self) -> u64 {
+        self.segments.iter().map(|s| s.data.len()).sum()
+    }
+
+    /// Bits per second of segment `k`.
+    pub fn segment_bitrate(&self, k: usize) -> f64 {
+        let s = &self.segments[k];
+        let secs = s.duration_s(self.timescale);
+        if secs > 0.0 {
+            s.data.len() as f64 * 8.0 / secs
+        } else {
+            0.0
+        }
+    }
+
+    /// Average bits per second over the whole rendition.
+    pub fn average_bitrate(&self) -> f64 {
+        let secs = self.duration_s();
+        if secs > 0.0 {
+            self.total_bytes() as f64 * 8.0 / secs
+        } else {
+            0.0
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! VisualSampleEntry (ISO/IEC 14496-12 §12.1.3) and dispatch to the codec configuration parsers.
+
+use super::reader::{Child, Cursor};
+use super::{
+    av1, avc, entry_children, hevc, required, vp9, CodecKind, EntryBody, Parsed, VideoInfo,
+};
+use crate::error::Result;
+
+/// Bytes of VisualSampleEntry fields after the box header, before the child boxes (§12.1.3.2).
+const VISUAL_FIELDS_LEN: usize = 78;
+
+pub(super) fn parse(body: &EntryBody<'_>) -> Result<Parsed> {
+    let mut c = Cursor::new(body.payload, body.payload_offset, body.path);
+    // 6 reserved, data_reference_index, pre_defined, reserved, 3 × pre_defined u32 (§12.1.3.2).
+    c.skip(24, "the reserved fields before width")?;
+    let width = c.u16("width")?;
+    let height = c.u16("height")?;
+    // horizresolution, vertresolution, reserved, frame_count, compressorname[32], depth, pre_defined.
+    c.skip(
+        VISUAL_FIELDS_LEN - 28,
+        "the VisualSampleEntry fields after height",
+    )?;
+    let kids = entry_children(body, VISUAL_FIELDS_LEN)?;
+
+    let (codec, config_type): (CodecKind, &[u8; 4]) = match &body.fourcc {
+        b"avc1" | b"avc3" => (CodecKind::H264, b"avcC"),
+        b"hvc1" | b"hev1" => (CodecKind::Hevc, b"hvcC"),
+        b"av01" => (CodecKind::Av1, b"av1C"),
+        _ => (CodecKind::Vp9, b"vpcC"),
+    };
+    let config_box = required(&kids, body, config_type)?;
+    let config_path = format!("{}.{}", body.path, super::fourcc_str(*config_type));
+    let cfg = Cursor::new(config_box.payload, config_box.payload_offset, &config_path);
+    let prefix = super::fourcc_str(body.fourcc);
+    let (codec_string, config) = match codec {
+        CodecKind::H264 => (avc::codec_string(&prefix, cfg)?, config_box.payload),
+        CodecKind::Hevc => (hevc::codec_string(&prefix, cfg)?, config_box.payload),
+        CodecKind::Av1 => (av1::codec_string(cfg)?, config_box.payload),
+        // WebCodecs takes no `description` for VP9; the vpcC payload (FullBox header first) is kept anyway.
+        _ => (vp9::codec_string(cfg)?, config_box.payload),
+    };
+
+    Ok(Parsed {
+        codec,
+        codec_string,
+        config: Some(config.to_vec()),
+        video: Some(VideoInfo {
+            width,
+            height,
+            pasp: pasp(&kids, body.path)?,
+        }),
+        audio: None,
+    })
+}
+
+/// PixelAspectRatioBox (§12.1.4): hSpacing, vSpacing. A zero in either means "unknown", reported as `None`.
+fn pasp(kids: &[Child<'_>], parent: &str) -> Result<Option<(u32, u32)>> {
+    let Some(b) = super::reader::find(kids, b"pasp") else {
+        return Ok(None);
+    };
+    let path = format!("{parent}.pasp");
+    let mut c = Cursor::new(b.payload, b.payload_offset, &path);
+    let h = c.u32("hSpacing")?;
+    let v = c.u32("vSpacing")?;
+    Ok((h != 0 && v != 0).then_some((h, v)))
+}

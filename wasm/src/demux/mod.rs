@@ -1,0 +1,224 @@
+//! Demux: from a [`Source`] to a [`Movie`], reading only box headers and the moov.
+
+pub mod guard;
+pub mod movie;
+pub mod samples;
+pub mod toplevel;
+pub mod tracks;
+
+pub use movie::{Edit, Movie, Sample, Track, TrackHeader, TrackKind};
+
+use crate::boxes::fourcc_str;
+use crate::codec::parse_sample_entry;
+use crate::error::{Error, Result};
+use crate::limits::Limits;
+use crate::source::Source;
+
+/// Read the file's structure and sample tables. Payload bytes are never read.
+pub fn demux(src: &dyn Source, limits: &Limits) -> Result<Movie> {
+    let top = toplevel::scan(src, limits)?;
+    let moov_h = top.moov;
+    let moov = src.read_vec(moov_h.start, moov_h.size)?;
+    let index = guard::index_moov(&moov, &moov_h, limits)?;
+    let mvhd = index
+        .mvhd
+        .as_ref()
+        .ok_or_else(|| Error::malformed("moov", moov_h.start, "has no mvhd box"))?;
+    let movie_timescale = read_u32_at(&moov, mvhd, 12, 20)?;
+
+    let mut movie = Movie {
+        file_len: src.len(),
+        major_brand: String::new(),
+        compatible_brands: Vec::new(),
+        movie_timescale,
+        tracks: Vec::new(),
+        video: None,
+        audio: None,
+        warnings: Vec::new(),
+    };
+    if let Some((_, ftyp)) = &top.ftyp {
+        let brands: Vec<String> = ftyp
+            .get(8..)
+            .unwrap_or_default()
+            .chunks_exact(4)
+            .enumerate()
+            .filter(|(i, _)| *i != 1) // minor_version
+            .map(|(_, b)| fourcc_str([b[0], b[1], b[2], b[3]]))
+            .collect();
+        if let Some((major, rest)) = brands.split_first() {
+            movie.major_brand = major.clone();
+            movie.compatible_brands = rest.to_vec();
+        }
+    }
+
+    for (i, t) in index.traks.iter().enumerate() {
+        let path = format!("moov/trak[{i}]");
+        let at = t.trak.as_ref().map_or(moov_h.start, |s| s.header.start);
+        let av = match &t.hdlr {
+            Some(h) => matches!(&tracks::handler_type(&moov, h)?, b"vide" | b"soun"),
+            None => true,
+        };
+        let read = tracks::parse_trak(&moov, mvhd, t, i)
+            .and_then(|p| Ok((samples::expand(&p.moov, src.len(), &path, at)?, p)));
+        let (samples, parsed) = match read {
+            Ok(r) => r,
+            // A broken timecode, text or metadata track does not stop the video and audio.
+            Err(e) if !av => {
+                movie
+                    .warnings
+                    .push(format!("track {} is left out: {e}", i + 1));
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        let trak = &parsed.moov.traks[0];
+        let kind = match &parsed.handler {
+            b"vide" => TrackKind::Video,
+            b"soun" => TrackKind::Audio,
+            _ => TrackKind::Other,
+        };
+        let timescale = trak.mdia.mdhd.timescale;
+        let edit = edit_of(&parsed.moov, movie_timescale, timescale, &path, at)?;
+        let mut entry = None;
+        let mut unusable = None;
+        if kind != TrackKind::Other {
+            // The guard pass guarantees at least one entry.
+            let span = &t.entries[0];
+            if t.entries.len() > 1 {
+                movie.warnings.push(format!(
+                    "track {} has {} sample descriptions; only the first is used",
+                    trak.tkhd.track_id,
+                    t.entries.len()
+                ));
+            }
+            match parse_sample_entry(&moov[span.range.clone()], span.header.start) {
+                Ok(e) => entry = Some(e),
+                // An unsupported codec leaves the track out; encryption refuses the whole file.
+                Err(e) => match &e {
+                    Error::Unsupported { msg, .. } if msg != crate::error::ENCRYPTED => {
+                        unusable = Some(e.to_string())
+                    }
+                    _ => return Err(e),
+                },
+            }
+        } else {
+            unusable = Some(format!(
+                "{} track (only video and audio are packaged)",
+                fourcc_str(parsed.handler)
+            ));
+        }
+        if samples.is_empty() && unusable.is_none() {
+            unusable = Some("the track has no samples".into());
+        }
+        movie.tracks.push(Track {
+            index: i,
+            id: trak.tkhd.track_id,
+            kind,
+            handler: fourcc_str(parsed.handler),
+            timescale,
+            language: normalize_language(&trak.mdia.mdhd.language),
+            enabled: trak.tkhd.flags & 1 != 0,
+            entry,
+            unusable,
+            samples,
+            edit,
+            header: TrackHeader::from_mp4(&parsed.moov),
+        });
+    }
+    movie.video = pick(&movie.tracks, TrackKind::Video);
+    movie.audio = pick(&movie.tracks, TrackKind::Audio);
+    if movie.video.is_none() && movie.audio.is_none() {
+        let why: Vec<String> = movie
+            .tracks
+            .iter()
+            .filter_map(|t| Some(format!("track {}: {}", t.id, t.unusable.as_ref()?)))
+            .collect();
+        return Err(Error::unsupported(
+            "moov",
+            moov_h.start,
+            if why.is_empty() {
+                "the file has no tracks".to_string()
+            } else {
+                format!("no video or audio track can be copied ({})", why.join("; "))
+            },
+        ));
+    }
+    for t in &movie.tracks {
+        if let Some(why) = &t.unusable {
+            movie
+                .warnings
+                .push(format!("track {} ({}) is left out: {why}", t.id, t.handler));
+        }
+    }
+    Ok(movie)
+}
+
+/// The primary track of a kind: usable, enabled tracks first, then the first in file order.
+fn pick(tracks: &[Track], kind: TrackKind) -> Option<usize> {
+    let usable = |t: &&Track| t.kind == kind && t.unusable.is_none();
+    tracks
+        .iter()
+        .filter(usable)
+        .find(|t| t.enabled)
+        .or_else(|| tracks.iter().find(usable))
+        .map(|t| t.index)
+}
+
+fn normalize_language(code: &str) -> String {
+    let c = code.trim_matches(char::from(0)).trim();
+    if c.len() == 3 && c.bytes().all(|b| b.is_ascii_lowercase()) {
+        c.to_string()
+    } else {
+        "und".to_string()
+    }
+}
+
+/// Read the u32 timescale of mvhd (version 0 at `v0`, version 1 at `v1` bytes into the payload).
+fn read_u32_at(moov: &[u8], span: &guard::Span, v0: usize, v1: usize) -> Result<u32> {
+    let body = &moov[span.range.clone()][span.header.header_len as usize..];
+    let at = if body.first() == Some(&1) { v1 } else { v0 };
+    body.get(at..at + 4)
+        .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+        .ok_or_else(|| Error::malformed("moov/mvhd", span.header.start, "too short"))
+}
+
+/// Interpret the edit list: leading empty edits delay presentation; the first media edit says where in the
+/// media presentation starts. Times in the edit list are in the movie timescale; the result is in media ticks.
+fn edit_of(moov: &mp4::MoovBox, movie_ts: u32, media_ts: u32, path: &str, at: u64) -> Result<Edit> {
+    let mut edit = Edit::default();
+    let trak = &moov.traks[0];
+    let Some(elst) = trak.edts.as_ref().and_then(|e| e.elst.as_ref()) else {
+        return Ok(edit);
+    };
+    let empty = if elst.version == 1 {
+        u64::MAX
+    } else {
+        u64::from(u32::MAX)
+    };
+    let mut media_edits = 0;
+    for e in &elst.entries {
+        if e.media_time == empty {
+            if media_edits == 0 {
+                let ticks = u128::from(e.segment_duration) * u128::from(media_ts)
+                    / u128::from(movie_ts.max(1));
+                edit.delay = u64::try_from(ticks)
+                    .ok()
+                    .and_then(|t| edit.delay.checked_add(t))
+                    .ok_or_else(|| {
+                        Error::malformed(format!("{path}/edts/elst"), at, "empty edit is too long")
+                    })?;
+            }
+            continue;
+        }
+        media_edits += 1;
+        if media_edits == 1 {
+            edit.media_start = e.media_time;
+            if e.media_rate != 1 || e.media_rate_fraction != 0 {
+                edit.complex = true;
+            }
+        } else {
+            edit.complex = true;
+        }
+    }
+    Ok(edit)
+}

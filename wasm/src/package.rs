@@ -1,0 +1,147 @@
+//! From a source file to a complete HLS package: demux, plan, CMAF renditions, playlists and a summary.
+
+use crate::cmaf::{Rendition, SegmentData};
+use crate::demux::{demux, Movie, TrackKind};
+use crate::error::Result;
+use crate::hls::{master, media, target_duration};
+use crate::limits::Limits;
+use crate::plan::{plan, Plan, PlanOptions};
+use crate::source::Source;
+use crate::summary::Summary;
+
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct SegmentOptions {
+    pub plan: PlanOptions,
+    pub limits: Limits,
+}
+
+/// The content of one file of the package.
+pub enum FileBody<'a> {
+    Bytes(&'a [u8]),
+    /// A media segment: header bytes plus source ranges.
+    Segment(&'a SegmentData),
+}
+
+impl FileBody<'_> {
+    pub fn len(&self) -> u64 {
+        match self {
+            FileBody::Bytes(b) => b.len() as u64,
+            FileBody::Segment(s) => s.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn to_vec(&self, src: &dyn Source) -> Result<Vec<u8>> {
+        match self {
+            FileBody::Bytes(b) => Ok(b.to_vec()),
+            FileBody::Segment(s) => s.assemble(src),
+        }
+    }
+}
+
+pub struct Package {
+    pub plan: Plan,
+    pub renditions: Vec<Rendition>,
+    /// Path → text of every playlist, the multivariant playlist first.
+    pub playlists: Vec<(String, String)>,
+    pub summary: Summary,
+}
+
+pub const MASTER: &str = "master.m3u8";
+
+impl Package {
+    /// Every file of the package with its path relative to the package root.
+    pub fn files(&self) -> Vec<(String, FileBody<'_>)> {
+        let mut out: Vec<(String, FileBody<'_>)> = self
+            .playlists
+            .iter()
+            .map(|(p, t)| (p.clone(), FileBody::Bytes(t.as_bytes())))
+            .collect();
+        for r in &self.renditions {
+            out.push((
+                format!("{}/{}", r.id, media::INIT_URI),
+                FileBody::Bytes(&r.init),
+            ));
+            for (k, s) in r.segments.iter().enumerate() {
+                out.push((
+                    format!("{}/{}", r.id, Rendition::segment_uri(k)),
+                    FileBody::Segment(&s.data),
+                ));
+            }
+        }
+        out
+    }
+
+    pub fn video(&self) -> Vec<&Rendition> {
+        self.renditions
+            .iter()
+            .filter(|r| r.kind == TrackKind::Video)
+            .collect()
+    }
+
+    pub fn audio(&self) -> Vec<&Rendition> {
+        self.renditions
+            .iter()
+            .filter(|r| r.kind == TrackKind::Audio)
+            .collect()
+    }
+}
+
+/// Demux `src` and build the copy package.
+pub fn segment(src: &dyn Source, opts: &SegmentOptions) -> Result<Package> {
+    let movie = demux(src, &opts.limits)?;
+    package(&movie, opts)
+}
+
+pub fn package(movie: &Movie, opts: &SegmentOptions) -> Result<Package> {
+    let plan = plan(movie, &opts.plan)?;
+    let mut renditions = Vec::new();
+    if let Some(v) = &plan.video {
+        renditions.push(Rendition::copy(movie, v, "video")?);
+    }
+    for (i, a) in plan.audio.iter().enumerate() {
+        let id = if i == 0 {
+            "audio".to_string()
+        } else {
+            format!("audio_{}", i + 1)
+        };
+        renditions.push(Rendition::copy(movie, a, &id)?);
+    }
+    let target = target_duration(
+        renditions
+            .iter()
+            .flat_map(|r| r.segments.iter().map(|s| s.duration_s(r.timescale))),
+    );
+    let videos: Vec<&Rendition> = renditions
+        .iter()
+        .filter(|r| r.kind == TrackKind::Video)
+        .collect();
+    let audios: Vec<&Rendition> = renditions
+        .iter()
+        .filter(|r| r.kind == TrackKind::Audio)
+        .collect();
+    let mut playlists = vec![(
+        MASTER.to_string(),
+        master::master_playlist(&videos, &audios),
+    )];
+    for r in &renditions {
+        playlists.push((
+            master::playlist_uri(r),
+            media::media_playlist(r, target, r.segments.len()),
+        ));
+        if r.kind == TrackKind::Video {
+            playlists.push((master::iframes_uri(r), media::iframe_playlist(r, target)));
+        }
+    }
+    let summary = Summary::new(movie, &plan, &renditions, target);
+    Ok(Package {
+        plan,
+        renditions,
+        playlists,
+        summary,
+    })
+}

@@ -127,6 +127,16 @@ async fn replace_before_publish_leaves_one_object() {
     let dir = tempfile::tempdir().unwrap();
     let app = app(dir.path()).await;
     let (id, ticket) = create(&app).await;
+    let init = pkg_file("video/init.mp4");
+    assert_eq!(
+        call(
+            &app,
+            put(&id, &init.path, &ticket, &init.sha256, init.bytes)
+        )
+        .await
+        .0,
+        201
+    );
     let a = pkg_file("video/seg_00000.m4s");
     let b = pkg_file("video/seg_00001.m4s");
     assert_eq!(
@@ -147,8 +157,8 @@ async fn replace_before_publish_leaves_one_object() {
         .0,
         201
     );
-    assert_eq!(stored_files(dir.path()).len(), 1);
-    assert_eq!(file_rows(dir.path())[0].2, b.sha256);
+    assert_eq!(stored_files(dir.path()).len(), 2);
+    assert_eq!(file_rows(dir.path())[1].2, b.sha256);
     check_invariants(dir.path());
 }
 
@@ -207,6 +217,45 @@ async fn refusals_leave_no_file_and_no_row() {
         "#EXT-X-KEY:METHOD=AES-128,URI=\"https://keys.example/k\"\n#EXT-X-MAP",
     ));
     let bad_utf8 = b"#EXTM3U\n\xff\xfe\n".to_vec();
+    // A segment without its rendition's init segment is refused before the body is read.
+    let (st, v) = call(
+        &app,
+        put(&id, &seg.path, &ticket, &seg.sha256, seg.bytes.clone()),
+    )
+    .await;
+    assert_eq!(
+        (st.as_u16(), v["code"].as_str()),
+        (409, Some("init-missing")),
+        "{v}"
+    );
+    assert!(stored_files(dir.path()).is_empty() && file_rows(dir.path()).is_empty());
+    // Segments are read against the stored init segment.
+    assert_eq!(
+        call(
+            &app,
+            put(&id, &init.path, &ticket, &init.sha256, init.bytes.clone())
+        )
+        .await
+        .0,
+        201
+    );
+    let audio_init = pkg_file("audio/init.mp4");
+    assert_eq!(
+        call(
+            &app,
+            put(
+                &id,
+                "audio/init.mp4",
+                &ticket,
+                &audio_init.sha256,
+                audio_init.bytes.clone()
+            )
+        )
+        .await
+        .0,
+        201
+    );
+    let baseline = (stored_files(dir.path()), file_rows(dir.path()));
 
     let cases: Vec<(&str, test::TestRequest, u16, &str)> = vec![
         (
@@ -439,12 +488,8 @@ async fn refusals_leave_no_file_and_no_row() {
             (want, Some(code)),
             "{name}: {v}"
         );
-        assert!(
-            stored_files(dir.path()).is_empty(),
-            "{name} left {:?}",
-            stored_files(dir.path())
-        );
-        assert!(file_rows(dir.path()).is_empty(), "{name} left a row");
+        assert_eq!(stored_files(dir.path()), baseline.0, "{name} left a file");
+        assert_eq!(file_rows(dir.path()), baseline.1, "{name} left a row");
     }
 
     // An expired ticket.
@@ -486,16 +531,27 @@ async fn refusals_leave_no_file_and_no_row() {
     )
     .await;
     assert_eq!(st, 403);
-    assert!(stored_files(dir.path()).is_empty() && file_rows(dir.path()).is_empty());
+    assert_eq!((stored_files(dir.path()), file_rows(dir.path())), baseline);
 }
 
 #[actix_web::test]
 async fn quota_is_checked_before_writing() {
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = config(dir.path());
-    cfg.limits.max_video_bytes = 6000;
+    cfg.limits.max_video_bytes = 6000 + 828;
     let app = test::init_service(App::new().configure(upcast::server::routes(state(cfg)))).await;
     let (id, ticket) = create(&app).await;
+    let init = pkg_file("video/init.mp4");
+    assert_eq!(init.bytes.len(), 828);
+    assert_eq!(
+        call(
+            &app,
+            put(&id, &init.path, &ticket, &init.sha256, init.bytes)
+        )
+        .await
+        .0,
+        201
+    );
     let a = pkg_file("video/seg_00000.m4s");
     let b = pkg_file("video/seg_00001.m4s");
     assert_eq!(
@@ -509,8 +565,8 @@ async fn quota_is_checked_before_writing() {
         (st.as_u16(), v["code"].as_str()),
         (413, Some("quota-exceeded"))
     );
-    assert_eq!(stored_files(dir.path()).len(), 1);
-    assert_eq!(file_rows(dir.path()).len(), 1);
+    assert_eq!(stored_files(dir.path()).len(), 2);
+    assert_eq!(file_rows(dir.path()).len(), 2);
 }
 
 #[actix_web::test]

@@ -103,6 +103,12 @@ pub async fn put_file(
         return Ok(HttpResponse::Ok().json(serde_json::json!({"file": f, "created": false})));
     }
 
+    // A media segment is checked against its rendition's init segment, which must already be stored.
+    let init = match kind {
+        FileKind::Segment => Some(init_bytes(&state, &video_id, &path).await?),
+        _ => None,
+    };
+
     let (spool, size, actual) = receive(&state, payload, limit, &path).await?;
     if declared.is_some_and(|n| n != size) {
         return Err(ApiError::BodyAborted(format!(
@@ -119,7 +125,7 @@ pub async fn put_file(
     let p = path.clone();
     let spool = web::block(move || -> ApiResult<Spool> {
         let mut spool = spool;
-        check::check_file(&p, kind, &mut spool.file, size)?;
+        check::check_file(&p, kind, &mut spool.file, size, init.as_deref())?;
         spool.file.sync_all().map_err(ApiError::from_io)?;
         Ok(spool)
     })
@@ -171,6 +177,18 @@ pub async fn put_file(
     } else {
         HttpResponse::Ok().json(body)
     })
+}
+
+async fn init_bytes(state: &AppState, video_id: &str, path: &str) -> ApiResult<web::Bytes> {
+    let init_path = check::init_path_for(path);
+    let (vid, ip) = (video_id.to_string(), init_path.clone());
+    let row = state.db.run(move |c| db::file(c, &vid, &ip)).await?;
+    let row = row.ok_or(ApiError::InitMissing(init_path))?;
+    let key = ObjectKey {
+        video_id: video_id.to_string(),
+        sha256: row.sha256,
+    };
+    state.objects.get_or_load(&state.store, &key).await
 }
 
 pub fn quota(state: &AppState) -> Quota {

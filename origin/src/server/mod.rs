@@ -7,6 +7,7 @@ pub mod check;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod ingest;
 pub mod paths;
 pub mod playlist;
 pub mod publish;
@@ -40,6 +41,7 @@ pub fn routes(state: web::Data<AppState>) -> impl FnOnce(&mut ServiceConfig) {
         cfg.app_data(state)
             .service(
                 web::scope("/api")
+                    .route("/ingest", web::post().to(ingest::ingest))
                     .route("/videos", web::post().to(videos::create))
                     .route("/videos", web::get().to(videos::list))
                     .route("/videos/{id}", web::get().to(videos::get))

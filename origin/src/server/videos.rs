@@ -33,7 +33,7 @@ pub fn video_json(_state: &AppState, v: &VideoRow) -> serde_json::Value {
     j
 }
 
-fn new_id() -> ApiResult<String> {
+pub fn new_id() -> ApiResult<String> {
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
     let mut b = [0u8; 16];
     getrandom::fill(&mut b).map_err(|e| ApiError::Internal(e.to_string()))?;

@@ -609,3 +609,43 @@ async fn delete_removes_rows_and_objects() {
     .await;
     assert_eq!(st, 404);
 }
+
+/// What a crash can leave (a spool file, an object without a row) is removed at the next start; rows and
+/// their objects stay.
+#[actix_web::test]
+async fn orphans_are_collected_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let app = app(dir.path()).await;
+        let (id, ticket) = create(&app).await;
+        let init = pkg_file("video/init.mp4");
+        assert_eq!(
+            call(
+                &app,
+                put(&id, &init.path, &ticket, &init.sha256, init.bytes)
+            )
+            .await
+            .0,
+            201
+        );
+        std::fs::write(dir.path().join("tmp/abc.part"), b"half a segment").unwrap();
+        std::fs::write(
+            dir.path().join("objects").join(&id).join("0".repeat(64)),
+            b"no row",
+        )
+        .unwrap();
+        std::fs::create_dir_all(dir.path().join("objects/zzzzzzzzzzzzzzzz")).unwrap();
+        std::fs::write(
+            dir.path()
+                .join("objects/zzzzzzzzzzzzzzzz")
+                .join("1".repeat(64)),
+            b"no video",
+        )
+        .unwrap();
+    }
+    assert_eq!(stored_files(dir.path()).len(), 4);
+    let _restarted = state(config(dir.path()));
+    assert_eq!(stored_files(dir.path()).len(), 1);
+    assert_eq!(file_rows(dir.path()).len(), 1);
+    check_invariants(dir.path());
+}

@@ -63,7 +63,11 @@ async fn ingest_refuses_what_is_not_a_movie_and_leaves_nothing() {
             .await;
     for (body, token, want) in [
         (b"<html>not a movie</html>".to_vec(), ADMIN, 422),
-        (fixture("h264_aac_faststart.mp4")[..5000].to_vec(), ADMIN, 422),
+        (
+            fixture("h264_aac_faststart.mp4")[..5000].to_vec(),
+            ADMIN,
+            422,
+        ),
         (fixture("h264_aac_faststart.mp4"), "upt_nope", 401),
     ] {
         let req = test::TestRequest::post()

@@ -86,11 +86,30 @@ fn cli_upload_is_resumable_and_byte_identical() {
     check_invariants(data.path());
 }
 
+fn put_ok(s: &Server, id: &str, ticket: &str, f: &PkgFile) {
+    let (st, body) = status(
+        agent()
+            .put(&s.url(&format!("/api/videos/{id}/files/{}", f.path)))
+            .set("Authorization", &format!("Bearer {ticket}"))
+            .set("X-Upcast-Sha256", &f.sha256)
+            .send_bytes(&f.bytes),
+    );
+    assert_eq!(st, 201, "{body}");
+}
+
+fn spool_files(data: &Path) -> usize {
+    std::fs::read_dir(data.join("tmp"))
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
 #[test]
 fn stalled_body_is_dropped_after_the_idle_timeout() {
     let data = tempfile::tempdir().unwrap();
     let s = Server::start(data.path(), &["--body-idle-timeout-secs", "1"]);
     let (id, ticket) = create_video(&s, "public");
+    put_ok(&s, &id, &ticket, &pkg_file("video/init.mp4"));
+    let baseline = (stored_files(data.path()), file_rows(data.path()));
     let seg = pkg_file("video/seg_00000.m4s");
     let mut c = TcpStream::connect(s.addr).unwrap();
     c.write_all(raw_put_head(&id, &ticket, &seg.path, &seg.sha256, seg.bytes.len()).as_bytes())
@@ -107,12 +126,10 @@ fn stalled_body_is_dropped_after_the_idle_timeout() {
         waited >= Duration::from_millis(900) && waited < Duration::from_secs(5),
         "{waited:?}"
     );
-    assert!(
-        stored_files(data.path()).is_empty(),
-        "{:?}",
-        stored_files(data.path())
+    assert_eq!(
+        (stored_files(data.path()), file_rows(data.path())),
+        baseline
     );
-    assert!(file_rows(data.path()).is_empty());
     // The same upload then succeeds.
     let (st, _) = status(
         agent()
@@ -129,13 +146,24 @@ fn client_reset_mid_put_leaves_nothing() {
     let data = tempfile::tempdir().unwrap();
     let s = Server::start(data.path(), &[]);
     let (id, ticket) = create_video(&s, "public");
+    put_ok(&s, &id, &ticket, &pkg_file("video/init.mp4"));
+    let baseline = (stored_files(data.path()), file_rows(data.path()));
     let seg = pkg_file("video/seg_00000.m4s");
     for _ in 0..5 {
         let mut c = TcpStream::connect(s.addr).unwrap();
         c.write_all(raw_put_head(&id, &ticket, &seg.path, &seg.sha256, seg.bytes.len()).as_bytes())
             .unwrap();
         c.write_all(&seg.bytes[..2000]).unwrap();
-        std::thread::sleep(Duration::from_millis(150));
+        // Wait until the server is holding a spool file for this body: the reset must hit mid-write.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while spool_files(data.path()) == 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(
+            spool_files(data.path()),
+            1,
+            "the server never started spooling the body"
+        );
         // SO_LINGER 0: close sends RST instead of FIN.
         let linger = libc::linger {
             l_onoff: 1,
@@ -155,15 +183,13 @@ fn client_reset_mid_put_leaves_nothing() {
         drop(c);
     }
     let deadline = Instant::now() + Duration::from_secs(5);
-    while !stored_files(data.path()).is_empty() && Instant::now() < deadline {
+    while stored_files(data.path()) != baseline.0 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert!(
-        stored_files(data.path()).is_empty(),
-        "{:?}",
-        stored_files(data.path())
+    assert_eq!(
+        (stored_files(data.path()), file_rows(data.path())),
+        baseline
     );
-    assert!(file_rows(data.path()).is_empty());
     let (st, _) = status(
         agent()
             .get(&s.url("/api/videos"))

@@ -649,3 +649,28 @@ async fn orphans_are_collected_at_start() {
     assert_eq!(file_rows(dir.path()).len(), 1);
     check_invariants(dir.path());
 }
+
+#[actix_web::test]
+async fn api_responses_are_not_sniffed_or_cached() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path()).await;
+    for token in [ADMIN, "wrong"] {
+        let req = test::TestRequest::get()
+            .uri("/api/videos")
+            .insert_header(bearer(token));
+        let resp = test::call_service(&app, req.to_request()).await;
+        assert_eq!(
+            resp.headers().get("x-content-type-options").unwrap(),
+            "nosniff"
+        );
+        assert_eq!(
+            resp.headers().get("content-type").unwrap(),
+            "application/json"
+        );
+    }
+    let req = test::TestRequest::get()
+        .uri("/api/videos")
+        .insert_header(bearer(ADMIN));
+    let resp = test::call_service(&app, req.to_request()).await;
+    assert_eq!(resp.headers().get("cache-control").unwrap(), "no-store");
+}

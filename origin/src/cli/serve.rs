@@ -20,6 +20,9 @@ pub struct Args {
     /// Drop a request body that sends nothing for this many seconds.
     #[arg(long, default_value_t = 30)]
     pub body_idle_timeout_secs: u64,
+    /// How long a new upload ticket stays valid, in seconds.
+    #[arg(long, default_value_t = 24 * 3600)]
+    pub ticket_ttl_secs: u64,
     /// Bytes one video may hold.
     #[arg(long)]
     pub max_video_bytes: Option<u64>,
@@ -40,6 +43,7 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut limits = Limits {
         body_idle_timeout: Duration::from_secs(args.body_idle_timeout_secs.max(1)),
+        ticket_ttl: Duration::from_secs(args.ticket_ttl_secs.max(1)),
         ..Limits::default()
     };
     if let Some(n) = args.max_video_bytes {

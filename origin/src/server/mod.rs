@@ -41,6 +41,11 @@ pub fn routes(state: web::Data<AppState>) -> impl FnOnce(&mut ServiceConfig) {
         cfg.app_data(state)
             .service(
                 web::scope("/api")
+                    .wrap(
+                        actix_web::middleware::DefaultHeaders::new()
+                            .add(("X-Content-Type-Options", "nosniff"))
+                            .add(("Cache-Control", "no-store")),
+                    )
                     .route("/ingest", web::post().to(ingest::ingest))
                     .route("/videos", web::post().to(videos::create))
                     .route("/videos", web::get().to(videos::list))

@@ -5,6 +5,7 @@
 
 pub mod boxes;
 pub mod cmaf;
+pub mod check;
 pub mod codec;
 pub mod demux;
 pub mod error;

@@ -1,0 +1,1 @@
+//! Hand-broken packages: one per rule.

@@ -4,8 +4,8 @@
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod boxes;
-pub mod cmaf;
 pub mod check;
+pub mod cmaf;
 pub mod codec;
 pub mod demux;
 pub mod error;

@@ -44,7 +44,10 @@ fn nal_headers(sample: &[u8], len_size: usize) -> Option<Vec<&[u8]>> {
 fn h264(sample: &[u8], len_size: usize) -> Option<bool> {
     let nals = nal_headers(sample, len_size)?;
     // The first VCL NAL (types 1–5) decides.
-    let first_vcl = nals.iter().map(|n| n[0] & 0x1f).find(|t| (1..=5).contains(t))?;
+    let first_vcl = nals
+        .iter()
+        .map(|n| n[0] & 0x1f)
+        .find(|t| (1..=5).contains(t))?;
     Some(first_vcl == 5)
 }
 

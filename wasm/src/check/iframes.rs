@@ -26,9 +26,13 @@ pub(crate) fn check_iframes(
         for (k, s) in m.pl.segments.iter().enumerate() {
             let loc = m.line(k);
             if let Some(map) = &s.map {
-                init = resolve(&m.path, &map.uri).ok().and_then(|p| {
-                    let bytes = read_file(reader, &p, limits.max_init_bytes, report, "init segment")?;
-                    read_init(&bytes).ok() // a broken init is reported with its media playlist
+                init = resolve(&m.path, &map.uri).ok().and_then(|p| match &m.init {
+                    Some((q, i)) if *q == p => Some(i.clone()),
+                    _ => {
+                        let bytes =
+                            read_file(reader, &p, limits.max_init_bytes, report, "init segment")?;
+                        read_init(&bytes).ok() // a broken init is reported while loading
+                    }
                 });
             }
             let Some(init) = &init else { return };
@@ -43,8 +47,14 @@ pub(crate) fn check_iframes(
             }
             budget -= 1;
             if cache.as_ref().is_none_or(|(p, _)| *p != path) {
-                cache = read_file(reader, &path, limits.max_segment_bytes, report, "media segment")
-                    .map(|b| (path.clone(), b));
+                cache = read_file(
+                    reader,
+                    &path,
+                    limits.max_segment_bytes,
+                    report,
+                    "media segment",
+                )
+                .map(|b| (path.clone(), b));
             }
             let Some((_, bytes)) = &cache else { continue };
             let (lo, hi) = match &s.byte_range {
@@ -59,10 +69,24 @@ pub(crate) fn check_iframes(
             };
             prev_end = Some((path.clone(), hi));
             let mut fail = |byte: u64, msg: String| {
-                report.push(Severity::Must, RULE, TITLE, &m.path, loc, format!("{} bytes {lo}..{hi} (byte {byte}): {msg}", s.uri));
+                report.push(
+                    Severity::Must,
+                    RULE,
+                    TITLE,
+                    &m.path,
+                    loc,
+                    format!("{} bytes {lo}..{hi} (byte {byte}): {msg}", s.uri),
+                );
             };
-            let Some(range) = usize::try_from(lo).ok().zip(usize::try_from(hi).ok()).and_then(|(a, b)| bytes.get(a..b)) else {
-                fail(lo, format!("the range lies outside the file ({} bytes)", bytes.len()));
+            let Some(range) = usize::try_from(lo)
+                .ok()
+                .zip(usize::try_from(hi).ok())
+                .and_then(|(a, b)| bytes.get(a..b))
+            else {
+                fail(
+                    lo,
+                    format!("the range lies outside the file ({} bytes)", bytes.len()),
+                );
                 continue;
             };
             let frags = match read_segment(range, init) {
@@ -72,17 +96,31 @@ pub(crate) fn check_iframes(
                     continue;
                 }
             };
-            let samples: Vec<_> = frags.iter().flat_map(|f| f.samples.iter().map(move |s| (f, s))).collect();
+            let samples: Vec<_> = frags
+                .iter()
+                .flat_map(|f| f.samples.iter().map(move |s| (f, s)))
+                .collect();
             let [(f, first)] = samples.as_slice() else {
-                fail(lo, format!("holds {} samples; an I-frame entry holds exactly one frame", samples.len()));
+                fail(
+                    lo,
+                    format!(
+                        "holds {} samples; an I-frame entry holds exactly one frame",
+                        samples.len()
+                    ),
+                );
                 continue;
             };
             if !first.is_sync() {
                 fail(lo + f.data_offset, "the sample is flagged non-sync".into());
             }
-            let data = usize::try_from(f.data_offset).ok().and_then(|a| range.get(a..a.checked_add(first.size as usize)?));
+            let data = usize::try_from(f.data_offset)
+                .ok()
+                .and_then(|a| range.get(a..a.checked_add(first.size as usize)?));
             if data.and_then(|d| is_key_frame(&init.entry, d)) == Some(false) {
-                fail(lo + f.data_offset, "the sample's bitstream is not a key frame".into());
+                fail(
+                    lo + f.data_offset,
+                    "the sample's bitstream is not a key frame".into(),
+                );
             }
         }
     }

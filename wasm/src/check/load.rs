@@ -61,8 +61,10 @@ pub(crate) struct Seg {
     /// tfdt of the first fragment and the sum of all sample durations, in the init's timescale.
     pub start: u64,
     pub ticks: u64,
-    /// Earliest presentation time (decode time + composition offset) of any sample.
+    /// Earliest presentation time (decode time + composition offset) of any sample, and that of the first
+    /// sample (the cut instant; open-GOP leading pictures can present before it).
     pub pts_min: i64,
+    pub first_pts: i64,
     pub samples: usize,
     pub max_sample_ticks: u32,
     /// Byte offset of the first moof (whose tfdt starts the segment).
@@ -132,6 +134,7 @@ pub(crate) fn load(
     };
     pkg.master_text = String::from_utf8_lossy(&bytes).into_owned();
     let mut budget = limits.max_segments;
+    let mut inits = BTreeMap::new();
     match m3u8_rs::parse_playlist_res(&bytes) {
         Ok(Playlist::MasterPlaylist(m)) => {
             let mut uris: Vec<&str> = m.variants.iter().map(|v| v.uri.as_str()).collect();
@@ -151,14 +154,21 @@ pub(crate) fn load(
                     continue;
                 }
                 if seen.len() >= limits.max_playlists {
-                    fail(report, master_path, Location::File, format!(
-                        "names more than {} media playlists; the rest are not checked",
-                        limits.max_playlists
-                    ));
+                    fail(
+                        report,
+                        master_path,
+                        Location::File,
+                        format!(
+                            "names more than {} media playlists; the rest are not checked",
+                            limits.max_playlists
+                        ),
+                    );
                     break;
                 }
                 seen.push(path.clone());
-                if let Some(media) = load_media(reader, &path, None, limits, &mut budget, report) {
+                if let Some(media) =
+                    load_media(reader, &path, None, limits, &mut budget, &mut inits, report)
+                {
                     pkg.medias.push(media);
                 }
             }
@@ -173,9 +183,15 @@ pub(crate) fn load(
                     .into(),
             );
             let text = pkg.master_text.clone();
-            if let Some(media) =
-                load_media(reader, master_path, Some((pl, text)), limits, &mut budget, report)
-            {
+            if let Some(media) = load_media(
+                reader,
+                master_path,
+                Some((pl, text)),
+                limits,
+                &mut budget,
+                &mut inits,
+                report,
+            ) {
                 pkg.medias.push(media);
             }
         }
@@ -195,17 +211,29 @@ fn load_media(
     parsed: Option<(MediaPlaylist, String)>,
     limits: &CheckLimits,
     budget: &mut usize,
+    inits: &mut BTreeMap<String, Option<InitInfo>>,
     report: &mut Report,
 ) -> Option<Media> {
     let (pl, text) = match parsed {
         Some(p) => p,
         None => {
-            let bytes = read_file(reader, path, limits.max_playlist_bytes, report, "media playlist")?;
+            let bytes = read_file(
+                reader,
+                path,
+                limits.max_playlist_bytes,
+                report,
+                "media playlist",
+            )?;
             let text = String::from_utf8_lossy(&bytes).into_owned();
             match m3u8_rs::parse_media_playlist_res(&bytes) {
                 Ok(pl) => (pl, text),
                 Err(_) => {
-                    fail(report, path, Location::File, "is not a media playlist (RFC 8216 § 4.3.3)".into());
+                    fail(
+                        report,
+                        path,
+                        Location::File,
+                        "is not a media playlist (RFC 8216 § 4.3.3)".into(),
+                    );
                     return None;
                 }
             }
@@ -218,7 +246,6 @@ fn load_media(
         init: None,
         segs: Vec::new(),
     };
-    let mut inits: BTreeMap<String, Option<InitInfo>> = BTreeMap::new();
     let mut current: Option<String> = None;
     let mut prev_range_end: Option<(String, u64)> = None;
     for k in 0..media.pl.segments.len() {
@@ -228,9 +255,6 @@ fn load_media(
                 Ok(p) => current = Some(p),
                 Err(e) => fail(report, path, media.line(k), e),
             }
-        }
-        if media.pl.i_frames_only {
-            continue; // entries are checked by `iframes`
         }
         let seg_uri = s.uri.clone();
         let seg_range = s.byte_range.clone();
@@ -245,6 +269,9 @@ fn load_media(
         if media.init.is_none() {
             media.init.clone_from(&init);
         }
+        if media.pl.i_frames_only {
+            continue; // entries are checked by `iframes`
+        }
         let Some((_, init)) = init else {
             media.segs.push(None);
             continue; // 8.20 (no EXT-X-MAP) is reported by the media rules
@@ -258,37 +285,55 @@ fn load_media(
             }
         };
         if *budget == 0 {
-            fail(report, path, media.line(k), format!(
+            fail(
+                report,
+                path,
+                media.line(k),
+                format!(
                 "more than {} media segments in the package; this one and the rest are not checked",
                 limits.max_segments
-            ));
+            ),
+            );
             break;
         }
         *budget -= 1;
-        let seg = read_file(reader, &seg_path, limits.max_segment_bytes, report, "media segment")
-            .and_then(|bytes| {
-                let (lo, hi) = match &seg_range {
-                    None => (0, bytes.len() as u64),
-                    Some(r) => {
-                        let lo = r.offset.unwrap_or(match &prev_range_end {
-                            Some((p, end)) if *p == seg_path => *end,
-                            _ => 0,
-                        });
-                        (lo, lo.saturating_add(r.length))
-                    }
-                };
-                prev_range_end = Some((seg_path.clone(), hi));
-                let Some(slice) = usize::try_from(lo)
-                    .ok()
-                    .zip(usize::try_from(hi).ok())
-                    .and_then(|(a, b)| bytes.get(a..b))
-                else {
-                    fail(report, &seg_path, Location::File, format!(
-                        "byte range {lo}..{hi} lies outside the file ({} bytes)", bytes.len()));
-                    return None;
-                };
-                measure(slice, lo, &init, &seg_path, extinf, report)
-            });
+        let seg = read_file(
+            reader,
+            &seg_path,
+            limits.max_segment_bytes,
+            report,
+            "media segment",
+        )
+        .and_then(|bytes| {
+            let (lo, hi) = match &seg_range {
+                None => (0, bytes.len() as u64),
+                Some(r) => {
+                    let lo = r.offset.unwrap_or(match &prev_range_end {
+                        Some((p, end)) if *p == seg_path => *end,
+                        _ => 0,
+                    });
+                    (lo, lo.saturating_add(r.length))
+                }
+            };
+            prev_range_end = Some((seg_path.clone(), hi));
+            let Some(slice) = usize::try_from(lo)
+                .ok()
+                .zip(usize::try_from(hi).ok())
+                .and_then(|(a, b)| bytes.get(a..b))
+            else {
+                fail(
+                    report,
+                    &seg_path,
+                    Location::File,
+                    format!(
+                        "byte range {lo}..{hi} lies outside the file ({} bytes)",
+                        bytes.len()
+                    ),
+                );
+                return None;
+            };
+            measure(slice, lo, &init, &seg_path, extinf, report)
+        });
         media.segs.push(seg);
     }
     Some(media)
@@ -302,7 +347,14 @@ fn load_init(
 ) -> Option<InitInfo> {
     let bytes = read_file(reader, path, limits.max_init_bytes, report, "init segment")?;
     read_init(&bytes)
-        .map_err(|e| fail(report, path, Location::File, format!("not a CMAF init segment: {e}")))
+        .map_err(|e| {
+            fail(
+                report,
+                path,
+                Location::File,
+                format!("not a CMAF init segment: {e}"),
+            )
+        })
         .ok()
 }
 
@@ -316,7 +368,14 @@ fn measure(
     report: &mut Report,
 ) -> Option<Seg> {
     let frags = read_segment(bytes, init)
-        .map_err(|e| fail(report, path, Location::File, format!("not a CMAF media segment: {e}")))
+        .map_err(|e| {
+            fail(
+                report,
+                path,
+                Location::File,
+                format!("not a CMAF media segment: {e}"),
+            )
+        })
         .ok()?;
     let first = frags.first()?;
     let mut seg = Seg {
@@ -326,6 +385,9 @@ fn measure(
         start: first.base_decode_time,
         ticks: 0,
         pts_min: i64::MAX,
+        first_pts: i64::try_from(first.base_decode_time)
+            .unwrap_or(i64::MAX)
+            .saturating_add(first.samples.first().map_or(0, |s| s.cts_offset)),
         samples: 0,
         max_sample_ticks: 0,
         first_moof: base + first.moof_offset,
@@ -345,7 +407,9 @@ fn measure(
         let mut dts = f.base_decode_time;
         let mut at = f.data_offset;
         for s in &f.samples {
-            let pts = i64::try_from(dts).unwrap_or(i64::MAX).saturating_add(s.cts_offset);
+            let pts = i64::try_from(dts)
+                .unwrap_or(i64::MAX)
+                .saturating_add(s.cts_offset);
             seg.pts_min = seg.pts_min.min(pts);
             seg.max_sample_ticks = seg.max_sample_ticks.max(s.duration);
             if video {

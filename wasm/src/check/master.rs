@@ -13,10 +13,17 @@ pub(crate) fn check_master(pkg: &Pkg, report: &mut Report) {
     iframe_playlists_present(pkg, m, report);
     for v in &m.variants {
         let loc = variant_line(pkg, v);
-        let Some(media) = resolve(&pkg.master_path, &v.uri).ok().and_then(|p| pkg.media(&p)) else {
+        let Some(media) = resolve(&pkg.master_path, &v.uri)
+            .ok()
+            .and_then(|p| pkg.media(&p))
+        else {
             continue; // unreadable: reported while loading
         };
-        let audio = if v.is_i_frame { Vec::new() } else { audio_group(pkg, m, v, loc, report) };
+        let audio = if v.is_i_frame {
+            Vec::new()
+        } else {
+            audio_group(pkg, m, v, loc, report)
+        };
         codecs_match(pkg, v, media, &audio, loc, report);
         if media.kind() == Some(TrackKind::Video) {
             resolution(pkg, v, media, loc, report);
@@ -31,7 +38,11 @@ pub(crate) fn check_master(pkg: &Pkg, report: &mut Report) {
 }
 
 fn variant_line(pkg: &Pkg, v: &VariantStream) -> Location {
-    let needle = if v.is_i_frame { format!("URI=\"{}\"", v.uri) } else { v.uri.clone() };
+    let needle = if v.is_i_frame {
+        format!("URI=\"{}\"", v.uri)
+    } else {
+        v.uri.clone()
+    };
     match line_containing(&pkg.master_text, &needle) {
         // A variant's attributes are on the EXT-X-STREAM-INF line just before its URI line.
         Some(line) if !v.is_i_frame && line > 1 => Location::Line { line: line - 1 },
@@ -43,19 +54,33 @@ fn variant_line(pkg: &Pkg, v: &VariantStream) -> Location {
 /// HLS Authoring Spec 9.11: EXT-X-INDEPENDENT-SEGMENTS in the multivariant playlist.
 fn independent_segments(pkg: &Pkg, m: &MasterPlaylist, report: &mut Report) {
     if !m.independent_segments {
-        report.push(Severity::Should, "9.11", "EXT-X-INDEPENDENT-SEGMENTS is present", &pkg.master_path,
-            Location::File, "no EXT-X-INDEPENDENT-SEGMENTS: players cannot assume each segment decodes on its own");
+        report.push(
+            Severity::Should,
+            "9.11",
+            "EXT-X-INDEPENDENT-SEGMENTS is present",
+            &pkg.master_path,
+            Location::File,
+            "no EXT-X-INDEPENDENT-SEGMENTS: players cannot assume each segment decodes on its own",
+        );
     }
 }
 
 /// HLS Authoring Spec 8.10: audio renditions carry LANGUAGE.
 fn audio_languages(pkg: &Pkg, m: &MasterPlaylist, report: &mut Report) {
     for a in &m.alternatives {
-        if a.media_type == AlternativeMediaType::Audio && a.language.as_deref().is_none_or(str::is_empty) {
+        if a.media_type == AlternativeMediaType::Audio
+            && a.language.as_deref().is_none_or(str::is_empty)
+        {
             let loc = line_containing(&pkg.master_text, &format!("NAME=\"{}\"", a.name))
                 .map_or(Location::File, |line| Location::Line { line });
-            report.push(Severity::Should, "8.10", "audio renditions have LANGUAGE", &pkg.master_path, loc,
-                format!("EXT-X-MEDIA audio rendition {:?} has no LANGUAGE", a.name));
+            report.push(
+                Severity::Should,
+                "8.10",
+                "audio renditions have LANGUAGE",
+                &pkg.master_path,
+                loc,
+                format!("EXT-X-MEDIA audio rendition {:?} has no LANGUAGE", a.name),
+            );
         }
     }
 }
@@ -69,32 +94,67 @@ fn iframe_playlists_present(pkg: &Pkg, m: &MasterPlaylist, report: &mut Report) 
             .is_some_and(|x| x.kind() == Some(TrackKind::Video))
     });
     if has_video && !m.variants.iter().any(|v| v.is_i_frame) {
-        report.push(Severity::Must, "6.1", "I-frame playlists are present", &pkg.master_path, Location::File,
-            "video variants but no EXT-X-I-FRAME-STREAM-INF");
+        report.push(
+            Severity::Must,
+            "6.1",
+            "I-frame playlists are present",
+            &pkg.master_path,
+            Location::File,
+            "video variants but no EXT-X-I-FRAME-STREAM-INF",
+        );
     }
 }
 
 /// HLS Authoring Spec 8.9: audio comes as EXT-X-MEDIA renditions referenced by the variant's AUDIO group.
 /// Returns the group's renditions that could be read, the DEFAULT one first.
-fn audio_group<'a>(pkg: &'a Pkg, m: &MasterPlaylist, v: &VariantStream, loc: Location,
-    report: &mut Report) -> Vec<&'a Media> {
+fn audio_group<'a>(
+    pkg: &'a Pkg,
+    m: &MasterPlaylist,
+    v: &VariantStream,
+    loc: Location,
+    report: &mut Report,
+) -> Vec<&'a Media> {
     const TITLE: &str = "audio via EXT-X-MEDIA";
     let Some(group) = &v.audio else {
-        if m.alternatives.iter().any(|a| a.media_type == AlternativeMediaType::Audio) {
-            report.push(Severity::Must, "8.9", TITLE, &pkg.master_path, loc,
-                format!("variant {} has no AUDIO group although the playlist has audio renditions", v.uri));
+        if m.alternatives
+            .iter()
+            .any(|a| a.media_type == AlternativeMediaType::Audio)
+        {
+            report.push(
+                Severity::Must,
+                "8.9",
+                TITLE,
+                &pkg.master_path,
+                loc,
+                format!(
+                    "variant {} has no AUDIO group although the playlist has audio renditions",
+                    v.uri
+                ),
+            );
         }
         return Vec::new();
     };
-    let mut members: Vec<_> = m.alternatives.iter()
+    let mut members: Vec<_> = m
+        .alternatives
+        .iter()
         .filter(|a| a.media_type == AlternativeMediaType::Audio && &a.group_id == group)
         .collect();
     members.sort_by_key(|a| !a.default);
     if members.is_empty() {
-        report.push(Severity::Must, "8.9", TITLE, &pkg.master_path, loc,
-            format!("variant {} names AUDIO group {group:?}, which no EXT-X-MEDIA defines", v.uri));
+        report.push(
+            Severity::Must,
+            "8.9",
+            TITLE,
+            &pkg.master_path,
+            loc,
+            format!(
+                "variant {} names AUDIO group {group:?}, which no EXT-X-MEDIA defines",
+                v.uri
+            ),
+        );
     }
-    members.iter()
+    members
+        .iter()
         .filter_map(|a| a.uri.as_deref())
         .filter_map(|u| resolve(&pkg.master_path, u).ok())
         .filter_map(|p| pkg.media(&p))
@@ -106,28 +166,60 @@ fn codec_of(m: &Media) -> Option<&str> {
 }
 
 /// HLS Authoring Spec 9.1: CODECS is present and names exactly the codecs the init segments declare.
-fn codecs_match(pkg: &Pkg, v: &VariantStream, media: &Media, audio: &[&Media], loc: Location,
-    report: &mut Report) {
+fn codecs_match(
+    pkg: &Pkg,
+    v: &VariantStream,
+    media: &Media,
+    audio: &[&Media],
+    loc: Location,
+    report: &mut Report,
+) {
     const TITLE: &str = "CODECS present and equal to the init segments";
     let Some(declared) = v.codecs.as_deref() else {
-        report.push(Severity::Must, "9.1", TITLE, &pkg.master_path, loc, format!("variant {} has no CODECS", v.uri));
+        report.push(
+            Severity::Must,
+            "9.1",
+            TITLE,
+            &pkg.master_path,
+            loc,
+            format!("variant {} has no CODECS", v.uri),
+        );
         return;
     };
-    let mut expected: Vec<String> = codec_of(media).into_iter().map(str::to_string).collect();
+    // Without every init segment the expected list is unknown (the unreadable init is reported already).
+    let Some(mut expected) = codec_of(media).map(|c| vec![c.to_string()]) else {
+        return;
+    };
     for a in audio {
-        if let Some(c) = codec_of(a) {
-            if !expected.iter().any(|e| e == c) {
-                expected.push(c.to_string());
-            }
+        let Some(c) = codec_of(a) else { return };
+        if !expected.iter().any(|e| e == c) {
+            expected.push(c.to_string());
         }
     }
     let declared: Vec<String> = declared.split(',').map(|c| c.trim().to_string()).collect();
     let same = |a: &String, b: &String| a.eq_ignore_ascii_case(b);
-    let missing: Vec<&String> = expected.iter().filter(|e| !declared.iter().any(|d| same(d, e))).collect();
-    let extra: Vec<&String> = declared.iter().filter(|d| !expected.iter().any(|e| same(d, e))).collect();
+    let missing: Vec<&String> = expected
+        .iter()
+        .filter(|e| !declared.iter().any(|d| same(d, e)))
+        .collect();
+    let extra: Vec<&String> = declared
+        .iter()
+        .filter(|d| !expected.iter().any(|e| same(d, e)))
+        .collect();
     if !missing.is_empty() || !extra.is_empty() {
-        report.push(Severity::Must, "9.1", TITLE, &pkg.master_path, loc, format!(
-            "variant {}: CODECS=\"{}\" but the init segments say \"{}\"", v.uri, declared.join(","), expected.join(",")));
+        report.push(
+            Severity::Must,
+            "9.1",
+            TITLE,
+            &pkg.master_path,
+            loc,
+            format!(
+                "variant {}: CODECS=\"{}\" but the init segments say \"{}\"",
+                v.uri,
+                declared.join(","),
+                expected.join(",")
+            ),
+        );
     }
 }
 
@@ -136,12 +228,23 @@ fn codecs_match(pkg: &Pkg, v: &VariantStream, media: &Media, audio: &[&Media], l
 fn resolution(pkg: &Pkg, v: &VariantStream, media: &Media, loc: Location, report: &mut Report) {
     const TITLE: &str = "RESOLUTION present and right";
     let Some(r) = &v.resolution else {
-        report.push(Severity::Must, "9.2", TITLE, &pkg.master_path, loc, format!("video variant {} has no RESOLUTION", v.uri));
+        report.push(
+            Severity::Must,
+            "9.2",
+            TITLE,
+            &pkg.master_path,
+            loc,
+            format!("video variant {} has no RESOLUTION", v.uri),
+        );
         return;
     };
-    let Some(pic) = media.init.as_ref().and_then(|(_, i)| i.entry.video.clone()) else { return };
+    let Some(pic) = media.init.as_ref().and_then(|(_, i)| i.entry.video.clone()) else {
+        return;
+    };
     let (w, h) = (u64::from(pic.width), u64::from(pic.height));
-    let dw = pic.pasp.map_or(w, |(hs, vs)| w * u64::from(hs) / u64::from(vs.max(1)));
+    let dw = pic
+        .pasp
+        .map_or(w, |(hs, vs)| w * u64::from(hs) / u64::from(vs.max(1)));
     let ok = [(w, h), (dw, h), (h, w), (h, dw)].contains(&(r.width, r.height));
     if !ok {
         report.push(Severity::Must, "9.2", TITLE, &pkg.master_path, loc, format!(
@@ -164,7 +267,14 @@ fn measured_fps(media: &Media) -> Option<f64> {
 fn frame_rate(pkg: &Pkg, v: &VariantStream, media: &Media, loc: Location, report: &mut Report) {
     const TITLE: &str = "FRAME-RATE present and right";
     let Some(declared) = v.frame_rate else {
-        report.push(Severity::Must, "9.15", TITLE, &pkg.master_path, loc, format!("video variant {} has no FRAME-RATE", v.uri));
+        report.push(
+            Severity::Must,
+            "9.15",
+            TITLE,
+            &pkg.master_path,
+            loc,
+            format!("video variant {} has no FRAME-RATE", v.uri),
+        );
         return;
     };
     if let Some(fps) = measured_fps(media) {
@@ -177,7 +287,10 @@ fn frame_rate(pkg: &Pkg, v: &VariantStream, media: &Media, loc: Location, report
 
 /// (bytes, EXTINF seconds) per segment, when every segment was measured.
 fn sizes(m: &Media) -> Option<Vec<(u64, f64)>> {
-    m.segs.iter().map(|s| s.as_ref().map(|s| (s.bytes, s.extinf))).collect()
+    m.segs
+        .iter()
+        .map(|s| s.as_ref().map(|s| (s.bytes, s.extinf)))
+        .collect()
 }
 
 /// Measured (peak, average) bits per second of a variant with its default audio rendition. A segment's bit
@@ -189,10 +302,15 @@ pub(crate) fn measure(video: &Media, audio: Option<&Media>) -> Option<(f64, f64)
     let peak = |s: &[(u64, f64)]| s.iter().map(|&(b, d)| bps(b, d)).fold(0.0, f64::max);
     let avg = |s: &[(u64, f64)]| bps(s.iter().map(|x| x.0).sum(), s.iter().map(|x| x.1).sum());
     let v = sizes(video)?;
-    let Some(a) = audio.map(sizes) else { return Some((peak(&v), avg(&v))) };
+    let Some(a) = audio.map(sizes) else {
+        return Some((peak(&v), avg(&v)));
+    };
     let a = a?;
     let p = if a.len() == v.len() {
-        v.iter().zip(&a).map(|(x, y)| bps(x.0 + y.0, x.1)).fold(0.0, f64::max)
+        v.iter()
+            .zip(&a)
+            .map(|(x, y)| bps(x.0 + y.0, x.1))
+            .fold(0.0, f64::max)
     } else {
         peak(&v) + peak(&a)
     };
@@ -201,10 +319,20 @@ pub(crate) fn measure(video: &Media, audio: Option<&Media>) -> Option<(f64, f64)
 
 /// HLS Authoring Spec 9.14 (AVERAGE-BANDWIDTH present), 1.26 (measured peak within 10 % of BANDWIDTH) and
 /// 1.27 (measured average within 10 % of AVERAGE-BANDWIDTH).
-fn bitrates(pkg: &Pkg, v: &VariantStream, media: &Media, audio: Option<&Media>, loc: Location,
-    report: &mut Report) {
+fn bitrates(
+    pkg: &Pkg,
+    v: &VariantStream,
+    media: &Media,
+    audio: Option<&Media>,
+    loc: Location,
+    report: &mut Report,
+) {
     let measured = measure(media, audio);
-    let with = if audio.is_some() { " with its default audio rendition" } else { "" };
+    let with = if audio.is_some() {
+        " with its default audio rendition"
+    } else {
+        ""
+    };
     let off = |declared: u64, got: f64| (got - declared as f64).abs() > declared as f64 * 0.10;
     if let Some((peak, _)) = measured {
         if off(v.bandwidth, peak) {
@@ -213,8 +341,14 @@ fn bitrates(pkg: &Pkg, v: &VariantStream, media: &Media, audio: Option<&Media>, 
         }
     }
     let Some(avg_declared) = v.average_bandwidth else {
-        report.push(Severity::Must, "9.14", "AVERAGE-BANDWIDTH is present", &pkg.master_path, loc,
-            format!("variant {} has no AVERAGE-BANDWIDTH", v.uri));
+        report.push(
+            Severity::Must,
+            "9.14",
+            "AVERAGE-BANDWIDTH is present",
+            &pkg.master_path,
+            loc,
+            format!("variant {} has no AVERAGE-BANDWIDTH", v.uri),
+        );
         return;
     };
     if let Some((_, avg)) = measured {

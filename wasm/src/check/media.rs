@@ -55,15 +55,30 @@ fn map_present(m: &Media, report: &mut Report) {
 fn vod_and_endlist(m: &Media, report: &mut Report) {
     const TITLE: &str = "VOD playlists have PLAYLIST-TYPE:VOD and ENDLIST";
     if !m.pl.end_list {
-        report.push(Severity::Must, "8.6", TITLE, &m.path, Location::File,
-            "no EXT-X-ENDLIST: players treat the playlist as live and keep reloading it");
+        report.push(
+            Severity::Must,
+            "8.6",
+            TITLE,
+            &m.path,
+            Location::File,
+            "no EXT-X-ENDLIST: players treat the playlist as live and keep reloading it",
+        );
     }
     if m.pl.playlist_type != Some(MediaPlaylistType::Vod) {
-        let loc = tag_line(&m.text, "#EXT-X-PLAYLIST-TYPE").map_or(Location::File, |line| Location::Line { line });
-        report.push(Severity::Must, "8.6", TITLE, &m.path, loc, match &m.pl.playlist_type {
-            None => "no EXT-X-PLAYLIST-TYPE; a VOD playlist declares EXT-X-PLAYLIST-TYPE:VOD".to_string(),
-            Some(t) => format!("EXT-X-PLAYLIST-TYPE is {t}, not VOD"),
-        });
+        let loc = tag_line(&m.text, "#EXT-X-PLAYLIST-TYPE")
+            .map_or(Location::File, |line| Location::Line { line });
+        report.push(
+            Severity::Must,
+            "8.6",
+            TITLE,
+            &m.path,
+            loc,
+            match &m.pl.playlist_type {
+                None => "no EXT-X-PLAYLIST-TYPE; a VOD playlist declares EXT-X-PLAYLIST-TYPE:VOD"
+                    .to_string(),
+                Some(t) => format!("EXT-X-PLAYLIST-TYPE is {t}, not VOD"),
+            },
+        );
     }
 }
 
@@ -73,8 +88,17 @@ fn target_duration(m: &Media, report: &mut Report) {
     for (k, s) in m.pl.segments.iter().enumerate() {
         let rounded = f64::from(s.duration).round();
         if rounded > td as f64 {
-            report.push(Severity::Must, "RFC8216 4.3.3.1", "EXT-X-TARGETDURATION is right", &m.path, m.line(k),
-                format!("EXTINF {:.6} of {} rounds to {rounded}, over EXT-X-TARGETDURATION {td}", s.duration, s.uri));
+            report.push(
+                Severity::Must,
+                "RFC8216 4.3.3.1",
+                "EXT-X-TARGETDURATION is right",
+                &m.path,
+                m.line(k),
+                format!(
+                    "EXTINF {:.6} of {} rounds to {rounded}, over EXT-X-TARGETDURATION {td}",
+                    s.duration, s.uri
+                ),
+            );
         }
     }
 }
@@ -86,8 +110,17 @@ fn no_long_segment(m: &Media, report: &mut Report) {
     for (_, s) in segs(m) {
         let d = secs(s.ticks, m.timescale());
         if d > limit {
-            report.push(Severity::Must, "7.7", "no segment longer than the target duration + 0.5 s", &s.path,
-                Location::File, format!("lasts {d:.3} s (its samples), over EXT-X-TARGETDURATION {} + 0.5 s", m.pl.target_duration));
+            report.push(
+                Severity::Must,
+                "7.7",
+                "no segment longer than the target duration + 0.5 s",
+                &s.path,
+                Location::File,
+                format!(
+                    "lasts {d:.3} s (its samples), over EXT-X-TARGETDURATION {} + 0.5 s",
+                    m.pl.target_duration
+                ),
+            );
         }
     }
 }
@@ -114,8 +147,14 @@ fn starts_with_idr(m: &Media, report: &mut Report) {
     for (_, s) in segs(m) {
         let at = Location::Byte { byte: s.first_data };
         if !s.first_sync {
-            report.push(Severity::Must, "7.4", TITLE, &s.path, at,
-                "the first sample's flags mark it non-sync (sample_is_non_sync_sample = 1)");
+            report.push(
+                Severity::Must,
+                "7.4",
+                TITLE,
+                &s.path,
+                at,
+                "the first sample's flags mark it non-sync (sample_is_non_sync_sample = 1)",
+            );
         }
         match s.first_key {
             Some(false) => report.push(Severity::Must, "7.4", TITLE, &s.path, at,
@@ -138,8 +177,18 @@ fn flags_match_bitstream(m: &Media, report: &mut Report) {
             } else {
                 "is a random access point in its bitstream but flagged non-sync"
             };
-            report.push(Severity::Must, "7.4", "sample flags consistent with the bitstream", &s.path,
-                Location::Byte { byte }, format!("sample {} {what} ({} such samples in the segment)", i + 1, s.mismatches));
+            report.push(
+                Severity::Must,
+                "7.4",
+                "sample flags consistent with the bitstream",
+                &s.path,
+                Location::Byte { byte },
+                format!(
+                    "sample {} {what} ({} such samples in the segment)",
+                    i + 1,
+                    s.mismatches
+                ),
+            );
         }
     }
 }
@@ -155,8 +204,16 @@ fn tfdt_continuous(m: &Media, report: &mut Report) {
             continue;
         };
         if let Some((byte, want, got)) = s.inner_gap {
-            report.push(Severity::Must, "7.3", TITLE, &s.path, Location::Byte { byte },
-                format!("fragment tfdt {got}, expected {want} after the previous fragment's samples"));
+            report.push(
+                Severity::Must,
+                "7.3",
+                TITLE,
+                &s.path,
+                Location::Byte { byte },
+                format!(
+                    "fragment tfdt {got}, expected {want} after the previous fragment's samples"
+                ),
+            );
         }
         if let Some(p) = prev {
             let want = p.start.saturating_add(p.ticks);

@@ -17,6 +17,10 @@ mod timeline;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_hostile;
+#[cfg(test)]
+mod tests_util;
 
 pub use bitstream::is_key_frame;
 pub use paths::resolve;

@@ -10,7 +10,8 @@ use crate::demux::TrackKind;
 struct Timeline<'a> {
     media: &'a Media,
     kind: TrackKind,
-    /// Presentation start of each segment, and the end of the last.
+    /// Earliest presentation time, the presentation time of each segment's first sample, and the end.
+    start: f64,
     cuts: Vec<f64>,
     end: f64,
     /// Longest sample, seconds: how finely this rendition can cut.
@@ -23,7 +24,11 @@ fn timeline(m: &Media) -> Option<Timeline<'_>> {
         return None;
     }
     let ts = f64::from(m.timescale()).max(1.0);
-    let segs: Vec<&Seg> = m.segs.iter().map(Option::as_ref).collect::<Option<Vec<_>>>()?;
+    let segs: Vec<&Seg> = m
+        .segs
+        .iter()
+        .map(Option::as_ref)
+        .collect::<Option<Vec<_>>>()?;
     let first = segs.first()?;
     let last = segs.last()?;
     // The composition shift of the first segment applies to the end too (a constant B-frame delay).
@@ -31,7 +36,8 @@ fn timeline(m: &Media) -> Option<Timeline<'_>> {
     Some(Timeline {
         media: m,
         kind,
-        cuts: segs.iter().map(|s| s.pts_min as f64 / ts).collect(),
+        start: first.pts_min as f64 / ts,
+        cuts: segs.iter().map(|s| s.first_pts as f64 / ts).collect(),
         end: (last.start.saturating_add(last.ticks) as f64 + shift) / ts,
         frame: segs.iter().map(|s| s.max_sample_ticks).max().unwrap_or(0) as f64 / ts,
     })
@@ -61,7 +67,7 @@ pub(crate) fn check_renditions(pkg: &Pkg, report: &mut Report) {
 /// Audio and video start together (HLS Authoring Spec 8.22's aligned cuts start at the first one): within
 /// one audio frame, the finest an AAC or Opus track can be cut.
 fn av_start_aligned(video: &Timeline<'_>, audio: &Timeline<'_>, report: &mut Report) {
-    let (v, a) = (video.cuts[0], audio.cuts[0]);
+    let (v, a) = (video.start, audio.start);
     if (v - a).abs() > audio.frame + 0.001 {
         report.push(Severity::Should, "A/V start", "audio and video start aligned", &audio.media.path,
             Location::File, format!(
@@ -73,12 +79,19 @@ fn av_start_aligned(video: &Timeline<'_>, audio: &Timeline<'_>, report: &mut Rep
 /// HLS Authoring Spec 8.7: all renditions cover the same time range, within one frame of either.
 fn same_time_range(r: &Timeline<'_>, o: &Timeline<'_>, report: &mut Report) {
     let tol = r.frame.max(o.frame) + 0.001;
-    let (rs, os) = (r.cuts[0], o.cuts[0]);
+    let (rs, os) = (r.start, o.start);
     if (rs - os).abs() > tol || (r.end - o.end).abs() > tol {
-        report.push(Severity::Must, "8.7", "renditions cover the same time range", &o.media.path,
-            Location::File, format!(
+        report.push(
+            Severity::Must,
+            "8.7",
+            "renditions cover the same time range",
+            &o.media.path,
+            Location::File,
+            format!(
                 "covers {os:.3}–{:.3} s but {} covers {rs:.3}–{:.3} s (tolerance {tol:.3} s)",
-                o.end, r.media.path, r.end));
+                o.end, r.media.path, r.end
+            ),
+        );
     }
 }
 
@@ -86,8 +99,19 @@ fn same_time_range(r: &Timeline<'_>, o: &Timeline<'_>, report: &mut Report) {
 fn same_cuts(r: &Timeline<'_>, o: &Timeline<'_>, report: &mut Report) {
     const TITLE: &str = "renditions cut at the same instants";
     if r.cuts.len() != o.cuts.len() {
-        report.push(Severity::Must, "8.22", TITLE, &o.media.path, Location::File, format!(
-            "has {} segments but {} has {}", o.cuts.len(), r.media.path, r.cuts.len()));
+        report.push(
+            Severity::Must,
+            "8.22",
+            TITLE,
+            &o.media.path,
+            Location::File,
+            format!(
+                "has {} segments but {} has {}",
+                o.cuts.len(),
+                r.media.path,
+                r.cuts.len()
+            ),
+        );
         return;
     }
     let tol = r.frame.max(o.frame) + 0.001;

@@ -32,23 +32,31 @@ pub(crate) fn check_master(pkg: &Pkg, report: &mut Report) {
             }
         }
         if !v.is_i_frame {
-            bitrates(pkg, v, media, audio.first().copied(), loc, report);
+            // An audio-only variant may name its own group; its audio is then already counted.
+            let extra = audio.first().copied().filter(|a| a.path != media.path);
+            bitrates(pkg, v, media, extra, loc, report);
         }
     }
 }
 
 fn variant_line(pkg: &Pkg, v: &VariantStream) -> Location {
-    let needle = if v.is_i_frame {
-        format!("URI=\"{}\"", v.uri)
+    let mut lines = pkg.master_text.lines().enumerate();
+    let found = if v.is_i_frame {
+        let needle = format!("URI=\"{}\"", v.uri);
+        lines.find(|(_, l)| l.starts_with("#EXT-X-I-FRAME-STREAM-INF") && l.contains(&needle))
     } else {
-        v.uri.clone()
+        // A variant's attributes are on the EXT-X-STREAM-INF line before its URI line.
+        let uri_line = lines.find(|(_, l)| l.trim() == v.uri).map(|(i, _)| i);
+        uri_line.and_then(|u| {
+            pkg.master_text
+                .lines()
+                .enumerate()
+                .take(u)
+                .filter(|(_, l)| l.starts_with("#EXT-X-STREAM-INF"))
+                .last()
+        })
     };
-    match line_containing(&pkg.master_text, &needle) {
-        // A variant's attributes are on the EXT-X-STREAM-INF line just before its URI line.
-        Some(line) if !v.is_i_frame && line > 1 => Location::Line { line: line - 1 },
-        Some(line) => Location::Line { line },
-        None => Location::File,
-    }
+    found.map_or(Location::File, |(i, _)| Location::Line { line: i + 1 })
 }
 
 /// HLS Authoring Spec 9.11: EXT-X-INDEPENDENT-SEGMENTS in the multivariant playlist.
@@ -294,27 +302,52 @@ fn sizes(m: &Media) -> Option<Vec<(u64, f64)>> {
 }
 
 /// Measured (peak, average) bits per second of a variant with its default audio rendition. A segment's bit
-/// rate is its size over its EXTINF (RFC 8216 § 4.3.4.2). Peak: per segment index, video + audio bytes over
-/// the video segment's EXTINF when both cut at the same instants (same count), else the sum of the two
-/// peaks. Average: total bits over total EXTINF, per rendition, summed. Init segments are not counted.
+/// rate is its size over its EXTINF (RFC 8216 § 4.3.4.2); init segments are not counted. Peak: for each
+/// video segment, its bytes plus the audio bytes that play during it (each audio segment's bytes shared
+/// out by how much of its EXTINF interval overlaps), over the video segment's EXTINF — so the peak is per
+/// segment of what a player downloads for that stretch, whether or not the audio cuts at the same instants.
+/// Average: total bits over total EXTINF of each rendition, summed.
 pub(crate) fn measure(video: &Media, audio: Option<&Media>) -> Option<(f64, f64)> {
-    let bps = |b: u64, d: f64| if d > 0.0 { b as f64 * 8.0 / d } else { 0.0 };
-    let peak = |s: &[(u64, f64)]| s.iter().map(|&(b, d)| bps(b, d)).fold(0.0, f64::max);
-    let avg = |s: &[(u64, f64)]| bps(s.iter().map(|x| x.0).sum(), s.iter().map(|x| x.1).sum());
+    let bps = |b: f64, d: f64| if d > 0.0 { b * 8.0 / d } else { 0.0 };
+    let avg = |s: &[(u64, f64)]| {
+        bps(
+            s.iter().map(|x| x.0 as f64).sum(),
+            s.iter().map(|x| x.1).sum(),
+        )
+    };
     let v = sizes(video)?;
-    let Some(a) = audio.map(sizes) else {
-        return Some((peak(&v), avg(&v)));
+    let a = match audio {
+        Some(a) => sizes(a)?,
+        None => Vec::new(),
     };
-    let a = a?;
-    let p = if a.len() == v.len() {
-        v.iter()
-            .zip(&a)
-            .map(|(x, y)| bps(x.0 + y.0, x.1))
-            .fold(0.0, f64::max)
-    } else {
-        peak(&v) + peak(&a)
+    let intervals = |s: &[(u64, f64)]| {
+        let mut t = 0.0;
+        s.iter()
+            .map(|&(b, d)| {
+                t += d;
+                (t - d, t, b)
+            })
+            .collect::<Vec<_>>()
     };
-    Some((p, avg(&v) + avg(&a)))
+    let ai = intervals(&a);
+    let peak = intervals(&v)
+        .iter()
+        .map(|&(t0, t1, b)| {
+            let audio_bytes: f64 = ai
+                .iter()
+                .map(|&(a0, a1, ab)| {
+                    let overlap = (t1.min(a1) - t0.max(a0)).max(0.0);
+                    if a1 > a0 {
+                        ab as f64 * overlap / (a1 - a0)
+                    } else {
+                        0.0
+                    }
+                })
+                .sum();
+            bps(b as f64 + audio_bytes, t1 - t0)
+        })
+        .fold(0.0, f64::max);
+    Some((peak, avg(&v) + if a.is_empty() { 0.0 } else { avg(&a) }))
 }
 
 /// HLS Authoring Spec 9.14 (AVERAGE-BANDWIDTH present), 1.26 (measured peak within 10 % of BANDWIDTH) and

@@ -1,7 +1,8 @@
 //! Rules on one media playlist and its segments.
 
-use super::load::{Media, Seg};
+use super::load::Media;
 use super::paths::tag_line;
+use super::segment::Seg;
 use super::{Location, Report, Severity};
 use crate::demux::TrackKind;
 use m3u8_rs::MediaPlaylistType;

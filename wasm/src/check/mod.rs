@@ -6,6 +6,7 @@
 //! input is untrusted: nothing here panics on it, every file is read with a size cap, and the number of
 //! playlists, segments and I-frame entries looked at is bounded (see [`CheckLimits`]).
 
+mod bitrate;
 mod bitstream;
 mod iframes;
 mod load;
@@ -13,6 +14,7 @@ mod master;
 mod media;
 mod paths;
 mod report;
+mod segment;
 mod timeline;
 
 #[cfg(test)]

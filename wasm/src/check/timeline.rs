@@ -2,7 +2,8 @@
 //! same instants (8.22). Times are presentation times (decode time + composition offset) without edit
 //! lists, because hls.js ignores `elst` in fMP4: what it plays is what the fragments say.
 
-use super::load::{Media, Pkg, Seg};
+use super::load::{Media, Pkg};
+use super::segment::Seg;
 use super::{Location, Report, Severity};
 use crate::demux::TrackKind;
 

@@ -15,13 +15,17 @@ fn good_package_has_no_findings() {
 }
 
 #[test]
-fn every_fixture_package_passes_every_must() {
+fn every_fixture_package_has_no_findings() {
     for name in FIXTURES {
         for target in [2.0, 6.0] {
             let r = check(&good(name, target));
-            assert!(r.passed(), "{name} at {target} s:\n{}", render_text(&r));
-            // The bitstream of every first sample could be read and is a key frame.
-            assert_eq!(r.of_rule("7.4").count(), 0, "{name}:\n{}", render_text(&r));
+            // Not only no MUST: nothing at all, SHOULDs included (every first sample's bitstream could be
+            // read and is a key frame, audio and video start together).
+            assert!(
+                r.findings.is_empty(),
+                "{name} at {target} s:\n{}",
+                render_text(&r)
+            );
         }
     }
 }

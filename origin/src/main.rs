@@ -16,12 +16,15 @@ struct Cli {
 enum Command {
     /// Segment an MP4/MOV into a CMAF HLS package (no re-encoding).
     Segment(upcast::cli::segment::Args),
+    /// Check an HLS package (folder, playlist or loopback URL) against the HLS Authoring Spec.
+    Validate(upcast::cli::validate::Args),
 }
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Segment(args) => upcast::cli::segment::run(args),
+        Command::Validate(args) => upcast::cli::validate::run(args),
     };
     match result {
         Ok(code) => code,

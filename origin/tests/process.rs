@@ -253,5 +253,16 @@ fn segment_then_upload_round_trip() {
         }
     }
     assert!(n >= 5, "only {n} files");
+    // The served package passes the conformance checker, read over HTTP from the origin.
+    let v = Command::new(env!("CARGO_BIN_EXE_upcast"))
+        .args(["validate", &url])
+        .output()
+        .unwrap();
+    assert!(
+        v.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&v.stdout),
+        String::from_utf8_lossy(&v.stderr)
+    );
     check_invariants(data.path());
 }

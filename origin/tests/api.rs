@@ -71,6 +71,16 @@ async fn upload_publish_and_idempotence() {
     let f = &files[3];
     let (st, v) = call(&app, put(&id, &f.path, &ticket, &f.sha256, f.bytes.clone())).await;
     assert_eq!((st, &v["created"]), (StatusCode::OK, &Value::Bool(false)));
+    // A stored digest with other bytes is still a digest mismatch, not a free pass.
+    let (st, v) = call(
+        &app,
+        put(&id, &f.path, &ticket, &f.sha256, b"other".to_vec()),
+    )
+    .await;
+    assert_eq!(
+        (st.as_u16(), v["code"].as_str()),
+        (422, Some("digest-mismatch"))
+    );
     // The origin says what it has.
     let (st, v) = call(
         &app,

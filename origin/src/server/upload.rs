@@ -100,6 +100,16 @@ pub async fn put_file(
         })
         .await?;
     if let Some(f) = existing {
+        // Read the body anyway (without storing it): a client still sending a large body to a server that
+        // answered early and closed would see a reset instead of this 200. The digest is still checked.
+        let mut payload = payload;
+        let (size, actual) = drain(&state, &mut payload, limit, &path).await?;
+        if actual != sha256 || size != f.size as u64 {
+            return Err(ApiError::DigestMismatch {
+                declared: sha256,
+                actual,
+            });
+        }
         return Ok(HttpResponse::Ok().json(serde_json::json!({"file": f, "created": false})));
     }
 
@@ -198,6 +208,35 @@ pub fn quota(state: &AppState) -> Quota {
         max_total_bytes: l.max_total_bytes,
         max_files_per_video: l.max_files_per_video,
     }
+}
+
+/// Read a body to its end without keeping it, under the same idle timeout and size limit.
+async fn drain(
+    state: &AppState,
+    payload: &mut web::Payload,
+    limit: u64,
+    what: &str,
+) -> ApiResult<(u64, String)> {
+    let mut hasher = Sha256::new();
+    let mut size = 0u64;
+    let idle = state.cfg.limits.body_idle_timeout;
+    loop {
+        match actix_web::rt::time::timeout(idle, payload.next()).await {
+            Err(_) => return Err(ApiError::BodyTimeout),
+            Ok(None) => break,
+            Ok(Some(Err(e))) => return Err(ApiError::BodyAborted(e.to_string())),
+            Ok(Some(Ok(c))) => {
+                size += c.len() as u64;
+                if size > limit {
+                    return Err(ApiError::TooLarge(format!(
+                        "{what} is over the {limit}-byte limit"
+                    )));
+                }
+                hasher.update(&c);
+            }
+        }
+    }
+    Ok((size, hex::encode(hasher.finalize())))
 }
 
 /// Stream the body into a spool file, hashing as it arrives. A chunk that takes longer than the idle timeout,

@@ -130,6 +130,20 @@ fn stalled_body_is_dropped_after_the_idle_timeout() {
         (stored_files(data.path()), file_rows(data.path())),
         baseline
     );
+    // A stalled JSON body on the management API is dropped the same way.
+    let mut c = TcpStream::connect(s.addr).unwrap();
+    c.write_all(
+        format!(
+            "POST /api/videos HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {ADMIN}\r\n\
+             Content-Length: 100\r\n\r\n{{\"title\":"
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut resp = String::new();
+    let _ = c.read_to_string(&mut resp);
+    assert!(resp.starts_with("HTTP/1.1 408"), "{resp:?}");
     // The same upload then succeeds.
     let (st, _) = status(
         agent()

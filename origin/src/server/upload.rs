@@ -210,6 +210,32 @@ pub fn quota(state: &AppState) -> Quota {
     }
 }
 
+/// Read a small request body (JSON) under the idle timeout and a size limit, after authentication (actix's
+/// own extractors would read it first, with no idle timeout).
+pub async fn small_body(
+    state: &AppState,
+    mut payload: web::Payload,
+    limit: usize,
+) -> ApiResult<Vec<u8>> {
+    let mut out = Vec::new();
+    let idle = state.cfg.limits.body_idle_timeout;
+    loop {
+        match actix_web::rt::time::timeout(idle, payload.next()).await {
+            Err(_) => return Err(ApiError::BodyTimeout),
+            Ok(None) => return Ok(out),
+            Ok(Some(Err(e))) => return Err(ApiError::BodyAborted(e.to_string())),
+            Ok(Some(Ok(c))) => {
+                if out.len() + c.len() > limit {
+                    return Err(ApiError::TooLarge(format!(
+                        "request body over {limit} bytes"
+                    )));
+                }
+                out.extend_from_slice(&c);
+            }
+        }
+    }
+}
+
 /// Read a body to its end without keeping it, under the same idle timeout and size limit.
 async fn drain(
     state: &AppState,

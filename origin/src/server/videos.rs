@@ -56,9 +56,10 @@ async fn issue_ticket(state: &AppState, video_id: &str) -> ApiResult<serde_json:
 pub async fn create(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
     state.keys.caller(&state.db, &req).await?.must_be_admin()?;
+    let body = super::upload::small_body(&state, payload, 64 << 10).await?;
     let body: CreateVideo = if body.is_empty() {
         CreateVideo {
             title: String::new(),

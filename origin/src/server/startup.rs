@@ -1,5 +1,4 @@
 //! Start-up: open the store and database, remove what a crash left half-done, load keys.
-use std::path::Path;
 use std::sync::Arc;
 
 use actix_web::web;
@@ -81,9 +80,4 @@ pub fn collect(db: &Db, store: &dyn Store) -> Result<Collected, String> {
     })
     .map_err(|e| e.to_string())?;
     Ok(got)
-}
-
-/// Used by tests and tools: does `dir` look like an upcast data directory?
-pub fn is_data_dir(dir: &Path) -> bool {
-    dir.join("upcast.db").is_file()
 }

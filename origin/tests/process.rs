@@ -280,3 +280,47 @@ fn segment_then_upload_round_trip() {
     );
     check_invariants(data.path());
 }
+
+/// Many clients uploading the same package to the same video at once (the browser retrying in parallel
+/// tabs): every file ends up stored once, with one row, and the package publishes.
+#[test]
+fn concurrent_uploads_of_the_same_files() {
+    let data = tempfile::tempdir().unwrap();
+    let s = Server::start(data.path(), &[]);
+    let (id, ticket) = create_video(&s, "public");
+    let files = pkg();
+    // Inits first (segments are checked against them), then everything from 8 threads at once.
+    for f in files.iter().filter(|f| f.path.ends_with("init.mp4")) {
+        put_ok(&s, &id, &ticket, f);
+    }
+    std::thread::scope(|sc| {
+        for t in 0..8 {
+            let (s, id, ticket, files) = (&s, &id, &ticket, &files);
+            sc.spawn(move || {
+                for k in 0..files.len() {
+                    let f = &files[(k + t) % files.len()];
+                    let (st, body) = status(
+                        agent()
+                            .put(&s.url(&format!("/api/videos/{id}/files/{}", f.path)))
+                            .set("Authorization", &format!("Bearer {ticket}"))
+                            .set("X-Upcast-Sha256", &f.sha256)
+                            .send_bytes(&f.bytes),
+                    );
+                    assert!(st == 200 || st == 201, "{}: {st} {body}", f.path);
+                }
+            });
+        }
+    });
+    let (st, body) = status(
+        agent()
+            .post(&s.url(&format!("/api/videos/{id}/publish")))
+            .set("Authorization", &format!("Bearer {ticket}"))
+            .call(),
+    );
+    assert_eq!(st, 200, "{body}");
+    let rows = file_rows(data.path());
+    assert_eq!(rows.len(), files.len());
+    let distinct: std::collections::HashSet<_> = files.iter().map(|f| f.sha256.clone()).collect();
+    assert_eq!(stored_files(data.path()).len(), distinct.len());
+    check_invariants(data.path());
+}

@@ -82,6 +82,26 @@ fn full_disk_answers_507_and_recovers() {
             f.path
         );
     }
+    // Metadata writes: creating videos until SQLite itself runs out of room answers 507, never 500.
+    let mut db_full = false;
+    for _ in 0..200 {
+        let (st, body) = status(
+            agent()
+                .post(&s.url("/api/videos"))
+                .set("Authorization", &format!("Bearer {ADMIN}"))
+                .send_string(&format!(r#"{{"title":"{}"}}"#, "x".repeat(400))),
+        );
+        assert!(st == 201 || st == 507, "{st} {body}");
+        if st == 507 {
+            assert!(body.contains("insufficient-storage"), "{body}");
+            db_full = true;
+            break;
+        }
+    }
+    assert!(
+        db_full,
+        "200 new videos on a full disk never filled the database"
+    );
     // Playback of what is stored still works on a full disk.
     let (st, _) = status(
         agent()

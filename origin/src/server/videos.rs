@@ -80,15 +80,22 @@ pub async fn create(
     }
     let id = new_id()?;
     let (vid, title, vis) = (id.clone(), body.title, body.visibility);
+    let token = random_token("upt_")?;
+    let expires = db::now_secs() + state.cfg.limits.ticket_ttl.as_secs() as i64;
+    let h = hash_token(&token);
+    // The video and its first ticket in one transaction: a refusal (a full disk, say) leaves neither.
     let video = state
         .db
         .run(move |c| {
-            db::create_video(c, &vid, &title, &vis)?;
+            let tx = c.transaction()?;
+            db::create_video(&tx, &vid, &title, &vis)?;
+            db::insert_ticket(&tx, &h, &vid, expires)?;
+            tx.commit()?;
             db::video(c, &vid)?.ok_or(ApiError::NotFound)
         })
         .await?;
     let mut j = video_json(&state, &video);
-    j["upload"] = issue_ticket(&state, &id).await?;
+    j["upload"] = serde_json::json!({"ticket": token, "expires_at": expires});
     Ok(HttpResponse::Created().json(j))
 }
 

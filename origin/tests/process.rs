@@ -324,3 +324,30 @@ fn concurrent_uploads_of_the_same_files() {
     assert_eq!(stored_files(data.path()).len(), distinct.len());
     check_invariants(data.path());
 }
+
+/// A resumed upload whose ticket expired gets a new ticket with the admin token and finishes.
+#[test]
+fn cli_upload_renews_an_expired_ticket() {
+    let data = tempfile::tempdir().unwrap();
+    let outdir = tempfile::tempdir().unwrap();
+    copy_pkg(outdir.path());
+    let s = Server::start(data.path(), &["--ticket-ttl-secs", "1"]);
+    let (id, ticket) = create_video(&s, "public");
+    put_ok(&s, &id, &ticket, &pkg_file("video/init.mp4"));
+    let resume = serde_json::json!({"to": s.url(""), "video_id": id, "ticket": ticket});
+    std::fs::write(
+        outdir.path().join(".upcast-upload.json"),
+        resume.to_string(),
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(2100));
+    let (ok, log) = upload_cli(&s, outdir.path());
+    assert!(ok, "{log}");
+    assert!(log.contains("ticket renewed"), "{log}");
+    let n = pkg().len();
+    assert!(
+        log.contains(&format!("{} files sent, 1 already there", n - 1)),
+        "{log}"
+    );
+    check_invariants(data.path());
+}

@@ -105,7 +105,7 @@ async fn upload_publish_and_idempotence() {
     let before = (stored_files(dir.path()), file_rows(dir.path()));
     let (st, _) = call(&app, put(&id, &f.path, &ticket, &f.sha256, f.bytes.clone())).await;
     assert_eq!(st, StatusCode::OK);
-    let other = pkg_file("video/seg_00001.m4s");
+    let other = pkg_file("video/seg_00002.m4s");
     let (st, v) = call(
         &app,
         put(&id, &f.path, &ticket, &other.sha256, other.bytes.clone()),
@@ -147,12 +147,12 @@ async fn replace_before_publish_leaves_one_object() {
         .0,
         201
     );
-    let a = pkg_file("video/seg_00000.m4s");
-    let b = pkg_file("video/seg_00001.m4s");
+    let a = pkg_file("video/seg_00001.m4s");
+    let b = pkg_file("video/seg_00002.m4s");
     assert_eq!(
         call(
             &app,
-            put(&id, "video/seg_00000.m4s", &ticket, &a.sha256, a.bytes)
+            put(&id, "video/seg_00001.m4s", &ticket, &a.sha256, a.bytes)
         )
         .await
         .0,
@@ -161,7 +161,7 @@ async fn replace_before_publish_leaves_one_object() {
     assert_eq!(
         call(
             &app,
-            put(&id, "video/seg_00000.m4s", &ticket, &b.sha256, b.bytes)
+            put(&id, "video/seg_00001.m4s", &ticket, &b.sha256, b.bytes)
         )
         .await
         .0,
@@ -177,7 +177,7 @@ async fn publish_refuses_missing_files() {
     let dir = tempfile::tempdir().unwrap();
     let app = app(dir.path()).await;
     let (id, ticket) = create(&app).await;
-    for f in pkg().iter().filter(|f| f.path != "audio/seg_00002.m4s") {
+    for f in pkg().iter().filter(|f| f.path != "audio/seg_00003.m4s") {
         assert_eq!(
             call(&app, put(&id, &f.path, &ticket, &f.sha256, f.bytes.clone()))
                 .await
@@ -197,7 +197,58 @@ async fn publish_refuses_missing_files() {
         (StatusCode::CONFLICT, Some("missing-files")),
         "{v}"
     );
-    assert!(v["msg"].as_str().unwrap().contains("audio/seg_00002.m4s"));
+    assert!(v["msg"].as_str().unwrap().contains("audio/seg_00003.m4s"));
+}
+
+/// Publish runs the conformance checker: a package failing a MUST rule stays unpublished and the answer
+/// carries the findings.
+#[actix_web::test]
+async fn publish_refuses_a_package_that_fails_a_must_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path()).await;
+    let (id, ticket) = create(&app).await;
+    for f in pkg() {
+        let bytes = if f.path == "video/playlist.m3u8" {
+            // A VOD playlist without ENDLIST (HLS Authoring Spec 8.6).
+            String::from_utf8(f.bytes)
+                .unwrap()
+                .replace("#EXT-X-ENDLIST\n", "")
+                .into_bytes()
+        } else {
+            f.bytes
+        };
+        let (st, v) = call(&app, put(&id, &f.path, &ticket, &sha(&bytes), bytes)).await;
+        assert_eq!(st, 201, "{}: {v}", f.path);
+    }
+    let publish = || {
+        test::TestRequest::post()
+            .uri(&format!("/api/videos/{id}/publish"))
+            .insert_header(bearer(&ticket))
+    };
+    let (st, v) = call(&app, publish()).await;
+    assert_eq!(
+        (st, v["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("not-conformant")),
+        "{v}"
+    );
+    let findings = v["findings"].as_array().unwrap();
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["rule"] == "8.6" && f["file"] == "video/playlist.m3u8"),
+        "{v}"
+    );
+    // Still not published: the fixed playlist replaces the broken one and publish goes through.
+    let good = pkg_file("video/playlist.m3u8");
+    let (st, _) = call(
+        &app,
+        put(&id, &good.path, &ticket, &good.sha256, good.bytes),
+    )
+    .await;
+    assert!(st.is_success());
+    let (st, v) = call(&app, publish()).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    check_invariants(dir.path());
 }
 
 /// Every refusal: status, code, and nothing stored.
@@ -207,7 +258,7 @@ async fn refusals_leave_no_file_and_no_row() {
     let app = app(dir.path()).await;
     let (id, ticket) = create(&app).await;
     let (other_id, other_ticket) = create(&app).await;
-    let seg = pkg_file("video/seg_00000.m4s");
+    let seg = pkg_file("video/seg_00001.m4s");
     let init = pkg_file("video/init.mp4");
     let html = b"<!doctype html><html><script>alert(1)</script></html>".to_vec();
     let svg = b"<svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"alert(1)\"/>".to_vec();
@@ -217,10 +268,10 @@ async fn refusals_leave_no_file_and_no_row() {
     let playlist = |body: &str| (body.as_bytes().to_vec(), sha(body.as_bytes()));
     let media = String::from_utf8(pkg_file("video/playlist.m3u8").bytes).unwrap();
     let (abs_pl, abs_sha) =
-        playlist(&media.replace("seg_00001.m4s", "https://evil.example/seg.m4s"));
+        playlist(&media.replace("seg_00002.m4s", "https://evil.example/seg.m4s"));
     let (other_pl, other_sha) = playlist(&media.replace(
-        "seg_00001.m4s",
-        &format!("../../{other_id}/video/seg_00001.m4s"),
+        "seg_00002.m4s",
+        &format!("../../{other_id}/video/seg_00002.m4s"),
     ));
     let (key_pl, key_sha) = playlist(&media.replace(
         "#EXT-X-MAP",
@@ -271,7 +322,7 @@ async fn refusals_leave_no_file_and_no_row() {
         (
             "no token",
             test::TestRequest::put()
-                .uri(&format!("/api/videos/{id}/files/video/seg_00000.m4s"))
+                .uri(&format!("/api/videos/{id}/files/video/seg_00001.m4s"))
                 .insert_header(("X-Upcast-Sha256", seg.sha256.clone()))
                 .set_payload(seg.bytes.clone()),
             401,
@@ -281,7 +332,7 @@ async fn refusals_leave_no_file_and_no_row() {
             "wrong token",
             put(
                 &id,
-                "video/seg_00000.m4s",
+                "video/seg_00001.m4s",
                 "upt_nope",
                 &seg.sha256,
                 seg.bytes.clone(),
@@ -293,7 +344,7 @@ async fn refusals_leave_no_file_and_no_row() {
             "other video's ticket",
             put(
                 &id,
-                "video/seg_00000.m4s",
+                "video/seg_00001.m4s",
                 &other_ticket,
                 &seg.sha256,
                 seg.bytes.clone(),
@@ -346,7 +397,7 @@ async fn refusals_leave_no_file_and_no_row() {
         (
             "no digest",
             test::TestRequest::put()
-                .uri(&format!("/api/videos/{id}/files/video/seg_00000.m4s"))
+                .uri(&format!("/api/videos/{id}/files/video/seg_00001.m4s"))
                 .insert_header(bearer(&ticket))
                 .set_payload(seg.bytes.clone()),
             400,
@@ -356,7 +407,7 @@ async fn refusals_leave_no_file_and_no_row() {
             "wrong digest",
             put(
                 &id,
-                "video/seg_00000.m4s",
+                "video/seg_00001.m4s",
                 &ticket,
                 &init.sha256,
                 seg.bytes.clone(),
@@ -380,7 +431,7 @@ async fn refusals_leave_no_file_and_no_row() {
             "html as segment",
             put(
                 &id,
-                "video/seg_00000.m4s",
+                "video/seg_00001.m4s",
                 &ticket,
                 &sha(&html),
                 html.clone(),
@@ -390,7 +441,7 @@ async fn refusals_leave_no_file_and_no_row() {
         ),
         (
             "svg as segment",
-            put(&id, "video/seg_00000.m4s", &ticket, &sha(&svg), svg.clone()),
+            put(&id, "video/seg_00001.m4s", &ticket, &sha(&svg), svg.clone()),
             422,
             "not-cmaf",
         ),
@@ -404,7 +455,7 @@ async fn refusals_leave_no_file_and_no_row() {
             "truncated segment",
             put(
                 &id,
-                "video/seg_00000.m4s",
+                "video/seg_00001.m4s",
                 &ticket,
                 &sha(&truncated),
                 truncated.clone(),
@@ -428,7 +479,7 @@ async fn refusals_leave_no_file_and_no_row() {
             "init as segment",
             put(
                 &id,
-                "video/seg_00000.m4s",
+                "video/seg_00001.m4s",
                 &ticket,
                 &init.sha256,
                 init.bytes.clone(),
@@ -482,7 +533,7 @@ async fn refusals_leave_no_file_and_no_row() {
             "unknown video",
             put(
                 "zzzzzzzzzzzzzzzz",
-                "video/seg_00000.m4s",
+                "video/seg_00001.m4s",
                 ADMIN,
                 &seg.sha256,
                 seg.bytes.clone(),
@@ -513,7 +564,7 @@ async fn refusals_leave_no_file_and_no_row() {
         &app,
         put(
             &id,
-            "video/seg_00000.m4s",
+            "video/seg_00001.m4s",
             "upt_expired",
             &seg.sha256,
             seg.bytes.clone(),
@@ -547,12 +598,14 @@ async fn refusals_leave_no_file_and_no_row() {
 #[actix_web::test]
 async fn quota_is_checked_before_writing() {
     let dir = tempfile::tempdir().unwrap();
+    let init = pkg_file("video/init.mp4");
+    let a = pkg_file("video/seg_00001.m4s");
+    let b = pkg_file("video/seg_00002.m4s");
     let mut cfg = config(dir.path());
-    cfg.limits.max_video_bytes = 6000 + 828;
+    // Room for the init and the first segment, one byte short of the second.
+    cfg.limits.max_video_bytes = (init.bytes.len() + a.bytes.len() + b.bytes.len() - 1) as u64;
     let app = test::init_service(App::new().configure(upcast::server::routes(state(cfg)))).await;
     let (id, ticket) = create(&app).await;
-    let init = pkg_file("video/init.mp4");
-    assert_eq!(init.bytes.len(), 828);
     assert_eq!(
         call(
             &app,
@@ -562,8 +615,6 @@ async fn quota_is_checked_before_writing() {
         .0,
         201
     );
-    let a = pkg_file("video/seg_00000.m4s");
-    let b = pkg_file("video/seg_00001.m4s");
     assert_eq!(
         call(&app, put(&id, &a.path, &ticket, &a.sha256, a.bytes))
             .await

@@ -69,13 +69,13 @@ fn cli_upload_is_resumable_and_byte_identical() {
     }
     // HEAD over the wire: headers and length, no body.
     let r = agent()
-        .head(&format!("{base}video/seg_00001.m4s"))
+        .head(&format!("{base}video/seg_00002.m4s"))
         .call()
         .unwrap();
     assert_eq!(
         r.header("content-length"),
         Some(
-            pkg_file("video/seg_00001.m4s")
+            pkg_file("video/seg_00002.m4s")
                 .bytes
                 .len()
                 .to_string()
@@ -110,7 +110,7 @@ fn stalled_body_is_dropped_after_the_idle_timeout() {
     let (id, ticket) = create_video(&s, "public");
     put_ok(&s, &id, &ticket, &pkg_file("video/init.mp4"));
     let baseline = (stored_files(data.path()), file_rows(data.path()));
-    let seg = pkg_file("video/seg_00000.m4s");
+    let seg = pkg_file("video/seg_00001.m4s");
     let mut c = TcpStream::connect(s.addr).unwrap();
     c.write_all(raw_put_head(&id, &ticket, &seg.path, &seg.sha256, seg.bytes.len()).as_bytes())
         .unwrap();
@@ -162,7 +162,7 @@ fn client_reset_mid_put_leaves_nothing() {
     let (id, ticket) = create_video(&s, "public");
     put_ok(&s, &id, &ticket, &pkg_file("video/init.mp4"));
     let baseline = (stored_files(data.path()), file_rows(data.path()));
-    let seg = pkg_file("video/seg_00000.m4s");
+    let seg = pkg_file("video/seg_00001.m4s");
     for _ in 0..5 {
         let mut c = TcpStream::connect(s.addr).unwrap();
         c.write_all(raw_put_head(&id, &ticket, &seg.path, &seg.sha256, seg.bytes.len()).as_bytes())

@@ -92,7 +92,7 @@ async fn mime_cache_cors_and_nosniff() {
             "public, max-age=31536000, immutable",
         ),
         (
-            "video/seg_00001.m4s",
+            "video/seg_00002.m4s",
             "video/iso.segment",
             "public, max-age=31536000, immutable",
         ),
@@ -130,7 +130,7 @@ async fn mime_cache_cors_and_nosniff() {
         &app,
         test::TestRequest::default()
             .method(actix_web::http::Method::OPTIONS)
-            .uri(&format!("/v/{id}/video/seg_00001.m4s"))
+            .uri(&format!("/v/{id}/video/seg_00002.m4s"))
             .insert_header(("Origin", "https://player.example"))
             .insert_header(("Access-Control-Request-Method", "GET"))
             .insert_header(("Access-Control-Request-Headers", "range")),
@@ -159,8 +159,8 @@ async fn ranges_and_conditionals(cache_max_object: u64) {
     cfg.cache_max_object = cache_max_object;
     let app = test::init_service(App::new().configure(upcast::server::routes(state(cfg)))).await;
     let id = uploaded(&app, "public", true, &[]).await;
-    let seg = pkg_file("video/seg_00001.m4s").bytes;
-    let uri = format!("/v/{id}/video/seg_00001.m4s");
+    let seg = pkg_file("video/seg_00002.m4s").bytes;
+    let uri = format!("/v/{id}/video/seg_00002.m4s");
     let len = seg.len();
 
     let (st, hm, body) = send(
@@ -287,7 +287,7 @@ async fn playlists_are_gzipped_when_accepted() {
     let (_, hm, _) = send(
         &app,
         test::TestRequest::get()
-            .uri(&format!("/v/{id}/video/seg_00000.m4s"))
+            .uri(&format!("/v/{id}/video/seg_00001.m4s"))
             .insert_header(("Accept-Encoding", "gzip")),
     )
     .await;
@@ -318,7 +318,7 @@ async fn private_videos_need_a_signed_link() {
     let (st, _, _) = send(&app, test::TestRequest::get().uri(&url)).await;
     assert_eq!(st, 200);
     // The signature covers the whole video prefix: relative URIs work.
-    let seg = url.replace("master.m3u8", "video/seg_00000.m4s");
+    let seg = url.replace("master.m3u8", "video/seg_00001.m4s");
     let (st, _, _) = send(&app, test::TestRequest::get().uri(&seg)).await;
     assert_eq!(st, 200);
     // Tampered signature, another video under the same signature, and an expired link.
@@ -352,7 +352,7 @@ async fn unpublished_media_playlists_grow_as_event() {
         &app,
         "public",
         false,
-        &["video/seg_00001.m4s", "video/seg_00002.m4s"],
+        &["video/seg_00002.m4s", "video/seg_00003.m4s"],
     )
     .await;
     let (st, hm, body) = send(
@@ -364,13 +364,13 @@ async fn unpublished_media_playlists_grow_as_event() {
     let text = String::from_utf8(body).unwrap();
     assert!(text.contains("#EXT-X-PLAYLIST-TYPE:EVENT"), "{text}");
     assert!(
-        text.contains("seg_00000.m4s") && !text.contains("seg_00001.m4s"),
+        text.contains("seg_00001.m4s") && !text.contains("seg_00002.m4s"),
         "{text}"
     );
     assert!(!text.contains("#EXT-X-ENDLIST"), "{text}");
     let (_, hm, _) = send(
         &app,
-        test::TestRequest::get().uri(&format!("/v/{id}/video/seg_00000.m4s")),
+        test::TestRequest::get().uri(&format!("/v/{id}/video/seg_00001.m4s")),
     )
     .await;
     assert_eq!(h(&hm, "cache-control"), "no-cache");

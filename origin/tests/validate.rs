@@ -188,13 +188,13 @@ fn validates_over_http_on_loopback() {
         out.stdout
     );
     // A missing file is a finding, not a crash.
-    std::fs::remove_file(pkg.join("audio/seg_00001.m4s")).unwrap();
+    std::fs::remove_file(pkg.join("audio/seg_00002.m4s")).unwrap();
     let out = run(upcast()
         .arg("validate")
         .arg(format!("http://localhost:{port}/pkg/master.m3u8")));
     assert_eq!(out.status.code(), Some(1), "{}", out.stdout);
     assert!(
-        out.stdout.contains("[files] pkg/audio/seg_00001.m4s"),
+        out.stdout.contains("[files] pkg/audio/seg_00002.m4s"),
         "{}",
         out.stdout
     );

@@ -41,6 +41,8 @@ pub enum ApiError {
     InitMissing(String),
     #[error("package incomplete: {0}")]
     MissingFiles(String),
+    #[error("the package fails {} MUST rule(s) of the HLS Authoring Spec", .0.count(upcast_core::check::Severity::Must))]
+    NotConformant(Box<upcast_core::check::Report>),
     #[error("request body stalled for longer than the idle timeout")]
     BodyTimeout,
     #[error("request body ended early: {0}")]
@@ -73,6 +75,7 @@ impl ApiError {
             ApiError::InitMissing(_) => "init-missing",
             ApiError::UnsupportedMedia(_) => "unsupported-media",
             ApiError::MissingFiles(_) => "missing-files",
+            ApiError::NotConformant(_) => "not-conformant",
             ApiError::BodyTimeout => "body-timeout",
             ApiError::BodyAborted(_) => "body-aborted",
             ApiError::InsufficientStorage => "insufficient-storage",
@@ -126,7 +129,8 @@ impl ResponseError for ApiError {
             ApiError::DigestMismatch { .. }
             | ApiError::NotCmaf(_)
             | ApiError::BadPlaylist(_)
-            | ApiError::UnsupportedMedia(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            | ApiError::UnsupportedMedia(_)
+            | ApiError::NotConformant(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooLarge(_) | ApiError::QuotaExceeded(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Published(_) | ApiError::MissingFiles(_) | ApiError::InitMissing(_) => {
                 StatusCode::CONFLICT
@@ -138,7 +142,11 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let body = serde_json::json!({ "code": self.code(), "msg": self.to_string() });
+        let mut body = serde_json::json!({ "code": self.code(), "msg": self.to_string() });
+        if let ApiError::NotConformant(report) = self {
+            // The findings themselves, so the uploader can show what to fix.
+            body["findings"] = serde_json::to_value(&report.findings).unwrap_or_default();
+        }
         let mut resp = HttpResponse::build(self.status_code());
         resp.insert_header(("X-Content-Type-Options", "nosniff"));
         if matches!(self, ApiError::BodyTimeout | ApiError::BodyAborted(_)) {

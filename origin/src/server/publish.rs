@@ -57,6 +57,52 @@ pub fn check_complete(
     }
 }
 
+/// Reads a stored package for the conformance checker: paths map to their stored objects.
+struct StoredPackage<'a> {
+    store: &'a dyn Store,
+    video_id: &'a str,
+    files: &'a HashMap<String, db::FileRow>,
+}
+
+impl upcast_core::check::PackageReader for StoredPackage<'_> {
+    fn read(&self, path: &str, max_len: u64) -> Result<Vec<u8>, String> {
+        let f = self
+            .files
+            .get(path)
+            .ok_or_else(|| format!("{path} is not uploaded"))?;
+        if u64::try_from(f.size).unwrap_or(u64::MAX) > max_len {
+            return Err(format!(
+                "{path} is {} bytes; at most {max_len} are read",
+                f.size
+            ));
+        }
+        let key = ObjectKey {
+            video_id: self.video_id.to_string(),
+            sha256: f.sha256.clone(),
+        };
+        self.store.read(&key).map_err(|e| e.to_string())
+    }
+}
+
+/// Run the same checker the CLI and the browser run; refuse a package that fails a MUST rule.
+pub fn check_conformant(
+    store: &dyn Store,
+    video_id: &str,
+    files: &HashMap<String, db::FileRow>,
+) -> ApiResult<()> {
+    let reader = StoredPackage {
+        store,
+        video_id,
+        files,
+    };
+    let report = upcast_core::check::check_package(&reader, MASTER);
+    if report.passed() {
+        Ok(())
+    } else {
+        Err(ApiError::NotConformant(Box::new(report)))
+    }
+}
+
 pub async fn publish(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -78,6 +124,7 @@ pub async fn publish(
                     .map(|f| (f.path.clone(), f))
                     .collect();
                 check_complete(store.as_ref(), &vid, &files)?;
+                check_conformant(store.as_ref(), &vid, &files)?;
                 db::mark_ready(c, &vid)?;
             }
             db::video(c, &vid)?.ok_or(ApiError::NotFound)

@@ -6,7 +6,9 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use upcast_core::cmaf::read::{read_init, InitInfo};
-use upcast_core::invariants::{check_cmaf_bytes, check_file, check_sample_entry, Violation};
+use upcast_core::invariants::{
+    check_cmaf_bytes, check_file, check_sample_entry, file_with_moov, Violation,
+};
 
 fn dir(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
@@ -48,6 +50,11 @@ fn segment_roundtrip() {
 }
 
 #[test]
+fn moov_roundtrip() {
+    run("moov_roundtrip", &|moov| check_file(&file_with_moov(moov)));
+}
+
+#[test]
 fn read_cmaf() {
     let init = fixture_init();
     run("read_cmaf", &|b| check_cmaf_bytes(b, &init));
@@ -78,12 +85,19 @@ fn fixtures_hold_the_roundtrip_invariants() {
                 .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             upcast_core::invariants::check_package(&src, &pkg)
                 .unwrap_or_else(|v| panic!("{}: {v}", path.display()));
+            // The moov_roundtrip target's seed: the moov alone after a zero mdat packages too.
+            let moved = file_with_moov(top_level_box(&src, b"moov").unwrap());
+            let pkg = upcast_core::segment(&moved, &opts)
+                .unwrap_or_else(|e| panic!("{} moov alone: {e}", path.display()));
+            upcast_core::invariants::check_package(&moved, &pkg)
+                .unwrap_or_else(|v| panic!("{} moov alone: {v}", path.display()));
         }
     }
 }
 
 /// Write the fuzzers' seed corpus: `UPCAST_FUZZ_CORPUS=fuzz/corpus cargo test --test fuzz_regressions --
-/// --ignored write_seed_corpus` (from wasm/). segment_roundtrip starts from the fixtures, read_cmaf from
+/// --ignored write_seed_corpus` (from wasm/). segment_roundtrip starts from the fixtures, moov_roundtrip
+/// from their moov boxes, read_cmaf from
 /// their init and media segments and I-frame ranges, sample_entry from tests/fixtures/stsd.
 #[test]
 #[ignore = "writes files; run by hand before fuzzing"]
@@ -105,6 +119,9 @@ fn write_seed_corpus() {
         }
         let src = std::fs::read(&path).unwrap();
         write("segment_roundtrip", &name, &src);
+        if let Some(moov) = top_level_box(&src, b"moov") {
+            write("moov_roundtrip", &format!("{name}.moov"), moov);
+        }
         let Ok(pkg) = upcast_core::segment(&src, &Default::default()) else {
             continue;
         };
@@ -127,4 +144,25 @@ fn write_seed_corpus() {
             write("sample_entry", &name, &std::fs::read(&path).unwrap());
         }
     }
+}
+
+/// The first top-level box of type `kind`, header included (32-bit and 64-bit sizes).
+fn top_level_box<'a>(file: &'a [u8], kind: &[u8; 4]) -> Option<&'a [u8]> {
+    let mut at = 0usize;
+    while at + 8 <= file.len() {
+        let size = u32::from_be_bytes(file[at..at + 4].try_into().unwrap()) as usize;
+        let size = match size {
+            1 => u64::from_be_bytes(file.get(at + 8..at + 16)?.try_into().unwrap()) as usize,
+            0 => file.len() - at,
+            n => n,
+        };
+        if size < 8 || at + size > file.len() {
+            return None;
+        }
+        if &file[at + 4..at + 8] == kind {
+            return Some(&file[at..at + size]);
+        }
+        at += size;
+    }
+    None
 }

@@ -166,3 +166,20 @@ fn top_level_box<'a>(file: &'a [u8], kind: &[u8; 4]) -> Option<&'a [u8]> {
     }
     None
 }
+
+/// A moof with a 64-bit size once sent the `mp4` crate round one child box forever; it reads back, and a
+/// 64-bit size inside a moof is refused, naming the box.
+#[test]
+fn moof_64_bit_sizes() {
+    let init = fixture_init();
+    let read = |name: &str| {
+        let bytes = std::fs::read(dir("tests/fuzz_regressions/read_cmaf").join(name)).unwrap();
+        upcast_core::cmaf::read::read_segment(&bytes, &init)
+    };
+    let frags = read("moof-64bit-size-hang.bin").unwrap();
+    assert_eq!(frags.len(), 1);
+    assert_eq!(frags[0].samples.len(), 1);
+    assert!(frags[0].samples[0].is_sync());
+    let e = read("trun-64bit-size.bin").unwrap_err().to_string();
+    assert!(e.contains("segment/moof/traf/trun at byte 68"), "{e}");
+}

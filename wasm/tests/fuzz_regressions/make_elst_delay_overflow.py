@@ -1,3 +1,7 @@
+# Makes segment_roundtrip/elst-delay-overflow.bin: tests/fixtures/video_only.mp4 (moov at the end, so growing
+# it moves no sample data) with its elst rewritten as version 1 with one empty edit whose delay, in media
+# ticks, is 2^64 - 13. Run from this folder: python3 make_elst_delay_overflow.py segment_roundtrip/elst-delay-overflow.bin
+# moov_roundtrip/elst-delay-overflow.bin is that file's moov box alone.
 import struct,sys
 def walk(b,s,e,path,out):
     while s+8<=e:
@@ -6,7 +10,7 @@ def walk(b,s,e,path,out):
         out.append((path+'/'+t,s,sz))
         if t in('moov','trak','mdia','minf','stbl','edts','dinf'): walk(b,s+8,s+sz,path+'/'+t,out)
         s+=sz
-src='/work/wt-fuzz/tests/fixtures/video_only.mp4'
+src='../../../tests/fixtures/video_only.mp4'
 b=bytearray(open(src,'rb').read()); out=[]; walk(b,0,len(b),'',out)
 d=dict((p,(s,sz)) for p,s,sz in out)
 ms=d['/moov/mvhd'][0]; movie_ts,=struct.unpack('>I',b[ms+20:ms+24])

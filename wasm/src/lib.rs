@@ -10,6 +10,7 @@ pub mod codec;
 pub mod demux;
 pub mod error;
 pub mod hls;
+pub mod invariants;
 pub mod limits;
 pub mod package;
 pub mod plan;

@@ -168,7 +168,7 @@ pub fn read_segment(bytes: &[u8], init: &InitInfo) -> Result<Vec<FragmentInfo>> 
         match &h.kind {
             b"styp" | b"sidx" | b"prft" | b"emsg" | b"free" | b"skip"
                 if frags.is_empty() && pending.is_none() => {}
-            b"moof" if pending.is_none() => pending = Some(read_moof(bytes, &h, body, init)?),
+            b"moof" if pending.is_none() => pending = Some(read_moof(&h, body, init)?),
             b"mdat" => {
                 let f = pending.take().ok_or_else(|| {
                     Error::malformed("segment/mdat", h.start, "mdat without a moof before it")
@@ -215,17 +215,13 @@ pub fn read_segment(bytes: &[u8], init: &InitInfo) -> Result<Vec<FragmentInfo>> 
     Ok(frags)
 }
 
-fn read_moof(
-    bytes: &[u8],
-    h: &crate::boxes::BoxHeader,
-    body: &[u8],
-    init: &InitInfo,
-) -> Result<FragmentInfo> {
+fn read_moof(h: &crate::boxes::BoxHeader, body: &[u8], init: &InitInfo) -> Result<FragmentInfo> {
     let path = "segment/moof";
     // Guard: one traf with at most one trun, whose count fits its box, before the crate reads it.
     let mut trafs = 0;
     for child in children(body, h.payload_start(), path) {
         let (ch, cb) = child?;
+        refuse_large_size(&ch, "segment/moof")?;
         if &ch.kind != b"traf" {
             continue;
         }
@@ -233,6 +229,7 @@ fn read_moof(
         let mut truns = 0;
         for g in children(cb, ch.payload_start(), "segment/moof/traf") {
             let (gh, gb) = g?;
+            refuse_large_size(&gh, "segment/moof/traf")?;
             if &gh.kind == b"trun" {
                 truns += 1;
                 let mut c = Cursor::new(gb, gh.payload_start(), "segment/moof/traf/trun");
@@ -275,9 +272,17 @@ fn read_moof(
             format!("holds {trafs} traf boxes; CMAF has exactly one"),
         ));
     }
-    let mut reader = std::io::Cursor::new(&bytes[h.start as usize..h.end() as usize]);
+    // The crate locates a box's start as "position - 8": hand it the moof behind an 8-byte header whatever
+    // header the segment used (past a 16-byte one its child loop re-read one box forever).
+    let size = u32::try_from(body.len() + 8)
+        .map_err(|_| Error::limit(path, h.start, format!("moof of {} bytes", h.size)))?;
+    let mut moof_bytes = Vec::with_capacity(body.len() + 8);
+    moof_bytes.extend_from_slice(&size.to_be_bytes());
+    moof_bytes.extend_from_slice(b"moof");
+    moof_bytes.extend_from_slice(body);
+    let mut reader = std::io::Cursor::new(moof_bytes.as_slice());
     reader.set_position(8);
-    let moof = mp4::MoofBox::read_box(&mut reader, h.size)
+    let moof = mp4::MoofBox::read_box(&mut reader, u64::from(size))
         .map_err(|e| Error::malformed(path, h.start, e.to_string()))?;
     let traf = &moof.trafs[0];
     let trun = traf
@@ -340,4 +345,18 @@ fn read_moof(
         data_offset,
         samples,
     })
+}
+
+/// The crate's readers assume 8-byte box headers, so a 64-bit size (§ 4.2) inside a moof would be read 8
+/// bytes off; no writer needs one there.
+fn refuse_large_size(h: &crate::boxes::BoxHeader, parent: &str) -> Result<()> {
+    let usertype = if &h.kind == b"uuid" { 16 } else { 0 };
+    if h.header_len > 8 + usertype {
+        return Err(Error::unsupported(
+            format!("{parent}/{}", h.name()),
+            h.start,
+            "a 64-bit box size inside a moof",
+        ));
+    }
+    Ok(())
 }

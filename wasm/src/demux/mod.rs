@@ -79,6 +79,21 @@ pub fn demux(src: &dyn Source, limits: &Limits) -> Result<Movie> {
         };
         let timescale = trak.mdia.mdhd.timescale;
         let edit = edit_of(&parsed.moov, movie_timescale, timescale, &path, at)?;
+        // Output decode times are the media's shifted by the empty edits' delay: they must fit 64 bits too.
+        if let (Some(first), Some(last)) = (samples.first(), samples.last()) {
+            let media = last.dts + u64::from(last.duration) - first.dts;
+            if edit.delay.checked_add(media).is_none() {
+                return Err(Error::malformed(
+                    format!("{path}/edts/elst"),
+                    at,
+                    format!(
+                        "empty edits delay the track by {} ticks; with its {media} ticks of media \
+                         that overflows 64 bits",
+                        edit.delay
+                    ),
+                ));
+            }
+        }
         let mut entry = None;
         let mut unusable = None;
         if kind != TrackKind::Other {

@@ -1,2 +1,3 @@
-//! The `upcast` binary's library: command-line front ends over the core, and (later) the origin server.
+//! The `upcast` binary's library: command-line front ends over the core, and the origin server.
 pub mod cli;
+pub mod server;

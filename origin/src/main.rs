@@ -16,12 +16,18 @@ struct Cli {
 enum Command {
     /// Segment an MP4/MOV into a CMAF HLS package (no re-encoding).
     Segment(upcast::cli::segment::Args),
+    /// Run the origin: upload API and playback.
+    Serve(upcast::cli::serve::Args),
+    /// Upload a package to an origin, resuming where a previous run stopped, then publish it.
+    Upload(upcast::cli::upload::Args),
 }
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Segment(args) => upcast::cli::segment::run(args),
+        Command::Serve(args) => upcast::cli::serve::run(args),
+        Command::Upload(args) => upcast::cli::upload::run(args),
     };
     match result {
         Ok(code) => code,

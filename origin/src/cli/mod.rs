@@ -1,2 +1,4 @@
 //! One module per subcommand.
 pub mod segment;
+pub mod serve;
+pub mod upload;

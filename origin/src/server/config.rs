@@ -1,0 +1,65 @@
+//! Server configuration: embedded defaults so `upcast serve` runs with no setup.
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Size limits and quotas, checked before and during every write.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Largest init or media segment accepted (`.mp4`, `.m4s`).
+    pub max_segment_bytes: u64,
+    /// Largest playlist accepted (`.m3u8`).
+    pub max_playlist_bytes: u64,
+    /// Total bytes one video may hold.
+    pub max_video_bytes: u64,
+    /// Total bytes all videos together may hold.
+    pub max_total_bytes: u64,
+    /// Most files one video may hold.
+    pub max_files_per_video: u64,
+    /// A request body that sends nothing for this long is dropped.
+    pub body_idle_timeout: Duration,
+    /// How long a new upload ticket stays valid.
+    pub ticket_ttl: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_segment_bytes: 64 << 20,
+            max_playlist_bytes: 1 << 20,
+            max_video_bytes: 20 << 30,
+            max_total_bytes: 500 << 30,
+            max_files_per_video: 20_000,
+            body_idle_timeout: Duration::from_secs(30),
+            ticket_ttl: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+/// Everything the server needs to start.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub listen: SocketAddr,
+    /// Holds `upcast.db`, `objects/` and `tmp/`.
+    pub data_dir: PathBuf,
+    /// Static pages served at `/` when the directory exists.
+    pub www_dir: Option<PathBuf>,
+    /// Admin token given by the operator (`UPCAST_ADMIN_TOKEN`); generated on first start when absent.
+    pub admin_token: Option<String>,
+    pub limits: Limits,
+    /// HTTP worker threads (actix default: one per core).
+    pub workers: Option<usize>,
+}
+
+impl Config {
+    pub fn new(listen: SocketAddr, data_dir: PathBuf) -> Self {
+        Config {
+            listen,
+            data_dir,
+            www_dir: None,
+            admin_token: None,
+            limits: Limits::default(),
+            workers: None,
+        }
+    }
+}

@@ -1,0 +1,343 @@
+//! Metadata in SQLite: videos, upload tickets, and the files of each package. WAL, `synchronous=FULL`,
+//! foreign keys on. One connection behind a mutex; every call runs on actix's blocking pool, never on an
+//! async worker.
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use serde::Serialize;
+
+use super::error::{ApiError, ApiResult};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS videos (
+    id           TEXT PRIMARY KEY,
+    title        TEXT NOT NULL,
+    visibility   TEXT NOT NULL CHECK (visibility IN ('public', 'private')),
+    state        TEXT NOT NULL CHECK (state IN ('uploading', 'ready')),
+    created_at   INTEGER NOT NULL,
+    published_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS tickets (
+    hash       TEXT PRIMARY KEY,
+    video_id   TEXT NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+    expires_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS files (
+    video_id   TEXT NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+    path       TEXT NOT NULL,
+    sha256     TEXT NOT NULL,
+    size       INTEGER NOT NULL CHECK (size >= 0),
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (video_id, path)
+);
+CREATE INDEX IF NOT EXISTS files_by_object ON files (video_id, sha256);
+";
+
+#[derive(Clone, Debug, Serialize)]
+pub struct VideoRow {
+    pub id: String,
+    pub title: String,
+    pub visibility: String,
+    pub state: String,
+    pub created_at: i64,
+    pub published_at: Option<i64>,
+    pub files: i64,
+    pub bytes: i64,
+}
+
+impl VideoRow {
+    pub fn is_public(&self) -> bool {
+        self.visibility == "public"
+    }
+    pub fn is_ready(&self) -> bool {
+        self.state == "ready"
+    }
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct FileRow {
+    pub path: String,
+    pub sha256: String,
+    pub size: i64,
+}
+
+/// What recording a file did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PutOutcome {
+    Created,
+    /// Same bytes were already recorded at this path: nothing changed.
+    Unchanged,
+    /// Different bytes replaced an unpublished file; `orphan` is the old object when nothing else uses it.
+    Replaced {
+        orphan: Option<String>,
+    },
+}
+
+/// Quotas checked inside the transaction that records a file (authoritative; the pre-write check is a hint).
+pub struct Quota {
+    pub max_video_bytes: u64,
+    pub max_total_bytes: u64,
+    pub max_files_per_video: u64,
+}
+
+#[derive(Clone)]
+pub struct Db {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl Db {
+    pub fn open(path: &Path) -> rusqlite::Result<Self> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(Db {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Run `f` with the connection on the blocking pool.
+    pub async fn run<F, R>(&self, f: F) -> ApiResult<R>
+    where
+        F: FnOnce(&mut Connection) -> ApiResult<R> + Send + 'static,
+        R: Send + 'static,
+    {
+        let conn = self.conn.clone();
+        actix_web::web::block(move || {
+            let mut c = conn.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut c)
+        })
+        .await?
+    }
+
+    /// Run `f` on the calling thread (startup, before serving).
+    pub fn run_now<R>(&self, f: impl FnOnce(&mut Connection) -> ApiResult<R>) -> ApiResult<R> {
+        let mut c = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut c)
+    }
+}
+
+pub fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+pub fn setting(c: &Connection, key: &str) -> ApiResult<Option<String>> {
+    Ok(
+        c.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+            r.get(0)
+        })
+        .optional()?,
+    )
+}
+
+pub fn set_setting(c: &Connection, key: &str, value: &str) -> ApiResult<()> {
+    c.execute(
+        "INSERT INTO settings (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [key, value],
+    )?;
+    Ok(())
+}
+
+pub fn create_video(c: &mut Connection, id: &str, title: &str, visibility: &str) -> ApiResult<()> {
+    c.execute(
+        "INSERT INTO videos (id, title, visibility, state, created_at) VALUES (?1, ?2, ?3, 'uploading', ?4)",
+        params![id, title, visibility, now_secs()],
+    )?;
+    Ok(())
+}
+
+pub fn insert_ticket(c: &Connection, hash: &str, video_id: &str, expires_at: i64) -> ApiResult<()> {
+    c.execute(
+        "INSERT INTO tickets (hash, video_id, expires_at) VALUES (?1, ?2, ?3)",
+        params![hash, video_id, expires_at],
+    )?;
+    Ok(())
+}
+
+/// The video a ticket belongs to and when it expires.
+pub fn ticket(c: &Connection, hash: &str) -> ApiResult<Option<(String, i64)>> {
+    Ok(c.query_row(
+        "SELECT video_id, expires_at FROM tickets WHERE hash = ?1",
+        [hash],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()?)
+}
+
+const VIDEO_COLS: &str = "v.id, v.title, v.visibility, v.state, v.created_at, v.published_at,
+    (SELECT COUNT(*) FROM files f WHERE f.video_id = v.id),
+    (SELECT COALESCE(SUM(size), 0) FROM files f WHERE f.video_id = v.id)";
+
+fn video_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<VideoRow> {
+    Ok(VideoRow {
+        id: r.get(0)?,
+        title: r.get(1)?,
+        visibility: r.get(2)?,
+        state: r.get(3)?,
+        created_at: r.get(4)?,
+        published_at: r.get(5)?,
+        files: r.get(6)?,
+        bytes: r.get(7)?,
+    })
+}
+
+pub fn video(c: &Connection, id: &str) -> ApiResult<Option<VideoRow>> {
+    let sql = format!("SELECT {VIDEO_COLS} FROM videos v WHERE v.id = ?1");
+    Ok(c.query_row(&sql, [id], video_from_row).optional()?)
+}
+
+pub fn videos(c: &Connection) -> ApiResult<Vec<VideoRow>> {
+    let sql = format!("SELECT {VIDEO_COLS} FROM videos v ORDER BY v.created_at, v.id");
+    let mut st = c.prepare(&sql)?;
+    let rows = st.query_map([], video_from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn files(c: &Connection, video_id: &str) -> ApiResult<Vec<FileRow>> {
+    let mut st =
+        c.prepare("SELECT path, sha256, size FROM files WHERE video_id = ?1 ORDER BY path")?;
+    let rows = st.query_map([video_id], |r| {
+        Ok(FileRow {
+            path: r.get(0)?,
+            sha256: r.get(1)?,
+            size: r.get(2)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn file(c: &Connection, video_id: &str, path: &str) -> ApiResult<Option<FileRow>> {
+    Ok(c.query_row(
+        "SELECT path, sha256, size FROM files WHERE video_id = ?1 AND path = ?2",
+        [video_id, path],
+        |r| {
+            Ok(FileRow {
+                path: r.get(0)?,
+                sha256: r.get(1)?,
+                size: r.get(2)?,
+            })
+        },
+    )
+    .optional()?)
+}
+
+pub fn total_bytes(c: &Connection) -> ApiResult<u64> {
+    let n: i64 = c.query_row("SELECT COALESCE(SUM(size), 0) FROM files", [], |r| r.get(0))?;
+    Ok(n.max(0) as u64)
+}
+
+pub fn video_bytes(c: &Connection, video_id: &str) -> ApiResult<(u64, u64)> {
+    let (n, b): (i64, i64) = c.query_row(
+        "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM files WHERE video_id = ?1",
+        [video_id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    Ok((n.max(0) as u64, b.max(0) as u64))
+}
+
+fn referenced(c: &Connection, video_id: &str, sha256: &str) -> ApiResult<bool> {
+    Ok(c.query_row(
+        "SELECT EXISTS (SELECT 1 FROM files WHERE video_id = ?1 AND sha256 = ?2)",
+        [video_id, sha256],
+        |r| r.get(0),
+    )?)
+}
+
+/// Is this object recorded for some path? Used by orphan collection.
+pub fn object_referenced(c: &Connection, video_id: &str, sha256: &str) -> ApiResult<bool> {
+    referenced(c, video_id, sha256)
+}
+
+/// Record `path` → object `sha256` (already durable in the store) in one transaction that also enforces the
+/// published rule and the quotas.
+pub fn put_file(
+    c: &mut Connection,
+    video_id: &str,
+    row: &FileRow,
+    quota: &Quota,
+) -> ApiResult<PutOutcome> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let v = video(&tx, video_id)?.ok_or(ApiError::NotFound)?;
+    let old = file(&tx, video_id, &row.path)?;
+    if let Some(old) = &old {
+        if old.sha256 == row.sha256 {
+            return Ok(PutOutcome::Unchanged);
+        }
+    }
+    if v.is_ready() {
+        return Err(ApiError::Published(match old {
+            Some(_) => format!("{} already holds different bytes", row.path),
+            None => format!("{} cannot be added to a published package", row.path),
+        }));
+    }
+    let old_size = old.as_ref().map_or(0, |o| o.size.max(0) as u64);
+    let size = row.size.max(0) as u64;
+    let (count, bytes) = video_bytes(&tx, video_id)?;
+    if old.is_none() && count >= quota.max_files_per_video {
+        return Err(ApiError::QuotaExceeded(format!(
+            "a video holds at most {} files",
+            quota.max_files_per_video
+        )));
+    }
+    if bytes - old_size.min(bytes) + size > quota.max_video_bytes {
+        return Err(ApiError::QuotaExceeded(format!(
+            "this video would hold more than {} bytes",
+            quota.max_video_bytes
+        )));
+    }
+    let total = total_bytes(&tx)?;
+    if total - old_size.min(total) + size > quota.max_total_bytes {
+        return Err(ApiError::QuotaExceeded(format!(
+            "the origin would hold more than {} bytes",
+            quota.max_total_bytes
+        )));
+    }
+    tx.execute(
+        "INSERT INTO files (video_id, path, sha256, size, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (video_id, path) DO UPDATE SET sha256 = excluded.sha256, size = excluded.size",
+        params![video_id, row.path, row.sha256, row.size, now_secs()],
+    )?;
+    let orphan = match &old {
+        Some(o) if !referenced(&tx, video_id, &o.sha256)? => Some(o.sha256.clone()),
+        _ => None,
+    };
+    tx.commit()?;
+    Ok(match old {
+        None => PutOutcome::Created,
+        Some(_) => PutOutcome::Replaced { orphan },
+    })
+}
+
+/// Flip a video to `ready`. The caller has checked the package inside the same lock hold.
+pub fn mark_ready(c: &Connection, video_id: &str) -> ApiResult<()> {
+    c.execute(
+        "UPDATE videos SET state = 'ready', published_at = ?2 WHERE id = ?1 AND state = 'uploading'",
+        params![video_id, now_secs()],
+    )?;
+    Ok(())
+}
+
+/// Delete a video's rows (files and tickets cascade). Objects are deleted afterwards by the caller; a crash
+/// in between leaves orphans that the next start collects.
+pub fn delete_video(c: &Connection, video_id: &str) -> ApiResult<bool> {
+    Ok(c.execute("DELETE FROM videos WHERE id = ?1", [video_id])? > 0)
+}
+
+pub fn delete_expired_tickets(c: &Connection) -> ApiResult<usize> {
+    Ok(c.execute(
+        "DELETE FROM tickets WHERE expires_at < ?1",
+        [now_secs() - 86_400],
+    )?)
+}

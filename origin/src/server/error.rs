@@ -1,0 +1,143 @@
+//! The origin's one error type: each variant maps to an HTTP status and a stable kebab-case code,
+//! sent as `{"code": "...", "msg": "..."}`.
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("missing or malformed Authorization header")]
+    Unauthorized,
+    #[error("this token may not do that")]
+    Forbidden,
+    #[error("the upload ticket has expired")]
+    TicketExpired,
+    #[error("the playback link has expired")]
+    LinkExpired,
+    #[error("the playback link's signature does not match")]
+    BadSignature,
+    #[error("not found")]
+    NotFound,
+    #[error("bad path: {0}")]
+    BadPath(String),
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("missing or malformed X-Upcast-Sha256 header (64 lowercase hex digits)")]
+    MissingDigest,
+    #[error("body SHA-256 is {actual}, the request declared {declared}")]
+    DigestMismatch { declared: String, actual: String },
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("{0}")]
+    QuotaExceeded(String),
+    #[error("not CMAF: {0}")]
+    NotCmaf(String),
+    #[error("bad playlist: {0}")]
+    BadPlaylist(String),
+    #[error("video is published; {0}")]
+    Published(String),
+    #[error("package incomplete: {0}")]
+    MissingFiles(String),
+    #[error("request body stalled for longer than the idle timeout")]
+    BodyTimeout,
+    #[error("request body ended early: {0}")]
+    BodyAborted(String),
+    #[error("the origin's storage is full")]
+    InsufficientStorage,
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// The stable machine-readable code; clients match on this, never on `msg`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Unauthorized => "unauthorized",
+            ApiError::Forbidden => "forbidden",
+            ApiError::TicketExpired => "ticket-expired",
+            ApiError::LinkExpired => "link-expired",
+            ApiError::BadSignature => "bad-signature",
+            ApiError::NotFound => "not-found",
+            ApiError::BadPath(_) => "bad-path",
+            ApiError::BadRequest(_) => "bad-request",
+            ApiError::MissingDigest => "missing-digest",
+            ApiError::DigestMismatch { .. } => "digest-mismatch",
+            ApiError::TooLarge(_) => "too-large",
+            ApiError::QuotaExceeded(_) => "quota-exceeded",
+            ApiError::NotCmaf(_) => "not-cmaf",
+            ApiError::BadPlaylist(_) => "bad-playlist",
+            ApiError::Published(_) => "published",
+            ApiError::MissingFiles(_) => "missing-files",
+            ApiError::BodyTimeout => "body-timeout",
+            ApiError::BodyAborted(_) => "body-aborted",
+            ApiError::InsufficientStorage => "insufficient-storage",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+
+    /// Map an I/O error from the store: a full disk is the client's 507, anything else is ours.
+    pub fn from_io(e: std::io::Error) -> Self {
+        if is_disk_full(&e) {
+            ApiError::InsufficientStorage
+        } else {
+            ApiError::Internal(e.to_string())
+        }
+    }
+}
+
+/// ENOSPC and EDQUOT both mean "no room": answer 507, not 500.
+pub fn is_disk_full(e: &std::io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::ENOSPC) | Some(libc::EDQUOT))
+        || e.kind() == std::io::ErrorKind::StorageFull
+}
+
+impl From<rusqlite::Error> for ApiError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DiskFull) => ApiError::InsufficientStorage,
+            _ => ApiError::Internal(format!("database: {e}")),
+        }
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthorized | ApiError::TicketExpired => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden | ApiError::LinkExpired | ApiError::BadSignature => {
+                StatusCode::FORBIDDEN
+            }
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::BadPath(_)
+            | ApiError::BadRequest(_)
+            | ApiError::MissingDigest
+            | ApiError::BodyAborted(_) => StatusCode::BAD_REQUEST,
+            ApiError::DigestMismatch { .. } | ApiError::NotCmaf(_) | ApiError::BadPlaylist(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            ApiError::TooLarge(_) | ApiError::QuotaExceeded(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Published(_) | ApiError::MissingFiles(_) => StatusCode::CONFLICT,
+            ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
+            ApiError::InsufficientStorage => StatusCode::INSUFFICIENT_STORAGE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let body = serde_json::json!({ "code": self.code(), "msg": self.to_string() });
+        let mut resp = HttpResponse::build(self.status_code());
+        resp.insert_header(("X-Content-Type-Options", "nosniff"));
+        if matches!(self, ApiError::BodyTimeout | ApiError::BodyAborted(_)) {
+            // What arrived of the body is discarded; the connection cannot be reused.
+            resp.insert_header(("Connection", "close"));
+        }
+        resp.json(body)
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

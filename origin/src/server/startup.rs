@@ -1,0 +1,87 @@
+//! Start-up: open the store and database, remove what a crash left half-done, load keys.
+use std::path::Path;
+use std::sync::Arc;
+
+use actix_web::web;
+
+use super::auth::Keys;
+use super::db::{self, Db};
+use super::store::{LocalStore, Store};
+use super::{AppState, Config};
+
+/// What orphan collection found.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Collected {
+    pub spool_files: usize,
+    pub orphan_objects: usize,
+    pub rows_without_file: usize,
+}
+
+pub fn prepare(cfg: Config) -> Result<(web::Data<AppState>, Option<String>), String> {
+    std::fs::create_dir_all(&cfg.data_dir)
+        .map_err(|e| format!("{}: {e}", cfg.data_dir.display()))?;
+    let store: Arc<dyn Store> =
+        Arc::new(LocalStore::open(&cfg.data_dir).map_err(|e| format!("store: {e}"))?);
+    let db = Db::open(&cfg.data_dir.join("upcast.db")).map_err(|e| format!("database: {e}"))?;
+    let got = collect(&db, store.as_ref())?;
+    if got != Collected::default() {
+        eprintln!("upcast: start-up clean-up: {got:?}");
+    }
+    let (keys, generated) =
+        Keys::init(&db, cfg.admin_token.as_deref()).map_err(|e| e.to_string())?;
+    let state = AppState {
+        cfg,
+        db,
+        store,
+        keys,
+        catalog: Default::default(),
+        playlists: Default::default(),
+    };
+    Ok((web::Data::new(state), generated))
+}
+
+/// Delete spool files, objects no row references, and rows whose object is missing or has the wrong size
+/// (cannot happen when the write order holds; checked so that a damaged disk does not serve broken files).
+pub fn collect(db: &Db, store: &dyn Store) -> Result<Collected, String> {
+    let mut got = Collected {
+        spool_files: store.clear_spool().map_err(|e| e.to_string())?,
+        ..Default::default()
+    };
+    let objects = store.list().map_err(|e| e.to_string())?;
+    db.run_now(|c| {
+        for key in &objects {
+            if !db::object_referenced(c, &key.video_id, &key.sha256)? {
+                store.delete(key).map_err(super::error::ApiError::from_io)?;
+                got.orphan_objects += 1;
+            }
+        }
+        let mut st = c.prepare("SELECT video_id, path, sha256, size FROM files")?;
+        let rows: Vec<(String, String, String, i64)> = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .collect::<Result<_, _>>()?;
+        for (vid, path, sha, size) in rows {
+            let key = super::store::ObjectKey {
+                video_id: vid.clone(),
+                sha256: sha,
+            };
+            let ok =
+                store.size(&key).map_err(super::error::ApiError::from_io)? == Some(size as u64);
+            if !ok {
+                c.execute(
+                    "DELETE FROM files WHERE video_id = ?1 AND path = ?2",
+                    [&vid, &path],
+                )?;
+                got.rows_without_file += 1;
+            }
+        }
+        db::delete_expired_tickets(c)?;
+        Ok(())
+    })
+    .map_err(|e| e.to_string())?;
+    Ok(got)
+}
+
+/// Used by tests and tools: does `dir` look like an upcast data directory?
+pub fn is_data_dir(dir: &Path) -> bool {
+    dir.join("upcast.db").is_file()
+}

@@ -1,0 +1,238 @@
+//! `PUT /api/videos/{id}/files/{path}`: one file of a package, with its SHA-256 in `X-Upcast-Sha256`.
+//!
+//! Order of work: authenticate → path → declared size and quotas → spool the body (idle timeout, size cap,
+//! hashing as it arrives) → digest → content check → fsync → under the metadata lock: rename into the store,
+//! fsync the directory, commit the row. Any refusal drops the spool, which deletes it: no file, no row.
+use actix_web::{web, HttpRequest, HttpResponse};
+use futures_util::StreamExt;
+use sha2::{Digest, Sha256};
+
+use super::check;
+use super::db::{self, FileRow, PutOutcome, Quota};
+use super::error::{ApiError, ApiResult};
+use super::paths::{self, FileKind};
+use super::store::{ObjectKey, Spool};
+use super::AppState;
+
+/// Write the body to disk in batches of this size, each on the blocking pool.
+const WRITE_BATCH: usize = 1 << 20;
+
+pub fn declared_sha256(req: &HttpRequest) -> ApiResult<String> {
+    let v = req
+        .headers()
+        .get("x-upcast-sha256")
+        .and_then(|v| v.to_str().ok())
+        .ok_or(ApiError::MissingDigest)?;
+    if v.len() == 64 && v.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        Ok(v.to_string())
+    } else {
+        Err(ApiError::MissingDigest)
+    }
+}
+
+fn content_length(req: &HttpRequest) -> ApiResult<Option<u64>> {
+    match req.headers().get("content-length") {
+        None => Ok(None),
+        Some(v) => v
+            .to_str()
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .map(Some)
+            .ok_or_else(|| ApiError::BadRequest("bad Content-Length".into())),
+    }
+}
+
+pub fn size_limit(state: &AppState, kind: FileKind) -> u64 {
+    match kind {
+        FileKind::Playlist => state.cfg.limits.max_playlist_bytes,
+        FileKind::Init | FileKind::Segment => state.cfg.limits.max_segment_bytes,
+    }
+}
+
+pub async fn put_file(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    route: web::Path<(String, String)>,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    let (video_id, path) = route.into_inner();
+    let caller = state.keys.caller(&state.db, &req).await?;
+    paths::check_video_id(&video_id)?;
+    caller.may_write(&video_id)?;
+    let kind = paths::check(&path)?;
+    let sha256 = declared_sha256(&req)?;
+    let limit = size_limit(&state, kind);
+    let declared = content_length(&req)?;
+    if let Some(n) = declared {
+        if n > limit {
+            return Err(ApiError::TooLarge(format!(
+                "{path} is {n} bytes; the limit is {limit}"
+            )));
+        }
+    }
+
+    // Cheap answers before reading the body: same bytes already stored, or a published package.
+    let (vid, p, s) = (video_id.clone(), path.clone(), sha256.clone());
+    let quota = quota(&state);
+    let existing = state
+        .db
+        .run(move |c| {
+            let v = db::video(c, &vid)?.ok_or(ApiError::NotFound)?;
+            let f = db::file(c, &vid, &p)?;
+            if let Some(f) = &f {
+                if f.sha256 == s {
+                    return Ok(Some(f.clone()));
+                }
+            }
+            if v.is_ready() {
+                return Err(ApiError::Published(format!("{p} cannot change")));
+            }
+            if let Some(n) = declared {
+                let (_, bytes) = db::video_bytes(c, &vid)?;
+                if bytes.saturating_add(n) > quota.max_video_bytes {
+                    return Err(ApiError::QuotaExceeded("this video is full".into()));
+                }
+                if db::total_bytes(c)?.saturating_add(n) > quota.max_total_bytes {
+                    return Err(ApiError::QuotaExceeded("the origin is full".into()));
+                }
+            }
+            Ok(None)
+        })
+        .await?;
+    if let Some(f) = existing {
+        return Ok(HttpResponse::Ok().json(serde_json::json!({"file": f, "created": false})));
+    }
+
+    let (spool, size, actual) = receive(&state, payload, limit, &path).await?;
+    if declared.is_some_and(|n| n != size) {
+        return Err(ApiError::BodyAborted(format!(
+            "received {size} bytes of {declared:?}"
+        )));
+    }
+    if actual != sha256 {
+        return Err(ApiError::DigestMismatch {
+            declared: sha256,
+            actual,
+        });
+    }
+
+    let p = path.clone();
+    let spool = web::block(move || -> ApiResult<Spool> {
+        let mut spool = spool;
+        check::check_file(&p, kind, &mut spool.file, size)?;
+        spool.file.sync_all().map_err(ApiError::from_io)?;
+        Ok(spool)
+    })
+    .await??;
+
+    let row = FileRow {
+        path: path.clone(),
+        sha256: sha256.clone(),
+        size: size as i64,
+    };
+    let store = state.store.clone();
+    let vid = video_id.clone();
+    let r = row.clone();
+    let outcome = state
+        .db
+        .run(move |c| {
+            let key = ObjectKey {
+                video_id: vid.clone(),
+                sha256: r.sha256.clone(),
+            };
+            store.commit(spool, &key).map_err(ApiError::from_io)?;
+            match db::put_file(c, &vid, &r, &quota) {
+                Ok(PutOutcome::Replaced { orphan: Some(old) }) => {
+                    let old = ObjectKey {
+                        video_id: vid.clone(),
+                        sha256: old,
+                    };
+                    if let Err(e) = store.delete(&old) {
+                        log::warn!("could not delete replaced object {old:?}: {e}");
+                    }
+                    Ok(true)
+                }
+                Ok(PutOutcome::Unchanged) => Ok(false),
+                Ok(_) => Ok(true),
+                Err(e) => {
+                    // The object is durable but unrecorded: remove it unless another path uses it.
+                    if !db::object_referenced(c, &vid, &key.sha256).unwrap_or(true) {
+                        let _ = store.delete(&key);
+                    }
+                    Err(e)
+                }
+            }
+        })
+        .await?;
+    state.catalog.invalidate(&video_id);
+    let body = serde_json::json!({"file": row, "created": outcome});
+    Ok(if outcome {
+        HttpResponse::Created().json(body)
+    } else {
+        HttpResponse::Ok().json(body)
+    })
+}
+
+pub fn quota(state: &AppState) -> Quota {
+    let l = &state.cfg.limits;
+    Quota {
+        max_video_bytes: l.max_video_bytes,
+        max_total_bytes: l.max_total_bytes,
+        max_files_per_video: l.max_files_per_video,
+    }
+}
+
+/// Stream the body into a spool file, hashing as it arrives. A chunk that takes longer than the idle timeout,
+/// a body beyond `limit`, a transport error or a full disk all drop the spool (deleting it) and fail.
+pub async fn receive(
+    state: &AppState,
+    mut payload: web::Payload,
+    limit: u64,
+    what: &str,
+) -> ApiResult<(Spool, u64, String)> {
+    let store = state.store.clone();
+    let mut spool = web::block(move || store.spool())
+        .await?
+        .map_err(ApiError::from_io)?;
+    let mut hasher = Sha256::new();
+    let mut size = 0u64;
+    let mut buf: Vec<u8> = Vec::with_capacity(WRITE_BATCH);
+    let idle = state.cfg.limits.body_idle_timeout;
+    loop {
+        let next = match actix_web::rt::time::timeout(idle, payload.next()).await {
+            Err(_) => return Err(ApiError::BodyTimeout),
+            Ok(n) => n,
+        };
+        let chunk = match next {
+            None => None,
+            Some(Ok(c)) => Some(c),
+            Some(Err(e)) => return Err(ApiError::BodyAborted(e.to_string())),
+        };
+        let done = chunk.is_none();
+        if let Some(c) = chunk {
+            size += c.len() as u64;
+            if size > limit {
+                return Err(ApiError::TooLarge(format!(
+                    "{what} is over the {limit}-byte limit"
+                )));
+            }
+            hasher.update(&c);
+            buf.extend_from_slice(&c);
+        }
+        if buf.len() >= WRITE_BATCH || (done && !buf.is_empty()) {
+            let data = std::mem::replace(&mut buf, Vec::with_capacity(WRITE_BATCH));
+            let (s, r) = web::block(move || {
+                use std::io::Write;
+                let r = spool.file.write_all(&data);
+                (spool, r)
+            })
+            .await?;
+            spool = s;
+            r.map_err(ApiError::from_io)?;
+        }
+        if done {
+            break;
+        }
+    }
+    Ok((spool, size, hex::encode(hasher.finalize())))
+}

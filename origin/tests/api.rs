@@ -1,0 +1,555 @@
+//! In-process handler tests of the upload API: the happy path, idempotence, publish, and every refusal
+//! leaving no file and no row.
+mod common;
+
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::{test, App};
+use common::*;
+use serde_json::Value;
+
+type Req = actix_http::Request;
+
+async fn app(
+    data: &std::path::Path,
+) -> impl Service<Req, Response = ServiceResponse, Error = actix_web::Error> {
+    test::init_service(App::new().configure(upcast::server::routes(state(config(data))))).await
+}
+
+fn bearer(t: &str) -> (&'static str, String) {
+    ("Authorization", format!("Bearer {t}"))
+}
+
+async fn call<S>(app: &S, req: test::TestRequest) -> (StatusCode, Value)
+where
+    S: Service<Req, Response = ServiceResponse, Error = actix_web::Error>,
+{
+    let resp = test::call_service(app, req.to_request()).await;
+    let status = resp.status();
+    let body = test::read_body(resp).await;
+    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+}
+
+async fn create<S>(app: &S) -> (String, String)
+where
+    S: Service<Req, Response = ServiceResponse, Error = actix_web::Error>,
+{
+    let (st, v) = call(
+        app,
+        test::TestRequest::post()
+            .uri("/api/videos")
+            .insert_header(bearer(ADMIN))
+            .set_payload(r#"{"title":"x"}"#),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    (
+        v["id"].as_str().unwrap().into(),
+        v["upload"]["ticket"].as_str().unwrap().into(),
+    )
+}
+
+fn put(id: &str, path: &str, token: &str, sha: &str, body: Vec<u8>) -> test::TestRequest {
+    test::TestRequest::put()
+        .uri(&format!("/api/videos/{id}/files/{path}"))
+        .insert_header(bearer(token))
+        .insert_header(("X-Upcast-Sha256", sha.to_string()))
+        .set_payload(body)
+}
+
+#[actix_web::test]
+async fn upload_publish_and_idempotence() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path()).await;
+    let (id, ticket) = create(&app).await;
+    let files = pkg();
+    for f in &files {
+        let (st, v) = call(&app, put(&id, &f.path, &ticket, &f.sha256, f.bytes.clone())).await;
+        assert_eq!(st, StatusCode::CREATED, "{}: {v}", f.path);
+    }
+    // Same bytes again: a no-op.
+    let f = &files[3];
+    let (st, v) = call(&app, put(&id, &f.path, &ticket, &f.sha256, f.bytes.clone())).await;
+    assert_eq!((st, &v["created"]), (StatusCode::OK, &Value::Bool(false)));
+    // The origin says what it has.
+    let (st, v) = call(
+        &app,
+        test::TestRequest::get()
+            .uri(&format!("/api/videos/{id}/files"))
+            .insert_header(bearer(&ticket)),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(v["files"].as_array().unwrap().len(), files.len());
+    // Publish flips to ready.
+    let (st, v) = call(
+        &app,
+        test::TestRequest::post()
+            .uri(&format!("/api/videos/{id}/publish"))
+            .insert_header(bearer(&ticket)),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["state"], "ready");
+    // Published: same bytes OK, different bytes refused, new paths refused; nothing changes on disk.
+    let before = (stored_files(dir.path()), file_rows(dir.path()));
+    let (st, _) = call(&app, put(&id, &f.path, &ticket, &f.sha256, f.bytes.clone())).await;
+    assert_eq!(st, StatusCode::OK);
+    let other = pkg_file("video/seg_00001.m4s");
+    let (st, v) = call(
+        &app,
+        put(&id, &f.path, &ticket, &other.sha256, other.bytes.clone()),
+    )
+    .await;
+    assert_eq!(
+        (st, v["code"].as_str()),
+        (StatusCode::CONFLICT, Some("published")),
+        "{v}"
+    );
+    let (st, _) = call(
+        &app,
+        put(
+            &id,
+            "video/seg_00099.m4s",
+            &ticket,
+            &other.sha256,
+            other.bytes,
+        ),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CONFLICT);
+    assert_eq!(before, (stored_files(dir.path()), file_rows(dir.path())));
+    check_invariants(dir.path());
+}
+
+#[actix_web::test]
+async fn replace_before_publish_leaves_one_object() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path()).await;
+    let (id, ticket) = create(&app).await;
+    let a = pkg_file("video/seg_00000.m4s");
+    let b = pkg_file("video/seg_00001.m4s");
+    assert_eq!(
+        call(
+            &app,
+            put(&id, "video/seg_00000.m4s", &ticket, &a.sha256, a.bytes)
+        )
+        .await
+        .0,
+        201
+    );
+    assert_eq!(
+        call(
+            &app,
+            put(&id, "video/seg_00000.m4s", &ticket, &b.sha256, b.bytes)
+        )
+        .await
+        .0,
+        201
+    );
+    assert_eq!(stored_files(dir.path()).len(), 1);
+    assert_eq!(file_rows(dir.path())[0].2, b.sha256);
+    check_invariants(dir.path());
+}
+
+#[actix_web::test]
+async fn publish_refuses_missing_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path()).await;
+    let (id, ticket) = create(&app).await;
+    for f in pkg().iter().filter(|f| f.path != "audio/seg_00002.m4s") {
+        assert_eq!(
+            call(&app, put(&id, &f.path, &ticket, &f.sha256, f.bytes.clone()))
+                .await
+                .0,
+            201
+        );
+    }
+    let (st, v) = call(
+        &app,
+        test::TestRequest::post()
+            .uri(&format!("/api/videos/{id}/publish"))
+            .insert_header(bearer(&ticket)),
+    )
+    .await;
+    assert_eq!(
+        (st, v["code"].as_str()),
+        (StatusCode::CONFLICT, Some("missing-files")),
+        "{v}"
+    );
+    assert!(v["msg"].as_str().unwrap().contains("audio/seg_00002.m4s"));
+}
+
+/// Every refusal: status, code, and nothing stored.
+#[actix_web::test]
+async fn refusals_leave_no_file_and_no_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path()).await;
+    let (id, ticket) = create(&app).await;
+    let (other_id, other_ticket) = create(&app).await;
+    let seg = pkg_file("video/seg_00000.m4s");
+    let init = pkg_file("video/init.mp4");
+    let html = b"<!doctype html><html><script>alert(1)</script></html>".to_vec();
+    let svg = b"<svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"alert(1)\"/>".to_vec();
+    let zip = b"PK\x03\x04\x14\x00\x00\x00\x08\x00rest-of-a-zip-file".to_vec();
+    let mut truncated = seg.bytes.clone();
+    truncated.truncate(seg.bytes.len() - 10);
+    let playlist = |body: &str| (body.as_bytes().to_vec(), sha(body.as_bytes()));
+    let media = String::from_utf8(pkg_file("video/playlist.m3u8").bytes).unwrap();
+    let (abs_pl, abs_sha) =
+        playlist(&media.replace("seg_00001.m4s", "https://evil.example/seg.m4s"));
+    let (other_pl, other_sha) = playlist(&media.replace(
+        "seg_00001.m4s",
+        &format!("../../{other_id}/video/seg_00001.m4s"),
+    ));
+    let (key_pl, key_sha) = playlist(&media.replace(
+        "#EXT-X-MAP",
+        "#EXT-X-KEY:METHOD=AES-128,URI=\"https://keys.example/k\"\n#EXT-X-MAP",
+    ));
+    let bad_utf8 = b"#EXTM3U\n\xff\xfe\n".to_vec();
+
+    let cases: Vec<(&str, test::TestRequest, u16, &str)> = vec![
+        (
+            "no token",
+            test::TestRequest::put()
+                .uri(&format!("/api/videos/{id}/files/video/seg_00000.m4s"))
+                .insert_header(("X-Upcast-Sha256", seg.sha256.clone()))
+                .set_payload(seg.bytes.clone()),
+            401,
+            "unauthorized",
+        ),
+        (
+            "wrong token",
+            put(
+                &id,
+                "video/seg_00000.m4s",
+                "upt_nope",
+                &seg.sha256,
+                seg.bytes.clone(),
+            ),
+            401,
+            "unauthorized",
+        ),
+        (
+            "other video's ticket",
+            put(
+                &id,
+                "video/seg_00000.m4s",
+                &other_ticket,
+                &seg.sha256,
+                seg.bytes.clone(),
+            ),
+            403,
+            "forbidden",
+        ),
+        (
+            "traversal",
+            put(
+                &id,
+                "video/../../x.m4s",
+                &ticket,
+                &seg.sha256,
+                seg.bytes.clone(),
+            ),
+            400,
+            "bad-path",
+        ),
+        (
+            "encoded traversal",
+            put(
+                &id,
+                "video/%2e%2e/x.m4s",
+                &ticket,
+                &seg.sha256,
+                seg.bytes.clone(),
+            ),
+            400,
+            "bad-path",
+        ),
+        (
+            "html extension",
+            put(&id, "index.html", &ticket, &sha(&html), html.clone()),
+            400,
+            "bad-path",
+        ),
+        (
+            "odd characters",
+            put(
+                &id,
+                "video/Seg%20A.m4s",
+                &ticket,
+                &seg.sha256,
+                seg.bytes.clone(),
+            ),
+            400,
+            "bad-path",
+        ),
+        (
+            "no digest",
+            test::TestRequest::put()
+                .uri(&format!("/api/videos/{id}/files/video/seg_00000.m4s"))
+                .insert_header(bearer(&ticket))
+                .set_payload(seg.bytes.clone()),
+            400,
+            "missing-digest",
+        ),
+        (
+            "wrong digest",
+            put(
+                &id,
+                "video/seg_00000.m4s",
+                &ticket,
+                &init.sha256,
+                seg.bytes.clone(),
+            ),
+            422,
+            "digest-mismatch",
+        ),
+        (
+            "oversize playlist",
+            put(
+                &id,
+                "video/playlist.m3u8",
+                &ticket,
+                &sha(&vec![b'#'; 1 << 21]),
+                vec![b'#'; (1 << 20) + 1],
+            ),
+            413,
+            "too-large",
+        ),
+        (
+            "html as segment",
+            put(
+                &id,
+                "video/seg_00000.m4s",
+                &ticket,
+                &sha(&html),
+                html.clone(),
+            ),
+            422,
+            "not-cmaf",
+        ),
+        (
+            "svg as segment",
+            put(&id, "video/seg_00000.m4s", &ticket, &sha(&svg), svg.clone()),
+            422,
+            "not-cmaf",
+        ),
+        (
+            "zip as init",
+            put(&id, "video/init.mp4", &ticket, &sha(&zip), zip.clone()),
+            422,
+            "not-cmaf",
+        ),
+        (
+            "truncated segment",
+            put(
+                &id,
+                "video/seg_00000.m4s",
+                &ticket,
+                &sha(&truncated),
+                truncated.clone(),
+            ),
+            422,
+            "not-cmaf",
+        ),
+        (
+            "segment as init",
+            put(
+                &id,
+                "video/init.mp4",
+                &ticket,
+                &seg.sha256,
+                seg.bytes.clone(),
+            ),
+            422,
+            "not-cmaf",
+        ),
+        (
+            "init as segment",
+            put(
+                &id,
+                "video/seg_00000.m4s",
+                &ticket,
+                &init.sha256,
+                init.bytes.clone(),
+            ),
+            422,
+            "not-cmaf",
+        ),
+        (
+            "absolute URL in playlist",
+            put(&id, "video/playlist.m3u8", &ticket, &abs_sha, abs_pl),
+            422,
+            "bad-playlist",
+        ),
+        (
+            "playlist naming another video",
+            put(&id, "video/playlist.m3u8", &ticket, &other_sha, other_pl),
+            422,
+            "bad-playlist",
+        ),
+        (
+            "third-party key URI",
+            put(&id, "video/playlist.m3u8", &ticket, &key_sha, key_pl),
+            422,
+            "bad-playlist",
+        ),
+        (
+            "playlist not UTF-8",
+            put(
+                &id,
+                "video/playlist.m3u8",
+                &ticket,
+                &sha(&bad_utf8),
+                bad_utf8.clone(),
+            ),
+            422,
+            "bad-playlist",
+        ),
+        (
+            "html as playlist",
+            put(
+                &id,
+                "video/playlist.m3u8",
+                &ticket,
+                &sha(&html),
+                html.clone(),
+            ),
+            422,
+            "bad-playlist",
+        ),
+        (
+            "unknown video",
+            put(
+                "zzzzzzzzzzzzzzzz",
+                "video/seg_00000.m4s",
+                ADMIN,
+                &seg.sha256,
+                seg.bytes.clone(),
+            ),
+            404,
+            "not-found",
+        ),
+    ];
+    for (name, req, want, code) in cases {
+        let (st, v) = call(&app, req).await;
+        assert_eq!(
+            (st.as_u16(), v["code"].as_str()),
+            (want, Some(code)),
+            "{name}: {v}"
+        );
+        assert!(
+            stored_files(dir.path()).is_empty(),
+            "{name} left {:?}",
+            stored_files(dir.path())
+        );
+        assert!(file_rows(dir.path()).is_empty(), "{name} left a row");
+    }
+
+    // An expired ticket.
+    let c = rusqlite::Connection::open(dir.path().join("upcast.db")).unwrap();
+    c.execute(
+        "INSERT INTO tickets (hash, video_id, expires_at) VALUES (?1, ?2, 1)",
+        [sha(b"upt_expired"), id.clone()],
+    )
+    .unwrap();
+    let (st, v) = call(
+        &app,
+        put(
+            &id,
+            "video/seg_00000.m4s",
+            "upt_expired",
+            &seg.sha256,
+            seg.bytes.clone(),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (st.as_u16(), v["code"].as_str()),
+        (401, Some("ticket-expired"))
+    );
+    // Tickets may not manage videos.
+    let (st, _) = call(
+        &app,
+        test::TestRequest::get()
+            .uri("/api/videos")
+            .insert_header(bearer(&ticket)),
+    )
+    .await;
+    assert_eq!(st, 403);
+    let (st, _) = call(
+        &app,
+        test::TestRequest::delete()
+            .uri(&format!("/api/videos/{id}"))
+            .insert_header(bearer(&ticket)),
+    )
+    .await;
+    assert_eq!(st, 403);
+    assert!(stored_files(dir.path()).is_empty() && file_rows(dir.path()).is_empty());
+}
+
+#[actix_web::test]
+async fn quota_is_checked_before_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path());
+    cfg.limits.max_video_bytes = 6000;
+    let app = test::init_service(App::new().configure(upcast::server::routes(state(cfg)))).await;
+    let (id, ticket) = create(&app).await;
+    let a = pkg_file("video/seg_00000.m4s");
+    let b = pkg_file("video/seg_00001.m4s");
+    assert_eq!(
+        call(&app, put(&id, &a.path, &ticket, &a.sha256, a.bytes))
+            .await
+            .0,
+        201
+    );
+    let (st, v) = call(&app, put(&id, &b.path, &ticket, &b.sha256, b.bytes)).await;
+    assert_eq!(
+        (st.as_u16(), v["code"].as_str()),
+        (413, Some("quota-exceeded"))
+    );
+    assert_eq!(stored_files(dir.path()).len(), 1);
+    assert_eq!(file_rows(dir.path()).len(), 1);
+}
+
+#[actix_web::test]
+async fn delete_removes_rows_and_objects() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path()).await;
+    let (id, ticket) = create(&app).await;
+    for f in pkg() {
+        assert_eq!(
+            call(&app, put(&id, &f.path, &ticket, &f.sha256, f.bytes))
+                .await
+                .0,
+            201
+        );
+    }
+    let (st, v) = call(
+        &app,
+        test::TestRequest::get()
+            .uri("/api/videos")
+            .insert_header(bearer(ADMIN)),
+    )
+    .await;
+    assert_eq!(
+        (st.as_u16(), v["videos"].as_array().map(Vec::len)),
+        (200, Some(1))
+    );
+    let (st, _) = call(
+        &app,
+        test::TestRequest::delete()
+            .uri(&format!("/api/videos/{id}"))
+            .insert_header(bearer(ADMIN)),
+    )
+    .await;
+    assert_eq!(st, 204);
+    assert!(stored_files(dir.path()).is_empty() && file_rows(dir.path()).is_empty());
+    let (st, _) = call(
+        &app,
+        test::TestRequest::get().uri(&format!("/v/{id}/master.m3u8")),
+    )
+    .await;
+    assert_eq!(st, 404);
+}

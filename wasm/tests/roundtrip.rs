@@ -47,6 +47,12 @@ fn init_and_media_segments_read_back_exactly() {
         let p = segment(fixture).unwrap();
         for r in &p.renditions {
             assert_tiles(&r.init);
+            // The movie extends box makes it a fragmented MP4 (ISO 14496-12 § 8.8.1); `find` panics if absent.
+            find(&r.init, "moov/mvex/trex");
+            assert!(
+                !all_boxes(&r.init).iter().any(|(p, _)| p == "moov[0]/mdia[0]"),
+                "no stray 'mdia' in the moov"
+            );
             let init = read_init(&r.init).unwrap();
             assert_eq!(init.track_id, 1);
             assert_eq!(init.timescale, r.timescale);

@@ -117,7 +117,14 @@ pub fn init_segment(t: &InitTrack) -> Result<Vec<u8>> {
             })
         })?;
         if let Some(mvex) = &m.mvex {
-            w.mp4_box(mvex)?;
+            // Written by hand: the mp4 crate's MvexBox names itself 'mdia' (mp4 0.14, mvex.rs `get_type`),
+            // which players and the origin's check do not recognise as the movie extends box.
+            w.boxed(b"mvex", |w| {
+                if let Some(mehd) = &mvex.mehd {
+                    w.mp4_box(mehd)?;
+                }
+                w.mp4_box(&mvex.trex)
+            })?;
         }
         Ok(())
     })?;

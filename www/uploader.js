@@ -66,7 +66,11 @@ async function continueVideo(admin, file, ctx) {
  * Events: {type: 'video', id, resumed, skipped, skippedBytes} · {type: 'bytes', sent, total} ·
  *         {type: 'retry', attempt, delay, error} · {type: 'file', path, created} · {type: 'published', video}
  */
-export async function upload({ file, pkg, admin, title, signal, onEvent = () => {} }) {
+export async function upload({ file, pkg, admin, title, signal: outer, onEvent = () => {} }) {
+  // One lane failing for good stops the others.
+  const stop = new AbortController();
+  outer?.addEventListener('abort', () => stop.abort(outer.reason));
+  const signal = stop.signal;
   const ctx = { signal, onRetry: (r) => onEvent({ type: 'retry', ...r }) };
   let found = await continueVideo(admin, file, ctx);
   if (!found) {
@@ -98,7 +102,7 @@ export async function upload({ file, pkg, admin, title, signal, onEvent = () => 
   };
   let next = 0;
   const lane = async () => {
-    while (next < todo.length) {
+    while (next < todo.length && !signal.aborted) {
       const f = todo[next++];
       const r = await retry(
         () => {
@@ -119,7 +123,12 @@ export async function upload({ file, pkg, admin, title, signal, onEvent = () => 
       onEvent({ type: 'file', path: f.path, created: r?.created });
     }
   };
-  await Promise.all(Array.from({ length: Math.min(PARALLEL, todo.length) }, lane));
+  const guarded = () =>
+    lane().catch((e) => {
+      stop.abort(e);
+      throw e;
+    });
+  await Promise.all(Array.from({ length: Math.min(PARALLEL, todo.length) }, guarded));
   const video = await retry(() => api.publish(rec.ticket, rec.id), ctx);
   resume.clear(file);
   onEvent({ type: 'published', video });

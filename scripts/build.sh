@@ -8,10 +8,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 export PATH="$HOME/.cargo/bin:$PATH"
 
-cargo build --quiet -p upcast-core --lib --target wasm32-unknown-unknown --release
+cargo build --quiet -p upcast-core --lib --target wasm32-unknown-unknown --profile wasm
 rm -rf www/pkg
 wasm-bindgen --target web --no-typescript --out-dir www/pkg \
-	target/wasm32-unknown-unknown/release/upcast_core.wasm
+	target/wasm32-unknown-unknown/wasm/upcast_core.wasm
 if command -v wasm-opt >/dev/null; then
 	wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
 		--enable-mutable-globals -o www/pkg/upcast_core_bg.wasm www/pkg/upcast_core_bg.wasm

@@ -50,7 +50,9 @@ fn init_and_media_segments_read_back_exactly() {
             // The movie extends box makes it a fragmented MP4 (ISO 14496-12 § 8.8.1); `find` panics if absent.
             find(&r.init, "moov/mvex/trex");
             assert!(
-                !all_boxes(&r.init).iter().any(|(p, _)| p == "moov[0]/mdia[0]"),
+                !all_boxes(&r.init)
+                    .iter()
+                    .any(|(p, _)| p == "moov[0]/mdia[0]"),
                 "no stray 'mdia' in the moov"
             );
             let init = read_init(&r.init).unwrap();

@@ -23,18 +23,27 @@ const FIXTURES: &[(&str, &[u8])] = &[
         "h264_aac_faststart.mp4",
         include_bytes!("../../tests/fixtures/h264_aac_faststart.mp4"),
     ),
-    ("h264_aac.mov", include_bytes!("../../tests/fixtures/h264_aac.mov")),
+    (
+        "h264_aac.mov",
+        include_bytes!("../../tests/fixtures/h264_aac.mov"),
+    ),
     ("co64.mp4", include_bytes!("../../tests/fixtures/co64.mp4")),
     (
         "hevc_hvc1_aac.mp4",
         include_bytes!("../../tests/fixtures/hevc_hvc1_aac.mp4"),
     ),
-    ("av1_opus.mp4", include_bytes!("../../tests/fixtures/av1_opus.mp4")),
+    (
+        "av1_opus.mp4",
+        include_bytes!("../../tests/fixtures/av1_opus.mp4"),
+    ),
     (
         "two_audio_langs.mp4",
         include_bytes!("../../tests/fixtures/two_audio_langs.mp4"),
     ),
-    ("audio_only.m4a", include_bytes!("../../tests/fixtures/audio_only.m4a")),
+    (
+        "audio_only.m4a",
+        include_bytes!("../../tests/fixtures/audio_only.m4a"),
+    ),
 ];
 
 fn blob_of(bytes: &[u8]) -> Blob {

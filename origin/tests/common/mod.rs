@@ -11,9 +11,9 @@ pub mod hls_package;
 pub mod playlist;
 pub mod probe;
 
-use std::path::{Path, PathBuf};
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::Duration;
 

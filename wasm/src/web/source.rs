@@ -80,7 +80,8 @@ impl Source for BlobSource {
             });
         }
         view.copy_to(buf);
-        self.bytes_read.set(self.bytes_read.get() + buf.len() as u64);
+        self.bytes_read
+            .set(self.bytes_read.get() + buf.len() as u64);
         Ok(())
     }
 }

@@ -179,29 +179,6 @@ pub fn files_with_suffix(dir: &Path, suffix: &str) -> Vec<PathBuf> {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::parse_framemd5;
-
-    #[test]
-    fn framemd5_keeps_only_hashes() {
-        let text = "#format: frame checksums\n#tb 0: 1/25\n\
-                    0,          0,          0,        1,    21600, 0123456789abcdef0123456789abcdef\n";
-        assert_eq!(
-            parse_framemd5(text).unwrap(),
-            ["0123456789abcdef0123456789abcdef"]
-        );
-        let with_side_data =
-            "0, -1024, -1024, 1024, 72, 04ae69ea4e148005e221374cf663f133, S=1, 10, \
-                              f00904fd87b64e6bede38cfd77615dfc\n";
-        assert_eq!(
-            parse_framemd5(with_side_data).unwrap(),
-            ["04ae69ea4e148005e221374cf663f133"]
-        );
-        assert!(parse_framemd5("0, 0, 0, 1, 5, nothex\n").is_err());
-    }
-}
-
 // ---- the origin's helpers: fixture package, in-process origin, a real `upcast serve` process ----
 
 pub const ADMIN: &str = "upa_test_admin_token";
@@ -400,4 +377,27 @@ pub fn create_video(s: &Server, visibility: &str) -> (String, String) {
         v["id"].as_str().unwrap().into(),
         v["upload"]["ticket"].as_str().unwrap().into(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_framemd5;
+
+    #[test]
+    fn framemd5_keeps_only_hashes() {
+        let text = "#format: frame checksums\n#tb 0: 1/25\n\
+                    0,          0,          0,        1,    21600, 0123456789abcdef0123456789abcdef\n";
+        assert_eq!(
+            parse_framemd5(text).unwrap(),
+            ["0123456789abcdef0123456789abcdef"]
+        );
+        let with_side_data =
+            "0, -1024, -1024, 1024, 72, 04ae69ea4e148005e221374cf663f133, S=1, 10, \
+                              f00904fd87b64e6bede38cfd77615dfc\n";
+        assert_eq!(
+            parse_framemd5(with_side_data).unwrap(),
+            ["04ae69ea4e148005e221374cf663f133"]
+        );
+        assert!(parse_framemd5("0, 0, 0, 1, 5, nothex\n").is_err());
+    }
 }

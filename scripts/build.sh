@@ -10,7 +10,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 cargo build --quiet -p upcast-core --lib --target wasm32-unknown-unknown --profile wasm
 rm -rf www/pkg
-wasm-bindgen --target web --no-typescript --out-dir www/pkg \
+wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section --out-dir www/pkg \
 	target/wasm32-unknown-unknown/wasm/upcast_core.wasm
 if command -v wasm-opt >/dev/null; then
 	wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \

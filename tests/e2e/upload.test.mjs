@@ -26,7 +26,7 @@ async function uploadPage(query = '') {
   return page;
 }
 
-const published = (page, timeout = 60_000) =>
+const published = (page, timeout = 120_000) =>
   page.waitForFunction(() => document.body.dataset.state === 'published', null, { timeout });
 
 test('drop → upload → the viewer plays past several segments through hls.js', async () => {
@@ -102,5 +102,30 @@ test('a corrupt file shows what is wrong and where, and creates nothing on the o
   assert.match(text, /Nothing was uploaded/);
   await page.screenshot({ path: join(out, 'upload-problem.png') });
   assert.equal((await api(origin, '/api/videos')).videos.length, before);
+  await page.close();
+});
+
+test('a network failure mid-upload retries with back-off, then offers resume, which finishes', async () => {
+  const page = await uploadPage('?target=1');
+  let failing = false;
+  let stored = 0;
+  await page.route('**/api/videos/*/files/**', async (route) => {
+    if (failing) return route.abort('connectionreset');
+    const r = await route.fetch();
+    if (r.status() === 201) stored++;
+    await route.fulfill({ response: r });
+  });
+  await dropFile(page, '#drop', 'flaky network.mp4', longFixture());
+  while (stored < 5) await page.waitForTimeout(20);
+  failing = true;
+  await page.waitForSelector('#progress .status:has-text("trying again")');
+  await page.waitForSelector('#resume:not([hidden])', { timeout: 60_000 });
+  assert.match(await page.textContent('#progress .status'), /The upload stopped.*Resume/s);
+  await page.screenshot({ path: join(out, 'upload-paused.png') });
+  failing = false;
+  await page.click('#resume');
+  await published(page);
+  const id = await page.evaluate(() => document.body.dataset.video);
+  assert.equal((await api(origin, `/api/videos/${id}`)).state, 'ready');
   await page.close();
 });

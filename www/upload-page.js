@@ -16,7 +16,9 @@ const adminReady = askToken($('#token'));
 const targetDuration = Number(new URLSearchParams(location.search).get('target')) || 6;
 
 function showPending() {
-  const list = resume.pending();
+  // Unfinished uploads other than the one on this page right now.
+  const here = paused?.file;
+  const list = resume.pending().filter((p) => !(here && p.name === here.name && p.size === here.size));
   const box = $('#pending');
   box.hidden = list.length === 0;
   if (list.length) {
@@ -67,6 +69,7 @@ async function handle(file) {
   if (busy) busy.abort();
   reset();
   paused = null;
+  $('#pending').hidden = true;
   const ctl = new AbortController();
   busy = ctl;
   $('#progress').hidden = false;

@@ -16,7 +16,7 @@ cargo fmt --all -- --check
 
 step "clippy (native, and the core on wasm32)"
 cargo clippy --quiet --workspace --all-targets -- -D warnings
-cargo clippy --quiet -p upcast-core --target wasm32-unknown-unknown -- -D warnings
+cargo clippy --quiet -p upcast-core --target wasm32-unknown-unknown --all-targets --features browser-tests -- -D warnings
 
 step "cargo test (native: unit, malformed inputs, limits, round trips, outside checks with ffmpeg)"
 cargo test --workspace
@@ -24,3 +24,15 @@ cargo test --workspace
 step "cargo test on wasm32 (the core's integration tests under Node.js)"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 	cargo test -p upcast-core --target wasm32-unknown-unknown --tests
+
+step "wasm bindings in real browsers (Blob composition equals the core's bytes; run in a dedicated Worker)"
+export CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver}
+GECKODRIVER=${GECKODRIVER:-$(command -v geckodriver)}
+export GECKODRIVER
+wasm-pack test --headless --chrome wasm --features browser-tests --test web
+wasm-pack test --headless --firefox wasm --features browser-tests --test web
+
+step "end to end: the pages in Debian's headless Chromium against a real upcast serve (screenshots in tests/out/)"
+scripts/build.sh
+cargo build --quiet -p upcast
+npm run --silent e2e

@@ -43,3 +43,43 @@ setup_python3() {
 
 setup_ffmpeg
 setup_python3
+
+# The browser side: Debian's Chromium + ChromeDriver and Firefox ESR (the tests never download a browser),
+# geckodriver and wasm-pack (for `wasm-pack test --headless --chrome/--firefox`), and the npm packages
+# (hls.js, playwright-core, mediabunny) from the committed package-lock.json.
+setup_browsers() {
+	local missing=()
+	command -v chromium >/dev/null || missing+=(chromium)
+	command -v chromedriver >/dev/null || missing+=(chromium-driver)
+	command -v firefox-esr >/dev/null || missing+=(firefox-esr)
+	if ((${#missing[@]})); then
+		echo "setup: installing ${missing[*]}" >&2
+		apt_install "${missing[@]}"
+	fi
+}
+
+setup_cargo_tools() {
+	export PATH="$HOME/.cargo/bin:$PATH"
+	if ! command -v wasm-pack >/dev/null; then
+		echo "setup: installing wasm-pack" >&2
+		cargo install --quiet --locked wasm-pack
+	fi
+	if ! command -v geckodriver >/dev/null; then
+		echo "setup: installing geckodriver" >&2
+		cargo install --quiet --locked geckodriver
+	fi
+}
+
+setup_npm() {
+	local root
+	root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+	# npm ci when node_modules is missing or older than the lock file.
+	if [[ ! -f $root/node_modules/.package-lock.json || $root/package-lock.json -nt $root/node_modules/.package-lock.json ]]; then
+		echo "setup: npm ci" >&2
+		(cd "$root" && npm ci --no-audit --no-fund --loglevel=error)
+	fi
+}
+
+setup_browsers
+setup_cargo_tools
+setup_npm

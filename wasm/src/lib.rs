@@ -16,6 +16,8 @@ pub mod package;
 pub mod plan;
 pub mod source;
 pub mod summary;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
 
 pub use error::{Error, Result};
 pub use limits::Limits;

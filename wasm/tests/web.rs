@@ -1,0 +1,139 @@
+//! The browser bindings in a real browser's dedicated Worker (`wasm-pack test --headless --chrome` and
+//! `--firefox`, feature `browser-tests`): every file composed as a Blob from the source `File` holds exactly
+//! the bytes the core assembles from the same file, only headers and the moov are read, and a broken file
+//! fails with the core's message.
+#![cfg(all(target_arch = "wasm32", feature = "browser-tests"))]
+
+use js_sys::{Array, Uint8Array};
+use upcast_core::package::segment;
+use upcast_core::web::{package_blob, BlobSource};
+use upcast_core::{SegmentOptions, Source};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::*;
+use web_sys::{Blob, FileReaderSync};
+
+wasm_bindgen_test_configure!(run_in_dedicated_worker);
+
+const FIXTURES: &[(&str, &[u8])] = &[
+    (
+        "h264_aac_bframes.mp4",
+        include_bytes!("../../tests/fixtures/h264_aac_bframes.mp4"),
+    ),
+    (
+        "h264_aac_faststart.mp4",
+        include_bytes!("../../tests/fixtures/h264_aac_faststart.mp4"),
+    ),
+    (
+        "h264_aac.mov",
+        include_bytes!("../../tests/fixtures/h264_aac.mov"),
+    ),
+    ("co64.mp4", include_bytes!("../../tests/fixtures/co64.mp4")),
+    (
+        "hevc_hvc1_aac.mp4",
+        include_bytes!("../../tests/fixtures/hevc_hvc1_aac.mp4"),
+    ),
+    (
+        "av1_opus.mp4",
+        include_bytes!("../../tests/fixtures/av1_opus.mp4"),
+    ),
+    (
+        "two_audio_langs.mp4",
+        include_bytes!("../../tests/fixtures/two_audio_langs.mp4"),
+    ),
+    (
+        "audio_only.m4a",
+        include_bytes!("../../tests/fixtures/audio_only.m4a"),
+    ),
+];
+
+fn blob_of(bytes: &[u8]) -> Blob {
+    let parts = Array::new();
+    parts.push(&Uint8Array::from(bytes));
+    Blob::new_with_u8_array_sequence(&parts).unwrap()
+}
+
+fn bytes_of(blob: &Blob) -> Vec<u8> {
+    let ab = FileReaderSync::new()
+        .unwrap()
+        .read_as_array_buffer(blob)
+        .unwrap();
+    Uint8Array::new(&ab).to_vec()
+}
+
+#[wasm_bindgen_test]
+fn composed_blobs_equal_the_cores_bytes() {
+    let opts = SegmentOptions::default();
+    for (name, bytes) in FIXTURES {
+        let web = package_blob(&blob_of(bytes), &opts).unwrap_or_else(|_| panic!("{name}"));
+        let core = segment(&bytes.to_vec(), &opts).unwrap();
+        let expected = core.files();
+        assert_eq!(web.files.len(), expected.len(), "{name}");
+        for (f, (path, body)) in web.files.iter().zip(&expected) {
+            assert_eq!(&f.path, path, "{name}");
+            let want = body.to_vec(&bytes.to_vec()).unwrap();
+            assert_eq!(f.size, want.len() as u64, "{name} {path}");
+            assert_eq!(f.blob.size() as u64, f.size, "{name} {path}");
+            assert!(bytes_of(&f.blob) == want, "{name} {path}: bytes differ");
+        }
+        assert!(web.bytes_read <= bytes.len() as u64, "{name}");
+    }
+}
+
+#[wasm_bindgen_test]
+fn only_headers_and_the_moov_are_read() {
+    // A fixture followed by 8 MiB of a top-level 'free' box: the reads stay far below the file's size.
+    let (_, bytes) = FIXTURES[1];
+    let pad = 8 << 20;
+    let mut file = bytes.to_vec();
+    file.extend_from_slice(&((pad + 8) as u32).to_be_bytes());
+    file.extend_from_slice(b"free");
+    file.resize(file.len() + pad, 0);
+    let web = package_blob(&blob_of(&file), &SegmentOptions::default()).unwrap();
+    assert!(
+        web.bytes_read < 512 * 1024,
+        "read {} of {} bytes",
+        web.bytes_read,
+        file.len()
+    );
+}
+
+#[wasm_bindgen_test]
+fn blob_source_reads_ranges() {
+    // Not a multiple of the 64 KiB cache block; reads across block edges, cached and direct.
+    let n = 300_007;
+    let bytes: Vec<u8> = (0..n).map(|i| (i * 7 % 251) as u8).collect();
+    let src = BlobSource::new(blob_of(&bytes)).unwrap();
+    assert_eq!(src.len(), n as u64);
+    for (at, len) in [
+        (0, 16),
+        (65_530, 12),
+        (n - 16, 16),
+        (1000, 70_000),
+        (3, 290_000),
+    ] {
+        let mut buf = vec![0u8; len];
+        src.read_exact_at(at as u64, &mut buf).unwrap();
+        assert!(buf == bytes[at..at + len], "{at}+{len}");
+    }
+    let mut buf = [0u8; 16];
+    assert!(src.read_exact_at(n as u64 - 10, &mut buf).is_err());
+}
+
+#[wasm_bindgen_test]
+fn a_broken_file_fails_with_the_cores_message() {
+    let (_, bytes) = FIXTURES[0];
+    let mut broken = bytes.to_vec();
+    // Cut the file inside its moov: the core names the box and the byte offset.
+    let moov = broken.windows(4).position(|w| w == b"moov").unwrap();
+    broken.truncate(moov + 200);
+    let err = match package_blob(&blob_of(&broken), &SegmentOptions::default()) {
+        Ok(_) => panic!("a truncated moov was accepted"),
+        Err(e) => JsValue::from(e),
+    };
+    let text = upcast_core::web::js_text(&err);
+    let core = segment(&broken, &SegmentOptions::default())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(text.contains(&core), "{text} vs {core}");
+}

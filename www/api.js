@@ -1,0 +1,84 @@
+// The origin's upload API (origin/src/server): create a video (admin token) → PUT each file with its SHA-256
+// (upload ticket) → ask what the origin has → publish. Errors come back as {code, msg}.
+
+export class ApiError extends Error {
+  constructor(status, code, msg) {
+    super(msg || code || `HTTP ${status}`);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+  }
+  /** Worth trying again: the network, a timeout, the server's own trouble. */
+  get retryable() {
+    return this.status === 0 || this.status === 408 || this.status === 429 || this.status >= 500;
+  }
+}
+
+async function call(method, path, token, body) {
+  let r;
+  try {
+    r = await fetch(path, {
+      method,
+      headers: {
+        Authorization: `Bearer ${token}`,
+        ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+      },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    });
+  } catch (e) {
+    throw new ApiError(0, 'network', `network: ${e.message}`);
+  }
+  const text = await r.text();
+  let json = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    /* not JSON: keep the text */
+  }
+  if (!r.ok) throw new ApiError(r.status, json?.code, json?.msg ?? `HTTP ${r.status} ${r.statusText}`);
+  return json;
+}
+
+export const createVideo = (admin, title) => call('POST', '/api/videos', admin, { title, visibility: 'public' });
+export const listVideos = (admin) => call('GET', '/api/videos', admin);
+export const getVideo = (token, id) => call('GET', `/api/videos/${id}`, token);
+export const storedFiles = (token, id) => call('GET', `/api/videos/${id}/files`, token);
+export const newTicket = (admin, id) => call('POST', `/api/videos/${id}/tickets`, admin);
+export const publish = (token, id) => call('POST', `/api/videos/${id}/publish`, token);
+
+/**
+ * PUT one file. XMLHttpRequest, not fetch, for upload progress. `onBytes(sent)` reports bytes on the wire.
+ * Resolves to the origin's answer; rejects with an ApiError (status 0 for the network).
+ */
+export function putFile(token, id, file, { onBytes, signal } = {}) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('PUT', `/api/videos/${id}/files/${file.path}`);
+    xhr.setRequestHeader('Authorization', `Bearer ${token}`);
+    xhr.setRequestHeader('X-Upcast-Sha256', file.sha256);
+    xhr.upload.onprogress = (e) => onBytes?.(e.loaded);
+    const abort = () => xhr.abort();
+    signal?.addEventListener('abort', abort);
+    const done = () => signal?.removeEventListener('abort', abort);
+    xhr.onload = () => {
+      done();
+      let json = null;
+      try {
+        json = JSON.parse(xhr.responseText);
+      } catch {
+        /* empty */
+      }
+      if (xhr.status >= 200 && xhr.status < 300) resolve(json);
+      else reject(new ApiError(xhr.status, json?.code, json?.msg ?? `HTTP ${xhr.status} ${xhr.statusText}`));
+    };
+    xhr.onerror = () => {
+      done();
+      reject(new ApiError(0, 'network', 'the connection to the origin failed'));
+    };
+    xhr.onabort = () => {
+      done();
+      reject(signal?.reason ?? new DOMException('cancelled', 'AbortError'));
+    };
+    xhr.send(file.blob);
+  });
+}

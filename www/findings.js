@@ -1,0 +1,50 @@
+// What a package summary means for a person: problems and notes in plain words.
+
+/** Plain-words notes from a core summary: long GOPs, tracks left out, warnings. */
+export function findings(summary) {
+  const out = [];
+  if (summary.long_gop) {
+    out.push(
+      `Key frames are far apart: some segments are ${summary.long_gop.longest_segment_s.toFixed(1)} s ` +
+        `long where ${summary.long_gop.target_duration_s} s was asked. It plays, but seeking and quality ` +
+        `switches are coarser. (${summary.long_gop.message})`,
+    );
+  }
+  for (const t of summary.tracks) {
+    if (!t.packaged) {
+      const what = `${t.kind} track #${t.id}${t.codec ? ` (${t.codec})` : ''}`;
+      out.push(`${what} is left out${t.note ? `: ${t.note}` : ' (only one video and one audio codec are packaged)'}.`);
+    }
+  }
+  for (const w of summary.warnings) out.push(w);
+  if (!summary.renditions.some((r) => r.kind === 'video')) out.push('There is no video: this is an audio-only stream.');
+  return out;
+}
+
+/** One-line descriptions of what was found, for display. */
+export function describe(summary) {
+  const rows = [['Container', summary.container], ['Duration', clock(summary.duration_s)]];
+  for (const t of summary.tracks.filter((t) => t.packaged)) {
+    if (t.kind === 'video') {
+      rows.push(['Video', `${t.codec} · ${t.width}×${t.height}` +
+        (t.frame_rate ? ` · ${t.frame_rate.toFixed(3).replace(/\.?0+$/, '')} fps` : '') +
+        (t.max_gop_s != null ? ` · key frame every ≤ ${t.max_gop_s.toFixed(2)} s` : '') +
+        (t.rotation ? ` · rotated ${t.rotation}°` : '') +
+        ` · ${mbps(t.bitrate)}`]);
+    } else if (t.kind === 'audio') {
+      rows.push([`Audio${t.language && t.language !== 'und' ? ` (${t.language})` : ''}`,
+        `${t.codec} · ${t.channels} ch · ${t.sample_rate} Hz · ${mbps(t.bitrate)}`]);
+    }
+  }
+  rows.push(['Package', `${summary.renditions.length} renditions · ${summary.segments} segments of ~${summary.target_duration_s} s`]);
+  return rows;
+}
+
+export function clock(s) {
+  const m = Math.floor(s / 60);
+  return `${m}:${(s - m * 60).toFixed(1).padStart(4, '0')}`;
+}
+
+export function mbps(bits) {
+  return bits >= 1e6 ? `${(bits / 1e6).toFixed(2)} Mb/s` : `${Math.round(bits / 1e3)} kb/s`;
+}

@@ -1,0 +1,198 @@
+// The upload page: drop a file → package it in a Worker (upcast.js) → show what was found → upload it to
+// this origin with retries and resume → a link to watch and a copyable playback URL.
+import { segment } from './upcast.js';
+import { describe } from './findings.js';
+import { upload } from './uploader.js';
+import { askToken } from './token.js';
+import { Meter, bytes } from './meter.js';
+import * as resume from './resume.js';
+
+const $ = (s) => document.querySelector(s);
+let busy = null; // AbortController of the running job
+let paused = null; // {file, pkg} of an upload that gave up after retries
+
+const adminReady = askToken($('#token'));
+// Segment length in seconds: 6 unless the address says ?target=N (Apple's recommendation is 6).
+const targetDuration = Number(new URLSearchParams(location.search).get('target')) || 6;
+
+function showPending() {
+  // Unfinished uploads other than the one on this page right now.
+  const here = paused?.file;
+  const list = resume.pending().filter((p) => !(here && p.name === here.name && p.size === here.size));
+  const box = $('#pending');
+  box.hidden = list.length === 0;
+  if (list.length) {
+    const p = list[0];
+    box.textContent = `The upload of “${p.name}” (${bytes(p.size)}) did not finish. Drop the same file again to ` +
+      `continue: what the origin already has is skipped.`;
+  }
+}
+
+/** The core's errors read "box/path at byte N: what"; say it in two plain lines. */
+function showProblem(message) {
+  const box = $('#problem');
+  const m = message.match(/^(.*?) at byte (\d+): (.*)$/s);
+  box.querySelector('.what').textContent = m ? capital(m[3]) + '.' : capital(message);
+  box.querySelector('.where').textContent = m
+    ? `Where: the “${m[1]}” box, at byte ${Number(m[2]).toLocaleString('en')} of the file.`
+    : '';
+  box.hidden = false;
+}
+
+const capital = (s) => s.charAt(0).toUpperCase() + s.slice(1);
+
+function showFound(file, pkg) {
+  const box = $('#found');
+  box.querySelector('.name').textContent = file.name;
+  const dl = box.querySelector('dl');
+  dl.replaceChildren();
+  for (const [k, v] of describe(pkg.summary)) {
+    dl.append(Object.assign(document.createElement('dt'), { textContent: k }));
+    dl.append(Object.assign(document.createElement('dd'), { textContent: v }));
+  }
+  const ul = box.querySelector('.findings');
+  ul.replaceChildren(...pkg.findings.map((f) => Object.assign(document.createElement('li'), { textContent: f })));
+  box.hidden = false;
+}
+
+function status(text) {
+  $('#progress .status').textContent = text;
+}
+
+function reset() {
+  for (const s of ['#problem', '#found', '#done', '#progress', '#m-segment', '#m-hash', '#m-upload']) $(s).hidden = true;
+  $('#resume').hidden = true;
+  status('');
+}
+
+async function handle(file) {
+  if (busy) busy.abort();
+  reset();
+  paused = null;
+  $('#pending').hidden = true;
+  const ctl = new AbortController();
+  busy = ctl;
+  $('#progress').hidden = false;
+  $('#cancel').hidden = false;
+  const seg = new Meter($('#m-segment'), 'Packaging');
+  let hash = null;
+  let pkg;
+  try {
+    pkg = await segment(file, {
+      targetDuration,
+      signal: ctl.signal,
+      onProgress: (p) => {
+        if (p.phase === 'segment') seg.update(p.done, p.total);
+        else {
+          hash ??= (seg.finish(), new Meter($('#m-hash'), 'Checksums'));
+          hash.update(p.done, p.total);
+        }
+      },
+    });
+  } catch (e) {
+    busy = null;
+    $('#progress').hidden = true;
+    if (e.name !== 'AbortError') showProblem(e.message);
+    return;
+  }
+  seg.finish(`${bytes(file.size)} · read ${bytes(pkg.bytesRead)} of it · ${pkg.timings.segmentMs.toFixed(0)} ms`);
+  hash?.finish(`${pkg.list.length} files · ${pkg.timings.hashMs.toFixed(0)} ms`);
+  showFound(file, pkg);
+  document.body.dataset.packaged = String(pkg.list.length);
+  await send(file, pkg, ctl);
+}
+
+async function send(file, pkg, ctl) {
+  const admin = await adminReady;
+  const meter = new Meter($('#m-upload'), 'Uploading');
+  $('#resume').hidden = true;
+  status('Contacting the origin…');
+  try {
+    const video = await upload({
+      file,
+      pkg,
+      admin,
+      title: file.name.replace(/\.[^.]+$/, ''),
+      signal: ctl.signal,
+      onEvent: (e) => {
+        if (e.type === 'video') {
+          document.body.dataset.video = e.id;
+          const watch = `watch.html#v=${e.id}`;
+          status('');
+          const s = $('#progress .status');
+          s.append(
+            e.resumed ? `Continuing: ${e.skipped} of ${e.total} files (${bytes(e.skippedBytes)}) are already on the origin. ` : '',
+            Object.assign(document.createElement('a'), { href: watch, target: '_blank', textContent: 'Watch while it uploads' }),
+          );
+          document.body.dataset.skipped = String(e.skipped);
+        } else if (e.type === 'bytes') {
+          meter.update(e.sent, e.total);
+        } else if (e.type === 'retry') {
+          status(`${e.error.message}: trying again in ${(e.delay / 1000).toFixed(1)} s (attempt ${e.attempt})`);
+        }
+      },
+    });
+    meter.finish();
+    done(video);
+  } catch (e) {
+    if (e.name === 'AbortError') return;
+    if (e.retryable) {
+      paused = { file, pkg };
+      status(`The upload stopped: ${e.message}. Resume when the connection is back; nothing is sent twice.`);
+      $('#resume').hidden = false;
+    } else {
+      $('#progress').hidden = true;
+      showProblem(`The origin refused the upload: ${e.message}${e.code ? ` (${e.code})` : ''}`);
+    }
+  } finally {
+    if (busy === ctl) busy = null;
+    showPending();
+  }
+}
+
+function done(video) {
+  $('#cancel').hidden = true;
+  status('');
+  const box = $('#done');
+  const url = new URL(video.playback_url, location.href).href;
+  box.querySelector('.watch').href = `watch.html#v=${video.id}`;
+  box.querySelector('.url').value = url;
+  box.hidden = false;
+  document.body.dataset.state = 'published';
+}
+
+$('#pick').addEventListener('change', (e) => e.target.files[0] && handle(e.target.files[0]));
+const drop = $('#drop');
+drop.addEventListener('dragover', (e) => {
+  e.preventDefault();
+  drop.classList.add('over');
+});
+drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+drop.addEventListener('drop', (e) => {
+  e.preventDefault();
+  drop.classList.remove('over');
+  const f = e.dataTransfer.files[0];
+  if (f) handle(f);
+});
+$('#cancel').addEventListener('click', () => {
+  busy?.abort();
+  busy = null;
+  status('Cancelled. Drop the file again to continue where it stopped.');
+});
+$('#resume').addEventListener('click', () => {
+  if (!paused) return;
+  const ctl = new AbortController();
+  busy = ctl;
+  send(paused.file, paused.pkg, ctl);
+});
+$('#done .copy-btn').addEventListener('click', async () => {
+  const input = $('#done .url');
+  input.select();
+  try {
+    await navigator.clipboard.writeText(input.value);
+    $('#done .copy-btn').textContent = 'Copied';
+  } catch {
+    document.execCommand('copy');
+  }
+});
+showPending();

@@ -145,3 +145,41 @@ pub fn package(movie: &Movie, opts: &SegmentOptions) -> Result<Package> {
         summary,
     })
 }
+
+/// A package still in memory, read as the conformance checker reads files: playlists and init segments
+/// as they are, media segments assembled from the source. Lets the browser check what it made before it
+/// uploads anything.
+pub struct PackageFiles<'a> {
+    package: &'a Package,
+    src: &'a dyn Source,
+}
+
+impl<'a> PackageFiles<'a> {
+    pub fn new(package: &'a Package, src: &'a dyn Source) -> Self {
+        PackageFiles { package, src }
+    }
+}
+
+impl crate::check::PackageReader for PackageFiles<'_> {
+    fn read(&self, path: &str, max_len: u64) -> std::result::Result<Vec<u8>, String> {
+        let files = self.package.files();
+        let (_, body) = files
+            .iter()
+            .find(|(p, _)| p == path)
+            .ok_or_else(|| format!("{path} is not part of the package"))?;
+        if body.len() > max_len {
+            return Err(format!(
+                "{path} is {} bytes; at most {max_len} are read",
+                body.len()
+            ));
+        }
+        body.to_vec(self.src).map_err(|e| e.to_string())
+    }
+}
+
+impl Package {
+    /// Run the conformance checker (HLS Authoring Spec rules) on this package.
+    pub fn check(&self, src: &dyn Source) -> crate::check::Report {
+        crate::check::check_package(&PackageFiles::new(self, src), MASTER)
+    }
+}

@@ -181,3 +181,19 @@ fn styp_declares_its_size() {
     assert_tiles(&s);
     assert_eq!(&s[4..8], b"styp");
 }
+
+#[test]
+fn packages_pass_the_conformance_checker_before_they_are_written() {
+    for fixture in [FASTSTART, MOOV_AT_END, CO64, AUDIO_ONLY, VIDEO_ONLY] {
+        let src = fixture.to_vec();
+        let p = segment(fixture).unwrap();
+        let report = p.check(&src);
+        assert!(report.findings.is_empty(), "{:?}", report.findings);
+        assert!(report.files_read >= p.files().len(), "every file is read");
+    }
+    // And it does see a broken one: an init segment that is not one.
+    let src = LONG_GOP.to_vec();
+    let mut p = segment(LONG_GOP).unwrap();
+    p.renditions[0].init = b"not an init segment".to_vec();
+    assert!(!p.check(&src).passed());
+}

@@ -4,6 +4,7 @@
 # p50 and p99 latency, errors, and upcast/nginx ratios.
 #
 #   origin/bench/origin_bench.sh [DURATION_SECONDS]     (needs: wrk, nginx, ffmpeg; Debian packages)
+#   ONLY=segment UPCAST_ARGS="--cache-max-object-kib 512" origin/bench/origin_bench.sh 5
 #
 # Both servers run with 2 workers; wrk runs with 2 threads on the same 2 cores, so the figures are for
 # the pair on this machine, not for the server alone.
@@ -12,6 +13,7 @@ DUR=${1:-10}
 CONNS=64
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d /tmp/upcast-bench.XXXXXX)
+chmod 755 "$work" # nginx workers run as www-data
 UP_PORT=18080
 NG_PORT=18081
 cleanup() {
@@ -40,7 +42,7 @@ echo "   segment $seg_name: $(stat -c %s "$seg") bytes"
 
 echo "== starting upcast serve on 127.0.0.1:$UP_PORT"
 UPCAST_ADMIN_TOKEN=bench-admin "$upcast" serve --listen 127.0.0.1:$UP_PORT --data "$work/data" --www /nonexistent \
-	--workers 2 2>"$work/upcast.log" &
+	--workers 2 ${UPCAST_ARGS:-} 2>"$work/upcast.log" &
 up_pid=$!
 for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$UP_PORT/api/videos" && break; sleep 0.1; done
 url=$("$upcast" upload "$pkg" --to "http://127.0.0.1:$UP_PORT" --token bench-admin 2>/dev/null | tail -1)
@@ -108,6 +110,7 @@ scenarios=("playlist video/playlist.m3u8 -" "segment_1MB video/$seg_name -" "ran
 printf '\n%-12s %-7s %12s %9s %9s %7s %7s\n' scenario server req/s p50_ms p99_ms errors non2xx
 for s in "${scenarios[@]}"; do
 	read -r name path hdr <<<"$s"
+	[[ -n "${ONLY:-}" && "$name" != *"$ONLY"* ]] && continue
 	[[ "$hdr" == "-" ]] && hdr=""
 	hdr=${hdr/:/: }
 	for server in upcast nginx; do
@@ -120,6 +123,7 @@ done
 printf '\n%-12s %14s %14s %14s\n' scenario "req/s up/ng" "p50 up/ng" "p99 up/ng"
 for s in "${scenarios[@]}"; do
 	read -r name _ <<<"$s"
+	[[ -n "${ONLY:-}" && "$name" != *"$ONLY"* ]] && continue
 	read -r ur u50 u99 <<<"${R[$name.upcast]}"
 	read -r nr n50 n99 <<<"${R[$name.nginx]}"
 	awk -v n="$name" -v ur="$ur" -v nr="$nr" -v u50="$u50" -v n50="$n50" -v u99="$u99" -v n99="$n99" \

@@ -20,6 +20,8 @@ enum Command {
     Serve(upcast::cli::serve::Args),
     /// Upload a package to an origin, resuming where a previous run stopped, then publish it.
     Upload(upcast::cli::upload::Args),
+    /// Check an HLS package (folder, playlist or loopback URL) against the HLS Authoring Spec.
+    Validate(upcast::cli::validate::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -28,6 +30,7 @@ fn main() -> std::process::ExitCode {
         Command::Segment(args) => upcast::cli::segment::run(args),
         Command::Serve(args) => upcast::cli::serve::run(args),
         Command::Upload(args) => upcast::cli::upload::run(args),
+        Command::Validate(args) => upcast::cli::validate::run(args),
     };
     match result {
         Ok(code) => code,

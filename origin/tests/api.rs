@@ -1,11 +1,11 @@
 //! In-process handler tests of the upload API: the happy path, idempotence, publish, and every refusal
 //! leaving no file and no row.
-mod common;
+mod harness;
 
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::{test, App};
-use common::*;
+use harness::*;
 use serde_json::Value;
 
 type Req = actix_http::Request;
@@ -71,6 +71,16 @@ async fn upload_publish_and_idempotence() {
     let f = &files[3];
     let (st, v) = call(&app, put(&id, &f.path, &ticket, &f.sha256, f.bytes.clone())).await;
     assert_eq!((st, &v["created"]), (StatusCode::OK, &Value::Bool(false)));
+    // A stored digest with other bytes is still a digest mismatch, not a free pass.
+    let (st, v) = call(
+        &app,
+        put(&id, &f.path, &ticket, &f.sha256, b"other".to_vec()),
+    )
+    .await;
+    assert_eq!(
+        (st.as_u16(), v["code"].as_str()),
+        (422, Some("digest-mismatch"))
+    );
     // The origin says what it has.
     let (st, v) = call(
         &app,
@@ -127,6 +137,16 @@ async fn replace_before_publish_leaves_one_object() {
     let dir = tempfile::tempdir().unwrap();
     let app = app(dir.path()).await;
     let (id, ticket) = create(&app).await;
+    let init = pkg_file("video/init.mp4");
+    assert_eq!(
+        call(
+            &app,
+            put(&id, &init.path, &ticket, &init.sha256, init.bytes)
+        )
+        .await
+        .0,
+        201
+    );
     let a = pkg_file("video/seg_00000.m4s");
     let b = pkg_file("video/seg_00001.m4s");
     assert_eq!(
@@ -147,8 +167,8 @@ async fn replace_before_publish_leaves_one_object() {
         .0,
         201
     );
-    assert_eq!(stored_files(dir.path()).len(), 1);
-    assert_eq!(file_rows(dir.path())[0].2, b.sha256);
+    assert_eq!(stored_files(dir.path()).len(), 2);
+    assert_eq!(file_rows(dir.path())[1].2, b.sha256);
     check_invariants(dir.path());
 }
 
@@ -207,6 +227,45 @@ async fn refusals_leave_no_file_and_no_row() {
         "#EXT-X-KEY:METHOD=AES-128,URI=\"https://keys.example/k\"\n#EXT-X-MAP",
     ));
     let bad_utf8 = b"#EXTM3U\n\xff\xfe\n".to_vec();
+    // A segment without its rendition's init segment is refused before the body is read.
+    let (st, v) = call(
+        &app,
+        put(&id, &seg.path, &ticket, &seg.sha256, seg.bytes.clone()),
+    )
+    .await;
+    assert_eq!(
+        (st.as_u16(), v["code"].as_str()),
+        (409, Some("init-missing")),
+        "{v}"
+    );
+    assert!(stored_files(dir.path()).is_empty() && file_rows(dir.path()).is_empty());
+    // Segments are read against the stored init segment.
+    assert_eq!(
+        call(
+            &app,
+            put(&id, &init.path, &ticket, &init.sha256, init.bytes.clone())
+        )
+        .await
+        .0,
+        201
+    );
+    let audio_init = pkg_file("audio/init.mp4");
+    assert_eq!(
+        call(
+            &app,
+            put(
+                &id,
+                "audio/init.mp4",
+                &ticket,
+                &audio_init.sha256,
+                audio_init.bytes.clone()
+            )
+        )
+        .await
+        .0,
+        201
+    );
+    let baseline = (stored_files(dir.path()), file_rows(dir.path()));
 
     let cases: Vec<(&str, test::TestRequest, u16, &str)> = vec![
         (
@@ -439,12 +498,8 @@ async fn refusals_leave_no_file_and_no_row() {
             (want, Some(code)),
             "{name}: {v}"
         );
-        assert!(
-            stored_files(dir.path()).is_empty(),
-            "{name} left {:?}",
-            stored_files(dir.path())
-        );
-        assert!(file_rows(dir.path()).is_empty(), "{name} left a row");
+        assert_eq!(stored_files(dir.path()), baseline.0, "{name} left a file");
+        assert_eq!(file_rows(dir.path()), baseline.1, "{name} left a row");
     }
 
     // An expired ticket.
@@ -486,16 +541,27 @@ async fn refusals_leave_no_file_and_no_row() {
     )
     .await;
     assert_eq!(st, 403);
-    assert!(stored_files(dir.path()).is_empty() && file_rows(dir.path()).is_empty());
+    assert_eq!((stored_files(dir.path()), file_rows(dir.path())), baseline);
 }
 
 #[actix_web::test]
 async fn quota_is_checked_before_writing() {
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = config(dir.path());
-    cfg.limits.max_video_bytes = 6000;
+    cfg.limits.max_video_bytes = 6000 + 828;
     let app = test::init_service(App::new().configure(upcast::server::routes(state(cfg)))).await;
     let (id, ticket) = create(&app).await;
+    let init = pkg_file("video/init.mp4");
+    assert_eq!(init.bytes.len(), 828);
+    assert_eq!(
+        call(
+            &app,
+            put(&id, &init.path, &ticket, &init.sha256, init.bytes)
+        )
+        .await
+        .0,
+        201
+    );
     let a = pkg_file("video/seg_00000.m4s");
     let b = pkg_file("video/seg_00001.m4s");
     assert_eq!(
@@ -509,8 +575,8 @@ async fn quota_is_checked_before_writing() {
         (st.as_u16(), v["code"].as_str()),
         (413, Some("quota-exceeded"))
     );
-    assert_eq!(stored_files(dir.path()).len(), 1);
-    assert_eq!(file_rows(dir.path()).len(), 1);
+    assert_eq!(stored_files(dir.path()).len(), 2);
+    assert_eq!(file_rows(dir.path()).len(), 2);
 }
 
 #[actix_web::test]
@@ -552,4 +618,69 @@ async fn delete_removes_rows_and_objects() {
     )
     .await;
     assert_eq!(st, 404);
+}
+
+/// What a crash can leave (a spool file, an object without a row) is removed at the next start; rows and
+/// their objects stay.
+#[actix_web::test]
+async fn orphans_are_collected_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let app = app(dir.path()).await;
+        let (id, ticket) = create(&app).await;
+        let init = pkg_file("video/init.mp4");
+        assert_eq!(
+            call(
+                &app,
+                put(&id, &init.path, &ticket, &init.sha256, init.bytes)
+            )
+            .await
+            .0,
+            201
+        );
+        std::fs::write(dir.path().join("tmp/abc.part"), b"half a segment").unwrap();
+        std::fs::write(
+            dir.path().join("objects").join(&id).join("0".repeat(64)),
+            b"no row",
+        )
+        .unwrap();
+        std::fs::create_dir_all(dir.path().join("objects/zzzzzzzzzzzzzzzz")).unwrap();
+        std::fs::write(
+            dir.path()
+                .join("objects/zzzzzzzzzzzzzzzz")
+                .join("1".repeat(64)),
+            b"no video",
+        )
+        .unwrap();
+    }
+    assert_eq!(stored_files(dir.path()).len(), 4);
+    let _restarted = state(config(dir.path()));
+    assert_eq!(stored_files(dir.path()).len(), 1);
+    assert_eq!(file_rows(dir.path()).len(), 1);
+    check_invariants(dir.path());
+}
+
+#[actix_web::test]
+async fn api_responses_are_not_sniffed_or_cached() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path()).await;
+    for token in [ADMIN, "wrong"] {
+        let req = test::TestRequest::get()
+            .uri("/api/videos")
+            .insert_header(bearer(token));
+        let resp = test::call_service(&app, req.to_request()).await;
+        assert_eq!(
+            resp.headers().get("x-content-type-options").unwrap(),
+            "nosniff"
+        );
+        assert_eq!(
+            resp.headers().get("content-type").unwrap(),
+            "application/json"
+        );
+    }
+    let req = test::TestRequest::get()
+        .uri("/api/videos")
+        .insert_header(bearer(ADMIN));
+    let resp = test::call_service(&app, req.to_request()).await;
+    assert_eq!(resp.headers().get("cache-control").unwrap(), "no-store");
 }

@@ -1,12 +1,12 @@
 //! A full disk: the origin answers 507 with no partial file visible, and recovers by itself once space is
 //! freed. Runs on a small tmpfs mounted for the test (needs root); if it cannot be mounted the test fails.
-mod common;
+mod harness;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::*;
+use harness::*;
 
 struct Tmpfs(PathBuf);
 
@@ -82,6 +82,26 @@ fn full_disk_answers_507_and_recovers() {
             f.path
         );
     }
+    // Metadata writes: creating videos until SQLite itself runs out of room answers 507, never 500.
+    let mut db_full = false;
+    for _ in 0..200 {
+        let (st, body) = status(
+            agent()
+                .post(&s.url("/api/videos"))
+                .set("Authorization", &format!("Bearer {ADMIN}"))
+                .send_string(&format!(r#"{{"title":"{}"}}"#, "x".repeat(400))),
+        );
+        assert!(st == 201 || st == 507, "{st} {body}");
+        if st == 507 {
+            assert!(body.contains("insufficient-storage"), "{body}");
+            db_full = true;
+            break;
+        }
+    }
+    assert!(
+        db_full,
+        "200 new videos on a full disk never filled the database"
+    );
     // Playback of what is stored still works on a full disk.
     let (st, _) = status(
         agent()

@@ -1,12 +1,12 @@
 //! hls.js-relevant playback headers, checked in-process: MIME types, Range (206/416, multi-range), ETag and
 //! 304, If-Range, CORS preflight, gzip, nosniff, Cache-Control, signed links, and the EVENT view.
-mod common;
+mod harness;
 
 use std::io::Read;
 
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::{test, App};
-use common::*;
+use harness::*;
 
 type Req = actix_http::Request;
 
@@ -143,9 +143,21 @@ async fn mime_cache_cors_and_nosniff() {
 }
 
 #[actix_web::test]
-async fn ranges_and_conditionals() {
+async fn ranges_and_conditionals_from_memory() {
+    ranges_and_conditionals(8 << 20).await;
+}
+
+/// Objects above the cache's size limit go through actix-files instead: same answers.
+#[actix_web::test]
+async fn ranges_and_conditionals_from_file() {
+    ranges_and_conditionals(1000).await;
+}
+
+async fn ranges_and_conditionals(cache_max_object: u64) {
     let dir = tempfile::tempdir().unwrap();
-    let app = app(dir.path()).await;
+    let mut cfg = config(dir.path());
+    cfg.cache_max_object = cache_max_object;
+    let app = test::init_service(App::new().configure(upcast::server::routes(state(cfg)))).await;
     let id = uploaded(&app, "public", true, &[]).await;
     let seg = pkg_file("video/seg_00001.m4s").bytes;
     let uri = format!("/v/{id}/video/seg_00001.m4s");

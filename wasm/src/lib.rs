@@ -4,6 +4,7 @@
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod boxes;
+pub mod check;
 pub mod cmaf;
 pub mod codec;
 pub mod demux;

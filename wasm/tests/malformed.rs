@@ -350,3 +350,26 @@ fn truncation_at_every_box_boundary_fails_cleanly() {
         }
     }
 }
+
+#[test]
+fn a_broken_track_that_is_neither_video_nor_audio_is_left_out() {
+    // Tables that fit their boxes but disagree (Σstts ≠ sample count): the guard passes them, the
+    // expansion refuses them. Hostile counts are refused by the guard whatever the track.
+    let hdlr = find(FASTSTART, "moov/trak[1]/mdia/hdlr");
+    let stts = find(FASTSTART, "moov/trak[1]/mdia/minf/stbl/stts");
+    let mut f = FASTSTART.to_vec();
+    let at = stts.payload() + 8;
+    put_u32(&mut f, at, get_u32(FASTSTART, at) + 1);
+    assert!(
+        segment(&f).is_err(),
+        "in an audio track the damage refuses the file"
+    );
+    f[hdlr.payload() + 8..hdlr.payload() + 12].copy_from_slice(b"text");
+    let p = segment(&f).expect("the video still packages");
+    assert_eq!(p.renditions.len(), 1);
+    let warnings = p.summary.warnings.join("\n");
+    assert!(
+        warnings.contains("track 2 is left out") && warnings.contains("stts covers"),
+        "{warnings}"
+    );
+}

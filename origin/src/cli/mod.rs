@@ -2,3 +2,4 @@
 pub mod segment;
 pub mod serve;
 pub mod upload;
+pub mod validate;

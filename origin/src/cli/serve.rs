@@ -20,6 +20,9 @@ pub struct Args {
     /// Drop a request body that sends nothing for this many seconds.
     #[arg(long, default_value_t = 30)]
     pub body_idle_timeout_secs: u64,
+    /// How long a new upload ticket stays valid, in seconds.
+    #[arg(long, default_value_t = 24 * 3600)]
+    pub ticket_ttl_secs: u64,
     /// Bytes one video may hold.
     #[arg(long)]
     pub max_video_bytes: Option<u64>,
@@ -29,11 +32,18 @@ pub struct Args {
     /// HTTP worker threads (default: one per core).
     #[arg(long)]
     pub workers: Option<usize>,
+    /// MiB of hot objects kept in memory for playback.
+    #[arg(long, default_value_t = 256)]
+    pub cache_mib: usize,
+    /// Objects up to this many KiB are served from memory; larger ones stream from the store.
+    #[arg(long, default_value_t = 8192)]
+    pub cache_max_object_kib: u64,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut limits = Limits {
         body_idle_timeout: Duration::from_secs(args.body_idle_timeout_secs.max(1)),
+        ticket_ttl: Duration::from_secs(args.ticket_ttl_secs.max(1)),
         ..Limits::default()
     };
     if let Some(n) = args.max_video_bytes {
@@ -49,6 +59,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .filter(|t| !t.is_empty());
     cfg.limits = limits;
     cfg.workers = args.workers;
+    cfg.cache_bytes = args.cache_mib << 20;
+    cfg.cache_max_object = args.cache_max_object_kib << 10;
     actix_web::rt::System::new().block_on(crate::server::run(cfg))?;
     Ok(ExitCode::SUCCESS)
 }

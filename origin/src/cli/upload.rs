@@ -152,7 +152,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .and_then(|b| serde_json::from_slice(&b).ok())
         .filter(|r: &Resume| r.to == client.base);
 
-    let (video_id, ticket) = match resume {
+    let (video_id, mut ticket) = match resume {
         Some(r) => (r.video_id, r.ticket),
         None => {
             let admin = token
@@ -191,6 +191,39 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     };
     eprintln!("upcast: video {video_id}");
+    // A resumed upload whose ticket has expired gets a new one when an admin token is at hand.
+    let probe = client
+        .agent
+        .get(&format!("{}/api/videos/{video_id}", client.base))
+        .set("Authorization", &format!("Bearer {ticket}"))
+        .call();
+    if let Err(ureq::Error::Status(401, r)) = probe {
+        let body = r.into_string().unwrap_or_default();
+        let admin = token.clone().filter(|_| body.contains("ticket-expired"));
+        let Some(admin) = admin else {
+            bail!("the upload ticket is no longer valid: {body}")
+        };
+        let url = format!("{}/api/videos/{video_id}/tickets", client.base);
+        let t = client.call("new ticket", |a| {
+            a.post(&url)
+                .set("Authorization", &format!("Bearer {admin}"))
+                .call()
+                .map_err(Box::new)
+        })?;
+        ticket = t["ticket"]
+            .as_str()
+            .context("origin answered without a ticket")?
+            .to_string();
+        let r = Resume {
+            to: client.base.clone(),
+            video_id: video_id.clone(),
+            ticket: ticket.clone(),
+        };
+        let tmp = root.join(format!("{STATE_FILE}.tmp"));
+        fs::write(&tmp, serde_json::to_vec(&r)?)?;
+        fs::rename(&tmp, &state_path)?;
+        eprintln!("upcast: upload ticket renewed");
+    }
     let auth = format!("Bearer {ticket}");
 
     let url = format!("{}/api/videos/{video_id}/files", client.base);

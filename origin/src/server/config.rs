@@ -10,6 +10,8 @@ pub struct Limits {
     pub max_segment_bytes: u64,
     /// Largest playlist accepted (`.m3u8`).
     pub max_playlist_bytes: u64,
+    /// Largest raw MP4 accepted by `POST /api/ingest`.
+    pub max_ingest_bytes: u64,
     /// Total bytes one video may hold.
     pub max_video_bytes: u64,
     /// Total bytes all videos together may hold.
@@ -27,6 +29,7 @@ impl Default for Limits {
         Limits {
             max_segment_bytes: 64 << 20,
             max_playlist_bytes: 1 << 20,
+            max_ingest_bytes: 8 << 30,
             max_video_bytes: 20 << 30,
             max_total_bytes: 500 << 30,
             max_files_per_video: 20_000,
@@ -49,6 +52,10 @@ pub struct Config {
     pub limits: Limits,
     /// HTTP worker threads (actix default: one per core).
     pub workers: Option<usize>,
+    /// Bytes of hot objects kept in memory for serving.
+    pub cache_bytes: usize,
+    /// Objects larger than this are served from the store without caching.
+    pub cache_max_object: u64,
 }
 
 impl Config {
@@ -60,6 +67,8 @@ impl Config {
             admin_token: None,
             limits: Limits::default(),
             workers: None,
+            cache_bytes: 256 << 20,
+            cache_max_object: 8 << 20,
         }
     }
 }

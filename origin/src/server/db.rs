@@ -150,7 +150,7 @@ pub fn set_setting(c: &Connection, key: &str, value: &str) -> ApiResult<()> {
     Ok(())
 }
 
-pub fn create_video(c: &mut Connection, id: &str, title: &str, visibility: &str) -> ApiResult<()> {
+pub fn create_video(c: &Connection, id: &str, title: &str, visibility: &str) -> ApiResult<()> {
     c.execute(
         "INSERT INTO videos (id, title, visibility, state, created_at) VALUES (?1, ?2, ?3, 'uploading', ?4)",
         params![id, title, visibility, now_secs()],

@@ -35,6 +35,10 @@ pub enum ApiError {
     BadPlaylist(String),
     #[error("video is published; {0}")]
     Published(String),
+    #[error("cannot segment this file: {0}")]
+    UnsupportedMedia(String),
+    #[error("upload the rendition's init segment {0} before its media segments")]
+    InitMissing(String),
     #[error("package incomplete: {0}")]
     MissingFiles(String),
     #[error("request body stalled for longer than the idle timeout")]
@@ -66,6 +70,8 @@ impl ApiError {
             ApiError::NotCmaf(_) => "not-cmaf",
             ApiError::BadPlaylist(_) => "bad-playlist",
             ApiError::Published(_) => "published",
+            ApiError::InitMissing(_) => "init-missing",
+            ApiError::UnsupportedMedia(_) => "unsupported-media",
             ApiError::MissingFiles(_) => "missing-files",
             ApiError::BodyTimeout => "body-timeout",
             ApiError::BodyAborted(_) => "body-aborted",
@@ -117,11 +123,14 @@ impl ResponseError for ApiError {
             | ApiError::BadRequest(_)
             | ApiError::MissingDigest
             | ApiError::BodyAborted(_) => StatusCode::BAD_REQUEST,
-            ApiError::DigestMismatch { .. } | ApiError::NotCmaf(_) | ApiError::BadPlaylist(_) => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            ApiError::DigestMismatch { .. }
+            | ApiError::NotCmaf(_)
+            | ApiError::BadPlaylist(_)
+            | ApiError::UnsupportedMedia(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooLarge(_) | ApiError::QuotaExceeded(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::Published(_) | ApiError::MissingFiles(_) => StatusCode::CONFLICT,
+            ApiError::Published(_) | ApiError::MissingFiles(_) | ApiError::InitMissing(_) => {
+                StatusCode::CONFLICT
+            }
             ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::InsufficientStorage => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -1,14 +1,17 @@
 //! The origin: `upcast serve`. Accepts HLS packages over an authenticated upload API, checks every byte it
 //! is given, stores durably, and serves playback with the headers hls.js and CDNs need.
 pub mod auth;
+pub mod cache;
 pub mod catalog;
 pub mod check;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod ingest;
 pub mod paths;
 pub mod playlist;
 pub mod publish;
+pub mod ranges;
 pub mod serve;
 pub mod startup;
 pub mod store;
@@ -28,7 +31,7 @@ pub struct AppState {
     pub store: Arc<dyn store::Store>,
     pub keys: auth::Keys,
     pub catalog: catalog::Catalog,
-    pub playlists: serve::PlaylistCache,
+    pub objects: cache::ObjectCache,
 }
 
 /// Mount the API and playback routes (and `www/` when configured). Tests mount this in-process.
@@ -38,6 +41,12 @@ pub fn routes(state: web::Data<AppState>) -> impl FnOnce(&mut ServiceConfig) {
         cfg.app_data(state)
             .service(
                 web::scope("/api")
+                    .wrap(
+                        actix_web::middleware::DefaultHeaders::new()
+                            .add(("X-Content-Type-Options", "nosniff"))
+                            .add(("Cache-Control", "no-store")),
+                    )
+                    .route("/ingest", web::post().to(ingest::ingest))
                     .route("/videos", web::post().to(videos::create))
                     .route("/videos", web::get().to(videos::list))
                     .route("/videos/{id}", web::get().to(videos::get))

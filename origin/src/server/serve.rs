@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use actix_files::NamedFile;
 use actix_web::http::header::{self, HeaderValue};
+use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse};
 use flate2::write::GzEncoder;
 
@@ -16,12 +17,15 @@ use super::catalog::VideoView;
 use super::error::{ApiError, ApiResult};
 use super::paths::{self, FileKind};
 use super::playlist;
+use super::ranges;
 use super::store::{Object, ObjectKey};
 use super::AppState;
 
 pub const SEGMENT_CACHE: &str = "public, max-age=31536000, immutable";
 pub const PLAYLIST_CACHE: &str = "public, max-age=10";
 pub const UPLOADING_CACHE: &str = "no-cache";
+/// Whole objects up to this size are answered from memory.
+const WHOLE_FROM_MEMORY_MAX: u64 = 256 << 10;
 
 /// Headers every playback response carries, errors included.
 pub fn playback_headers(resp: &mut HttpResponse) {
@@ -108,11 +112,26 @@ async fn serve(
     if kind == FileKind::Playlist {
         return serve_playlist(state, req, &view, path, key).await;
     }
-    let store = state.store.clone();
-    let obj = web::block(move || store.open(&key))
-        .await?
-        .map_err(|_| ApiError::NotFound)?;
-    match obj {
+    let etag = format!("\"{}\"", &file.sha256[..32]);
+    let cache = if view.video.is_ready() {
+        SEGMENT_CACHE
+    } else {
+        UPLOADING_CACHE
+    };
+    // From memory: small objects, and ranged reads of objects up to the cache's limit (a slice of the cached
+    // buffer). Whole large objects stream from the store through actix-files: measured on loopback, a 1 MB
+    // segment sent as one in-memory buffer ran at ~0.6x nginx's req/s, streamed from the file at ~0.9-1x.
+    let size = file.size.max(0) as u64;
+    let ranged = req.headers().contains_key(header::RANGE);
+    if size <= state.objects.max_object && (size <= WHOLE_FROM_MEMORY_MAX || ranged) {
+        let body = state.objects.get_or_load(&state.store, &key).await?;
+        let mut resp = ranges::respond(req, body, kind.mime(), &etag);
+        resp.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+        return Ok(resp);
+    }
+    // Large objects: straight from the store, never held in memory.
+    match state.store.open(&key).map_err(|_| ApiError::NotFound)? {
         Object::Local(p) => {
             let f = NamedFile::open_async(&p)
                 .await
@@ -129,11 +148,6 @@ async fn serve(
             {
                 resp = whole_file(resp, p).await?;
             }
-            let cache = if view.video.is_ready() {
-                SEGMENT_CACHE
-            } else {
-                UPLOADING_CACHE
-            };
             resp.headers_mut()
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
             Ok(resp)
@@ -209,17 +223,6 @@ fn accepts_gzip(req: &HttpRequest) -> bool {
         })
 }
 
-fn etag_matches(req: &HttpRequest, etag: &str) -> bool {
-    req.headers()
-        .get_all(header::IF_NONE_MATCH)
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|t| {
-            let t = t.trim();
-            t == "*" || t.trim_start_matches("W/") == etag
-        })
-}
-
 async fn serve_playlist(
     state: &AppState,
     req: &HttpRequest,
@@ -227,16 +230,16 @@ async fn serve_playlist(
     path: &str,
     key: ObjectKey,
 ) -> ApiResult<HttpResponse> {
-    let raw = state.playlists.get_or_load(state, &key).await?;
+    let raw = state.objects.get_or_load(&state.store, &key).await?;
     let ready = view.video.is_ready();
-    let (body, tag): (Arc<Vec<u8>>, String) = if ready {
+    let (body, tag): (Bytes, String) = if ready {
         (raw, key.sha256.clone())
     } else {
         let present = |p: &str| view.files.contains_key(p);
         match playlist::event_view(path, &raw, &present) {
             Some(b) => {
                 let tag = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&b));
-                (Arc::new(b), tag)
+                (Bytes::from(b), tag)
             }
             None => (raw, key.sha256.clone()),
         }
@@ -253,20 +256,30 @@ async fn serve_playlist(
         .insert_header((header::CACHE_CONTROL, cache))
         .insert_header((header::ETAG, etag.clone()))
         .insert_header((header::VARY, "Accept-Encoding"));
-    if etag_matches(req, &etag) {
+    if ranges::none_match_hits(req, &etag) {
         b.status(actix_web::http::StatusCode::NOT_MODIFIED);
         return Ok(b.finish());
     }
     let body = if gzip {
         b.insert_header((header::CONTENT_ENCODING, "gzip"));
-        gzip_bytes(&body)?
+        // Published playlists never change: keep their compressed form beside them in the cache.
+        let gz_key = ObjectKey {
+            video_id: key.video_id.clone(),
+            sha256: format!("{}.gz", key.sha256),
+        };
+        match state.objects.get(&gz_key).filter(|_| ready) {
+            Some(z) => z,
+            None => {
+                let z = Bytes::from(gzip_bytes(&body)?);
+                if ready {
+                    state.objects.insert(gz_key, z.clone());
+                }
+                z
+            }
+        }
     } else {
-        body.as_ref().clone()
+        body
     };
-    if req.method() == actix_web::http::Method::HEAD {
-        b.no_chunking(body.len() as u64);
-        return Ok(b.finish());
-    }
     Ok(b.body(body))
 }
 
@@ -277,32 +290,4 @@ fn gzip_bytes(b: &[u8]) -> ApiResult<Vec<u8>> {
     );
     e.write_all(b).map_err(ApiError::from_io)?;
     e.finish().map_err(ApiError::from_io)
-}
-
-/// Playlist bytes by object, kept in memory (objects are immutable, so entries never go stale).
-#[derive(Default)]
-pub struct PlaylistCache {
-    map: std::sync::Mutex<std::collections::HashMap<ObjectKey, Arc<Vec<u8>>>>,
-}
-
-impl PlaylistCache {
-    const MAX_ENTRIES: usize = 4096;
-
-    async fn get_or_load(&self, state: &AppState, key: &ObjectKey) -> ApiResult<Arc<Vec<u8>>> {
-        if let Some(b) = self.map.lock().unwrap_or_else(|p| p.into_inner()).get(key) {
-            return Ok(b.clone());
-        }
-        let store = state.store.clone();
-        let k = key.clone();
-        let bytes = web::block(move || store.read(&k))
-            .await?
-            .map_err(|_| ApiError::NotFound)?;
-        let bytes = Arc::new(bytes);
-        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() >= Self::MAX_ENTRIES {
-            map.clear();
-        }
-        map.insert(key.clone(), bytes.clone());
-        Ok(bytes)
-    }
 }

@@ -1,10 +1,10 @@
 //! Start-up: open the store and database, remove what a crash left half-done, load keys.
-use std::path::Path;
 use std::sync::Arc;
 
 use actix_web::web;
 
 use super::auth::Keys;
+use super::cache::ObjectCache;
 use super::db::{self, Db};
 use super::store::{LocalStore, Store};
 use super::{AppState, Config};
@@ -29,13 +29,14 @@ pub fn prepare(cfg: Config) -> Result<(web::Data<AppState>, Option<String>), Str
     }
     let (keys, generated) =
         Keys::init(&db, cfg.admin_token.as_deref()).map_err(|e| e.to_string())?;
+    let (cache_bytes, cache_max_object) = (cfg.cache_bytes, cfg.cache_max_object);
     let state = AppState {
         cfg,
         db,
         store,
         keys,
         catalog: Default::default(),
-        playlists: Default::default(),
+        objects: ObjectCache::new(cache_bytes, cache_max_object),
     };
     Ok((web::Data::new(state), generated))
 }
@@ -79,9 +80,4 @@ pub fn collect(db: &Db, store: &dyn Store) -> Result<Collected, String> {
     })
     .map_err(|e| e.to_string())?;
     Ok(got)
-}
-
-/// Used by tests and tools: does `dir` look like an upcast data directory?
-pub fn is_data_dir(dir: &Path) -> bool {
-    dir.join("upcast.db").is_file()
 }

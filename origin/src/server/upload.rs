@@ -100,8 +100,24 @@ pub async fn put_file(
         })
         .await?;
     if let Some(f) = existing {
+        // Read the body anyway (without storing it): a client still sending a large body to a server that
+        // answered early and closed would see a reset instead of this 200. The digest is still checked.
+        let mut payload = payload;
+        let (size, actual) = drain(&state, &mut payload, limit, &path).await?;
+        if actual != sha256 || size != f.size as u64 {
+            return Err(ApiError::DigestMismatch {
+                declared: sha256,
+                actual,
+            });
+        }
         return Ok(HttpResponse::Ok().json(serde_json::json!({"file": f, "created": false})));
     }
+
+    // A media segment is checked against its rendition's init segment, which must already be stored.
+    let init = match kind {
+        FileKind::Segment => Some(init_bytes(&state, &video_id, &path).await?),
+        _ => None,
+    };
 
     let (spool, size, actual) = receive(&state, payload, limit, &path).await?;
     if declared.is_some_and(|n| n != size) {
@@ -119,7 +135,7 @@ pub async fn put_file(
     let p = path.clone();
     let spool = web::block(move || -> ApiResult<Spool> {
         let mut spool = spool;
-        check::check_file(&p, kind, &mut spool.file, size)?;
+        check::check_file(&p, kind, &mut spool.file, size, init.as_deref())?;
         spool.file.sync_all().map_err(ApiError::from_io)?;
         Ok(spool)
     })
@@ -173,6 +189,18 @@ pub async fn put_file(
     })
 }
 
+async fn init_bytes(state: &AppState, video_id: &str, path: &str) -> ApiResult<web::Bytes> {
+    let init_path = check::init_path_for(path);
+    let (vid, ip) = (video_id.to_string(), init_path.clone());
+    let row = state.db.run(move |c| db::file(c, &vid, &ip)).await?;
+    let row = row.ok_or(ApiError::InitMissing(init_path))?;
+    let key = ObjectKey {
+        video_id: video_id.to_string(),
+        sha256: row.sha256,
+    };
+    state.objects.get_or_load(&state.store, &key).await
+}
+
 pub fn quota(state: &AppState) -> Quota {
     let l = &state.cfg.limits;
     Quota {
@@ -180,6 +208,61 @@ pub fn quota(state: &AppState) -> Quota {
         max_total_bytes: l.max_total_bytes,
         max_files_per_video: l.max_files_per_video,
     }
+}
+
+/// Read a small request body (JSON) under the idle timeout and a size limit, after authentication (actix's
+/// own extractors would read it first, with no idle timeout).
+pub async fn small_body(
+    state: &AppState,
+    mut payload: web::Payload,
+    limit: usize,
+) -> ApiResult<Vec<u8>> {
+    let mut out = Vec::new();
+    let idle = state.cfg.limits.body_idle_timeout;
+    loop {
+        match actix_web::rt::time::timeout(idle, payload.next()).await {
+            Err(_) => return Err(ApiError::BodyTimeout),
+            Ok(None) => return Ok(out),
+            Ok(Some(Err(e))) => return Err(ApiError::BodyAborted(e.to_string())),
+            Ok(Some(Ok(c))) => {
+                if out.len() + c.len() > limit {
+                    return Err(ApiError::TooLarge(format!(
+                        "request body over {limit} bytes"
+                    )));
+                }
+                out.extend_from_slice(&c);
+            }
+        }
+    }
+}
+
+/// Read a body to its end without keeping it, under the same idle timeout and size limit.
+async fn drain(
+    state: &AppState,
+    payload: &mut web::Payload,
+    limit: u64,
+    what: &str,
+) -> ApiResult<(u64, String)> {
+    let mut hasher = Sha256::new();
+    let mut size = 0u64;
+    let idle = state.cfg.limits.body_idle_timeout;
+    loop {
+        match actix_web::rt::time::timeout(idle, payload.next()).await {
+            Err(_) => return Err(ApiError::BodyTimeout),
+            Ok(None) => break,
+            Ok(Some(Err(e))) => return Err(ApiError::BodyAborted(e.to_string())),
+            Ok(Some(Ok(c))) => {
+                size += c.len() as u64;
+                if size > limit {
+                    return Err(ApiError::TooLarge(format!(
+                        "{what} is over the {limit}-byte limit"
+                    )));
+                }
+                hasher.update(&c);
+            }
+        }
+    }
+    Ok((size, hex::encode(hasher.finalize())))
 }
 
 /// Stream the body into a spool file, hashing as it arrives. A chunk that takes longer than the idle timeout,

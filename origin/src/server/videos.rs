@@ -33,7 +33,7 @@ pub fn video_json(_state: &AppState, v: &VideoRow) -> serde_json::Value {
     j
 }
 
-fn new_id() -> ApiResult<String> {
+pub fn new_id() -> ApiResult<String> {
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
     let mut b = [0u8; 16];
     getrandom::fill(&mut b).map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -56,9 +56,10 @@ async fn issue_ticket(state: &AppState, video_id: &str) -> ApiResult<serde_json:
 pub async fn create(
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
     state.keys.caller(&state.db, &req).await?.must_be_admin()?;
+    let body = super::upload::small_body(&state, payload, 64 << 10).await?;
     let body: CreateVideo = if body.is_empty() {
         CreateVideo {
             title: String::new(),
@@ -79,15 +80,22 @@ pub async fn create(
     }
     let id = new_id()?;
     let (vid, title, vis) = (id.clone(), body.title, body.visibility);
+    let token = random_token("upt_")?;
+    let expires = db::now_secs() + state.cfg.limits.ticket_ttl.as_secs() as i64;
+    let h = hash_token(&token);
+    // The video and its first ticket in one transaction: a refusal (a full disk, say) leaves neither.
     let video = state
         .db
         .run(move |c| {
-            db::create_video(c, &vid, &title, &vis)?;
+            let tx = c.transaction()?;
+            db::create_video(&tx, &vid, &title, &vis)?;
+            db::insert_ticket(&tx, &h, &vid, expires)?;
+            tx.commit()?;
             db::video(c, &vid)?.ok_or(ApiError::NotFound)
         })
         .await?;
     let mut j = video_json(&state, &video);
-    j["upload"] = issue_ticket(&state, &id).await?;
+    j["upload"] = serde_json::json!({"ticket": token, "expires_at": expires});
     Ok(HttpResponse::Created().json(j))
 }
 

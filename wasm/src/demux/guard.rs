@@ -228,7 +228,7 @@ impl Walker<'_> {
             }
             _ => {}
         }
-        if kind == b"trex" {
+        if kind == b"trex" && path.ends_with("moov/mvex/trex") {
             let s = self.span(h);
             self.index.trex.push(s);
             return Ok(());

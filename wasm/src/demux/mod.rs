@@ -52,9 +52,25 @@ pub fn demux(src: &dyn Source, limits: &Limits) -> Result<Movie> {
     }
 
     for (i, t) in index.traks.iter().enumerate() {
-        let parsed = tracks::parse_trak(&moov, mvhd, t, i)?;
         let path = format!("moov/trak[{i}]");
         let at = t.trak.as_ref().map_or(moov_h.start, |s| s.header.start);
+        let av = match &t.hdlr {
+            Some(h) => matches!(&tracks::handler_type(&moov, h)?, b"vide" | b"soun"),
+            None => true,
+        };
+        let read = tracks::parse_trak(&moov, mvhd, t, i)
+            .and_then(|p| Ok((samples::expand(&p.moov, src.len(), &path, at)?, p)));
+        let (samples, parsed) = match read {
+            Ok(r) => r,
+            // A broken timecode, text or metadata track does not stop the video and audio.
+            Err(e) if !av => {
+                movie
+                    .warnings
+                    .push(format!("track {} is left out: {e}", i + 1));
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         let trak = &parsed.moov.traks[0];
         let kind = match &parsed.handler {
             b"vide" => TrackKind::Video,
@@ -62,7 +78,6 @@ pub fn demux(src: &dyn Source, limits: &Limits) -> Result<Movie> {
             _ => TrackKind::Other,
         };
         let timescale = trak.mdia.mdhd.timescale;
-        let samples = samples::expand(&parsed.moov, src.len(), &path, at)?;
         let edit = edit_of(&parsed.moov, movie_timescale, timescale, &path, at)?;
         let mut entry = None;
         let mut unusable = None;

@@ -129,3 +129,24 @@ test('a network failure mid-upload retries with back-off, then offers resume, wh
   assert.equal((await api(origin, `/api/videos/${id}`)).state, 'ready');
   await page.close();
 });
+
+test('a video plays while its upload is still running', async () => {
+  const page = await uploadPage('?target=1');
+  await page.route('**/api/videos/*/files/**', async (route) => {
+    await new Promise((r) => setTimeout(r, 400));
+    await route.continue();
+  });
+  let stored = 0;
+  page.on('response', (r) => r.request().method() === 'PUT' && r.status() === 201 && stored++);
+  await dropFile(page, '#drop', 'still uploading.mp4', longFixture());
+  while (stored < 12) await page.waitForTimeout(20);
+  const id = await page.evaluate(() => document.body.dataset.video);
+  const watch = await ctx.newPage();
+  await watch.goto(`${origin.url}/watch.html#v=${id}`);
+  await watch.waitForFunction(() => document.querySelector('#player').currentTime > 0.5, null, { timeout: 30_000 });
+  assert.match(await watch.textContent('#state'), /still uploading/);
+  assert.equal(await watch.evaluate(() => window.upcastFatal ?? null), null);
+  await watch.close();
+  await published(page);
+  await page.close();
+});

@@ -33,6 +33,6 @@ wasm-pack test --headless --chrome wasm --features browser-tests --test web
 wasm-pack test --headless --firefox wasm --features browser-tests --test web
 
 step "end to end: the pages in Debian's headless Chromium against a real upcast serve (screenshots in tests/out/)"
-scripts/build.sh
+origin/scripts/build.sh
 cargo build --quiet -p upcast
 npm run --silent e2e

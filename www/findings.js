@@ -1,8 +1,12 @@
 // What a package summary means for a person: problems and notes in plain words.
 
-/** Plain-words notes from a core summary: long GOPs, tracks left out, warnings. */
-export function findings(summary) {
+/** Plain-words notes from a core summary (long GOPs, tracks left out, warnings) and from the conformance
+ * report, when there is one: each finding with its severity, the HLS Authoring Spec rule and the file. */
+export function findings(summary, report = null) {
   const out = [];
+  for (const f of report?.findings ?? []) {
+    out.push(`${f.severity} ${f.rule} (${f.title}): ${f.file} — ${f.message}`);
+  }
   if (summary.long_gop) {
     out.push(
       `Key frames are far apart: some segments are ${summary.long_gop.longest_segment_s.toFixed(1)} s ` +

@@ -7,6 +7,7 @@
 //   pkg.files.get('master.m3u8')   // Blob; every path → Blob
 //   pkg.list                        // [{path, size, sha256, blob}], playlists first
 //   pkg.summary, pkg.findings       // what was found; problems in plain words
+//   pkg.report                      // the HLS conformance report (check: true, the default); report.passed
 import { findings } from './findings.js';
 
 /** A file the segmenter refused: `message` says what is wrong and where (box path, byte offset). */
@@ -30,12 +31,12 @@ function takeWorker() {
 /**
  * Package `file`.
  * @param {Blob} file
- * @param {{targetDuration?: number, limits?: object, hash?: boolean,
+ * @param {{targetDuration?: number, limits?: object, hash?: boolean, check?: boolean,
  *          onProgress?: (p: {phase: 'segment'|'hash', done: number, total: number}) => void,
  *          signal?: AbortSignal}} [options]
  */
 export function segment(file, options = {}) {
-  const { targetDuration = 6, limits, hash = true, onProgress, signal } = options;
+  const { targetDuration = 6, limits, hash = true, check = true, onProgress, signal } = options;
   const core = { plan: { target_duration_s: targetDuration } };
   if (limits) core.limits = limits;
   return new Promise((resolve, reject) => {
@@ -69,13 +70,14 @@ export function segment(file, options = {}) {
           files: new Map(list.map((f) => [f.path, f.blob])),
           list,
           summary: data.summary,
-          findings: findings(data.summary),
+          findings: findings(data.summary, data.report),
+          report: data.report && { ...data.report, passed: !data.report.findings.some((f) => f.severity === 'MUST') },
           bytesRead: data.bytesRead,
           timings: { segmentMs: data.segmentMs, hashMs: data.hashMs },
         });
       }
     };
-    worker.postMessage({ file, options: core, hash });
+    worker.postMessage({ file, options: core, hash, check });
   });
 }
 

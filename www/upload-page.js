@@ -99,6 +99,15 @@ async function handle(file) {
   hash?.finish(`${pkg.list.length} files · ${pkg.timings.hashMs.toFixed(0)} ms`);
   showFound(file, pkg);
   document.body.dataset.packaged = String(pkg.list.length);
+  if (pkg.report && !pkg.report.passed) {
+    // The origin would refuse it at publish with the same findings: upload nothing.
+    busy = null;
+    $('#progress').hidden = true;
+    const musts = pkg.report.findings.filter((f) => f.severity === 'MUST');
+    showProblem(`the package made from this file fails ${musts.length} rule(s) of the HLS Authoring Spec, ` +
+      `so nothing was uploaded (see the findings below)`);
+    return;
+  }
   await send(file, pkg, ctl);
 }
 

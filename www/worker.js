@@ -2,7 +2,7 @@
 // the moov, through FileReaderSync), gets every package file back as a Blob (media segments composed of
 // header bytes and file.slice() ranges), then hashes each file with WebCrypto's SHA-256.
 //
-// Messages in:  {file, options, hash}
+// Messages in:  {file, options, hash, check}
 // Messages out: {type: 'progress', phase, done, total} · {type: 'done', ...} · {type: 'error', message}
 import init, { segmentFile } from './pkg/upcast_core.js';
 
@@ -12,11 +12,12 @@ function hex(buf) {
   return Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-async function run({ file, options, hash }) {
+async function run({ file, options, hash, check }) {
   await ready;
   postMessage({ type: 'progress', phase: 'segment', done: 0, total: file.size });
   const t0 = performance.now();
-  const pkg = segmentFile(file, options);
+  // With `check`, the conformance checker (the one the origin runs at publish) reads the package too.
+  const pkg = segmentFile(file, options, check);
   const segmentMs = performance.now() - t0;
   postMessage({ type: 'progress', phase: 'segment', done: file.size, total: file.size });
   const total = pkg.files.reduce((n, f) => n + f.size, 0);
@@ -34,6 +35,7 @@ async function run({ file, options, hash }) {
   return {
     files: pkg.files,
     summary: pkg.summary,
+    report: pkg.report,
     bytesRead: pkg.bytesRead,
     segmentMs,
     hashMs: performance.now() - t1,

@@ -10,7 +10,7 @@ import { root, launch } from '../e2e/harness.mjs';
 
 const input = join(root, 'tests/fixtures/generated/bench_60s_1080p.mp4');
 if (!existsSync(input)) execFileSync(join(root, 'tests/fixtures/make_big.sh'), [input, '60', '1920x1080'], { stdio: 'inherit' });
-if (!existsSync(join(root, 'www/pkg/upcast_core_bg.wasm'))) execFileSync(join(root, 'scripts/build.sh'), { stdio: 'inherit' });
+if (!existsSync(join(root, 'www/pkg/upcast_core_bg.wasm'))) execFileSync(join(root, 'origin/scripts/build.sh'), { stdio: 'inherit' });
 
 const types = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.mp4': 'video/mp4' };
 const routes = [

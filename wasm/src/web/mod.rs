@@ -23,17 +23,29 @@ pub struct WebFile {
     pub size: u64,
 }
 
-/// The package as Blobs, the summary, and how many bytes of the source were read to make it.
+/// The package as Blobs, the summary, the conformance report (when asked for), and how many bytes of the
+/// source were read to make it.
 pub struct WebPackage {
     pub files: Vec<WebFile>,
     pub summary: crate::summary::Summary,
+    pub report: Option<crate::check::Report>,
     pub bytes_read: u64,
 }
 
 /// Package `file` (any `Blob`): demux its moov, plan, write headers, and compose every file as a `Blob`.
-pub fn package_blob(file: &Blob, opts: &SegmentOptions) -> Result<WebPackage, JsError> {
+///
+/// With `check`, the package is also run through the conformance checker before anything leaves the tab:
+/// that reads every media segment once (through the same `FileReaderSync` source), so it costs a pass over
+/// the payload.
+pub fn package_blob(
+    file: &Blob,
+    opts: &SegmentOptions,
+    check: bool,
+) -> Result<WebPackage, JsError> {
     let src = BlobSource::new(file.clone())?;
     let pkg = segment(&src, opts).map_err(|e| JsError::new(&e.to_string()))?;
+    let bytes_read = src.bytes_read();
+    let report = check.then(|| pkg.check(&src));
     let mut files = Vec::new();
     for (path, body) in pkg.files() {
         let blob = blob::compose(file, &path, &body)?;
@@ -46,7 +58,8 @@ pub fn package_blob(file: &Blob, opts: &SegmentOptions) -> Result<WebPackage, Js
     Ok(WebPackage {
         files,
         summary: pkg.summary,
-        bytes_read: src.bytes_read(),
+        report,
+        bytes_read,
     })
 }
 
@@ -56,13 +69,14 @@ fn set(obj: &Object, key: &str, value: &JsValue) -> Result<(), JsError> {
         .map_err(|e| JsError::new(&js_text(&e)))
 }
 
-/// `segmentFile(file, options)` → `{files: [{path, blob, size}], summary, bytesRead}`.
+/// `segmentFile(file, options, check)` → `{files: [{path, blob, size}], summary, report, bytesRead}`;
+/// `report` is the conformance checker's (`null` unless `check`).
 ///
 /// `options` is `undefined` or `{plan: {target_duration_s}, limits: {...}}` (the core's `SegmentOptions`).
 /// Must run in a dedicated Worker (`FileReaderSync`). Errors carry the core's message: the box path and the
 /// byte offset where the file is wrong.
 #[wasm_bindgen(js_name = segmentFile)]
-pub fn segment_file(file: &Blob, options: JsValue) -> Result<JsValue, JsError> {
+pub fn segment_file(file: &Blob, options: JsValue, check: bool) -> Result<JsValue, JsError> {
     let opts: SegmentOptions = if options.is_undefined() || options.is_null() {
         SegmentOptions::default()
     } else {
@@ -72,7 +86,7 @@ pub fn segment_file(file: &Blob, options: JsValue) -> Result<JsValue, JsError> {
             .unwrap_or_default();
         serde_json::from_str(&text).map_err(|e| JsError::new(&format!("options: {e}")))?
     };
-    let pkg = package_blob(file, &opts)?;
+    let pkg = package_blob(file, &opts, check)?;
     let files = Array::new();
     for f in &pkg.files {
         let o = Object::new();
@@ -88,6 +102,12 @@ pub fn segment_file(file: &Blob, options: JsValue) -> Result<JsValue, JsError> {
         &out,
         "summary",
         &js_sys::JSON::parse(&summary).map_err(|e| JsError::new(&js_text(&e)))?,
+    )?;
+    let report = serde_json::to_string(&pkg.report).map_err(|e| JsError::new(&e.to_string()))?;
+    set(
+        &out,
+        "report",
+        &js_sys::JSON::parse(&report).map_err(|e| JsError::new(&js_text(&e)))?,
     )?;
     set(&out, "bytesRead", &JsValue::from_f64(pkg.bytes_read as f64))?;
     Ok(out.into())

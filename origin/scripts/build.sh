@@ -2,9 +2,9 @@
 # Build what the pages need into www/: the wasm core and its JS glue (www/pkg/) and hls.js from npm
 # (www/vendor/). Offline: cargo + the installed wasm-bindgen-cli, no wasm-pack download, no CDN.
 #
-#   scripts/build.sh            release build
+#   origin/scripts/build.sh            release build
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
+root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 export PATH="$HOME/.cargo/bin:$PATH"
 

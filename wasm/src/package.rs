@@ -150,22 +150,25 @@ pub fn package(movie: &Movie, opts: &SegmentOptions) -> Result<Package> {
 /// as they are, media segments assembled from the source. Lets the browser check what it made before it
 /// uploads anything.
 pub struct PackageFiles<'a> {
-    package: &'a Package,
+    /// Path → body, built once: the checker reads every file, so a lookup must not rebuild the list.
+    files: std::collections::HashMap<String, FileBody<'a>>,
     src: &'a dyn Source,
 }
 
 impl<'a> PackageFiles<'a> {
     pub fn new(package: &'a Package, src: &'a dyn Source) -> Self {
-        PackageFiles { package, src }
+        PackageFiles {
+            files: package.files().into_iter().collect(),
+            src,
+        }
     }
 }
 
 impl crate::check::PackageReader for PackageFiles<'_> {
     fn read(&self, path: &str, max_len: u64) -> std::result::Result<Vec<u8>, String> {
-        let files = self.package.files();
-        let (_, body) = files
-            .iter()
-            .find(|(p, _)| p == path)
+        let body = self
+            .files
+            .get(path)
             .ok_or_else(|| format!("{path} is not part of the package"))?;
         if body.len() > max_len {
             return Err(format!(

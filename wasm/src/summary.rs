@@ -127,10 +127,7 @@ impl Summary {
                     bytes: r.total_bytes(),
                     duration_s: r.duration_s(),
                     average_bitrate: r.average_bitrate().ceil() as u64,
-                    peak_bitrate: (0..r.segments.len())
-                        .map(|k| r.segment_bitrate(k))
-                        .fold(0.0, f64::max)
-                        .ceil() as u64,
+                    peak_bitrate: r.peak_bitrate().ceil() as u64,
                     shortest_segment_s: durs.iter().copied().fold(f64::INFINITY, f64::min),
                     longest_segment_s: durs.iter().copied().fold(0.0, f64::max),
                 }

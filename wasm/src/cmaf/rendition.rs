@@ -175,6 +175,13 @@ impl Rendition {
         }
     }
 
+    /// The highest per-segment bits per second.
+    pub fn peak_bitrate(&self) -> f64 {
+        (0..self.segments.len())
+            .map(|k| self.segment_bitrate(k))
+            .fold(0.0, f64::max)
+    }
+
     /// Average bits per second over the whole rendition.
     pub fn average_bitrate(&self) -> f64 {
         let secs = self.duration_s();

@@ -23,13 +23,8 @@ pub fn iframes_uri(r: &Rendition) -> String {
 /// Peak bits per second of `video` played with `audio`: segment by segment when both cut at the same
 /// instants (the same count), else the sum of the two peaks (an upper bound).
 pub fn peak_bitrate(video: &Rendition, audio: Option<&Rendition>) -> u64 {
-    let peak = |r: &Rendition| {
-        (0..r.segments.len())
-            .map(|k| r.segment_bitrate(k))
-            .fold(0.0, f64::max)
-    };
     let combined = match audio {
-        None => peak(video),
+        None => video.peak_bitrate(),
         Some(a) if a.segments.len() == video.segments.len() => (0..video.segments.len())
             .map(|k| {
                 let secs = video.segments[k].duration_s(video.timescale);
@@ -40,7 +35,7 @@ pub fn peak_bitrate(video: &Rendition, audio: Option<&Rendition>) -> u64 {
                 }
             })
             .fold(0.0, f64::max),
-        Some(a) => peak(video) + peak(a),
+        Some(a) => video.peak_bitrate() + a.peak_bitrate(),
     };
     combined.ceil() as u64
 }

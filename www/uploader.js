@@ -80,15 +80,21 @@ export async function upload({ file, pkg, admin, title, signal: outer, onEvent =
     found = { rec, have: { state: v.state, files: [] } };
   }
   const { rec, have } = found;
-  const stored = new Map(have.files.map((f) => [f.path, f.sha256]));
-  const todo = uploadOrder(pkg.list).filter((f) => stored.get(f.path) !== f.sha256);
-  const skipped = pkg.list.length - todo.length;
+  const stored = new Map(have.files.map((f) => [f.path, f]));
+  // A file the origin has is skipped when its size and SHA-256 match: only those are hashed here (a read
+  // of the local file); the others are hashed as they are sent.
+  const same = new Set();
+  for (const f of pkg.list) {
+    const s = stored.get(f.path);
+    if (s && s.size === f.size && s.sha256 === (await f.sha256())) same.add(f);
+  }
+  const todo = uploadOrder(pkg.list).filter((f) => !same.has(f));
   onEvent({
     type: 'video',
     id: rec.id,
     resumed: stored.size > 0,
-    skipped,
-    skippedBytes: pkg.list.filter((f) => stored.get(f.path) === f.sha256).reduce((n, f) => n + f.size, 0),
+    skipped: same.size,
+    skippedBytes: [...same].reduce((n, f) => n + f.size, 0),
     total: pkg.list.length,
   });
 
@@ -104,10 +110,13 @@ export async function upload({ file, pkg, admin, title, signal: outer, onEvent =
   const lane = async () => {
     while (next < todo.length && !signal.aborted) {
       const f = todo[next++];
+      // The bytes are gathered from the source once per file and kept only while it is being sent.
+      const body = await f.bytes();
+      const put = { path: f.path, sha256: await f.sha256(body), body };
       const r = await retry(
         () => {
           inFlight.set(f.path, 0);
-          return api.putFile(rec.ticket, rec.id, f, {
+          return api.putFile(rec.ticket, rec.id, put, {
             signal,
             onBytes: (n) => {
               inFlight.set(f.path, Math.min(n, f.size));

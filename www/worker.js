@@ -4,12 +4,20 @@
 //
 // Messages in:  {file, options, check}
 // Messages out: {type: 'progress', phase, done, total} · {type: 'done', ...} · {type: 'error', message}
-import init, { segmentFile } from './pkg/upcast_core.js';
-
-const ready = init();
+// Two builds of the core (origin/scripts/build.sh): the segmenter alone, and the full one with the HLS
+// conformance checker. Only the one a job needs is fetched and compiled.
+const builds = {};
+function core(check) {
+  const name = check ? 'upcast_full' : 'upcast_core';
+  builds[name] ??= import(`./pkg/${name}.js`).then(async (m) => {
+    await m.default();
+    return m;
+  });
+  return builds[name];
+}
 
 async function run({ file, options, check }) {
-  await ready;
+  const { segmentFile } = await core(check);
   postMessage({ type: 'progress', phase: 'segment', done: 0, total: file.size });
   const t0 = performance.now();
   const pkg = segmentFile(file, options, check);

@@ -68,6 +68,7 @@ console.log(`  ratio mediabunny / upcast ready           ${(r.mediabunny.ms / r.
 console.log(`  ratio mediabunny / upcast bytes gathered  ${(r.mediabunny.ms / r.bytes.ms).toFixed(1)}x`);
 console.log(`  ratio mediabunny / upcast checked         ${(r.mediabunny.ms / r.checked.ms).toFixed(1)}x`);
 console.log(`  bundle (${bundleFiles.map((p) => p.split('/').pop()).join(' + ')}) ${(bundle / 1000).toFixed(1)} kB gzipped (goal: <= 60 kB)`);
+console.log(`  + the full build loaded only to check or encode (upcast_full_bg.wasm + glue) ${((gz('www/pkg/upcast_full_bg.wasm') + gz('www/pkg/upcast_full.js')) / 1000).toFixed(1)} kB gzipped`);
 if (big) {
   console.log(`large input: ${large.split('/').pop()} (${mb(big.size)}): ready in ${big.readyMs.toFixed(0)} ms; ${big.files} files, ` +
     `${mb(big.bytes)} gathered and hashed one file at a time in ${(big.totalMs / 1000).toFixed(1)} s`);

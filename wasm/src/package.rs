@@ -146,6 +146,7 @@ pub fn package(movie: &Movie, opts: &SegmentOptions) -> Result<Package> {
     })
 }
 
+#[cfg(feature = "check")]
 /// A package still in memory, read as the conformance checker reads files: playlists and init segments
 /// as they are, media segments assembled from the source. Lets the browser check what it made before it
 /// uploads anything.
@@ -155,6 +156,7 @@ pub struct PackageFiles<'a> {
     src: &'a dyn Source,
 }
 
+#[cfg(feature = "check")]
 impl<'a> PackageFiles<'a> {
     pub fn new(package: &'a Package, src: &'a dyn Source) -> Self {
         PackageFiles {
@@ -164,6 +166,7 @@ impl<'a> PackageFiles<'a> {
     }
 }
 
+#[cfg(feature = "check")]
 impl crate::check::PackageReader for PackageFiles<'_> {
     fn read(&self, path: &str, max_len: u64) -> std::result::Result<Vec<u8>, String> {
         let body = self
@@ -180,6 +183,7 @@ impl crate::check::PackageReader for PackageFiles<'_> {
     }
 }
 
+#[cfg(feature = "check")]
 impl Package {
     /// Run the conformance checker (HLS Authoring Spec rules) on this package.
     pub fn check(&self, src: &dyn Source) -> crate::check::Report {

@@ -29,8 +29,30 @@ pub struct WebFile {
 pub struct WebPackage {
     pub files: Vec<WebFile>,
     pub summary: crate::summary::Summary,
+    #[cfg(feature = "check")]
     pub report: Option<crate::check::Report>,
     pub bytes_read: u64,
+}
+
+/// The conformance report as a JS value when `check` is asked for: `null` otherwise, and an error when this
+/// build has no checker (the segmenter-only build; the page loads the full one to check).
+fn check_report(
+    package: &crate::Package,
+    src: &BlobSource,
+    check: bool,
+) -> Result<JsValue, JsError> {
+    if !check {
+        return Ok(JsValue::NULL);
+    }
+    #[cfg(feature = "check")]
+    return to_js(&package.check(src));
+    #[cfg(not(feature = "check"))]
+    {
+        let _ = (package, src);
+        Err(JsError::new(
+            "this build of upcast has no conformance checker (load the full build to check)",
+        ))
+    }
 }
 
 /// Package `file` (any `Blob`): demux its moov, plan, write headers, and compose every file as a `Blob`.
@@ -46,7 +68,10 @@ pub fn package_blob(
     let src = BlobSource::new(file.clone())?;
     let pkg = segment(&src, opts).map_err(|e| JsError::new(&e.to_string()))?;
     let bytes_read = src.bytes_read();
+    #[cfg(feature = "check")]
     let report = check.then(|| pkg.check(&src));
+    #[cfg(not(feature = "check"))]
+    check_report(&pkg, &src, check)?;
     let mut files = Vec::new();
     for (path, body) in pkg.files() {
         let blob = blob::compose(file, &path, &body)?;
@@ -59,6 +84,7 @@ pub fn package_blob(
     Ok(WebPackage {
         files,
         summary: pkg.summary,
+        #[cfg(feature = "check")]
         report,
         bytes_read,
     })
@@ -96,7 +122,7 @@ pub fn segment_file(file: &Blob, options: JsValue, check: bool) -> Result<JsValu
     let src = BlobSource::new(file.clone())?;
     let package = segment(&src, &opts).map_err(|e| JsError::new(&e.to_string()))?;
     let bytes_read = src.bytes_read();
-    let report = check.then(|| package.check(&src));
+    let report = check_report(&package, &src, check)?;
     let files = Array::new();
     for (path, body) in package.files() {
         files.push(&recipe::recipe(&path, &body)?.into());
@@ -104,7 +130,7 @@ pub fn segment_file(file: &Blob, options: JsValue, check: bool) -> Result<JsValu
     let out = Object::new();
     set(&out, "files", &files)?;
     set(&out, "summary", &to_js(&package.summary)?)?;
-    set(&out, "report", &to_js(&report)?)?;
+    set(&out, "report", &report)?;
     set(&out, "bytesRead", &JsValue::from_f64(bytes_read as f64))?;
     Ok(out.into())
 }

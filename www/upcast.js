@@ -7,11 +7,11 @@
 //   const pkg = await segment(file, { targetDuration: 6, onProgress: (p) => ..., signal });
 //   const master = pkg.files.get('master.m3u8')   // a PackageFile; every path → PackageFile
 //   await master.bytes()  /  await master.blob()  /  await master.sha256()
-//   pkg.list                        // [PackageFile {path, size, type}], playlists first
+//   pkg.list                        // [PackageFile {path, size, type}]: playlists, inits, segments in time order
 //   pkg.summary, pkg.findings       // what was found; problems in plain words
 //   pkg.report                      // the HLS conformance report (check: true, the default); report.passed
 import { findings } from './findings.js';
-import { PackageFile, SourceReader } from './package-file.js';
+import { PackageFile, SourceReader, timeOrder } from './package-file.js';
 
 /** A file the segmenter refused: `message` says what is wrong and where (box path, byte offset). */
 export class SegmentError extends Error {
@@ -89,7 +89,7 @@ function plan(file, options) {
       } else if (data.type === 'done') {
         finish(true);
         const source = new SourceReader(file);
-        const list = data.files.map((r) => new PackageFile(source, r));
+        const list = timeOrder(data.files.map((r) => new PackageFile(source, r)));
         resolve({
           files: new Map(list.map((f) => [f.path, f])),
           list,

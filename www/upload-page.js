@@ -1,6 +1,7 @@
 // The upload page: drop a file → package it in a Worker (upcast.js) → show what was found → upload it to
 // this origin with retries and resume → a link to watch and a copyable playback URL.
-import { segment } from './upcast.js';
+import { segment, PackageFile } from './upcast.js';
+import { makePoster } from './poster.js';
 import { describe } from './findings.js';
 import { upload } from './uploader.js';
 import { askToken } from './token.js';
@@ -100,6 +101,11 @@ async function handle(file) {
     showProblem(`the package made from this file fails ${musts.length} rule(s) of the HLS Authoring Spec, ` +
       `so nothing was uploaded (see the findings below)`);
     return;
+  }
+  const poster = await makePoster(file);
+  if (poster) {
+    pkg.list.push(new PackageFile(null, { path: 'poster.jpg', size: poster.length, type: 'image/jpeg', head: poster, layout: null }));
+    document.body.dataset.packaged = String(pkg.list.length);
   }
   await send(file, pkg, ctl);
 }

@@ -2,6 +2,7 @@
 // what the origin already has, PUT the rest a few at a time with retries and back-off, then publish.
 import * as api from './api.js';
 import * as resume from './resume.js';
+import { timeOrder } from './package-file.js';
 
 const PARALLEL = 3;
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000];
@@ -27,16 +28,6 @@ async function retry(fn, { onRetry, signal }) {
       await sleep(delay, signal);
     }
   }
-}
-
-/** Playlists first (the origin serves a growing playlist while uploading), init segments, then media
- * segments in time order across renditions, so the start of the video is playable first. */
-function uploadOrder(list) {
-  const rank = (p) => (p.endsWith('.m3u8') ? 0 : p.endsWith('.mp4') ? 1 : 2);
-  const index = (p) => Number(p.match(/(\d+)\.m4s$/)?.[1] ?? 0);
-  return [...list].sort(
-    (a, b) => rank(a.path) - rank(b.path) || index(a.path) - index(b.path) || a.path.localeCompare(b.path),
-  );
 }
 
 /** Find the video this file was uploading to before (a reload, a closed tab), if the origin still has it. */
@@ -88,7 +79,8 @@ export async function upload({ file, pkg, admin, title, signal: outer, onEvent =
     const s = stored.get(f.path);
     if (s && s.size === f.size && s.sha256 === (await f.sha256())) same.add(f);
   }
-  const todo = uploadOrder(pkg.list).filter((f) => !same.has(f));
+  // Playlists first: the origin serves a growing playlist while the rest arrives.
+  const todo = timeOrder(pkg.list).filter((f) => !same.has(f));
   onEvent({
     type: 'video',
     id: rec.id,

@@ -7,32 +7,26 @@ function status(pid) {
   try {
     const text = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = (k) => Number(text.match(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm'))?.[1] ?? 0);
-    return { rss: kb('VmRSS') * 1024, private: kb('RssAnon') * 1024, ppid: Number(text.match(/^PPid:\s+(\d+)/m)?.[1]) };
+    return { rss: kb('VmRSS') * 1024, private: kb('RssAnon') * 1024 };
   } catch {
     return null;
   }
 }
 
-/** Renderer processes of the Chromium whose profile directory is `profile`. */
+/** Renderer processes of the Chromium whose profile directory is `profile` (Chromium rewrites a child's
+ * command line as one string, so it is searched as text). */
 function renderers(profile) {
-  const procs = new Map();
+  const pids = [];
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     try {
-      procs.set(Number(d), readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0'));
+      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8');
+      if (cmd.includes('--type=renderer') && cmd.includes(`--user-data-dir=${profile}`)) pids.push(Number(d));
     } catch {
       /* gone */
     }
   }
-  const root = [...procs].find(([, args]) => args.some((a) => a.includes(profile)) && !args.some((a) => a.startsWith('--type=')))?.[0];
-  const descends = (pid) => {
-    for (let p = pid, n = 0; p > 1 && n < 10; n++) {
-      if (p === root) return true;
-      p = status(p)?.ppid ?? 0;
-    }
-    return false;
-  };
-  return [...procs].filter(([pid, args]) => args.includes('--type=renderer') && descends(pid)).map(([pid]) => pid);
+  return pids;
 }
 
 /** The largest renderer now: {rss, private} in bytes. */

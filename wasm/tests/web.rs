@@ -136,6 +136,36 @@ fn recipes_gather_to_the_cores_bytes() {
 }
 
 #[wasm_bindgen_test]
+fn options_are_read_from_the_page_object() {
+    let (_, bytes) = FIXTURES[1];
+    let files = |options: &str| -> Result<u32, String> {
+        let options = js_sys::JSON::parse(options).unwrap();
+        segment_file(&blob_of(bytes), options, false)
+            .map(|out| Array::from(&get(&out, "files")).length())
+            .map_err(|e| upcast_core::web::js_text(&JsValue::from(e)))
+    };
+    let six = files(r#"{"plan": {"target_duration_s": 6}}"#).unwrap();
+    let one = files(r#"{"plan": {"target_duration_s": 1}}"#).unwrap();
+    assert!(
+        one > six,
+        "1 s segments make more files than 6 s ones: {one} vs {six}"
+    );
+    let err = files(r#"{"plan": {"target_duration_s": "six"}}"#).unwrap_err();
+    assert!(
+        err.contains("plan.target_duration_s must be a number"),
+        "{err}"
+    );
+    let err = files(r#"{"limits": {"max_tracks": 1.5}}"#).unwrap_err();
+    assert!(
+        err.contains("limits.max_tracks must be a whole number"),
+        "{err}"
+    );
+    // A limit reaches the core: a 100-byte moov limit refuses the file.
+    let err = files(r#"{"limits": {"max_moov_bytes": 100}}"#).unwrap_err();
+    assert!(err.contains("moov"), "{err}");
+}
+
+#[wasm_bindgen_test]
 fn only_headers_and_the_moov_are_read() {
     // A fixture followed by 8 MiB of a top-level 'free' box: the reads stay far below the file's size.
     let (_, bytes) = FIXTURES[1];

@@ -1,12 +1,14 @@
-//! Parse each trak with the `mp4` crate, from a rebuilt trak holding only boxes the guard pass checked.
+//! Parse each trak with the `mp4` crate's box readers, one leaf box at a time, from boxes the guard pass
+//! checked.
 //!
-//! The crate reads tkhd, elst, mdhd and the sample tables well once their counts are known to fit. It also
-//! insists on boxes we do not need from it (stsd, hdlr, dinf), so those are handed over as minimal,
-//! synthetic boxes: sample descriptions are parsed by [`crate::codec`] from the original bytes instead,
-//! because the crate reads only the first entry and knows no av01, Opus or hvc1.
+//! The crate reads tkhd, elst, mdhd and the sample tables well once their counts are known to fit. Its
+//! container readers (`MoovBox`, `TrakBox`, ... `StsdBox`) are not used: the guard pass has already walked
+//! the containers, and going through them would pull every box type the crate knows (tx3g, meta, udta, each
+//! sample entry) into the browser's wasm, about 30 kB of code for boxes we never read from it. Sample
+//! descriptions are parsed by [`crate::codec`] from the original bytes, because the crate reads only the
+//! first entry and knows no av01, Opus or hvc1; the handler type is read here.
 
 use super::guard::{Span, TrakIndex};
-use crate::boxes::writer::BoxWriter;
 use crate::error::{Error, Result};
 use mp4::ReadBox;
 
@@ -15,6 +17,35 @@ use mp4::ReadBox;
 pub struct Parsed {
     pub moov: mp4::MoovBox,
     pub handler: [u8; 4],
+}
+
+/// Read one leaf box with the crate. Its readers find a box's start as "position - 8", so a box with a
+/// 64-bit size is handed over with an equivalent 32-bit header (the guard keeps leaves far below 4 GiB).
+fn leaf<B>(moov: &[u8], s: &Span, path: &str) -> Result<B>
+where
+    B: for<'a> ReadBox<&'a mut std::io::Cursor<Vec<u8>>>,
+{
+    let bytes = &moov[s.range.clone()];
+    let header_len = s.header.header_len as usize;
+    let body = &bytes[header_len..];
+    let size = u32::try_from(body.len() + 8)
+        .map_err(|_| Error::malformed(path, s.header.start, "box too large"))?;
+    let mut buf = Vec::with_capacity(body.len() + 8);
+    buf.extend_from_slice(&size.to_be_bytes());
+    buf.extend_from_slice(&bytes[4..8]);
+    buf.extend_from_slice(body);
+    let mut reader = std::io::Cursor::new(buf);
+    reader.set_position(8);
+    B::read_box(&mut reader, u64::from(size))
+        .map_err(|e| Error::malformed(path, s.header.start, format!("{e}")))
+}
+
+/// [`leaf`] for a box a trak may leave out.
+fn optional<B>(moov: &[u8], s: &Option<Span>, path: &str) -> Result<Option<B>>
+where
+    B: for<'a> ReadBox<&'a mut std::io::Cursor<Vec<u8>>>,
+{
+    s.as_ref().map(|s| leaf(moov, s, path)).transpose()
 }
 
 pub fn parse_trak(moov: &[u8], mvhd: &Span, t: &TrakIndex, i: usize) -> Result<Parsed> {
@@ -42,68 +73,29 @@ pub fn parse_trak(moov: &[u8], mvhd: &Span, t: &TrakIndex, i: usize) -> Result<P
         return Err(Error::malformed(&path, at, "has both stco and co64"));
     }
     let handler = handler_type(moov, &hdlr)?;
-    let copy = |w: &mut BoxWriter, s: &Option<Span>| {
-        if let Some(s) = s {
-            w.bytes(&moov[s.range.clone()]);
-        }
+    let p = |name: &str| format!("{path}/{name}");
+    // The crate exports its trak and edts types only as fields of `MoovBox`: fill a default one in place.
+    let mut parsed = mp4::MoovBox {
+        mvhd: leaf(moov, mvhd, "moov/mvhd")?,
+        ..Default::default()
     };
-    let mut w = BoxWriter::new();
-    w.boxed(b"moov", |w| {
-        w.bytes(&moov[mvhd.range.clone()]);
-        w.boxed(b"trak", |w| {
-            w.bytes(&moov[tkhd.range.clone()]);
-            if t.elst.is_some() {
-                w.boxed(b"edts", |w| {
-                    copy(w, &t.elst);
-                    Ok(())
-                })?;
-            }
-            w.boxed(b"mdia", |w| {
-                w.bytes(&moov[mdhd.range.clone()]);
-                // Minimal hdlr (§ 8.4.3): the crate insists on a non-empty name.
-                w.full(b"hdlr", 0, 0, |w| {
-                    w.u32(0);
-                    w.bytes(&handler);
-                    w.zeros(12);
-                    w.u8(0);
-                    Ok(())
-                })?;
-                w.boxed(b"minf", |w| {
-                    // dinf/dref with one self-contained 'url ' (§ 8.7.2); the crate requires it.
-                    w.boxed(b"dinf", |w| {
-                        w.full(b"dref", 0, 0, |w| {
-                            w.u32(1);
-                            w.full(b"url ", 0, 1, |_| Ok(()))
-                        })
-                    })?;
-                    w.boxed(b"stbl", |w| {
-                        // One 8-byte free box stands in for the sample descriptions.
-                        w.full(b"stsd", 0, 0, |w| {
-                            w.u32(1);
-                            w.boxed(b"free", |_| Ok(()))
-                        })?;
-                        w.bytes(&moov[stts.range.clone()]);
-                        copy(w, &t.ctts);
-                        copy(w, &t.stss);
-                        w.bytes(&moov[stsc.range.clone()]);
-                        w.bytes(&moov[stsz.range.clone()]);
-                        copy(w, &t.stco);
-                        copy(w, &t.co64);
-                        Ok(())
-                    })
-                })
-            })
-        })
-    })?;
-    let bytes = w.into_bytes();
-    // The crate's readers locate a box's start as "position - 8", so start the cursor past the header.
-    let mut reader = std::io::Cursor::new(bytes.as_slice());
-    reader.set_position(8);
-    let parsed = mp4::MoovBox::read_box(&mut reader, bytes.len() as u64)
-        .map_err(|e| Error::malformed(&path, at, format!("{e}")))?;
-    if parsed.traks.len() != 1 {
-        return Err(Error::malformed(&path, at, "could not be read"));
+    parsed.traks.push(Default::default());
+    let trak = &mut parsed.traks[0];
+    trak.tkhd = leaf(moov, &tkhd, &p("tkhd"))?;
+    if let Some(elst) = optional(moov, &t.elst, &p("edts/elst"))? {
+        let edts = trak.edts.get_or_insert_with(Default::default);
+        edts.elst = Some(elst);
     }
+    trak.mdia.mdhd = leaf(moov, &mdhd, &p("mdia/mdhd"))?;
+    trak.mdia.hdlr.handler_type = handler.into();
+    let stbl = &mut trak.mdia.minf.stbl;
+    stbl.stts = leaf(moov, &stts, &p("stbl/stts"))?;
+    stbl.ctts = optional(moov, &t.ctts, &p("stbl/ctts"))?;
+    stbl.stss = optional(moov, &t.stss, &p("stbl/stss"))?;
+    stbl.stsc = leaf(moov, &stsc, &p("stbl/stsc"))?;
+    stbl.stsz = leaf(moov, &stsz, &p("stbl/stsz"))?;
+    stbl.stco = optional(moov, &t.stco, &p("stbl/stco"))?;
+    stbl.co64 = optional(moov, &t.co64, &p("stbl/co64"))?;
     Ok(Parsed {
         moov: parsed,
         handler,

@@ -6,6 +6,7 @@
 
 pub mod blob;
 pub mod error;
+pub mod options;
 pub mod recipe;
 pub mod source;
 
@@ -110,15 +111,7 @@ pub(crate) fn set(obj: &Object, key: &str, value: &JsValue) -> Result<(), JsErro
 /// byte offset where the file is wrong.
 #[wasm_bindgen(js_name = segmentFile)]
 pub fn segment_file(file: &Blob, options: JsValue, check: bool) -> Result<JsValue, JsError> {
-    let opts: SegmentOptions = if options.is_undefined() || options.is_null() {
-        SegmentOptions::default()
-    } else {
-        let text = js_sys::JSON::stringify(&options)
-            .map_err(|e| JsError::new(&js_text(&e)))?
-            .as_string()
-            .unwrap_or_default();
-        serde_json::from_str(&text).map_err(|e| JsError::new(&format!("options: {e}")))?
-    };
+    let opts = options::segment_options(&options)?;
     let src = BlobSource::new(file.clone())?;
     let package = segment(&src, &opts).map_err(|e| JsError::new(&e.to_string()))?;
     let bytes_read = src.bytes_read();

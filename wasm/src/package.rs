@@ -66,10 +66,10 @@ impl Package {
                 format!("{}/{}", r.id, media::INIT_URI),
                 FileBody::Bytes(&r.init),
             ));
-            for (k, s) in r.segments.iter().enumerate() {
+            for (k, s) in r.data.iter().enumerate() {
                 out.push((
                     format!("{}/{}", r.id, Rendition::segment_uri(k)),
-                    FileBody::Segment(&s.data),
+                    FileBody::Segment(s),
                 ));
             }
         }

@@ -11,6 +11,7 @@ pub mod demux;
 pub mod error;
 pub mod hls;
 pub mod invariants;
+pub mod ladder;
 pub mod limits;
 pub mod package;
 pub mod plan;

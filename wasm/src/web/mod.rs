@@ -6,6 +6,7 @@
 
 pub mod blob;
 pub mod error;
+pub mod ladder;
 pub mod source;
 
 use js_sys::{Array, Object, Reflect};

@@ -47,7 +47,7 @@ export const newTicket = (admin, id) => call('POST', `/api/videos/${id}/tickets`
 export const publish = (token, id) => call('POST', `/api/videos/${id}/publish`, token);
 
 /**
- * PUT one file. XMLHttpRequest, not fetch, for upload progress. `onBytes(sent)` reports bytes on the wire.
+ * PUT one file: `{path, sha256, body}` (body: bytes or a Blob). XMLHttpRequest, not fetch, for upload progress. `onBytes(sent)` reports bytes on the wire.
  * Resolves to the origin's answer; rejects with an ApiError (status 0 for the network).
  */
 export function putFile(token, id, file, { onBytes, signal } = {}) {
@@ -79,6 +79,6 @@ export function putFile(token, id, file, { onBytes, signal } = {}) {
       done();
       reject(signal?.reason ?? new DOMException('cancelled', 'AbortError'));
     };
-    xhr.send(file.blob);
+    xhr.send(file.body);
   });
 }

@@ -1,6 +1,7 @@
 // The upload page: drop a file → package it in a Worker (upcast.js) → show what was found → upload it to
 // this origin with retries and resume → a link to watch and a copyable playback URL.
-import { segment } from './upcast.js';
+import { segment, PackageFile } from './upcast.js';
+import { makePoster } from './poster.js';
 import { describe } from './findings.js';
 import { upload } from './uploader.js';
 import { askToken } from './token.js';
@@ -60,7 +61,7 @@ function status(text) {
 }
 
 function reset() {
-  for (const s of ['#problem', '#found', '#done', '#progress', '#m-segment', '#m-hash', '#m-upload']) $(s).hidden = true;
+  for (const s of ['#problem', '#found', '#done', '#progress', '#m-segment', '#m-upload']) $(s).hidden = true;
   $('#resume').hidden = true;
   status('');
 }
@@ -75,19 +76,13 @@ async function handle(file) {
   $('#progress').hidden = false;
   $('#cancel').hidden = false;
   const seg = new Meter($('#m-segment'), 'Packaging');
-  let hash = null;
   let pkg;
   try {
+    // SHA-256 of each file is computed as it is uploaded (from the same read), not in a pass of its own.
     pkg = await segment(file, {
       targetDuration,
       signal: ctl.signal,
-      onProgress: (p) => {
-        if (p.phase === 'segment') seg.update(p.done, p.total);
-        else {
-          hash ??= (seg.finish(), new Meter($('#m-hash'), 'Checksums'));
-          hash.update(p.done, p.total);
-        }
-      },
+      onProgress: (p) => seg.update(p.done, p.total),
     });
   } catch (e) {
     busy = null;
@@ -96,7 +91,6 @@ async function handle(file) {
     return;
   }
   seg.finish(`${bytes(file.size)} · read ${bytes(pkg.bytesRead)} of it · ${pkg.timings.segmentMs.toFixed(0)} ms`);
-  hash?.finish(`${pkg.list.length} files · ${pkg.timings.hashMs.toFixed(0)} ms`);
   showFound(file, pkg);
   document.body.dataset.packaged = String(pkg.list.length);
   if (pkg.report && !pkg.report.passed) {
@@ -107,6 +101,11 @@ async function handle(file) {
     showProblem(`the package made from this file fails ${musts.length} rule(s) of the HLS Authoring Spec, ` +
       `so nothing was uploaded (see the findings below)`);
     return;
+  }
+  const poster = await makePoster(file);
+  if (poster) {
+    pkg.list.push(new PackageFile(null, { path: 'poster.jpg', size: poster.length, type: 'image/jpeg', head: poster, layout: null }));
+    document.body.dataset.packaged = String(pkg.list.length);
   }
   await send(file, pkg, ctl);
 }

@@ -2,6 +2,7 @@
 // what the origin already has, PUT the rest a few at a time with retries and back-off, then publish.
 import * as api from './api.js';
 import * as resume from './resume.js';
+import { timeOrder } from './package-file.js';
 
 const PARALLEL = 3;
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000];
@@ -27,16 +28,6 @@ async function retry(fn, { onRetry, signal }) {
       await sleep(delay, signal);
     }
   }
-}
-
-/** Playlists first (the origin serves a growing playlist while uploading), init segments, then media
- * segments in time order across renditions, so the start of the video is playable first. */
-function uploadOrder(list) {
-  const rank = (p) => (p.endsWith('.m3u8') ? 0 : p.endsWith('.mp4') ? 1 : 2);
-  const index = (p) => Number(p.match(/(\d+)\.m4s$/)?.[1] ?? 0);
-  return [...list].sort(
-    (a, b) => rank(a.path) - rank(b.path) || index(a.path) - index(b.path) || a.path.localeCompare(b.path),
-  );
 }
 
 /** Find the video this file was uploading to before (a reload, a closed tab), if the origin still has it. */
@@ -80,15 +71,22 @@ export async function upload({ file, pkg, admin, title, signal: outer, onEvent =
     found = { rec, have: { state: v.state, files: [] } };
   }
   const { rec, have } = found;
-  const stored = new Map(have.files.map((f) => [f.path, f.sha256]));
-  const todo = uploadOrder(pkg.list).filter((f) => stored.get(f.path) !== f.sha256);
-  const skipped = pkg.list.length - todo.length;
+  const stored = new Map(have.files.map((f) => [f.path, f]));
+  // A file the origin has is skipped when its size and SHA-256 match: only those are hashed here (a read
+  // of the local file); the others are hashed as they are sent.
+  const same = new Set();
+  for (const f of pkg.list) {
+    const s = stored.get(f.path);
+    if (s && s.size === f.size && s.sha256 === (await f.sha256())) same.add(f);
+  }
+  // Playlists first: the origin serves a growing playlist while the rest arrives.
+  const todo = timeOrder(pkg.list).filter((f) => !same.has(f));
   onEvent({
     type: 'video',
     id: rec.id,
     resumed: stored.size > 0,
-    skipped,
-    skippedBytes: pkg.list.filter((f) => stored.get(f.path) === f.sha256).reduce((n, f) => n + f.size, 0),
+    skipped: same.size,
+    skippedBytes: [...same].reduce((n, f) => n + f.size, 0),
     total: pkg.list.length,
   });
 
@@ -104,10 +102,13 @@ export async function upload({ file, pkg, admin, title, signal: outer, onEvent =
   const lane = async () => {
     while (next < todo.length && !signal.aborted) {
       const f = todo[next++];
+      // The bytes are gathered from the source once per file and kept only while it is being sent.
+      const body = await f.bytes();
+      const put = { path: f.path, sha256: await f.sha256(body), body };
       const r = await retry(
         () => {
           inFlight.set(f.path, 0);
-          return api.putFile(rec.ticket, rec.id, f, {
+          return api.putFile(rec.ticket, rec.id, put, {
             signal,
             onBytes: (n) => {
               inFlight.set(f.path, Math.min(n, f.size));

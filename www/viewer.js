@@ -24,6 +24,9 @@ async function renderList(admin) {
     a.dataset.id = v.id;
     const title = Object.assign(document.createElement('strong'), { textContent: v.title || v.id });
     const meta = Object.assign(document.createElement('span'), { className: 'meta', textContent: '…' });
+    if (v.poster_url) {
+      a.append(Object.assign(document.createElement('img'), { src: v.poster_url, alt: '', loading: 'lazy', className: 'poster' }));
+    }
     a.append(title, meta);
     if (v.state !== 'ready') a.append(Object.assign(document.createElement('span'), { className: 'badge', textContent: 'uploading' }));
     li.append(a);

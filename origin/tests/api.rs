@@ -735,3 +735,70 @@ async fn api_responses_are_not_sniffed_or_cached() {
     let resp = test::call_service(&app, req.to_request()).await;
     assert_eq!(resp.headers().get("cache-control").unwrap(), "no-store");
 }
+
+#[actix_web::test]
+async fn a_poster_is_checked_stored_listed_and_served_as_jpeg() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path()).await;
+    let (id, ticket) = create(&app).await;
+    // Not a JPEG, a JPEG cut short, and a poster anywhere but the root: refused, nothing left behind.
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    let mut cut = jpeg();
+    cut.truncate(cut.len() - 2);
+    for (path, body, code) in [
+        ("poster.jpg", png, "not-jpeg"),
+        ("poster.jpg", cut, "not-jpeg"),
+        ("video/poster.jpg", jpeg(), "bad-path"),
+        ("thumb.jpg", jpeg(), "bad-path"),
+    ] {
+        let (st, v) = call(&app, put(&id, path, &ticket, &sha(&body), body)).await;
+        assert_eq!(v["code"].as_str(), Some(code), "{path}: {st} {v}");
+        assert!(stored_files(dir.path()).is_empty() && file_rows(dir.path()).is_empty());
+    }
+    for f in pkg() {
+        let (st, v) = call(&app, put(&id, &f.path, &ticket, &f.sha256, f.bytes)).await;
+        assert_eq!(st, StatusCode::CREATED, "{}: {v}", f.path);
+    }
+    let (_, v) = call(
+        &app,
+        test::TestRequest::get()
+            .uri(&format!("/api/videos/{id}"))
+            .insert_header(bearer(ADMIN)),
+    )
+    .await;
+    assert!(v.get("poster_url").is_none(), "no poster yet: {v}");
+    let body = jpeg();
+    let (st, v) = call(
+        &app,
+        put(&id, "poster.jpg", &ticket, &sha(&body), body.clone()),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    let (st, v) = call(
+        &app,
+        test::TestRequest::post()
+            .uri(&format!("/api/videos/{id}/publish"))
+            .insert_header(bearer(&ticket)),
+    )
+    .await;
+    assert_eq!(
+        st,
+        StatusCode::OK,
+        "an unreferenced poster does not stop publish: {v}"
+    );
+    let url = v["poster_url"].as_str().expect("poster_url").to_string();
+    assert_eq!(url, format!("/v/{id}/poster.jpg"));
+    let resp = test::call_service(&app, test::TestRequest::get().uri(&url).to_request()).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers().get("content-type").unwrap(), "image/jpeg");
+    assert_eq!(test::read_body(resp).await.to_vec(), body);
+    check_invariants(dir.path());
+}
+
+/// The smallest JPEG the check accepts as one: SOI, an APP0 (JFIF) segment, EOI.
+fn jpeg() -> Vec<u8> {
+    let mut b = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10];
+    b.extend_from_slice(b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
+    b.extend_from_slice(&[0xFF, 0xD9]);
+    b
+}

@@ -1,11 +1,31 @@
-// In the page: package the same File with upcast (wasm in a Worker, Blobs composed from file slices) and
-// with Mediabunny's HLS output (CMAF segments, 6 s target), each to a complete package in memory.
+// In the page: package the same File with upcast (wasm in a Worker) and with Mediabunny's HLS output (CMAF
+// segments, 6 s target). The File comes from an <input type=file> set by the driver: a disk-backed File, as
+// a user's would be.
 import { segment } from '/www/upcast.js';
 import * as MB from '/mb/mediabunny.min.mjs';
 
-async function upcast(file) {
-  const pkg = await segment(file, { targetDuration: 6, hash: false });
-  return { files: pkg.list.length, bytes: pkg.list.reduce((n, f) => n + f.size, 0) };
+const input = () => document.querySelector('#file').files[0];
+const sum = (list) => list.reduce((n, f) => n + f.size, 0);
+
+/** Ready package: moov read, segments planned, every file a recipe (its bytes gathered on demand). */
+async function upcastReady(file) {
+  const pkg = await segment(file, { targetDuration: 6, check: false });
+  return { files: pkg.list.length, bytes: sum(pkg.list) };
+}
+
+/** Every byte of every file gathered into memory: what Mediabunny's BufferTarget output holds. */
+async function upcastBytes(file) {
+  const pkg = await segment(file, { targetDuration: 6, check: false });
+  let bytes = 0;
+  for (const f of pkg.list) bytes += (await f.bytes()).length;
+  return { files: pkg.list.length, bytes };
+}
+
+/** Ready package after the in-tab HLS conformance check (reads every segment once). */
+async function upcastChecked(file) {
+  const pkg = await segment(file, { targetDuration: 6, check: true });
+  if (!pkg.report.passed) throw new Error('the package failed the conformance check');
+  return { files: pkg.list.length, bytes: sum(pkg.list) };
 }
 
 async function mediabunny(file) {
@@ -18,8 +38,8 @@ async function mediabunny(file) {
       return t;
     }),
   });
-  const input = new MB.Input({ source: new MB.BlobSource(file), formats: MB.ALL_FORMATS });
-  const conversion = await MB.Conversion.init({ input, output });
+  const source = new MB.Input({ source: new MB.BlobSource(file), formats: MB.ALL_FORMATS });
+  const conversion = await MB.Conversion.init({ input: source, output });
   await conversion.execute();
   return { files: targets.length, bytes: targets.reduce((n, t) => n + (t.buffer?.byteLength ?? 0), 0) };
 }
@@ -27,9 +47,10 @@ async function mediabunny(file) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export async function run(runs) {
-  const file = new File([await (await fetch('/input.mp4')).blob()], 'input.mp4');
+  const file = input();
   const out = {};
-  for (const [name, fn] of [['upcast', upcast], ['mediabunny', mediabunny]]) {
+  const cases = { ready: upcastReady, bytes: upcastBytes, checked: upcastChecked, mediabunny };
+  for (const [name, fn] of Object.entries(cases)) {
     await fn(file); // warm up: module compile, Worker start, JIT
     const times = [];
     let made;
@@ -41,4 +62,19 @@ export async function run(runs) {
     out[name] = { ms: median(times), times, ...made };
   }
   return out;
+}
+
+/** A large input the way the upload page treats it: package, then gather and hash every file in turn. */
+export async function large() {
+  const file = input();
+  const t0 = performance.now();
+  const pkg = await segment(file, { targetDuration: 6, check: false });
+  const readyMs = performance.now() - t0;
+  let bytes = 0;
+  for (const f of pkg.list) {
+    const b = await f.bytes();
+    await f.sha256(b);
+    bytes += b.length;
+  }
+  return { size: file.size, files: pkg.list.length, bytes, readyMs, totalMs: performance.now() - t0 };
 }

@@ -34,7 +34,7 @@ export function startOrigin() {
 /** Debian's Chromium, headless, with the flags this machine needs and a fresh profile. */
 export async function launch() {
   const profile = mkdtempSync(join(tmpdir(), 'upcast-chromium-'));
-  return chromium.launchPersistentContext(profile, {
+  const ctx = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
     viewport: { width: 1200, height: 860 },
@@ -43,6 +43,8 @@ export async function launch() {
       '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required',
     ],
   });
+  ctx.profileDir = profile; // finds this browser's processes (tests/bench/renderer-memory.mjs)
+  return ctx;
 }
 
 export const fixture = (name) => readFileSync(join(root, 'tests/fixtures', name));

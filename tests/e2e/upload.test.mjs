@@ -50,6 +50,12 @@ test('drop → upload → the viewer plays past several segments through hls.js'
   assert.equal(await watch.evaluate(() => window.upcastFatal ?? null), null);
   assert.match(await watch.textContent('#level'), /Playing 360p/);
   assert.match(await watch.textContent('#videos'), /e2e 16s/);
+  // The upload page made a poster from a frame of the file; the list shows it.
+  const poster = await fetch(`${origin.url}/v/${id}/poster.jpg`);
+  assert.equal(poster.headers.get('content-type'), 'image/jpeg');
+  const jpeg = new Uint8Array(await poster.arrayBuffer());
+  assert.deepEqual([...jpeg.subarray(0, 3)], [0xff, 0xd8, 0xff]);
+  await watch.waitForFunction(() => document.querySelector('#videos img.poster')?.naturalWidth === 640, null, { timeout: 10_000 });
   await watch.screenshot({ path: join(out, 'watch-page.png') });
   await watch.close();
   await page.close();

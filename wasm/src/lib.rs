@@ -4,6 +4,9 @@
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod boxes;
+/// The HLS conformance checker (feature `check`, on by default; the browser's segmenter-only build leaves
+/// it out, see origin/scripts/build.sh).
+#[cfg(feature = "check")]
 pub mod check;
 pub mod cmaf;
 pub mod codec;

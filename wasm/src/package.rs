@@ -133,6 +133,7 @@ pub fn package_planned(movie: &Movie, plan: Plan) -> Result<Package> {
     })
 }
 
+#[cfg(feature = "check")]
 /// A package still in memory, read as the conformance checker reads files: playlists and init segments
 /// as they are, media segments assembled from the source. Lets the browser check what it made before it
 /// uploads anything.
@@ -142,6 +143,7 @@ pub struct PackageFiles<'a> {
     src: &'a dyn Source,
 }
 
+#[cfg(feature = "check")]
 impl<'a> PackageFiles<'a> {
     pub fn new(package: &'a Package, src: &'a dyn Source) -> Self {
         PackageFiles {
@@ -151,6 +153,7 @@ impl<'a> PackageFiles<'a> {
     }
 }
 
+#[cfg(feature = "check")]
 impl crate::check::PackageReader for PackageFiles<'_> {
     fn read(&self, path: &str, max_len: u64) -> std::result::Result<Vec<u8>, String> {
         let body = self
@@ -167,6 +170,7 @@ impl crate::check::PackageReader for PackageFiles<'_> {
     }
 }
 
+#[cfg(feature = "check")]
 impl Package {
     /// Run the conformance checker (HLS Authoring Spec rules) on this package.
     pub fn check(&self, src: &dyn Source) -> crate::check::Report {

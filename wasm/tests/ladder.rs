@@ -2,7 +2,7 @@
 //! had made them (avcC as description, µs timestamps, decode order with B-frames), real AAC samples as
 //! encoded audio. The package must read back, cut where the copy rung cuts, pass the conformance checker,
 //! and (when ffmpeg is installed) decode to the same frames as the copy rung.
-#![cfg(not(target_arch = "wasm32"))]
+#![cfg(all(not(target_arch = "wasm32"), feature = "check"))]
 
 mod common;
 use common::{FASTSTART, LONG_GOP, MOOV_AT_END};
@@ -145,7 +145,10 @@ fn encoded_rungs_cut_where_the_copy_rung_cuts_and_conform() {
         assert!(copy.len() >= 4, "{copy:?}");
         for id in ["v90", "low"] {
             let enc = starts(&files, id);
-            assert_eq!(enc, copy, "{id}: segment starts (tfdt, key) differ from the copy rung");
+            assert_eq!(
+                enc, copy,
+                "{id}: segment starts (tfdt, key) differ from the copy rung"
+            );
             assert!(files.contains_key(&format!("{id}/playlist.m3u8")));
             assert!(files.contains_key(&format!("{id}/iframes.m3u8")));
         }
@@ -158,7 +161,10 @@ fn encoded_rungs_cut_where_the_copy_rung_cuts_and_conform() {
         assert_eq!(master.matches("#EXT-X-STREAM-INF").count(), 3, "{master}");
         assert_eq!(master.matches("#EXT-X-I-FRAME-STREAM-INF").count(), 3);
         let codec = job.source().video.codec.clone();
-        assert!(master.contains(&format!("CODECS=\"{codec},mp4a.40.2\"")), "{master}");
+        assert!(
+            master.contains(&format!("CODECS=\"{codec},mp4a.40.2\"")),
+            "{master}"
+        );
         assert!(master.contains("RESOLUTION=160x90"));
         assert!(master.contains("FRAME-RATE=25"));
         assert!(master.contains("TYPE=AUDIO"));
@@ -193,7 +199,10 @@ fn encoded_segments_carry_the_source_samples_exactly() {
             let mut at = f.data_offset as usize;
             for s in &f.samples {
                 let o = v.offset[i] as usize;
-                assert_eq!(&seg[at..at + s.size as usize], &src[o..o + v.size[i] as usize]);
+                assert_eq!(
+                    &seg[at..at + s.size as usize],
+                    &src[o..o + v.size[i] as usize]
+                );
                 assert_eq!(s.is_sync(), v.key[i] == 1, "sample {i}");
                 at += s.size as usize;
                 i += 1;
@@ -223,7 +232,12 @@ fn long_gop_source_is_not_copyable_and_encoded_rungs_cut_every_target() {
     let src = LONG_GOP.to_vec();
     let mut job = LadderJob::new(&src, &opts(6.0)).unwrap();
     assert!(!job.source().copyable);
-    assert!(job.source().copy_reason.as_deref().unwrap().contains("key frames"));
+    assert!(job
+        .source()
+        .copy_reason
+        .as_deref()
+        .unwrap()
+        .contains("key frames"));
     let b = job.boundaries_us();
     assert!(b.len() >= 3, "{b:?}");
     assert!(b.windows(2).all(|w| w[1] - w[0] <= 6.5e6), "{b:?}");
@@ -254,15 +268,24 @@ fn bad_chunks_are_refused_not_written() {
     let desc = job.source().video.description.clone().unwrap();
     let r = job.add_rung(rung("v90")).unwrap();
     // Not a key frame first; a timestamp that is no source frame; no description for H.264.
-    assert!(job.push_video(r, vec![0; 10], 0.0, false, Some(&desc)).is_err());
-    assert!(job.push_video(r, vec![0; 10], 12345.0, true, Some(&desc)).is_err());
+    assert!(job
+        .push_video(r, vec![0; 10], 0.0, false, Some(&desc))
+        .is_err());
+    assert!(job
+        .push_video(r, vec![0; 10], 12345.0, true, Some(&desc))
+        .is_err());
     let mut fresh = LadderJob::new(&src, &opts(2.0)).unwrap();
     let r2 = fresh.add_rung(rung("v90")).unwrap();
     assert!(fresh.push_video(r2, vec![0; 10], 0.0, true, None).is_err());
-    assert!(job.push_video(7, vec![0; 10], 0.0, true, Some(&desc)).is_err());
+    assert!(job
+        .push_video(7, vec![0; 10], 0.0, true, Some(&desc))
+        .is_err());
     assert!(job.add_rung(rung("video")).is_err());
     assert!(job.add_rung(rung("../x")).is_err());
-    assert!(job.push_audio(vec![1], 0.0, 21333.0).is_err(), "no audio encoding set");
+    assert!(
+        job.push_audio(vec![1], 0.0, 21333.0).is_err(),
+        "no audio encoding set"
+    );
 }
 
 #[test]

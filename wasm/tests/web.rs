@@ -1,12 +1,12 @@
 //! The browser bindings in a real browser's dedicated Worker (`wasm-pack test --headless --chrome` and
-//! `--firefox`, feature `browser-tests`): every file composed as a Blob from the source `File` holds exactly
-//! the bytes the core assembles from the same file, only headers and the moov are read, and a broken file
-//! fails with the core's message.
+//! `--firefox`, feature `browser-tests`): every file's recipe (what `segmentFile` returns) and every file
+//! composed as a Blob from the source `File` hold exactly the bytes the core assembles from the same file,
+//! only headers and the moov are read, and a broken file fails with the core's message.
 #![cfg(all(target_arch = "wasm32", feature = "browser-tests"))]
 
 use js_sys::{Array, Uint8Array};
 use upcast_core::package::segment;
-use upcast_core::web::{package_blob, BlobSource};
+use upcast_core::web::{package_blob, segment_file, BlobSource};
 use upcast_core::{SegmentOptions, Source};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
@@ -82,6 +82,59 @@ fn composed_blobs_equal_the_cores_bytes() {
     }
 }
 
+fn get(o: &JsValue, key: &str) -> JsValue {
+    js_sys::Reflect::get(o, &JsValue::from_str(key)).unwrap()
+}
+
+/// Gather a recipe the way www/package-file.js does: head bytes and source ranges, in layout order.
+fn gather(recipe: &JsValue, source: &[u8]) -> Vec<u8> {
+    let head = Uint8Array::new(&get(recipe, "head")).to_vec();
+    let layout = get(recipe, "layout");
+    if layout.is_null() {
+        return head;
+    }
+    let layout = js_sys::Float64Array::new(&layout).to_vec();
+    let mut out = Vec::new();
+    for t in layout.chunks(3) {
+        let (at, len) = (t[1] as usize, t[2] as usize);
+        match t[0] as u8 {
+            0 => out.extend_from_slice(&head[at..at + len]),
+            1 => out.extend_from_slice(&source[at..at + len]),
+            other => panic!("unknown layout source {other}"),
+        }
+    }
+    out
+}
+
+#[wasm_bindgen_test]
+fn recipes_gather_to_the_cores_bytes() {
+    for (name, bytes) in FIXTURES {
+        let out = segment_file(&blob_of(bytes), JsValue::UNDEFINED, false)
+            .unwrap_or_else(|_| panic!("{name}"));
+        assert!(
+            get(&out, "report").is_null(),
+            "{name}: no check was asked for"
+        );
+        let files: Array = get(&out, "files").into();
+        let core = segment(&bytes.to_vec(), &SegmentOptions::default()).unwrap();
+        let expected = core.files();
+        assert_eq!(files.length() as usize, expected.len(), "{name}");
+        for (recipe, (path, body)) in files.iter().zip(&expected) {
+            assert_eq!(get(&recipe, "path").as_string().unwrap(), *path, "{name}");
+            let want = body.to_vec(&bytes.to_vec()).unwrap();
+            assert_eq!(
+                get(&recipe, "size").as_f64().unwrap() as usize,
+                want.len(),
+                "{name} {path}"
+            );
+            assert!(
+                gather(&recipe, bytes) == want,
+                "{name} {path}: bytes differ"
+            );
+        }
+    }
+}
+
 #[wasm_bindgen_test]
 fn only_headers_and_the_moov_are_read() {
     // A fixture followed by 8 MiB of a top-level 'free' box: the reads stay far below the file's size.
@@ -120,6 +173,19 @@ fn blob_source_reads_ranges() {
     }
     let mut buf = [0u8; 16];
     assert!(src.read_exact_at(n as u64 - 10, &mut buf).is_err());
+    // Small reads in order (what the checker does): misses read ahead, and every byte is still right.
+    let fresh = BlobSource::new(blob_of(&bytes)).unwrap();
+    let mut at = 5;
+    while at + 9_999 <= n {
+        let mut buf = vec![0u8; 9_999];
+        fresh.read_exact_at(at as u64, &mut buf).unwrap();
+        assert!(buf == bytes[at..at + 9_999], "in order at {at}");
+        at += 9_999 + 1_234;
+    }
+    assert!(
+        fresh.bytes_read() <= n as u64 + 64 * 1024,
+        "read ahead past the end"
+    );
 }
 
 #[wasm_bindgen_test]

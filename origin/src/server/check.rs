@@ -36,6 +36,20 @@ pub fn check_file<R: Read + Seek>(
     check_bytes(path, kind, &bytes, init)
 }
 
+/// A poster is a thumbnail, not a photo: 2 MiB is plenty.
+pub const MAX_POSTER_BYTES: u64 = 2 << 20;
+
+/// A JPEG starts with SOI and a marker (FF D8 FF) and ends with EOI (FF D9) (ITU-T T.81 B.2).
+fn check_jpeg(path: &str, bytes: &[u8]) -> Result<(), ApiError> {
+    if bytes.len() < 8 || !bytes.starts_with(&[0xFF, 0xD8, 0xFF]) || !bytes.ends_with(&[0xFF, 0xD9])
+    {
+        return Err(ApiError::NotJpeg(format!(
+            "{path}: not a JPEG image (no SOI marker at the start or EOI at the end)"
+        )));
+    }
+    Ok(())
+}
+
 pub fn check_bytes(
     path: &str,
     kind: FileKind,
@@ -44,6 +58,10 @@ pub fn check_bytes(
 ) -> Result<Vec<String>, ApiError> {
     match kind {
         FileKind::Playlist => playlist::references(path, bytes),
+        FileKind::Poster => {
+            check_jpeg(path, bytes)?;
+            Ok(Vec::new())
+        }
         FileKind::Init => {
             read_init(bytes).map_err(|e| ApiError::NotCmaf(format!("{path}: {e}")))?;
             Ok(Vec::new())

@@ -49,6 +49,8 @@ pub struct VideoRow {
     pub published_at: Option<i64>,
     pub files: i64,
     pub bytes: i64,
+    /// The video has a `poster.jpg`.
+    pub poster: bool,
 }
 
 impl VideoRow {
@@ -178,7 +180,8 @@ pub fn ticket(c: &Connection, hash: &str) -> ApiResult<Option<(String, i64)>> {
 
 const VIDEO_COLS: &str = "v.id, v.title, v.visibility, v.state, v.created_at, v.published_at,
     (SELECT COUNT(*) FROM files f WHERE f.video_id = v.id),
-    (SELECT COALESCE(SUM(size), 0) FROM files f WHERE f.video_id = v.id)";
+    (SELECT COALESCE(SUM(size), 0) FROM files f WHERE f.video_id = v.id),
+    EXISTS (SELECT 1 FROM files f WHERE f.video_id = v.id AND f.path = 'poster.jpg')";
 
 fn video_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<VideoRow> {
     Ok(VideoRow {
@@ -190,6 +193,7 @@ fn video_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<VideoRow> {
         published_at: r.get(5)?,
         files: r.get(6)?,
         bytes: r.get(7)?,
+        poster: r.get(8)?,
     })
 }
 

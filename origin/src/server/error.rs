@@ -31,6 +31,8 @@ pub enum ApiError {
     QuotaExceeded(String),
     #[error("not CMAF: {0}")]
     NotCmaf(String),
+    #[error("{0}")]
+    NotJpeg(String),
     #[error("bad playlist: {0}")]
     BadPlaylist(String),
     #[error("video is published; {0}")]
@@ -70,6 +72,7 @@ impl ApiError {
             ApiError::TooLarge(_) => "too-large",
             ApiError::QuotaExceeded(_) => "quota-exceeded",
             ApiError::NotCmaf(_) => "not-cmaf",
+            ApiError::NotJpeg(_) => "not-jpeg",
             ApiError::BadPlaylist(_) => "bad-playlist",
             ApiError::Published(_) => "published",
             ApiError::InitMissing(_) => "init-missing",
@@ -128,6 +131,7 @@ impl ResponseError for ApiError {
             | ApiError::BodyAborted(_) => StatusCode::BAD_REQUEST,
             ApiError::DigestMismatch { .. }
             | ApiError::NotCmaf(_)
+            | ApiError::NotJpeg(_)
             | ApiError::BadPlaylist(_)
             | ApiError::UnsupportedMedia(_)
             | ApiError::NotConformant(_) => StatusCode::UNPROCESSABLE_ENTITY,

@@ -2,11 +2,14 @@
 //!
 //! A path is relative, lowercase, `dir/dir/name.ext` with `[a-z0-9_-]` directory names, `[a-z0-9_.-]` file
 //! names that do not start with a dot, at most [`MAX_DEPTH`] components and [`MAX_LEN`] bytes, and an
-//! extension of `.m3u8`, `.mp4` or `.m4s`. No `..`, no absolute paths, no percent-escapes, no odd characters.
+//! extension of `.m3u8`, `.mp4` or `.m4s`; or the video's poster image, [`POSTER`] at the root. No `..`, no
+//! absolute paths, no percent-escapes, no odd characters.
 use super::error::ApiError;
 
 pub const MAX_DEPTH: usize = 4;
 pub const MAX_LEN: usize = 200;
+/// The poster image the upload page makes from a frame of the video (JPEG), shown in the video list.
+pub const POSTER: &str = "poster.jpg";
 
 /// What a file in a package is, decided by its extension.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -14,6 +17,7 @@ pub enum FileKind {
     Playlist,
     Init,
     Segment,
+    Poster,
 }
 
 impl FileKind {
@@ -22,6 +26,7 @@ impl FileKind {
             FileKind::Playlist => "application/vnd.apple.mpegurl",
             FileKind::Init => "video/mp4",
             FileKind::Segment => "video/iso.segment",
+            FileKind::Poster => "image/jpeg",
         }
     }
 }
@@ -29,6 +34,9 @@ impl FileKind {
 /// Check a package path and tell what kind of file it names.
 pub fn check(path: &str) -> Result<FileKind, ApiError> {
     let bad = |why: &str| Err(ApiError::BadPath(format!("{path:?}: {why}")));
+    if path == POSTER {
+        return Ok(FileKind::Poster);
+    }
     if path.is_empty() || path.len() > MAX_LEN {
         return bad("length must be 1 to 200 bytes");
     }
@@ -68,7 +76,7 @@ pub fn check(path: &str) -> Result<FileKind, ApiError> {
     };
     match kind {
         Some(k) => Ok(k),
-        None => bad("only .m3u8, .mp4 and .m4s files are accepted"),
+        None => bad("only .m3u8, .mp4 and .m4s files (and poster.jpg) are accepted"),
     }
 }
 

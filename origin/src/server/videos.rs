@@ -29,6 +29,9 @@ pub fn video_json(_state: &AppState, v: &VideoRow) -> serde_json::Value {
     let mut j = serde_json::to_value(v).unwrap_or_default();
     if v.is_public() {
         j["playback_url"] = format!("/v/{}/{MASTER}", v.id).into();
+        if v.poster {
+            j["poster_url"] = format!("/v/{}/{}", v.id, paths::POSTER).into();
+        }
     }
     j
 }

@@ -8,17 +8,12 @@ use web_sys::Blob;
 
 use super::error::js_text;
 use super::source::BlobSource;
+use super::{set, to_js};
 use crate::ladder::{AudioEncoding, Candidate, LadderJob, OutFile, SampleTable};
 use crate::package::SegmentOptions;
 
 fn core_err(e: crate::Error) -> JsError {
     JsError::new(&e.to_string())
-}
-
-fn set(obj: &Object, key: &str, value: &JsValue) -> Result<(), JsError> {
-    Reflect::set(obj, &JsValue::from_str(key), value)
-        .map(|_| ())
-        .map_err(|e| JsError::new(&js_text(&e)))
 }
 
 fn get(obj: &JsValue, key: &str) -> Result<JsValue, JsError> {
@@ -340,9 +335,7 @@ impl Ladder {
     }
 
     pub fn summary(&self) -> Result<JsValue, JsError> {
-        let text =
-            serde_json::to_string(&self.job.summary()).map_err(|e| JsError::new(&e.to_string()))?;
-        let out = js_sys::JSON::parse(&text).map_err(|e| JsError::new(&js_text(&e)))?;
+        let out = to_js(&self.job.summary())?;
         set(
             out.unchecked_ref(),
             "bytesRead",

@@ -1,12 +1,15 @@
 //! Browser bindings, compiled only for wasm32. The core stays pure; this layer owns the browser objects:
 //! it reads a `File` through [`source::BlobSource`] (in a dedicated Worker: `FileReaderSync`), runs the
-//! core, and hands every file of the package back as a `Blob`. Media segments are composed of the header
-//! bytes made here and `file.slice(a, b)` ranges of the source ([`blob::compose`]), so sample bytes never
-//! pass through wasm or JS memory.
+//! core, and hands every file of the package back as a recipe ([`recipe`]): the header bytes made here and
+//! the byte ranges of the source between them. Sample bytes never pass through wasm; the page reads them
+//! from the `File` only when a file is hashed, uploaded or played (`www/package-file.js`).
 
 pub mod blob;
 pub mod error;
+/// `class Ladder` (the adaptive ladder), in the full build only, as the conformance checker.
+#[cfg(feature = "check")]
 pub mod ladder;
+pub mod recipe;
 pub mod source;
 
 use js_sys::{Array, Object, Reflect};
@@ -29,8 +32,30 @@ pub struct WebFile {
 pub struct WebPackage {
     pub files: Vec<WebFile>,
     pub summary: crate::summary::Summary,
+    #[cfg(feature = "check")]
     pub report: Option<crate::check::Report>,
     pub bytes_read: u64,
+}
+
+/// The conformance report as a JS value when `check` is asked for: `null` otherwise, and an error when this
+/// build has no checker (the segmenter-only build; the page loads the full one to check).
+fn check_report(
+    package: &crate::Package,
+    src: &BlobSource,
+    check: bool,
+) -> Result<JsValue, JsError> {
+    if !check {
+        return Ok(JsValue::NULL);
+    }
+    #[cfg(feature = "check")]
+    return to_js(&package.check(src));
+    #[cfg(not(feature = "check"))]
+    {
+        let _ = (package, src);
+        Err(JsError::new(
+            "this build of upcast has no conformance checker (load the full build to check)",
+        ))
+    }
 }
 
 /// Package `file` (any `Blob`): demux its moov, plan, write headers, and compose every file as a `Blob`.
@@ -46,7 +71,10 @@ pub fn package_blob(
     let src = BlobSource::new(file.clone())?;
     let pkg = segment(&src, opts).map_err(|e| JsError::new(&e.to_string()))?;
     let bytes_read = src.bytes_read();
+    #[cfg(feature = "check")]
     let report = check.then(|| pkg.check(&src));
+    #[cfg(not(feature = "check"))]
+    check_report(&pkg, &src, check)?;
     let mut files = Vec::new();
     for (path, body) in pkg.files() {
         let blob = blob::compose(file, &path, &body)?;
@@ -59,19 +87,26 @@ pub fn package_blob(
     Ok(WebPackage {
         files,
         summary: pkg.summary,
+        #[cfg(feature = "check")]
         report,
         bytes_read,
     })
 }
 
-fn set(obj: &Object, key: &str, value: &JsValue) -> Result<(), JsError> {
+/// A serde value as a plain JS object (through JSON: one parse, no per-field glue).
+pub(crate) fn to_js<T: serde::Serialize>(v: &T) -> Result<JsValue, JsError> {
+    let text = serde_json::to_string(v).map_err(|e| JsError::new(&e.to_string()))?;
+    js_sys::JSON::parse(&text).map_err(|e| JsError::new(&js_text(&e)))
+}
+
+pub(crate) fn set(obj: &Object, key: &str, value: &JsValue) -> Result<(), JsError> {
     Reflect::set(obj, &JsValue::from_str(key), value)
         .map(|_| ())
         .map_err(|e| JsError::new(&js_text(&e)))
 }
 
-/// `segmentFile(file, options, check)` → `{files: [{path, blob, size}], summary, report, bytesRead}`;
-/// `report` is the conformance checker's (`null` unless `check`).
+/// `segmentFile(file, options, check)` → `{files: [{path, size, type, head, layout}], summary, report,
+/// bytesRead}` (files as [`recipe`]s); `report` is the conformance checker's (`null` unless `check`).
 ///
 /// `options` is `undefined` or `{plan: {target_duration_s}, limits: {...}}` (the core's `SegmentOptions`).
 /// Must run in a dedicated Worker (`FileReaderSync`). Errors carry the core's message: the box path and the
@@ -87,29 +122,18 @@ pub fn segment_file(file: &Blob, options: JsValue, check: bool) -> Result<JsValu
             .unwrap_or_default();
         serde_json::from_str(&text).map_err(|e| JsError::new(&format!("options: {e}")))?
     };
-    let pkg = package_blob(file, &opts, check)?;
+    let src = BlobSource::new(file.clone())?;
+    let package = segment(&src, &opts).map_err(|e| JsError::new(&e.to_string()))?;
+    let bytes_read = src.bytes_read();
+    let report = check_report(&package, &src, check)?;
     let files = Array::new();
-    for f in &pkg.files {
-        let o = Object::new();
-        set(&o, "path", &JsValue::from_str(&f.path))?;
-        set(&o, "blob", &f.blob)?;
-        set(&o, "size", &JsValue::from_f64(f.size as f64))?;
-        files.push(&o);
+    for (path, body) in package.files() {
+        files.push(&recipe::recipe(&path, &body)?.into());
     }
-    let summary = serde_json::to_string(&pkg.summary).map_err(|e| JsError::new(&e.to_string()))?;
     let out = Object::new();
     set(&out, "files", &files)?;
-    set(
-        &out,
-        "summary",
-        &js_sys::JSON::parse(&summary).map_err(|e| JsError::new(&js_text(&e)))?,
-    )?;
-    let report = serde_json::to_string(&pkg.report).map_err(|e| JsError::new(&e.to_string()))?;
-    set(
-        &out,
-        "report",
-        &js_sys::JSON::parse(&report).map_err(|e| JsError::new(&js_text(&e)))?,
-    )?;
-    set(&out, "bytesRead", &JsValue::from_f64(pkg.bytes_read as f64))?;
+    set(&out, "summary", &to_js(&package.summary)?)?;
+    set(&out, "report", &report)?;
+    set(&out, "bytesRead", &JsValue::from_f64(bytes_read as f64))?;
     Ok(out.into())
 }

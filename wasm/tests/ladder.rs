@@ -241,7 +241,8 @@ fn long_gop_source_is_not_copyable_and_encoded_rungs_cut_every_target() {
     let b = job.boundaries_us();
     assert!(b.len() >= 3, "{b:?}");
     assert!(b.windows(2).all(|w| w[1] - w[0] <= 6.5e6), "{b:?}");
-    let p = job.propose(&job.candidates().to_vec());
+    let all = job.candidates().to_vec();
+    let p = job.propose(&all);
     assert!(!p.copy);
     assert!(job.copy_files(true).is_err(), "the copy rung is refused");
     // A delta frame at a boundary is refused with a clear message.

@@ -104,7 +104,11 @@ impl LadderJob {
     /// Demux and plan `src`. A source whose key frames are too far apart for the target is cut every
     /// target duration instead (its copy rung is then left out), and its audio with it.
     pub fn new(src: &dyn Source, opts: &SegmentOptions) -> Result<LadderJob> {
-        let movie = demux(src, &opts.limits)?;
+        Self::from_movie(demux(src, &opts.limits)?, opts)
+    }
+
+    /// The job for an already demuxed movie.
+    pub fn from_movie(movie: Movie, opts: &SegmentOptions) -> Result<LadderJob> {
         let vi = movie.video.ok_or_else(|| {
             Error::InvalidOption("the file has no usable video track: a ladder needs video".into())
         })?;

@@ -124,6 +124,9 @@ fn assert_conforms(files: &BTreeMap<String, Vec<u8>>) {
         .iter()
         .filter(|f| f.severity == Severity::Must)
         .collect();
+    if std::env::var_os("LADDER_SHOW").is_some() {
+        eprintln!("{:#?}", report.findings);
+    }
     assert!(musts.is_empty(), "MUST findings: {musts:#?}");
 }
 
@@ -247,6 +250,14 @@ fn long_gop_source_is_not_copyable_and_encoded_rungs_cut_every_target() {
     let p = job.propose(&all);
     assert!(!p.copy);
     assert!(job.copy_files(true).is_err(), "the copy rung is refused");
+    // The copied AAC is re-cut at the ladder's boundaries, not at the source's key frames.
+    let audio_segments = job
+        .copy_files(false)
+        .unwrap()
+        .iter()
+        .filter(|(p, _)| p.starts_with("audio/seg_"))
+        .count();
+    assert_eq!(audio_segments, b.len());
     // A delta frame at a boundary is refused with a clear message.
     let v = job.video_samples();
     let desc = job.source().video.description.clone().unwrap();

@@ -297,6 +297,10 @@ fn bad_chunks_are_refused_not_written() {
     assert!(job.add_rung(rung("video")).is_err());
     assert!(job.add_rung(rung("../x")).is_err());
     assert!(
+        job.add_rung(rung("V720")).is_err(),
+        "the origin refuses upper case"
+    );
+    assert!(
         job.push_audio(vec![1], 0.0, 21333.0).is_err(),
         "no audio encoding set"
     );

@@ -75,9 +75,10 @@ pub struct LadderDetails {
     pub boundaries: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// The package summary and the ladder's details; the bindings hand JS the summary's fields with a
+/// `ladder` field added (no `serde(flatten)`: its buffering costs the wasm build more than it saves).
+#[derive(Debug, Clone)]
 pub struct LadderSummary {
-    #[serde(flatten)]
     pub package: Summary,
     pub ladder: LadderDetails,
 }
@@ -304,7 +305,8 @@ impl LadderJob {
             || self.rungs.iter().any(|r| &r.rung.id == id)
         {
             return Err(Error::InvalidOption(format!(
-                "rung id '{id}': use letters, digits, '-' and '_', not 'video' or 'audio…', once each"
+                "rung id '{id}': use [a-z0-9_-] (the origin's directory names), not 'video' or \
+                 'audio…', once each"
             )));
         }
         if rung.width == 0 || rung.height == 0 || rung.width > 16384 || rung.height > 16384 {

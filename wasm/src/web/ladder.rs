@@ -335,7 +335,9 @@ impl Ladder {
     }
 
     pub fn summary(&self) -> Result<JsValue, JsError> {
-        let out = to_js(&self.job.summary())?;
+        let s = self.job.summary();
+        let out = to_js(&s.package)?;
+        set(out.unchecked_ref(), "ladder", &to_js(&s.ladder)?)?;
         set(
             out.unchecked_ref(),
             "bytesRead",

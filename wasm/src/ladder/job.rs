@@ -299,7 +299,8 @@ impl LadderJob {
         if id.is_empty()
             || !id
                 .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+                // The origin accepts directory names of [a-z0-9_-] only.
+                .all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-'))
             || reserved.contains(&id.as_str())
             || id.starts_with("audio")
             || self.rungs.iter().any(|r| &r.rung.id == id)

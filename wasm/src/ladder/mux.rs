@@ -98,6 +98,19 @@ impl VideoMuxer {
         if self.finished {
             return Err(err(&id, "the rung is finished"));
         }
+        let pts = tl.tick_of_us(timestamp_us)?;
+        let at = |t: u64| format!("{:.0} µs", tl.to_us(t));
+        if self.seg.is_none() && (!key || pts != tl.pts(0)) {
+            return Err(err(
+                &id,
+                format!(
+                    "the first chunk must be a key frame at {} (it is {} at {})",
+                    at(tl.pts(0)),
+                    if key { "a key frame" } else { "a delta frame" },
+                    at(pts)
+                ),
+            ));
+        }
         let mut out = Vec::new();
         match (&self.entry, description) {
             (None, _) => {
@@ -125,20 +138,7 @@ impl VideoMuxer {
             )),
             _ => {}
         }
-        let pts = tl.tick_of_us(timestamp_us)?;
-        let at = |t: u64| format!("{:.0} µs", tl.to_us(t));
         if self.seg.is_none() {
-            if !key || pts != tl.pts(0) {
-                return Err(err(
-                    &id,
-                    format!(
-                        "the first chunk must be a key frame at {} (it is {} at {})",
-                        at(tl.pts(0)),
-                        if key { "a key frame" } else { "a delta frame" },
-                        at(pts)
-                    ),
-                ));
-            }
             self.open_segment(pts);
             self.gop.push(Chunk { bytes, pts });
             self.frames += 1;

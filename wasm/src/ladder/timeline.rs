@@ -76,7 +76,7 @@ impl Timeline {
                 next = p + step;
             }
         }
-        // A last segment under half a frame rate's worth is folded into the previous one.
+        // A last segment under a quarter of the target is folded into the previous one.
         if let (Some(&l), true) = (b.last(), b.len() > 1) {
             if self.end - self.pts[l] < step / 4 {
                 b.pop();

@@ -109,17 +109,23 @@ pub fn check_package(src: &dyn Source, pkg: &Package) -> Result<(), Violation> {
         }
         let mut next_dts: Option<u64> = None;
         let mut samples = 0usize;
-        for (k, (seg, sp)) in r.segments.iter().zip(&tp.segments).enumerate() {
+        if r.data.len() != r.segments.len() {
+            return Err(format!(
+                "{id}: {} segment recipes for {} segments",
+                r.data.len(),
+                r.segments.len()
+            ));
+        }
+        for (k, ((seg, data), sp)) in r.segments.iter().zip(&r.data).zip(&tp.segments).enumerate() {
             let at = format!("{id}/segment {k}");
-            let bytes = seg
-                .data
+            let bytes = data
                 .assemble(src)
                 .map_err(|e| format!("{at} does not assemble: {e}"))?;
-            if bytes.len() as u64 != seg.data.len() {
+            if bytes.len() as u64 != seg.len || data.len() != seg.len {
                 return Err(format!(
                     "{at} assembles to {} bytes but declares {}",
                     bytes.len(),
-                    seg.data.len()
+                    seg.len
                 ));
             }
             let frags =

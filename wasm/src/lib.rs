@@ -14,6 +14,7 @@ pub mod demux;
 pub mod error;
 pub mod hls;
 pub mod invariants;
+pub mod ladder;
 pub mod limits;
 pub mod package;
 pub mod plan;

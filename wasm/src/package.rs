@@ -3,7 +3,7 @@
 use crate::cmaf::{Rendition, SegmentData};
 use crate::demux::{demux, Movie, TrackKind};
 use crate::error::Result;
-use crate::hls::{master, media, target_duration};
+use crate::hls::{media, playlists};
 use crate::limits::Limits;
 use crate::plan::{plan, Plan, PlanOptions};
 use crate::source::Source;
@@ -66,10 +66,10 @@ impl Package {
                 format!("{}/{}", r.id, media::INIT_URI),
                 FileBody::Bytes(&r.init),
             ));
-            for (k, s) in r.segments.iter().enumerate() {
+            for (k, s) in r.data.iter().enumerate() {
                 out.push((
                     format!("{}/{}", r.id, Rendition::segment_uri(k)),
-                    FileBody::Segment(&s.data),
+                    FileBody::Segment(s),
                 ));
             }
         }
@@ -98,7 +98,11 @@ pub fn segment(src: &dyn Source, opts: &SegmentOptions) -> Result<Package> {
 }
 
 pub fn package(movie: &Movie, opts: &SegmentOptions) -> Result<Package> {
-    let plan = plan(movie, &opts.plan)?;
+    package_planned(movie, plan(movie, &opts.plan)?)
+}
+
+/// The copy package of an existing plan (the ladder re-cuts the audio of a plan before packaging it).
+pub fn package_planned(movie: &Movie, plan: Plan) -> Result<Package> {
     let mut renditions = Vec::new();
     if let Some(v) = &plan.video {
         renditions.push(Rendition::copy(movie, v, "video")?);
@@ -111,11 +115,6 @@ pub fn package(movie: &Movie, opts: &SegmentOptions) -> Result<Package> {
         };
         renditions.push(Rendition::copy(movie, a, &id)?);
     }
-    let target = target_duration(
-        renditions
-            .iter()
-            .flat_map(|r| r.segments.iter().map(|s| s.duration_s(r.timescale))),
-    );
     let videos: Vec<&Rendition> = renditions
         .iter()
         .filter(|r| r.kind == TrackKind::Video)
@@ -124,19 +123,7 @@ pub fn package(movie: &Movie, opts: &SegmentOptions) -> Result<Package> {
         .iter()
         .filter(|r| r.kind == TrackKind::Audio)
         .collect();
-    let mut playlists = vec![(
-        MASTER.to_string(),
-        master::master_playlist(&videos, &audios),
-    )];
-    for r in &renditions {
-        playlists.push((
-            master::playlist_uri(r),
-            media::media_playlist(r, target, r.segments.len()),
-        ));
-        if r.kind == TrackKind::Video {
-            playlists.push((master::iframes_uri(r), media::iframe_playlist(r, target)));
-        }
-    }
+    let (target, playlists) = playlists(&videos, &audios);
     let summary = Summary::new(movie, &plan, &renditions, target);
     Ok(Package {
         plan,

@@ -300,14 +300,27 @@ fn cut_greedy(
 
 /// Cut `t` (audio) at the presentation instants where the video's segments start.
 fn cut_like(t: &Track, p: &TrackPlan, vt: &Track, v: &TrackPlan) -> Vec<SegmentPlan> {
+    let cuts: Vec<u64> = v
+        .segments
+        .iter()
+        .skip(1)
+        .map(|seg| {
+            let first = seg.samples.start;
+            (v.out_dts(vt, first) as i128 + v.out_cts_offset(vt, first) as i128).max(0) as u64
+        })
+        .collect();
+    cut_at(t, p, v.timescale, &cuts)
+}
+
+/// Cut `t` (audio) at `cuts`: output presentation instants in ticks of `v_timescale`, ascending, the
+/// track's start left out.
+fn cut_at(t: &Track, p: &TrackPlan, v_timescale: u32, cuts: &[u64]) -> Vec<SegmentPlan> {
     let a_ts = u128::from(t.timescale);
-    let v_ts = u128::from(v.timescale);
+    let v_ts = u128::from(v_timescale);
     let mut starts = vec![0];
     let mut i = 0;
-    for seg in v.segments.iter().skip(1) {
-        let first = seg.samples.start;
-        let pts =
-            (v.out_dts(vt, first) as i128 + v.out_cts_offset(vt, first) as i128).max(0) as u128;
+    for &pts in cuts {
+        let pts = u128::from(pts);
         // First audio sample at or after the video segment's start: a_dts / a_ts >= pts / v_ts.
         while i < t.samples.len() && u128::from(p.out_dts(t, i)) * v_ts < pts * a_ts {
             i += 1;
@@ -319,6 +332,16 @@ fn cut_like(t: &Track, p: &TrackPlan, vt: &Track, v: &TrackPlan) -> Vec<SegmentP
     build_segments(t, p, &starts, t.samples.len(), &|r: &Range<usize>| {
         vec![r.clone()]
     })
+}
+
+/// Re-cut every audio track of `plan` at `cuts` (presentation instants in ticks of `v_timescale`, the
+/// first segment's start left out): for a ladder whose encoded rungs cut where the source has no key frame.
+pub fn recut_audio(movie: &Movie, plan: &mut Plan, v_timescale: u32, cuts: &[u64]) {
+    for p in &mut plan.audio {
+        if let Some(t) = movie.tracks.get(p.track) {
+            p.segments = cut_at(t, p, v_timescale, cuts);
+        }
+    }
 }
 
 fn split_at(r: &Range<usize>, cuts: &[usize]) -> Vec<Range<usize>> {

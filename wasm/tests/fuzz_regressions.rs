@@ -128,7 +128,7 @@ fn write_seed_corpus() {
         for r in &pkg.renditions {
             write("read_cmaf", &format!("{name}.{}.init", r.id), &r.init);
             for (k, s) in r.segments.iter().take(2).enumerate() {
-                let bytes = s.data.assemble(&src).unwrap();
+                let bytes = r.data[k].assemble(&src).unwrap();
                 write("read_cmaf", &format!("{name}.{}.{k}.m4s", r.id), &bytes);
                 if let Some(f) = s.iframes.first() {
                     let range = &bytes[f.offset as usize..(f.offset + f.len) as usize];

@@ -71,8 +71,8 @@ fn init_and_media_segments_read_back_exactly() {
             let mut seq = 0;
             let mut n = 0usize;
             for (k, seg) in r.segments.iter().enumerate() {
-                let bytes = seg.data.assemble(&src).unwrap();
-                assert_eq!(bytes.len() as u64, seg.data.len());
+                let bytes = r.data[k].assemble(&src).unwrap();
+                assert_eq!(bytes.len() as u64, seg.len);
                 assert_tiles(&bytes);
                 let frags = read_segment(&bytes, &init).unwrap();
                 assert_eq!(frags[0].base_decode_time, seg.start, "segment {k} tfdt");

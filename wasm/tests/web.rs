@@ -236,3 +236,81 @@ fn a_broken_file_fails_with_the_cores_message() {
         .to_string();
     assert!(text.contains(&core), "{text} vs {core}");
 }
+
+/// `class Ladder` through its JS-facing methods: the source's own H.264 samples pushed as one rung, the
+/// copy rung as recipes, and `finish` writing a master with both.
+#[wasm_bindgen_test]
+fn ladder_binding_round_trip() {
+    use js_sys::{Float64Array, Object, Reflect};
+    use upcast_core::web::ladder::Ladder;
+    use wasm_bindgen::JsCast;
+    let (_, bytes) = FIXTURES[1];
+    let mut job = Ladder::new(&blob_of(bytes), JsValue::UNDEFINED).unwrap();
+    let source = job.source().unwrap();
+    let video = get(&source, "video");
+    let desc = get(&video, "description");
+    assert!(desc.is_instance_of::<Uint8Array>());
+    assert_eq!(get(&source, "copyable"), JsValue::TRUE);
+    let rung = Object::new();
+    for (k, v) in [
+        ("id", JsValue::from_str("v90")),
+        ("width", JsValue::from(160)),
+        ("height", JsValue::from(90)),
+        ("bitrate", JsValue::from(20_000)),
+        ("framerate", JsValue::from(25)),
+        ("codec", JsValue::from_str("avc1.64000c")),
+    ] {
+        Reflect::set(&rung, &JsValue::from_str(k), &v).unwrap();
+    }
+    let r = job.add_rung(rung.into()).unwrap();
+    let samples = job.video_samples().unwrap();
+    let col = |k: &str| Float64Array::new(&get(&samples, k)).to_vec();
+    let (offset, ts) = (col("offset"), col("timestampUs"));
+    let size = js_sys::Uint32Array::new(&get(&samples, "size")).to_vec();
+    let key = Uint8Array::new(&get(&samples, "key")).to_vec();
+    let mut paths = Vec::new();
+    for i in 0..size.len() {
+        let at = offset[i] as usize;
+        let chunk = Uint8Array::from(&bytes[at..at + size[i] as usize]);
+        let out = job
+            .push_video(r, &chunk, ts[i].round(), key[i] == 1, desc.clone())
+            .unwrap();
+        paths.extend(out.iter().map(|f| get(&f, "path").as_string().unwrap()));
+    }
+    assert_eq!(paths.first().map(String::as_str), Some("v90/init.mp4"));
+    assert!(job.boundaries_us().length() as usize >= 2);
+    let copies = job.copy_files(true).unwrap();
+    let core = segment(&bytes.to_vec(), &SegmentOptions::default()).unwrap();
+    let expected: std::collections::HashMap<String, Vec<u8>> = core
+        .files()
+        .into_iter()
+        .map(|(p, b)| (p, b.to_vec(&bytes.to_vec()).unwrap()))
+        .collect();
+    for f in copies.iter() {
+        // The copy rung's recipes gather to the copy package's bytes.
+        let path = get(&f, "path").as_string().unwrap();
+        let got = gather(&f, bytes);
+        assert_eq!(
+            got.len() as f64,
+            get(&f, "size").as_f64().unwrap(),
+            "{path}"
+        );
+        assert!(Some(&got) == expected.get(&path), "{path}: bytes differ");
+    }
+    assert!(copies.length() > 2);
+    let done = job.finish().unwrap();
+    let master = done
+        .iter()
+        .find(|f| get(f, "path").as_string().as_deref() == Some("master.m3u8"))
+        .unwrap();
+    let text = String::from_utf8(Uint8Array::new(&get(&master, "bytes")).to_vec()).unwrap();
+    assert_eq!(text.matches("#EXT-X-STREAM-INF").count(), 2, "{text}");
+    let summary = job.summary().unwrap();
+    assert_eq!(
+        get(&get(&summary, "ladder"), "audio")
+            .as_string()
+            .as_deref(),
+        Some("copy")
+    );
+    assert!(job.finish().is_err(), "a finished job is spent");
+}

@@ -19,9 +19,11 @@ pub struct IFrameRef {
     pub duration: u64,
 }
 
+/// What the playlists need of one media segment: its size and timing, not its bytes.
 #[derive(Debug, Clone)]
 pub struct MediaSegment {
-    pub data: SegmentData,
+    /// Size of the segment file, bytes.
+    pub len: u64,
     /// tfdt of the first fragment, rendition ticks.
     pub start: u64,
     pub duration: u64,
@@ -44,6 +46,9 @@ pub struct Rendition {
     pub entry: SampleEntry,
     pub init: Vec<u8>,
     pub segments: Vec<MediaSegment>,
+    /// The copy rung's segments as recipes (header bytes + source ranges), one per entry of `segments`.
+    /// Empty for an encoded rendition: its segment bytes were handed out as they were made.
+    pub data: Vec<SegmentData>,
     /// Display size after pixel aspect ratio and rotation, for RESOLUTION (video only).
     pub display: Option<(u32, u32)>,
     /// Frames per second, from the sample durations (video only).
@@ -68,6 +73,7 @@ impl Rendition {
         })?;
         let mut seq = 0u32;
         let mut segments = Vec::with_capacity(plan.segments.len());
+        let mut bodies = Vec::with_capacity(plan.segments.len());
         for sp in &plan.segments {
             let mut data = SegmentData::new();
             data.push_bytes(styp());
@@ -116,11 +122,12 @@ impl Rendition {
                 }
             }
             segments.push(MediaSegment {
-                data,
+                len: data.len(),
                 start: sp.start,
                 duration: sp.duration,
                 iframes,
             });
+            bodies.push(data);
         }
         let (display, frame_rate) = match (&entry.video, t.kind) {
             (Some(v), TrackKind::Video) => {
@@ -147,6 +154,7 @@ impl Rendition {
             entry,
             init,
             segments,
+            data: bodies,
             display,
             frame_rate,
         })
@@ -161,7 +169,7 @@ impl Rendition {
     }
 
     pub fn total_bytes(&self) -> u64 {
-        self.segments.iter().map(|s| s.data.len()).sum()
+        self.segments.iter().map(|s| s.len).sum()
     }
 
     /// Bits per second of segment `k`.
@@ -169,7 +177,7 @@ impl Rendition {
         let s = &self.segments[k];
         let secs = s.duration_s(self.timescale);
         if secs > 0.0 {
-            s.data.len() as f64 * 8.0 / secs
+            s.len as f64 * 8.0 / secs
         } else {
             0.0
         }

@@ -29,7 +29,7 @@ pub fn peak_bitrate(video: &Rendition, audio: Option<&Rendition>) -> u64 {
             .map(|k| {
                 let secs = video.segments[k].duration_s(video.timescale);
                 if secs > 0.0 {
-                    (video.segments[k].data.len() + a.segments[k].data.len()) as f64 * 8.0 / secs
+                    (video.segments[k].len + a.segments[k].len) as f64 * 8.0 / secs
                 } else {
                     0.0
                 }

@@ -5,6 +5,8 @@ pub mod language;
 pub mod master;
 pub mod media;
 
+use crate::cmaf::Rendition;
+
 /// EXT-X-VERSION 7: fMP4 segments with EXT-X-MAP in every playlist, I-frame playlists included (RFC 8216
 /// § 7 lists version 6 for EXT-X-MAP in I-frame playlists; 7 adds nothing we write but is what Apple's
 /// tools emit for fMP4).
@@ -19,6 +21,36 @@ pub fn target_duration(durations_s: impl IntoIterator<Item = f64>) -> u64 {
         .max()
         .unwrap_or(1)
         .max(1)
+}
+
+/// Every playlist of a package, the multivariant playlist (`master.m3u8`) first: a media playlist per
+/// rendition and an I-frame playlist per video rendition, all with one EXT-X-TARGETDURATION, which is
+/// returned too. Variants are listed in the order of `videos`.
+pub fn playlists(videos: &[&Rendition], audios: &[&Rendition]) -> (u64, Vec<(String, String)>) {
+    let target = target_duration(
+        videos
+            .iter()
+            .chain(audios)
+            .flat_map(|r| r.segments.iter().map(|s| s.duration_s(r.timescale))),
+    );
+    let mut out = vec![(
+        crate::package::MASTER.to_string(),
+        master::master_playlist(videos, audios),
+    )];
+    for r in videos {
+        out.push((
+            master::playlist_uri(r),
+            media::media_playlist(r, target, r.segments.len()),
+        ));
+        out.push((master::iframes_uri(r), media::iframe_playlist(r, target)));
+    }
+    for r in audios {
+        out.push((
+            master::playlist_uri(r),
+            media::media_playlist(r, target, r.segments.len()),
+        ));
+    }
+    (target, out)
 }
 
 pub(crate) fn to_string(write: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> String {

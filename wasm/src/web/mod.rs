@@ -6,6 +6,9 @@
 
 pub mod blob;
 pub mod error;
+/// `class Ladder` (the adaptive ladder), in the full build only, as the conformance checker.
+#[cfg(feature = "check")]
+pub mod ladder;
 pub mod options;
 pub mod recipe;
 pub mod source;

@@ -1,0 +1,494 @@
+//! One ladder job from start to finish: demux and plan the source, describe it, propose rungs, mux the
+//! chunks of every encoded rung and of the encoded audio, and write the playlists of the whole ladder.
+
+use super::audio::{AudioEncoding, AudioMuxer};
+use super::mux::VideoMuxer;
+use super::plan::{self, Candidate, CopyDecision, Proposal, SourceShape};
+use super::timeline::Timeline;
+use super::OutFile;
+use crate::cmaf::Rendition;
+use crate::codec::CodecKind;
+use crate::demux::{demux, Movie, TrackKind};
+use crate::error::{Error, Result};
+use crate::hls::playlists;
+use crate::package::{package_planned, FileBody, Package, SegmentOptions};
+use crate::plan::{plan as make_plan, recut_audio};
+use crate::source::Source;
+use crate::summary::Summary;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SourceVideo {
+    pub codec: String,
+    pub coded_width: u32,
+    pub coded_height: u32,
+    pub display_width: u32,
+    pub display_height: u32,
+    pub frame_rate: f64,
+    pub bitrate: u64,
+    pub timescale: u32,
+    pub frames: usize,
+    pub duration_us: f64,
+    pub max_segment_s: f64,
+    pub description: Option<Vec<u8>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SourceAudio {
+    pub codec: String,
+    pub sample_rate: u32,
+    pub channels: u16,
+    pub description: Option<Vec<u8>>,
+    /// AAC: copied as it is.
+    pub copy: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SourceInfo {
+    pub video: SourceVideo,
+    pub audio: Option<SourceAudio>,
+    pub copyable: bool,
+    pub copy_reason: Option<String>,
+}
+
+/// Every sample of a track, decode order, as parallel columns (they cross to JS as typed arrays).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SampleTable {
+    pub offset: Vec<f64>,
+    pub size: Vec<u32>,
+    pub timestamp_us: Vec<f64>,
+    pub duration_us: Vec<f64>,
+    pub key: Vec<u8>,
+}
+
+/// What the ladder added to the package summary.
+#[derive(Debug, Clone, Serialize)]
+pub struct LadderDetails {
+    pub copy: bool,
+    pub copy_reason: Option<String>,
+    /// "copy", "encoded" or "none".
+    pub audio: &'static str,
+    pub rungs: Vec<Candidate>,
+    pub boundaries: usize,
+}
+
+/// The package summary and the ladder's details; the bindings hand JS the summary's fields with a
+/// `ladder` field added (no `serde(flatten)`: its buffering costs the wasm build more than it saves).
+#[derive(Debug, Clone)]
+pub struct LadderSummary {
+    pub package: Summary,
+    pub ladder: LadderDetails,
+}
+
+pub struct LadderJob {
+    movie: Movie,
+    package: Package,
+    timeline: Timeline,
+    info: SourceInfo,
+    shape: SourceShape,
+    candidates: Vec<Candidate>,
+    /// Whether the copy rung is part of the ladder (the proposal's decision, or `copy_files`' argument).
+    copy_video: bool,
+    rungs: Vec<VideoMuxer>,
+    audio: Option<AudioMuxer>,
+    finished: bool,
+}
+
+fn us(ticks: u64, timescale: u32) -> f64 {
+    ticks as f64 * 1e6 / f64::from(timescale.max(1))
+}
+
+impl LadderJob {
+    /// Demux and plan `src`. A source whose key frames are too far apart for the target is cut every
+    /// target duration instead (its copy rung is then left out), and its audio with it.
+    pub fn new(src: &dyn Source, opts: &SegmentOptions) -> Result<LadderJob> {
+        Self::from_movie(demux(src, &opts.limits)?, opts)
+    }
+
+    /// The job for an already demuxed movie.
+    pub fn from_movie(movie: Movie, opts: &SegmentOptions) -> Result<LadderJob> {
+        let vi = movie.video.ok_or_else(|| {
+            Error::InvalidOption("the file has no usable video track: a ladder needs video".into())
+        })?;
+        let mut plan = make_plan(&movie, &opts.plan)?;
+        let vp = plan
+            .video
+            .clone()
+            .ok_or_else(|| Error::InvalidOption("the video track could not be planned".into()))?;
+        let track = &movie.tracks[vi];
+        let entry = track
+            .entry
+            .clone()
+            .ok_or_else(|| Error::InvalidOption("the video track has no sample entry".into()))?;
+        let mut timeline = Timeline::new(track, &vp)?;
+        let (copyable, copy_reason) = match &plan.long_gop {
+            // Every video codec the demuxer accepts has a CODECS string HLS players take.
+            None if entry.codec.is_video() => (true, None),
+            None => (
+                false,
+                Some(format!(
+                    "{} is not a video codec HLS players take",
+                    entry.codec_string
+                )),
+            ),
+            Some(l) => (false, Some(l.message.clone())),
+        };
+        if !copyable {
+            timeline.cut_every(plan.target_duration_s);
+            let cuts = timeline.boundary_ticks();
+            recut_audio(&movie, &mut plan, timeline.timescale, &cuts[1..]);
+        }
+        let max_segment_s = vp.segments.iter().map(|s| s.duration).max().unwrap_or(0) as f64
+            / f64::from(vp.timescale);
+        let package = package_planned(&movie, plan)?;
+        let copy = package
+            .renditions
+            .iter()
+            .find(|r| r.kind == TrackKind::Video)
+            .ok_or_else(|| Error::InvalidOption("no copy video rendition".into()))?;
+        let (display_width, display_height) = copy.display.unwrap_or((0, 0));
+        let duration_ticks = vp.duration_ticks();
+        let bytes: u64 = vp
+            .segments
+            .iter()
+            .flat_map(|s| s.samples.clone())
+            .map(|i| u64::from(track.samples[i].size))
+            .sum();
+        let secs = duration_ticks as f64 / f64::from(vp.timescale);
+        let bitrate = if secs > 0.0 {
+            (bytes as f64 * 8.0 / secs).round() as u64
+        } else {
+            0
+        };
+        let coded = entry.video.clone();
+        let video = SourceVideo {
+            codec: entry.codec_string.clone(),
+            coded_width: coded.as_ref().map_or(0, |v| u32::from(v.width)),
+            coded_height: coded.as_ref().map_or(0, |v| u32::from(v.height)),
+            display_width,
+            display_height,
+            frame_rate: copy.frame_rate.unwrap_or(0.0),
+            bitrate,
+            timescale: vp.timescale,
+            frames: timeline.frames(),
+            duration_us: us(duration_ticks, vp.timescale),
+            max_segment_s,
+            description: entry.config.clone(),
+        };
+        let audio = movie
+            .audio
+            .and_then(|i| movie.tracks[i].entry.as_ref())
+            .and_then(|e| {
+                let a = e.audio.as_ref()?;
+                Some(SourceAudio {
+                    codec: if e.codec == CodecKind::Mp3 {
+                        "mp3".into()
+                    } else {
+                        e.codec_string.clone()
+                    },
+                    sample_rate: a.sample_rate,
+                    channels: a.channels,
+                    description: e.config.clone(),
+                    copy: e.codec == CodecKind::Aac,
+                })
+            });
+        let shape = SourceShape {
+            display_width,
+            display_height,
+            frame_rate: video.frame_rate,
+            bitrate,
+        };
+        let candidates = plan::candidates(&shape);
+        Ok(LadderJob {
+            info: SourceInfo {
+                video,
+                audio,
+                copyable,
+                copy_reason,
+            },
+            movie,
+            package,
+            timeline,
+            shape,
+            candidates,
+            copy_video: copyable,
+            rungs: Vec::new(),
+            audio: None,
+            finished: false,
+        })
+    }
+
+    pub fn source(&self) -> &SourceInfo {
+        &self.info
+    }
+
+    pub fn candidates(&self) -> &[Candidate] {
+        &self.candidates
+    }
+
+    pub fn propose(&mut self, supported: &[Candidate]) -> Proposal {
+        let p = plan::propose(
+            supported,
+            &self.shape,
+            &CopyDecision {
+                copyable: self.info.copyable,
+                reason: self.info.copy_reason.clone(),
+            },
+        );
+        self.copy_video = p.copy;
+        p
+    }
+
+    pub fn boundaries_us(&self) -> Vec<f64> {
+        self.timeline
+            .boundary_ticks()
+            .into_iter()
+            .map(|t| self.timeline.to_us(t))
+            .collect()
+    }
+
+    /// The samples of the packaged video (from its first key frame), decode order; timestamps are
+    /// presentation times on the output timeline.
+    pub fn video_samples(&self) -> SampleTable {
+        let Some(p) = self.package.plan.video.as_ref() else {
+            return SampleTable::default();
+        };
+        let t = &self.movie.tracks[p.track];
+        let mut out = SampleTable::default();
+        for i in p.segments.iter().flat_map(|s| s.samples.clone()) {
+            let s = &t.samples[i];
+            let pts = (p.out_dts(t, i) as i128 + p.out_cts_offset(t, i) as i128).max(0) as u64;
+            push_sample(&mut out, s, us(pts, t.timescale), t.timescale);
+        }
+        out
+    }
+
+    /// The samples of the primary audio track, decode order, timestamps on the output timeline.
+    pub fn audio_samples(&self) -> SampleTable {
+        let Some(p) = self.package.plan.audio.first() else {
+            return SampleTable::default();
+        };
+        let t = &self.movie.tracks[p.track];
+        let mut out = SampleTable::default();
+        for i in p.segments.iter().flat_map(|s| s.samples.clone()) {
+            push_sample(
+                &mut out,
+                &t.samples[i],
+                us(p.out_dts(t, i), t.timescale),
+                t.timescale,
+            );
+        }
+        out
+    }
+
+    fn check_open(&self) -> Result<()> {
+        if self.finished {
+            return Err(Error::InvalidOption("the ladder is finished".into()));
+        }
+        Ok(())
+    }
+
+    /// Add a rung to encode; returns its index. Its id is its directory and must be unique.
+    pub fn add_rung(&mut self, rung: Candidate) -> Result<usize> {
+        self.check_open()?;
+        let id = &rung.id;
+        let reserved = ["video", "audio", "master.m3u8"];
+        if id.is_empty()
+            || !id
+                .bytes()
+                // The origin accepts directory names of [a-z0-9_-] only.
+                .all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-'))
+            || reserved.contains(&id.as_str())
+            || id.starts_with("audio")
+            || self.rungs.iter().any(|r| &r.rung.id == id)
+        {
+            return Err(Error::InvalidOption(format!(
+                "rung id '{id}': use [a-z0-9_-] (the origin's directory names), not 'video' or \
+                 'audio…', once each"
+            )));
+        }
+        if rung.width == 0 || rung.height == 0 || rung.width > 16384 || rung.height > 16384 {
+            return Err(Error::InvalidOption(format!(
+                "rung {id}: size {}x{}",
+                rung.width, rung.height
+            )));
+        }
+        self.rungs
+            .push(VideoMuxer::new(rung, self.timeline.timescale));
+        Ok(self.rungs.len() - 1)
+    }
+
+    pub fn push_video(
+        &mut self,
+        rung: usize,
+        bytes: Vec<u8>,
+        timestamp_us: f64,
+        key: bool,
+        description: Option<&[u8]>,
+    ) -> Result<Vec<OutFile>> {
+        self.check_open()?;
+        let n = self.rungs.len();
+        let m = self
+            .rungs
+            .get_mut(rung)
+            .ok_or_else(|| Error::InvalidOption(format!("rung {rung}: {n} rungs were added")))?;
+        m.push(&self.timeline, bytes, timestamp_us, key, description)
+    }
+
+    pub fn set_audio_encoding(&mut self, enc: &AudioEncoding) -> Result<()> {
+        self.check_open()?;
+        if self.audio.is_some() {
+            return Err(Error::InvalidOption(
+                "setAudioEncoding was already called".into(),
+            ));
+        }
+        let language = self
+            .movie
+            .audio
+            .map_or("und".to_string(), |i| self.movie.tracks[i].language.clone());
+        let cuts = self.timeline.boundary_ticks();
+        self.audio = Some(AudioMuxer::new(
+            enc,
+            "audio",
+            &language,
+            self.timeline.timescale,
+            cuts[1..].to_vec(),
+        )?);
+        Ok(())
+    }
+
+    pub fn push_audio(
+        &mut self,
+        bytes: Vec<u8>,
+        timestamp_us: f64,
+        duration_us: f64,
+    ) -> Result<Vec<OutFile>> {
+        self.check_open()?;
+        self.audio
+            .as_mut()
+            .ok_or_else(|| Error::InvalidOption("call setAudioEncoding before pushAudio".into()))?
+            .push(bytes, timestamp_us, duration_us)
+    }
+
+    fn copies_audio(&self) -> bool {
+        self.audio.is_none() && self.info.audio.as_ref().is_some_and(|a| a.copy)
+    }
+
+    /// The copy package's files (init and media segments, no playlists: `finish` writes those): the copy
+    /// rung when `include_video`, and the copied audio when the source's audio is AAC.
+    pub fn copy_files(&mut self, include_video: bool) -> Result<Vec<(String, FileBody<'_>)>> {
+        if include_video && !self.info.copyable {
+            return Err(Error::InvalidOption(format!(
+                "the source cannot be the top rung: {}",
+                self.info.copy_reason.as_deref().unwrap_or("")
+            )));
+        }
+        self.copy_video = include_video;
+        let audio = self.copies_audio();
+        Ok(self
+            .package
+            .files()
+            .into_iter()
+            .filter(|(path, _)| {
+                !path.ends_with(".m3u8")
+                    && ((include_video && path.starts_with("video/"))
+                        || (audio && path.starts_with("audio")))
+            })
+            .collect())
+    }
+
+    /// Every rendition of the ladder: videos (the one nearest 2 Mb/s first) and audios.
+    fn renditions(&self) -> (Vec<Rendition>, Vec<Rendition>) {
+        let mut videos: Vec<Rendition> = self.rungs.iter().filter_map(|r| r.rendition()).collect();
+        if self.copy_video {
+            videos.extend(self.package.video().into_iter().cloned());
+        }
+        plan::order_first_near_2mbps(&mut videos, Rendition::average_bitrate);
+        let audios = match &self.audio {
+            Some(a) => vec![a.rendition()],
+            None if self.copies_audio() => self.package.audio().into_iter().cloned().collect(),
+            None => Vec::new(),
+        };
+        (videos, audios)
+    }
+
+    /// Close every rung and the audio, and write every playlist. After this the job is spent.
+    pub fn finish(&mut self) -> Result<Vec<OutFile>> {
+        self.check_open()?;
+        if self.rungs.is_empty() && !self.copy_video {
+            return Err(Error::InvalidOption(
+                "no rung was added and the source is not copied: the ladder would be empty".into(),
+            ));
+        }
+        let mut out = Vec::new();
+        for r in &mut self.rungs {
+            if r.frames() == 0 {
+                return Err(Error::InvalidOption(format!(
+                    "rung {} received no chunk",
+                    r.rung.id
+                )));
+            }
+            out.extend(r.finish(&self.timeline)?);
+        }
+        if let Some(a) = &mut self.audio {
+            out.extend(a.finish()?);
+        }
+        self.finished = true;
+        let (videos, audios) = self.renditions();
+        let v: Vec<&Rendition> = videos.iter().collect();
+        let a: Vec<&Rendition> = audios.iter().collect();
+        let (_, lists) = playlists(&v, &a);
+        out.extend(lists.into_iter().map(|(p, t)| (p, t.into_bytes())));
+        Ok(out)
+    }
+
+    /// The package summary over every rendition made so far, with the ladder's details.
+    pub fn summary(&self) -> LadderSummary {
+        let (videos, audios) = self.renditions();
+        let all: Vec<Rendition> = videos.into_iter().chain(audios).collect();
+        let target = crate::hls::target_duration(
+            all.iter()
+                .flat_map(|r| r.segments.iter().map(|s| s.duration_s(r.timescale))),
+        );
+        LadderSummary {
+            package: Summary::new(&self.movie, &self.package.plan, &all, target),
+            ladder: LadderDetails {
+                copy: self.copy_video,
+                copy_reason: self.info.copy_reason.clone(),
+                audio: if self.audio.is_some() {
+                    "encoded"
+                } else if self.copies_audio() {
+                    "copy"
+                } else {
+                    "none"
+                },
+                rungs: self.rungs.iter().map(|r| r.rung.clone()).collect(),
+                boundaries: self.timeline.boundary_count(),
+            },
+        }
+    }
+
+    /// Bytes the muxers hold (open GOPs and segments, per-segment records): flat on long inputs.
+    pub fn retained_bytes(&self) -> usize {
+        self.rungs
+            .iter()
+            .map(VideoMuxer::retained_bytes)
+            .sum::<usize>()
+            + self.audio.as_ref().map_or(0, AudioMuxer::retained_bytes)
+    }
+
+    pub fn timeline(&self) -> &Timeline {
+        &self.timeline
+    }
+}
+
+fn push_sample(out: &mut SampleTable, s: &crate::demux::Sample, ts_us: f64, timescale: u32) {
+    out.offset.push(s.offset as f64);
+    out.size.push(s.size);
+    out.timestamp_us.push(ts_us);
+    out.duration_us.push(us(u64::from(s.duration), timescale));
+    out.key.push(u8::from(s.sync));
+}

@@ -1,0 +1,335 @@
+//! The muxer of one encoded video rung: encoder chunks in (decode order, presentation timestamps in µs),
+//! CMAF files out. Segments start exactly at the timeline's boundaries; each key frame is a fragment of its
+//! own (as in [`Rendition::copy`]), so an I-frame playlist entry is a whole moof + mdat. A GOP is held
+//! until the next key frame (its decode times come from its sorted presentation times), a segment until
+//! the boundary that closes it; then its bytes are handed out and only its size, timing and I-frame
+//! ranges are kept.
+
+use super::plan::Candidate;
+use super::timeline::Timeline;
+use super::OutFile;
+use crate::cmaf::fragment::{fragment_header, styp, OutSample};
+use crate::cmaf::init::{init_segment, InitTrack};
+use crate::cmaf::{IFrameRef, MediaSegment, Rendition};
+use crate::codec::SampleEntry;
+use crate::demux::{TrackHeader, TrackKind};
+use crate::error::{Error, Result};
+use crate::hls::media::INIT_URI;
+
+/// tkhd of an encoded rung: identity matrix (frames are encoded upright), the rung's size.
+fn header(width: u32, height: u32) -> TrackHeader {
+    TrackHeader {
+        flags: 7,
+        matrix: [0x0001_0000, 0, 0, 0, 0x0001_0000, 0, 0, 0, 0x4000_0000],
+        width: width << 16,
+        height: height << 16,
+        volume: 0,
+        layer: 0,
+        alternate_group: 0,
+    }
+}
+
+struct Chunk {
+    bytes: Vec<u8>,
+    pts: u64,
+}
+
+/// The segment being written.
+struct OpenSegment {
+    bytes: Vec<u8>,
+    start: u64,
+    iframes: Vec<IFrameRef>,
+}
+
+pub struct VideoMuxer {
+    pub rung: Candidate,
+    timescale: u32,
+    entry: Option<SampleEntry>,
+    description: Option<Vec<u8>>,
+    init: Vec<u8>,
+    seq: u32,
+    /// The boundary that closes the open segment (index into the timeline's boundaries).
+    next_boundary: usize,
+    /// The current GOP, decode order; the key frame first.
+    gop: Vec<Chunk>,
+    seg: Option<OpenSegment>,
+    segments: Vec<MediaSegment>,
+    frames: u64,
+    finished: bool,
+}
+
+fn err(rung: &str, msg: impl std::fmt::Display) -> Error {
+    Error::InvalidOption(format!("rung {rung}: {msg}"))
+}
+
+impl VideoMuxer {
+    pub fn new(rung: Candidate, timescale: u32) -> Self {
+        VideoMuxer {
+            rung,
+            timescale,
+            entry: None,
+            description: None,
+            init: Vec::new(),
+            seq: 0,
+            next_boundary: 1,
+            gop: Vec::new(),
+            seg: None,
+            segments: Vec::new(),
+            frames: 0,
+            finished: false,
+        }
+    }
+
+    fn path(&self, name: &str) -> String {
+        format!("{}/{name}", self.rung.id)
+    }
+
+    /// One encoded chunk. Returns the files it completes: the init segment with the first chunk, a media
+    /// segment when a boundary key frame closes the previous one.
+    pub fn push(
+        &mut self,
+        tl: &Timeline,
+        bytes: Vec<u8>,
+        timestamp_us: f64,
+        key: bool,
+        description: Option<&[u8]>,
+    ) -> Result<Vec<OutFile>> {
+        let id = self.rung.id.clone();
+        if self.finished {
+            return Err(err(&id, "the rung is finished"));
+        }
+        let pts = tl.tick_of_us(timestamp_us)?;
+        let at = |t: u64| format!("{:.0} µs", tl.to_us(t));
+        if self.seg.is_none() && (!key || pts != tl.pts(0)) {
+            return Err(err(
+                &id,
+                format!(
+                    "the first chunk must be a key frame at {} (it is {} at {})",
+                    at(tl.pts(0)),
+                    if key { "a key frame" } else { "a delta frame" },
+                    at(pts)
+                ),
+            ));
+        }
+        let mut out = Vec::new();
+        match (&self.entry, description) {
+            (None, _) => {
+                let entry = super::entry::video_entry(
+                    &self.rung.codec,
+                    self.rung.width,
+                    self.rung.height,
+                    description,
+                )?;
+                self.init = init_segment(&InitTrack {
+                    kind: TrackKind::Video,
+                    timescale: self.timescale,
+                    language: "und",
+                    header: header(self.rung.width, self.rung.height),
+                    entry: &entry.bytes,
+                })?;
+                self.entry = Some(entry);
+                self.description = description.map(<[u8]>::to_vec);
+                out.push((self.path(INIT_URI), self.init.clone()));
+            }
+            (Some(_), Some(d)) if self.description.as_deref() != Some(d) => return Err(err(
+                &id,
+                "the encoder changed its decoder configuration mid-stream; a rung has one init \
+                     segment (keep the size and codec of a rung fixed)",
+            )),
+            _ => {}
+        }
+        if self.seg.is_none() {
+            self.open_segment(pts);
+            self.gop.push(Chunk { bytes, pts });
+            self.frames += 1;
+            return Ok(out);
+        }
+        let boundary = tl.boundary_or_end(self.next_boundary);
+        let gop_key = self.gop.first().map_or(0, |c| c.pts);
+        let gop_max = self.gop.iter().map(|c| c.pts).max().unwrap_or(0);
+        if pts >= boundary && !(key && pts == boundary) {
+            return Err(err(
+                &id,
+                format!(
+                    "the chunk at {} is past the segment boundary at {} without a key frame there \
+                     (encode the frame at every boundaryUs() instant as a key frame)",
+                    at(pts),
+                    at(boundary)
+                ),
+            ));
+        }
+        if key {
+            if pts <= gop_max {
+                return Err(err(
+                    &id,
+                    format!(
+                        "key frame at {} is presented before frames of the previous GOP (open GOPs \
+                         cannot be cut)",
+                        at(pts)
+                    ),
+                ));
+            }
+            self.close_gop(pts)?;
+            if pts == boundary {
+                out.push(self.close_segment(pts)?);
+                self.next_boundary += 1;
+                self.open_segment(pts);
+            }
+        } else if pts <= gop_key || self.gop.iter().any(|c| c.pts == pts) {
+            return Err(err(
+                &id,
+                format!(
+                    "delta frame at {} is presented at or before its GOP's key frame ({}) or twice",
+                    at(pts),
+                    at(gop_key)
+                ),
+            ));
+        }
+        self.gop.push(Chunk { bytes, pts });
+        self.frames += 1;
+        Ok(out)
+    }
+
+    fn open_segment(&mut self, start: u64) {
+        self.seg = Some(OpenSegment {
+            bytes: styp(),
+            start,
+            iframes: Vec::new(),
+        });
+    }
+
+    /// Write the held GOP as two fragments (its key frame, then the rest) into the open segment. `end` is
+    /// the presentation time that follows the GOP (the next key frame, or the end of the video).
+    fn close_gop(&mut self, end: u64) -> Result<()> {
+        let gop = std::mem::take(&mut self.gop);
+        let Some(first) = gop.first() else {
+            return Ok(());
+        };
+        let base = first.pts;
+        // Decode times are the presentation times in order: the key frame decodes when it is shown and
+        // every other frame takes the next free presentation instant; reordered frames get signed
+        // composition offsets (trun version 1), as the copy rung writes them.
+        let mut dts: Vec<u64> = gop.iter().map(|c| c.pts).collect();
+        dts.sort_unstable();
+        let id = &self.rung.id;
+        let mut samples = Vec::with_capacity(gop.len());
+        for (i, c) in gop.iter().enumerate() {
+            let next = dts.get(i + 1).copied().unwrap_or(end);
+            let duration = u32::try_from(next.saturating_sub(dts[i]))
+                .map_err(|_| err(id, "a frame lasts longer than 2^32 ticks"))?;
+            let cts = i32::try_from(c.pts as i128 - dts[i] as i128)
+                .map_err(|_| err(id, "a composition offset does not fit 32 bits"))?;
+            samples.push(OutSample {
+                size: u32::try_from(c.bytes.len())
+                    .map_err(|_| err(id, "a chunk larger than 4 GiB"))?,
+                duration: duration.max(1),
+                cts_offset: cts,
+                sync: i == 0,
+            });
+        }
+        let gop_ticks: u64 = samples.iter().map(|s| u64::from(s.duration)).sum();
+        let seg = self
+            .seg
+            .as_mut()
+            .ok_or_else(|| err(id, "no segment is open"))?;
+        let mut at = 0;
+        for (n, part) in [&samples[..1], &samples[1..]].into_iter().enumerate() {
+            if part.is_empty() {
+                continue;
+            }
+            self.seq += 1;
+            let moof_at = seg.bytes.len() as u64;
+            let header = fragment_header(self.seq, dts[at], part)?;
+            seg.bytes.extend_from_slice(&header);
+            for c in &gop[at..at + part.len()] {
+                seg.bytes.extend_from_slice(&c.bytes);
+            }
+            if n == 0 {
+                seg.iframes.push(IFrameRef {
+                    offset: moof_at,
+                    len: seg.bytes.len() as u64 - moof_at,
+                    duration: gop_ticks,
+                });
+            }
+            at += part.len();
+        }
+        debug_assert_eq!(base, dts[0]);
+        Ok(())
+    }
+
+    fn close_segment(&mut self, end: u64) -> Result<OutFile> {
+        let seg = self
+            .seg
+            .take()
+            .ok_or_else(|| err(&self.rung.id, "no segment is open"))?;
+        let k = self.segments.len();
+        self.segments.push(MediaSegment {
+            len: seg.bytes.len() as u64,
+            start: seg.start,
+            duration: end.saturating_sub(seg.start),
+            iframes: seg.iframes,
+        });
+        Ok((self.path(&Rendition::segment_uri(k)), seg.bytes))
+    }
+
+    /// Close the last GOP and segment: the last frame lasts until the end of the source video.
+    pub fn finish(&mut self, tl: &Timeline) -> Result<Vec<OutFile>> {
+        if self.finished {
+            return Ok(Vec::new());
+        }
+        self.finished = true;
+        if self.seg.is_none() {
+            return Err(err(&self.rung.id, "no chunk was pushed"));
+        }
+        let last = self.gop.iter().map(|c| c.pts).max().unwrap_or(0);
+        let end = if tl.end > last {
+            tl.end
+        } else {
+            last + tl.last_duration
+        };
+        self.close_gop(end)?;
+        // The last segment's duration is its samples' (which end at `end`).
+        Ok(vec![self.close_segment(end)?])
+    }
+
+    /// Bytes held: the open GOP and segment, plus what is kept per finished segment.
+    pub fn retained_bytes(&self) -> usize {
+        self.gop.iter().map(|c| c.bytes.len()).sum::<usize>()
+            + self.seg.as_ref().map_or(0, |s| s.bytes.len())
+            + self.segments.len() * std::mem::size_of::<MediaSegment>()
+            + self
+                .segments
+                .iter()
+                .map(|s| s.iframes.len() * std::mem::size_of::<IFrameRef>())
+                .sum::<usize>()
+            + self.init.len()
+    }
+
+    /// The rendition as the playlists see it: sizes and timing of the segments written so far.
+    pub fn rendition(&self) -> Option<Rendition> {
+        let entry = self.entry.clone()?;
+        let ticks: u64 = self.segments.iter().map(|s| s.duration).sum();
+        let done: u64 = self.frames - self.gop.len() as u64;
+        Some(Rendition {
+            id: self.rung.id.clone(),
+            kind: TrackKind::Video,
+            timescale: self.timescale,
+            language: "und".into(),
+            entry,
+            init: self.init.clone(),
+            segments: self.segments.clone(),
+            data: Vec::new(),
+            display: Some((self.rung.width, self.rung.height)),
+            frame_rate: (ticks > 0 && self.finished)
+                .then(|| done as f64 * f64::from(self.timescale) / ticks as f64),
+        })
+    }
+
+    pub fn frames(&self) -> u64 {
+        self.frames
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+}

@@ -1,0 +1,315 @@
+//! The ladder planner: which renditions to encode from a source, in the spirit of the Apple HLS Authoring
+//! Specification's bit rate table (16:9: 416x234 @ 145 kb/s, 640x360 @ 365 kb/s, 960x540 @ 2 Mb/s,
+//! 1280x720 @ 3 Mb/s, 1920x1080 @ 6 Mb/s; one rung per height), never above the source, at the source's
+//! display aspect ratio and frame rate, with H.264 CODECS strings whose level fits each rung.
+
+/// One rung the browser may encode: its directory name, picture size (display orientation, square
+/// pixels), target bit rate (bits per second), frame rate and RFC 6381 CODECS string.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Candidate {
+    pub id: String,
+    pub width: u32,
+    pub height: u32,
+    pub bitrate: u64,
+    pub framerate: f64,
+    pub codec: String,
+}
+
+/// What the planner needs to know of the source's video.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceShape {
+    /// Display size: after pixel aspect ratio and rotation.
+    pub display_width: u32,
+    pub display_height: u32,
+    pub frame_rate: f64,
+    /// Average bits per second of the source video.
+    pub bitrate: u64,
+}
+
+/// The reference rungs for 16:9 at 30 fps: (short side, long side, bits per second).
+const REFERENCE: [(u32, u32, u64); 5] = [
+    (1080, 1920, 6_000_000),
+    (720, 1280, 3_000_000),
+    (540, 960, 2_000_000),
+    (360, 640, 365_000),
+    (234, 416, 145_000),
+];
+
+/// The rung listed first in the multivariant playlist: players start with the first variant, and Apple's
+/// spec recommends a first variant of about 2 Mb/s.
+pub const FIRST_VARIANT_BPS: f64 = 2_000_000.0;
+
+/// Frame rates above this are capped (the highest the HLS Authoring Spec's table goes).
+pub const MAX_FRAME_RATE: f64 = 60.0;
+
+fn even(x: f64) -> u32 {
+    ((x / 2.0).round() as u32).max(1) * 2
+}
+
+/// Bit rate factor for frame rates above 30: half again as many bits at 60 fps (motion between frames
+/// costs less than whole frames).
+fn frame_rate_factor(fps: f64) -> f64 {
+    if fps > 30.0 {
+        1.0 + 0.5 * (fps / 30.0 - 1.0)
+    } else {
+        1.0
+    }
+}
+
+/// H.264 levels (ISO/IEC 14496-10 Table A-1): level_idc, max frame size in macroblocks, max macroblocks
+/// per second.
+const LEVELS: [(u8, u64, u64); 8] = [
+    (30, 1_620, 40_500),
+    (31, 3_600, 108_000),
+    (32, 5_120, 216_000),
+    (40, 8_192, 245_760),
+    (42, 8_704, 522_240),
+    (50, 22_080, 589_824),
+    (51, 36_864, 983_040),
+    (52, 36_864, 2_073_600),
+];
+
+/// The CODECS string of an H.264 rung: Main profile for small pictures (every device decodes it), High
+/// from 720 lines up, at the lowest level whose frame size, frame width and macroblock rate fit.
+pub fn h264_codec(width: u32, height: u32, fps: f64) -> String {
+    let (mw, mh) = (
+        u64::from(width.div_ceil(16)),
+        u64::from(height.div_ceil(16)),
+    );
+    let fs = mw * mh;
+    let mbps = (fs as f64 * fps.max(1.0)).ceil() as u64;
+    let level = LEVELS
+        .iter()
+        // A frame's width and height in macroblocks are each at most sqrt(8 * MaxFS) (A.3.1 h, i).
+        .find(|(_, max_fs, max_mbps)| {
+            fs <= *max_fs && mbps <= *max_mbps && mw * mw <= 8 * max_fs && mh * mh <= 8 * max_fs
+        })
+        .map_or(52, |l| l.0);
+    let profile = if width.min(height) >= 720 {
+        "6400"
+    } else {
+        "4d40"
+    };
+    format!("avc1.{profile}{level:02x}")
+}
+
+/// The rungs for `source`: one per reference height not above the source's short side, at its aspect
+/// ratio, frame rate (capped at 60) and never above its bit rate. A source smaller than the smallest
+/// reference gets one rung at its own size.
+pub fn candidates(source: &SourceShape) -> Vec<Candidate> {
+    let (w, h) = (source.display_width.max(1), source.display_height.max(1));
+    let portrait = h > w;
+    let (short, long) = if portrait { (w, h) } else { (h, w) };
+    let aspect = f64::from(long) / f64::from(short);
+    let fps = if source.frame_rate.is_finite() && source.frame_rate > 0.0 {
+        source.frame_rate.min(MAX_FRAME_RATE)
+    } else {
+        30.0
+    };
+    let fps = (fps * 1000.0).round() / 1000.0;
+    let cap = if source.bitrate > 0 {
+        source.bitrate
+    } else {
+        u64::MAX
+    };
+    let rung = |s: u32, ref_area: f64, ref_bps: u64| {
+        let (rs, rl) = (even(f64::from(s)), even(f64::from(s) * aspect));
+        let (rw, rh) = if portrait { (rs, rl) } else { (rl, rs) };
+        let area = f64::from(rw) * f64::from(rh);
+        let bps = (ref_bps as f64 * area / ref_area * frame_rate_factor(fps)).round() as u64;
+        Candidate {
+            id: format!("v{rs}"),
+            width: rw,
+            height: rh,
+            bitrate: bps.min(cap).max(1),
+            framerate: fps,
+            codec: h264_codec(rw, rh, fps),
+        }
+    };
+    let mut out: Vec<Candidate> = REFERENCE
+        .iter()
+        .filter(|(s, _, _)| *s <= short)
+        .map(|&(s, l, bps)| rung(s, f64::from(s) * f64::from(l), bps))
+        .collect();
+    if out.is_empty() {
+        let (s, l, bps) = REFERENCE[REFERENCE.len() - 1];
+        out.push(rung(short, f64::from(s) * f64::from(l), bps));
+    }
+    // A low bit rate source caps several rungs at its own rate: keep the largest picture of those.
+    out.dedup_by(|lower, higher| lower.bitrate >= higher.bitrate);
+    out
+}
+
+/// Whether the source itself can be the top rung.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CopyDecision {
+    pub copyable: bool,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Proposal {
+    /// The rungs to encode, the one nearest 2 Mb/s first, then from the highest bit rate down.
+    pub rungs: Vec<Candidate>,
+    pub copy: bool,
+    pub copy_reason: Option<String>,
+}
+
+/// Order the rungs the browser can encode and decide on the copy rung. A rung of the source's own size at
+/// (or capped to) the source's bit rate adds nothing next to the copy rung and is dropped.
+pub fn propose(supported: &[Candidate], source: &SourceShape, copy: &CopyDecision) -> Proposal {
+    let mut rungs: Vec<Candidate> = supported
+        .iter()
+        .filter(|c| {
+            !(copy.copyable
+                && c.width == source.display_width
+                && c.height == source.display_height
+                && c.bitrate >= source.bitrate)
+        })
+        .cloned()
+        .collect();
+    order_first_near_2mbps(&mut rungs, |c| c.bitrate as f64);
+    Proposal {
+        rungs,
+        copy: copy.copyable,
+        copy_reason: copy.reason.clone(),
+    }
+}
+
+/// Highest bit rate first, then the one nearest [`FIRST_VARIANT_BPS`] (on a log scale) moved to the front.
+pub fn order_first_near_2mbps<T>(items: &mut Vec<T>, bps: impl Fn(&T) -> f64) {
+    items.sort_by(|a, b| bps(b).total_cmp(&bps(a)));
+    let distance = |x: &T| (bps(x).max(1.0) / FIRST_VARIANT_BPS).ln().abs();
+    if let Some(best) =
+        (0..items.len()).min_by(|&a, &b| distance(&items[a]).total_cmp(&distance(&items[b])))
+    {
+        let first = items.remove(best);
+        items.insert(0, first);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape(w: u32, h: u32, fps: f64, bitrate: u64) -> SourceShape {
+        SourceShape {
+            display_width: w,
+            display_height: h,
+            frame_rate: fps,
+            bitrate,
+        }
+    }
+
+    fn sizes(c: &[Candidate]) -> Vec<(u32, u32)> {
+        c.iter().map(|c| (c.width, c.height)).collect()
+    }
+
+    #[test]
+    fn full_hd_source_gets_the_apple_ladder() {
+        let c = candidates(&shape(1920, 1080, 30.0, 20_000_000));
+        assert_eq!(
+            sizes(&c),
+            [
+                (1920, 1080),
+                (1280, 720),
+                (960, 540),
+                (640, 360),
+                (416, 234)
+            ]
+        );
+        let bps: Vec<u64> = c.iter().map(|c| c.bitrate).collect();
+        assert_eq!(bps, [6_000_000, 3_000_000, 2_000_000, 365_000, 145_000]);
+        let codecs: Vec<&str> = c.iter().map(|c| c.codec.as_str()).collect();
+        assert_eq!(
+            codecs,
+            [
+                "avc1.640028",
+                "avc1.64001f",
+                "avc1.4d401f",
+                "avc1.4d401e",
+                "avc1.4d401e"
+            ]
+        );
+        assert_eq!(c[0].id, "v1080");
+        assert!(c.iter().all(|c| c.framerate == 30.0));
+    }
+
+    #[test]
+    fn never_above_the_source() {
+        let c = candidates(&shape(1280, 720, 25.0, 5_000_000));
+        assert_eq!(sizes(&c), [(1280, 720), (960, 540), (640, 360), (416, 234)]);
+    }
+
+    #[test]
+    fn portrait_keeps_its_orientation() {
+        let c = candidates(&shape(1080, 1920, 30.0, 10_000_000));
+        assert_eq!(sizes(&c)[..3], [(1080, 1920), (720, 1280), (540, 960)]);
+        assert_eq!(c[0].codec, "avc1.640028");
+    }
+
+    #[test]
+    fn four_by_three_has_even_sizes_and_scaled_rates() {
+        let c = candidates(&shape(1440, 1080, 30.0, 50_000_000));
+        assert_eq!(
+            sizes(&c),
+            [(1440, 1080), (960, 720), (720, 540), (480, 360), (312, 234)]
+        );
+        assert!(c.iter().all(|c| c.width % 2 == 0 && c.height % 2 == 0));
+        assert_eq!(c[0].bitrate, 4_500_000);
+    }
+
+    #[test]
+    fn odd_aspect_rounds_to_even() {
+        let c = candidates(&shape(853, 480, 24.0, 2_000_000));
+        assert_eq!(sizes(&c), [(640, 360), (416, 234)]);
+    }
+
+    #[test]
+    fn high_frame_rate_scales_bitrate_and_caps_at_60() {
+        let c = candidates(&shape(1920, 1080, 120.0, 100_000_000));
+        assert_eq!(c[0].framerate, 60.0);
+        assert_eq!(c[0].bitrate, 9_000_000);
+        // 1080p60 needs level 4.2.
+        assert_eq!(c[0].codec, "avc1.64002a");
+        assert_eq!(c[1].codec, "avc1.640020");
+    }
+
+    #[test]
+    fn low_bitrate_source_caps_and_drops_duplicates() {
+        let c = candidates(&shape(1280, 720, 30.0, 1_000_000));
+        assert_eq!(sizes(&c), [(1280, 720), (640, 360), (416, 234)]);
+        assert_eq!(c[0].bitrate, 1_000_000);
+    }
+
+    #[test]
+    fn tiny_source_gets_one_rung_of_its_own_size() {
+        let c = candidates(&shape(160, 90, 25.0, 20_000));
+        assert_eq!(sizes(&c), [(160, 90)]);
+        assert_eq!(c[0].bitrate, 20_000);
+        assert_eq!(c[0].id, "v90");
+    }
+
+    #[test]
+    fn propose_orders_2mbps_first_and_drops_a_rung_equal_to_the_copy() {
+        let s = shape(1280, 720, 30.0, 3_000_000);
+        let c = candidates(&s);
+        let copy = CopyDecision {
+            copyable: true,
+            reason: None,
+        };
+        let p = propose(&c, &s, &copy);
+        assert!(p.copy);
+        assert_eq!(sizes(&p.rungs), [(960, 540), (640, 360), (416, 234)]);
+        let no_copy = CopyDecision {
+            copyable: false,
+            reason: Some("long GOP".into()),
+        };
+        let p = propose(&c, &s, &no_copy);
+        assert_eq!(
+            sizes(&p.rungs),
+            [(960, 540), (1280, 720), (640, 360), (416, 234)]
+        );
+        assert_eq!(p.copy_reason.as_deref(), Some("long GOP"));
+    }
+}

@@ -1,0 +1,327 @@
+//! `class Ladder` for the browser (the contract is /work/shared-ladder/API.md): a [`LadderJob`] over the
+//! dropped `File`. Objects cross to JS built field by field (typed arrays for sample columns); only the
+//! summary goes through JSON, as `segmentFile`'s does.
+
+use js_sys::{Array, Float64Array, Object, Reflect, Uint32Array, Uint8Array};
+use wasm_bindgen::prelude::*;
+use web_sys::Blob;
+
+use super::error::js_text;
+use super::source::BlobSource;
+use super::{set, to_js};
+use crate::ladder::{AudioEncoding, Candidate, LadderJob, OutFile, SampleTable};
+
+fn core_err(e: crate::Error) -> JsError {
+    JsError::new(&e.to_string())
+}
+
+fn get(obj: &JsValue, key: &str) -> Result<JsValue, JsError> {
+    Reflect::get(obj, &JsValue::from_str(key)).map_err(|e| JsError::new(&js_text(&e)))
+}
+
+fn get_f64(obj: &JsValue, key: &str, what: &str) -> Result<f64, JsError> {
+    get(obj, key)?
+        .as_f64()
+        .ok_or_else(|| JsError::new(&format!("{what}: '{key}' must be a number")))
+}
+
+fn get_string(obj: &JsValue, key: &str, what: &str) -> Result<String, JsError> {
+    get(obj, key)?
+        .as_string()
+        .ok_or_else(|| JsError::new(&format!("{what}: '{key}' must be a string")))
+}
+
+fn get_u32(obj: &JsValue, key: &str, what: &str) -> Result<u32, JsError> {
+    let v = get_f64(obj, key, what)?;
+    if v.fract() != 0.0 || !(0.0..=f64::from(u32::MAX)).contains(&v) {
+        return Err(JsError::new(&format!("{what}: '{key}' is {v}")));
+    }
+    Ok(v as u32)
+}
+
+fn bytes_or_null(v: &JsValue) -> Option<Vec<u8>> {
+    if v.is_null() || v.is_undefined() {
+        return None;
+    }
+    if let Some(u) = v.dyn_ref::<Uint8Array>() {
+        return Some(u.to_vec());
+    }
+    if let Some(b) = v.dyn_ref::<js_sys::ArrayBuffer>() {
+        return Some(Uint8Array::new(b).to_vec());
+    }
+    if let Some(view) = v.dyn_ref::<js_sys::DataView>() {
+        return Some(
+            Uint8Array::new_with_byte_offset_and_length(
+                &view.buffer(),
+                view.byte_offset() as u32,
+                view.byte_length() as u32,
+            )
+            .to_vec(),
+        );
+    }
+    None
+}
+
+fn opt_bytes(v: Option<&[u8]>) -> JsValue {
+    v.map_or(JsValue::NULL, |b| Uint8Array::from(b).into())
+}
+
+fn candidate_to_js(c: &Candidate) -> Result<JsValue, JsError> {
+    let o = Object::new();
+    set(&o, "id", &JsValue::from_str(&c.id))?;
+    set(&o, "width", &JsValue::from(c.width))?;
+    set(&o, "height", &JsValue::from(c.height))?;
+    set(&o, "bitrate", &JsValue::from_f64(c.bitrate as f64))?;
+    set(&o, "framerate", &JsValue::from_f64(c.framerate))?;
+    set(&o, "codec", &JsValue::from_str(&c.codec))?;
+    Ok(o.into())
+}
+
+fn candidate_from_js(v: &JsValue) -> Result<Candidate, JsError> {
+    let what = "rung";
+    let bitrate = get_f64(v, "bitrate", what)?;
+    if !(bitrate.is_finite() && bitrate >= 0.0) {
+        return Err(JsError::new(&format!("rung: bitrate {bitrate}")));
+    }
+    Ok(Candidate {
+        id: get_string(v, "id", what)?,
+        width: get_u32(v, "width", what)?,
+        height: get_u32(v, "height", what)?,
+        bitrate: bitrate as u64,
+        framerate: get_f64(v, "framerate", what)?,
+        codec: get_string(v, "codec", what)?,
+    })
+}
+
+fn table_to_js(t: &SampleTable) -> Result<JsValue, JsError> {
+    let o = Object::new();
+    set(&o, "offset", &Float64Array::from(t.offset.as_slice()))?;
+    set(&o, "size", &Uint32Array::from(t.size.as_slice()))?;
+    set(
+        &o,
+        "timestampUs",
+        &Float64Array::from(t.timestamp_us.as_slice()),
+    )?;
+    set(
+        &o,
+        "durationUs",
+        &Float64Array::from(t.duration_us.as_slice()),
+    )?;
+    set(&o, "key", &Uint8Array::from(t.key.as_slice()))?;
+    Ok(o.into())
+}
+
+fn files_to_js(files: Vec<OutFile>) -> Result<Array, JsError> {
+    let out = Array::new();
+    for (path, bytes) in files {
+        let o = Object::new();
+        set(&o, "path", &JsValue::from_str(&path))?;
+        set(&o, "bytes", &Uint8Array::from(bytes.as_slice()))?;
+        out.push(&o);
+    }
+    Ok(out)
+}
+
+/// One ladder job over a `File` (run it in a dedicated Worker: the source is read with FileReaderSync).
+#[wasm_bindgen]
+pub struct Ladder {
+    src: BlobSource,
+    job: LadderJob,
+}
+
+#[wasm_bindgen]
+impl Ladder {
+    /// Demux and plan; throws on bad input with the core's message.
+    #[wasm_bindgen(constructor)]
+    pub fn new(file: &Blob, options_js: JsValue) -> Result<Ladder, JsError> {
+        // The same options `segmentFile` takes.
+        let opts = super::options::segment_options(&options_js)?;
+        let src = BlobSource::new(file.clone())?;
+        let job = LadderJob::new(&src, &opts).map_err(core_err)?;
+        Ok(Ladder { src, job })
+    }
+
+    pub fn source(&self) -> Result<JsValue, JsError> {
+        let s = self.job.source();
+        let v = &s.video;
+        let video = Object::new();
+        set(&video, "codec", &JsValue::from_str(&v.codec))?;
+        set(&video, "codedWidth", &JsValue::from(v.coded_width))?;
+        set(&video, "codedHeight", &JsValue::from(v.coded_height))?;
+        set(&video, "displayWidth", &JsValue::from(v.display_width))?;
+        set(&video, "displayHeight", &JsValue::from(v.display_height))?;
+        set(&video, "frameRate", &JsValue::from_f64(v.frame_rate))?;
+        set(&video, "bitrate", &JsValue::from_f64(v.bitrate as f64))?;
+        set(&video, "timescale", &JsValue::from(v.timescale))?;
+        set(&video, "frames", &JsValue::from_f64(v.frames as f64))?;
+        set(&video, "durationUs", &JsValue::from_f64(v.duration_us))?;
+        set(&video, "maxSegmentS", &JsValue::from_f64(v.max_segment_s))?;
+        set(&video, "description", &opt_bytes(v.description.as_deref()))?;
+        let audio = match &s.audio {
+            None => JsValue::NULL,
+            Some(a) => {
+                let o = Object::new();
+                set(&o, "codec", &JsValue::from_str(&a.codec))?;
+                set(&o, "sampleRate", &JsValue::from(a.sample_rate))?;
+                set(&o, "channels", &JsValue::from(a.channels))?;
+                set(&o, "description", &opt_bytes(a.description.as_deref()))?;
+                set(&o, "copy", &JsValue::from_bool(a.copy))?;
+                o.into()
+            }
+        };
+        let out = Object::new();
+        set(&out, "video", &video)?;
+        set(&out, "audio", &audio)?;
+        set(&out, "copyable", &JsValue::from_bool(s.copyable))?;
+        set(
+            &out,
+            "copyReason",
+            &s.copy_reason
+                .as_deref()
+                .map_or(JsValue::NULL, JsValue::from_str),
+        )?;
+        Ok(out.into())
+    }
+
+    pub fn candidates(&self) -> Result<Array, JsError> {
+        let out = Array::new();
+        for c in self.job.candidates() {
+            out.push(&candidate_to_js(c)?);
+        }
+        Ok(out)
+    }
+
+    pub fn propose(&mut self, supported: &Array) -> Result<JsValue, JsError> {
+        let list: Vec<Candidate> = supported
+            .iter()
+            .map(|v| candidate_from_js(&v))
+            .collect::<Result<_, _>>()?;
+        let p = self.job.propose(&list);
+        let rungs = Array::new();
+        for c in &p.rungs {
+            // Hand back the caller's own object (it may carry hardwareAcceleration and more).
+            let orig = supported
+                .iter()
+                .zip(&list)
+                .find(|(_, l)| *l == c)
+                .map(|(o, _)| o);
+            rungs.push(&match orig {
+                Some(o) => o,
+                None => candidate_to_js(c)?,
+            });
+        }
+        let out = Object::new();
+        set(&out, "rungs", &rungs)?;
+        set(&out, "copy", &JsValue::from_bool(p.copy))?;
+        set(
+            &out,
+            "copyReason",
+            &p.copy_reason
+                .as_deref()
+                .map_or(JsValue::NULL, JsValue::from_str),
+        )?;
+        Ok(out.into())
+    }
+
+    #[wasm_bindgen(js_name = boundariesUs)]
+    pub fn boundaries_us(&self) -> Float64Array {
+        Float64Array::from(self.job.boundaries_us().as_slice())
+    }
+
+    #[wasm_bindgen(js_name = videoSamples)]
+    pub fn video_samples(&self) -> Result<JsValue, JsError> {
+        table_to_js(&self.job.video_samples())
+    }
+
+    #[wasm_bindgen(js_name = audioSamples)]
+    pub fn audio_samples(&self) -> Result<JsValue, JsError> {
+        table_to_js(&self.job.audio_samples())
+    }
+
+    #[wasm_bindgen(js_name = addRung)]
+    pub fn add_rung(&mut self, rung: JsValue) -> Result<u32, JsError> {
+        let c = candidate_from_js(&rung)?;
+        self.job.add_rung(c).map(|i| i as u32).map_err(core_err)
+    }
+
+    #[wasm_bindgen(js_name = pushVideo)]
+    pub fn push_video(
+        &mut self,
+        rung: u32,
+        bytes: &Uint8Array,
+        timestamp_us: f64,
+        is_key: bool,
+        description: JsValue,
+    ) -> Result<Array, JsError> {
+        let d = bytes_or_null(&description);
+        let files = self
+            .job
+            .push_video(
+                rung as usize,
+                bytes.to_vec(),
+                timestamp_us,
+                is_key,
+                d.as_deref(),
+            )
+            .map_err(core_err)?;
+        files_to_js(files)
+    }
+
+    #[wasm_bindgen(js_name = setAudioEncoding)]
+    pub fn set_audio_encoding(&mut self, config: JsValue) -> Result<(), JsError> {
+        let what = "audio encoding";
+        let channels = get_u32(&config, "channels", what)?;
+        let enc = AudioEncoding {
+            codec: get_string(&config, "codec", what)?,
+            sample_rate: get_u32(&config, "sampleRate", what)?,
+            channels: u16::try_from(channels)
+                .map_err(|_| JsError::new(&format!("{what}: {channels} channels")))?,
+            description: bytes_or_null(&get(&config, "description")?),
+        };
+        self.job.set_audio_encoding(&enc).map_err(core_err)
+    }
+
+    #[wasm_bindgen(js_name = pushAudio)]
+    pub fn push_audio(
+        &mut self,
+        bytes: &Uint8Array,
+        timestamp_us: f64,
+        duration_us: f64,
+    ) -> Result<Array, JsError> {
+        let files = self
+            .job
+            .push_audio(bytes.to_vec(), timestamp_us, duration_us)
+            .map_err(core_err)?;
+        files_to_js(files)
+    }
+
+    /// The copy rung (when asked) and the copied AAC audio as recipes (`{path, size, type, head, layout}`,
+    /// see [`super::recipe`]: the page gathers their bytes from the File when it sends them); their
+    /// playlists come from `finish`.
+    #[wasm_bindgen(js_name = copyFiles)]
+    pub fn copy_files(&mut self, include_video_copy: bool) -> Result<Array, JsError> {
+        let out = Array::new();
+        let files = self.job.copy_files(include_video_copy).map_err(core_err)?;
+        for (path, body) in files {
+            out.push(&super::recipe::recipe(&path, &body)?.into());
+        }
+        Ok(out)
+    }
+
+    pub fn finish(&mut self) -> Result<Array, JsError> {
+        let files = self.job.finish().map_err(core_err)?;
+        files_to_js(files)
+    }
+
+    pub fn summary(&self) -> Result<JsValue, JsError> {
+        let s = self.job.summary();
+        let out = to_js(&s.package)?;
+        set(out.unchecked_ref(), "ladder", &to_js(&s.ladder)?)?;
+        set(
+            out.unchecked_ref(),
+            "bytesRead",
+            &JsValue::from_f64(self.src.bytes_read() as f64),
+        )?;
+        Ok(out)
+    }
+}

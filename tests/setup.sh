@@ -58,6 +58,25 @@ setup_browsers() {
 	fi
 }
 
+# The wasm32 target and wasm-bindgen-cli at exactly the `wasm-bindgen` crate version in Cargo.lock (the CLI
+# refuses modules from another version). No `--locked` for it: one of its pinned dependencies is missing
+# from the registry mirror, and the unlocked install resolves a compatible one.
+setup_wasm() {
+	export PATH="$HOME/.cargo/bin:$PATH"
+	local root want have
+	root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+	if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+		echo "setup: adding the wasm32-unknown-unknown target" >&2
+		rustup target add wasm32-unknown-unknown >/dev/null 2>&1
+	fi
+	want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' "$root/Cargo.lock")
+	have=$(wasm-bindgen --version 2>/dev/null | awk '{ print $2 }' || true)
+	if [[ $have != "$want" ]]; then
+		echo "setup: installing wasm-bindgen-cli $want" >&2
+		cargo install --quiet --force wasm-bindgen-cli --version "$want"
+	fi
+}
+
 setup_cargo_tools() {
 	export PATH="$HOME/.cargo/bin:$PATH"
 	if ! command -v wasm-pack >/dev/null; then
@@ -80,6 +99,7 @@ setup_npm() {
 	fi
 }
 
+setup_wasm
 setup_browsers
 setup_cargo_tools
 setup_npm

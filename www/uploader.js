@@ -100,10 +100,13 @@ export async function upload({ file, pkg, admin, title, signal: outer, onEvent =
   };
   let next = 0;
   const lane = async () => {
+    // Each lane gathers its files into one buffer it reuses (XMLHttpRequest copies the body at send()),
+    // so memory stays a few segments whatever the size of the source.
+    let buf = new Uint8Array(0);
     while (next < todo.length && !signal.aborted) {
       const f = todo[next++];
-      // The bytes are gathered from the source once per file and kept only while it is being sent.
-      const body = await f.bytes();
+      if (buf.length < f.size) buf = new Uint8Array(Math.ceil(f.size * 1.25));
+      const body = await f.bytes(buf);
       const put = { path: f.path, sha256: await f.sha256(body), body };
       const r = await retry(
         () => {

@@ -1,0 +1,16 @@
+import { createServer } from 'node:http';
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { join, extname } from 'node:path';
+import { root, launch } from '../e2e/harness.mjs';
+import { largestRenderer, sampleRenderers } from './renderer-memory.mjs';
+const types = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm' };
+const routes = [['/www/', join(root, 'www/')], ['/mb/', join(root, 'node_modules/mediabunny/dist/bundles/')], ['/bench/', join(root, 'tests/bench/')]];
+const server = createServer((req, res) => { const url = new URL(req.url, 'http://x').pathname; let path = null; for (const [p, d] of routes) if (url.startsWith(p)) path = join(d, url.slice(p.length)); if (!path || !existsSync(path) || statSync(path).isDirectory()) return res.writeHead(404).end(); res.writeHead(200, { 'Content-Type': types[extname(path)] ?? 'application/octet-stream' }); createReadStream(path).pipe(res); });
+await new Promise((r) => server.listen(0, '127.0.0.1', r));
+const fresh = await launch(); const tab = await fresh.newPage();
+await tab.goto(`http://127.0.0.1:${server.address().port}/bench/browser.html`); await tab.waitForFunction(() => window.bench);
+await tab.setInputFiles('#file', join(root, 'tests/fixtures/generated/big_2g.mp4'));
+const idle = largestRenderer(fresh.profileDir); const s = sampleRenderers(fresh.profileDir);
+await tab.evaluate(() => (window.noHash = true)); const r = await tab.evaluate(() => window.bench.large()); const peak = s.stop();
+console.log(JSON.stringify({ ms: r.totalMs, idle: idle.private / 1e6, peak: peak.private / 1e6, rss: peak.rss / 1e6 }));
+await fresh.close(); server.close();

@@ -1,8 +1,10 @@
 // The upload page: drop a file → package it in a Worker (upcast.js) → show what was found → upload it to
 // this origin with retries and resume → a link to watch and a copyable playback URL.
 import { segment, PackageFile } from './upcast.js';
+import { openLadder } from './ladder.js';
+import { editLadder, RungMeters } from './ladder-editor.js';
 import { makePoster } from './poster.js';
-import { describe } from './findings.js';
+import { describe, findings } from './findings.js';
 import { upload } from './uploader.js';
 import { askToken } from './token.js';
 import { Meter, bytes } from './meter.js';
@@ -61,7 +63,7 @@ function status(text) {
 }
 
 function reset() {
-  for (const s of ['#problem', '#found', '#done', '#progress', '#m-segment', '#m-upload']) $(s).hidden = true;
+  for (const s of ['#problem', '#found', '#ladder', '#done', '#progress', '#m-segment', '#m-rungs', '#m-upload']) $(s).hidden = true;
   $('#resume').hidden = true;
   status('');
 }
@@ -73,6 +75,48 @@ async function handle(file) {
   $('#pending').hidden = true;
   const ctl = new AbortController();
   busy = ctl;
+  if ($('#encode').checked) {
+    const job = await openLadder(file, { targetDuration, signal: ctl.signal }).catch((e) => e);
+    if (!(job instanceof Error)) return ladderFlow(file, job, ctl);
+    if (job.name === 'AbortError') return;
+    // A file without video packages without a ladder; anything else the core refused is shown.
+    if (!/a ladder needs video/.test(job.message)) {
+      busy = null;
+      return showProblem(job.message);
+    }
+  }
+  return copyFlow(file, ctl);
+}
+
+/** Plan the ladder, let the person edit it, then encode and upload at the same time. */
+async function ladderFlow(file, job, ctl) {
+  showFound(file, { summary: job.summary, findings: findings(job.summary) });
+  let choice;
+  try {
+    choice = await editLadder($('#ladder'), job, ctl.signal);
+  } catch {
+    job.close();
+    return;
+  }
+  $('#progress').hidden = false;
+  $('#cancel').hidden = false;
+  const meters = new RungMeters($('#m-rungs'), choice.rungs);
+  const poster = await makePoster(file);
+  // Encoding waits while 96 MiB of finished files are not yet on the origin: memory stays flat.
+  const pkg = job.run({ ...choice, signal: ctl.signal, maxPendingBytes: 96 << 20, onProgress: (p) => meters.update(p) });
+  if (poster) pkg.add([new PackageFile(null, { path: 'poster.jpg', size: poster.length, type: 'image/jpeg', head: poster, layout: null })]);
+  pkg.done.then(
+    () => {
+      meters.finish();
+      document.body.dataset.packaged = String(pkg.list.length);
+      document.body.dataset.encoded = 'true';
+    },
+    () => {},
+  );
+  await send(file, pkg, ctl);
+}
+
+async function copyFlow(file, ctl) {
   $('#progress').hidden = false;
   $('#cancel').hidden = false;
   const seg = new Meter($('#m-segment'), 'Packaging');
@@ -130,7 +174,8 @@ async function send(file, pkg, ctl) {
           const s = $('#progress .status');
           s.append(
             e.resumed ? `Continuing: ${e.skipped} of ${e.total} files (${bytes(e.skippedBytes)}) are already on the origin. ` : '',
-            Object.assign(document.createElement('a'), { href: watch, target: '_blank', textContent: 'Watch while it uploads' }),
+            // A ladder's playlists are written when its last rung is encoded: it plays once published.
+            pkg.at ? '' : Object.assign(document.createElement('a'), { href: watch, target: '_blank', textContent: 'Watch while it uploads' }),
           );
           document.body.dataset.skipped = String(e.skipped);
         } else if (e.type === 'bytes') {
@@ -144,7 +189,10 @@ async function send(file, pkg, ctl) {
     done(video);
   } catch (e) {
     if (e.name === 'AbortError') return;
-    if (e.retryable) {
+    if (e.name === 'LadderError') {
+      $('#progress').hidden = true;
+      showProblem(`encoding stopped, and the video was not published: ${e.message}`);
+    } else if (e.retryable) {
       paused = { file, pkg };
       status(`The upload stopped: ${e.message}. Resume when the connection is back; nothing is sent twice.`);
       $('#resume').hidden = false;

@@ -51,11 +51,22 @@ async function continueVideo(admin, file, ctx) {
   }
 }
 
+/** The files of `pkg` in upload order: a package whose files are all known (`segment()`) in time order; a
+ * growing one (a ladder still encoding) in the order its files are finished. `at(i)` is null past the end. */
+function filesOf(pkg) {
+  if (pkg.at) return pkg;
+  const list = timeOrder(pkg.list);
+  return { at: async (i) => list[i] ?? null, list, complete: true };
+}
+
 /**
  * @param {{file: File, pkg: object, admin: string, title: string, signal?: AbortSignal,
  *          onEvent?: (e: object) => void}} job
+ * `pkg` is a package from `segment()` (every file known) or a growing one from a ladder (`at(i)` waits for
+ * the next file, `release(f)` is told when a file is on the origin); playlists of a growing package come
+ * last, and publish waits for them.
  * Events: {type: 'video', id, resumed, skipped, skippedBytes} · {type: 'bytes', sent, total} ·
- *         {type: 'retry', attempt, delay, error} · {type: 'file', path, created} · {type: 'published', video}
+ *         {type: 'retry', attempt, delay, error} · {type: 'file', path, created, skipped} · {type: 'published', video}
  */
 export async function upload({ file, pkg, admin, title, signal: outer, onEvent = () => {} }) {
   // One lane failing for good stops the others.
@@ -72,15 +83,16 @@ export async function upload({ file, pkg, admin, title, signal: outer, onEvent =
   }
   const { rec, have } = found;
   const stored = new Map(have.files.map((f) => [f.path, f]));
-  // A file the origin has is skipped when its size and SHA-256 match: only those are hashed here (a read
-  // of the local file); the others are hashed as they are sent.
+  const files = filesOf(pkg);
+  // A file the origin has is skipped when its size and SHA-256 match (a read of the local file, or the
+  // digest kept from when it was sent). Known files are compared before anything is sent, so the page can
+  // say at once how much is left; files of a growing package as they come.
   const same = new Set();
-  for (const f of pkg.list) {
+  const isStored = async (f) => {
     const s = stored.get(f.path);
-    if (s && s.size === f.size && s.sha256 === (await f.sha256())) same.add(f);
-  }
-  // Playlists first: the origin serves a growing playlist while the rest arrives.
-  const todo = timeOrder(pkg.list).filter((f) => !same.has(f));
+    return !!s && s.size === f.size && s.sha256 === (await f.sha256());
+  };
+  for (const f of pkg.at ? [] : files.list) if (await isStored(f)) same.add(f);
   onEvent({
     type: 'video',
     id: rec.id,
@@ -90,41 +102,66 @@ export async function upload({ file, pkg, admin, title, signal: outer, onEvent =
     total: pkg.list.length,
   });
 
-  const total = todo.reduce((n, f) => n + f.size, 0);
+  const known = () => pkg.list.reduce((n, f) => n + f.size, 0);
+  const totalBytes = () => (pkg.at && !pkg.complete ? Math.max(known(), pkg.expectedBytes ?? 0) : known()) - skippedBytes;
+  let skippedBytes = [...same].reduce((n, f) => n + f.size, 0);
   let finished = 0;
   const inFlight = new Map();
   const report = () => {
     let sent = finished;
     for (const n of inFlight.values()) sent += n;
-    onEvent({ type: 'bytes', sent, total });
+    onEvent({ type: 'bytes', sent, total: totalBytes() });
   };
+  // A segment is checked against its directory's init segment, which must be stored first.
+  const inits = new Map();
+  const dir = (path) => path.slice(0, path.lastIndexOf('/') + 1);
   let next = 0;
   const lane = async () => {
     // Each lane gathers its files into one buffer it reuses (XMLHttpRequest copies the body at send()),
     // so memory stays a few segments whatever the size of the source.
     let buf = new Uint8Array(0);
-    while (next < todo.length && !signal.aborted) {
-      const f = todo[next++];
+    while (!signal.aborted) {
+      const f = await files.at(next++);
+      if (!f) return;
+      if (same.has(f) || (pkg.at && (await isStored(f)))) {
+        if (!same.has(f)) skippedBytes += f.size;
+        pkg.release?.(f);
+        onEvent({ type: 'file', path: f.path, created: false, skipped: true });
+        continue;
+      }
+      let initDone = null;
+      if (f.path.endsWith('/init.mp4')) {
+        let resolveInit;
+        inits.set(dir(f.path), new Promise((r) => (resolveInit = r)));
+        initDone = resolveInit;
+      } else if (f.path.endsWith('.m4s')) {
+        await inits.get(dir(f.path));
+      }
       if (buf.length < f.size) buf = new Uint8Array(Math.ceil(f.size * 1.25));
       const body = await f.bytes(buf);
       const put = { path: f.path, sha256: await f.sha256(body), body };
-      const r = await retry(
-        () => {
-          inFlight.set(f.path, 0);
-          return api.putFile(rec.ticket, rec.id, put, {
-            signal,
-            onBytes: (n) => {
-              inFlight.set(f.path, Math.min(n, f.size));
-              report();
-            },
-          });
-        },
-        ctx,
-      );
-      inFlight.delete(f.path);
+      try {
+        const r = await retry(
+          () => {
+            inFlight.set(f.path, 0);
+            return api.putFile(rec.ticket, rec.id, put, {
+              signal,
+              onBytes: (n) => {
+                inFlight.set(f.path, Math.min(n, f.size));
+                report();
+              },
+            });
+          },
+          ctx,
+        );
+        onEvent({ type: 'file', path: f.path, created: r?.created });
+      } finally {
+        inFlight.delete(f.path);
+        initDone?.();
+      }
       finished += f.size;
+      pkg.release?.(f);
       report();
-      onEvent({ type: 'file', path: f.path, created: r?.created });
     }
   };
   const guarded = () =>
@@ -132,7 +169,9 @@ export async function upload({ file, pkg, admin, title, signal: outer, onEvent =
       stop.abort(e);
       throw e;
     });
-  await Promise.all(Array.from({ length: Math.min(PARALLEL, todo.length) }, guarded));
+  const lanes = pkg.at ? PARALLEL : Math.min(PARALLEL, files.list.length);
+  await Promise.all(Array.from({ length: lanes }, guarded));
+  if (signal.aborted) throw signal.reason;
   const video = await retry(() => api.publish(rec.ticket, rec.id), ctx);
   resume.clear(file);
   onEvent({ type: 'published', video });

@@ -61,6 +61,18 @@ export function longFixture() {
   return readFileSync(path);
 }
 
+/** A 10 s 1920x1080 H.264 (High, B-frames) + AAC file with a key frame every 2 s, made once with ffmpeg. */
+export function hdFixture() {
+  const path = join(out, 'e2e_10s_1080p.mp4');
+  if (!existsSync(path)) {
+    execFileSync('ffmpeg', ['-nostdin', '-v', 'error', '-y',
+      '-f', 'lavfi', '-i', 'testsrc2=size=1920x1080:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=330:sample_rate=48000',
+      '-t', '10', '-c:v', 'libx264', '-preset', 'veryfast', '-profile:v', 'high', '-pix_fmt', 'yuv420p', '-g', '60',
+      '-keyint_min', '60', '-sc_threshold', '0', '-b:v', '5M', '-c:a', 'aac', '-b:a', '128k', path]);
+  }
+  return readFileSync(path);
+}
+
 /** Drop `bytes` as a File named `name` on `selector`, as a person dragging it from the desktop would. */
 export async function dropFile(page, selector, name, bytes) {
   const dt = await page.evaluateHandle(({ name, b64 }) => {

@@ -23,6 +23,8 @@ async function uploadPage(query = '') {
   const page = await ctx.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
   await page.goto(`${origin.url}/index.html${query}#token=${ADMIN}`);
+  // These tests are about packaging the original: no encoded renditions (tests/e2e/ladder.test.mjs has those).
+  await page.uncheck('#encode');
   return page;
 }
 

@@ -1,0 +1,187 @@
+// One decode, many encoders: the source's video samples go through one VideoDecoder, and every decoded
+// frame is handed to each rung's VideoEncoder (Chromium's encoder scales a larger frame to its configured
+// size itself), with a key frame forced at each of the plan's segment boundaries so that every rung cuts at
+// the same instants. Back-pressure: no sample is decoded while the decoder or any encoder has more than a
+// few requests queued, so memory holds a handful of frames whatever the length of the input.
+import { SampleReader } from './sample-reader.js';
+import { until, closeQuietly } from './codec-queue.js';
+
+const DECODE_QUEUE = 8;
+const ENCODE_QUEUE = 4;
+const STALL_MS = 60_000; // no frame out of any codec for this long: a hung codec, reported, not waited on
+
+/** The encoder configuration of a rung (bits per second, frames per second). */
+export function encoderConfig(rung) {
+  const cfg = {
+    codec: rung.codec,
+    width: rung.width,
+    height: rung.height,
+    bitrate: rung.bitrate,
+    framerate: rung.framerate,
+    bitrateMode: 'variable',
+    latencyMode: 'quality',
+    hardwareAcceleration: rung.hardwareAcceleration ?? 'no-preference',
+  };
+  // 'avc': length-prefixed NAL units and an avcC description, as CMAF wants (not Annex B).
+  if (rung.codec.startsWith('avc1') || rung.codec.startsWith('avc3')) cfg.avc = { format: 'avc' };
+  return cfg;
+}
+
+/** The decoder configuration of the source's video (codec string and avcC/hvcC/av1C/vpcC from the demuxer). */
+export function decoderConfig(video) {
+  const cfg = { codec: video.codec, codedWidth: video.codedWidth, codedHeight: video.codedHeight };
+  if (video.displayWidth && video.displayHeight) {
+    cfg.displayAspectWidth = video.displayWidth;
+    cfg.displayAspectHeight = video.displayHeight;
+  }
+  // VP9's vpcC is not a WebCodecs description (vp09 takes none); the others are the box payloads.
+  if (video.description && !video.codec.startsWith('vp09')) cfg.description = video.description;
+  return cfg;
+}
+
+/** Draws frames turned upright into a canvas (sources with a rotation matrix: encoded rungs are upright). */
+function rotator(rotation, width, height) {
+  if (![90, 180, 270].includes(rotation)) return null;
+  const canvas = new OffscreenCanvas(width, height);
+  const ctx = canvas.getContext('2d');
+  return (frame) => {
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.translate(width / 2, height / 2);
+    ctx.rotate((rotation * Math.PI) / 180);
+    const [w, h] = rotation === 180 ? [width, height] : [height, width];
+    ctx.drawImage(frame, -w / 2, -h / 2, w, h);
+    return new VideoFrame(canvas, { timestamp: frame.timestamp, duration: frame.duration ?? undefined });
+  };
+}
+
+/**
+ * Encode `rungs` from the source's `samples` (the columns of Ladder.videoSamples(), decode order).
+ * `onChunk(rungIndex, chunk, metadata)` gets every encoded chunk in output order; `onProgress(p)` about
+ * four times a second; `pause()` (optional) is awaited before each sample, for the caller's own
+ * back-pressure (files not yet taken away). Resolves to {frames, decoded, ms}; rejects on the first codec
+ * error, naming the rung.
+ */
+export async function encodeVideo({ file, video, samples, boundariesUs, rungs, rotation = 0, onChunk, onProgress, pause, signal }) {
+  const inner = new AbortController();
+  let fault = null;
+  const fail = (e) => {
+    if (fault) return;
+    fault = e instanceof Error ? e : new Error(String(e));
+    inner.abort(fault);
+  };
+  const onOuterAbort = () => fail(signal.reason ?? new DOMException('cancelled', 'AbortError'));
+  signal?.addEventListener('abort', onOuterAbort);
+  if (signal?.aborted) onOuterAbort();
+
+  const boundaries = Array.from(boundariesUs, (b) => Math.round(b));
+  let nextBoundary = 0;
+  const total = samples.size.length;
+  const counts = rungs.map(() => 0);
+  let decoded = 0;
+  let lastOutput = performance.now();
+  const t0 = performance.now();
+  const fps = video.frameRate || 30;
+  // Rungs at a lower frame rate than the source take every n-th frame (boundary frames always).
+  const keepEvery = rungs.map((r) => (r.framerate && r.framerate < fps * 0.95 ? fps / r.framerate : 1));
+  const owed = rungs.map(() => 0);
+  const top = rungs.reduce((a, r) => (r.width * r.height > a.width * a.height ? r : a), rungs[0]);
+  const upright = rotator(rotation, top.width, top.height);
+
+  const encoders = rungs.map((r, i) => {
+    const enc = new VideoEncoder({
+      output: (chunk, meta) => {
+        lastOutput = performance.now();
+        counts[i]++;
+        try {
+          onChunk(i, chunk, meta);
+        } catch (e) {
+          fail(e);
+        }
+      },
+      error: (e) => fail(new Error(`rung ${r.id} (${r.width}x${r.height}): the encoder failed: ${e.message}` +
+        (e.name === 'QuotaExceededError' ? ' (the browser reclaimed the codec)' : ''))),
+    });
+    enc.configure(encoderConfig(r));
+    return enc;
+  });
+  const decoder = new VideoDecoder({
+    output: (frame) => {
+      lastOutput = performance.now();
+      decoded++;
+      try {
+        if (fault) return;
+        const ts = frame.timestamp;
+        let key = false;
+        while (nextBoundary < boundaries.length && boundaries[nextBoundary] <= ts + 1) {
+          key = true;
+          nextBoundary++;
+        }
+        const src = upright ? upright(frame) : frame;
+        try {
+          for (let i = 0; i < encoders.length; i++) {
+            owed[i] += 1;
+            if (!key && owed[i] < keepEvery[i] - 1e-6) continue;
+            owed[i] = key ? 0 : owed[i] - keepEvery[i];
+            encoders[i].encode(src, { keyFrame: key });
+          }
+        } finally {
+          if (src !== frame) src.close();
+        }
+      } catch (e) {
+        fail(e);
+      } finally {
+        frame.close();
+      }
+    },
+    error: (e) => fail(new Error(`the source's video (${video.codec}) could not be decoded: ${e.message}`)),
+  });
+  decoder.configure(decoderConfig(video));
+
+  const report = () =>
+    onProgress?.({
+      decoded,
+      total,
+      ms: performance.now() - t0,
+      rungs: rungs.map((r, i) => ({ id: r.id, frames: counts[i] })),
+    });
+  const ticker = setInterval(() => {
+    report();
+    if (performance.now() - lastOutput > STALL_MS) fail(new Error(`no frame came out of the codecs for ${STALL_MS / 1000} s: the encode stalled`));
+  }, 250);
+  const codecs = [decoder, ...encoders];
+  const roomy = () => decoder.decodeQueueSize <= DECODE_QUEUE && encoders.every((e) => e.encodeQueueSize <= ENCODE_QUEUE);
+  try {
+    const reader = new SampleReader(file);
+    for (let i = 0; i < total && !fault; i++) {
+      if (!roomy()) await until(roomy, codecs, inner.signal);
+      if (pause) await pause(inner.signal);
+      const data = await reader.read(samples.offset[i], samples.size[i]);
+      if (fault) break;
+      decoder.decode(
+        new EncodedVideoChunk({
+          type: samples.key[i] ? 'key' : 'delta',
+          timestamp: Math.round(samples.timestampUs[i]),
+          duration: Math.round(samples.durationUs[i]),
+          data,
+        }),
+      );
+    }
+    if (!fault) await Promise.race([decoder.flush(), stopped(inner.signal)]);
+    if (!fault) await Promise.race([Promise.all(encoders.map((e) => e.flush())), stopped(inner.signal)]);
+  } catch (e) {
+    fail(e);
+  } finally {
+    clearInterval(ticker);
+    signal?.removeEventListener('abort', onOuterAbort);
+    codecs.forEach(closeQuietly);
+  }
+  if (fault) throw fault;
+  report();
+  return { frames: counts, decoded, ms: performance.now() - t0 };
+}
+
+const stopped = (signal) =>
+  new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    signal.addEventListener('abort', () => reject(signal.reason));
+  });

@@ -1,0 +1,186 @@
+// The ladder's dedicated Worker: the wasm core's `class Ladder` (full build) demuxes and plans the File,
+// WebCodecs decodes it once and encodes every rung, and the core muxes each rung's chunks into CMAF and
+// writes the playlists. Files go to the page as soon as they are complete.
+//
+// Messages in:  {type: 'open', file, options} · {type: 'run', rungs, copy, maxPendingBytes} ·
+//               {type: 'release', bytes}
+// Messages out: {type: 'opened', source, candidates, proposal, summary, audioTarget, rotation} ·
+//               {type: 'files', files: [{path, bytes} | recipe]} · {type: 'progress', ...} ·
+//               {type: 'done', files, summary} · {type: 'error', message, trap}
+import { encodeVideo, encoderConfig } from './ladder-video.js';
+import { encodeAudio, audioTarget } from './ladder-audio.js';
+
+let mod = null;
+let job = null; // {ladder, file, source, rotation, audio}
+let pending = 0; // bytes of files posted and not yet released by the page
+let maxPending = Infinity;
+let waiters = [];
+
+async function core() {
+  mod ??= import('./pkg/upcast_full.js').then(async (m) => {
+    await m.default();
+    return m;
+  });
+  return mod;
+}
+
+/** Hardware first, then software: the first configuration this browser says it can encode. */
+async function support(c) {
+  for (const hardwareAcceleration of ['prefer-hardware', 'prefer-software']) {
+    try {
+      const r = await VideoEncoder.isConfigSupported(encoderConfig({ ...c, hardwareAcceleration }));
+      if (r.supported) return { ...c, hardwareAcceleration };
+    } catch {
+      /* a configuration this browser cannot even parse */
+    }
+  }
+  return null;
+}
+
+async function open({ file, options }) {
+  const { Ladder } = await core();
+  const ladder = new Ladder(file, options);
+  const source = ladder.source();
+  const summary = ladder.summary();
+  const track = summary.tracks.find((t) => t.kind === 'video' && t.packaged);
+  const rotation = track?.rotation ?? 0;
+  const candidates = ladder.candidates();
+  const supported = (await Promise.all(candidates.map(support))).filter(Boolean);
+  const proposal = ladder.propose(supported);
+  const audio = source.audio && !source.audio.copy ? await audioTarget(source.audio) : null;
+  job = { ladder, file, source, rotation, audio };
+  const marked = candidates.map((c) => {
+    const s = supported.find((x) => x.id === c.id);
+    return { ...c, supported: !!s, hardwareAcceleration: s?.hardwareAcceleration ?? null };
+  });
+  return { type: 'opened', source, candidates: marked, proposal, summary, audioTarget: audio, rotation };
+}
+
+function post(files) {
+  if (!files.length) return;
+  const buffers = [];
+  for (const f of files) {
+    if (f.bytes) {
+      pending += f.bytes.length;
+      buffers.push(f.bytes.buffer);
+    }
+  }
+  postMessage({ type: 'files', files }, buffers);
+}
+
+/** Wait while the page holds more than `maxPending` bytes it has not taken away (uploaded). */
+function pause(signal) {
+  if (pending <= maxPending) return null;
+  return new Promise((resolve, reject) => {
+    waiters.push(resolve);
+    signal?.addEventListener('abort', () => reject(signal.reason));
+  });
+}
+
+function release(bytes) {
+  pending = Math.max(0, pending - bytes);
+  if (pending <= maxPending) {
+    const w = waiters;
+    waiters = [];
+    w.forEach((r) => r());
+  }
+}
+
+/** A copy of a codec description (an ArrayBuffer or a view). */
+function bytesOf(d) {
+  return ArrayBuffer.isView(d) ? new Uint8Array(d.buffer, d.byteOffset, d.byteLength).slice() : new Uint8Array(d).slice();
+}
+
+async function run({ rungs, copy: copyTop, maxPendingBytes }) {
+  if (!job) throw new Error('open a file first');
+  const { ladder, file, source, rotation } = job;
+  maxPending = maxPendingBytes ?? Infinity;
+  const added = rungs.map((r) => ladder.addRung(r));
+  // The copy rung and copied AAC audio: recipes (header bytes + source ranges), gathered by the page.
+  const recipes = ladder.copyFiles(!!copyTop);
+  postMessage({ type: 'files', files: recipes });
+  const progress = { video: null, audio: null };
+  let last = 0;
+  const tell = (force) => {
+    const now = performance.now();
+    if (!force && now - last < 250) return;
+    last = now;
+    postMessage({ type: 'progress', ...progress, pendingBytes: pending });
+  };
+  const tasks = [];
+  if (rungs.length) {
+    tasks.push(
+      encodeVideo({
+        file,
+        video: source.video,
+        samples: ladder.videoSamples(),
+        boundariesUs: ladder.boundariesUs(),
+        rungs,
+        rotation,
+        pause,
+        onChunk: (i, chunk, meta) => {
+          const bytes = new Uint8Array(chunk.byteLength);
+          chunk.copyTo(bytes);
+          const desc = meta?.decoderConfig?.description ?? null;
+          post(ladder.pushVideo(added[i], bytes, chunk.timestamp, chunk.type === 'key', desc && bytesOf(desc)));
+        },
+        onProgress: (p) => {
+          progress.video = p;
+          tell(false);
+        },
+      }),
+    );
+  }
+  if (source.audio && !source.audio.copy) {
+    const target = job.audio;
+    if (!target) throw new Error(`this browser can encode neither AAC nor Opus audio, and the source's ${source.audio.codec} is not AAC`);
+    let configured = false;
+    let frames = 0;
+    const samples = ladder.audioSamples();
+    tasks.push(
+      encodeAudio({
+        file,
+        audio: source.audio,
+        samples,
+        target,
+        onChunk: (chunk, meta) => {
+          if (!configured) {
+            const d = meta?.decoderConfig;
+            const desc = d?.description;
+            ladder.setAudioEncoding({
+              codec: target.codec,
+              sampleRate: d?.sampleRate ?? target.sampleRate,
+              channels: d?.numberOfChannels ?? target.numberOfChannels,
+              description: desc ? bytesOf(desc) : null,
+            });
+            configured = true;
+          }
+          const bytes = new Uint8Array(chunk.byteLength);
+          chunk.copyTo(bytes);
+          // An encoder that leaves out durations: an Opus packet here is 20 ms, an AAC frame 1024 samples.
+          const dur = chunk.duration || (target.codec === 'opus' ? 20_000 : (1024 * 1e6) / target.sampleRate);
+          post(ladder.pushAudio(bytes, chunk.timestamp, dur));
+          progress.audio = { chunks: ++frames, total: samples.size.length, codec: target.codec };
+          tell(false);
+        },
+      }),
+    );
+  }
+  await Promise.all(tasks);
+  tell(true);
+  const files = ladder.finish();
+  const summary = ladder.summary();
+  post(files.filter((f) => !f.path.endsWith('.m3u8')));
+  // Playlists last, once every segment they name has gone out.
+  return { type: 'done', files: files.filter((f) => f.path.endsWith('.m3u8')), summary };
+}
+
+onmessage = async ({ data }) => {
+  if (data.type === 'release') return release(data.bytes);
+  try {
+    postMessage(data.type === 'open' ? await open(data) : await run(data));
+  } catch (e) {
+    // A refusal from the core (Error naming the box and byte offset), a codec error, or a wasm trap.
+    postMessage({ type: 'error', message: String(e?.message ?? e), trap: e instanceof WebAssembly.RuntimeError });
+  }
+};

@@ -91,7 +91,7 @@ export class RungMeters {
     for (const r of rungs) {
       const bar = el('progress', { max: 1, value: 0 });
       const fig = el('span', { className: 'figures' });
-      root.append(el('div', { className: 'meter' }, el('span', { className: 'label' }, `${r.id} ${r.width}×${r.height}`), bar, fig));
+      root.append(el('div', { className: 'meter' }, el('span', { className: 'label', title: `${r.id}: ${r.width}×${r.height}` }, `${r.width}×${r.height}`), bar, fig));
       this.rows.set(r.id, { bar, fig });
     }
     root.hidden = rungs.length === 0;

@@ -44,12 +44,13 @@ function showProblem(message) {
 
 const capital = (s) => s.charAt(0).toUpperCase() + s.slice(1);
 
-function showFound(file, pkg) {
+function showFound(file, pkg, { ladder = false } = {}) {
   const box = $('#found');
   box.querySelector('.name').textContent = file.name;
   const dl = box.querySelector('dl');
   dl.replaceChildren();
-  for (const [k, v] of describe(pkg.summary)) {
+  // A ladder's renditions are in its own card; the summary's 'Package' row describes the copy alone.
+  for (const [k, v] of describe(pkg.summary).filter(([k]) => !(ladder && k === 'Package'))) {
     dl.append(Object.assign(document.createElement('dt'), { textContent: k }));
     dl.append(Object.assign(document.createElement('dd'), { textContent: v }));
   }
@@ -90,7 +91,7 @@ async function handle(file) {
 
 /** Plan the ladder, let the person edit it, then encode and upload at the same time. */
 async function ladderFlow(file, job, ctl) {
-  showFound(file, { summary: job.summary, findings: findings(job.summary) });
+  showFound(file, { summary: job.summary, findings: findings(job.summary) }, { ladder: true });
   let choice;
   try {
     choice = await editLadder($('#ladder'), job, ctl.signal);

@@ -41,6 +41,16 @@ export async function audioTarget(audio) {
   return null;
 }
 
+/** Why this browser cannot decode the source's audio, or null when it can. */
+export async function audioUndecodable(audio) {
+  try {
+    if ((await AudioDecoder.isConfigSupported(decoderConfig(audio))).supported) return null;
+  } catch {
+    /* not a codec string this browser knows */
+  }
+  return `this browser cannot decode the source's ${audio.codec} audio`;
+}
+
 function decoderConfig(audio) {
   const codec = audio.codec === 'mp3' ? 'mp3' : audio.codec;
   const cfg = { codec, sampleRate: audio.sampleRate, numberOfChannels: audio.channels };
@@ -49,11 +59,23 @@ function decoderConfig(audio) {
   return cfg;
 }
 
+/** The first `frames` frames of `data` (a new AudioData; `data` stays open). */
+function head(data, frames) {
+  const planes = data.format.endsWith('-planar') ? data.numberOfChannels : 1;
+  const per = data.allocationSize({ planeIndex: 0, frameCount: frames });
+  const buf = new Uint8Array(per * planes);
+  for (let p = 0; p < planes; p++) data.copyTo(buf.subarray(p * per, (p + 1) * per), { planeIndex: p, frameCount: frames });
+  const { format, sampleRate, numberOfChannels, timestamp } = data;
+  return new AudioData({ format, sampleRate, numberOfChannels, numberOfFrames: frames, timestamp, data: buf });
+}
+
 /**
- * Decode the source's audio `samples` (columns of Ladder.audioSamples()) and encode them as `target`.
+ * Decode the source's audio `samples` (columns of Ladder.audioSamples()) and encode them as `target`,
+ * up to `endUs` (the end of the video: HLS wants every rendition to cover the same time range, HLS
+ * Authoring Spec 8.7, and an MP3 or Opus track runs on past the video by its frame padding).
  * `onChunk(chunk, metadata)` gets each encoded chunk. Resolves when every chunk is out.
  */
-export async function encodeAudio({ file, audio, samples, target, onChunk, signal }) {
+export async function encodeAudio({ file, audio, samples, target, endUs = Infinity, onChunk, signal }) {
   let fault = null;
   const inner = new AbortController();
   const fail = (e) => {
@@ -73,11 +95,26 @@ export async function encodeAudio({ file, audio, samples, target, onChunk, signa
     },
     error: (e) => fail(new Error(`the audio encoder (${target.codec}) failed: ${e.message}`)),
   });
-  encoder.configure(target);
+  // The encoder is configured from the first decoded AudioData, not from the sample entry: MP4 writers
+  // put channelcount 2 (and sometimes another rate) in an MP3 entry whatever the stream holds, and
+  // WebCodecs refuses AudioData whose rate or channels differ from the configuration ("Input audio
+  // buffer is incompatible with codec parameters").
+  let configured = false;
   const decoder = new AudioDecoder({
     output: (data) => {
       try {
-        if (!fault) encoder.encode(data);
+        if (fault) return;
+        if (!configured) {
+          encoder.configure({ ...target, sampleRate: data.sampleRate, numberOfChannels: data.numberOfChannels });
+          configured = true;
+        }
+        const frames = Math.round(((endUs - data.timestamp) * data.sampleRate) / 1e6);
+        if (frames >= data.numberOfFrames) encoder.encode(data);
+        else if (frames > 0) {
+          const cut = head(data, frames);
+          encoder.encode(cut);
+          cut.close();
+        }
       } catch (e) {
         fail(e);
       } finally {
@@ -105,7 +142,7 @@ export async function encodeAudio({ file, audio, samples, target, onChunk, signa
       );
     }
     if (!fault) await decoder.flush();
-    if (!fault) await encoder.flush();
+    if (!fault && configured) await encoder.flush();
   } catch (e) {
     fail(e);
   } finally {

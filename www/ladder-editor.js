@@ -13,7 +13,7 @@ function audioNote(job) {
   if (!a) return 'No audio.';
   if (a.copy) return `Audio: ${a.codec} copied as it is (${a.channels} ch, ${a.sampleRate} Hz).`;
   const t = job.audioTarget;
-  if (!t) return `Audio: ${a.codec} cannot be encoded in this browser (no AAC or Opus encoder): the upload would fail.`;
+  if (!t) return `Audio: ${job.audioProblem ?? `${a.codec} cannot be encoded in this browser (no AAC or Opus encoder)`}: the upload would fail.`;
   if (t.codec === 'opus') {
     return `Audio: the source's ${a.codec} is encoded as Opus, because this browser has no AAC encoder. Safari plays ` +
       'Opus in HLS only from iOS 17 / macOS 14; older Apple devices will play the video without sound. Upload an ' +
@@ -43,7 +43,8 @@ export function editLadder(root, job, signal) {
     const box = el('input', { type: 'checkbox', checked: chosen.has(c.id), disabled: !c.supported, name: c.id });
     const rate = el('input', { type: 'number', min: 50, max: 50000, step: 50, value: Math.round(c.bitrate / 1000), disabled: !c.supported, name: `${c.id}-kbps` });
     rate.setAttribute('aria-label', `${c.id} bit rate in kb/s`);
-    const enc = !c.supported ? 'this browser cannot encode it' : c.hardwareAcceleration === 'prefer-hardware' ? 'hardware' : 'software';
+    const enc = c.supported ? (c.hardwareAcceleration === 'prefer-hardware' ? 'hardware' : 'software')
+      : job.decodeProblem ? 'unavailable: the source cannot be decoded here' : 'this browser cannot encode it';
     tbody.append(
       el('tr', {},
         el('td', {}, box),
@@ -55,13 +56,21 @@ export function editLadder(root, job, signal) {
     );
     return { c, box, rate };
   });
-  root.querySelector('.copy-reason').textContent = source.copyable
-    ? ''
-    : `The source cannot be the top rendition: ${source.copyReason}. Every rendition is encoded.`;
+  const notes = [];
+  if (job.decodeProblem) {
+    const cap = job.decodeProblem[0].toUpperCase() + job.decodeProblem.slice(1);
+    notes.push(source.copyable ? `${cap}: only the original is uploaded, copied as it is.` : `${cap}.`);
+  }
+  if (!source.copyable) {
+    notes.push(`The source cannot be the top rendition: ${source.copyReason}.` + (job.decodeProblem ? '' : ' Every rendition is encoded.'));
+  }
+  root.querySelector('.copy-reason').textContent = notes.join(' ');
+  root.dataset.decodable = String(!job.decodeProblem);
   root.querySelector('.audio').textContent = audioNote(job);
   root.hidden = false;
   const start = root.querySelector('.start');
-  start.disabled = false;
+  // Nothing can be made: neither copied nor encoded (the note above says why).
+  start.disabled = !source.copyable && !rows.some((r) => r.c.supported);
   return new Promise((resolve, reject) => {
     const onAbort = () => reject(signal.reason ?? new DOMException('cancelled', 'AbortError'));
     signal?.addEventListener('abort', onAbort, { once: true });

@@ -27,12 +27,14 @@ export function encoderConfig(rung) {
   return cfg;
 }
 
-/** The decoder configuration of the source's video (codec string and avcC/hvcC/av1C/vpcC from the demuxer). */
-export function decoderConfig(video) {
+/** The decoder configuration of the source's video (codec string and avcC/hvcC/av1C/vpcC from the demuxer).
+ * The source's display size is after rotation; the decoder's aspect is that of the stored picture. */
+export function decoderConfig(video, rotation = 0) {
   const cfg = { codec: video.codec, codedWidth: video.codedWidth, codedHeight: video.codedHeight };
   if (video.displayWidth && video.displayHeight) {
-    cfg.displayAspectWidth = video.displayWidth;
-    cfg.displayAspectHeight = video.displayHeight;
+    const turned = rotation === 90 || rotation === 270;
+    cfg.displayAspectWidth = turned ? video.displayHeight : video.displayWidth;
+    cfg.displayAspectHeight = turned ? video.displayWidth : video.displayHeight;
   }
   // VP9's vpcC is not a WebCodecs description (vp09 takes none); the others are the box payloads.
   if (video.description && !video.codec.startsWith('vp09')) cfg.description = video.description;
@@ -135,7 +137,7 @@ export async function encodeVideo({ file, video, samples, boundariesUs, rungs, r
     },
     error: (e) => fail(new Error(`the source's video (${video.codec}) could not be decoded: ${e.message}`)),
   });
-  decoder.configure(decoderConfig(video));
+  decoder.configure(decoderConfig(video, rotation));
 
   const report = () =>
     onProgress?.({

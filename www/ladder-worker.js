@@ -7,8 +7,8 @@
 // Messages out: {type: 'opened', source, candidates, proposal, summary, audioTarget, rotation} ·
 //               {type: 'files', files: [{path, bytes} | recipe]} · {type: 'progress', ...} ·
 //               {type: 'done', files, summary} · {type: 'error', message, trap}
-import { encodeVideo, encoderConfig } from './ladder-video.js';
-import { encodeAudio, audioTarget } from './ladder-audio.js';
+import { encodeVideo, encoderConfig, decoderConfig } from './ladder-video.js';
+import { encodeAudio, audioTarget, audioUndecodable } from './ladder-audio.js';
 
 let mod = null;
 let job = null; // {ladder, file, source, rotation, audio}
@@ -37,6 +37,18 @@ async function support(c) {
   return null;
 }
 
+/** Why this browser cannot decode the source's video (null when it can): nothing can be encoded then. */
+async function undecodable(video, rotation) {
+  try {
+    const r = await VideoDecoder.isConfigSupported(decoderConfig(video, rotation));
+    if (r.supported) return null;
+  } catch {
+    /* a codec string this browser does not know at all */
+  }
+  const name = { hvc1: 'HEVC', hev1: 'HEVC', avc1: 'H.264', avc3: 'H.264', vp09: 'VP9', av01: 'AV1' }[video.codec.slice(0, 4)] ?? 'video';
+  return `this browser cannot decode the source's ${name} video (${video.codec}), so no lower rendition can be encoded from it`;
+}
+
 async function open({ file, options }) {
   const { Ladder } = await core();
   const ladder = new Ladder(file, options);
@@ -45,15 +57,23 @@ async function open({ file, options }) {
   const track = summary.tracks.find((t) => t.kind === 'video' && t.packaged);
   const rotation = track?.rotation ?? 0;
   const candidates = ladder.candidates();
-  const supported = (await Promise.all(candidates.map(support))).filter(Boolean);
+  const decodeProblem = await undecodable(source.video, rotation);
+  const supported = decodeProblem ? [] : (await Promise.all(candidates.map(support))).filter(Boolean);
   const proposal = ladder.propose(supported);
-  const audio = source.audio && !source.audio.copy ? await audioTarget(source.audio) : null;
-  job = { ladder, file, source, rotation, audio };
+  let audio = null;
+  let audioProblem = null;
+  if (source.audio && !source.audio.copy) {
+    audioProblem = await audioUndecodable(source.audio);
+    audio = audioProblem ? null : await audioTarget(source.audio);
+    if (!audio && !audioProblem) audioProblem = `this browser can encode neither AAC nor Opus audio, and the source's ${source.audio.codec} is not AAC`;
+  }
+  job = { ladder, file, source, rotation, audio, audioProblem, decodeProblem };
   const marked = candidates.map((c) => {
     const s = supported.find((x) => x.id === c.id);
-    return { ...c, supported: !!s, hardwareAcceleration: s?.hardwareAcceleration ?? null };
+    const reason = s ? null : decodeProblem ?? `this browser cannot encode ${c.codec} at ${c.width}x${c.height}`;
+    return { ...c, supported: !!s, hardwareAcceleration: s?.hardwareAcceleration ?? null, reason };
   });
-  return { type: 'opened', source, candidates: marked, proposal, summary, audioTarget: audio, rotation };
+  return { type: 'opened', source, candidates: marked, proposal, summary, audioTarget: audio, audioProblem, rotation, decodeProblem };
 }
 
 function post(files) {
@@ -94,6 +114,7 @@ function bytesOf(d) {
 async function run({ rungs, copy: copyTop, maxPendingBytes }) {
   if (!job) throw new Error('open a file first');
   const { ladder, file, source, rotation } = job;
+  if (rungs.length && job.decodeProblem) throw new Error(job.decodeProblem);
   maxPending = maxPendingBytes ?? Infinity;
   const added = rungs.map((r) => ladder.addRung(r));
   // The copy rung and copied AAC audio: recipes (header bytes + source ranges), gathered by the page.
@@ -133,7 +154,7 @@ async function run({ rungs, copy: copyTop, maxPendingBytes }) {
   }
   if (source.audio && !source.audio.copy) {
     const target = job.audio;
-    if (!target) throw new Error(`this browser can encode neither AAC nor Opus audio, and the source's ${source.audio.codec} is not AAC`);
+    if (!target) throw new Error(`${job.audioProblem}: the ladder would have no sound`);
     let configured = false;
     let frames = 0;
     const samples = ladder.audioSamples();
@@ -143,6 +164,7 @@ async function run({ rungs, copy: copyTop, maxPendingBytes }) {
         audio: source.audio,
         samples,
         target,
+        endUs: (ladder.boundariesUs()[0] ?? 0) + source.video.durationUs,
         onChunk: (chunk, meta) => {
           if (!configured) {
             const d = meta?.decoderConfig;

@@ -6,6 +6,7 @@
 //   import { openLadder } from './ladder.js';
 //   const job = await openLadder(file, { targetDuration: 6 });
 //   job.source, job.candidates, job.proposal      // what was found; what this browser can encode; the plan
+//   job.decodeProblem                               // set when this browser cannot decode the source: copy only
 //   const pkg = job.run({ rungs: job.proposal.rungs, copy: job.proposal.copy, onProgress, signal });
 //   pkg.list / pkg.files / await pkg.at(i)         // grows as files are finished
 //   await pkg.done                                  // {summary}: every file is there, playlists last
@@ -143,6 +144,8 @@ export class LadderJob {
     this.proposal = opened.proposal;
     this.summary = opened.summary;
     this.audioTarget = opened.audioTarget;
+    this.audioProblem = opened.audioProblem; // why the source's non-AAC audio cannot be re-encoded here
+    this.decodeProblem = opened.decodeProblem; // why no rung can be encoded here (only the copy is left)
     this.rotation = opened.rotation;
     this.started = false;
   }

@@ -1,7 +1,7 @@
 // What the end-to-end tests share: a real `upcast serve` on loopback, Debian's Chromium driven by
 // playwright-core (never a downloaded browser), fixtures, and dropping a file on a page.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -87,4 +87,54 @@ export async function dropFile(page, selector, name, bytes) {
 export async function api(origin, path) {
   const r = await fetch(origin.url + path, { headers: { Authorization: `Bearer ${ADMIN}` } });
   return r.json();
+}
+
+// Real-world shapes of source for the ladder, 3–4 s each and small, made once with ffmpeg into tests/out/.
+// testsrc2 has no symmetry, so a picture turned the wrong way round is told from one upright.
+const tone = (rate = 48000) => ['-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=${rate}`];
+const x264 = (g) => ['-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-g', String(g), '-keyint_min', String(g), '-sc_threshold', '0'];
+export const SOURCES = {
+  // VP9 + Opus in MP4 (what a WebM-minded tool writes into an .mp4).
+  vp9_opus: ['-f', 'lavfi', '-i', `testsrc2=size=640x360:rate=30`, ...tone(), '-t', '4',
+    '-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '800k', '-g', '30', '-keyint_min', '30',
+    '-c:a', 'libopus', '-b:a', '64k'],
+  // H.264 + MP3 at 44.1 kHz.
+  h264_mp3: ['-f', 'lavfi', '-i', `testsrc2=size=1280x720:rate=30`, ...tone(44100), '-t', '4', ...x264(30), '-b:v', '2M',
+    '-c:a', 'libmp3lame', '-b:a', '128k'],
+  // A phone held upright: 1280x720 coded, displayed turned 90° clockwise (tkhd matrix 0,1,-1,0) as 720x1280.
+  rotated: ['-f', 'lavfi', '-i', `testsrc2=size=1280x720:rate=30`, ...tone(), '-t', '4', ...x264(30), '-b:v', '2M',
+    '-c:a', 'aac', '-b:a', '96k'],
+  // Key frames 10 s apart: with a 2 s target the source cannot be the top rung.
+  long_gop: ['-f', 'lavfi', '-i', `testsrc2=size=640x360:rate=30`, ...tone(), '-t', '6', ...x264(300), '-b:v', '1M',
+    '-c:a', 'aac', '-b:a', '96k'],
+  fps60: ['-f', 'lavfi', '-i', `testsrc2=size=640x360:rate=60`, ...tone(), '-t', '3', ...x264(60), '-b:v', '1500k',
+    '-c:a', 'aac', '-b:a', '96k'],
+  fps2997: ['-f', 'lavfi', '-i', `testsrc2=size=640x360:rate=30000/1001`, ...tone(), '-t', '4', ...x264(30), '-b:v', '1M',
+    '-c:a', 'aac', '-b:a', '96k'],
+  // Non-square pixels: 480x360 stored, 4:3 pixel aspect ratio, displayed 640x360.
+  anamorphic: ['-f', 'lavfi', '-i', `testsrc2=size=480x360:rate=30,setsar=4/3`, ...tone(), '-t', '4', ...x264(30), '-b:v', '1M',
+    '-c:a', 'aac', '-b:a', '96k'],
+  // HEVC (hvc1), which Chromium here cannot decode.
+  hevc: ['-f', 'lavfi', '-i', `testsrc2=size=640x360:rate=30`, ...tone(), '-t', '4', '-c:v', 'libx265', '-preset', 'ultrafast',
+    '-x265-params', 'keyint=30:min-keyint=30:scenecut=0:log-level=error', '-tag:v', 'hvc1', '-pix_fmt', 'yuv420p', '-b:v', '800k',
+    '-c:a', 'aac', '-b:a', '96k'],
+};
+
+// A second pass, stream copy: ffmpeg 5.1 writes the rotation of `-metadata:s:v rotate=N` only when it copies
+// (encoding drops it), and reads N counterclockwise, so 270 is the 90° clockwise turn phones write.
+const REMUX = { rotated: ['-metadata:s:v', 'rotate=270'] };
+
+/** The source `name` of SOURCES as an MP4 in tests/out/ (made once); returns its path. */
+export function sourceFixture(name) {
+  const path = join(out, `ladder_${name}.mp4`);
+  if (!existsSync(path)) {
+    const ff = (...args) => execFileSync('ffmpeg', ['-nostdin', '-v', 'error', '-y', ...args]);
+    const first = REMUX[name] ? `${path}.tmp.mp4` : path;
+    ff(...SOURCES[name], '-movflags', '+faststart', first);
+    if (REMUX[name]) {
+      ff('-i', first, '-c', 'copy', ...REMUX[name], '-movflags', '+faststart', path);
+      rmSync(first);
+    }
+  }
+  return path;
 }

@@ -7,7 +7,7 @@ import { SampleReader } from './sample-reader.js';
 import { until, closeQuietly } from './codec-queue.js';
 
 const DECODE_QUEUE = 8;
-const ENCODE_QUEUE = 4;
+const ENCODE_QUEUE = 8;
 const STALL_MS = 60_000; // no frame out of any codec for this long: a hung codec, reported, not waited on
 
 /** The encoder configuration of a rung (bits per second, frames per second). */
@@ -100,10 +100,13 @@ export async function encodeVideo({ file, video, samples, boundariesUs, rungs, r
           fail(e);
         }
       },
-      error: (e) => fail(new Error(`rung ${r.id} (${r.width}x${r.height}): the encoder failed: ${e.message}` +
-        (e.name === 'QuotaExceededError' ? ' (the browser reclaimed the codec)' : ''))),
+      error: (e) => fail(refused(r, e)),
     });
-    enc.configure(encoderConfig(r));
+    try {
+      enc.configure(encoderConfig(r));
+    } catch (e) {
+      fail(refused(r, e)); // a configuration WebCodecs rejects outright (TypeError), before any frame
+    }
     return enc;
   });
   const decoder = new VideoDecoder({
@@ -180,6 +183,14 @@ export async function encodeVideo({ file, video, samples, boundariesUs, rungs, r
   if (fault) throw fault;
   report();
   return { frames: counts, decoded, ms: performance.now() - t0 };
+}
+
+/** The error of rung `r`'s encoder, in words (a reclaimed codec: WebCodecs § 11, "Codec reclaimation"). */
+function refused(r, e) {
+  const what = `rung ${r.id} (${r.codec} ${r.width}x${r.height} at ${r.framerate} fps)`;
+  if (e.name === 'QuotaExceededError') return new Error(`${what}: the browser reclaimed the encoder (${e.message}); start again with this tab in front`);
+  if (e.name === 'NotSupportedError') return new Error(`${what}: this browser cannot encode it (${e.message})`);
+  return new Error(`${what}: the encoder failed: ${e.message}`);
 }
 
 const stopped = (signal) =>

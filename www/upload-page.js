@@ -15,6 +15,10 @@ let busy = null; // AbortController of the running job
 let paused = null; // {file, pkg} of an upload that gave up after retries
 
 const adminReady = askToken($('#token'));
+// Whether to encode a ladder is remembered across visits (a reload to resume keeps the choice).
+const encodeBox = $('#encode');
+encodeBox.checked = localStorage.getItem('upcast.encode') !== 'false';
+encodeBox.addEventListener('change', () => localStorage.setItem('upcast.encode', String(encodeBox.checked)));
 // Segment length in seconds: 6 unless the address says ?target=N (Apple's recommendation is 6).
 const targetDuration = Number(new URLSearchParams(location.search).get('target')) || 6;
 
@@ -76,7 +80,7 @@ async function handle(file) {
   $('#pending').hidden = true;
   const ctl = new AbortController();
   busy = ctl;
-  if ($('#encode').checked) {
+  if (encodeBox.checked) {
     const job = await openLadder(file, { targetDuration, signal: ctl.signal }).catch((e) => e);
     if (!(job instanceof Error)) return ladderFlow(file, job, ctl);
     if (job.name === 'AbortError') return;

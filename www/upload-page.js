@@ -164,6 +164,7 @@ async function send(file, pkg, ctl) {
   const meter = new Meter($('#m-upload'), 'Uploading');
   $('#resume').hidden = true;
   status('Contacting the origin…');
+  let note = null; // says how many files of a ladder were already on the origin
   try {
     const video = await upload({
       file,
@@ -177,12 +178,19 @@ async function send(file, pkg, ctl) {
           const watch = `watch.html#v=${e.id}`;
           status('');
           const s = $('#progress .status');
+          note = document.createElement('span');
           s.append(
-            e.resumed ? `Continuing: ${e.skipped} of ${e.total} files (${bytes(e.skippedBytes)}) are already on the origin. ` : '',
+            e.resumed && !pkg.at ? `Continuing: ${e.skipped} of ${e.total} files (${bytes(e.skippedBytes)}) are already on the origin. ` : '',
+            note,
             // A ladder's playlists are written when its last rung is encoded: it plays once published.
             pkg.at ? '' : Object.assign(document.createElement('a'), { href: watch, target: '_blank', textContent: 'Watch while it uploads' }),
           );
           document.body.dataset.skipped = String(e.skipped);
+        } else if (e.type === 'file' && e.skipped) {
+          // A ladder's file made again exactly as the origin has it (after a reload): not sent again.
+          const n = Number(document.body.dataset.skipped ?? 0) + 1;
+          document.body.dataset.skipped = String(n);
+          if (note) note.textContent = `Continuing: ${n} files already on the origin were not sent again. `;
         } else if (e.type === 'bytes') {
           meter.update(e.sent, e.total);
         } else if (e.type === 'retry') {

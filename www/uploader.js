@@ -66,7 +66,8 @@ function filesOf(pkg) {
  * the next file, `release(f)` is told when a file is on the origin); playlists of a growing package come
  * last, and publish waits for them.
  * Events: {type: 'video', id, resumed, skipped, skippedBytes} · {type: 'bytes', sent, total} ·
- *         {type: 'retry', attempt, delay, error} · {type: 'file', path, created, skipped} · {type: 'published', video}
+ *         {type: 'retry', attempt, delay, error} · {type: 'file', path, created} ·
+ *         {type: 'file', path, size, skipped: true} (a growing package's file the origin has) · {type: 'published', video}
  */
 export async function upload({ file, pkg, admin, title, signal: outer, onEvent = () => {} }) {
   // One lane failing for good stops the others.
@@ -123,10 +124,12 @@ export async function upload({ file, pkg, admin, title, signal: outer, onEvent =
     while (!signal.aborted) {
       const f = await files.at(next++);
       if (!f) return;
-      if (same.has(f) || (pkg.at && (await isStored(f)))) {
-        if (!same.has(f)) skippedBytes += f.size;
+      if (same.has(f)) continue;
+      if (pkg.at && (await isStored(f))) {
+        // Made again the same (encoders are deterministic for the same input and settings): not sent twice.
+        skippedBytes += f.size;
         pkg.release?.(f);
-        onEvent({ type: 'file', path: f.path, created: false, skipped: true });
+        onEvent({ type: 'file', path: f.path, size: f.size, skipped: true });
         continue;
       }
       let initDone = null;

@@ -154,3 +154,71 @@ test('a 1080p file becomes a 3-rung ladder plus the copy rung; every level plays
   await watch.close();
   await page.close();
 });
+
+test('a reload in the middle of a ladder upload continues: what the origin has is not sent again', async () => {
+  const file = hdFixture();
+  const page = await ctx.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  await page.goto(`${origin.url}/index.html?target=2#token=${ADMIN}`);
+  const start = async () => {
+    await dropFile(page, '#drop', 'ladder resume.mp4', file);
+    await page.waitForSelector('#ladder:not([hidden])');
+    // Two rungs below the copy, the same choice both times.
+    const rows = await page.$$eval('#ladder tbody tr', (trs) => trs.map((tr) => tr.cells[2].textContent.trim()));
+    for (const [i, size] of rows.entries()) {
+      if (i === 0) continue;
+      const box = `#ladder tbody tr:nth-child(${i + 1}) input[type=checkbox]`;
+      if (size === '640×360' || size === '960×540') await page.check(box);
+      else await page.uncheck(box);
+    }
+    await page.click('#ladder .start');
+  };
+  // Slow every PUT so that the reload lands mid-upload.
+  await page.route('**/api/videos/*/files/**', async (route) => {
+    await new Promise((r) => setTimeout(r, 150));
+    await route.continue();
+  });
+  let stored = 0;
+  page.on('response', (r) => r.request().method() === 'PUT' && r.status() === 201 && stored++);
+  await start();
+  await page.waitForFunction(() => document.body.dataset.video);
+  const id = await page.evaluate(() => document.body.dataset.video);
+  while (stored < 10) await page.waitForTimeout(50);
+  await page.reload();
+  assert.match(await page.textContent('#pending'), /ladder resume\.mp4.*did not finish/s);
+  const before = await api(origin, `/api/videos/${id}`);
+  assert.ok(before.files >= 10, `${before.files} files stored before the reload`);
+
+  let puts = 0;
+  page.on('request', (r) => r.method() === 'PUT' && puts++);
+  await start();
+  await page.waitForFunction(() => document.body.dataset.state === 'published', null, { timeout: 240_000 });
+  assert.equal(await page.evaluate(() => document.body.dataset.video), id, 'the same video continues');
+  const skipped = Number(await page.evaluate(() => document.body.dataset.skipped));
+  const total = Number(await page.evaluate(() => document.body.dataset.packaged));
+  // The rungs are encoded again, byte for byte the same, so the files stored before are skipped.
+  assert.equal(skipped, before.files, `skipped ${skipped} of the ${before.files} stored`);
+  assert.equal(puts, total - skipped, 'only the missing files are sent');
+  const v = await api(origin, `/api/videos/${id}`);
+  assert.equal(v.state, 'ready');
+  assert.equal(v.files, total);
+  await page.close();
+});
+
+test('a corrupt file in ladder mode shows what is wrong and where, and creates nothing', async () => {
+  const count = (await api(origin, '/api/videos')).videos.length;
+  const bad = Buffer.from(hdFixture());
+  const at = bad.indexOf('stsz');
+  bad.writeUInt32BE(0xffffffff, at + 12);
+  const page = await ctx.newPage();
+  await page.goto(`${origin.url}/index.html#token=${ADMIN}`);
+  assert.equal(await page.isChecked('#encode'), true);
+  await dropFile(page, '#drop', 'corrupt ladder.mp4', bad);
+  await page.waitForSelector('#problem:not([hidden])');
+  const text = await page.textContent('#problem');
+  assert.match(text, /4294967295 samples/);
+  assert.match(text, /stsz.*at byte/s);
+  assert.equal(await page.isHidden('#ladder'), true);
+  assert.equal((await api(origin, '/api/videos')).videos.length, count);
+  await page.close();
+});

@@ -33,7 +33,12 @@ async function renderList(admin) {
     ul.append(li);
     playlistInfo(v.playback_url)
       .then((i) => {
-        const res = i.renditions.map((r) => r.resolution?.split('x')[1] + 'p').filter(Boolean);
+        // Largest first (the playlist lists the ~2 Mb/s rendition first, for players to start with).
+        const res = i.renditions
+          .map((r) => Number(r.resolution?.split('x')[1]))
+          .filter(Boolean)
+          .sort((a, b) => b - a)
+          .map((h) => `${h}p`);
         meta.textContent = [
           clock(i.duration),
           res.length ? res.join(', ') : null,

@@ -465,3 +465,46 @@ fn ffmpeg_decodes_encoded_rungs_to_the_copy_rungs_frames() {
     );
     assert_eq!(master.len(), copy.len());
 }
+
+#[test]
+fn opus_from_a_44_1_khz_source_declares_48_khz_in_both_places() {
+    // An MP3 at 44.1 kHz re-encoded as Opus: WebCodecs' encoder is configured at 44100 and its OpusHead
+    // says so. Chromium refuses an Opus track whose AudioSampleEntry samplerate and dOps InputSampleRate
+    // differ, so both are 48000.
+    let src = VP9_OPUS.to_vec();
+    let mut job = LadderJob::new(&src, &opts(2.0)).unwrap();
+    let mut head = b"OpusHead".to_vec();
+    head.extend_from_slice(&[1, 1, 0x38, 0x01]); // version, 1 channel, pre-skip 312
+    head.extend_from_slice(&44100u32.to_le_bytes());
+    head.extend_from_slice(&[0, 0, 0]); // gain, mapping family 0
+    job.set_audio_encoding(&AudioEncoding {
+        codec: "opus".into(),
+        sample_rate: 44100,
+        channels: 1,
+        description: Some(head),
+    })
+    .unwrap();
+    let mut files = BTreeMap::new();
+    let a = job.audio_samples();
+    for i in 0..a.size.len() {
+        let at = a.offset[i] as usize;
+        let bytes = src[at..at + a.size[i] as usize].to_vec();
+        files.extend(
+            job.push_audio(bytes, a.timestamp_us[i], a.duration_us[i])
+                .unwrap(),
+        );
+    }
+    for (p, body) in job.copy_files(true).unwrap() {
+        files.insert(p, body.to_vec(&src).unwrap());
+    }
+    files.extend(job.finish().unwrap());
+    let init = read_init(&files["audio/init.mp4"]).unwrap();
+    let audio = init.entry.audio.as_ref().unwrap();
+    assert_eq!((audio.sample_rate, audio.channels), (48000, 1));
+    let dops = init.entry.config.as_deref().unwrap();
+    assert_eq!(dops[1], 1, "OutputChannelCount");
+    assert_eq!(&dops[2..4], &312u16.to_be_bytes(), "PreSkip");
+    assert_eq!(&dops[4..8], &48000u32.to_be_bytes(), "InputSampleRate");
+    assert_eq!(init.timescale, 48000);
+    assert_conforms(&files);
+}

@@ -61,7 +61,7 @@ impl AudioMuxer {
         }
         let d = enc.description.as_deref();
         let entry = if enc.codec == "opus" {
-            super::entry::opus_entry(d, enc.channels, enc.sample_rate)?
+            super::entry::opus_entry(d, enc.channels)?
         } else if enc.codec.starts_with("mp4a.40.") {
             super::entry::aac_entry(d, enc.channels, enc.sample_rate)?
         } else {

@@ -268,8 +268,15 @@ pub fn aac_entry(asc: Option<&[u8]>, channels: u16, sample_rate: u32) -> Result<
 /// Opus + dOps (Encapsulation of Opus in ISOBMFF § 4.3). `head` is the encoder's description, an
 /// Identification Header (RFC 7845 § 5.1, "OpusHead", little-endian); without one a mapping-family-0
 /// header is made with libopus's usual pre-skip of 312 samples.
-pub fn opus_entry(head: Option<&[u8]>, channels: u16, input_rate: u32) -> Result<SampleEntry> {
-    let (out_channels, pre_skip, rate, gain, family, mapping) = match head {
+///
+/// dOps' InputSampleRate is written as 48000, the AudioSampleEntry's samplerate, even when the encoder
+/// was fed 44.1 kHz and its OpusHead says so: the field only informs (RFC 7845 § 5.1: the rate of the
+/// original input, not the one to play back at; Opus codes at 48 kHz and the browser resampled to it),
+/// while Chromium's MP4 demuxer refuses a track whose two rates differ ("Opus AudioSampleEntry sample rate
+/// mismatches OpusSpecificBox"), so a 44.1 kHz source would not play there.
+pub fn opus_entry(head: Option<&[u8]>, channels: u16) -> Result<SampleEntry> {
+    const RATE: u32 = 48000;
+    let (out_channels, pre_skip, gain, family, mapping) = match head {
         Some(h) if !h.is_empty() => {
             if h.len() < 19 || &h[..8] != b"OpusHead" {
                 return Err(bad(
@@ -288,7 +295,6 @@ pub fn opus_entry(head: Option<&[u8]>, channels: u16, input_rate: u32) -> Result
             (
                 ch,
                 u16::from_le_bytes([h[10], h[11]]),
-                u32::from_le_bytes([h[12], h[13], h[14], h[15]]),
                 i16::from_le_bytes([h[16], h[17]]),
                 family,
                 mapping,
@@ -300,7 +306,7 @@ pub fn opus_entry(head: Option<&[u8]>, channels: u16, input_rate: u32) -> Result
                     "Opus with {channels} channels needs the encoder's description (OpusHead)"
                 )));
             }
-            (channels as u8, 312, input_rate, 0, 0, Vec::new())
+            (channels as u8, 312, 0, 0, Vec::new())
         }
     };
     if out_channels == 0 {
@@ -308,12 +314,12 @@ pub fn opus_entry(head: Option<&[u8]>, channels: u16, input_rate: u32) -> Result
     }
     let mut w = BoxWriter::new();
     w.boxed(b"Opus", |w| {
-        audio_fields(w, u16::from(out_channels), 48000);
+        audio_fields(w, u16::from(out_channels), RATE);
         w.boxed(b"dOps", |w| {
             w.u8(0); // Version
             w.u8(out_channels);
             w.u16(pre_skip);
-            w.u32(rate);
+            w.u32(RATE); // InputSampleRate
             w.u16(gain as u16);
             w.u8(family);
             w.bytes(&mapping); // StreamCount, CoupledCount, ChannelMapping (family != 0)
@@ -363,11 +369,11 @@ mod tests {
     fn opus_entry_from_opus_head() {
         let mut head = b"OpusHead".to_vec();
         head.extend_from_slice(&[1, 2, 0x38, 0x01, 0x80, 0xbb, 0, 0, 0, 0, 0]);
-        let e = opus_entry(Some(&head), 2, 48000).unwrap();
+        let e = opus_entry(Some(&head), 2).unwrap();
         assert_eq!(e.codec_string, "opus");
         assert_eq!(e.audio.unwrap().channels, 2);
         // PreSkip 312 big-endian in dOps.
         assert_eq!(&e.config.unwrap()[2..4], &[0x01, 0x38]);
-        assert!(opus_entry(Some(b"nothead"), 2, 48000).is_err());
+        assert!(opus_entry(Some(b"nothead"), 2).is_err());
     }
 }

@@ -71,6 +71,7 @@ export function editLadder(root, job, signal) {
   const start = root.querySelector('.start');
   // Nothing can be made: neither copied nor encoded (the note above says why).
   start.disabled = !source.copyable && !rows.some((r) => r.c.supported);
+  start.textContent = rows.some((r) => r.c.supported) ? 'Encode and upload' : 'Upload';
   return new Promise((resolve, reject) => {
     const onAbort = () => reject(signal.reason ?? new DOMException('cancelled', 'AbortError'));
     signal?.addEventListener('abort', onAbort, { once: true });

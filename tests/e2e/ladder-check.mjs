@@ -1,0 +1,119 @@
+// What the ladder tests read back from a published video, from the served bytes and with outside tools:
+// the playlists, each rendition's init + segments joined into one file for ffprobe/ffmpeg, `upcast
+// validate` over HTTP, and whether an encoded picture is the source's turned upright.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { root, out } from './harness.mjs';
+import { boxes, path } from './cmaf-bytes.mjs';
+
+const attrs = (line) => Object.fromEntries([...line.matchAll(/([A-Z-]+)=("[^"]*"|[^,]*)/g)].map((m) => [m[1], m[2].replace(/^"|"$/g, '')]));
+
+/** The variants of a multivariant playlist: their attributes and `uri`. */
+export function variants(master) {
+  const lines = master.split('\n');
+  const found = [];
+  lines.forEach((l, i) => {
+    if (l.startsWith('#EXT-X-STREAM-INF:')) found.push({ ...attrs(l.slice(18)), uri: lines[i + 1].trim() });
+  });
+  return found;
+}
+
+export const audioMedia = (master) => attrs(master.split('\n').find((l) => l.startsWith('#EXT-X-MEDIA:TYPE=AUDIO')) ?? '');
+
+/** A media playlist's segments ({uri, dur}) and its EXT-X-MAP. */
+export function media(text) {
+  const segs = [];
+  let dur = 0;
+  for (const l of text.split('\n')) {
+    if (l.startsWith('#EXTINF:')) dur = Number(l.slice(8).split(',')[0]);
+    else if (l && !l.startsWith('#')) segs.push({ uri: l.trim(), dur });
+  }
+  return { segs, map: text.match(/#EXT-X-MAP:URI="([^"]+)"/)?.[1] };
+}
+
+export async function get(url) {
+  const r = await fetch(url);
+  assert.equal(r.status, 200, url);
+  return Buffer.from(await r.arrayBuffer());
+}
+
+/** The rendition of playlist `uri` under `base`: its segments, and init + segments joined into a local
+ * file (tests/out/ladder-sources/`tag`-`dir`.mp4) that ffprobe and ffmpeg read as one fragmented MP4. */
+export async function rendition(base, uri, tag) {
+  const dir = uri.slice(0, uri.lastIndexOf('/') + 1);
+  const pl = media((await get(base + uri)).toString());
+  const parts = [await get(base + dir + pl.map)];
+  for (const s of pl.segs) parts.push(await get(base + dir + s.uri));
+  const folder = join(out, 'ladder-sources');
+  mkdirSync(folder, { recursive: true });
+  const path = join(folder, `${tag}-${dir.replace(/\/$/, '') || 'top'}.mp4`);
+  writeFileSync(path, Buffer.concat(parts));
+  return { dir, segs: pl.segs, init: parts[0], segments: parts.slice(1), path, seconds: pl.segs.reduce((n, s) => n + s.dur, 0) };
+}
+
+/** ffprobe's view of a file's first stream of `kind` ('v' or 'a'). */
+export function probe(path, kind = 'v') {
+  const j = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-select_streams', kind, '-show_streams', '-of', 'json', path], { encoding: 'utf8' }));
+  return j.streams[0];
+}
+
+/** Presentation times (track ticks) of every sample of a rendition's media segments, sorted: tfdt plus the
+ * durations before it plus its composition offset (trun version 1 offsets are signed, ISO/IEC 14496-12
+ * § 8.8.8; ffprobe shifts a track with negative offsets later, so it is read here). */
+export function frameTimes(segments) {
+  const times = [];
+  for (const seg of segments) {
+    for (const moof of boxes(seg).filter((b) => b.type === 'moof')) {
+      const traf = path(seg, ['traf'], moof);
+      const tfhd = path(seg, ['tfhd'], traf);
+      const tfdt = path(seg, ['tfdt'], traf);
+      const trun = path(seg, ['trun'], traf);
+      const tf = seg.readUInt32BE(tfhd.body) & 0xffffff;
+      let p = tfhd.body + 8 + (tf & 0x1 ? 8 : 0) + (tf & 0x2 ? 4 : 0);
+      const defaultDuration = tf & 0x8 ? seg.readUInt32BE(p) : 0;
+      let t = seg[tfdt.body] === 1 ? Number(seg.readBigUInt64BE(tfdt.body + 4)) : seg.readUInt32BE(tfdt.body + 4);
+      const version = seg[trun.body];
+      const tr = seg.readUInt32BE(trun.body) & 0xffffff;
+      const count = seg.readUInt32BE(trun.body + 4);
+      let q = trun.body + 8 + (tr & 0x1 ? 4 : 0) + (tr & 0x4 ? 4 : 0);
+      for (let i = 0; i < count; i++) {
+        let duration = defaultDuration;
+        let cts = 0;
+        if (tr & 0x100) (duration = seg.readUInt32BE(q)), (q += 4);
+        if (tr & 0x200) q += 4;
+        if (tr & 0x400) q += 4;
+        if (tr & 0x800) (cts = version === 1 ? seg.readInt32BE(q) : seg.readUInt32BE(q)), (q += 4);
+        times.push(t + cts);
+        t += duration;
+      }
+    }
+  }
+  return times.sort((a, b) => a - b);
+}
+
+/** `upcast validate` against the origin's URL; returns its report line, fails the test on a MUST. */
+export function validate(url) {
+  try {
+    return execFileSync(join(root, 'target/debug/upcast'), ['validate', url], { encoding: 'utf8' }).trim();
+  } catch (e) {
+    assert.fail(`upcast validate ${url}:\n${e.stdout}${e.stderr}`);
+  }
+}
+
+/** The first frame of `path` as 36x64 (or `w`x`h`) grey pixels, as ffmpeg shows it (rotation applied
+ * unless `raw`). */
+function grey(path, { raw = false, w, h }) {
+  return execFileSync('ffmpeg', ['-v', 'error', ...(raw ? ['-noautorotate'] : []), '-i', path, '-frames:v', '1',
+    '-vf', `scale=${w}:${h}`, '-f', 'rawvideo', '-pix_fmt', 'gray', '-'], { maxBuffer: 1 << 20 });
+}
+
+/** Mean absolute difference (0–255) between the first picture of `source` as a player shows it and the first
+ * picture of `encoded` taken as it is stored (no rotation), and the same against that picture upside down. */
+export function orientation(source, encoded, { w, h }) {
+  const a = grey(source, { w, h });
+  const b = grey(encoded, { raw: true, w, h });
+  const mad = (x, y) => x.reduce((n, v, i) => n + Math.abs(v - y[i]), 0) / x.length;
+  return { upright: mad(a, b), turned: mad(a, Buffer.from(b).reverse()) };
+}

@@ -9,6 +9,7 @@
 //               {type: 'done', files, summary} · {type: 'error', message, trap}
 import { encodeVideo, encoderConfig, decoderConfig } from './ladder-video.js';
 import { encodeAudio, audioTarget, audioUndecodable } from './ladder-audio.js';
+import { avcDescription } from './avc-config.js';
 
 let mod = null;
 let job = null; // {ladder, file, source, rotation, audio}
@@ -142,8 +143,9 @@ async function run({ rungs, copy: copyTop, maxPendingBytes }) {
         onChunk: (i, chunk, meta) => {
           const bytes = new Uint8Array(chunk.byteLength);
           chunk.copyTo(bytes);
-          const desc = meta?.decoderConfig?.description ?? null;
-          post(ladder.pushVideo(added[i], bytes, chunk.timestamp, chunk.type === 'key', desc && bytesOf(desc)));
+          const d = meta?.decoderConfig?.description;
+          const desc = d ? (/^avc[13]\./.test(rungs[i].codec) ? avcDescription(bytesOf(d), bytes) : bytesOf(d)) : null;
+          post(ladder.pushVideo(added[i], bytes, chunk.timestamp, chunk.type === 'key', desc));
         },
         onProgress: (p) => {
           progress.video = p;

@@ -109,11 +109,30 @@ function grey(path, { raw = false, w, h }) {
     '-vf', `scale=${w}:${h}`, '-f', 'rawvideo', '-pix_fmt', 'gray', '-'], { maxBuffer: 1 << 20 });
 }
 
-/** Mean absolute difference (0–255) between the first picture of `source` as a player shows it and the first
- * picture of `encoded` taken as it is stored (no rotation), and the same against that picture upside down. */
+/** Pearson correlation of two equal-length pixel arrays (1: the same picture up to brightness and
+ * contrast, as a different YUV↔RGB matrix leaves it; about 0: unrelated). */
+function correlation(x, y) {
+  const n = x.length;
+  const mx = x.reduce((a, v) => a + v, 0) / n;
+  const my = y.reduce((a, v) => a + v, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  for (let i = 0; i < n; i++) {
+    sxy += (x[i] - mx) * (y[i] - my);
+    sxx += (x[i] - mx) ** 2;
+    syy += (y[i] - my) ** 2;
+  }
+  return sxy / Math.sqrt(sxx * syy || 1);
+}
+
+/** The first picture of `source` as a player shows it against the first picture of `encoded` taken as it
+ * is stored (no rotation), and against that picture upside down: {upright, turned} correlations and the
+ * mean absolute difference (0–255) of the upright pair. */
 export function orientation(source, encoded, { w, h }) {
   const a = grey(source, { w, h });
   const b = grey(encoded, { raw: true, w, h });
-  const mad = (x, y) => x.reduce((n, v, i) => n + Math.abs(v - y[i]), 0) / x.length;
-  return { upright: mad(a, b), turned: mad(a, Buffer.from(b).reverse()) };
+  const flipped = Buffer.from(b).reverse();
+  const mad = a.reduce((n, v, i) => n + Math.abs(v - b[i]), 0) / a.length;
+  return { upright: correlation(a, b), turned: correlation(a, flipped), mad };
 }

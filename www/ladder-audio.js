@@ -5,6 +5,7 @@ import { SampleReader } from './sample-reader.js';
 import { until, closeQuietly } from './codec-queue.js';
 
 const QUEUE = 16;
+const STALL_MS = 60_000; // no output from either codec for this long: a hung codec, reported, not waited on
 
 /** dOps (the Opus box of ISO BMFF, big-endian, "Encapsulation of Opus in ISOBMFF" § 4.3.2) → OpusHead (RFC
  * 7845 § 5.1, little-endian), the description WebCodecs' Opus decoder takes. The demuxer hands the box. */
@@ -85,8 +86,13 @@ export async function encodeAudio({ file, audio, samples, target, endUs = Infini
   };
   const onOuterAbort = () => fail(signal.reason ?? new DOMException('cancelled', 'AbortError'));
   signal?.addEventListener('abort', onOuterAbort);
+  let lastOutput = performance.now();
+  const watchdog = setInterval(() => {
+    if (performance.now() - lastOutput > STALL_MS) fail(new Error(`no audio came out of the codecs for ${STALL_MS / 1000} s: the audio encode stalled`));
+  }, 1000);
   const encoder = new AudioEncoder({
     output: (chunk, meta) => {
+      lastOutput = performance.now();
       try {
         onChunk(chunk, meta);
       } catch (e) {
@@ -102,6 +108,7 @@ export async function encodeAudio({ file, audio, samples, target, endUs = Infini
   let configured = false;
   const decoder = new AudioDecoder({
     output: (data) => {
+      lastOutput = performance.now();
       try {
         if (fault) return;
         if (!configured) {
@@ -141,13 +148,20 @@ export async function encodeAudio({ file, audio, samples, target, endUs = Infini
         }),
       );
     }
-    if (!fault) await decoder.flush();
-    if (!fault && configured) await encoder.flush();
+    if (!fault) await Promise.race([decoder.flush(), stopped(inner.signal)]);
+    if (!fault && configured) await Promise.race([encoder.flush(), stopped(inner.signal)]);
   } catch (e) {
     fail(e);
   } finally {
+    clearInterval(watchdog);
     signal?.removeEventListener('abort', onOuterAbort);
     codecs.forEach(closeQuietly);
   }
   if (fault) throw fault;
 }
+
+const stopped = (signal) =>
+  new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    signal.addEventListener('abort', () => reject(signal.reason));
+  });

@@ -81,6 +81,7 @@ export async function encodeVideo({ file, video, samples, boundariesUs, rungs, r
   const counts = rungs.map(() => 0);
   let decoded = 0;
   let lastOutput = performance.now();
+  let waiting = false;
   const t0 = performance.now();
   const fps = video.frameRate || 30;
   // Rungs at a lower frame rate than the source take every n-th frame (boundary frames always).
@@ -138,7 +139,9 @@ export async function encodeVideo({ file, video, samples, boundariesUs, rungs, r
         frame.close();
       }
     },
-    error: (e) => fail(new Error(`the source's video (${video.codec}) could not be decoded: ${e.message}`)),
+    error: (e) => fail(new Error(e.name === 'QuotaExceededError'
+      ? `the browser reclaimed the video decoder (${e.message}); start again with this tab in front`
+      : `the source's video (${video.codec}) could not be decoded: ${e.message}`)),
   });
   decoder.configure(decoderConfig(video, rotation));
 
@@ -151,7 +154,7 @@ export async function encodeVideo({ file, video, samples, boundariesUs, rungs, r
     });
   const ticker = setInterval(() => {
     report();
-    if (performance.now() - lastOutput > STALL_MS) fail(new Error(`no frame came out of the codecs for ${STALL_MS / 1000} s: the encode stalled`));
+    if (!waiting && performance.now() - lastOutput > STALL_MS) fail(new Error(`no frame came out of the codecs for ${STALL_MS / 1000} s: the encode stalled`));
   }, 250);
   const codecs = [decoder, ...encoders];
   const roomy = () => decoder.decodeQueueSize <= DECODE_QUEUE && encoders.every((e) => e.encodeQueueSize <= ENCODE_QUEUE);
@@ -159,7 +162,16 @@ export async function encodeVideo({ file, video, samples, boundariesUs, rungs, r
     const reader = new SampleReader(file);
     for (let i = 0; i < total && !fault; i++) {
       if (!roomy()) await until(roomy, codecs, inner.signal);
-      if (pause) await pause(inner.signal);
+      if (pause) {
+        // Waiting for the upload to take files away is not a stalled codec.
+        waiting = true;
+        try {
+          await pause(inner.signal);
+        } finally {
+          waiting = false;
+          lastOutput = performance.now();
+        }
+      }
       const data = await reader.read(samples.offset[i], samples.size[i]);
       if (fault) break;
       decoder.decode(

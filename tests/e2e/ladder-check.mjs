@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { root, out } from './harness.mjs';
-import { boxes, path } from './cmaf-bytes.mjs';
+import { boxes, path, fragments, nalTypes, timescale } from './cmaf-bytes.mjs';
 
 const attrs = (line) => Object.fromEntries([...line.matchAll(/([A-Z-]+)=("[^"]*"|[^,]*)/g)].map((m) => [m[1], m[2].replace(/^"|"$/g, '')]));
 
@@ -135,4 +135,19 @@ export function orientation(source, encoded, { w, h }) {
   const flipped = Buffer.from(b).reverse();
   const mad = a.reduce((n, v, i) => n + Math.abs(v - b[i]), 0) / a.length;
   return { upright: correlation(a, b), turned: correlation(a, flipped), mad };
+}
+
+/** Each video rendition's segments start with a sync sample at the same decode times (ms) as the others. */
+export function sameCuts(list) {
+  const starts = list.map((x) => {
+    const ts = timescale(x.init);
+    return x.segments.map((seg) => {
+      const [first] = fragments(seg);
+      assert.ok(first.sync, `${x.dir}: every segment starts with a sync sample`);
+      if (/^avc1/.test(x.CODECS)) assert.ok(nalTypes(first.first).includes(5), `${x.dir}: an IDR first`);
+      return Math.round((first.decodeTime * 1e3) / ts);
+    });
+  });
+  for (const [i, s] of starts.entries()) assert.deepEqual(s, starts[0], `${list[i].dir} cuts where ${list[0].dir} does`);
+  return starts[0];
 }

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startOrigin, launch, dropFile, sourceFixture, ADMIN, out } from './harness.mjs';
-import { variants, audioMedia, get, rendition, probe, frameTimes, validate, orientation } from './ladder-check.mjs';
-import { fragments, nalTypes, timescale } from './cmaf-bytes.mjs';
+import { variants, audioMedia, get, rendition, probe, frameTimes, validate, orientation, sameCuts } from './ladder-check.mjs';
+import { timescale } from './cmaf-bytes.mjs';
 
 let origin;
 let ctx;
@@ -116,21 +116,6 @@ async function renditions(r, tag) {
   const list = [];
   for (const v of vs) list.push({ ...v, ...(await rendition(r.base, v.uri, tag)) });
   return list;
-}
-
-/** Each video rendition's segments start with a sync sample at the same decode times (ms) as the others. */
-function sameCuts(list) {
-  const starts = list.map((x) => {
-    const ts = timescale(x.init);
-    return x.segments.map((seg) => {
-      const [first] = fragments(seg);
-      assert.ok(first.sync, `${x.dir}: every segment starts with a sync sample`);
-      if (/^avc1/.test(x.CODECS)) assert.ok(nalTypes(first.first).includes(5), `${x.dir}: an IDR first`);
-      return Math.round((first.decodeTime * 1e3) / ts);
-    });
-  });
-  for (const [i, s] of starts.entries()) assert.deepEqual(s, starts[0], `${list[i].dir} cuts where ${list[0].dir} does`);
-  return starts[0];
 }
 
 test('VP9 + Opus: the VP9 source is the top rung, H.264 rungs below it, the Opus audio re-encoded; every level plays with sound', async (t) => {

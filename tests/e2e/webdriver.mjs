@@ -18,6 +18,7 @@ export async function firefox() {
     child.stdout.on('data', look);
     child.stderr.on('data', look);
     child.on('exit', (code) => reject(new Error(`geckodriver exited (${code}): ${seen}`)));
+    child.on('error', (e) => reject(new Error(`${bin}: ${e.message} (tests/setup.sh installs geckodriver with cargo install)`)));
   });
   const call = async (method, path, body) => {
     const r = await fetch(base + path, { method, headers: { 'Content-Type': 'application/json' }, body: body && JSON.stringify(body) });

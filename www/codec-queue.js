@@ -30,3 +30,30 @@ export function closeQuietly(codec) {
     /* already closed by an error */
   }
 }
+
+/** The first failure of a codec job: `fail(e)` keeps it and aborts `signal`, so every wait of the job
+ * stops; an abort of the caller's `outer` signal fails it too. `dispose()` unhooks from `outer`. */
+export function faultLatch(outer) {
+  const inner = new AbortController();
+  const latch = {
+    error: null,
+    signal: inner.signal,
+    fail(e) {
+      if (latch.error) return;
+      latch.error = e instanceof Error ? e : new Error(String(e));
+      inner.abort(latch.error);
+    },
+    dispose: () => outer?.removeEventListener('abort', onAbort),
+  };
+  const onAbort = () => latch.fail(outer.reason ?? new DOMException('cancelled', 'AbortError'));
+  outer?.addEventListener('abort', onAbort);
+  if (outer?.aborted) onAbort();
+  return latch;
+}
+
+/** A promise that rejects when `signal` aborts (raced against a codec's flush). */
+export const stopped = (signal) =>
+  new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    signal.addEventListener('abort', () => reject(signal.reason));
+  });

@@ -2,7 +2,7 @@
 // again with AudioEncoder — AAC where this browser can encode it (Apple devices play it everywhere), else
 // Opus (Chromium and Firefox have no AAC encoder; Safari plays Opus in fMP4 from iOS 17 / macOS 14 only).
 import { SampleReader } from './sample-reader.js';
-import { until, closeQuietly } from './codec-queue.js';
+import { until, closeQuietly, faultLatch, stopped } from './codec-queue.js';
 
 const QUEUE = 16;
 const STALL_MS = 60_000; // no output from either codec for this long: a hung codec, reported, not waited on
@@ -77,15 +77,8 @@ function head(data, frames) {
  * `onChunk(chunk, metadata)` gets each encoded chunk. Resolves when every chunk is out.
  */
 export async function encodeAudio({ file, audio, samples, target, endUs = Infinity, onChunk, signal }) {
-  let fault = null;
-  const inner = new AbortController();
-  const fail = (e) => {
-    if (fault) return;
-    fault = e instanceof Error ? e : new Error(String(e));
-    inner.abort(fault);
-  };
-  const onOuterAbort = () => fail(signal.reason ?? new DOMException('cancelled', 'AbortError'));
-  signal?.addEventListener('abort', onOuterAbort);
+  const latch = faultLatch(signal);
+  const fail = latch.fail;
   let lastOutput = performance.now();
   const watchdog = setInterval(() => {
     if (performance.now() - lastOutput > STALL_MS) fail(new Error(`no audio came out of the codecs for ${STALL_MS / 1000} s: the audio encode stalled`));
@@ -110,7 +103,7 @@ export async function encodeAudio({ file, audio, samples, target, endUs = Infini
     output: (data) => {
       lastOutput = performance.now();
       try {
-        if (fault) return;
+        if (latch.error) return;
         if (!configured) {
           encoder.configure({ ...target, sampleRate: data.sampleRate, numberOfChannels: data.numberOfChannels });
           configured = true;
@@ -135,10 +128,10 @@ export async function encodeAudio({ file, audio, samples, target, endUs = Infini
   const roomy = () => decoder.decodeQueueSize <= QUEUE && encoder.encodeQueueSize <= QUEUE;
   try {
     const reader = new SampleReader(file, 1 << 20);
-    for (let i = 0; i < samples.size.length && !fault; i++) {
-      if (!roomy()) await until(roomy, codecs, inner.signal);
+    for (let i = 0; i < samples.size.length && !latch.error; i++) {
+      if (!roomy()) await until(roomy, codecs, latch.signal);
       const data = await reader.read(samples.offset[i], samples.size[i]);
-      if (fault) break;
+      if (latch.error) break;
       decoder.decode(
         new EncodedAudioChunk({
           type: 'key',
@@ -148,20 +141,14 @@ export async function encodeAudio({ file, audio, samples, target, endUs = Infini
         }),
       );
     }
-    if (!fault) await Promise.race([decoder.flush(), stopped(inner.signal)]);
-    if (!fault && configured) await Promise.race([encoder.flush(), stopped(inner.signal)]);
+    if (!latch.error) await Promise.race([decoder.flush(), stopped(latch.signal)]);
+    if (!latch.error && configured) await Promise.race([encoder.flush(), stopped(latch.signal)]);
   } catch (e) {
     fail(e);
   } finally {
     clearInterval(watchdog);
-    signal?.removeEventListener('abort', onOuterAbort);
+    latch.dispose();
     codecs.forEach(closeQuietly);
   }
-  if (fault) throw fault;
+  if (latch.error) throw latch.error;
 }
-
-const stopped = (signal) =>
-  new Promise((_, reject) => {
-    if (signal.aborted) reject(signal.reason);
-    signal.addEventListener('abort', () => reject(signal.reason));
-  });

@@ -4,7 +4,7 @@
 // the same instants. Back-pressure: no sample is decoded while the decoder or any encoder has more than a
 // few requests queued, so memory holds a handful of frames whatever the length of the input.
 import { SampleReader } from './sample-reader.js';
-import { until, closeQuietly } from './codec-queue.js';
+import { until, closeQuietly, faultLatch, stopped } from './codec-queue.js';
 
 const DECODE_QUEUE = 8;
 const ENCODE_QUEUE = 8;
@@ -64,16 +64,8 @@ function rotator(rotation, width, height) {
  * error, naming the rung.
  */
 export async function encodeVideo({ file, video, samples, boundariesUs, rungs, rotation = 0, onChunk, onProgress, pause, signal }) {
-  const inner = new AbortController();
-  let fault = null;
-  const fail = (e) => {
-    if (fault) return;
-    fault = e instanceof Error ? e : new Error(String(e));
-    inner.abort(fault);
-  };
-  const onOuterAbort = () => fail(signal.reason ?? new DOMException('cancelled', 'AbortError'));
-  signal?.addEventListener('abort', onOuterAbort);
-  if (signal?.aborted) onOuterAbort();
+  const latch = faultLatch(signal);
+  const fail = latch.fail;
 
   const boundaries = Array.from(boundariesUs, (b) => Math.round(b));
   let nextBoundary = 0;
@@ -115,7 +107,7 @@ export async function encodeVideo({ file, video, samples, boundariesUs, rungs, r
       lastOutput = performance.now();
       decoded++;
       try {
-        if (fault) return;
+        if (latch.error) return;
         const ts = frame.timestamp;
         let key = false;
         while (nextBoundary < boundaries.length && boundaries[nextBoundary] <= ts + 1) {
@@ -160,20 +152,20 @@ export async function encodeVideo({ file, video, samples, boundariesUs, rungs, r
   const roomy = () => decoder.decodeQueueSize <= DECODE_QUEUE && encoders.every((e) => e.encodeQueueSize <= ENCODE_QUEUE);
   try {
     const reader = new SampleReader(file);
-    for (let i = 0; i < total && !fault; i++) {
-      if (!roomy()) await until(roomy, codecs, inner.signal);
+    for (let i = 0; i < total && !latch.error; i++) {
+      if (!roomy()) await until(roomy, codecs, latch.signal);
       if (pause) {
         // Waiting for the upload to take files away is not a stalled codec.
         waiting = true;
         try {
-          await pause(inner.signal);
+          await pause(latch.signal);
         } finally {
           waiting = false;
           lastOutput = performance.now();
         }
       }
       const data = await reader.read(samples.offset[i], samples.size[i]);
-      if (fault) break;
+      if (latch.error) break;
       decoder.decode(
         new EncodedVideoChunk({
           type: samples.key[i] ? 'key' : 'delta',
@@ -183,16 +175,16 @@ export async function encodeVideo({ file, video, samples, boundariesUs, rungs, r
         }),
       );
     }
-    if (!fault) await Promise.race([decoder.flush(), stopped(inner.signal)]);
-    if (!fault) await Promise.race([Promise.all(encoders.map((e) => e.flush())), stopped(inner.signal)]);
+    if (!latch.error) await Promise.race([decoder.flush(), stopped(latch.signal)]);
+    if (!latch.error) await Promise.race([Promise.all(encoders.map((e) => e.flush())), stopped(latch.signal)]);
   } catch (e) {
     fail(e);
   } finally {
     clearInterval(ticker);
-    signal?.removeEventListener('abort', onOuterAbort);
+    latch.dispose();
     codecs.forEach(closeQuietly);
   }
-  if (fault) throw fault;
+  if (latch.error) throw latch.error;
   report();
   return { frames: counts, decoded, ms: performance.now() - t0 };
 }
@@ -204,9 +196,3 @@ function refused(r, e) {
   if (e.name === 'NotSupportedError') return new Error(`${what}: this browser cannot encode it (${e.message})`);
   return new Error(`${what}: the encoder failed: ${e.message}`);
 }
-
-const stopped = (signal) =>
-  new Promise((_, reject) => {
-    if (signal.aborted) reject(signal.reason);
-    signal.addEventListener('abort', () => reject(signal.reason));
-  });

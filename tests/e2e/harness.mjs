@@ -49,29 +49,25 @@ export async function launch() {
 
 export const fixture = (name) => readFileSync(join(root, 'tests/fixtures', name));
 
-/** A 16 s 640x360 H.264 + AAC file with a key frame every second, made once with ffmpeg. */
-export function longFixture() {
-  const path = join(out, 'e2e_16s.mp4');
-  if (!existsSync(path)) {
-    execFileSync('ffmpeg', ['-nostdin', '-v', 'error', '-y',
-      '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
-      '-t', '16', '-c:v', 'libx264', '-preset', 'veryfast', '-profile:v', 'high', '-pix_fmt', 'yuv420p', '-g', '30',
-      '-keyint_min', '30', '-sc_threshold', '0', '-b:v', '800k', '-c:a', 'aac', '-b:a', '64k', path]);
-  }
+/** `tests/out/name`, made once by ffmpeg from `args` (a lavfi source and its encoding); its bytes. */
+function made(name, args) {
+  const path = join(out, name);
+  if (!existsSync(path)) execFileSync('ffmpeg', ['-nostdin', '-v', 'error', '-y', ...args, path]);
   return readFileSync(path);
 }
 
-/** A 10 s 1920x1080 H.264 (High, B-frames) + AAC file with a key frame every 2 s, made once with ffmpeg. */
-export function hdFixture() {
-  const path = join(out, 'e2e_10s_1080p.mp4');
-  if (!existsSync(path)) {
-    execFileSync('ffmpeg', ['-nostdin', '-v', 'error', '-y',
-      '-f', 'lavfi', '-i', 'testsrc2=size=1920x1080:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=330:sample_rate=48000',
-      '-t', '10', '-c:v', 'libx264', '-preset', 'veryfast', '-profile:v', 'high', '-pix_fmt', 'yuv420p', '-g', '60',
-      '-keyint_min', '60', '-sc_threshold', '0', '-b:v', '5M', '-c:a', 'aac', '-b:a', '128k', path]);
-  }
-  return readFileSync(path);
-}
+const h264 = (gop, rate) => ['-c:v', 'libx264', '-preset', 'veryfast', '-profile:v', 'high', '-pix_fmt', 'yuv420p',
+  '-g', String(gop), '-keyint_min', String(gop), '-sc_threshold', '0', '-b:v', rate];
+
+/** A 16 s 640x360 H.264 + AAC file with a key frame every second. */
+export const longFixture = () =>
+  made('e2e_16s.mp4', ['-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
+    '-t', '16', ...h264(30, '800k'), '-c:a', 'aac', '-b:a', '64k']);
+
+/** A 10 s 1920x1080 H.264 (High, B-frames) + AAC file with a key frame every 2 s. */
+export const hdFixture = () =>
+  made('e2e_10s_1080p.mp4', ['-f', 'lavfi', '-i', 'testsrc2=size=1920x1080:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=330:sample_rate=48000',
+    '-t', '10', ...h264(60, '5M'), '-c:a', 'aac', '-b:a', '128k']);
 
 /** Drop `bytes` as a File named `name` on `selector`, as a person dragging it from the desktop would. */
 export async function dropFile(page, selector, name, bytes) {

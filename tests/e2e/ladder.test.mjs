@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { startOrigin, launch, dropFile, hdFixture, api, ADMIN, out } from './harness.mjs';
 import { fragments, nalTypes, timescale } from './cmaf-bytes.mjs';
+import { variants, media, get } from './ladder-check.mjs';
 
 let origin;
 let ctx;
@@ -21,33 +22,6 @@ after(async () => {
   await ctx?.close();
   origin?.stop();
 });
-
-const attrs = (line) => Object.fromEntries([...line.matchAll(/([A-Z-]+)=("[^"]*"|[^,]*)/g)].map((m) => [m[1], m[2].replace(/^"|"$/g, '')]));
-
-function variants(master) {
-  const lines = master.split('\n');
-  const out = [];
-  lines.forEach((l, i) => {
-    if (l.startsWith('#EXT-X-STREAM-INF:')) out.push({ ...attrs(l.slice(18)), uri: lines[i + 1].trim() });
-  });
-  return out;
-}
-
-function media(text) {
-  const segs = [];
-  let dur = 0;
-  for (const l of text.split('\n')) {
-    if (l.startsWith('#EXTINF:')) dur = Number(l.slice(8).split(',')[0]);
-    else if (l && !l.startsWith('#')) segs.push({ uri: l.trim(), dur });
-  }
-  return { segs, map: text.match(/#EXT-X-MAP:URI="([^"]+)"/)?.[1] };
-}
-
-const get = async (url) => {
-  const r = await fetch(url);
-  assert.equal(r.status, 200, url);
-  return Buffer.from(await r.arrayBuffer());
-};
 
 test('a 1080p file becomes a 3-rung ladder plus the copy rung; every level plays; the bytes line up', async () => {
   const page = await ctx.newPage();
@@ -143,11 +117,20 @@ test('a 1080p file becomes a 3-rung ladder plus the copy rung; every level plays
       video.currentTime = 0;
       video.play();
     }, level);
-    await watch.waitForFunction(
-      (level) => window.upcastHls.currentLevel === level && window.playedFrags.size >= 3 && document.querySelector('#player').currentTime > 4.5,
-      level,
-      { timeout: 60_000 },
-    );
+    await watch
+      .waitForFunction(
+        (level) => window.upcastHls.currentLevel === level && window.playedFrags.size >= 3 && document.querySelector('#player').currentTime > 4.5,
+        level,
+        { timeout: 60_000 },
+      )
+      .catch(async (e) => {
+        const state = await watch.evaluate(() => {
+          const v = document.querySelector('#player');
+          const b = [...Array(v.buffered.length).keys()].map((i) => `${v.buffered.start(i).toFixed(2)}-${v.buffered.end(i).toFixed(2)}`);
+          return { level: window.upcastHls.currentLevel, frags: [...window.playedFrags], t: v.currentTime, paused: v.paused, ready: v.readyState, buffered: b, fatal: window.upcastFatal ?? null };
+        });
+        throw new Error(`level ${level} did not play: ${JSON.stringify(state)} (${e.message})`);
+      });
     assert.equal(await watch.evaluate(() => window.upcastFatal ?? null), null);
   }
   await watch.screenshot({ path: join(out, 'watch-ladder.png') });

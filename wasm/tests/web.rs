@@ -1,7 +1,8 @@
 //! The browser bindings in a real browser's dedicated Worker (`wasm-pack test --headless --chrome` and
 //! `--firefox`, feature `browser-tests`): every file's recipe (what `segmentFile` returns) and every file
 //! composed as a Blob from the source `File` hold exactly the bytes the core assembles from the same file,
-//! only headers and the moov are read, and a broken file fails with the core's message.
+//! only headers and the moov are read, a broken file fails with the core's message, and the summary
+//! (built as a JS value without serde_json) is what its JSON parses to.
 #![cfg(all(target_arch = "wasm32", feature = "browser-tests"))]
 
 use js_sys::{Array, Uint8Array};
@@ -133,6 +134,81 @@ fn recipes_gather_to_the_cores_bytes() {
             );
         }
     }
+}
+
+/// `JSON.stringify` of a JS value, to compare values by content.
+fn json(v: &JsValue) -> String {
+    js_sys::JSON::stringify(v).unwrap().as_string().unwrap()
+}
+
+/// What serde_json writes, parsed by the browser: the value `to_js` must build.
+fn parsed<T: serde::Serialize>(v: &T) -> String {
+    json(&js_sys::JSON::parse(&serde_json::to_string(v).unwrap()).unwrap())
+}
+
+#[wasm_bindgen_test]
+fn summaries_are_what_their_json_parses_to() {
+    for (name, bytes) in FIXTURES {
+        let out = segment_file(&blob_of(bytes), JsValue::UNDEFINED, false).unwrap();
+        let core = segment(&bytes.to_vec(), &SegmentOptions::default()).unwrap();
+        assert_eq!(json(&get(&out, "summary")), parsed(&core.summary), "{name}");
+    }
+}
+
+#[wasm_bindgen_test]
+fn serde_values_become_what_their_json_parses_to() {
+    use std::collections::BTreeMap;
+    #[derive(serde::Serialize)]
+    enum Kind {
+        Unit,
+        Newtype(u8),
+        Tuple(i32, f32),
+        Struct { a: Option<String> },
+    }
+    #[derive(serde::Serialize)]
+    struct All {
+        b: bool,
+        i: i64,
+        u: u64,
+        f: f64,
+        nan: f64,
+        inf: f32,
+        c: char,
+        s: &'static str,
+        none: Option<u8>,
+        some: Option<u8>,
+        unit: (),
+        pair: (u32, u32),
+        list: Vec<Kind>,
+        by_name: BTreeMap<String, u16>,
+        by_number: BTreeMap<u32, bool>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        skipped: Option<u8>,
+    }
+    let v = All {
+        b: true,
+        i: -3,
+        u: 1 << 40,
+        f: 0.1,
+        nan: f64::NAN,
+        inf: f32::INFINITY,
+        c: 'é',
+        s: "a \"quoted\" line\n",
+        none: None,
+        some: Some(7),
+        unit: (),
+        pair: (16, 9),
+        list: vec![
+            Kind::Unit,
+            Kind::Newtype(1),
+            Kind::Tuple(-1, 2.5),
+            Kind::Struct { a: None },
+        ],
+        by_name: [("x".to_string(), 1)].into(),
+        by_number: [(2, false)].into(),
+        skipped: None,
+    };
+    assert_eq!(json(&upcast_core::web::js::to_js(&v).unwrap()), parsed(&v));
 }
 
 #[wasm_bindgen_test]

@@ -6,6 +6,7 @@
 
 pub mod blob;
 pub mod error;
+pub mod js;
 /// `class Ladder` (the adaptive ladder), in the full build only, as the conformance checker.
 #[cfg(feature = "check")]
 pub mod ladder;
@@ -94,10 +95,9 @@ pub fn package_blob(
     })
 }
 
-/// A serde value as a plain JS object (through JSON: one parse, no per-field glue).
+/// A serde value as a plain JS value, as its JSON would parse ([`js::to_js`]).
 pub(crate) fn to_js<T: serde::Serialize>(v: &T) -> Result<JsValue, JsError> {
-    let text = serde_json::to_string(v).map_err(|e| JsError::new(&e.to_string()))?;
-    js_sys::JSON::parse(&text).map_err(|e| JsError::new(&js_text(&e)))
+    js::to_js(v)
 }
 
 pub(crate) fn set(obj: &Object, key: &str, value: &JsValue) -> Result<(), JsError> {

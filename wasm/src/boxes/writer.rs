@@ -28,10 +28,24 @@ impl BoxWriter {
 
     /// Write a box whose body `f` writes; the 32-bit size is patched afterwards.
     pub fn boxed(&mut self, kind: &FourCC, f: impl FnOnce(&mut Self) -> Result<()>) -> Result<()> {
+        let start = self.open(kind);
+        f(self)?;
+        self.close(kind, start)
+    }
+
+    // `boxed` and `mp4_box` are instantiated once per closure or box type; what does not depend on the
+    // type lives in these (not inlined), once.
+
+    #[inline(never)]
+    fn open(&mut self, kind: &FourCC) -> usize {
         let start = self.buf.len();
         self.buf.extend_from_slice(&[0; 4]);
         self.buf.extend_from_slice(kind);
-        f(self)?;
+        start
+    }
+
+    #[inline(never)]
+    fn close(&mut self, kind: &FourCC, start: usize) -> Result<()> {
         let size = u32::try_from(self.buf.len() - start).map_err(|_| {
             Error::limit(
                 super::fourcc_str(*kind),
@@ -66,8 +80,15 @@ impl BoxWriter {
         // The size the crate wrote into the header (its write_box return value is not reliable: MoofBox
         // and MoovBox return 0).
         let declared = b.box_size();
-        b.write_box(&mut self.buf)
-            .map_err(|e| Error::malformed("writer", 0, format!("mp4 crate: {e}")))?;
+        let wrote = b.write_box(&mut self.buf).err();
+        self.check_mp4_box(before, declared, wrote)
+    }
+
+    #[inline(never)]
+    fn check_mp4_box(&self, before: usize, declared: u64, err: Option<mp4::Error>) -> Result<()> {
+        if let Some(e) = err {
+            return Err(Error::malformed("writer", 0, format!("mp4 crate: {e}")));
+        }
         let written = (self.buf.len() - before) as u64;
         if declared != written {
             // The crate sizes a box from its flags but writes whatever fields are set; catch a mismatch

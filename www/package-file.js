@@ -13,16 +13,14 @@ const WINDOW = 4 << 20; // bytes per window; windows start at multiples of it
 const WINDOWS = 3; // kept, most recently used last: 12 MiB, their buffers reused for the next windows
 const SLICED_BLOB_MAX_RUNS = 8; // at most this many source runs: compose a Blob of slices, copy nothing
 
-// Chromium collects a Blob stream that has a read pending once nothing but that read's own promise
-// chain refers to it, and the read then never settles: a gather whose caller held the package only in an
-// async function's locals stopped for good after a few hundred windows in about half the runs of the
-// 4.5 GB bench (Debian Chromium 156). A stream is held here while a read is pending.
+// Chromium collects a Blob stream whose pending read only that read's own promise chain refers to, and
+// the read never settles: the 4.5 GB bench (package held in an async function's locals) hung in about
+// half the runs (Debian Chromium 156). A stream is held here while a read is pending.
 const pending = new Set();
 
-/** Reads of one source File in aligned windows shared by the files of a package. The windows come from
- * one byte stream of the File read front to back (a new stream only when a read does not continue where
- * the last one ended), with BYOB reads into the buffers of retired windows: a 4.5 GB input goes through
- * the same 12 MiB and a few streams, where a stream per window left ~60 MB to the garbage collector. */
+/** Reads of one source File in aligned windows shared by the files of a package, from one byte stream read
+ * front to back (a new one only when a read does not go on where the last ended) with BYOB reads into the
+ * buffers of retired windows: a stream per window left ~60 MB to the garbage collector on 4.5 GB. */
 export class SourceReader {
   constructor(file) {
     this.file = file;
@@ -31,39 +29,32 @@ export class SourceReader {
     this.queue = Promise.resolve(); // window reads, one at a time (they share the stream)
   }
 
-  /** Copy the source's [offset, offset + len) into `out` at `pos`: now when the windows holding it are
-   * read (and then returns null), else returns a promise of the copy. */
+  /** Copy the source's [offset, offset + len) into `out` at `pos`: at once when the windows holding it
+   * are read (and return null), else return a promise of the copy. */
   copy(out, pos, offset, len) {
-    for (;;) {
+    while (len > 0) {
       const w = this.windows.find((x) => x.start <= offset && offset < x.end);
       if (!w?.buf) return this.copyWhenRead(out, pos, offset, len);
       if (w !== this.windows.at(-1)) this.windows.push(...this.windows.splice(this.windows.indexOf(w), 1));
       const n = Math.min(len, w.end - offset);
       out.set(new Uint8Array(w.buf, offset - w.start, n), pos);
-      if (n === len) return null;
       pos += n;
       offset += n;
       len -= n;
     }
+    return null;
   }
 
   async copyWhenRead(out, pos, offset, len) {
-    while (len > 0) {
-      const w = this.window(Math.floor(offset / WINDOW));
-      // A pinned window is never refilled, so its buffer stays whole until the copy below.
-      w.pins++;
-      try {
-        await w.ready;
-        const n = Math.min(len, w.end - offset);
-        if (!(n > 0)) throw new Error(`the source has no bytes at ${offset} (it is ${this.file.size} bytes)`);
-        out.set(new Uint8Array(w.buf, offset - w.start, n), pos);
-        pos += n;
-        offset += n;
-        len -= n;
-      } finally {
-        w.pins--;
-      }
+    const w = this.window(Math.floor(offset / WINDOW));
+    w.pins++; // a pinned window is not retired: it is still there when this resumes
+    try {
+      await w.ready;
+    } finally {
+      w.pins--;
     }
+    if (!(w.end > offset)) throw new Error(`the source has no bytes at ${offset} (it is ${this.file.size} bytes)`);
+    return this.copy(out, pos, offset, len);
   }
 
   /** The window with this index, most recently used now; read when it is not held. */

@@ -27,3 +27,10 @@ pub use error::{Error, Result};
 pub use limits::Limits;
 pub use package::{segment, Package, SegmentOptions};
 pub use source::Source;
+
+// talc instead of the standard library's dlmalloc in the browser: the segmenter is 2.3 kB smaller gzipped
+// and `segmentFile` on a 4.5 GB file takes 0.35–0.43 s instead of 0.63–0.68 s, for a wasm memory of
+// 31.7 MB instead of 29.2 MB at the end.
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();

@@ -24,6 +24,9 @@ export class SegmentError extends Error {
 
 const workerUrl = new URL('./worker.js', import.meta.url);
 let idle = null; // A worker kept for the next file; dropped after any error, cancel or trap.
+// A Worker whose wasm memory grew past this is not kept (wasm memory never shrinks): the tab gives the
+// memory back, and the next file pays the module's start-up (~30 ms) instead.
+const KEEP_WASM_BYTES = 16 << 20;
 
 function takeWorker() {
   const w = idle ?? new Worker(workerUrl, { type: 'module' });
@@ -87,7 +90,7 @@ function plan(file, options) {
         finish(false);
         reject(new SegmentError(data.message, { trap: data.trap }));
       } else if (data.type === 'done') {
-        finish(true);
+        finish(data.wasmBytes <= KEEP_WASM_BYTES);
         const source = new SourceReader(file);
         const list = timeOrder(data.files.map((r) => new PackageFile(source, r)));
         resolve({

@@ -10,19 +10,21 @@ const builds = {};
 function core(check) {
   const name = check ? 'upcast_full' : 'upcast_core';
   builds[name] ??= import(`./pkg/${name}.js`).then(async (m) => {
-    await m.default();
+    m.exports = await m.default();
     return m;
   });
   return builds[name];
 }
 
 async function run({ file, options, check }) {
-  const { segmentFile } = await core(check);
+  const { segmentFile, exports } = await core(check);
   postMessage({ type: 'progress', phase: 'segment', done: 0, total: file.size });
   const t0 = performance.now();
   const pkg = segmentFile(file, options, check);
   postMessage({ type: 'progress', phase: 'segment', done: file.size, total: file.size });
-  return { ...pkg, segmentMs: performance.now() - t0 };
+  // wasm memory only grows: a large moov leaves this Worker holding its peak (tens of MB for hours of
+  // video), which the page uses to decide whether to keep it for the next file.
+  return { ...pkg, segmentMs: performance.now() - t0, wasmBytes: exports.memory.buffer.byteLength };
 }
 
 onmessage = async ({ data }) => {

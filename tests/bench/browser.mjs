@@ -3,35 +3,21 @@
 // the wasm + glue bundle size gzipped; then package a 4 GB input and gather and hash every file, sampling
 // the tab's memory (`--no-large` skips it; `--large-only` runs only it). Goals: >= 10x faster, bundle
 // <= 60 kB gzipped, < 100 MB.
-import { createServer } from 'node:http';
-import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
-import { join, extname } from 'node:path';
+import { join } from 'node:path';
 import { root, launch } from '../e2e/harness.mjs';
 import { largestRenderer, sampleRenderers } from './renderer-memory.mjs';
+import { serveBenchPages } from './static-server.mjs';
 
 const input = join(root, 'tests/fixtures/generated/bench_60s_1080p.mp4');
 const large = join(root, 'tests/fixtures/generated/big_4g.mp4');
 if (!existsSync(input)) execFileSync(join(root, 'tests/fixtures/make_big.sh'), [input, '60', '1920x1080'], { stdio: 'inherit' });
 if (!existsSync(join(root, 'www/pkg/upcast_core_bg.wasm'))) execFileSync(join(root, 'origin/scripts/build.sh'), { stdio: 'inherit' });
 
-const types = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.mp4': 'video/mp4' };
-const routes = [
-  ['/www/', join(root, 'www/')],
-  ['/mb/', join(root, 'node_modules/mediabunny/dist/bundles/')],
-  ['/bench/', join(root, 'tests/bench/')],
-];
-const server = createServer((req, res) => {
-  const url = new URL(req.url, 'http://x').pathname;
-  let path = null;
-  for (const [prefix, dir] of routes) if (url.startsWith(prefix)) path = join(dir, url.slice(prefix.length));
-  if (!path || !existsSync(path) || statSync(path).isDirectory()) return res.writeHead(404).end();
-  res.writeHead(200, { 'Content-Type': types[extname(path)] ?? 'application/octet-stream' });
-  createReadStream(path).pipe(res);
-});
-await new Promise((r) => server.listen(0, '127.0.0.1', r));
-const base = `http://127.0.0.1:${server.address().port}`;
+const server = await serveBenchPages();
+const base = server.base;
 
 const largeOnly = process.argv.includes('--large-only');
 let r = null;

@@ -2,7 +2,7 @@
 // + AAC file and the same rungs (720p/480p/360p at 3/1.2/0.7 Mb/s): (a) the floor — decode once, feed the
 // encoders, no muxing; (b) upcast's ladder to a complete package; (c) Mediabunny's HLS conversion. Prints
 // times and ratios. Then a 30-minute input through the ladder in a fresh browser, its files let go as they
-// are finished, sampling the tab's memory (`--no-long` skips it). Goals: (b) <= 1.15x (a); (c) >= 5x (b);
+// are finished, sampling the tab's memory (`--no-long` skips it, `--long-only` runs only it). Goals: (b) <= 1.15x (a); (c) >= 5x (b);
 // memory flat on the long input.
 import { existsSync, statSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -29,20 +29,26 @@ async function page(ctx, file) {
 }
 
 const runs = Number(process.env.BENCH_RUNS ?? 3);
-const ctx = await launch();
-const r = await (await page(ctx, input)).evaluate((n) => window.bench.run(n), runs);
-await ctx.close();
-const fps = (x) => ((r.frames * 1000) / x.ms).toFixed(0);
-const secs = (x) => x.times.map((t) => (t / 1000).toFixed(2)).join(', ');
-const line = (name, x, made) => `  ${name.padEnd(40)} ${(x.ms / 1000).toFixed(2)} s  ${fps(x).padStart(4)} frames/s   ${made.padEnd(22)} runs ${secs(x)} s`;
-console.log(`input: ${input.split('/').pop()} (${mb(statSync(input).size)}, ${r.frames} frames), Debian Chromium, software H.264, rungs 720p/480p/360p at 3/1.2/0.7 Mb/s; median of ${runs} (Mediabunny: 1 run)`);
-console.log(line('(a) floor: decode once → 3 encoders', r.floor, `${mb(r.floor.bytes.reduce((n, b) => n + b, 0))} of chunks`));
-console.log(line('(b) upcast ladder: complete package', r.ladder, `${r.ladder.files} files, ${mb(r.ladder.bytes)}`));
-console.log(line('(c) mediabunny: HLS conversion', r.mediabunny, `${r.mediabunny.files} files, ${mb(r.mediabunny.bytes)}`));
-console.log(`  ratio (b) / (a)   ${(r.ladder.ms / r.floor.ms).toFixed(3)}x (goal: <= 1.15x)`);
-console.log(`  ratio (c) / (b)   ${(r.mediabunny.ms / r.ladder.ms).toFixed(2)}x (goal: >= 5x)`);
+if (!process.argv.includes('--long-only')) await short();
+if (!process.argv.includes('--no-long')) await long();
+server.close();
 
-if (!process.argv.includes('--no-long')) {
+async function short() {
+  const ctx = await launch();
+  const r = await (await page(ctx, input)).evaluate((n) => window.bench.run(n), runs);
+  await ctx.close();
+  const fps = (x) => ((r.frames * 1000) / x.ms).toFixed(0);
+  const secs = (x) => x.times.map((t) => (t / 1000).toFixed(2)).join(', ');
+  const line = (name, x, made) => `  ${name.padEnd(40)} ${(x.ms / 1000).toFixed(2)} s  ${fps(x).padStart(4)} frames/s   ${made.padEnd(22)} runs ${secs(x)} s`;
+  console.log(`input: ${input.split('/').pop()} (${mb(statSync(input).size)}, ${r.frames} frames), Debian Chromium, software H.264, rungs 720p/480p/360p at 3/1.2/0.7 Mb/s; median of ${runs} (Mediabunny: 1 run)`);
+  console.log(line('(a) floor: decode once → 3 encoders', r.floor, `${mb(r.floor.bytes.reduce((n, b) => n + b, 0))} of chunks`));
+  console.log(line('(b) upcast ladder: complete package', r.ladder, `${r.ladder.files} files, ${mb(r.ladder.bytes)}`));
+  console.log(line('(c) mediabunny: HLS conversion', r.mediabunny, `${r.mediabunny.files} files, ${mb(r.mediabunny.bytes)}`));
+  console.log(`  ratio (b) / (a)   ${(r.ladder.ms / r.floor.ms).toFixed(3)}x (goal: <= 1.15x)`);
+  console.log(`  ratio (c) / (b)   ${(r.mediabunny.ms / r.ladder.ms).toFixed(2)}x (goal: >= 5x)`);
+}
+
+async function long() {
   make(longInput, 1800);
   const fresh = await launch();
   const tab = await page(fresh, longInput);
@@ -64,4 +70,3 @@ if (!process.argv.includes('--no-long')) {
   console.log(`  tab (renderer) memory: peak ${mb(peak.private)} private (RssAnon), ${mb(peak.rss)} RSS; idle before ${mb(idle.private)} private`);
   console.log(`  peak private per tenth of the run: ${tenths.map((b) => (b / 1e6).toFixed(0)).join(' ')} MB`);
 }
-server.close();

@@ -9,10 +9,8 @@
 const builds = {};
 function core(check) {
   const name = check ? 'upcast_full' : 'upcast_core';
-  builds[name] ??= import(`./pkg/${name}.js`).then(async (m) => {
-    m.exports = await m.default();
-    return m;
-  });
+  // The module and its instance's exports (a module namespace cannot take new properties).
+  builds[name] ??= import(`./pkg/${name}.js`).then(async (m) => ({ ...m, exports: await m.default() }));
   return builds[name];
 }
 

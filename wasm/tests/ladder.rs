@@ -360,6 +360,27 @@ fn memory_stays_flat_over_thirty_minutes() {
     assert!(out.iter().any(|(p, _)| p == "master.m3u8"));
 }
 
+/// The source's own audio samples pushed as the encoded audio, the copy rung's files, then `finish`: every
+/// file of the package from there on.
+fn push_source_audio_and_finish(job: &mut LadderJob, src: &[u8]) -> BTreeMap<String, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let a = job.audio_samples();
+    for i in 0..a.size.len() {
+        let at = a.offset[i] as usize;
+        let bytes = src[at..at + a.size[i] as usize].to_vec();
+        files.extend(
+            job.push_audio(bytes, a.timestamp_us[i], a.duration_us[i])
+                .unwrap(),
+        );
+    }
+    let whole = src.to_vec(); // the copy rung's bodies read from a `Source` ([u8] is unsized)
+    for (p, body) in job.copy_files(true).unwrap() {
+        files.insert(p, body.to_vec(&whole).unwrap());
+    }
+    files.extend(job.finish().unwrap());
+    files
+}
+
 #[test]
 fn vp9_rung_with_encoded_opus() {
     // VP9 chunks with the source's vpcC as description; the Opus packets re-muxed with no description
@@ -391,19 +412,7 @@ fn vp9_rung_with_encoded_opus() {
         description: None,
     })
     .unwrap();
-    let a = job.audio_samples();
-    for i in 0..a.size.len() {
-        let at = a.offset[i] as usize;
-        let bytes = src[at..at + a.size[i] as usize].to_vec();
-        files.extend(
-            job.push_audio(bytes, a.timestamp_us[i], a.duration_us[i])
-                .unwrap(),
-        );
-    }
-    for (p, body) in job.copy_files(true).unwrap() {
-        files.insert(p, body.to_vec(&src).unwrap());
-    }
-    files.extend(job.finish().unwrap());
+    files.extend(push_source_audio_and_finish(&mut job, &src));
     assert_eq!(starts(&files, "v90"), starts(&files, "video"));
     let init = read_init(&files["audio/init.mp4"]).unwrap();
     assert_eq!(init.entry.codec_string, "opus");
@@ -485,19 +494,7 @@ fn opus_from_a_44_1_khz_source_declares_48_khz_in_both_places() {
     })
     .unwrap();
     let mut files = BTreeMap::new();
-    let a = job.audio_samples();
-    for i in 0..a.size.len() {
-        let at = a.offset[i] as usize;
-        let bytes = src[at..at + a.size[i] as usize].to_vec();
-        files.extend(
-            job.push_audio(bytes, a.timestamp_us[i], a.duration_us[i])
-                .unwrap(),
-        );
-    }
-    for (p, body) in job.copy_files(true).unwrap() {
-        files.insert(p, body.to_vec(&src).unwrap());
-    }
-    files.extend(job.finish().unwrap());
+    files.extend(push_source_audio_and_finish(&mut job, &src));
     let init = read_init(&files["audio/init.mp4"]).unwrap();
     let audio = init.entry.audio.as_ref().unwrap();
     assert_eq!((audio.sample_rate, audio.channels), (48000, 1));

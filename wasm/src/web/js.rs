@@ -229,49 +229,27 @@ impl ser::Serializer for JsSerializer {
     }
 }
 
-impl ser::SerializeSeq for Seq {
-    type Ok = JsValue;
-    type Error = Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Error> {
-        self.push(v)
-    }
-    fn end(self) -> R {
-        self.done()
-    }
+/// The four sequence-like serde traits, all an array of the elements in order.
+macro_rules! seq_impl {
+    ($($trait:ident :: $method:ident),*) => {$(
+        impl ser::$trait for Seq {
+            type Ok = JsValue;
+            type Error = Error;
+            fn $method<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Error> {
+                self.push(v)
+            }
+            fn end(self) -> R {
+                self.done()
+            }
+        }
+    )*};
 }
-
-impl ser::SerializeTuple for Seq {
-    type Ok = JsValue;
-    type Error = Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Error> {
-        self.push(v)
-    }
-    fn end(self) -> R {
-        self.done()
-    }
-}
-
-impl ser::SerializeTupleStruct for Seq {
-    type Ok = JsValue;
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Error> {
-        self.push(v)
-    }
-    fn end(self) -> R {
-        self.done()
-    }
-}
-
-impl ser::SerializeTupleVariant for Seq {
-    type Ok = JsValue;
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Error> {
-        self.push(v)
-    }
-    fn end(self) -> R {
-        self.done()
-    }
-}
+seq_impl!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
 
 impl ser::SerializeMap for Map {
     type Ok = JsValue;

@@ -57,3 +57,28 @@ export const stopped = (signal) =>
     if (signal.aborted) reject(signal.reason);
     signal.addEventListener('abort', () => reject(signal.reason));
   });
+
+/**
+ * Feed a track's `samples` (columns of Ladder.videoSamples()/audioSamples(): offset, size, timestampUs,
+ * durationUs, key) to `decoder` as `Chunk`s (EncodedVideoChunk or EncodedAudioChunk), reading them through
+ * `reader`, never while `roomy()` is false (re-checked as `codecs` dequeue) and after `pause()` when given;
+ * then flush the decoder. `isKey(i)` says which samples are key chunks (the track's sync flags unless
+ * given). Stops at the latch's first error.
+ */
+export async function feed({ reader, samples, decoder, Chunk, roomy, codecs, latch, pause, isKey = (i) => samples.key[i] }) {
+  for (let i = 0; i < samples.size.length && !latch.error; i++) {
+    if (!roomy()) await until(roomy, codecs, latch.signal);
+    if (pause) await pause(latch.signal);
+    const data = await reader.read(samples.offset[i], samples.size[i]);
+    if (latch.error) return;
+    decoder.decode(
+      new Chunk({
+        type: isKey(i) ? 'key' : 'delta',
+        timestamp: Math.round(samples.timestampUs[i]),
+        duration: Math.round(samples.durationUs[i]),
+        data,
+      }),
+    );
+  }
+  if (!latch.error) await Promise.race([decoder.flush(), stopped(latch.signal)]);
+}

@@ -2,7 +2,7 @@
 // again with AudioEncoder — AAC where this browser can encode it (Apple devices play it everywhere), else
 // Opus (Chromium and Firefox have no AAC encoder; Safari plays Opus in fMP4 from iOS 17 / macOS 14 only).
 import { SampleReader } from './sample-reader.js';
-import { until, closeQuietly, faultLatch, stopped } from './codec-queue.js';
+import { closeQuietly, faultLatch, feed, stopped } from './codec-queue.js';
 
 const QUEUE = 16;
 const STALL_MS = 60_000; // no output from either codec for this long: a hung codec, reported, not waited on
@@ -127,21 +127,9 @@ export async function encodeAudio({ file, audio, samples, target, endUs = Infini
   const codecs = [decoder, encoder];
   const roomy = () => decoder.decodeQueueSize <= QUEUE && encoder.encodeQueueSize <= QUEUE;
   try {
-    const reader = new SampleReader(file, 1 << 20);
-    for (let i = 0; i < samples.size.length && !latch.error; i++) {
-      if (!roomy()) await until(roomy, codecs, latch.signal);
-      const data = await reader.read(samples.offset[i], samples.size[i]);
-      if (latch.error) break;
-      decoder.decode(
-        new EncodedAudioChunk({
-          type: 'key',
-          timestamp: Math.round(samples.timestampUs[i]),
-          duration: Math.round(samples.durationUs[i]),
-          data,
-        }),
-      );
-    }
-    if (!latch.error) await Promise.race([decoder.flush(), stopped(latch.signal)]);
+    // Every audio chunk is a key chunk to the decoder (AAC, MP3 and Opus frames decode on their own).
+    const isKey = () => true;
+    await feed({ reader: new SampleReader(file, 1 << 20), samples, decoder, Chunk: EncodedAudioChunk, roomy, codecs, latch, isKey });
     if (!latch.error && configured) await Promise.race([encoder.flush(), stopped(latch.signal)]);
   } catch (e) {
     fail(e);

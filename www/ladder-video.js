@@ -4,7 +4,7 @@
 // the same instants. Back-pressure: no sample is decoded while the decoder or any encoder has more than a
 // few requests queued, so memory holds a handful of frames whatever the length of the input.
 import { SampleReader } from './sample-reader.js';
-import { until, closeQuietly, faultLatch, stopped } from './codec-queue.js';
+import { closeQuietly, faultLatch, feed, stopped } from './codec-queue.js';
 
 const DECODE_QUEUE = 8;
 const ENCODE_QUEUE = 8;
@@ -151,31 +151,17 @@ export async function encodeVideo({ file, video, samples, boundariesUs, rungs, r
   const codecs = [decoder, ...encoders];
   const roomy = () => decoder.decodeQueueSize <= DECODE_QUEUE && encoders.every((e) => e.encodeQueueSize <= ENCODE_QUEUE);
   try {
-    const reader = new SampleReader(file);
-    for (let i = 0; i < total && !latch.error; i++) {
-      if (!roomy()) await until(roomy, codecs, latch.signal);
-      if (pause) {
-        // Waiting for the upload to take files away is not a stalled codec.
-        waiting = true;
-        try {
-          await pause(latch.signal);
-        } finally {
-          waiting = false;
-          lastOutput = performance.now();
-        }
+    // Waiting for the upload to take files away is not a stalled codec.
+    const paused = pause && (async (sig) => {
+      waiting = true;
+      try {
+        await pause(sig);
+      } finally {
+        waiting = false;
+        lastOutput = performance.now();
       }
-      const data = await reader.read(samples.offset[i], samples.size[i]);
-      if (latch.error) break;
-      decoder.decode(
-        new EncodedVideoChunk({
-          type: samples.key[i] ? 'key' : 'delta',
-          timestamp: Math.round(samples.timestampUs[i]),
-          duration: Math.round(samples.durationUs[i]),
-          data,
-        }),
-      );
-    }
-    if (!latch.error) await Promise.race([decoder.flush(), stopped(latch.signal)]);
+    });
+    await feed({ reader: new SampleReader(file), samples, decoder, Chunk: EncodedVideoChunk, roomy, codecs, latch, pause: paused });
     if (!latch.error) await Promise.race([Promise.all(encoders.map((e) => e.flush())), stopped(latch.signal)]);
   } catch (e) {
     fail(e);

@@ -69,14 +69,19 @@ async function mediabunny(file, list) {
   return { ms: performance.now() - t0, files: targets.length, bytes: targets.reduce((n, t) => n + (t.buffer?.byteLength ?? 0), 0) };
 }
 
+/** The bench's rungs at the source's frame rate, and its frame count (the ladder opened and closed). */
+async function plan(file) {
+  const probe = await openLadder(file, { targetDuration: TARGET });
+  const v = probe.source.video;
+  probe.close();
+  return { list: rungs(v.frameRate), frames: v.frames };
+}
+
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export async function run(runs) {
   const file = input();
-  const probe = await openLadder(file, { targetDuration: TARGET });
-  const list = rungs(probe.source.video.frameRate);
-  const frames = probe.source.video.frames;
-  probe.close();
+  const { list, frames } = await plan(file);
   const out = { frames };
   await floor(file, list.slice(2)); // warm up: module compile, codec start
   await ladder(file, list.slice(2));
@@ -97,10 +102,7 @@ export async function run(runs) {
 /** A long input through the ladder, its files let go as they are finished (as the upload page does). */
 export async function long(onTick) {
   const file = input();
-  const probe = await openLadder(file, { targetDuration: TARGET });
-  const list = rungs(probe.source.video.frameRate);
-  const frames = probe.source.video.frames;
-  probe.close();
+  const { list, frames } = await plan(file);
   window.ladderProgress = 0;
   const r = await ladder(file, list, { release: true, onProgress: (p) => (window.ladderProgress = p.rungs[0].frames / frames) });
   return { ...r, frames, size: file.size };

@@ -15,6 +15,8 @@ pub enum ApiError {
     LinkExpired,
     #[error("the playback link's signature does not match")]
     BadSignature,
+    #[error("the playback link lives longer than links may (7 days)")]
+    LinkTooLong,
     #[error("not found")]
     NotFound,
     #[error("bad path: {0}")]
@@ -51,7 +53,14 @@ pub enum ApiError {
     BodyAborted(String),
     #[error("the origin's storage is full")]
     InsufficientStorage,
-    #[error("internal error: {0}")]
+    /// Too many requests from one client, or too many at once of one kind: try again after `retry_after`.
+    #[error("{what}; try again in {retry_after} s")]
+    RateLimited { what: String, retry_after: u64 },
+    /// The server is short of a resource it needs for this request (file descriptors, memory); transient.
+    #[error("the origin is busy; try again shortly")]
+    Busy,
+    /// The detail is logged on the server and never sent: it may hold paths or OS error text.
+    #[error("internal error")]
     Internal(String),
 }
 
@@ -64,6 +73,7 @@ impl ApiError {
             ApiError::TicketExpired => "ticket-expired",
             ApiError::LinkExpired => "link-expired",
             ApiError::BadSignature => "bad-signature",
+            ApiError::LinkTooLong => "link-too-long",
             ApiError::NotFound => "not-found",
             ApiError::BadPath(_) => "bad-path",
             ApiError::BadRequest(_) => "bad-request",
@@ -82,14 +92,19 @@ impl ApiError {
             ApiError::BodyTimeout => "body-timeout",
             ApiError::BodyAborted(_) => "body-aborted",
             ApiError::InsufficientStorage => "insufficient-storage",
+            ApiError::RateLimited { .. } => "rate-limited",
+            ApiError::Busy => "busy",
             ApiError::Internal(_) => "internal",
         }
     }
 
-    /// Map an I/O error from the store: a full disk is the client's 507, anything else is ours.
+    /// Map an I/O error from the store: a full disk is the client's 507, running out of file descriptors or
+    /// memory is a transient 503, anything else is ours (500, detail logged, not sent).
     pub fn from_io(e: std::io::Error) -> Self {
         if is_disk_full(&e) {
             ApiError::InsufficientStorage
+        } else if is_out_of_resources(&e) {
+            ApiError::Busy
         } else {
             ApiError::Internal(e.to_string())
         }
@@ -100,6 +115,14 @@ impl ApiError {
 pub fn is_disk_full(e: &std::io::Error) -> bool {
     matches!(e.raw_os_error(), Some(libc::ENOSPC) | Some(libc::EDQUOT))
         || e.kind() == std::io::ErrorKind::StorageFull
+}
+
+/// EMFILE, ENFILE, ENOMEM: the process or the system ran out of something that comes back on its own.
+pub fn is_out_of_resources(e: &std::io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EMFILE) | Some(libc::ENFILE) | Some(libc::ENOMEM)
+    ) || e.kind() == std::io::ErrorKind::OutOfMemory
 }
 
 impl From<rusqlite::Error> for ApiError {
@@ -121,9 +144,10 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::Unauthorized | ApiError::TicketExpired => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden | ApiError::LinkExpired | ApiError::BadSignature => {
-                StatusCode::FORBIDDEN
-            }
+            ApiError::Forbidden
+            | ApiError::LinkExpired
+            | ApiError::BadSignature
+            | ApiError::LinkTooLong => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::BadPath(_)
             | ApiError::BadRequest(_)
@@ -141,6 +165,8 @@ impl ResponseError for ApiError {
             }
             ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::InsufficientStorage => StatusCode::INSUFFICIENT_STORAGE,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -151,8 +177,21 @@ impl ResponseError for ApiError {
             // The findings themselves, so the uploader can show what to fix.
             body["findings"] = serde_json::to_value(&report.findings).unwrap_or_default();
         }
+        if let ApiError::Internal(detail) = self {
+            // The client gets the stable code; the operator gets the detail.
+            eprintln!("upcast: internal error: {detail}");
+        }
         let mut resp = HttpResponse::build(self.status_code());
         resp.insert_header(("X-Content-Type-Options", "nosniff"));
+        match self {
+            ApiError::RateLimited { retry_after, .. } => {
+                resp.insert_header(("Retry-After", retry_after.to_string()));
+            }
+            ApiError::Busy => {
+                resp.insert_header(("Retry-After", "5"));
+            }
+            _ => {}
+        }
         if matches!(self, ApiError::BodyTimeout | ApiError::BodyAborted(_)) {
             // What arrived of the body is discarded; the connection cannot be reused.
             resp.insert_header(("Connection", "close"));

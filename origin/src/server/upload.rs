@@ -224,7 +224,7 @@ pub async fn small_body(
         match actix_web::rt::time::timeout(idle, payload.next()).await {
             Err(_) => return Err(ApiError::BodyTimeout),
             Ok(None) => return Ok(out),
-            Ok(Some(Err(e))) => return Err(ApiError::BodyAborted(e.to_string())),
+            Ok(Some(Err(e))) => return Err(body_aborted(&e)),
             Ok(Some(Ok(c))) => {
                 if out.len() + c.len() > limit {
                     return Err(ApiError::TooLarge(format!(
@@ -251,7 +251,7 @@ async fn drain(
         match actix_web::rt::time::timeout(idle, payload.next()).await {
             Err(_) => return Err(ApiError::BodyTimeout),
             Ok(None) => break,
-            Ok(Some(Err(e))) => return Err(ApiError::BodyAborted(e.to_string())),
+            Ok(Some(Err(e))) => return Err(body_aborted(&e)),
             Ok(Some(Ok(c))) => {
                 size += c.len() as u64;
                 if size > limit {
@@ -290,7 +290,7 @@ pub async fn receive(
         let chunk = match next {
             None => None,
             Some(Ok(c)) => Some(c),
-            Some(Err(e)) => return Err(ApiError::BodyAborted(e.to_string())),
+            Some(Err(e)) => return Err(body_aborted(&e)),
         };
         let done = chunk.is_none();
         if let Some(c) = chunk {
@@ -319,4 +319,17 @@ pub async fn receive(
         }
     }
     Ok((spool, size, hex::encode(hasher.finalize())))
+}
+
+/// A transport error while reading a body, as a stable message: the payload error's own text can carry OS
+/// error strings, which clients must not depend on (and need not see).
+fn body_aborted(e: &actix_web::error::PayloadError) -> ApiError {
+    use actix_web::error::PayloadError as P;
+    let why = match e {
+        P::Incomplete(_) => "the connection ended before the body was complete",
+        P::Overflow => "the body is larger than it declared",
+        P::UnknownLength => "the body's length is unknown",
+        _ => "the body could not be read",
+    };
+    ApiError::BodyAborted(why.into())
 }

@@ -1,12 +1,13 @@
 //! Who may do what: an admin token (stored hashed), per-video upload tickets that expire (stored hashed), and
-//! HMAC-signed playback links for private videos (HMAC-SHA256 over the path prefix `/v/{id}/` and the expiry,
-//! like nginx secure_link: every relative URI a player resolves under the signed prefix is covered).
+//! HMAC-signed playback links for private videos ([`super::signing`]).
+use std::path::Path;
+
 use actix_web::HttpRequest;
-use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 use super::db::{self, Db};
 use super::error::{ApiError, ApiResult};
+use super::signing::SigningKeys;
 
 /// The authenticated caller of an API request.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,73 +50,64 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Keys loaded at start.
+/// Keys loaded at start: the admin token's hash (in the database) and the playback signing keys (in their
+/// own 0600 file, see [`super::signing`]).
 pub struct Keys {
     admin_hash: String,
-    signing_key: Vec<u8>,
+    pub signing: SigningKeys,
 }
 
 impl Keys {
-    /// Load (or create on first start) the admin token hash and the playback signing key. Returns the
-    /// generated admin token when one was made, for the operator to see once.
-    pub fn init(db: &Db, given_admin: Option<&str>) -> ApiResult<(Keys, Option<String>)> {
-        db.run_now(|c| {
-            let mut generated = None;
-            let admin_hash = match (given_admin, db::setting(c, "admin_token_sha256")?) {
-                (Some(t), _) => {
-                    let h = hash_token(t);
-                    db::set_setting(c, "admin_token_sha256", &h)?;
-                    h
-                }
-                (None, Some(h)) => h,
-                (None, None) => {
-                    let t = random_token("upa_")?;
-                    let h = hash_token(&t);
-                    db::set_setting(c, "admin_token_sha256", &h)?;
-                    generated = Some(t);
-                    h
-                }
-            };
-            let signing_key = match db::setting(c, "signing_key")? {
-                Some(k) => hex::decode(k).map_err(|e| ApiError::Internal(e.to_string()))?,
-                None => {
-                    let k = random_token("")?;
-                    db::set_setting(c, "signing_key", &k)?;
-                    hex::decode(k).map_err(|e| ApiError::Internal(e.to_string()))?
-                }
-            };
-            Ok((
-                Keys {
-                    admin_hash,
-                    signing_key,
-                },
-                generated,
-            ))
-        })
-    }
-
-    fn mac(&self, video_id: &str, expires: i64) -> Hmac<Sha256> {
-        // new_from_slice accepts keys of any length for HMAC.
-        let mut m = <Hmac<Sha256> as Mac>::new_from_slice(&self.signing_key)
-            .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
-        m.update(format!("/v/{video_id}/\n{expires}").as_bytes());
-        m
+    /// Load (or create on first start) the admin token hash and the playback signing keys. Returns the
+    /// generated admin token when one was made, for the operator to see once. A signing key that an older
+    /// version kept in the database moves to the key file and is erased from the database.
+    pub fn init(
+        db: &Db,
+        given_admin: Option<&str>,
+        signing_keys: &Path,
+    ) -> Result<(Keys, Option<String>), String> {
+        let (admin_hash, generated, legacy) = db
+            .run_now(|c| {
+                let mut generated = None;
+                let admin_hash = match (given_admin, db::setting(c, "admin_token_sha256")?) {
+                    (Some(t), _) => {
+                        let h = hash_token(t);
+                        db::set_setting(c, "admin_token_sha256", &h)?;
+                        h
+                    }
+                    (None, Some(h)) => h,
+                    (None, None) => {
+                        let t = random_token("upa_")?;
+                        let h = hash_token(&t);
+                        db::set_setting(c, "admin_token_sha256", &h)?;
+                        generated = Some(t);
+                        h
+                    }
+                };
+                Ok((admin_hash, generated, db::setting(c, "signing_key")?))
+            })
+            .map_err(|e| e.to_string())?;
+        let signing = SigningKeys::open(signing_keys, legacy.as_deref())?;
+        if legacy.is_some() {
+            db.run_now(|c| db::erase_setting(c, "signing_key"))
+                .map_err(|e| e.to_string())?;
+        }
+        Ok((
+            Keys {
+                admin_hash,
+                signing,
+            },
+            generated,
+        ))
     }
 
     /// The signature for a playback link to `video_id` valid until `expires` (unix seconds).
     pub fn sign(&self, video_id: &str, expires: i64) -> String {
-        hex::encode(self.mac(video_id, expires).finalize().into_bytes())
+        self.signing.sign(video_id, expires)
     }
 
     pub fn verify(&self, video_id: &str, expires: i64, sig: &str) -> ApiResult<()> {
-        let sig = hex::decode(sig).map_err(|_| ApiError::BadSignature)?;
-        self.mac(video_id, expires)
-            .verify_slice(&sig)
-            .map_err(|_| ApiError::BadSignature)?;
-        if expires < db::now_secs() {
-            return Err(ApiError::LinkExpired);
-        }
-        Ok(())
+        self.signing.verify(video_id, expires, sig)
     }
 
     /// Authenticate an API request from its `Authorization: Bearer` header.

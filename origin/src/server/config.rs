@@ -22,6 +22,12 @@ pub struct Limits {
     pub body_idle_timeout: Duration,
     /// How long a new upload ticket stays valid.
     pub ticket_ttl: Duration,
+    /// Publish checks running at once in the whole origin (each reads a whole package).
+    pub max_publish_checks: usize,
+    /// After a failed publish, a video's next check waits this long, doubling per failure in a row…
+    pub publish_backoff: Duration,
+    /// … up to this.
+    pub publish_backoff_max: Duration,
 }
 
 impl Default for Limits {
@@ -35,6 +41,9 @@ impl Default for Limits {
             max_files_per_video: 20_000,
             body_idle_timeout: Duration::from_secs(30),
             ticket_ttl: Duration::from_secs(24 * 3600),
+            max_publish_checks: 2,
+            publish_backoff: Duration::from_secs(1),
+            publish_backoff_max: Duration::from_secs(60),
         }
     }
 }
@@ -56,6 +65,8 @@ pub struct Config {
     pub cache_bytes: usize,
     /// Objects larger than this are served from the store without caching.
     pub cache_max_object: u64,
+    /// The playback signing keys (0600); `data_dir/signing-keys.json` when None.
+    pub signing_keys_file: Option<PathBuf>,
 }
 
 impl Config {
@@ -69,6 +80,7 @@ impl Config {
             workers: None,
             cache_bytes: 256 << 20,
             cache_max_object: 8 << 20,
+            signing_keys_file: None,
         }
     }
 }

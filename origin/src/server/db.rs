@@ -152,6 +152,16 @@ pub fn set_setting(c: &Connection, key: &str, value: &str) -> ApiResult<()> {
     Ok(())
 }
 
+/// Remove a setting and overwrite the pages that held it (`secure_delete`), for secrets that move elsewhere.
+pub fn erase_setting(c: &Connection, key: &str) -> ApiResult<()> {
+    c.pragma_update(None, "secure_delete", "ON")?;
+    c.execute("DELETE FROM settings WHERE key = ?1", [key])?;
+    c.pragma_update(None, "secure_delete", "OFF")?;
+    // The WAL still holds the old page: fold it into the database file and truncate it.
+    c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    Ok(())
+}
+
 pub fn create_video(c: &Connection, id: &str, title: &str, visibility: &str) -> ApiResult<()> {
     c.execute(
         "INSERT INTO videos (id, title, visibility, state, created_at) VALUES (?1, ?2, ?3, 'uploading', ?4)",

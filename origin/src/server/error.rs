@@ -45,6 +45,8 @@ pub enum ApiError {
     InitMissing(String),
     #[error("package incomplete: {0}")]
     MissingFiles(String),
+    #[error("files of the package changed while it was checked for publishing; publish again")]
+    ChangedDuringPublish,
     #[error("the package fails {} MUST rule(s) of the HLS Authoring Spec", .0.count(upcast_core::check::Severity::Must))]
     NotConformant(Box<upcast_core::check::Report>),
     #[error("request body stalled for longer than the idle timeout")]
@@ -88,6 +90,7 @@ impl ApiError {
             ApiError::InitMissing(_) => "init-missing",
             ApiError::UnsupportedMedia(_) => "unsupported-media",
             ApiError::MissingFiles(_) => "missing-files",
+            ApiError::ChangedDuringPublish => "changed-during-publish",
             ApiError::NotConformant(_) => "not-conformant",
             ApiError::BodyTimeout => "body-timeout",
             ApiError::BodyAborted(_) => "body-aborted",
@@ -160,9 +163,10 @@ impl ResponseError for ApiError {
             | ApiError::UnsupportedMedia(_)
             | ApiError::NotConformant(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooLarge(_) | ApiError::QuotaExceeded(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::Published(_) | ApiError::MissingFiles(_) | ApiError::InitMissing(_) => {
-                StatusCode::CONFLICT
-            }
+            ApiError::Published(_)
+            | ApiError::MissingFiles(_)
+            | ApiError::InitMissing(_)
+            | ApiError::ChangedDuringPublish => StatusCode::CONFLICT,
             ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::InsufficientStorage => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,

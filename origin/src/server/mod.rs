@@ -11,8 +11,11 @@ pub mod ingest;
 pub mod paths;
 pub mod playlist;
 pub mod publish;
+pub mod publish_gate;
 pub mod ranges;
 pub mod serve;
+pub mod signing;
+pub mod signing_api;
 pub mod startup;
 pub mod store;
 pub mod upload;
@@ -32,6 +35,7 @@ pub struct AppState {
     pub keys: auth::Keys,
     pub catalog: catalog::Catalog,
     pub objects: cache::ObjectCache,
+    pub publishing: publish_gate::PublishGate,
 }
 
 /// Mount the API and playback routes (and `www/` when configured). Tests mount this in-process.
@@ -47,6 +51,8 @@ pub fn routes(state: web::Data<AppState>) -> impl FnOnce(&mut ServiceConfig) {
                             .add(("Cache-Control", "no-store")),
                     )
                     .route("/ingest", web::post().to(ingest::ingest))
+                    .route("/signing-keys", web::get().to(signing_api::list))
+                    .route("/signing-keys/rotate", web::post().to(signing_api::rotate))
                     .route("/videos", web::post().to(videos::create))
                     .route("/videos", web::get().to(videos::list))
                     .route("/videos/{id}", web::get().to(videos::get))

@@ -1,6 +1,8 @@
-//! `POST /api/videos/{id}/publish`: check the package is complete and flip it to VOD in one step.
+//! `POST /api/videos/{id}/publish`: check the package is complete and conformant, then flip it to VOD.
 //!
-//! Runs under the metadata lock, so no file can change between the check and the flip.
+//! The check reads the whole package and runs off the metadata lock (other API calls go on meanwhile); the
+//! flip is one short transaction that first confirms the rows are still the ones checked. Checks are gated
+//! by [`super::publish_gate`]: one per video, a few at once, and a video that keeps failing waits longer.
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -103,6 +105,21 @@ pub fn check_conformant(
     }
 }
 
+/// A digest of a package's files (paths and their contents' digests), to tell whether it changed.
+fn package_digest(files: &HashMap<String, db::FileRow>) -> [u8; 32] {
+    use sha2::Digest;
+    let mut rows: Vec<_> = files.values().collect();
+    rows.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut h = sha2::Sha256::new();
+    for f in rows {
+        h.update(f.path.as_bytes());
+        h.update([0]);
+        h.update(f.sha256.as_bytes());
+        h.update([0]);
+    }
+    h.finalize().into()
+}
+
 pub async fn publish(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -112,24 +129,67 @@ pub async fn publish(
     let caller = state.keys.caller(&state.db, &req).await?;
     paths::check_video_id(&video_id)?;
     caller.may_write(&video_id)?;
-    let store = state.store.clone();
+
+    // 1. A snapshot of the rows, under the lock for one short read.
+    let vid = video_id.clone();
+    let (video, files) = state
+        .db
+        .run(move |c| {
+            let v = db::video(c, &vid)?.ok_or(ApiError::NotFound)?;
+            let files: HashMap<String, db::FileRow> = db::files(c, &vid)?
+                .into_iter()
+                .map(|f| (f.path.clone(), f))
+                .collect();
+            Ok((v, files))
+        })
+        .await?;
+    if video.is_ready() {
+        return Ok(HttpResponse::Ok().json(video_json(&state, &video)));
+    }
+
+    // 2. The check, off the lock: it reads every playlist and segment of the package.
+    let ticket = state.publishing.begin(&video_id, package_digest(&files))?;
+    let (store, vid) = (state.store.clone(), video_id.clone());
+    let checked = web::block(move || {
+        check_complete(store.as_ref(), &vid, &files)?;
+        check_conformant(store.as_ref(), &vid, &files)?;
+        Ok::<_, ApiError>(files)
+    })
+    .await?;
+    let files = match checked {
+        Ok(f) => f,
+        Err(e) => {
+            ticket.failed();
+            return Err(e);
+        }
+    };
+
+    // 3. The flip, in one short transaction that re-reads what was checked: a file that changed or
+    //    appeared meanwhile means the check no longer speaks for the package.
     let vid = video_id.clone();
     let video = state
         .db
         .run(move |c| {
-            let v = db::video(c, &vid)?.ok_or(ApiError::NotFound)?;
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let v = db::video(&tx, &vid)?.ok_or(ApiError::NotFound)?;
             if !v.is_ready() {
-                let files = db::files(c, &vid)?
-                    .into_iter()
-                    .map(|f| (f.path.clone(), f))
-                    .collect();
-                check_complete(store.as_ref(), &vid, &files)?;
-                check_conformant(store.as_ref(), &vid, &files)?;
-                db::mark_ready(c, &vid)?;
+                let now = db::files(&tx, &vid)?;
+                let same =
+                    now.len() == files.len() && now.iter().all(|f| files.get(&f.path) == Some(f));
+                if !same {
+                    return Err(ApiError::ChangedDuringPublish);
+                }
+                db::mark_ready(&tx, &vid)?;
             }
+            tx.commit()?;
             db::video(c, &vid)?.ok_or(ApiError::NotFound)
         })
-        .await?;
+        .await;
+    match &video {
+        Ok(_) => ticket.succeeded(),
+        Err(_) => drop(ticket),
+    }
+    let video = video?;
     state.catalog.invalidate(&video_id);
     Ok(HttpResponse::Ok().json(video_json(&state, &video)))
 }

@@ -1,4 +1,6 @@
 //! Start-up: open the store and database, remove what a crash left half-done, load keys.
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 use std::sync::Arc;
 
 use actix_web::web;
@@ -6,6 +8,7 @@ use actix_web::web;
 use super::auth::Keys;
 use super::cache::ObjectCache;
 use super::db::{self, Db};
+use super::publish_gate::PublishGate;
 use super::store::{LocalStore, Store};
 use super::{AppState, Config};
 
@@ -18,18 +21,31 @@ pub struct Collected {
 }
 
 pub fn prepare(cfg: Config) -> Result<(web::Data<AppState>, Option<String>), String> {
-    std::fs::create_dir_all(&cfg.data_dir)
-        .map_err(|e| format!("{}: {e}", cfg.data_dir.display()))?;
+    let shown = |e: std::io::Error| format!("{}: {e}", cfg.data_dir.display());
+    std::fs::create_dir_all(&cfg.data_dir).map_err(shown)?;
+    // Only the origin's own user reads the data directory: the database holds the admin token's hash and
+    // the tickets' hashes, objects/ holds private videos.
+    private_dir(&cfg.data_dir).map_err(shown)?;
     let store: Arc<dyn Store> =
         Arc::new(LocalStore::open(&cfg.data_dir).map_err(|e| format!("store: {e}"))?);
-    let db = Db::open(&cfg.data_dir.join("upcast.db")).map_err(|e| format!("database: {e}"))?;
+    let db_path = cfg.data_dir.join("upcast.db");
+    private_file(&db_path).map_err(|e| format!("database: {e}"))?;
+    let db = Db::open(&db_path).map_err(|e| format!("database: {e}"))?;
     let got = collect(&db, store.as_ref())?;
     if got != Collected::default() {
         eprintln!("upcast: start-up clean-up: {got:?}");
     }
-    let (keys, generated) =
-        Keys::init(&db, cfg.admin_token.as_deref()).map_err(|e| e.to_string())?;
+    let key_file = cfg
+        .signing_keys_file
+        .clone()
+        .unwrap_or_else(|| cfg.data_dir.join(SIGNING_KEYS_FILE));
+    let (keys, generated) = Keys::init(&db, cfg.admin_token.as_deref(), &key_file)?;
     let (cache_bytes, cache_max_object) = (cfg.cache_bytes, cfg.cache_max_object);
+    let publishing = PublishGate::new(
+        cfg.limits.max_publish_checks,
+        cfg.limits.publish_backoff,
+        cfg.limits.publish_backoff_max,
+    );
     let state = AppState {
         cfg,
         db,
@@ -37,8 +53,42 @@ pub fn prepare(cfg: Config) -> Result<(web::Data<AppState>, Option<String>), Str
         keys,
         catalog: Default::default(),
         objects: ObjectCache::new(cache_bytes, cache_max_object),
+        publishing,
     };
     Ok((web::Data::new(state), generated))
+}
+
+/// The signing keys' file in the data directory unless configured elsewhere.
+pub const SIGNING_KEYS_FILE: &str = "signing-keys.json";
+
+/// Owner-only directory (0700), whatever it was before.
+pub fn private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+}
+
+/// Create `path` empty with 0600 if it does not exist, or make it 0600 if it does; the same for SQLite's
+/// `-wal` and `-shm` beside it when they exist (SQLite creates them with the database file's mode).
+fn private_file(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e),
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        match std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// Delete spool files, objects no row references, and rows whose object is missing or has the wrong size

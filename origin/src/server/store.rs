@@ -5,6 +5,7 @@
 //! disk, upload on `commit`, and answer `open` with [`Object::Remote`].
 use std::fs::{self, File};
 use std::io::{self, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 /// A stored object's name.
@@ -75,6 +76,17 @@ impl LocalStore {
         let tmp = root.join("tmp");
         fs::create_dir_all(&objects)?;
         fs::create_dir_all(&tmp)?;
+        // Owner-only, including directories an older version made 0755: objects of private videos must
+        // not be readable by other users of the machine.
+        for d in [&objects, &tmp] {
+            fs::set_permissions(d, fs::Permissions::from_mode(0o700))?;
+        }
+        for d in fs::read_dir(&objects)? {
+            let d = d?;
+            if d.file_type()?.is_dir() {
+                fs::set_permissions(d.path(), fs::Permissions::from_mode(0o700))?;
+            }
+        }
         fsync_dir(root)?;
         Ok(LocalStore { objects, tmp })
     }
@@ -101,6 +113,7 @@ impl Store for LocalStore {
             .write(true)
             .read(true)
             .create_new(true)
+            .mode(0o600)
             .open(&path)?;
         Ok(Spool {
             file,
@@ -114,7 +127,10 @@ impl Store for LocalStore {
         spool.file.sync_all()?;
         let dir = self.objects.join(&key.video_id);
         if !dir.exists() {
-            fs::create_dir_all(&dir)?;
+            match fs::DirBuilder::new().mode(0o700).create(&dir) {
+                Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(e),
+                _ => {}
+            }
             fsync_dir(&self.objects)?;
         }
         let dest = dir.join(&key.sha256);

@@ -8,6 +8,7 @@ use super::db::{self, VideoRow};
 use super::error::{ApiError, ApiResult};
 use super::paths;
 use super::publish::MASTER;
+use super::signing::MAX_LINK_TTL;
 use super::store::ObjectKey;
 use super::AppState;
 
@@ -164,7 +165,9 @@ pub async fn playback(
     q: web::Query<LinkQuery>,
 ) -> ApiResult<HttpResponse> {
     let v = load(&state, &req, &id).await?;
-    let ttl = q.ttl.unwrap_or(3600).clamp(1, 7 * 86_400) as i64;
+    let ttl = i64::try_from(q.ttl.unwrap_or(3600))
+        .unwrap_or(MAX_LINK_TTL)
+        .clamp(1, MAX_LINK_TTL);
     let exp = db::now_secs() + ttl;
     let sig = state.keys.sign(&v.id, exp);
     Ok(HttpResponse::Ok().json(serde_json::json!({

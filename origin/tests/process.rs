@@ -97,6 +97,16 @@ fn put_ok(s: &Server, id: &str, ticket: &str, f: &PkgFile) {
     assert_eq!(st, 201, "{body}");
 }
 
+/// Poll for an event the server causes (a file appearing or going), with a deadline generous enough for a
+/// loaded 2-core machine: the test waits for the event, not for a time.
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !done() {
+        assert!(Instant::now() < deadline, "gave up waiting for {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 fn spool_files(data: &Path) -> usize {
     std::fs::read_dir(data.join("tmp"))
         .map(|d| d.count())
@@ -169,15 +179,10 @@ fn client_reset_mid_put_leaves_nothing() {
             .unwrap();
         c.write_all(&seg.bytes[..2000]).unwrap();
         // Wait until the server is holding a spool file for this body: the reset must hit mid-write.
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while spool_files(data.path()) == 0 && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        assert_eq!(
-            spool_files(data.path()),
-            1,
-            "the server never started spooling the body"
-        );
+        // (The previous iteration's spool is gone already: see the end of the loop.)
+        wait_until("the server to start spooling the body", || {
+            spool_files(data.path()) == 1
+        });
         // SO_LINGER 0: close sends RST instead of FIN.
         let linger = libc::linger {
             l_onoff: 1,
@@ -195,10 +200,10 @@ fn client_reset_mid_put_leaves_nothing() {
         };
         assert_eq!(rc, 0);
         drop(c);
-    }
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while stored_files(data.path()) != baseline.0 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
+        // The server sees the reset and deletes the spool.
+        wait_until("the server to delete the spool after the reset", || {
+            spool_files(data.path()) == 0
+        });
     }
     assert_eq!(
         (stored_files(data.path()), file_rows(data.path())),

@@ -1,6 +1,7 @@
 //! The origin: `upcast serve`. Accepts HLS packages over an authenticated upload API, checks every byte it
 //! is given, stores durably, and serves playback with the headers hls.js and CDNs need.
 pub mod auth;
+pub mod body;
 pub mod cache;
 pub mod catalog;
 pub mod check;
@@ -12,6 +13,7 @@ pub mod paths;
 pub mod playlist;
 pub mod publish;
 pub mod ranges;
+pub mod rendered;
 pub mod serve;
 pub mod startup;
 pub mod store;

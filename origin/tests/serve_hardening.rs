@@ -585,3 +585,66 @@ async fn event_view_is_built_once_per_change_and_shared() {
     }
     assert_eq!(st.catalog.playlist_builds() - b0, 2);
 }
+
+/// HEAD is answered from the file's row: with the stored object gone from disk it still describes it, while
+/// a GET (which reads it) cannot be answered. Small (cached) and large (streamed) objects alike.
+#[actix_web::test]
+async fn head_reads_no_bytes() {
+    use actix_web::test::{call_service, read_body, TestRequest};
+    let dir = tempfile::tempdir().unwrap();
+    let (app, _st) = app_with_state(dir.path()).await;
+    let auth = ("Authorization", format!("Bearer {ADMIN}"));
+    let r = call_service(
+        &app,
+        TestRequest::post()
+            .uri("/api/videos")
+            .insert_header(auth.clone())
+            .set_payload(r#"{"visibility":"public"}"#)
+            .to_request(),
+    )
+    .await;
+    let v: serde_json::Value = serde_json::from_slice(&read_body(r).await).unwrap();
+    let id = v["id"].as_str().unwrap().to_string();
+    let big = big_segment(1 << 20);
+    for f in pkg() {
+        let bytes = if f.path == "video/seg_00001.m4s" {
+            big.clone()
+        } else {
+            f.bytes
+        };
+        let req = TestRequest::put()
+            .uri(&format!("/api/videos/{id}/files/{}", f.path))
+            .insert_header(auth.clone())
+            .insert_header(("X-Upcast-Sha256", sha(&bytes)))
+            .set_payload(bytes)
+            .to_request();
+        assert_eq!(call_service(&app, req).await.status(), 201);
+    }
+    for (path, bytes) in [
+        ("video/seg_00001.m4s", big),
+        ("video/seg_00003.m4s", pkg_file("video/seg_00003.m4s").bytes),
+    ] {
+        std::fs::remove_file(dir.path().join("objects").join(&id).join(sha(&bytes))).unwrap();
+        let uri = format!("/v/{id}/{path}");
+        let r = call_service(
+            &app,
+            TestRequest::default()
+                .method(actix_web::http::Method::HEAD)
+                .uri(&uri)
+                .to_request(),
+        )
+        .await;
+        assert_eq!(r.status(), 200, "{path}");
+        let h = |n: &str| r.headers().get(n).unwrap().to_str().unwrap().to_string();
+        // In-process the length is the body's (actix-http writes it as Content-Length).
+        let size = actix_web::body::MessageBody::size(r.response().body());
+        assert_eq!(
+            size,
+            actix_web::body::BodySize::Sized(bytes.len() as u64),
+            "{path}"
+        );
+        assert_eq!(h("etag"), format!("\"{}\"", sha(&bytes)), "{path}");
+        let r = call_service(&app, TestRequest::get().uri(&uri).to_request()).await;
+        assert_eq!(r.status(), 404, "{path}: GET reads the object");
+    }
+}

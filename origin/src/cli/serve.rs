@@ -35,8 +35,9 @@ pub struct Args {
     /// MiB of hot objects kept in memory for playback.
     #[arg(long, default_value_t = 256)]
     pub cache_mib: usize,
-    /// Objects up to this many KiB are served from memory; larger ones stream from the store.
-    #[arg(long, default_value_t = 8192)]
+    /// Objects up to this many KiB are served from memory; larger ones stream from the store. Also what
+    /// one response can hold in memory (it may keep an evicted entry alive).
+    #[arg(long, default_value_t = 256)]
     pub cache_max_object_kib: u64,
 }
 

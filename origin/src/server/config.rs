@@ -63,7 +63,8 @@ pub struct Config {
     pub workers: Option<usize>,
     /// Bytes of hot objects kept in memory for serving.
     pub cache_bytes: usize,
-    /// Objects larger than this are served from the store without caching.
+    /// Media objects up to this size are served from the object cache, larger ones stream from the store.
+    /// A response may keep an evicted entry alive, so this is also what one response can hold in memory.
     pub cache_max_object: u64,
     /// The playback signing keys (0600); `data_dir/signing-keys.json` when None.
     pub signing_keys_file: Option<PathBuf>,
@@ -79,7 +80,7 @@ impl Config {
             limits: Limits::default(),
             workers: None,
             cache_bytes: 256 << 20,
-            cache_max_object: 8 << 20,
+            cache_max_object: 256 << 10,
             signing_keys_file: None,
         }
     }

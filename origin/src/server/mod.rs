@@ -1,6 +1,7 @@
 //! The origin: `upcast serve`. Accepts HLS packages over an authenticated upload API, checks every byte it
 //! is given, stores durably, and serves playback with the headers hls.js and CDNs need.
 pub mod auth;
+pub mod body;
 pub mod cache;
 pub mod catalog;
 pub mod check;
@@ -13,6 +14,7 @@ pub mod playlist;
 pub mod publish;
 pub mod publish_gate;
 pub mod ranges;
+pub mod rendered;
 pub mod serve;
 pub mod signing;
 pub mod signing_api;

@@ -1,31 +1,37 @@
 //! Playback: `GET|HEAD /v/{id}/{path}` for public videos and `/s/{expires}/{sig}/v/{id}/{path}` for private
 //! ones (the signature covers the `/v/{id}/` prefix, so relative URIs in playlists stay signed).
 //!
-//! Media files go through actix-files (`sendfile`, Range → 206/416, first range only for multi-range
-//! requests, ETag/Last-Modified → 304, If-Range). Playlists are small and served from memory, gzipped when
-//! the client accepts it.
-use std::io::Write;
+//! Every answer holds a bounded amount of memory: small objects and playlists come from the bounded object
+//! cache, larger objects stream from the store's file a chunk at a time ([`body::file_range`]), HEAD is
+//! answered from the file's row. The ETag is the content hash on every path, and the conditional and range
+//! headers are answered in one place ([`ranges`]). Playlists are gzipped when the client accepts it.
+//!
+//! Cache-Control says who may keep an answer: public videos' objects are immutable for a year and their
+//! playlists for 10 s; anything on a signed link is `private` and expires with the link; errors are never
+//! stored.
 use std::sync::Arc;
 
-use actix_files::NamedFile;
+use actix_web::body::BoxBody;
 use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::Method;
 use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse};
-use flate2::write::GzEncoder;
 
+use super::body;
 use super::catalog::VideoView;
+use super::db;
 use super::error::{ApiError, ApiResult};
 use super::paths::{self, FileKind};
-use super::playlist;
-use super::ranges;
+use super::ranges::{self, Answer};
+use super::rendered;
 use super::store::{Object, ObjectKey};
 use super::AppState;
 
 pub const SEGMENT_CACHE: &str = "public, max-age=31536000, immutable";
 pub const PLAYLIST_CACHE: &str = "public, max-age=10";
 pub const UPLOADING_CACHE: &str = "no-cache";
-/// Whole objects up to this size are answered from memory.
-const WHOLE_FROM_MEMORY_MAX: u64 = 256 << 10;
+const SEGMENT_MAX_AGE: i64 = 31_536_000;
+const PLAYLIST_MAX_AGE: i64 = 10;
 
 /// Headers every playback response carries, errors included.
 pub fn playback_headers(resp: &mut HttpResponse) {
@@ -58,13 +64,62 @@ pub async fn preflight() -> HttpResponse {
     r
 }
 
+/// Who asked: anyone (a public video) or the holder of a link signed until `expires` (unix seconds).
+#[derive(Clone, Copy, Debug)]
+enum Access {
+    Public,
+    Signed { expires: i64 },
+}
+
+impl Access {
+    /// Cache-Control for a successful answer (200, 206, 304, 416) about a `kind` file of a video that is
+    /// published (`ready`) or still uploading.
+    fn cache_control(self, kind: FileKind, ready: bool) -> HeaderValue {
+        let playlist = kind == FileKind::Playlist;
+        match self {
+            Access::Public if !ready => HeaderValue::from_static(UPLOADING_CACHE),
+            Access::Public if playlist => HeaderValue::from_static(PLAYLIST_CACHE),
+            Access::Public => HeaderValue::from_static(SEGMENT_CACHE),
+            Access::Signed { expires } => {
+                // Never longer than the link lives: a browser must not replay what the link no longer
+                // grants, and `private` keeps CDNs and company proxies from storing it at all.
+                let left = expires.saturating_sub(db::now_secs());
+                let cap = if playlist {
+                    PLAYLIST_MAX_AGE
+                } else {
+                    SEGMENT_MAX_AGE
+                };
+                let v = if !ready {
+                    "private, no-cache".to_string()
+                } else if left <= 0 {
+                    "private, no-store".to_string()
+                } else if playlist {
+                    format!("private, max-age={}", left.min(cap))
+                } else {
+                    format!("private, max-age={}, immutable", left.min(cap))
+                };
+                HeaderValue::from_str(&v).unwrap_or(HeaderValue::from_static("private, no-store"))
+            }
+        }
+    }
+
+    /// Cache-Control for an error: never stored (a 404 for a file still uploading must not outlive it).
+    fn error_cache_control(self) -> HeaderValue {
+        match self {
+            Access::Public => HeaderValue::from_static("no-store"),
+            Access::Signed { .. } => HeaderValue::from_static("private, no-store"),
+        }
+    }
+}
+
 pub async fn public(
     state: web::Data<AppState>,
     req: HttpRequest,
     route: web::Path<(String, String)>,
 ) -> HttpResponse {
     let (id, path) = route.into_inner();
-    finish(serve(&state, &req, &id, &path, false).await)
+    let access = Access::Public;
+    finish(serve(&state, &req, &id, &path, access).await, access)
 }
 
 pub async fn signed(
@@ -73,15 +128,21 @@ pub async fn signed(
     route: web::Path<(i64, String, String, String)>,
 ) -> HttpResponse {
     let (exp, sig, id, path) = route.into_inner();
+    let access = Access::Signed { expires: exp };
     let r = match paths::check_video_id(&id).and_then(|()| state.keys.verify(&id, exp, &sig)) {
-        Ok(()) => serve(&state, &req, &id, &path, true).await,
+        Ok(()) => serve(&state, &req, &id, &path, access).await,
         Err(e) => Err(e),
     };
-    finish(r)
+    finish(r, access)
 }
 
-fn finish(r: ApiResult<HttpResponse>) -> HttpResponse {
-    let mut resp = r.unwrap_or_else(|e| actix_web::ResponseError::error_response(&e));
+fn finish(r: ApiResult<HttpResponse>, access: Access) -> HttpResponse {
+    let mut resp = r.unwrap_or_else(|e| {
+        let mut resp = actix_web::ResponseError::error_response(&e);
+        resp.headers_mut()
+            .insert(header::CACHE_CONTROL, access.error_cache_control());
+        resp
+    });
     playback_headers(&mut resp);
     resp
 }
@@ -91,7 +152,7 @@ async fn serve(
     req: &HttpRequest,
     id: &str,
     path: &str,
-    signed: bool,
+    access: Access,
 ) -> ApiResult<HttpResponse> {
     paths::check_video_id(id)?;
     let kind = paths::check(path).map_err(|_| ApiError::NotFound)?;
@@ -100,7 +161,7 @@ async fn serve(
         .get(&state.db, id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    if !view.video.is_public() && !signed {
+    if !view.video.is_public() && matches!(access, Access::Public) {
         // Do not confirm that a private video exists.
         return Err(ApiError::NotFound);
     }
@@ -109,105 +170,85 @@ async fn serve(
         video_id: id.to_string(),
         sha256: file.sha256.clone(),
     };
-    if kind == FileKind::Playlist {
-        return serve_playlist(state, req, &view, path, key).await;
-    }
-    let etag = format!("\"{}\"", &file.sha256[..32]);
-    let cache = if view.video.is_ready() {
-        SEGMENT_CACHE
+    let cache = access.cache_control(kind, view.video.is_ready());
+    let mut resp = if kind == FileKind::Playlist {
+        serve_playlist(state, req, &view, path, key).await?
     } else {
-        UPLOADING_CACHE
+        serve_object(state, req, kind, key, file.size.max(0) as u64).await?
     };
-    // From memory: small objects, and ranged reads of objects up to the cache's limit (a slice of the cached
-    // buffer). Whole large objects stream from the store through actix-files: measured on loopback, a 1 MB
-    // segment sent as one in-memory buffer ran at ~0.6x nginx's req/s, streamed from the file at ~0.9-1x.
-    let size = file.size.max(0) as u64;
-    let ranged = req.headers().contains_key(header::RANGE);
-    if size <= state.objects.max_object && (size <= WHOLE_FROM_MEMORY_MAX || ranged) {
-        let body = state.objects.get_or_load(&state.store, &key).await?;
-        let mut resp = ranges::respond(req, body, kind.mime(), &etag);
-        resp.headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-        return Ok(resp);
-    }
-    // Large objects: straight from the store, never held in memory.
-    match state.store.open(&key).map_err(|_| ApiError::NotFound)? {
-        Object::Local(p) => {
-            let f = NamedFile::open_async(&p)
-                .await
-                .map_err(|_| ApiError::NotFound)?
-                .set_content_type(
-                    kind.mime()
-                        .parse()
-                        .unwrap_or(mime::APPLICATION_OCTET_STREAM),
-                )
-                .disable_content_disposition();
-            let mut resp = f.into_response(req);
-            if resp.status() == actix_web::http::StatusCode::PARTIAL_CONTENT
-                && if_range_fails(req, &resp)
-            {
-                resp = whole_file(resp, p).await?;
-            }
-            resp.headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-            Ok(resp)
+    resp.headers_mut().insert(header::CACHE_CONTROL, cache);
+    Ok(resp)
+}
+
+/// A media object (init, segment, poster) of `size` bytes (its row's): small ones from the object cache,
+/// larger ones streamed from the store's file; nothing is read for HEAD, 304 or 416.
+async fn serve_object(
+    state: &AppState,
+    req: &HttpRequest,
+    kind: FileKind,
+    key: ObjectKey,
+    size: u64,
+) -> ApiResult<HttpResponse> {
+    let etag = format!("\"{}\"", key.sha256);
+    let answer = ranges::answer(req, &etag, size);
+    let mut b = ranges::builder(answer, &etag, size, kind.mime());
+    let Some((start, len)) = wanted(req, answer) else {
+        return Ok(b.body(head_body(answer)));
+    };
+    if state.objects.serves(size) {
+        let bytes = state.objects.get_or_load(&state.store, &key).await?;
+        let end = start + len;
+        if end > bytes.len() as u64 {
+            return Err(ApiError::Internal(format!(
+                "object {}/{} is {} bytes, its row says {size}",
+                key.video_id,
+                key.sha256,
+                bytes.len()
+            )));
         }
-        Object::Remote(url) => Ok(HttpResponse::TemporaryRedirect()
+        return Ok(b.body(bytes.slice(start as usize..end as usize)));
+    }
+    let store = state.store.clone();
+    let object = web::block(move || store.open(&key).and_then(open_local))
+        .await?
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => ApiError::NotFound,
+            _ => ApiError::from_io(e),
+        })?;
+    match object {
+        Opened::File(f) => Ok(b.body(body::file_range(f, start, len))),
+        Opened::Remote(url) => Ok(HttpResponse::TemporaryRedirect()
             .insert_header((header::LOCATION, url))
             .finish()),
     }
 }
 
-/// RFC 9110 § 13.1.5: a Range with an If-Range that does not match (strong ETag compare, or exact date)
-/// is answered with the whole file. actix-files does not look at If-Range, so the origin does, using the
-/// validators actix-files put on its response.
-fn if_range_fails(req: &HttpRequest, resp: &HttpResponse) -> bool {
-    let Some(v) = req
-        .headers()
-        .get(header::IF_RANGE)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return false;
-    };
-    let ours = |name| {
-        resp.headers()
-            .get(name)
-            .and_then(|v: &HeaderValue| v.to_str().ok())
-    };
-    let v = v.trim();
-    if v.starts_with('"') || v.starts_with("W/") {
-        let etag = ours(header::ETAG).and_then(|e| e.parse::<header::EntityTag>().ok());
-        match (v.parse::<header::EntityTag>(), etag) {
-            (Ok(given), Some(ours)) => !given.strong_eq(&ours),
-            _ => true,
-        }
-    } else {
-        let modified = ours(header::LAST_MODIFIED).and_then(|m| m.parse::<header::HttpDate>().ok());
-        match (v.parse::<header::HttpDate>(), modified) {
-            (Ok(given), Some(ours)) => {
-                std::time::SystemTime::from(given) != std::time::SystemTime::from(ours)
-            }
-            _ => true,
-        }
+enum Opened {
+    File(std::fs::File),
+    Remote(String),
+}
+
+fn open_local(o: Object) -> std::io::Result<Opened> {
+    match o {
+        Object::Local(p) => std::fs::File::open(p).map(Opened::File),
+        Object::Remote(url) => Ok(Opened::Remote(url)),
     }
 }
 
-/// The whole file, with the validators of the ranged response it replaces (rare: objects never change).
-async fn whole_file(ranged: HttpResponse, p: std::path::PathBuf) -> ApiResult<HttpResponse> {
-    let mut b = HttpResponse::Ok();
-    for (k, v) in ranged.headers() {
-        if k != header::CONTENT_RANGE
-            && k != header::CONTENT_LENGTH
-            && k != header::CONTENT_ENCODING
-        {
-            b.append_header((k.clone(), v.clone()));
-        }
+/// The span of the representation a GET is answered with; None when no body is sent (HEAD, 304, 416).
+fn wanted(req: &HttpRequest, answer: Answer) -> Option<(u64, u64)> {
+    match answer {
+        Answer::Bytes { start, len, .. } if req.method() == Method::GET => Some((start, len)),
+        _ => None,
     }
-    drop(ranged);
-    let bytes = web::block(move || std::fs::read(p))
-        .await?
-        .map_err(ApiError::from_io)?;
-    Ok(b.body(bytes))
+}
+
+/// The body of an answer that sends no bytes: HEAD announces the length it would send.
+fn head_body(answer: Answer) -> BoxBody {
+    match answer {
+        Answer::Bytes { len, .. } => BoxBody::new(body::HeadOnly(len)),
+        Answer::NotModified | Answer::Unsatisfiable => BoxBody::new(()),
+    }
 }
 
 fn accepts_gzip(req: &HttpRequest) -> bool {
@@ -223,6 +264,9 @@ fn accepts_gzip(req: &HttpRequest) -> bool {
         })
 }
 
+/// A playlist, in the encoding the client accepts. Published: the stored bytes (and their gzip form)
+/// from the object cache. Uploading: the EVENT view, built once per state of the video (see
+/// [`super::catalog`]). Either way the ETag is the hash of the bytes, `-gz` for the gzip form.
 async fn serve_playlist(
     state: &AppState,
     req: &HttpRequest,
@@ -230,64 +274,53 @@ async fn serve_playlist(
     path: &str,
     key: ObjectKey,
 ) -> ApiResult<HttpResponse> {
-    let raw = state.objects.get_or_load(&state.store, &key).await?;
-    let ready = view.video.is_ready();
-    let (body, tag): (Bytes, String) = if ready {
-        (raw, key.sha256.clone())
-    } else {
-        let present = |p: &str| view.files.contains_key(p);
-        match playlist::event_view(path, &raw, &present) {
-            Some(b) => {
-                let tag = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&b));
-                (Bytes::from(b), tag)
-            }
-            None => (raw, key.sha256.clone()),
-        }
-    };
     let gzip = accepts_gzip(req);
-    let etag = format!("\"{}{}\"", &tag[..32], if gzip { "-gz" } else { "" });
-    let cache = if ready {
-        PLAYLIST_CACHE
-    } else {
-        UPLOADING_CACHE
-    };
-    let mut b = HttpResponse::Ok();
-    b.insert_header((header::CONTENT_TYPE, FileKind::Playlist.mime()))
-        .insert_header((header::CACHE_CONTROL, cache))
-        .insert_header((header::ETAG, etag.clone()))
-        .insert_header((header::VARY, "Accept-Encoding"));
-    if ranges::none_match_hits(req, &etag) {
-        b.status(actix_web::http::StatusCode::NOT_MODIFIED);
-        return Ok(b.finish());
-    }
-    let body = if gzip {
-        b.insert_header((header::CONTENT_ENCODING, "gzip"));
-        // Published playlists never change: keep their compressed form beside them in the cache.
-        let gz_key = ObjectKey {
-            video_id: key.video_id.clone(),
-            sha256: format!("{}.gz", key.sha256),
+    let (bytes, hash) = if view.video.is_ready() {
+        let bytes = if gzip {
+            published_gzip(state, &key).await?
+        } else {
+            state.objects.get_or_load(&state.store, &key).await?
         };
-        match state.objects.get(&gz_key).filter(|_| ready) {
-            Some(z) => z,
-            None => {
-                let z = Bytes::from(gzip_bytes(&body)?);
-                if ready {
-                    state.objects.insert(gz_key, z.clone());
-                }
-                z
-            }
-        }
+        (bytes, key.sha256)
     } else {
-        body
+        let store = state.store.clone();
+        let r = state
+            .catalog
+            .rendered(view, path, |v| {
+                rendered::event_playlist(store, key, path.to_string(), v)
+            })
+            .await?;
+        let bytes = if gzip {
+            r.gzip.clone()
+        } else {
+            r.identity.clone()
+        };
+        (bytes, r.sha256.clone())
     };
-    Ok(b.body(body))
+    let etag = format!("\"{hash}{}\"", if gzip { "-gz" } else { "" });
+    let len = bytes.len() as u64;
+    let answer = ranges::answer(req, &etag, len);
+    let mut b = ranges::builder(answer, &etag, len, FileKind::Playlist.mime());
+    b.insert_header((header::VARY, "Accept-Encoding"));
+    if gzip && matches!(answer, Answer::Bytes { .. }) {
+        b.insert_header((header::CONTENT_ENCODING, "gzip"));
+    }
+    Ok(match wanted(req, answer) {
+        Some((start, len)) => b.body(bytes.slice(start as usize..(start + len) as usize)),
+        None => b.body(head_body(answer)),
+    })
 }
 
-fn gzip_bytes(b: &[u8]) -> ApiResult<Vec<u8>> {
-    let mut e = GzEncoder::new(
-        Vec::with_capacity(b.len() / 3 + 64),
-        flate2::Compression::fast(),
-    );
-    e.write_all(b).map_err(ApiError::from_io)?;
-    e.finish().map_err(ApiError::from_io)
+/// The gzip form of a published playlist, compressed once (off the async workers) and kept beside it.
+async fn published_gzip(state: &AppState, key: &ObjectKey) -> ApiResult<Bytes> {
+    if let Some(z) = state.objects.get_gzip(key) {
+        return Ok(z);
+    }
+    let raw = state.objects.get_or_load(&state.store, key).await?;
+    let z = web::block(move || rendered::gzip(&raw))
+        .await?
+        .map_err(ApiError::from_io)?;
+    let z = Bytes::from(z);
+    state.objects.insert_gzip(key.clone(), z.clone());
+    Ok(z)
 }

@@ -30,6 +30,7 @@ pub fn prepare(cfg: Config) -> Result<(web::Data<AppState>, Option<String>), Str
     let (keys, generated) =
         Keys::init(&db, cfg.admin_token.as_deref()).map_err(|e| e.to_string())?;
     let (cache_bytes, cache_max_object) = (cfg.cache_bytes, cfg.cache_max_object);
+    let limits = super::limits::State::new(&cfg.limits);
     let state = AppState {
         cfg,
         db,
@@ -37,6 +38,7 @@ pub fn prepare(cfg: Config) -> Result<(web::Data<AppState>, Option<String>), Str
         keys,
         catalog: Default::default(),
         objects: ObjectCache::new(cache_bytes, cache_max_object),
+        limits,
     };
     Ok((web::Data::new(state), generated))
 }

@@ -119,12 +119,10 @@ pub async fn put_file(
     };
 
     let body_limit = declared.unwrap_or(limit);
-    let Received {
-        spool,
-        size,
-        sha256: actual,
-        reservation,
-    } = receive(&state, payload, body_limit, &path, reservation).await?;
+    // Kept whole until the spool moves on: a `Received` drops its spool (deleting the file) before its
+    // reservation, so the disk never holds more than is reserved.
+    let got = receive(&state, payload, body_limit, &path, reservation).await?;
+    let (size, actual) = (got.size, got.sha256.clone());
     if declared.is_some_and(|n| n != size) {
         return Err(ApiError::BodyAborted(format!(
             "received {size} bytes of {declared:?}"
@@ -137,6 +135,9 @@ pub async fn put_file(
         });
     }
 
+    let Received {
+        spool, reservation, ..
+    } = got;
     let p = path.clone();
     let spool = web::block(move || -> ApiResult<Spool> {
         let mut spool = spool;
@@ -263,6 +264,7 @@ async fn drain(
 /// A body stored in a spool file. The reservation holds its bytes against the quotas until it is dropped:
 /// after the commit transaction recorded the row, or with the spool.
 pub struct Received {
+    /// Declared first: dropped (deleting the file) before the reservation.
     pub spool: Spool,
     pub size: u64,
     pub sha256: String,
@@ -279,13 +281,14 @@ pub async fn receive(
     payload: web::Payload,
     limit: u64,
     what: &str,
-    reservation: Reservation,
+    // A parameter: dropped after the spool (a local), so a failed upload's file is gone before its bytes are
+    // released.
+    mut reservation: Reservation,
 ) -> ApiResult<Received> {
     let store = state.store.clone();
     let mut spool = web::block(move || store.spool())
         .await?
         .map_err(ApiError::from_io)?;
-    let mut reservation = reservation;
     let mut hasher = Sha256::new();
     let mut size = 0u64;
     let mut written = 0u64;
@@ -309,13 +312,16 @@ pub async fn receive(
             if to > reservation.bytes() {
                 let quota = quota(state);
                 let mut r = reservation;
-                reservation = state
+                // The reservation comes back even when it cannot grow: it must outlive the spool file.
+                let grown;
+                (reservation, grown) = state
                     .db
                     .run(move |c| {
-                        r.grow(c, to, &quota)?;
-                        Ok(r)
+                        let g = r.grow(c, to, &quota);
+                        Ok((r, g))
                     })
                     .await?;
+                grown?;
             }
             let data = std::mem::replace(&mut buf, Vec::with_capacity(WRITE_BATCH));
             let (s, r) = web::block(move || {

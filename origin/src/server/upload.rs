@@ -123,9 +123,9 @@ pub async fn put_file(
     // reservation, so the disk never holds more than is reserved.
     let got = receive(&state, payload, body_limit, &path, reservation).await?;
     let (size, actual) = (got.size, got.sha256.clone());
-    if declared.is_some_and(|n| n != size) {
+    if let Some(n) = declared.filter(|&n| n != size) {
         return Err(ApiError::BodyAborted(format!(
-            "received {size} bytes of {declared:?}"
+            "received {size} of the {n} bytes declared"
         )));
     }
     if actual != sha256 {

@@ -20,6 +20,35 @@ pub struct Args {
     /// Drop a request body that sends nothing for this many seconds.
     #[arg(long, default_value_t = 30)]
     pub body_idle_timeout_secs: u64,
+    /// After the grace period, a request body must average at least this many KiB/s over the rate window
+    /// (and finish within grace + its size limit at this rate). 0: off.
+    #[arg(long, default_value_t = 4)]
+    pub body_min_kib_per_sec: u64,
+    /// Seconds over which a body's rate is averaged.
+    #[arg(long, default_value_t = 30)]
+    pub body_rate_window_secs: u64,
+    /// Seconds a body may take before its rate is checked.
+    #[arg(long, default_value_t = 30)]
+    pub body_rate_grace_secs: u64,
+    /// Open connections one client address may hold; more get 429 and are closed. 0: no limit.
+    #[arg(long, default_value_t = 256)]
+    pub max_conns_per_ip: u32,
+    /// API requests per second one client address may make (playback is not limited). 0: no limit.
+    #[arg(long, default_value_t = 50)]
+    pub api_rate_per_ip: u32,
+    /// API requests one client address may make at once above that rate.
+    #[arg(long, default_value_t = 200)]
+    pub api_burst_per_ip: u32,
+    /// Request bodies (PUT/POST under /api) one client address may send at once. 0: no limit.
+    #[arg(long, default_value_t = 16)]
+    pub max_uploads_per_ip: u32,
+    /// Client addresses whose limits are tracked at once.
+    #[arg(long, default_value_t = 65_536)]
+    pub max_tracked_ips: usize,
+    /// A reverse proxy whose X-Forwarded-For is believed for the per-request limits (repeatable). By
+    /// default no proxy header is trusted.
+    #[arg(long = "trusted-proxy")]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// How long a new upload ticket stays valid, in seconds.
     #[arg(long, default_value_t = 24 * 3600)]
     pub ticket_ttl_secs: u64,
@@ -45,6 +74,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut limits = Limits {
         body_idle_timeout: Duration::from_secs(args.body_idle_timeout_secs.max(1)),
         ticket_ttl: Duration::from_secs(args.ticket_ttl_secs.max(1)),
+        body_min_rate: args.body_min_kib_per_sec << 10,
+        body_rate_window: Duration::from_secs(args.body_rate_window_secs.max(1)),
+        body_rate_grace: Duration::from_secs(args.body_rate_grace_secs),
+        max_conns_per_ip: args.max_conns_per_ip,
+        api_rate_per_ip: args.api_rate_per_ip,
+        api_burst_per_ip: args.api_burst_per_ip,
+        max_uploads_per_ip: args.max_uploads_per_ip,
+        max_tracked_ips: args.max_tracked_ips,
+        trusted_proxies: args.trusted_proxies,
         ..Limits::default()
     };
     if let Some(n) = args.max_video_bytes {

@@ -1,5 +1,5 @@
 //! Server configuration: embedded defaults so `upcast serve` runs with no setup.
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -28,6 +28,25 @@ pub struct Limits {
     pub publish_backoff: Duration,
     /// … up to this.
     pub publish_backoff_max: Duration,
+    /// After `body_rate_grace`, a request body must average at least this many bytes per second over the
+    /// last `body_rate_window`, and finish within `body_rate_grace + size limit / body_min_rate`. 0 turns
+    /// the rate and the deadline off (the idle timeout still holds).
+    pub body_min_rate: u64,
+    pub body_rate_window: Duration,
+    pub body_rate_grace: Duration,
+    /// Open connections one client address may hold; the next ones get `429` and are closed. 0: no limit.
+    pub max_conns_per_ip: u32,
+    /// `/api/*` requests per second one client address may make (token bucket), and the burst above that
+    /// rate. Playback (`/v/`, `/s/`) is not limited. 0: no limit.
+    pub api_rate_per_ip: u32,
+    pub api_burst_per_ip: u32,
+    /// Request bodies (`PUT`/`POST` under `/api`) one client address may send at once. 0: no limit.
+    pub max_uploads_per_ip: u32,
+    /// Client addresses whose limits are tracked at once (an idle address's entry is dropped first).
+    pub max_tracked_ips: usize,
+    /// Peers whose `X-Forwarded-For` is believed (reverse proxies). Empty: no proxy header is trusted, and
+    /// every limit applies to the TCP peer address.
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 impl Default for Limits {
@@ -44,6 +63,15 @@ impl Default for Limits {
             max_publish_checks: 2,
             publish_backoff: Duration::from_secs(1),
             publish_backoff_max: Duration::from_secs(60),
+            body_min_rate: 4 << 10,
+            body_rate_window: Duration::from_secs(30),
+            body_rate_grace: Duration::from_secs(30),
+            max_conns_per_ip: 256,
+            api_rate_per_ip: 50,
+            api_burst_per_ip: 200,
+            max_uploads_per_ip: 16,
+            max_tracked_ips: 65_536,
+            trusted_proxies: Vec::new(),
         }
     }
 }

@@ -49,7 +49,7 @@ pub enum ApiError {
     ChangedDuringPublish,
     #[error("the package fails {} MUST rule(s) of the HLS Authoring Spec", .0.count(upcast_core::check::Severity::Must))]
     NotConformant(Box<upcast_core::check::Report>),
-    #[error("request body stalled for longer than the idle timeout")]
+    #[error("request body stalled past the idle timeout, or arrived under the minimum rate or past its deadline")]
     BodyTimeout,
     #[error("request body ended early: {0}")]
     BodyAborted(String),

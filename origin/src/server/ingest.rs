@@ -17,7 +17,7 @@ use super::error::{ApiError, ApiResult};
 use super::paths::{self, FileKind};
 use super::publish::check_complete;
 use super::store::{ObjectKey, Spool};
-use super::upload::{quota, receive};
+use super::upload::{quota, receive, Received};
 use super::videos::{new_id, video_json};
 use super::AppState;
 
@@ -62,12 +62,23 @@ pub async fn ingest(
         ));
     }
     let limit = state.cfg.limits.max_ingest_bytes;
-    let (source, _size, actual) = receive(&state, payload, limit, "the upload").await?;
+    // The source file belongs to no video yet: its spool counts against the total quota. Kept whole until
+    // the spool moves on (a `Received` deletes its file before it releases its reservation).
+    let held = state.limits.reservations.start(None);
+    let got = receive(&state, payload, limit, "the upload", held).await?;
     if let Ok(declared) = super::upload::declared_sha256(&req) {
-        if declared != actual {
-            return Err(ApiError::DigestMismatch { declared, actual });
+        if declared != got.sha256 {
+            return Err(ApiError::DigestMismatch {
+                declared,
+                actual: got.sha256.clone(),
+            });
         }
     }
+    let Received {
+        spool: source,
+        reservation: _source_reserved,
+        ..
+    } = got;
 
     // Segment and write every file to its own spool, checked like an upload, off the async workers.
     let st = state.clone();

@@ -9,6 +9,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod ingest;
+pub mod limits;
 pub mod paths;
 pub mod playlist;
 pub mod publish;
@@ -38,6 +39,7 @@ pub struct AppState {
     pub catalog: catalog::Catalog,
     pub objects: cache::ObjectCache,
     pub publishing: publish_gate::PublishGate,
+    pub limits: limits::State,
 }
 
 /// Mount the API and playback routes (and `www/` when configured). Tests mount this in-process.
@@ -47,6 +49,7 @@ pub fn routes(state: web::Data<AppState>) -> impl FnOnce(&mut ServiceConfig) {
         cfg.app_data(state)
             .service(
                 web::scope("/api")
+                    .wrap(actix_web::middleware::from_fn(limits::api))
                     .wrap(
                         actix_web::middleware::DefaultHeaders::new()
                             .add(("X-Content-Type-Options", "nosniff"))
@@ -107,16 +110,21 @@ pub async fn run(cfg: Config) -> std::io::Result<()> {
         // Printed once: only its hash is stored.
         eprintln!("upcast: generated admin token (shown once, store it now): {t}");
     }
-    let mut server =
-        actix_web::HttpServer::new(move || actix_web::App::new().configure(routes(state.clone())))
-            .on_connect(|conn, _ext| {
-                // Small responses must not wait for delayed ACKs (the ~40 ms Nagle signature).
-                if let Some(tcp) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
-                    let _ = tcp.set_nodelay(true);
-                }
-            })
-            .client_request_timeout(std::time::Duration::from_secs(10))
-            .bind(listen)?;
+    let ips = state.limits.ips.clone();
+    let mut server = actix_web::HttpServer::new(move || {
+        actix_web::App::new()
+            .wrap(actix_web::middleware::from_fn(limits::connection))
+            .configure(routes(state.clone()))
+    })
+    .on_connect(move |conn, ext| {
+        // Small responses must not wait for delayed ACKs (the ~40 ms Nagle signature).
+        if let Some(tcp) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
+            let _ = tcp.set_nodelay(true);
+        }
+        limits::on_connect(&ips, conn, ext);
+    })
+    .client_request_timeout(std::time::Duration::from_secs(10))
+    .bind(listen)?;
     if let Some(n) = workers {
         server = server.workers(n);
     }

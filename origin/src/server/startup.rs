@@ -46,6 +46,7 @@ pub fn prepare(cfg: Config) -> Result<(web::Data<AppState>, Option<String>), Str
         cfg.limits.publish_backoff,
         cfg.limits.publish_backoff_max,
     );
+    let limits = super::limits::State::new(&cfg.limits);
     let state = AppState {
         cfg,
         db,
@@ -54,6 +55,7 @@ pub fn prepare(cfg: Config) -> Result<(web::Data<AppState>, Option<String>), Str
         catalog: Default::default(),
         objects: ObjectCache::new(cache_bytes, cache_max_object),
         publishing,
+        limits,
     };
     Ok((web::Data::new(state), generated))
 }

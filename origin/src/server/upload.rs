@@ -1,15 +1,18 @@
 //! `PUT /api/videos/{id}/files/{path}`: one file of a package, with its SHA-256 in `X-Upcast-Sha256`.
 //!
-//! Order of work: authenticate → path → declared size and quotas → spool the body (idle timeout, size cap,
-//! hashing as it arrives) → digest → content check → fsync → under the metadata lock: rename into the store,
-//! fsync the directory, commit the row. Any refusal drops the spool, which deletes it: no file, no row.
+//! Order of work: authenticate → path → declared size, reserved against the quotas → spool the body (idle
+//! timeout, pace, size cap, a reservation that grows before each write, hashing as it arrives) → digest →
+//! content check → fsync → under the metadata lock: rename into the store, fsync the directory, commit the
+//! row and release the reservation. Any refusal drops the spool, which deletes it (and its reservation):
+//! no file, no row.
 use actix_web::{web, HttpRequest, HttpResponse};
-use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
 use super::check;
 use super::db::{self, FileRow, PutOutcome, Quota};
 use super::error::{ApiError, ApiResult};
+use super::limits::body::BodyReader;
+use super::limits::reserve::Reservation;
 use super::paths::{self, FileKind};
 use super::store::{ObjectKey, Spool};
 use super::AppState;
@@ -72,39 +75,34 @@ pub async fn put_file(
         }
     }
 
-    // Cheap answers before reading the body: same bytes already stored, or a published package.
+    // Cheap answers before reading the body: same bytes already stored, or a published package. A declared
+    // size is reserved against the quotas in full now; a chunked body's reservation grows as it arrives.
     let (vid, p, s) = (video_id.clone(), path.clone(), sha256.clone());
     let quota = quota(&state);
-    let existing = state
+    let mut reservation = state.limits.reservations.start(Some(&video_id));
+    let (existing, reservation) = state
         .db
         .run(move |c| {
             let v = db::video(c, &vid)?.ok_or(ApiError::NotFound)?;
             let f = db::file(c, &vid, &p)?;
             if let Some(f) = &f {
                 if f.sha256 == s {
-                    return Ok(Some(f.clone()));
+                    return Ok((Some(f.clone()), reservation));
                 }
             }
             if v.is_ready() {
                 return Err(ApiError::Published(format!("{p} cannot change")));
             }
             if let Some(n) = declared {
-                let (_, bytes) = db::video_bytes(c, &vid)?;
-                if bytes.saturating_add(n) > quota.max_video_bytes {
-                    return Err(ApiError::QuotaExceeded("this video is full".into()));
-                }
-                if db::total_bytes(c)?.saturating_add(n) > quota.max_total_bytes {
-                    return Err(ApiError::QuotaExceeded("the origin is full".into()));
-                }
+                reservation.grow(c, n, &quota)?;
             }
-            Ok(None)
+            Ok((None, reservation))
         })
         .await?;
     if let Some(f) = existing {
         // Read the body anyway (without storing it): a client still sending a large body to a server that
         // answered early and closed would see a reset instead of this 200. The digest is still checked.
-        let mut payload = payload;
-        let (size, actual) = drain(&state, &mut payload, limit, &path).await?;
+        let (size, actual) = drain(&state, payload, limit, &path).await?;
         if actual != sha256 || size != f.size as u64 {
             return Err(ApiError::DigestMismatch {
                 declared: sha256,
@@ -120,10 +118,14 @@ pub async fn put_file(
         _ => None,
     };
 
-    let (spool, size, actual) = receive(&state, payload, limit, &path).await?;
-    if declared.is_some_and(|n| n != size) {
+    let body_limit = declared.unwrap_or(limit);
+    // Kept whole until the spool moves on: a `Received` drops its spool (deleting the file) before its
+    // reservation, so the disk never holds more than is reserved.
+    let got = receive(&state, payload, body_limit, &path, reservation).await?;
+    let (size, actual) = (got.size, got.sha256.clone());
+    if let Some(n) = declared.filter(|&n| n != size) {
         return Err(ApiError::BodyAborted(format!(
-            "received {size} bytes of {declared:?}"
+            "received {size} of the {n} bytes declared"
         )));
     }
     if actual != sha256 {
@@ -133,6 +135,9 @@ pub async fn put_file(
         });
     }
 
+    let Received {
+        spool, reservation, ..
+    } = got;
     let p = path.clone();
     let spool = web::block(move || -> ApiResult<Spool> {
         let mut spool = spool;
@@ -150,9 +155,12 @@ pub async fn put_file(
     let store = state.store.clone();
     let vid = video_id.clone();
     let r = row.clone();
+    let quota = self::quota(&state);
     let outcome = state
         .db
         .run(move |c| {
+            // Released when this closure returns, inside the lock hold that recorded the row (or failed to).
+            let _reserved = reservation;
             let key = ObjectKey {
                 video_id: vid.clone(),
                 sha256: r.sha256.clone(),
@@ -211,87 +219,83 @@ pub fn quota(state: &AppState) -> Quota {
     }
 }
 
-/// Read a small request body (JSON) under the idle timeout and a size limit, after authentication (actix's
-/// own extractors would read it first, with no idle timeout).
+/// Read a small request body (JSON) under the idle timeout, the pace and a size limit, after
+/// authentication (actix's own extractors would read it first, with no idle timeout).
 pub async fn small_body(
     state: &AppState,
-    mut payload: web::Payload,
+    payload: web::Payload,
     limit: usize,
 ) -> ApiResult<Vec<u8>> {
     let mut out = Vec::new();
-    let idle = state.cfg.limits.body_idle_timeout;
-    loop {
-        match actix_web::rt::time::timeout(idle, payload.next()).await {
-            Err(_) => return Err(ApiError::BodyTimeout),
-            Ok(None) => return Ok(out),
-            Ok(Some(Err(e))) => return Err(body_aborted(&e)),
-            Ok(Some(Ok(c))) => {
-                if out.len() + c.len() > limit {
-                    return Err(ApiError::TooLarge(format!(
-                        "request body over {limit} bytes"
-                    )));
-                }
-                out.extend_from_slice(&c);
-            }
+    let mut body = BodyReader::new(&state.cfg.limits, payload, limit as u64);
+    while let Some(c) = body.next().await? {
+        if out.len() + c.len() > limit {
+            return Err(ApiError::TooLarge(format!(
+                "request body over {limit} bytes"
+            )));
         }
+        out.extend_from_slice(&c);
     }
+    Ok(out)
 }
 
-/// Read a body to its end without keeping it, under the same idle timeout and size limit.
+/// Read a body to its end without keeping it, under the same idle timeout, pace and size limit.
 async fn drain(
     state: &AppState,
-    payload: &mut web::Payload,
+    payload: web::Payload,
     limit: u64,
     what: &str,
 ) -> ApiResult<(u64, String)> {
     let mut hasher = Sha256::new();
     let mut size = 0u64;
-    let idle = state.cfg.limits.body_idle_timeout;
-    loop {
-        match actix_web::rt::time::timeout(idle, payload.next()).await {
-            Err(_) => return Err(ApiError::BodyTimeout),
-            Ok(None) => break,
-            Ok(Some(Err(e))) => return Err(body_aborted(&e)),
-            Ok(Some(Ok(c))) => {
-                size += c.len() as u64;
-                if size > limit {
-                    return Err(ApiError::TooLarge(format!(
-                        "{what} is over the {limit}-byte limit"
-                    )));
-                }
-                hasher.update(&c);
-            }
+    let mut body = BodyReader::new(&state.cfg.limits, payload, limit);
+    while let Some(c) = body.next().await? {
+        size += c.len() as u64;
+        if size > limit {
+            return Err(ApiError::TooLarge(format!(
+                "{what} is over the {limit}-byte limit"
+            )));
         }
+        hasher.update(&c);
     }
     Ok((size, hex::encode(hasher.finalize())))
 }
 
-/// Stream the body into a spool file, hashing as it arrives. A chunk that takes longer than the idle timeout,
-/// a body beyond `limit`, a transport error or a full disk all drop the spool (deleting it) and fail.
+/// A body stored in a spool file. The reservation holds its bytes against the quotas until it is dropped:
+/// after the commit transaction recorded the row, or with the spool.
+pub struct Received {
+    /// Declared first: dropped (deleting the file) before the reservation.
+    pub spool: Spool,
+    pub size: u64,
+    pub sha256: String,
+    pub reservation: Reservation,
+}
+
+/// Stream the body into a spool file, hashing as it arrives, for any body (a package file, an ingest's
+/// source). Bytes reach the disk only inside `reservation`, which grows before each write and fails with
+/// `quota-exceeded` when the quotas leave no room. A chunk that takes longer than the idle timeout, a body
+/// under the minimum rate or past its deadline, a body beyond `limit`, a transport error, a full disk or
+/// the quota all drop the spool (deleting it) and the reservation, and fail.
 pub async fn receive(
     state: &AppState,
-    mut payload: web::Payload,
+    payload: web::Payload,
     limit: u64,
     what: &str,
-) -> ApiResult<(Spool, u64, String)> {
+    // A parameter: dropped after the spool (a local), so a failed upload's file is gone before its bytes are
+    // released.
+    mut reservation: Reservation,
+) -> ApiResult<Received> {
     let store = state.store.clone();
     let mut spool = web::block(move || store.spool())
         .await?
         .map_err(ApiError::from_io)?;
     let mut hasher = Sha256::new();
     let mut size = 0u64;
+    let mut written = 0u64;
     let mut buf: Vec<u8> = Vec::with_capacity(WRITE_BATCH);
-    let idle = state.cfg.limits.body_idle_timeout;
+    let mut body = BodyReader::new(&state.cfg.limits, payload, limit);
     loop {
-        let next = match actix_web::rt::time::timeout(idle, payload.next()).await {
-            Err(_) => return Err(ApiError::BodyTimeout),
-            Ok(n) => n,
-        };
-        let chunk = match next {
-            None => None,
-            Some(Ok(c)) => Some(c),
-            Some(Err(e)) => return Err(body_aborted(&e)),
-        };
+        let chunk = body.next().await?;
         let done = chunk.is_none();
         if let Some(c) = chunk {
             size += c.len() as u64;
@@ -304,6 +308,21 @@ pub async fn receive(
             buf.extend_from_slice(&c);
         }
         if buf.len() >= WRITE_BATCH || (done && !buf.is_empty()) {
+            let to = written + buf.len() as u64;
+            if to > reservation.bytes() {
+                let quota = quota(state);
+                let mut r = reservation;
+                // The reservation comes back even when it cannot grow: it must outlive the spool file.
+                let grown;
+                (reservation, grown) = state
+                    .db
+                    .run(move |c| {
+                        let g = r.grow(c, to, &quota);
+                        Ok((r, g))
+                    })
+                    .await?;
+                grown?;
+            }
             let data = std::mem::replace(&mut buf, Vec::with_capacity(WRITE_BATCH));
             let (s, r) = web::block(move || {
                 use std::io::Write;
@@ -313,23 +332,16 @@ pub async fn receive(
             .await?;
             spool = s;
             r.map_err(ApiError::from_io)?;
+            written = to;
         }
         if done {
             break;
         }
     }
-    Ok((spool, size, hex::encode(hasher.finalize())))
-}
-
-/// A transport error while reading a body, as a stable message: the payload error's own text can carry OS
-/// error strings, which clients must not depend on (and need not see).
-fn body_aborted(e: &actix_web::error::PayloadError) -> ApiError {
-    use actix_web::error::PayloadError as P;
-    let why = match e {
-        P::Incomplete(_) => "the connection ended before the body was complete",
-        P::Overflow => "the body is larger than it declared",
-        P::UnknownLength => "the body's length is unknown",
-        _ => "the body could not be read",
-    };
-    ApiError::BodyAborted(why.into())
+    Ok(Received {
+        spool,
+        size,
+        sha256: hex::encode(hasher.finalize()),
+        reservation,
+    })
 }

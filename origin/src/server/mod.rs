@@ -32,6 +32,8 @@ pub struct AppState {
     pub keys: auth::Keys,
     pub catalog: catalog::Catalog,
     pub objects: cache::ObjectCache,
+    /// Ingest jobs waiting and running.
+    pub ingest: ingest::Jobs,
 }
 
 /// Mount the API and playback routes (and `www/` when configured). Tests mount this in-process.
@@ -47,6 +49,7 @@ pub fn routes(state: web::Data<AppState>) -> impl FnOnce(&mut ServiceConfig) {
                             .add(("Cache-Control", "no-store")),
                     )
                     .route("/ingest", web::post().to(ingest::ingest))
+                    .route("/ingest/{job}", web::get().to(ingest::status))
                     .route("/videos", web::post().to(videos::create))
                     .route("/videos", web::get().to(videos::list))
                     .route("/videos/{id}", web::get().to(videos::get))

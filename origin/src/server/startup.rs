@@ -6,6 +6,7 @@ use actix_web::web;
 use super::auth::Keys;
 use super::cache::ObjectCache;
 use super::db::{self, Db};
+use super::ingest::{rows as ingest_rows, Ctx as IngestCtx, Jobs};
 use super::store::{LocalStore, Store};
 use super::{AppState, Config};
 
@@ -15,6 +16,8 @@ pub struct Collected {
     pub spool_files: usize,
     pub orphan_objects: usize,
     pub rows_without_file: usize,
+    /// Ingest jobs cut off by the stop: now failed (`interrupted`), their objects deleted as orphans.
+    pub interrupted_jobs: usize,
 }
 
 pub fn prepare(cfg: Config) -> Result<(web::Data<AppState>, Option<String>), String> {
@@ -30,6 +33,11 @@ pub fn prepare(cfg: Config) -> Result<(web::Data<AppState>, Option<String>), Str
     let (keys, generated) =
         Keys::init(&db, cfg.admin_token.as_deref()).map_err(|e| e.to_string())?;
     let (cache_bytes, cache_max_object) = (cfg.cache_bytes, cfg.cache_max_object);
+    let ingest = Jobs::new(IngestCtx {
+        db: db.clone(),
+        store: store.clone(),
+        limits: cfg.limits.clone(),
+    });
     let state = AppState {
         cfg,
         db,
@@ -37,14 +45,20 @@ pub fn prepare(cfg: Config) -> Result<(web::Data<AppState>, Option<String>), Str
         keys,
         catalog: Default::default(),
         objects: ObjectCache::new(cache_bytes, cache_max_object),
+        ingest,
     };
     Ok((web::Data::new(state), generated))
 }
 
-/// Delete spool files, objects no row references, and rows whose object is missing or has the wrong size
-/// (cannot happen when the write order holds; checked so that a damaged disk does not serve broken files).
+/// Mark ingest jobs that were queued or running failed (`interrupted`) and drop their file rows; delete
+/// spool files, objects no `files` row references (an interrupted job's, among them), and rows whose object
+/// is missing or has the wrong size (cannot happen when the write order holds; checked so that a damaged
+/// disk does not serve broken files).
 pub fn collect(db: &Db, store: &dyn Store) -> Result<Collected, String> {
     let mut got = Collected {
+        interrupted_jobs: db
+            .run_now(ingest_rows::interrupt_all)
+            .map_err(|e| e.to_string())?,
         spool_files: store.clear_spool().map_err(|e| e.to_string())?,
         ..Default::default()
     };

@@ -2,6 +2,7 @@
 //! and publishes; `GET /api/ingest/{job}` tells how it went. In-process (the app and its job threads).
 mod common;
 mod harness;
+mod sources;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -217,38 +218,17 @@ async fn job_status_needs_the_admin_token_and_a_known_job() {
     assert_eq!(finished(&app, url).await["state"], "done");
 }
 
-/// `seconds` of 320x240 video, x264, with a key frame every `gop` frames (25 fps): no audio.
+/// `seconds` of 320x240 video at 25 fps and 2 Mb/s with a key frame every `gop` frames, no audio.
 fn make_mp4(out: &Path, seconds: u32, gop: u32) -> Vec<u8> {
-    common::require_ffmpeg();
-    let r = common::run(
-        common::ffmpeg()
-            .args([
-                "-f",
-                "lavfi",
-                "-i",
-                &format!("testsrc2=size=320x240:rate=25:duration={seconds}"),
-                "-c:v",
-                "libx264",
-                "-preset",
-                "ultrafast",
-                "-b:v",
-                "2M",
-                "-g",
-                &gop.to_string(),
-                "-keyint_min",
-                &gop.to_string(),
-                "-sc_threshold",
-                "0",
-                "-pix_fmt",
-                "yuv420p",
-                "-movflags",
-                "+faststart",
-                "-y",
-            ])
-            .arg(out),
-    );
-    assert!(r.status.success(), "ffmpeg: {}", r.stderr);
-    std::fs::read(out).unwrap()
+    sources::Movie {
+        seconds,
+        size: "320x240",
+        fps: 25,
+        gop,
+        video_bitrate: "2M",
+        audio: false,
+    }
+    .make(out)
 }
 
 #[actix_web::test]

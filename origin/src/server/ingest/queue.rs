@@ -42,7 +42,6 @@ impl Jobs {
         line.waiting.len() < WAITING
     }
 
-
     /// Queue a job whose row is already `queued`. Refused (the job and its spool dropped) when the line is
     /// full or no worker can be started.
     pub fn submit(&self, job: Queued) -> Result<(), ApiError> {

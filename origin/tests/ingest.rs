@@ -274,18 +274,40 @@ async fn a_single_keyframe_mp4_is_refused_with_segment_too_large() {
     check_invariants(dir.path());
 }
 
+/// The quotas of an upload: a file count (refused from the plan, before a write) and the total bytes
+/// (refused mid-way, when the file that crosses it is recorded: what was written is removed).
 #[actix_web::test]
-async fn the_video_quotas_apply_to_an_ingest() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut cfg = config(dir.path());
-    cfg.limits = Limits {
-        max_files_per_video: 5,
-        ..cfg.limits
-    };
-    let app = app(cfg).await;
-    let (s, job, _) = call(&app, post("/api/ingest", fixture("h264_aac_faststart.mp4"))).await;
-    assert_eq!(s, 202, "{job}");
-    let job = finished(&app, job["status_url"].as_str().unwrap()).await;
-    assert_eq!(job["error"]["code"], "quota-exceeded", "{job}");
-    assert_left_nothing(dir.path());
+async fn the_quotas_apply_to_an_ingest_and_a_refusal_mid_way_leaves_nothing() {
+    for (limits, written) in [
+        (
+            Limits {
+                max_files_per_video: 5,
+                ..config(Path::new("/")).limits
+            },
+            false,
+        ),
+        (
+            Limits {
+                max_total_bytes: 30_000,
+                ..config(Path::new("/")).limits
+            },
+            true,
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cfg = config(dir.path());
+        cfg.limits = limits;
+        let app = app(cfg).await;
+        let mp4 = fixture("h264_aac_faststart.mp4");
+        let (s, job, _) = call(&app, post("/api/ingest", mp4)).await;
+        assert_eq!(s, 202, "{job}");
+        let job = finished(&app, job["status_url"].as_str().unwrap()).await;
+        assert_eq!(job["error"]["code"], "quota-exceeded", "{job}");
+        assert_eq!(
+            job["progress"]["files_written"].as_i64().unwrap() > 0,
+            written,
+            "{job}"
+        );
+        assert_left_nothing(dir.path());
+    }
 }

@@ -5,8 +5,8 @@
 //!
 //! Bounded whatever the length of the video: one package file is open at a time (plus the source), one
 //! segment at most is held in memory for its check, and no segment over `max_segment_bytes` is written at
-//! all. A failure marks the job failed, drops its rows, then deletes its objects; a crash leaves objects
-//! with no `files` row, which start-up deletes.
+//! all. A failure deletes the job's objects, then marks it failed and drops its rows; a crash leaves
+//! objects with no `files` row, which start-up deletes.
 use std::collections::HashMap;
 use std::io::Write;
 use std::sync::Arc;
@@ -66,16 +66,18 @@ pub fn run(ctx: &Ctx, job: Queued) {
     let id = job.id.clone();
     drop(job); // Deletes the spooled source.
     let Err(e) = outcome else { return };
-    let je = JobError::from(&e);
-    if let Err(f) = ctx.db.run_now(|c| rows::fail(c, &id, &je)) {
-        // The row stays `running` and is marked interrupted at the next start; its objects go below.
-        eprintln!("upcast: ingest: could not record the failure of job {id}: {f}");
-    }
-    // No `files` row names these objects (the video was never created); rows first, objects after.
+    // Objects first, then the `failed` state: a client that sees `failed` sees the clean-up done. Safe in
+    // this order (unlike a video's delete) because no served row names these objects: only `ingest_files`
+    // rows do, and a crash before `rows::fail` leaves the job to start-up, which drops them.
     for key in committed {
         if let Err(e) = ctx.store.delete(&key) {
             eprintln!("upcast: ingest: could not delete {key:?}: {e}");
         }
+    }
+    let je = JobError::from(&e);
+    if let Err(f) = ctx.db.run_now(|c| rows::fail(c, &id, &je)) {
+        // The row stays `running` and is marked interrupted at the next start.
+        eprintln!("upcast: ingest: could not record the failure of job {id}: {f}");
     }
 }
 

@@ -148,20 +148,6 @@ pub fn record_file(c: &mut Connection, job: &str, row: &FileRow, quota: &Quota) 
     Ok(())
 }
 
-/// The files a job has recorded so far.
-pub fn files(c: &Connection, job: &str) -> ApiResult<Vec<FileRow>> {
-    let mut st =
-        c.prepare("SELECT path, sha256, size FROM ingest_files WHERE job_id = ?1 ORDER BY path")?;
-    let rows = st.query_map([job], |r| {
-        Ok(FileRow {
-            path: r.get(0)?,
-            sha256: r.get(1)?,
-            size: r.get(2)?,
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
-
 /// The one step that makes an ingested video visible: create it published, move the job's files into
 /// `files`, mark the job done. Re-checks, inside the transaction, that the job is still running and the
 /// total quota holds.
@@ -200,11 +186,9 @@ pub fn publish(c: &mut Connection, job: &str, quota: &Quota) -> ApiResult<()> {
     Ok(())
 }
 
-/// Mark a job failed and drop its file rows, in one transaction. Returns the objects it had recorded, for
-/// the caller to delete now that no row names them (rows first, objects after, as a delete does).
-pub fn fail(c: &mut Connection, job: &str, e: &JobError) -> ApiResult<Vec<String>> {
+/// Mark a job failed and drop its file rows, in one transaction.
+pub fn fail(c: &mut Connection, job: &str, e: &JobError) -> ApiResult<()> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let shas = files(&tx, job)?.into_iter().map(|f| f.sha256).collect();
     tx.execute("DELETE FROM ingest_files WHERE job_id = ?1", [job])?;
     tx.execute(
         "UPDATE ingest_jobs SET state = 'failed', error_code = ?2, error_msg = ?3, error_detail = ?4,
@@ -213,14 +197,22 @@ pub fn fail(c: &mut Connection, job: &str, e: &JobError) -> ApiResult<Vec<String
         params![job, e.code, e.msg, e.detail, db::now_secs()],
     )?;
     tx.commit()?;
-    Ok(shas)
+    Ok(())
 }
+
+/// How long the status of a finished job stays readable.
+pub const KEEP_FINISHED_SECS: i64 = 30 * 86_400;
 
 /// At start-up (nothing runs yet): every job still queued or running was cut off by a stop or a crash.
 /// Marks them failed (`interrupted`) and drops every job file row; the objects those rows named have no
-/// `files` row, so orphan collection deletes them. Returns how many jobs were interrupted.
+/// `files` row, so orphan collection deletes them. Forgets jobs finished more than
+/// [`KEEP_FINISHED_SECS`] ago. Returns how many jobs were interrupted.
 pub fn interrupt_all(c: &mut Connection) -> ApiResult<usize> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    tx.execute(
+        "DELETE FROM ingest_jobs WHERE finished_at < ?1",
+        [db::now_secs() - KEEP_FINISHED_SECS],
+    )?;
     let n = tx.execute(
         "UPDATE ingest_jobs SET state = 'failed', error_code = 'interrupted',
                 error_msg = 'the origin stopped while this job ran; nothing of it was published',

@@ -99,9 +99,15 @@ fn a_ten_minute_ingest_runs_within_64_file_descriptors() {
     for p in ["master.m3u8", "video/seg_00600.m4s", "audio/seg_00600.m4s"] {
         assert_eq!(get_json(&s, &format!("/v/{id}/{p}")).0, 200, "{p}");
     }
+    let status = std::fs::read_to_string(format!("/proc/{}/status", s.child.id())).unwrap();
+    let peak_rss = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .unwrap_or_default()
+        .to_string();
     eprintln!(
         "ingest of {} bytes into {planned} files under RLIMIT_NOFILE {NOFILE}: {:?}, at most {most_fds} fds \
-         open in the server (sampled)",
+         open in the server (sampled), server {peak_rss}",
         mp4.len(),
         started.elapsed()
     );

@@ -37,6 +37,27 @@ CREATE TABLE IF NOT EXISTS files (
     PRIMARY KEY (video_id, path)
 );
 CREATE INDEX IF NOT EXISTS files_by_object ON files (video_id, sha256);
+CREATE TABLE IF NOT EXISTS ingest_jobs (
+    id            TEXT PRIMARY KEY,
+    video_id      TEXT NOT NULL,
+    title         TEXT NOT NULL,
+    visibility    TEXT NOT NULL CHECK (visibility IN ('public', 'private')),
+    state         TEXT NOT NULL CHECK (state IN ('queued', 'running', 'failed', 'done')),
+    files_planned INTEGER,
+    files_written INTEGER NOT NULL DEFAULT 0,
+    error_code    TEXT,
+    error_msg     TEXT,
+    error_detail  TEXT,
+    created_at    INTEGER NOT NULL,
+    finished_at   INTEGER
+);
+CREATE TABLE IF NOT EXISTS ingest_files (
+    job_id  TEXT NOT NULL REFERENCES ingest_jobs(id) ON DELETE CASCADE,
+    path    TEXT NOT NULL,
+    sha256  TEXT NOT NULL,
+    size    INTEGER NOT NULL CHECK (size >= 0),
+    PRIMARY KEY (job_id, path)
+);
 ";
 
 #[derive(Clone, Debug, Serialize)]
@@ -247,8 +268,14 @@ pub fn file(c: &Connection, video_id: &str, path: &str) -> ApiResult<Option<File
     .optional()?)
 }
 
+/// Bytes held by every video, and by ingest jobs still writing theirs (their objects are on disk too).
 pub fn total_bytes(c: &Connection) -> ApiResult<u64> {
-    let n: i64 = c.query_row("SELECT COALESCE(SUM(size), 0) FROM files", [], |r| r.get(0))?;
+    let n: i64 = c.query_row(
+        "SELECT (SELECT COALESCE(SUM(size), 0) FROM files)
+              + (SELECT COALESCE(SUM(size), 0) FROM ingest_files)",
+        [],
+        |r| r.get(0),
+    )?;
     Ok(n.max(0) as u64)
 }
 

@@ -31,6 +31,9 @@ pub enum ApiError {
     TooLarge(String),
     #[error("{0}")]
     QuotaExceeded(String),
+    /// Ingest: a segment would be over the segment limit (key frames too far apart to cut it smaller).
+    #[error("segment too large: {0}")]
+    SegmentTooLarge(String),
     #[error("not CMAF: {0}")]
     NotCmaf(String),
     #[error("{0}")]
@@ -83,6 +86,7 @@ impl ApiError {
             ApiError::DigestMismatch { .. } => "digest-mismatch",
             ApiError::TooLarge(_) => "too-large",
             ApiError::QuotaExceeded(_) => "quota-exceeded",
+            ApiError::SegmentTooLarge(_) => "segment-too-large",
             ApiError::NotCmaf(_) => "not-cmaf",
             ApiError::NotJpeg(_) => "not-jpeg",
             ApiError::BadPlaylist(_) => "bad-playlist",
@@ -162,7 +166,9 @@ impl ResponseError for ApiError {
             | ApiError::BadPlaylist(_)
             | ApiError::UnsupportedMedia(_)
             | ApiError::NotConformant(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::TooLarge(_) | ApiError::QuotaExceeded(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::TooLarge(_) | ApiError::QuotaExceeded(_) | ApiError::SegmentTooLarge(_) => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
             ApiError::Published(_)
             | ApiError::MissingFiles(_)
             | ApiError::InitMissing(_)

@@ -40,6 +40,8 @@ pub struct AppState {
     pub objects: cache::ObjectCache,
     pub publishing: publish_gate::PublishGate,
     pub limits: limits::State,
+    /// Ingest jobs waiting and running.
+    pub ingest: ingest::Jobs,
 }
 
 /// Mount the API and playback routes (and `www/` when configured). Tests mount this in-process.
@@ -58,6 +60,7 @@ pub fn routes(state: web::Data<AppState>) -> impl FnOnce(&mut ServiceConfig) {
                     .route("/ingest", web::post().to(ingest::ingest))
                     .route("/signing-keys", web::get().to(signing_api::list))
                     .route("/signing-keys/rotate", web::post().to(signing_api::rotate))
+                    .route("/ingest/{job}", web::get().to(ingest::status))
                     .route("/videos", web::post().to(videos::create))
                     .route("/videos", web::get().to(videos::list))
                     .route("/videos/{id}", web::get().to(videos::get))

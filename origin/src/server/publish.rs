@@ -82,7 +82,11 @@ impl upcast_core::check::PackageReader for StoredPackage<'_> {
             video_id: self.video_id.to_string(),
             sha256: f.sha256.clone(),
         };
-        self.store.read(&key).map_err(|e| e.to_string())
+        // The reason is a finding sent to the client: the OS text (EMFILE, EIO, ...) is logged instead.
+        self.store.read(&key).map_err(|e| {
+            eprintln!("upcast: reading {}/{path}: {e}", self.video_id);
+            format!("{path} could not be read from the store")
+        })
     }
 }
 

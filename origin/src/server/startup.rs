@@ -8,6 +8,7 @@ use actix_web::web;
 use super::auth::Keys;
 use super::cache::ObjectCache;
 use super::db::{self, Db};
+use super::ingest::{rows as ingest_rows, Ctx as IngestCtx, Jobs};
 use super::publish_gate::PublishGate;
 use super::store::{LocalStore, Store};
 use super::{AppState, Config};
@@ -18,6 +19,8 @@ pub struct Collected {
     pub spool_files: usize,
     pub orphan_objects: usize,
     pub rows_without_file: usize,
+    /// Ingest jobs cut off by the stop: now failed (`interrupted`), their objects deleted as orphans.
+    pub interrupted_jobs: usize,
 }
 
 pub fn prepare(cfg: Config) -> Result<(web::Data<AppState>, Option<String>), String> {
@@ -47,6 +50,11 @@ pub fn prepare(cfg: Config) -> Result<(web::Data<AppState>, Option<String>), Str
         cfg.limits.publish_backoff_max,
     );
     let limits = super::limits::State::new(&cfg.limits);
+    let ingest = Jobs::new(IngestCtx {
+        db: db.clone(),
+        store: store.clone(),
+        limits: cfg.limits.clone(),
+    });
     let state = AppState {
         cfg,
         db,
@@ -56,6 +64,7 @@ pub fn prepare(cfg: Config) -> Result<(web::Data<AppState>, Option<String>), Str
         objects: ObjectCache::new(cache_bytes, cache_max_object),
         publishing,
         limits,
+        ingest,
     };
     Ok((web::Data::new(state), generated))
 }
@@ -93,10 +102,15 @@ fn private_file(path: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Delete spool files, objects no row references, and rows whose object is missing or has the wrong size
-/// (cannot happen when the write order holds; checked so that a damaged disk does not serve broken files).
+/// Mark ingest jobs that were queued or running failed (`interrupted`) and drop their file rows; delete
+/// spool files, objects no `files` row references (an interrupted job's, among them), and rows whose object
+/// is missing or has the wrong size (cannot happen when the write order holds; checked so that a damaged
+/// disk does not serve broken files).
 pub fn collect(db: &Db, store: &dyn Store) -> Result<Collected, String> {
     let mut got = Collected {
+        interrupted_jobs: db
+            .run_now(ingest_rows::interrupt_all)
+            .map_err(|e| e.to_string())?,
         spool_files: store.clear_spool().map_err(|e| e.to_string())?,
         ..Default::default()
     };

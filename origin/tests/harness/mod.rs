@@ -134,16 +134,25 @@ pub struct Server {
 
 impl Server {
     pub fn start(data: &Path, extra: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_upcast"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        Self::spawn(Self::command(data, extra), data)
+    }
+
+    /// The `upcast serve` command `start` runs, for a test that needs to change it (resource limits).
+    pub fn command(data: &Path, extra: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_upcast"));
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--data"])
             .arg(data)
             .args(["--www", "/nonexistent", "--workers", "2"])
             .args(extra)
             .env("UPCAST_ADMIN_TOKEN", ADMIN)
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn upcast serve");
+            .stderr(Stdio::piped());
+        cmd
+    }
+
+    /// Run `cmd` (from [`Server::command`]) and wait until it listens.
+    pub fn spawn(mut cmd: Command, data: &Path) -> Server {
+        let mut child = cmd.spawn().expect("spawn upcast serve");
         let stderr = child.stderr.take().unwrap();
         let mut lines = BufReader::new(stderr).lines();
         let addr = loop {

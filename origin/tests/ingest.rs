@@ -274,32 +274,48 @@ async fn a_single_keyframe_mp4_is_refused_with_segment_too_large() {
     check_invariants(dir.path());
 }
 
-/// The quotas of an upload: a file count (refused from the plan, before a write) and the total bytes
-/// (refused mid-way, when the file that crosses it is recorded: what was written is removed).
+/// The quotas of an upload: the source itself (its spool counts against the total while it is received and
+/// until its job ends: refused before a job exists), a file count (refused from the plan, before a write)
+/// and the total bytes (refused mid-way, when the file that crosses it is recorded: what was written is
+/// removed).
 #[actix_web::test]
 async fn the_quotas_apply_to_an_ingest_and_a_refusal_mid_way_leaves_nothing() {
+    let mp4 = fixture("h264_aac_faststart.mp4");
+    let source = mp4.len() as u64;
     for (limits, written) in [
+        (
+            Limits {
+                max_total_bytes: source / 2,
+                ..config(Path::new("/")).limits
+            },
+            None,
+        ),
         (
             Limits {
                 max_files_per_video: 5,
                 ..config(Path::new("/")).limits
             },
-            false,
+            Some(false),
         ),
         (
             Limits {
-                max_total_bytes: 30_000,
+                max_total_bytes: source + 30_000,
                 ..config(Path::new("/")).limits
             },
-            true,
+            Some(true),
         ),
     ] {
         let dir = tempfile::tempdir().unwrap();
         let mut cfg = config(dir.path());
         cfg.limits = limits;
         let app = app(cfg).await;
-        let mp4 = fixture("h264_aac_faststart.mp4");
-        let (s, job, _) = call(&app, post("/api/ingest", mp4)).await;
+        let (s, job, _) = call(&app, post("/api/ingest", mp4.clone())).await;
+        let Some(written) = written else {
+            assert_eq!(s, 413, "{job}");
+            assert_eq!(job["code"], "quota-exceeded", "{job}");
+            assert_left_nothing(dir.path());
+            continue;
+        };
         assert_eq!(s, 202, "{job}");
         let job = finished(&app, job["status_url"].as_str().unwrap()).await;
         assert_eq!(job["error"]["code"], "quota-exceeded", "{job}");

@@ -54,6 +54,7 @@ pub fn prepare(cfg: Config) -> Result<(web::Data<AppState>, Option<String>), Str
         db: db.clone(),
         store: store.clone(),
         limits: cfg.limits.clone(),
+        reservations: limits.reservations.clone(),
     });
     let state = AppState {
         cfg,

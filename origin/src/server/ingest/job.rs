@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use upcast_core::package::FileBody;
 use upcast_core::source::FileSource;
 
-use crate::server::limits::reserve::Reservation;
+use crate::server::limits::reserve::{Reservation, Reservations};
 use upcast_core::Package;
 
 use super::rows::{self, JobError};
@@ -32,6 +32,8 @@ pub struct Ctx {
     pub db: Db,
     pub store: Arc<dyn Store>,
     pub limits: Limits,
+    /// Bytes being uploaded right now (this job's source among them): the total quota counts them too.
+    pub reservations: Arc<Reservations>,
 }
 
 impl Ctx {
@@ -134,8 +136,10 @@ fn ingest(ctx: &Ctx, job: &Queued, committed: &mut Vec<ObjectKey>) -> ApiResult<
             sha256,
             size: len as i64,
         };
-        ctx.db
-            .run_now(|c| rows::record_file(c, &job.id, &row, &quota))?;
+        ctx.db.run_now(|c| {
+            let reserved = ctx.reservations.reserved(None).0;
+            rows::record_file(c, &job.id, &row, &quota, reserved)
+        })?;
         stored.insert(path, row);
     }
     drop(src);

@@ -109,8 +109,15 @@ pub fn set_planned(c: &Connection, id: &str, files: usize) -> ApiResult<()> {
 }
 
 /// Record one committed file of a running job, under the same quotas as an uploaded file (this job's files
-/// count as its video's; the total counts every video and every job).
-pub fn record_file(c: &mut Connection, job: &str, row: &FileRow, quota: &Quota) -> ApiResult<()> {
+/// count as its video's; the total counts every video, every job and the `reserved` bytes of uploads in
+/// flight, this job's source among them).
+pub fn record_file(
+    c: &mut Connection,
+    job: &str,
+    row: &FileRow,
+    quota: &Quota,
+    reserved: u64,
+) -> ApiResult<()> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let (count, bytes): (i64, i64) = tx.query_row(
         "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM ingest_files WHERE job_id = ?1",
@@ -130,9 +137,13 @@ pub fn record_file(c: &mut Connection, job: &str, row: &FileRow, quota: &Quota) 
             quota.max_video_bytes
         )));
     }
-    if db::total_bytes(&tx)? + size > quota.max_total_bytes {
+    if db::total_bytes(&tx)?
+        .saturating_add(reserved)
+        .saturating_add(size)
+        > quota.max_total_bytes
+    {
         return Err(ApiError::QuotaExceeded(format!(
-            "the origin would hold more than {} bytes",
+            "the origin would hold more than {} bytes (stored and being uploaded)",
             quota.max_total_bytes
         )));
     }

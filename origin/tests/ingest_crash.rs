@@ -97,7 +97,7 @@ fn kill_9_during_ingest_leaves_no_video() {
     let mut landed = 0;
     for (name, fraction) in points {
         let data = tempfile::tempdir().unwrap();
-        let mut s = Server::start(data.path(), &[]);
+        let mut s = Server::start(data.path(), POLLING);
         let job = post_ingest(&s, &mp4);
         let url = job["status_url"].as_str().unwrap().to_string();
         let id = job["id"].as_str().unwrap().to_string();
@@ -115,7 +115,7 @@ fn kill_9_during_ingest_leaves_no_video() {
             assert_invisible(&s, &video_id);
         }
         s.kill9();
-        let s = Server::start(data.path(), &[]);
+        let s = Server::start(data.path(), POLLING);
         let (code, after) = get_json(&s, &url);
         assert_eq!(code, 200, "{after}");
         match after["state"].as_str() {

@@ -16,7 +16,7 @@ use serde_json::Value;
 const NOFILE: u64 = 64;
 
 fn start_with_nofile(data: &Path) -> Server {
-    let mut cmd = Server::command(data, &[]);
+    let mut cmd = Server::command(data, POLLING);
     // SAFETY: setrlimit is async-signal-safe; the closure touches nothing else between fork and exec.
     unsafe {
         cmd.pre_exec(|| {

@@ -34,10 +34,10 @@ pub struct Args {
     #[arg(long, default_value_t = 256)]
     pub max_conns_per_ip: u32,
     /// API requests per second one client address may make (playback is not limited). 0: no limit.
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = 100)]
     pub api_rate_per_ip: u32,
     /// API requests one client address may make at once above that rate.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = 500)]
     pub api_burst_per_ip: u32,
     /// Request bodies (PUT/POST under /api) one client address may send at once. 0: no limit.
     #[arg(long, default_value_t = 16)]

@@ -14,7 +14,7 @@ use upcast::server::{self, Config, Limits};
 pub const ADMIN: &str = "upa_test_admin_token";
 
 /// Flags for a server that a test polls in a tight loop (a job's status): the per-address API rate limit
-/// (50 requests/s by default, `tests/limits.rs` tests it) would answer the poll with 429.
+/// (100 requests/s by default, `tests/limits.rs` tests it) would answer the poll with 429.
 pub const POLLING: &[&str] = &["--api-rate-per-ip", "0"];
 
 pub struct PkgFile {

@@ -1,7 +1,7 @@
 // In the page: package the same File with upcast (wasm in a Worker) and with Mediabunny's HLS output (CMAF
 // segments, 6 s target). The File comes from an <input type=file> set by the driver: a disk-backed File, as
 // a user's would be.
-import { segment } from '/www/upcast.js';
+import { segment } from '/www/lib/segment.js';
 import * as MB from '/mb/mediabunny.min.mjs';
 
 const input = () => document.querySelector('#file').files[0];

@@ -22,7 +22,7 @@ function waitFor(ready, codecs) {
 async function floor({ file, rungs, targetDuration }) {
   await init();
   const t0 = performance.now();
-  const ladder = new Ladder(file, { plan: { target_duration_s: targetDuration } });
+  const ladder = new Ladder(file, { plan: { targetDurationS: targetDuration } });
   const src = ladder.source().video;
   const s = ladder.videoSamples();
   const cuts = Array.from(ladder.boundariesUs(), Math.round);

@@ -2,7 +2,7 @@
 // H.264): (a) the floor — decode once, feed the encoders, drop the chunks (floor-worker.js); (b) upcast's
 // ladder (www/ladder.js) to a complete package; (c) Mediabunny's HLS conversion (CMAF segments) with the
 // same rungs fanned out from the one video track.
-import { openLadder } from '/www/ladder.js';
+import { openLadder } from '/www/lib/ladder.js';
 import * as MB from '/mb/mediabunny.min.mjs';
 
 const input = () => document.querySelector('#file').files[0];

@@ -29,8 +29,8 @@ after(async () => {
 /** In Firefox: openLadder → run `pick` rungs (+ the copy) → upload. */
 async function ladder(path, name, pick) {
   return ff.run(async (b64, name, admin, pick) => {
-    const { openLadder } = await import('/ladder.js');
-    const { upload } = await import('/uploader.js');
+    const { openLadder } = await import('/lib/ladder.js');
+    const { upload } = await import('/pages/uploader.js');
     const file = new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], `${name}.mp4`, { type: 'video/mp4' });
     const job = await openLadder(file, { targetDuration: 2 });
     const rungs = job.proposal.rungs.filter((r) => pick.includes(r.id));

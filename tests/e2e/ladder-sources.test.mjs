@@ -35,8 +35,8 @@ after(async () => {
 async function ladder(name, { pick, bytes } = {}) {
   const b64 = (bytes ?? readFileSync(sourceFixture(name))).toString('base64');
   const r = await lib.evaluate(async ({ b64, name, admin, pick }) => {
-    const { openLadder } = await import('/ladder.js');
-    const { upload } = await import('/uploader.js');
+    const { openLadder } = await import('/lib/ladder.js');
+    const { upload } = await import('/pages/uploader.js');
     const file = new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], `${name}.mp4`, { type: 'video/mp4' });
     const job = await openLadder(file, { targetDuration: 2 });
     const { description: _v, ...video } = job.source.video;
@@ -292,7 +292,7 @@ test('HEVC, which this Chromium cannot decode: the upload page says so when the 
 test('a rung the encoder refuses, and a source that fails to decode, reject with what went wrong (no hang)', async () => {
   const b64 = readFileSync(sourceFixture('fps2997')).toString('base64');
   const refusal = await lib.evaluate(async ({ b64 }) => {
-    const { openLadder } = await import('/ladder.js');
+    const { openLadder } = await import('/lib/ladder.js');
     const file = new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], 'x.mp4');
     const job = await openLadder(file, { targetDuration: 2 });
     const good = job.proposal.rungs[0];
@@ -304,7 +304,7 @@ test('a rung the encoder refuses, and a source that fails to decode, reject with
       return { name: e.name, message: e.message, ms: performance.now() - t0 };
     }
   }, { b64 });
-  assert.equal(refusal.name, 'LadderError');
+  assert.equal(refusal.name, 'UpcastError');
   assert.match(refusal.message, /^rung bad \(avc1\.zzzzzz 640x360 at 29\.97 fps\): /);
   assert.ok(refusal.ms < 10_000, `${refusal.ms} ms`);
 
@@ -312,5 +312,5 @@ test('a rung the encoder refuses, and a source that fails to decode, reject with
   const broken = Buffer.from(readFileSync(sourceFixture('fps2997')));
   for (let at = Math.floor(broken.length / 3); at < broken.length / 3 + 40_000; at += 997) broken.fill(0xff, at, at + 64);
   const r = await ladder('broken', { bytes: broken });
-  assert.match(r.error ?? '', /^LadderError: the source's video \(avc1\.[0-9a-f]+\) could not be decoded: /, r.error);
+  assert.match(r.error ?? '', /^UpcastError: the source's video \(avc1\.[0-9a-f]+\) could not be decoded: /, r.error);
 });

@@ -78,4 +78,25 @@ impl Error {
             Error::InvalidOption(_) => "invalid-option",
         }
     }
+
+    /// The box path the error names, when it names a place in the file.
+    pub fn path(&self) -> Option<&str> {
+        match self {
+            Error::Malformed { path, .. }
+            | Error::Unsupported { path, .. }
+            | Error::Limit { path, .. } => Some(path),
+            _ => None,
+        }
+    }
+
+    /// The absolute byte offset in the source the error names, when it names one.
+    pub fn offset(&self) -> Option<u64> {
+        match self {
+            Error::Malformed { offset, .. }
+            | Error::Unsupported { offset, .. }
+            | Error::Limit { offset, .. }
+            | Error::Read { offset, .. } => Some(*offset),
+            _ => None,
+        }
+    }
 }

@@ -1,8 +1,9 @@
 //! The browser bindings in a real browser's dedicated Worker (`wasm-pack test --headless --chrome` and
 //! `--firefox`, feature `browser-tests`): every file's recipe (what `segmentFile` returns) and every file
 //! composed as a Blob from the source `File` hold exactly the bytes the core assembles from the same file,
-//! only headers and the moov are read, a broken file fails with the core's message, and the summary
-//! (built as a JS value without serde_json) is what its JSON parses to.
+//! only headers and the moov are read, a broken file throws an `UpcastError` with the core's code, box path
+//! and byte offset as fields, and the summary (built as a JS value without serde_json) is what its JSON
+//! parses to, with struct fields in camelCase.
 #![cfg(all(target_arch = "wasm32", feature = "browser-tests"))]
 
 use js_sys::{Array, Uint8Array};
@@ -141,9 +142,27 @@ fn json(v: &JsValue) -> String {
     js_sys::JSON::stringify(v).unwrap().as_string().unwrap()
 }
 
-/// What serde_json writes, parsed by the browser: the value `to_js` must build.
-fn parsed<T: serde::Serialize>(v: &T) -> String {
-    json(&js_sys::JSON::parse(&serde_json::to_string(v).unwrap()).unwrap())
+/// A JS value as serde_json reads its JSON, to compare values by content (object keys in any order).
+fn value(v: &JsValue) -> serde_json::Value {
+    serde_json::from_str(&json(v)).unwrap()
+}
+
+/// What serde_json writes, with object keys in camelCase: the value `to_js` must build (for values whose
+/// map keys have no `_`: `to_js` keeps map keys as they are).
+fn parsed<T: serde::Serialize>(v: &T) -> serde_json::Value {
+    fn camel_keys(v: serde_json::Value) -> serde_json::Value {
+        use serde_json::Value;
+        match v {
+            Value::Object(o) => Value::Object(
+                o.into_iter()
+                    .map(|(k, v)| (upcast_core::web::js::camel(&k), camel_keys(v)))
+                    .collect(),
+            ),
+            Value::Array(a) => Value::Array(a.into_iter().map(camel_keys).collect()),
+            other => other,
+        }
+    }
+    camel_keys(serde_json::to_value(v).unwrap())
 }
 
 #[wasm_bindgen_test]
@@ -151,7 +170,11 @@ fn summaries_are_what_their_json_parses_to() {
     for (name, bytes) in FIXTURES {
         let out = segment_file(&blob_of(bytes), JsValue::UNDEFINED, false).unwrap();
         let core = segment(&bytes.to_vec(), &SegmentOptions::default()).unwrap();
-        assert_eq!(json(&get(&out, "summary")), parsed(&core.summary), "{name}");
+        assert_eq!(
+            value(&get(&out, "summary")),
+            parsed(&core.summary),
+            "{name}"
+        );
     }
 }
 
@@ -208,7 +231,21 @@ fn serde_values_become_what_their_json_parses_to() {
         by_number: [(2, false)].into(),
         skipped: None,
     };
-    assert_eq!(json(&upcast_core::web::js::to_js(&v).unwrap()), parsed(&v));
+    assert_eq!(value(&upcast_core::web::js::to_js(&v).unwrap()), parsed(&v));
+    // Struct fields are camelCase; map keys are data, kept as they are.
+    #[derive(serde::Serialize)]
+    struct Named {
+        long_gop_s: u8,
+        by_name: BTreeMap<String, u8>,
+    }
+    let named = Named {
+        long_gop_s: 1,
+        by_name: [("a_b".to_string(), 2)].into(),
+    };
+    assert_eq!(
+        json(&upcast_core::web::js::to_js(&named).unwrap()),
+        r#"{"longGopS":1,"byName":{"a_b":2}}"#
+    );
 }
 
 #[wasm_bindgen_test]
@@ -220,24 +257,24 @@ fn options_are_read_from_the_page_object() {
             .map(|out| Array::from(&get(&out, "files")).length())
             .map_err(|e| upcast_core::web::js_text(&JsValue::from(e)))
     };
-    let six = files(r#"{"plan": {"target_duration_s": 6}}"#).unwrap();
-    let one = files(r#"{"plan": {"target_duration_s": 1}}"#).unwrap();
+    let six = files(r#"{"plan": {"targetDurationS": 6}}"#).unwrap();
+    let one = files(r#"{"plan": {"targetDurationS": 1}}"#).unwrap();
     assert!(
         one > six,
         "1 s segments make more files than 6 s ones: {one} vs {six}"
     );
-    let err = files(r#"{"plan": {"target_duration_s": "six"}}"#).unwrap_err();
+    let err = files(r#"{"plan": {"targetDurationS": "six"}}"#).unwrap_err();
     assert!(
-        err.contains("plan.target_duration_s must be a number"),
+        err.contains("plan.targetDurationS must be a number"),
         "{err}"
     );
-    let err = files(r#"{"limits": {"max_tracks": 1.5}}"#).unwrap_err();
+    let err = files(r#"{"limits": {"maxTracks": 1.5}}"#).unwrap_err();
     assert!(
-        err.contains("limits.max_tracks must be a whole number"),
+        err.contains("limits.maxTracks must be a whole number"),
         "{err}"
     );
     // A limit reaches the core: a 100-byte moov limit refuses the file.
-    let err = files(r#"{"limits": {"max_moov_bytes": 100}}"#).unwrap_err();
+    let err = files(r#"{"limits": {"maxMoovBytes": 100}}"#).unwrap_err();
     assert!(err.contains("moov"), "{err}");
 }
 
@@ -306,11 +343,33 @@ fn a_broken_file_fails_with_the_cores_message() {
         Err(e) => JsValue::from(e),
     };
     let text = upcast_core::web::js_text(&err);
-    let core = segment(&broken, &SegmentOptions::default())
-        .err()
-        .unwrap()
-        .to_string();
-    assert!(text.contains(&core), "{text} vs {core}");
+    let core = segment(&broken, &SegmentOptions::default()).err().unwrap();
+    assert!(text.contains(&core.to_string()), "{text} vs {core}");
+    // The same error through `segmentFile`: its place and kind are fields, not text to parse.
+    let thrown = match segment_file(&blob_of(&broken), JsValue::UNDEFINED, false) {
+        Ok(_) => panic!("a truncated moov was accepted"),
+        Err(e) => JsValue::from(e),
+    };
+    assert_eq!(get(&thrown, "name").as_string().unwrap(), "UpcastError");
+    assert_eq!(get(&thrown, "code").as_string().unwrap(), core.code());
+    assert_eq!(get(&thrown, "path").as_string().as_deref(), core.path());
+    assert_eq!(
+        get(&thrown, "offset").as_f64(),
+        core.offset().map(|o| o as f64)
+    );
+    assert!(core.path().is_some(), "{core}");
+    let (path, offset) = (core.path().unwrap(), core.offset().unwrap());
+    assert_eq!(
+        format!(
+            "{path} at byte {offset}: {}",
+            get(&thrown, "reason").as_string().unwrap()
+        ),
+        core.to_string()
+    );
+    assert_eq!(
+        get(&thrown, "message").as_string().unwrap(),
+        core.to_string()
+    );
 }
 
 /// `class Ladder` through its JS-facing methods: the source's own H.264 samples pushed as one rung, the

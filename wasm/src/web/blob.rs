@@ -2,10 +2,9 @@
 //! header bytes are copied out of wasm memory (they are small), payload stays a reference into the file.
 
 use js_sys::{Array, Uint8Array};
-use wasm_bindgen::JsError;
 use web_sys::{Blob, BlobPropertyBag};
 
-use super::error::js_text;
+use super::error::{js_text, WebError, WebResult};
 use crate::cmaf::data::Chunk;
 use crate::package::FileBody;
 
@@ -19,7 +18,7 @@ pub fn mime(path: &str) -> &'static str {
 }
 
 /// Compose the Blob of one package file; `file` is the source the segment recipe points into.
-pub fn compose(file: &Blob, path: &str, body: &FileBody<'_>) -> Result<Blob, JsError> {
+pub fn compose(file: &Blob, path: &str, body: &FileBody<'_>) -> WebResult<Blob> {
     let parts = Array::new();
     match body {
         FileBody::Bytes(b) => {
@@ -35,7 +34,7 @@ pub fn compose(file: &Blob, path: &str, body: &FileBody<'_>) -> Result<Blob, JsE
                         let end = offset.saturating_add(*len);
                         let part = file
                             .slice_with_f64_and_f64(*offset as f64, end as f64)
-                            .map_err(|e| JsError::new(&js_text(&e)))?;
+                            .map_err(|e| WebError::option(&js_text(&e)))?;
                         parts.push(&part);
                     }
                 }
@@ -44,5 +43,6 @@ pub fn compose(file: &Blob, path: &str, body: &FileBody<'_>) -> Result<Blob, JsE
     }
     let bag = BlobPropertyBag::new();
     bag.set_type(mime(path));
-    Blob::new_with_blob_sequence_and_options(&parts, &bag).map_err(|e| JsError::new(&js_text(&e)))
+    Blob::new_with_blob_sequence_and_options(&parts, &bag)
+        .map_err(|e| WebError::option(&js_text(&e)))
 }

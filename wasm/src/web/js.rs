@@ -1,15 +1,37 @@
-//! A serde value as a plain JS value, built directly: what `JSON.parse(serde_json::to_string(v))` gives
-//! (structs and maps as objects, sequences and tuples as arrays, `None`, unit and non-finite floats as
+//! A serde value as a plain JS value, built directly: what `JSON.parse(serde_json::to_string(v))` gives,
+//! with struct fields in camelCase (the one casing of what crosses the wasm boundary: [`camel`] is also how
+//! [`super::options`] names the fields it reads). Structs and maps as objects (map keys are data: kept as
+//! they are), sequences and tuples as arrays, `None`, unit and non-finite floats as
 //! `null`, unit variants as their name, other variants as `{name: value}`), without serde_json in the
 //! wasm: its writer and float printing cost ~4 kB of the segmenter's gzipped module.
 
 use js_sys::{Array, Object};
 use serde::ser::{self, Serialize};
-use wasm_bindgen::{JsError, JsValue};
+use wasm_bindgen::JsValue;
+
+use super::error::{WebError, WebResult};
+
+/// A Rust field name as JS names it: `target_duration_s` → `targetDurationS`, `long_gop` → `longGop`.
+pub fn camel(snake: &str) -> String {
+    let mut out = String::with_capacity(snake.len());
+    let mut upper = false;
+    for c in snake.chars() {
+        if c == '_' {
+            upper = !out.is_empty();
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
 
 /// `v` as a JS value.
-pub fn to_js<T: Serialize + ?Sized>(v: &T) -> Result<JsValue, JsError> {
-    v.serialize(JsSerializer).map_err(|e| JsError::new(&e.0))
+pub fn to_js<T: Serialize + ?Sized>(v: &T) -> WebResult<JsValue> {
+    v.serialize(JsSerializer)
+        .map_err(|e| WebError::option(&e.0))
 }
 
 /// Why a value could not be converted (a map key that is not a string or a number).
@@ -77,7 +99,7 @@ impl Map {
     fn field<T: Serialize + ?Sized>(&mut self, key: &str, v: &T) -> Result<(), Error> {
         set(
             &self.object,
-            &JsValue::from_str(key),
+            &JsValue::from_str(&camel(key)),
             &v.serialize(JsSerializer)?,
         );
         Ok(())

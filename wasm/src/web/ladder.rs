@@ -1,40 +1,37 @@
-//! `class Ladder` for the browser (the contract is /work/shared-ladder/API.md): a [`LadderJob`] over the
-//! dropped `File`. Objects cross to JS built field by field (typed arrays for sample columns); only the
-//! summary goes through JSON, as `segmentFile`'s does.
+//! `class Ladder` for the browser: a [`LadderJob`] over the dropped `File`. Its one caller is
+//! `www/workers/ladder-worker.js` (the shapes it reads are typed in `www/lib/types.js`). Objects cross to
+//! JS built field by field, in camelCase (typed arrays for sample columns); only the summary goes through
+//! serde ([`super::js`]), as `segmentFile`'s does.
 
 use js_sys::{Array, Float64Array, Object, Reflect, Uint32Array, Uint8Array};
 use wasm_bindgen::prelude::*;
 use web_sys::Blob;
 
-use super::error::js_text;
+use super::error::{js_text, WebError, WebResult};
 use super::source::BlobSource;
 use super::{set, to_js};
 use crate::ladder::{AudioEncoding, Candidate, LadderJob, OutFile, SampleTable};
 
-fn core_err(e: crate::Error) -> JsError {
-    JsError::new(&e.to_string())
+fn get(obj: &JsValue, key: &str) -> WebResult<JsValue> {
+    Reflect::get(obj, &JsValue::from_str(key)).map_err(|e| WebError::option(&js_text(&e)))
 }
 
-fn get(obj: &JsValue, key: &str) -> Result<JsValue, JsError> {
-    Reflect::get(obj, &JsValue::from_str(key)).map_err(|e| JsError::new(&js_text(&e)))
-}
-
-fn get_f64(obj: &JsValue, key: &str, what: &str) -> Result<f64, JsError> {
+fn get_f64(obj: &JsValue, key: &str, what: &str) -> WebResult<f64> {
     get(obj, key)?
         .as_f64()
-        .ok_or_else(|| JsError::new(&format!("{what}: '{key}' must be a number")))
+        .ok_or_else(|| WebError::option(&format!("{what}: '{key}' must be a number")))
 }
 
-fn get_string(obj: &JsValue, key: &str, what: &str) -> Result<String, JsError> {
+fn get_string(obj: &JsValue, key: &str, what: &str) -> WebResult<String> {
     get(obj, key)?
         .as_string()
-        .ok_or_else(|| JsError::new(&format!("{what}: '{key}' must be a string")))
+        .ok_or_else(|| WebError::option(&format!("{what}: '{key}' must be a string")))
 }
 
-fn get_u32(obj: &JsValue, key: &str, what: &str) -> Result<u32, JsError> {
+fn get_u32(obj: &JsValue, key: &str, what: &str) -> WebResult<u32> {
     let v = get_f64(obj, key, what)?;
     if v.fract() != 0.0 || !(0.0..=f64::from(u32::MAX)).contains(&v) {
-        return Err(JsError::new(&format!("{what}: '{key}' is {v}")));
+        return Err(WebError::option(&format!("{what}: '{key}' is {v}")));
     }
     Ok(v as u32)
 }
@@ -66,7 +63,7 @@ fn opt_bytes(v: Option<&[u8]>) -> JsValue {
     v.map_or(JsValue::NULL, |b| Uint8Array::from(b).into())
 }
 
-fn candidate_to_js(c: &Candidate) -> Result<JsValue, JsError> {
+fn candidate_to_js(c: &Candidate) -> WebResult<JsValue> {
     let o = Object::new();
     set(&o, "id", &JsValue::from_str(&c.id))?;
     set(&o, "width", &JsValue::from(c.width))?;
@@ -77,11 +74,11 @@ fn candidate_to_js(c: &Candidate) -> Result<JsValue, JsError> {
     Ok(o.into())
 }
 
-fn candidate_from_js(v: &JsValue) -> Result<Candidate, JsError> {
+fn candidate_from_js(v: &JsValue) -> WebResult<Candidate> {
     let what = "rung";
     let bitrate = get_f64(v, "bitrate", what)?;
     if !(bitrate.is_finite() && bitrate >= 0.0) {
-        return Err(JsError::new(&format!("rung: bitrate {bitrate}")));
+        return Err(WebError::option(&format!("rung: bitrate {bitrate}")));
     }
     Ok(Candidate {
         id: get_string(v, "id", what)?,
@@ -93,7 +90,7 @@ fn candidate_from_js(v: &JsValue) -> Result<Candidate, JsError> {
     })
 }
 
-fn table_to_js(t: &SampleTable) -> Result<JsValue, JsError> {
+fn table_to_js(t: &SampleTable) -> WebResult<JsValue> {
     let o = Object::new();
     set(&o, "offset", &Float64Array::from(t.offset.as_slice()))?;
     set(&o, "size", &Uint32Array::from(t.size.as_slice()))?;
@@ -111,7 +108,7 @@ fn table_to_js(t: &SampleTable) -> Result<JsValue, JsError> {
     Ok(o.into())
 }
 
-fn files_to_js(files: Vec<OutFile>) -> Result<Array, JsError> {
+fn files_to_js(files: Vec<OutFile>) -> WebResult<Array> {
     let out = Array::new();
     for (path, bytes) in files {
         let o = Object::new();
@@ -133,15 +130,15 @@ pub struct Ladder {
 impl Ladder {
     /// Demux and plan; throws on bad input with the core's message.
     #[wasm_bindgen(constructor)]
-    pub fn new(file: &Blob, options_js: JsValue) -> Result<Ladder, JsError> {
+    pub fn new(file: &Blob, options_js: JsValue) -> WebResult<Ladder> {
         // The same options `segmentFile` takes.
         let opts = super::options::segment_options(&options_js)?;
         let src = BlobSource::new(file.clone())?;
-        let job = LadderJob::new(&src, &opts).map_err(core_err)?;
+        let job = LadderJob::new(&src, &opts).map_err(WebError::from)?;
         Ok(Ladder { src, job })
     }
 
-    pub fn source(&self) -> Result<JsValue, JsError> {
+    pub fn source(&self) -> WebResult<JsValue> {
         let s = self.job.source();
         let v = &s.video;
         let video = Object::new();
@@ -183,7 +180,7 @@ impl Ladder {
         Ok(out.into())
     }
 
-    pub fn candidates(&self) -> Result<Array, JsError> {
+    pub fn candidates(&self) -> WebResult<Array> {
         let out = Array::new();
         for c in self.job.candidates() {
             out.push(&candidate_to_js(c)?);
@@ -191,7 +188,7 @@ impl Ladder {
         Ok(out)
     }
 
-    pub fn propose(&mut self, supported: &Array) -> Result<JsValue, JsError> {
+    pub fn propose(&mut self, supported: &Array) -> WebResult<JsValue> {
         let list: Vec<Candidate> = supported
             .iter()
             .map(|v| candidate_from_js(&v))
@@ -229,19 +226,22 @@ impl Ladder {
     }
 
     #[wasm_bindgen(js_name = videoSamples)]
-    pub fn video_samples(&self) -> Result<JsValue, JsError> {
+    pub fn video_samples(&self) -> WebResult<JsValue> {
         table_to_js(&self.job.video_samples())
     }
 
     #[wasm_bindgen(js_name = audioSamples)]
-    pub fn audio_samples(&self) -> Result<JsValue, JsError> {
+    pub fn audio_samples(&self) -> WebResult<JsValue> {
         table_to_js(&self.job.audio_samples())
     }
 
     #[wasm_bindgen(js_name = addRung)]
-    pub fn add_rung(&mut self, rung: JsValue) -> Result<u32, JsError> {
+    pub fn add_rung(&mut self, rung: JsValue) -> WebResult<u32> {
         let c = candidate_from_js(&rung)?;
-        self.job.add_rung(c).map(|i| i as u32).map_err(core_err)
+        self.job
+            .add_rung(c)
+            .map(|i| i as u32)
+            .map_err(WebError::from)
     }
 
     #[wasm_bindgen(js_name = pushVideo)]
@@ -252,7 +252,7 @@ impl Ladder {
         timestamp_us: f64,
         is_key: bool,
         description: JsValue,
-    ) -> Result<Array, JsError> {
+    ) -> WebResult<Array> {
         let d = bytes_or_null(&description);
         let files = self
             .job
@@ -263,22 +263,22 @@ impl Ladder {
                 is_key,
                 d.as_deref(),
             )
-            .map_err(core_err)?;
+            .map_err(WebError::from)?;
         files_to_js(files)
     }
 
     #[wasm_bindgen(js_name = setAudioEncoding)]
-    pub fn set_audio_encoding(&mut self, config: JsValue) -> Result<(), JsError> {
+    pub fn set_audio_encoding(&mut self, config: JsValue) -> WebResult<()> {
         let what = "audio encoding";
         let channels = get_u32(&config, "channels", what)?;
         let enc = AudioEncoding {
             codec: get_string(&config, "codec", what)?,
             sample_rate: get_u32(&config, "sampleRate", what)?,
             channels: u16::try_from(channels)
-                .map_err(|_| JsError::new(&format!("{what}: {channels} channels")))?,
+                .map_err(|_| WebError::option(&format!("{what}: {channels} channels")))?,
             description: bytes_or_null(&get(&config, "description")?),
         };
-        self.job.set_audio_encoding(&enc).map_err(core_err)
+        self.job.set_audio_encoding(&enc).map_err(WebError::from)
     }
 
     #[wasm_bindgen(js_name = pushAudio)]
@@ -287,11 +287,11 @@ impl Ladder {
         bytes: &Uint8Array,
         timestamp_us: f64,
         duration_us: f64,
-    ) -> Result<Array, JsError> {
+    ) -> WebResult<Array> {
         let files = self
             .job
             .push_audio(bytes.to_vec(), timestamp_us, duration_us)
-            .map_err(core_err)?;
+            .map_err(WebError::from)?;
         files_to_js(files)
     }
 
@@ -299,21 +299,24 @@ impl Ladder {
     /// see [`super::recipe`]: the page gathers their bytes from the File when it sends them); their
     /// playlists come from `finish`.
     #[wasm_bindgen(js_name = copyFiles)]
-    pub fn copy_files(&mut self, include_video_copy: bool) -> Result<Array, JsError> {
+    pub fn copy_files(&mut self, include_video_copy: bool) -> WebResult<Array> {
         let out = Array::new();
-        let files = self.job.copy_files(include_video_copy).map_err(core_err)?;
+        let files = self
+            .job
+            .copy_files(include_video_copy)
+            .map_err(WebError::from)?;
         for (path, body) in files {
             out.push(&super::recipe::recipe(&path, &body)?.into());
         }
         Ok(out)
     }
 
-    pub fn finish(&mut self) -> Result<Array, JsError> {
-        let files = self.job.finish().map_err(core_err)?;
+    pub fn finish(&mut self) -> WebResult<Array> {
+        let files = self.job.finish().map_err(WebError::from)?;
         files_to_js(files)
     }
 
-    pub fn summary(&self) -> Result<JsValue, JsError> {
+    pub fn summary(&self) -> WebResult<JsValue> {
         let s = self.job.summary();
         let out = to_js(&s.package)?;
         set(out.unchecked_ref(), "ladder", &to_js(&s.ladder)?)?;

@@ -7,8 +7,8 @@
 pub mod blob;
 pub mod error;
 pub mod js;
-/// `class Ladder` (the adaptive ladder), in the full build only, as the conformance checker.
-#[cfg(feature = "check")]
+/// `class Ladder` (the adaptive ladder): feature `ladder`, in the full build only.
+#[cfg(feature = "ladder")]
 pub mod ladder;
 pub mod options;
 pub mod recipe;
@@ -19,7 +19,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::Blob;
 
 use crate::package::{segment, SegmentOptions};
-pub use error::js_text;
+pub use error::{js_text, WebError, WebResult};
 pub use source::BlobSource;
 
 /// One file of the package as the browser holds it.
@@ -41,11 +41,7 @@ pub struct WebPackage {
 
 /// The conformance report as a JS value when `check` is asked for: `null` otherwise, and an error when this
 /// build has no checker (the segmenter-only build; the page loads the full one to check).
-fn check_report(
-    package: &crate::Package,
-    src: &BlobSource,
-    check: bool,
-) -> Result<JsValue, JsError> {
+fn check_report(package: &crate::Package, src: &BlobSource, check: bool) -> WebResult<JsValue> {
     if !check {
         return Ok(JsValue::NULL);
     }
@@ -54,7 +50,7 @@ fn check_report(
     #[cfg(not(feature = "check"))]
     {
         let _ = (package, src);
-        Err(JsError::new(
+        Err(WebError::option(
             "this build of upcast has no conformance checker (load the full build to check)",
         ))
     }
@@ -65,13 +61,9 @@ fn check_report(
 /// With `check`, the package is also run through the conformance checker before anything leaves the tab:
 /// that reads every media segment once (through the same `FileReaderSync` source), so it costs a pass over
 /// the payload.
-pub fn package_blob(
-    file: &Blob,
-    opts: &SegmentOptions,
-    check: bool,
-) -> Result<WebPackage, JsError> {
+pub fn package_blob(file: &Blob, opts: &SegmentOptions, check: bool) -> WebResult<WebPackage> {
     let src = BlobSource::new(file.clone())?;
-    let pkg = segment(&src, opts).map_err(|e| JsError::new(&e.to_string()))?;
+    let pkg = segment(&src, opts)?;
     let bytes_read = src.bytes_read();
     #[cfg(feature = "check")]
     let report = check.then(|| pkg.check(&src));
@@ -96,27 +88,28 @@ pub fn package_blob(
 }
 
 /// A serde value as a plain JS value, as its JSON would parse ([`js::to_js`]).
-pub(crate) fn to_js<T: serde::Serialize>(v: &T) -> Result<JsValue, JsError> {
+pub(crate) fn to_js<T: serde::Serialize>(v: &T) -> WebResult<JsValue> {
     js::to_js(v)
 }
 
-pub(crate) fn set(obj: &Object, key: &str, value: &JsValue) -> Result<(), JsError> {
+pub(crate) fn set(obj: &Object, key: &str, value: &JsValue) -> WebResult<()> {
     Reflect::set(obj, &JsValue::from_str(key), value)
         .map(|_| ())
-        .map_err(|e| JsError::new(&js_text(&e)))
+        .map_err(|e| WebError::option(&js_text(&e)))
 }
 
 /// `segmentFile(file, options, check)` → `{files: [{path, size, type, head, layout}], summary, report,
 /// bytesRead}` (files as [`recipe`]s); `report` is the conformance checker's (`null` unless `check`).
 ///
-/// `options` is `undefined` or `{plan: {target_duration_s}, limits: {...}}` (the core's `SegmentOptions`).
-/// Must run in a dedicated Worker (`FileReaderSync`). Errors carry the core's message: the box path and the
-/// byte offset where the file is wrong.
+/// `options` is `undefined` or `{plan: {targetDurationS}, limits: {...}}` (the core's `SegmentOptions`,
+/// camelCase as everything that crosses the boundary).
+/// Must run in a dedicated Worker (`FileReaderSync`). Throws an `UpcastError` ([`error`]): `code`, `path`,
+/// `offset` and `reason` as fields, the core's message as `message`.
 #[wasm_bindgen(js_name = segmentFile)]
-pub fn segment_file(file: &Blob, options: JsValue, check: bool) -> Result<JsValue, JsError> {
+pub fn segment_file(file: &Blob, options: JsValue, check: bool) -> WebResult<JsValue> {
     let opts = options::segment_options(&options)?;
     let src = BlobSource::new(file.clone())?;
-    let package = segment(&src, &opts).map_err(|e| JsError::new(&e.to_string()))?;
+    let package = segment(&src, &opts)?;
     let bytes_read = src.bytes_read();
     let report = check_report(&package, &src, check)?;
     let files = Array::new();

@@ -1,54 +1,65 @@
 //! The page's options object → the core's `SegmentOptions`, read field by field. serde_json's deserializer
-//! would do it in one line but costs ~10 kB of the segmenter's wasm for two small structs.
+//! would do it in one line but costs ~10 kB of the segmenter's wasm for two small structs. Fields are named
+//! here as in Rust and read as JS names them ([`camel`]: `{plan: {targetDurationS}, limits: {maxMoovBytes}}`),
+//! the casing of everything that crosses the boundary.
 
 use js_sys::Reflect;
-use wasm_bindgen::{JsError, JsValue};
+use wasm_bindgen::JsValue;
+
+use super::error::{WebError, WebResult};
+use super::js::camel;
 
 use crate::{Limits, SegmentOptions};
 
-fn field(obj: &JsValue, key: &str) -> Result<JsValue, JsError> {
+fn field(obj: &JsValue, key: &str) -> WebResult<JsValue> {
     if obj.is_undefined() || obj.is_null() {
         return Ok(JsValue::UNDEFINED);
     }
     if !obj.is_object() {
-        return Err(JsError::new("options: expected an object"));
+        return Err(WebError::option("options: expected an object"));
     }
-    Reflect::get(obj, &JsValue::from_str(key)).map_err(|e| JsError::new(&super::js_text(&e)))
+    Reflect::get(obj, &JsValue::from_str(&camel(key)))
+        .map_err(|e| WebError::option(&super::js_text(&e)))
 }
 
 /// A number option: absent keeps the default; present must be a finite number.
-fn number(obj: &JsValue, key: &str, what: &str) -> Result<Option<f64>, JsError> {
+fn number(obj: &JsValue, key: &str, what: &str) -> WebResult<Option<f64>> {
     let v = field(obj, key)?;
     if v.is_undefined() || v.is_null() {
         return Ok(None);
     }
     match v.as_f64() {
         Some(n) if n.is_finite() => Ok(Some(n)),
-        _ => Err(JsError::new(&format!("options: {what} must be a number"))),
+        _ => Err(WebError::option(&format!(
+            "options: {what} must be a number"
+        ))),
     }
 }
 
 /// A whole-number limit: a finite, non-negative integer that fits.
-fn whole<T: TryFrom<u64>>(obj: &JsValue, key: &str, into: &mut T) -> Result<(), JsError> {
-    if let Some(n) = number(obj, key, &format!("limits.{key}"))? {
+fn whole<T: TryFrom<u64>>(obj: &JsValue, key: &str, into: &mut T) -> WebResult<()> {
+    if let Some(n) = number(obj, key, &format!("limits.{}", camel(key)))? {
         let ok = n >= 0.0 && n.fract() == 0.0 && n <= u64::MAX as f64;
         *into = ok
             .then(|| T::try_from(n as u64).ok())
             .flatten()
             .ok_or_else(|| {
-                JsError::new(&format!("options: limits.{key} must be a whole number"))
+                WebError::option(&format!(
+                    "options: limits.{} must be a whole number",
+                    camel(key)
+                ))
             })?;
     }
     Ok(())
 }
 
-/// `{plan: {target_duration_s}, limits: {max_moov_bytes, ...}}`, every part optional.
-pub fn segment_options(v: &JsValue) -> Result<SegmentOptions, JsError> {
+/// `{plan: {targetDurationS}, limits: {maxMoovBytes, ...}}`, every part optional.
+pub fn segment_options(v: &JsValue) -> WebResult<SegmentOptions> {
     let mut o = SegmentOptions::default();
     if let Some(t) = number(
         &field(v, "plan")?,
         "target_duration_s",
-        "plan.target_duration_s",
+        "plan.targetDurationS",
     )? {
         o.plan.target_duration_s = t;
     }

@@ -11,7 +11,9 @@
 //! gathers the runs, or composes slices when a file has only a few runs.
 
 use js_sys::{Float64Array, Object, Uint8Array};
-use wasm_bindgen::{JsError, JsValue};
+use wasm_bindgen::JsValue;
+
+use super::error::WebResult;
 
 use super::blob::mime;
 use crate::cmaf::data::Chunk;
@@ -21,7 +23,7 @@ pub const FROM_HEAD: f64 = 0.0;
 pub const FROM_SOURCE: f64 = 1.0;
 
 /// The recipe object of one file.
-pub fn recipe(path: &str, body: &FileBody<'_>) -> Result<Object, JsError> {
+pub fn recipe(path: &str, body: &FileBody<'_>) -> WebResult<Object> {
     let o = Object::new();
     super::set(&o, "path", &JsValue::from_str(path))?;
     super::set(&o, "size", &JsValue::from_f64(body.len() as f64))?;

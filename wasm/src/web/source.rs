@@ -9,10 +9,9 @@
 use std::cell::{Cell, RefCell};
 
 use js_sys::Uint8Array;
-use wasm_bindgen::JsError;
 use web_sys::{Blob, FileReaderSync};
 
-use super::error::js_text;
+use super::error::{js_text, WebError};
 use crate::error::{Error, Result};
 use crate::source::Source;
 
@@ -33,12 +32,15 @@ const CACHED_BLOCKS: usize = 64;
 const READ_AHEAD: u64 = 32;
 
 impl BlobSource {
-    pub fn new(blob: Blob) -> std::result::Result<Self, JsError> {
+    pub fn new(blob: Blob) -> std::result::Result<Self, WebError> {
         let reader = FileReaderSync::new().map_err(|e| {
-            JsError::new(&format!(
-                "FileReaderSync (run the segmenter in a dedicated Worker): {}",
-                js_text(&e)
-            ))
+            WebError::new(
+                "read-failed",
+                &format!(
+                    "FileReaderSync (run the segmenter in a dedicated Worker): {}",
+                    js_text(&e)
+                ),
+            )
         })?;
         // Blob sizes are exact integers in an f64 (at most 2^53).
         let len = blob.size() as u64;

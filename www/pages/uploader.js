@@ -2,7 +2,7 @@
 // what the origin already has, PUT the rest a few at a time with retries and back-off, then publish.
 import * as api from './api.js';
 import * as resume from './resume.js';
-import { timeOrder } from './package-file.js';
+import { timeOrder } from '../lib/package-file.js';
 
 const PARALLEL = 3;
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000];

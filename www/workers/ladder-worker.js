@@ -1,4 +1,5 @@
-// The ladder's dedicated Worker: the wasm core's `class Ladder` (full build) demuxes and plans the File,
+// @ts-check
+// The ladder's dedicated Worker (`openLadder()` in lib/ladder.js): the wasm core's `class Ladder` (full build) demuxes and plans the File,
 // WebCodecs decodes it once and encodes every rung, and the core muxes each rung's chunks into CMAF and
 // writes the playlists. Files go to the page as soon as they are complete.
 //
@@ -6,24 +7,33 @@
 //               {type: 'release', bytes}
 // Messages out: {type: 'opened', source, candidates, proposal, summary, audioTarget, rotation} ·
 //               {type: 'files', files: [{path, bytes} | recipe]} · {type: 'progress', ...} ·
-//               {type: 'done', files, summary} · {type: 'error', message, trap}
-import { encodeVideo, encoderConfig, decoderConfig } from './ladder-video.js';
-import { encodeAudio, audioTarget, audioUndecodable } from './ladder-audio.js';
-import { avcDescription } from './avc-config.js';
+//               {type: 'done', files, summary} · {type: 'error', error} (workers/worker-host.js)
+import { avcDescription } from './ladder/avc-config.js';
+import { encodeAudio, audioTarget, audioUndecodable } from './ladder/audio.js';
+import { encodeVideo, encoderConfig, decoderConfig } from './ladder/video.js';
+import { loadCore, serve } from './worker-host.js';
 
-let mod = null;
-let job = null; // {ladder, file, source, rotation, audio}
+/** @typedef {import('../lib/types.js').Rung} Rung */
+/** @typedef {import('../pkg/upcast_full.js').Ladder} Ladder */
+
+/**
+ * The open job: the core's ladder over the File, and what this browser can do with it.
+ * @typedef {object} Job
+ * @property {Ladder} ladder
+ * @property {File} file
+ * @property {import('../lib/types.js').LadderSource} source
+ * @property {number} rotation
+ * @property {{codec: string, sampleRate: number, numberOfChannels: number} | null} audio
+ * @property {string | null} audioProblem
+ * @property {string | null} decodeProblem
+ */
+
+/** @type {Job | null} */
+let job = null;
 let pending = 0; // bytes of files posted and not yet released by the page
 let maxPending = Infinity;
+/** @type {(() => void)[]} */
 let waiters = [];
-
-async function core() {
-  mod ??= import('./pkg/upcast_full.js').then(async (m) => {
-    await m.default();
-    return m;
-  });
-  return mod;
-}
 
 /** Hardware first, then software: the first configuration this browser says it can encode. */
 async function support(c) {
@@ -50,8 +60,9 @@ async function undecodable(video, rotation) {
   return `this browser cannot decode the source's ${name} video (${video.codec}), so no lower rendition can be encoded from it`;
 }
 
+/** @param {{file: File, options: object}} request */
 async function open({ file, options }) {
-  const { Ladder } = await core();
+  const { Ladder } = await loadCore('upcast_full');
   const ladder = new Ladder(file, options);
   const source = ladder.source();
   const summary = ladder.summary();
@@ -74,7 +85,7 @@ async function open({ file, options }) {
     const reason = s ? null : decodeProblem ?? `this browser cannot encode ${c.codec} at ${c.width}x${c.height}`;
     return { ...c, supported: !!s, hardwareAcceleration: s?.hardwareAcceleration ?? null, reason };
   });
-  return { type: 'opened', source, candidates: marked, proposal, summary, audioTarget: audio, audioProblem, rotation, decodeProblem };
+  return { message: { type: 'opened', source, candidates: marked, proposal, summary, audioTarget: audio, audioProblem, rotation, decodeProblem } };
 }
 
 function post(files) {
@@ -112,6 +123,7 @@ function bytesOf(d) {
   return ArrayBuffer.isView(d) ? new Uint8Array(d.buffer, d.byteOffset, d.byteLength).slice() : new Uint8Array(d).slice();
 }
 
+/** @param {{rungs: Rung[], copy: boolean, maxPendingBytes: number | null}} request */
 async function run({ rungs, copy: copyTop, maxPendingBytes }) {
   if (!job) throw new Error('open a file first');
   const { ladder, file, source, rotation } = job;
@@ -196,15 +208,15 @@ async function run({ rungs, copy: copyTop, maxPendingBytes }) {
   const summary = ladder.summary();
   post(files.filter((f) => !f.path.endsWith('.m3u8')));
   // Playlists last, once every segment they name has gone out.
-  return { type: 'done', files: files.filter((f) => f.path.endsWith('.m3u8')), summary };
+  return { message: { type: 'done', files: files.filter((f) => f.path.endsWith('.m3u8')), summary } };
 }
 
-onmessage = async ({ data }) => {
-  if (data.type === 'release') return release(data.bytes);
-  try {
-    postMessage(data.type === 'open' ? await open(data) : await run(data));
-  } catch (e) {
-    // A refusal from the core (Error naming the box and byte offset), a codec error, or a wasm trap.
-    postMessage({ type: 'error', message: String(e?.message ?? e), trap: e instanceof WebAssembly.RuntimeError });
+serve(async (data) => {
+  if (data.type === 'release') {
+    release(data.bytes);
+    return null;
   }
-};
+  // A refusal from the core (an UpcastError naming the box and byte offset), a codec error, or a wasm trap
+  // goes back as {type: 'error', error}.
+  return data.type === 'open' ? open(data) : run(data);
+});

@@ -1,6 +1,6 @@
 // The upload page's ladder: the proposed renditions, editable (which rungs, their bit rates, whether the
 // source is copied as the top rung), and per-rung progress while they encode.
-import { mbps } from './findings.js';
+import { mbps } from '../lib/findings.js';
 
 const el = (tag, props = {}, ...kids) => {
   const e = Object.assign(document.createElement(tag), props);

@@ -1,10 +1,8 @@
 // The upload page: drop a file → package it in a Worker (upcast.js) → show what was found → upload it to
 // this origin with retries and resume → a link to watch and a copyable playback URL.
-import { segment, PackageFile } from './upcast.js';
-import { openLadder } from './ladder.js';
+import { segment, openLadder, PackageFile, UpcastError, describe, findings } from '../lib/index.js';
 import { editLadder, RungMeters } from './ladder-editor.js';
 import { makePoster } from './poster.js';
-import { describe, findings } from './findings.js';
 import { upload } from './uploader.js';
 import { askToken } from './token.js';
 import { Meter, bytes } from './meter.js';
@@ -35,13 +33,13 @@ function showPending() {
   }
 }
 
-/** The core's errors read "box/path at byte N: what"; say it in two plain lines. */
-function showProblem(message) {
+/** What went wrong in two plain lines: the reason, and the box and byte offset when the error names them. */
+function showProblem(problem) {
   const box = $('#problem');
-  const m = message.match(/^(.*?) at byte (\d+): (.*)$/s);
-  box.querySelector('.what').textContent = m ? capital(m[3]) + '.' : capital(message);
-  box.querySelector('.where').textContent = m
-    ? `Where: the “${m[1]}” box, at byte ${Number(m[2]).toLocaleString('en')} of the file.`
+  const e = problem instanceof UpcastError ? problem : null;
+  box.querySelector('.what').textContent = e?.path != null ? capital(e.reason) + '.' : capital(e?.message ?? String(problem));
+  box.querySelector('.where').textContent = e?.path != null && e.offset != null
+    ? `Where: the “${e.path}” box, at byte ${e.offset.toLocaleString('en')} of the file.`
     : '';
   box.hidden = false;
 }
@@ -84,10 +82,11 @@ async function handle(file) {
     const job = await openLadder(file, { targetDuration, signal: ctl.signal }).catch((e) => e);
     if (!(job instanceof Error)) return ladderFlow(file, job, ctl);
     if (job.name === 'AbortError') return;
-    // A file without video packages without a ladder; anything else the core refused is shown.
-    if (!/a ladder needs video/.test(job.message)) {
+    // A file the core cannot make a ladder of (no video: code 'invalid-option', not a fault in the file)
+    // is packaged without one; anything else is shown.
+    if (!(job instanceof UpcastError && job.code === 'invalid-option')) {
       busy = null;
-      return showProblem(job.message);
+      return showProblem(job);
     }
   }
   return copyFlow(file, ctl);
@@ -136,7 +135,7 @@ async function copyFlow(file, ctl) {
   } catch (e) {
     busy = null;
     $('#progress').hidden = true;
-    if (e.name !== 'AbortError') showProblem(e.message);
+    if (e.name !== 'AbortError') showProblem(e);
     return;
   }
   seg.finish(`${bytes(file.size)} · read ${bytes(pkg.bytesRead)} of it · ${pkg.timings.segmentMs.toFixed(0)} ms`);
@@ -202,7 +201,7 @@ async function send(file, pkg, ctl) {
     done(video);
   } catch (e) {
     if (e.name === 'AbortError') return;
-    if (e.name === 'LadderError') {
+    if (e instanceof UpcastError) {
       $('#progress').hidden = true;
       showProblem(`encoding stopped, and the video was not published: ${e.message}`);
     } else if (e.retryable) {

@@ -4,7 +4,7 @@
 import { listVideos } from './api.js';
 import { askToken } from './token.js';
 import { playlistInfo } from './playlist-info.js';
-import { clock, mbps } from './findings.js';
+import { clock, mbps } from '../lib/findings.js';
 
 const $ = (s) => document.querySelector(s);
 const video = $('#player');

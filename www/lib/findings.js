@@ -7,11 +7,11 @@ export function findings(summary, report = null) {
   for (const f of report?.findings ?? []) {
     out.push(`${f.severity} ${f.rule} (${f.title}): ${f.file} — ${f.message}`);
   }
-  if (summary.long_gop) {
+  if (summary.longGop) {
     out.push(
-      `Key frames are far apart: some segments are ${summary.long_gop.longest_segment_s.toFixed(1)} s ` +
-        `long where ${summary.long_gop.target_duration_s} s was asked. It plays, but seeking and quality ` +
-        `switches are coarser. (${summary.long_gop.message})`,
+      `Key frames are far apart: some segments are ${summary.longGop.longestSegmentS.toFixed(1)} s ` +
+        `long where ${summary.longGop.targetDurationS} s was asked. It plays, but seeking and quality ` +
+        `switches are coarser. (${summary.longGop.message})`,
     );
   }
   for (const t of summary.tracks) {
@@ -27,20 +27,20 @@ export function findings(summary, report = null) {
 
 /** One-line descriptions of what was found, for display. */
 export function describe(summary) {
-  const rows = [['Container', summary.container], ['Duration', clock(summary.duration_s)]];
+  const rows = [['Container', summary.container], ['Duration', clock(summary.durationS)]];
   for (const t of summary.tracks.filter((t) => t.packaged)) {
     if (t.kind === 'video') {
       rows.push(['Video', `${t.codec} · ${t.width}×${t.height}` +
-        (t.frame_rate ? ` · ${t.frame_rate.toFixed(3).replace(/\.?0+$/, '')} fps` : '') +
-        (t.max_gop_s != null ? ` · key frame every ≤ ${t.max_gop_s.toFixed(2)} s` : '') +
+        (t.frameRate ? ` · ${t.frameRate.toFixed(3).replace(/\.?0+$/, '')} fps` : '') +
+        (t.maxGopS != null ? ` · key frame every ≤ ${t.maxGopS.toFixed(2)} s` : '') +
         (t.rotation ? ` · rotated ${t.rotation}°` : '') +
         ` · ${mbps(t.bitrate)}`]);
     } else if (t.kind === 'audio') {
       rows.push([`Audio${t.language && t.language !== 'und' ? ` (${t.language})` : ''}`,
-        `${t.codec} · ${t.channels} ch · ${t.sample_rate} Hz · ${mbps(t.bitrate)}`]);
+        `${t.codec} · ${t.channels} ch · ${t.sampleRate} Hz · ${mbps(t.bitrate)}`]);
     }
   }
-  rows.push(['Package', `${summary.renditions.length} renditions · ${summary.segments} segments of ~${summary.target_duration_s} s`]);
+  rows.push(['Package', `${summary.renditions.length} renditions · ${summary.segments} segments of ~${summary.targetDurationS} s`]);
   return rows;
 }
 

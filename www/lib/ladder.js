@@ -1,0 +1,249 @@
+// upcast's adaptive ladder as a library: the source is decoded once with WebCodecs in a Worker, every rung
+// is encoded from the same frames with key frames at the same instants, and each rung is muxed into CMAF
+// by the wasm core. Files become available as they are finished, so they can be uploaded while later
+// parts are still encoding.
+//
+//   import { openLadder } from '@upcast/browser';   // or './lib/index.js' beside the pages
+//   const job = await openLadder(file, { targetDuration: 6 });
+//   job.source, job.candidates, job.proposal      // what was found; what this browser can encode; the plan
+//   job.decodeProblem                               // set when this browser cannot decode the source: copy only
+//   const pkg = job.run({ rungs: job.proposal.rungs, copy: job.proposal.copy, onProgress, signal });
+//   pkg.list / pkg.files / await pkg.at(i)         // grows as files are finished
+//   await pkg.done                                  // {summary}: every file is there, playlists last
+//
+// or in one call: `const pkg = await ladder(file, { targetDuration: 6, onProgress })`.
+import { findings } from './findings.js';
+import { PackageFile, SourceReader, timeOrder } from './package-file.js';
+import { WorkerClient } from './worker-rpc.js';
+
+/** @typedef {import('./types.js').Summary} Summary */
+/** @typedef {import('./types.js').Recipe} Recipe */
+
+/** @typedef {import('./types.js').Rung} Rung */
+/** @typedef {Rung & {supported: boolean, reason: string | null}} Candidate */
+
+/** @typedef {import('./types.js').LadderSource} LadderSource */
+
+/**
+ * @typedef {object} RunOptions
+ * @property {Rung[]} [rungs] the rungs to encode (default: the proposal's)
+ * @property {boolean} [copy] copy the source as the top rung (default: the proposal's)
+ * @property {(p: LadderProgress) => void} [onProgress]
+ * @property {AbortSignal} [signal]
+ * @property {number} [maxPendingBytes] encoding waits while more than this many bytes of finished files
+ *   are not yet released (`pkg.release(f)`)
+ */
+
+/**
+ * @typedef {object} LadderProgress
+ * @property {{id: string, width: number, height: number, frames: number, total: number, fps: number,
+ *   etaS: number | null}[]} rungs
+ * @property {number} total frames of the source
+ * @property {any} video
+ * @property {any} audio
+ * @property {number} pendingBytes
+ */
+
+/** A file an encoder made: its bytes are in memory until the package lets them go (`release`). */
+class EncodedFile extends PackageFile {
+  /** @param {string} path @param {Uint8Array} bytes */
+  constructor(path, bytes) {
+    super(null, { path, size: bytes.length, type: typeOf(path), head: bytes, layout: null });
+    this.encoded = true;
+  }
+
+  /** @param {Uint8Array} [into] */
+  async bytes(into) {
+    if (!this.head) throw new Error(`${this.path}: its bytes were released after it was uploaded`);
+    return super.bytes(into);
+  }
+}
+
+/** A package whose files arrive over time; `at(i)` waits for the i-th, and is null past the last one. */
+export class GrowingPackage {
+  /** @param {{onRelease?: (bytes: number) => void}} [options] */
+  constructor({ onRelease } = {}) {
+    /** @type {PackageFile[]} */
+    this.list = [];
+    /** @type {Map<string, PackageFile>} */
+    this.files = new Map();
+    /** @type {Summary | null} */
+    this.summary = null;
+    /** @type {string[]} */
+    this.findings = [];
+    this.complete = false;
+    /** @type {unknown} */
+    this.error = null;
+    this.expectedBytes = 0;
+    this.onRelease = onRelease;
+    /** @type {(() => void)[]} */
+    this.wake = [];
+    /** @type {{resolve: (p: GrowingPackage) => void, reject: (e: unknown) => void}} */
+    this.settle = { resolve: () => {}, reject: () => {} };
+    /** @type {Promise<GrowingPackage>} every file is there, playlists last */
+    this.done = new Promise((resolve, reject) => {
+      this.settle = { resolve, reject };
+    });
+    this.done.catch(() => {});
+  }
+
+  /** @param {PackageFile[]} files */
+  add(files) {
+    for (const f of files) {
+      this.list.push(f);
+      this.files.set(f.path, f);
+    }
+    this.notify();
+  }
+
+  /** @param {Summary} summary */
+  end(summary) {
+    this.summary = summary;
+    this.findings = findings(summary);
+    this.complete = true;
+    this.notify();
+    this.settle.resolve(this);
+  }
+
+  /** @param {unknown} e */
+  fail(e) {
+    if (this.complete || this.error) return;
+    this.error = e;
+    this.notify();
+    this.settle.reject(e);
+  }
+
+  notify() {
+    const w = this.wake;
+    this.wake = [];
+    w.forEach((f) => f());
+  }
+
+  /** @param {number} i @returns {Promise<PackageFile | null>} */
+  async at(i) {
+    for (;;) {
+      if (i < this.list.length) return this.list[i];
+      if (this.error) throw this.error;
+      if (this.complete) return null;
+      await new Promise((r) => this.wake.push(r));
+    }
+  }
+
+  /** The caller is done with `f` (it is uploaded): an encoded file's bytes are dropped (its size and
+   * SHA-256 stay), and the encoder may go on if it was waiting for room.
+   * @param {PackageFile} f */
+  release(f) {
+    if (!(f instanceof EncodedFile) || !f.head) return;
+    f.head = null;
+    this.onRelease?.(f.size);
+  }
+}
+
+const workerUrl = new URL('../workers/ladder-worker.js', import.meta.url);
+
+/**
+ * Demux and plan `file` in a fresh Worker, and ask this browser which rungs it can encode. Rejects with an
+ * `UpcastError` (`code`, `path`, `offset`) when the file cannot be laddered.
+ * @param {Blob} file
+ * @param {{targetDuration?: number, limits?: Record<string, number>, signal?: AbortSignal}} [options]
+ * @returns {Promise<LadderJob>}
+ */
+export async function openLadder(file, { targetDuration = 6, limits, signal } = {}) {
+  const worker = new WorkerClient(workerUrl);
+  const options = { plan: { targetDurationS: targetDuration }, ...(limits && { limits }) };
+  const opened = await worker.request({ type: 'open', file, options }, { until: 'opened', failure: 'the encoder could not start', signal });
+  return new LadderJob(worker, file, opened);
+}
+
+export class LadderJob {
+  /** @param {WorkerClient} worker @param {Blob} file @param {Record<string, any>} opened */
+  constructor(worker, file, opened) {
+    this.worker = worker;
+    this.file = file;
+    /** @type {LadderSource} */
+    this.source = opened.source;
+    /** @type {Candidate[]} */
+    this.candidates = opened.candidates;
+    /** @type {{rungs: Rung[], copy: boolean, copyReason: string | null}} */
+    this.proposal = opened.proposal;
+    /** @type {Summary} */
+    this.summary = opened.summary;
+    /** @type {{codec: string, sampleRate: number, numberOfChannels: number} | null} */
+    this.audioTarget = opened.audioTarget;
+    /** @type {string | null} why the source's non-AAC audio cannot be re-encoded here */
+    this.audioProblem = opened.audioProblem;
+    /** @type {string | null} why no rung can be encoded here (only the copy is left) */
+    this.decodeProblem = opened.decodeProblem;
+    /** @type {number} */
+    this.rotation = opened.rotation;
+    this.started = false;
+  }
+
+  /**
+   * Encode `rungs` (and copy the source as the top rung when `copy`). Returns the growing package at
+   * once. `onProgress({rungs: [{id, frames, total, fps, etaS}], decoded, total, audio, ms})`.
+   * `maxPendingBytes`: encoding waits while more than this many bytes of finished files are not yet
+   * released (`pkg.release(f)`), so memory stays flat when the consumer (an upload) is slower.
+   * @param {RunOptions} [options]
+   * @returns {GrowingPackage}
+   */
+  run({ rungs = this.proposal.rungs, copy = this.proposal.copy, onProgress, signal, maxPendingBytes = Infinity } = {}) {
+    if (this.started) throw new Error('a ladder job runs once; open the file again');
+    this.started = true;
+    const w = this.worker;
+    const pkg = new GrowingPackage({ onRelease: (bytes) => w.post({ type: 'release', bytes }) });
+    const source = new SourceReader(this.file);
+    const seconds = this.source.video.durationUs / 1e6;
+    pkg.expectedBytes = Math.round(((rungs.reduce((n, r) => n + r.bitrate, 0) + (copy ? this.source.video.bitrate : 0) + 128_000) * seconds) / 8);
+    const totalFrames = this.source.video.frames;
+    /** @param {(Recipe | {path: string, bytes: Uint8Array, layout?: undefined})[]} files */
+    const wrap = (files) => files.map((f) => (f.layout !== undefined ? new PackageFile(source, f) : new EncodedFile(f.path, f.bytes)));
+    /** @param {Record<string, any>} data */
+    const progress = (data) => {
+      const v = data.video;
+      onProgress?.({
+        ...data,
+        total: totalFrames,
+        rungs: rungs.map((r, i) => {
+          const frames = v?.rungs[i]?.frames ?? 0;
+          const fps = v && v.ms > 0 ? (frames * 1000) / v.ms : 0;
+          return { id: r.id, width: r.width, height: r.height, frames, total: totalFrames, fps, etaS: fps > 0 ? (totalFrames - frames) / fps : null };
+        }),
+      });
+    };
+    const request = { type: 'run', rungs, copy, maxPendingBytes: Number.isFinite(maxPendingBytes) ? maxPendingBytes : null };
+    w.request(request, {
+      until: 'done',
+      failure: 'the encoder stopped',
+      signal,
+      onReply: (data) => {
+        if (data.type === 'files') pkg.add(data.files[0]?.layout !== undefined ? timeOrder(wrap(data.files)) : wrap(data.files));
+        else if (data.type === 'progress') progress(data);
+      },
+    }).then(
+      (done) => {
+        pkg.add(wrap(done.files));
+        w.terminate(); // a fresh module instance for the next job
+        pkg.end(done.summary);
+      },
+      (e) => pkg.fail(e), // the Worker is terminated already
+    );
+    return pkg;
+  }
+
+  /** Drop the Worker without running (a job that was only looked at). */
+  close() {
+    if (!this.started) this.worker.terminate();
+    this.started = true;
+  }
+}
+
+/**
+ * Open, propose and run in one call; resolves to the complete package.
+ * @param {Blob} file
+ * @param {{targetDuration?: number, limits?: Record<string, number>} & RunOptions} [options]
+ */
+export async function ladder(file, { targetDuration, limits, rungs, copy, onProgress, signal } = {}) {
+  const job = await openLadder(file, { targetDuration, limits, signal });
+  return job.run({ rungs, copy, onProgress, signal }).done;
+}

@@ -11,6 +11,12 @@ step() { printf '\n== %s\n' "$*"; }
 step "setup"
 tests/setup.sh
 
+step "JavaScript: format and lint (Biome), types (tsc --noEmit: the library, its Workers, the pages)"
+npx --no-install biome check .
+npx --no-install tsc -p www
+npx --no-install tsc -p www/workers
+npx --no-install tsc -p www/pages
+
 step "format"
 cargo fmt --all -- --check
 
@@ -33,6 +39,6 @@ wasm-pack test --headless --chrome wasm --features browser-tests --test web
 wasm-pack test --headless --firefox wasm --features browser-tests --test web
 
 step "end to end: the pages in Debian's headless Chromium against a real upcast serve (screenshots in tests/out/)"
-origin/scripts/build.sh
+www/build.sh
 cargo build --quiet -p upcast
 npm run --silent e2e

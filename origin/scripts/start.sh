@@ -8,7 +8,7 @@ cd "$root"
 export PATH="$HOME/.cargo/bin:$PATH"
 
 tests/setup.sh
-origin/scripts/build.sh
+www/build.sh
 cargo build --quiet --release -p upcast
 
 mkdir -p data

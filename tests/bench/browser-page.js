@@ -1,8 +1,9 @@
 // In the page: package the same File with upcast (wasm in a Worker) and with Mediabunny's HLS output (CMAF
 // segments, 6 s target). The File comes from an <input type=file> set by the driver: a disk-backed File, as
 // a user's would be.
-import { segment } from '/www/lib/segment.js';
+
 import * as MB from '/mb/mediabunny.min.mjs';
+import { segment } from '/www/lib/segment.js';
 
 const input = () => document.querySelector('#file').files[0];
 const sum = (list) => list.reduce((n, f) => n + f.size, 0);

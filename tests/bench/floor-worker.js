@@ -31,20 +31,37 @@ async function floor({ file, rungs, targetDuration }) {
   const bytes = rungs.map(() => 0);
   const encoders = rungs.map((r, i) => {
     const e = new VideoEncoder({ output: (c) => (bytes[i] += c.byteLength), error: (x) => (failed = x) });
-    e.configure({ codec: r.codec, width: r.width, height: r.height, bitrate: r.bitrate, framerate: r.framerate, bitrateMode: 'variable', latencyMode: 'quality', avc: { format: 'avc' } });
+    e.configure({
+      codec: r.codec,
+      width: r.width,
+      height: r.height,
+      bitrate: r.bitrate,
+      framerate: r.framerate,
+      bitrateMode: 'variable',
+      latencyMode: 'quality',
+      avc: { format: 'avc' },
+    });
     return e;
   });
   let next = 0;
   const decoder = new VideoDecoder({
     output: (f) => {
       let key = false;
-      while (next < cuts.length && cuts[next] <= f.timestamp + 1) (key = true), next++;
+      while (next < cuts.length && cuts[next] <= f.timestamp + 1) {
+        key = true;
+        next++;
+      }
       for (const e of encoders) e.encode(f, { keyFrame: key });
       f.close();
     },
     error: (x) => (failed = x),
   });
-  decoder.configure({ codec: src.codec, codedWidth: src.codedWidth, codedHeight: src.codedHeight, description: src.description });
+  decoder.configure({
+    codec: src.codec,
+    codedWidth: src.codedWidth,
+    codedHeight: src.codedHeight,
+    description: src.description,
+  });
   const codecs = [decoder, ...encoders];
   const ready = () => decoder.decodeQueueSize <= QUEUE && encoders.every((e) => e.encodeQueueSize <= QUEUE);
   let win = { start: 0, end: 0, bytes: null };
@@ -55,16 +72,22 @@ async function floor({ file, rungs, targetDuration }) {
       win = { start: off, end, bytes: new Uint8Array(await file.slice(off, end).arrayBuffer()) };
     }
     if (!ready()) await waitFor(ready, codecs);
-    decoder.decode(new EncodedVideoChunk({ type: s.key[i] ? 'key' : 'delta', timestamp: Math.round(s.timestampUs[i]), data: win.bytes.subarray(off - win.start, off - win.start + len) }));
+    decoder.decode(
+      new EncodedVideoChunk({
+        type: s.key[i] ? 'key' : 'delta',
+        timestamp: Math.round(s.timestampUs[i]),
+        data: win.bytes.subarray(off - win.start, off - win.start + len),
+      }),
+    );
   }
   await decoder.flush();
   await Promise.all(encoders.map((e) => e.flush()));
-  codecs.forEach((c) => c.close());
+  for (const c of codecs) c.close();
   if (failed) throw failed;
   return { ms: performance.now() - t0, frames: s.size.length, bytes };
 }
 
-onmessage = async ({ data }) => {
+self.onmessage = async ({ data }) => {
   try {
     postMessage({ ok: await floor(data) });
   } catch (e) {

@@ -2,8 +2,9 @@
 // H.264): (a) the floor — decode once, feed the encoders, drop the chunks (floor-worker.js); (b) upcast's
 // ladder (www/ladder.js) to a complete package; (c) Mediabunny's HLS conversion (CMAF segments) with the
 // same rungs fanned out from the one video track.
-import { openLadder } from '/www/lib/ladder.js';
+
 import * as MB from '/mb/mediabunny.min.mjs';
+import { openLadder } from '/www/lib/ladder.js';
 
 const input = () => document.querySelector('#file').files[0];
 const TARGET = 6;
@@ -62,11 +63,23 @@ async function mediabunny(file, list) {
     input: source,
     output,
     showWarnings: false,
-    video: list.map((r) => ({ width: r.width, height: r.height, bitrate: r.bitrate, codec: 'avc', keyFrameInterval: 2, fit: 'fill' })),
+    video: list.map((r) => ({
+      width: r.width,
+      height: r.height,
+      bitrate: r.bitrate,
+      codec: 'avc',
+      keyFrameInterval: 2,
+      fit: 'fill',
+    })),
   });
-  if (!conversion.isValid) throw new Error(`mediabunny: ${JSON.stringify(conversion.discardedTracks.map((d) => d.reason))}`);
+  if (!conversion.isValid)
+    throw new Error(`mediabunny: ${JSON.stringify(conversion.discardedTracks.map((d) => d.reason))}`);
   await conversion.execute();
-  return { ms: performance.now() - t0, files: targets.length, bytes: targets.reduce((n, t) => n + (t.buffer?.byteLength ?? 0), 0) };
+  return {
+    ms: performance.now() - t0,
+    files: targets.length,
+    bytes: targets.reduce((n, t) => n + (t.buffer?.byteLength ?? 0), 0),
+  };
 }
 
 /** The bench's rungs at the source's frame rate, and its frame count (the ladder opened and closed). */
@@ -88,7 +101,10 @@ export async function run(runs) {
   // (a) and (b) take turns, so that whatever else the machine does weighs on both alike.
   const times = { floor: [], ladder: [] };
   for (let i = 0; i < runs; i++) {
-    for (const [name, fn] of [['floor', floor], ['ladder', ladder]]) {
+    for (const [name, fn] of [
+      ['floor', floor],
+      ['ladder', ladder],
+    ]) {
       const made = await fn(file, list);
       times[name].push(made.ms);
       out[name] = { ...made, times: times[name], ms: median(times[name]) };
@@ -100,10 +116,13 @@ export async function run(runs) {
 }
 
 /** A long input through the ladder, its files let go as they are finished (as the upload page does). */
-export async function long(onTick) {
+export async function long(_onTick) {
   const file = input();
   const { list, frames } = await plan(file);
   window.ladderProgress = 0;
-  const r = await ladder(file, list, { release: true, onProgress: (p) => (window.ladderProgress = p.rungs[0].frames / frames) });
+  const r = await ladder(file, list, {
+    release: true,
+    onProgress: (p) => (window.ladderProgress = p.rungs[0].frames / frames),
+  });
   return { ...r, frames, size: file.size };
 }

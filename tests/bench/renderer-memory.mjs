@@ -1,7 +1,7 @@
 // Memory of Chromium's renderer processes (the tab and its Workers), read from /proc while a page runs.
 // "private" is RssAnon: memory the renderer itself allocated (JS heap, wasm memory, ArrayBuffers), without
 // the shared libraries and file mappings that RSS also counts.
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 function status(pid) {
   try {

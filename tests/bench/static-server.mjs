@@ -1,11 +1,18 @@
 // The benchmarks' pages on 127.0.0.1: www/ (the product's modules and wasm), Mediabunny's bundles and
 // tests/bench/, served as files with their MIME types.
-import { createServer } from 'node:http';
+
 import { createReadStream, existsSync, statSync } from 'node:fs';
-import { join, extname } from 'node:path';
+import { createServer } from 'node:http';
+import { extname, join } from 'node:path';
 import { root } from '../e2e/harness.mjs';
 
-const types = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.mp4': 'video/mp4' };
+const types = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.mjs': 'text/javascript',
+  '.wasm': 'application/wasm',
+  '.mp4': 'video/mp4',
+};
 const routes = [
   ['/www/', join(root, 'www/')],
   ['/mb/', join(root, 'node_modules/mediabunny/dist/bundles/')],

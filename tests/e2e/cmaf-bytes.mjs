@@ -60,7 +60,8 @@ export function fragments(seg) {
     const defaultSize = tfFlags & 0x10 ? seg.readUInt32BE(p) : null;
     if (tfFlags & 0x10) p += 4;
     const defaultFlags = tfFlags & 0x20 ? seg.readUInt32BE(p) : 0;
-    const decodeTime = seg[tfdt.body] === 1 ? Number(seg.readBigUInt64BE(tfdt.body + 4)) : seg.readUInt32BE(tfdt.body + 4);
+    const decodeTime =
+      seg[tfdt.body] === 1 ? Number(seg.readBigUInt64BE(tfdt.body + 4)) : seg.readUInt32BE(tfdt.body + 4);
     const trFlags = seg.readUInt32BE(trun.body) & 0xffffff;
     let q = trun.body + 8; // version/flags, sample_count
     const dataOffset = trFlags & 0x1 ? seg.readInt32BE(q) : 0;
@@ -83,7 +84,8 @@ export function nalTypes(au) {
   const out = [];
   for (let at = 0; at + 4 <= au.length; ) {
     const n = au.readUInt32BE(at);
-    if (n === 0 || at + 4 + n > au.length) throw new Error(`NAL length ${n} at ${at} runs past the sample (${au.length})`);
+    if (n === 0 || at + 4 + n > au.length)
+      throw new Error(`NAL length ${n} at ${at} runs past the sample (${au.length})`);
     out.push(au[at + 4] & 0x1f);
     at += 4 + n;
   }

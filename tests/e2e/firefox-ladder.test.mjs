@@ -3,14 +3,25 @@
 // file gets a 360p rung (Firefox's encoder is handed the 1080p frames and scales them itself), a 720p
 // H.264 + MP3 file gets its audio as Opus; the test reads back the served bytes and plays every level with
 // hls.js in Firefox.
-import { test, before, after } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startOrigin, hdFixture, sourceFixture, ADMIN, out } from './harness.mjs';
+import { after, before, test } from 'node:test';
+import { ADMIN, hdFixture, out, sourceFixture, startOrigin } from './harness.mjs';
+import {
+  audioMedia,
+  frameTimes,
+  get,
+  orientation,
+  probe,
+  rendition,
+  sameCuts,
+  validate,
+  variants,
+} from './ladder-check.mjs';
 import { firefox } from './webdriver.mjs';
-import { variants, audioMedia, get, rendition, probe, frameTimes, validate, orientation, sameCuts } from './ladder-check.mjs';
 
 let origin;
 let ff;
@@ -28,25 +39,31 @@ after(async () => {
 
 /** In Firefox: openLadder → run `pick` rungs (+ the copy) → upload. */
 async function ladder(path, name, pick) {
-  return ff.run(async (b64, name, admin, pick) => {
-    const { openLadder } = await import('/lib/ladder.js');
-    const { upload } = await import('/pages/uploader.js');
-    const file = new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], `${name}.mp4`, { type: 'video/mp4' });
-    const job = await openLadder(file, { targetDuration: 2 });
-    const rungs = job.proposal.rungs.filter((r) => pick.includes(r.id));
-    let last = null;
-    const t0 = performance.now();
-    const pkg = job.run({ rungs, copy: job.proposal.copy, onProgress: (p) => (last = p) });
-    const v = await upload({ file, pkg, admin, title: name });
-    return {
-      id: v.id,
-      ms: performance.now() - t0,
-      fps: last.rungs.map((r) => [r.id, Math.round(r.fps)]),
-      audioTarget: job.audioTarget,
-      encoders: job.candidates.filter((c) => pick.includes(c.id)).map((c) => c.hardwareAcceleration),
-      userAgent: navigator.userAgent,
-    };
-  }, readFileSync(path).toString('base64'), name, ADMIN, pick);
+  return ff.run(
+    async (b64, name, admin, pick) => {
+      const { openLadder } = await import('/lib/ladder.js');
+      const { upload } = await import('/pages/uploader.js');
+      const file = new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], `${name}.mp4`, { type: 'video/mp4' });
+      const job = await openLadder(file, { targetDuration: 2 });
+      const rungs = job.proposal.rungs.filter((r) => pick.includes(r.id));
+      let last = null;
+      const t0 = performance.now();
+      const pkg = job.run({ rungs, copy: job.proposal.copy, onProgress: (p) => (last = p) });
+      const v = await upload({ file, pkg, admin, title: name });
+      return {
+        id: v.id,
+        ms: performance.now() - t0,
+        fps: last.rungs.map((r) => [r.id, Math.round(r.fps)]),
+        audioTarget: job.audioTarget,
+        encoders: job.candidates.filter((c) => pick.includes(c.id)).map((c) => c.hardwareAcceleration),
+        userAgent: navigator.userAgent,
+      };
+    },
+    readFileSync(path).toString('base64'),
+    name,
+    ADMIN,
+    pick,
+  );
 }
 
 /** hls.js in Firefox plays each of `levels` levels from the start into its second segment; per level the
@@ -58,8 +75,15 @@ async function play(id, levels) {
       for (const t0 = performance.now(); !ok(); ) {
         if (performance.now() - t0 > ms) {
           const v = document.querySelector('#player');
-          const state = { t: v.currentTime, readyState: v.readyState, paused: v.paused, error: v.error?.message, level: window.upcastHls?.currentLevel,
-            buffered: Array.from({ length: v.buffered.length }, (_, i) => [v.buffered.start(i), v.buffered.end(i)]), page: document.querySelector('#error').textContent };
+          const state = {
+            t: v.currentTime,
+            readyState: v.readyState,
+            paused: v.paused,
+            error: v.error?.message,
+            level: window.upcastHls?.currentLevel,
+            buffered: Array.from({ length: v.buffered.length }, (_, i) => [v.buffered.start(i), v.buffered.end(i)]),
+            page: document.querySelector('#error').textContent,
+          };
           throw new Error(`${what} did not play: ${JSON.stringify(state)}`);
         }
         await new Promise((r) => setTimeout(r, 50));
@@ -80,22 +104,31 @@ async function play(id, levels) {
       await until(() => hls.currentLevel === level && frags >= 1 && video.currentTime > 2.4, `level ${level}`);
       hls.off('hlsFragChanged', onFrag);
       const url = hls.levels[level].url;
-      seen.push({ level, uri: Array.isArray(url) ? url[0] : url, size: `${video.videoWidth}x${video.videoHeight}`, fatal: window.upcastFatal ?? null });
+      seen.push({
+        level,
+        uri: Array.isArray(url) ? url[0] : url,
+        size: `${video.videoWidth}x${video.videoHeight}`,
+        fatal: window.upcastFatal ?? null,
+      });
     }
     return { levels: seen, hasAudio: video.mozHasAudio };
   }, levels);
 }
 
-const clean = (path) => execFileSync('ffmpeg', ['-v', 'warning', '-i', path, '-f', 'null', '-'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const clean = (path) =>
+  execFileSync('ffmpeg', ['-v', 'warning', '-i', path, '-f', 'null', '-'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 
-test('Firefox: 1080p H.264 + AAC → a 360p rung scaled by Firefox\'s encoder, plus the copy; every level plays in Firefox', async (t) => {
+test("Firefox: 1080p H.264 + AAC → a 360p rung scaled by Firefox's encoder, plus the copy; every level plays in Firefox", async (t) => {
   const src = join(out, 'e2e_10s_1080p.mp4');
   hdFixture();
   const r = await ladder(src, 'firefox 1080p', ['v360']);
   t.diagnostic(`${r.userAgent}; encode+upload ${r.ms.toFixed(0)} ms; fps ${JSON.stringify(r.fps)} (${r.encoders})`);
   const base = `${origin.url}/v/${r.id}/`;
-  t.diagnostic(validate(base + 'master.m3u8'));
-  const master = (await get(base + 'master.m3u8')).toString();
+  t.diagnostic(validate(`${base}master.m3u8`));
+  const master = (await get(`${base}master.m3u8`)).toString();
   const list = [];
   for (const v of variants(master)) list.push({ ...v, ...(await rendition(base, v.uri, 'firefox-hd')) });
   assert.deepEqual(list.map((v) => v.RESOLUTION).sort(), ['1920x1080', '640x360']);
@@ -109,7 +142,7 @@ test('Firefox: 1080p H.264 + AAC → a 360p rung scaled by Firefox\'s encoder, p
   // The whole 1080p picture, scaled (not its top-left corner cropped).
   const o = orientation(src, rung.path, { w: 64, h: 36 });
   assert.ok(o.upright > 0.95 && o.turned < 0.5, `the rung's picture is the source's (${JSON.stringify(o)})`);
-  assert.deepEqual(frameTimes(rung.segments), frameTimes(copy.segments), 'every frame, at the copy\'s times');
+  assert.deepEqual(frameTimes(rung.segments), frameTimes(copy.segments), "every frame, at the copy's times");
   assert.equal(sameCuts(list).length, 5);
   const played = await play(r.id, list.length);
   for (const l of played.levels) {
@@ -126,8 +159,8 @@ test('Firefox: MP3 audio becomes Opus (no AAC encoder) and plays', async (t) => 
   t.diagnostic(`encode+upload ${r.ms.toFixed(0)} ms; fps ${JSON.stringify(r.fps)}`);
   assert.equal(r.audioTarget.codec, 'opus');
   const base = `${origin.url}/v/${r.id}/`;
-  t.diagnostic(validate(base + 'master.m3u8'));
-  const master = (await get(base + 'master.m3u8')).toString();
+  t.diagnostic(validate(`${base}master.m3u8`));
+  const master = (await get(`${base}master.m3u8`)).toString();
   const vs = variants(master);
   assert.ok(vs.length === 2 && vs.every((v) => v.CODECS.endsWith(',opus')), master);
   const am = audioMedia(master);

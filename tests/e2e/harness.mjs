@@ -1,9 +1,9 @@
 // What the end-to-end tests share: a real `upcast serve` on loopback, Debian's Chromium driven by
 // playwright-core (never a downloaded browser), fixtures, and dropping a file on a page.
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
@@ -16,10 +16,14 @@ export const ADMIN = 'upa_e2e_admin_token';
 export function startOrigin() {
   const bin = process.env.UPCAST_BIN ?? join(root, 'target/debug/upcast');
   const data = mkdtempSync(join(tmpdir(), 'upcast-e2e-'));
-  const child = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--data', data, '--www', join(root, 'www'), '--workers', '2'], {
-    env: { ...process.env, UPCAST_ADMIN_TOKEN: ADMIN },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    bin,
+    ['serve', '--listen', '127.0.0.1:0', '--data', data, '--www', join(root, 'www'), '--workers', '2'],
+    {
+      env: { ...process.env, UPCAST_ADMIN_TOKEN: ADMIN },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   return new Promise((resolve, reject) => {
     let seen = '';
     child.on('exit', (code) => reject(new Error(`upcast serve exited (${code}): ${seen}`)));
@@ -39,8 +43,14 @@ export async function launch() {
     headless: true,
     viewport: { width: 1200, height: 860 },
     args: [
-      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--autoplay-policy=no-user-gesture-required',
     ],
   });
   ctx.profileDir = profile; // finds this browser's processes (tests/bench/renderer-memory.mjs)
@@ -56,27 +66,76 @@ function made(name, args) {
   return readFileSync(path);
 }
 
-const h264 = (gop, rate) => ['-c:v', 'libx264', '-preset', 'veryfast', '-profile:v', 'high', '-pix_fmt', 'yuv420p',
-  '-g', String(gop), '-keyint_min', String(gop), '-sc_threshold', '0', '-b:v', rate];
+const h264 = (gop, rate) => [
+  '-c:v',
+  'libx264',
+  '-preset',
+  'veryfast',
+  '-profile:v',
+  'high',
+  '-pix_fmt',
+  'yuv420p',
+  '-g',
+  String(gop),
+  '-keyint_min',
+  String(gop),
+  '-sc_threshold',
+  '0',
+  '-b:v',
+  rate,
+];
 
 /** A 16 s 640x360 H.264 + AAC file with a key frame every second. */
 export const longFixture = () =>
-  made('e2e_16s.mp4', ['-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
-    '-t', '16', ...h264(30, '800k'), '-c:a', 'aac', '-b:a', '64k']);
+  made('e2e_16s.mp4', [
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=640x360:rate=30',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=440:sample_rate=48000',
+    '-t',
+    '16',
+    ...h264(30, '800k'),
+    '-c:a',
+    'aac',
+    '-b:a',
+    '64k',
+  ]);
 
 /** A 10 s 1920x1080 H.264 (High, B-frames) + AAC file with a key frame every 2 s. */
 export const hdFixture = () =>
-  made('e2e_10s_1080p.mp4', ['-f', 'lavfi', '-i', 'testsrc2=size=1920x1080:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=330:sample_rate=48000',
-    '-t', '10', ...h264(60, '5M'), '-c:a', 'aac', '-b:a', '128k']);
+  made('e2e_10s_1080p.mp4', [
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=1920x1080:rate=30',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=330:sample_rate=48000',
+    '-t',
+    '10',
+    ...h264(60, '5M'),
+    '-c:a',
+    'aac',
+    '-b:a',
+    '128k',
+  ]);
 
 /** Drop `bytes` as a File named `name` on `selector`, as a person dragging it from the desktop would. */
 export async function dropFile(page, selector, name, bytes) {
-  const dt = await page.evaluateHandle(({ name, b64 }) => {
-    const bin = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-    const dt = new DataTransfer();
-    dt.items.add(new File([bin], name, { type: 'video/mp4', lastModified: 1_700_000_000_000 }));
-    return dt;
-  }, { name, b64: bytes.toString('base64') });
+  const dt = await page.evaluateHandle(
+    ({ name, b64 }) => {
+      const bin = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([bin], name, { type: 'video/mp4', lastModified: 1_700_000_000_000 }));
+      return dt;
+    },
+    { name, b64: bytes.toString('base64') },
+  );
   await page.dispatchEvent(selector, 'drop', { dataTransfer: dt });
 }
 
@@ -88,32 +147,173 @@ export async function api(origin, path) {
 // Real-world shapes of source for the ladder, 3–4 s each and small, made once with ffmpeg into tests/out/.
 // testsrc2 has no symmetry, so a picture turned the wrong way round is told from one upright.
 const tone = (rate = 48000) => ['-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=${rate}`];
-const x264 = (g) => ['-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-g', String(g), '-keyint_min', String(g), '-sc_threshold', '0'];
+const x264 = (g) => [
+  '-c:v',
+  'libx264',
+  '-preset',
+  'veryfast',
+  '-pix_fmt',
+  'yuv420p',
+  '-g',
+  String(g),
+  '-keyint_min',
+  String(g),
+  '-sc_threshold',
+  '0',
+];
 export const SOURCES = {
   // VP9 + Opus in MP4 (what a WebM-minded tool writes into an .mp4).
-  vp9_opus: ['-f', 'lavfi', '-i', `testsrc2=size=640x360:rate=30`, ...tone(), '-t', '4',
-    '-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '800k', '-g', '30', '-keyint_min', '30',
-    '-c:a', 'libopus', '-b:a', '64k'],
+  vp9_opus: [
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=size=640x360:rate=30`,
+    ...tone(),
+    '-t',
+    '4',
+    '-c:v',
+    'libvpx-vp9',
+    '-deadline',
+    'realtime',
+    '-cpu-used',
+    '8',
+    '-b:v',
+    '800k',
+    '-g',
+    '30',
+    '-keyint_min',
+    '30',
+    '-c:a',
+    'libopus',
+    '-b:a',
+    '64k',
+  ],
   // H.264 + MP3 at 44.1 kHz.
-  h264_mp3: ['-f', 'lavfi', '-i', `testsrc2=size=1280x720:rate=30`, ...tone(44100), '-t', '4', ...x264(30), '-b:v', '2M',
-    '-c:a', 'libmp3lame', '-b:a', '128k'],
+  h264_mp3: [
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=size=1280x720:rate=30`,
+    ...tone(44100),
+    '-t',
+    '4',
+    ...x264(30),
+    '-b:v',
+    '2M',
+    '-c:a',
+    'libmp3lame',
+    '-b:a',
+    '128k',
+  ],
   // A phone held upright: 1280x720 coded, displayed turned 90° clockwise (tkhd matrix 0,1,-1,0) as 720x1280.
-  rotated: ['-f', 'lavfi', '-i', `testsrc2=size=1280x720:rate=30`, ...tone(), '-t', '4', ...x264(30), '-b:v', '2M',
-    '-c:a', 'aac', '-b:a', '96k'],
+  rotated: [
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=size=1280x720:rate=30`,
+    ...tone(),
+    '-t',
+    '4',
+    ...x264(30),
+    '-b:v',
+    '2M',
+    '-c:a',
+    'aac',
+    '-b:a',
+    '96k',
+  ],
   // Key frames 10 s apart: with a 2 s target the source cannot be the top rung.
-  long_gop: ['-f', 'lavfi', '-i', `testsrc2=size=640x360:rate=30`, ...tone(), '-t', '6', ...x264(300), '-b:v', '1M',
-    '-c:a', 'aac', '-b:a', '96k'],
-  fps60: ['-f', 'lavfi', '-i', `testsrc2=size=640x360:rate=60`, ...tone(), '-t', '3', ...x264(60), '-b:v', '1500k',
-    '-c:a', 'aac', '-b:a', '96k'],
-  fps2997: ['-f', 'lavfi', '-i', `testsrc2=size=640x360:rate=30000/1001`, ...tone(), '-t', '4', ...x264(30), '-b:v', '1M',
-    '-c:a', 'aac', '-b:a', '96k'],
+  long_gop: [
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=size=640x360:rate=30`,
+    ...tone(),
+    '-t',
+    '6',
+    ...x264(300),
+    '-b:v',
+    '1M',
+    '-c:a',
+    'aac',
+    '-b:a',
+    '96k',
+  ],
+  fps60: [
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=size=640x360:rate=60`,
+    ...tone(),
+    '-t',
+    '3',
+    ...x264(60),
+    '-b:v',
+    '1500k',
+    '-c:a',
+    'aac',
+    '-b:a',
+    '96k',
+  ],
+  fps2997: [
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=size=640x360:rate=30000/1001`,
+    ...tone(),
+    '-t',
+    '4',
+    ...x264(30),
+    '-b:v',
+    '1M',
+    '-c:a',
+    'aac',
+    '-b:a',
+    '96k',
+  ],
   // Non-square pixels: 480x360 stored, 4:3 pixel aspect ratio, displayed 640x360.
-  anamorphic: ['-f', 'lavfi', '-i', `testsrc2=size=480x360:rate=30,setsar=4/3`, ...tone(), '-t', '4', ...x264(30), '-b:v', '1M',
-    '-c:a', 'aac', '-b:a', '96k'],
+  anamorphic: [
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=size=480x360:rate=30,setsar=4/3`,
+    ...tone(),
+    '-t',
+    '4',
+    ...x264(30),
+    '-b:v',
+    '1M',
+    '-c:a',
+    'aac',
+    '-b:a',
+    '96k',
+  ],
   // HEVC (hvc1), which Chromium here cannot decode.
-  hevc: ['-f', 'lavfi', '-i', `testsrc2=size=640x360:rate=30`, ...tone(), '-t', '4', '-c:v', 'libx265', '-preset', 'ultrafast',
-    '-x265-params', 'keyint=30:min-keyint=30:scenecut=0:log-level=error', '-tag:v', 'hvc1', '-pix_fmt', 'yuv420p', '-b:v', '800k',
-    '-c:a', 'aac', '-b:a', '96k'],
+  hevc: [
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=size=640x360:rate=30`,
+    ...tone(),
+    '-t',
+    '4',
+    '-c:v',
+    'libx265',
+    '-preset',
+    'ultrafast',
+    '-x265-params',
+    'keyint=30:min-keyint=30:scenecut=0:log-level=error',
+    '-tag:v',
+    'hvc1',
+    '-pix_fmt',
+    'yuv420p',
+    '-b:v',
+    '800k',
+    '-c:a',
+    'aac',
+    '-b:a',
+    '96k',
+  ],
 };
 
 // A second pass, stream copy: ffmpeg 5.1 writes the rotation of `-metadata:s:v rotate=N` only when it copies

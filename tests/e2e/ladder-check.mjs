@@ -5,10 +5,11 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { root, out } from './harness.mjs';
-import { boxes, path, fragments, nalTypes, timescale } from './cmaf-bytes.mjs';
+import { boxes, fragments, nalTypes, path, timescale } from './cmaf-bytes.mjs';
+import { out, root } from './harness.mjs';
 
-const attrs = (line) => Object.fromEntries([...line.matchAll(/([A-Z-]+)=("[^"]*"|[^,]*)/g)].map((m) => [m[1], m[2].replace(/^"|"$/g, '')]));
+const attrs = (line) =>
+  Object.fromEntries([...line.matchAll(/([A-Z-]+)=("[^"]*"|[^,]*)/g)].map((m) => [m[1], m[2].replace(/^"|"$/g, '')]));
 
 /** The variants of a multivariant playlist: their attributes and `uri`. */
 export function variants(master) {
@@ -20,7 +21,8 @@ export function variants(master) {
   return found;
 }
 
-export const audioMedia = (master) => attrs(master.split('\n').find((l) => l.startsWith('#EXT-X-MEDIA:TYPE=AUDIO')) ?? '');
+export const audioMedia = (master) =>
+  attrs(master.split('\n').find((l) => l.startsWith('#EXT-X-MEDIA:TYPE=AUDIO')) ?? '');
 
 /** A media playlist's segments ({uri, dur}) and its EXT-X-MAP. */
 export function media(text) {
@@ -50,12 +52,23 @@ export async function rendition(base, uri, tag) {
   mkdirSync(folder, { recursive: true });
   const path = join(folder, `${tag}-${dir.replace(/\/$/, '') || 'top'}.mp4`);
   writeFileSync(path, Buffer.concat(parts));
-  return { dir, segs: pl.segs, init: parts[0], segments: parts.slice(1), path, seconds: pl.segs.reduce((n, s) => n + s.dur, 0) };
+  return {
+    dir,
+    segs: pl.segs,
+    init: parts[0],
+    segments: parts.slice(1),
+    path,
+    seconds: pl.segs.reduce((n, s) => n + s.dur, 0),
+  };
 }
 
 /** ffprobe's view of a file's first stream of `kind` ('v' or 'a'). */
 export function probe(path, kind = 'v') {
-  const j = JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-select_streams', kind, '-show_streams', '-of', 'json', path], { encoding: 'utf8' }));
+  const j = JSON.parse(
+    execFileSync('ffprobe', ['-v', 'error', '-select_streams', kind, '-show_streams', '-of', 'json', path], {
+      encoding: 'utf8',
+    }),
+  );
   return j.streams[0];
 }
 
@@ -71,7 +84,7 @@ export function frameTimes(segments) {
       const tfdt = path(seg, ['tfdt'], traf);
       const trun = path(seg, ['trun'], traf);
       const tf = seg.readUInt32BE(tfhd.body) & 0xffffff;
-      let p = tfhd.body + 8 + (tf & 0x1 ? 8 : 0) + (tf & 0x2 ? 4 : 0);
+      const p = tfhd.body + 8 + (tf & 0x1 ? 8 : 0) + (tf & 0x2 ? 4 : 0);
       const defaultDuration = tf & 0x8 ? seg.readUInt32BE(p) : 0;
       let t = seg[tfdt.body] === 1 ? Number(seg.readBigUInt64BE(tfdt.body + 4)) : seg.readUInt32BE(tfdt.body + 4);
       const version = seg[trun.body];
@@ -81,10 +94,16 @@ export function frameTimes(segments) {
       for (let i = 0; i < count; i++) {
         let duration = defaultDuration;
         let cts = 0;
-        if (tr & 0x100) (duration = seg.readUInt32BE(q)), (q += 4);
+        if (tr & 0x100) {
+          duration = seg.readUInt32BE(q);
+          q += 4;
+        }
         if (tr & 0x200) q += 4;
         if (tr & 0x400) q += 4;
-        if (tr & 0x800) (cts = version === 1 ? seg.readInt32BE(q) : seg.readUInt32BE(q)), (q += 4);
+        if (tr & 0x800) {
+          cts = version === 1 ? seg.readInt32BE(q) : seg.readUInt32BE(q);
+          q += 4;
+        }
         times.push(t + cts);
         t += duration;
       }
@@ -105,8 +124,26 @@ export function validate(url) {
 /** The first frame of `path` as 36x64 (or `w`x`h`) grey pixels, as ffmpeg shows it (rotation applied
  * unless `raw`). */
 function grey(path, { raw = false, w, h }) {
-  return execFileSync('ffmpeg', ['-v', 'error', ...(raw ? ['-noautorotate'] : []), '-i', path, '-frames:v', '1',
-    '-vf', `scale=${w}:${h}`, '-f', 'rawvideo', '-pix_fmt', 'gray', '-'], { maxBuffer: 1 << 20 });
+  return execFileSync(
+    'ffmpeg',
+    [
+      '-v',
+      'error',
+      ...(raw ? ['-noautorotate'] : []),
+      '-i',
+      path,
+      '-frames:v',
+      '1',
+      '-vf',
+      `scale=${w}:${h}`,
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'gray',
+      '-',
+    ],
+    { maxBuffer: 1 << 20 },
+  );
 }
 
 /** Pearson correlation of two equal-length pixel arrays (1: the same picture up to brightness and
@@ -148,6 +185,7 @@ export function sameCuts(list) {
       return Math.round((first.decodeTime * 1e3) / ts);
     });
   });
-  for (const [i, s] of starts.entries()) assert.deepEqual(s, starts[0], `${list[i].dir} cuts where ${list[0].dir} does`);
+  for (const [i, s] of starts.entries())
+    assert.deepEqual(s, starts[0], `${list[i].dir} cuts where ${list[0].dir} does`);
   return starts[0];
 }

@@ -3,12 +3,13 @@
 // uploaded while it encodes, and hls.js plays every level; the test then checks the served bytes: every
 // rung's segments start with an IDR at the same decode times, and each rung's bitrate is what its
 // AVERAGE-BANDWIDTH says.
-import { test, before, after } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startOrigin, launch, dropFile, hdFixture, api, ADMIN, out } from './harness.mjs';
+import { after, before, test } from 'node:test';
 import { fragments, nalTypes, timescale } from './cmaf-bytes.mjs';
-import { variants, media, get } from './ladder-check.mjs';
+import { ADMIN, api, dropFile, hdFixture, launch, out, startOrigin } from './harness.mjs';
+import { get, media, variants } from './ladder-check.mjs';
 
 let origin;
 let ctx;
@@ -30,7 +31,9 @@ test('a 1080p file becomes a 3-rung ladder plus the copy rung; every level plays
   await dropFile(page, '#drop', 'ladder 1080p.mp4', hdFixture());
   await page.waitForSelector('#ladder:not([hidden])');
   // The proposal: the original (copied), then rungs below 1080p at 16:9; keep three of them.
-  const rows = await page.$$eval('#ladder tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent.trim())));
+  const rows = await page.$$eval('#ladder tbody tr', (trs) =>
+    trs.map((tr) => [...tr.cells].map((c) => c.textContent.trim())),
+  );
   assert.equal(rows[0][1], 'Original');
   assert.equal(rows[0][5], 'copied, no re-encoding');
   const sizes = rows.slice(1).map((r) => r[2]);
@@ -53,13 +56,14 @@ test('a 1080p file becomes a 3-rung ladder plus the copy rung; every level plays
   assert.equal(v.state, 'ready');
 
   // The multivariant playlist: four variants, every attribute the Authoring Spec asks for.
-  const master = (await get(base + 'master.m3u8')).toString();
+  const master = (await get(`${base}master.m3u8`)).toString();
   const vs = variants(master);
   assert.equal(vs.length, 4, master);
   const resolutions = vs.map((x) => x.RESOLUTION).sort();
   assert.deepEqual(resolutions, ['1280x720', '1920x1080', '640x360', '960x540']);
   for (const x of vs) {
-    for (const k of ['BANDWIDTH', 'AVERAGE-BANDWIDTH', 'CODECS', 'RESOLUTION', 'FRAME-RATE', 'AUDIO']) assert.ok(x[k], `${k} in ${JSON.stringify(x)}`);
+    for (const k of ['BANDWIDTH', 'AVERAGE-BANDWIDTH', 'CODECS', 'RESOLUTION', 'FRAME-RATE', 'AUDIO'])
+      assert.ok(x[k], `${k} in ${JSON.stringify(x)}`);
     assert.match(x.CODECS, /^avc1\.[0-9a-f]{6},mp4a\.40\.2$/);
     assert.equal(Number(x['FRAME-RATE']).toFixed(3), '30.000');
   }
@@ -89,17 +93,24 @@ test('a 1080p file becomes a 3-rung ladder plus the copy rung; every level plays
       const [first] = fragments(seg);
       assert.ok(first.sync, `${dir}${s.uri}: the first sample is a sync sample`);
       const nals = nalTypes(first.first);
-      assert.ok(nals.includes(5) && !nals.includes(1), `${dir}${s.uri}: the first sample is an IDR (NAL types ${nals})`);
+      assert.ok(
+        nals.includes(5) && !nals.includes(1),
+        `${dir}${s.uri}: the first sample is an IDR (NAL types ${nals})`,
+      );
       times.push(Math.round((first.decodeTime * 1e3) / ts)); // ms
     }
     starts.push({ dir, times });
     const measured = (bytes * 8) / secs + (audioBytes * 8) / audioSecs;
     const declared = Number(x['AVERAGE-BANDWIDTH']);
-    assert.ok(Math.abs(measured - declared) / declared <= 0.1, `${dir}: measured ${measured.toFixed(0)} b/s, declared ${declared}`);
+    assert.ok(
+      Math.abs(measured - declared) / declared <= 0.1,
+      `${dir}: measured ${measured.toFixed(0)} b/s, declared ${declared}`,
+    );
     assert.ok(Number(x.BANDWIDTH) >= declared, `${dir}: peak ${x.BANDWIDTH} ≥ average ${declared}`);
   }
   assert.ok(starts[0].times.length >= 5, `${starts[0].times.length} segments of 2 s`);
-  for (const s of starts.slice(1)) assert.deepEqual(s.times, starts[0].times, `${s.dir} cuts at the same instants as ${starts[0].dir}`);
+  for (const s of starts.slice(1))
+    assert.deepEqual(s.times, starts[0].times, `${s.dir} cuts at the same instants as ${starts[0].dir}`);
 
   // hls.js plays every level, forced, past several segments, with no fatal error.
   const watch = await ctx.newPage();
@@ -119,15 +130,28 @@ test('a 1080p file becomes a 3-rung ladder plus the copy rung; every level plays
     }, level);
     await watch
       .waitForFunction(
-        (level) => window.upcastHls.currentLevel === level && window.playedFrags.size >= 3 && document.querySelector('#player').currentTime > 4.5,
+        (level) =>
+          window.upcastHls.currentLevel === level &&
+          window.playedFrags.size >= 3 &&
+          document.querySelector('#player').currentTime > 4.5,
         level,
         { timeout: 60_000 },
       )
       .catch(async (e) => {
         const state = await watch.evaluate(() => {
           const v = document.querySelector('#player');
-          const b = [...Array(v.buffered.length).keys()].map((i) => `${v.buffered.start(i).toFixed(2)}-${v.buffered.end(i).toFixed(2)}`);
-          return { level: window.upcastHls.currentLevel, frags: [...window.playedFrags], t: v.currentTime, paused: v.paused, ready: v.readyState, buffered: b, fatal: window.upcastFatal ?? null };
+          const b = [...Array(v.buffered.length).keys()].map(
+            (i) => `${v.buffered.start(i).toFixed(2)}-${v.buffered.end(i).toFixed(2)}`,
+          );
+          return {
+            level: window.upcastHls.currentLevel,
+            frags: [...window.playedFrags],
+            t: v.currentTime,
+            paused: v.paused,
+            ready: v.readyState,
+            buffered: b,
+            fatal: window.upcastFatal ?? null,
+          };
         });
         throw new Error(`level ${level} did not play: ${JSON.stringify(state)} (${e.message})`);
       });

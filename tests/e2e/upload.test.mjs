@@ -1,10 +1,11 @@
 // End to end in Debian's headless Chromium against a real `upcast serve` on 127.0.0.1: drop a file on the
 // upload page → it is packaged in the browser and uploaded → the viewer plays it through hls.js; a reload in
 // the middle of an upload continues where it stopped; a corrupt file shows its error and creates nothing.
-import { test, before, after } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startOrigin, launch, dropFile, fixture, longFixture, api, ADMIN, out } from './harness.mjs';
+import { after, before, test } from 'node:test';
+import { ADMIN, api, dropFile, fixture, launch, longFixture, out, startOrigin } from './harness.mjs';
 
 let origin;
 let ctx;
@@ -57,7 +58,9 @@ test('drop → upload → the viewer plays past several segments through hls.js'
   assert.equal(poster.headers.get('content-type'), 'image/jpeg');
   const jpeg = new Uint8Array(await poster.arrayBuffer());
   assert.deepEqual([...jpeg.subarray(0, 3)], [0xff, 0xd8, 0xff]);
-  await watch.waitForFunction(() => document.querySelector('#videos img.poster')?.naturalWidth === 640, null, { timeout: 10_000 });
+  await watch.waitForFunction(() => document.querySelector('#videos img.poster')?.naturalWidth === 640, null, {
+    timeout: 10_000,
+  });
   await watch.screenshot({ path: join(out, 'watch-page.png') });
   await watch.close();
   await page.close();

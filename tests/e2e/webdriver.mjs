@@ -18,10 +18,16 @@ export async function firefox() {
     child.stdout.on('data', look);
     child.stderr.on('data', look);
     child.on('exit', (code) => reject(new Error(`geckodriver exited (${code}): ${seen}`)));
-    child.on('error', (e) => reject(new Error(`${bin}: ${e.message} (tests/setup.sh installs geckodriver with cargo install)`)));
+    child.on('error', (e) =>
+      reject(new Error(`${bin}: ${e.message} (tests/setup.sh installs geckodriver with cargo install)`)),
+    );
   });
   const call = async (method, path, body) => {
-    const r = await fetch(base + path, { method, headers: { 'Content-Type': 'application/json' }, body: body && JSON.stringify(body) });
+    const r = await fetch(base + path, {
+      method,
+      headers: { 'Content-Type': 'application/json' },
+      body: body && JSON.stringify(body),
+    });
     const j = await r.json();
     if (!r.ok) throw new Error(`WebDriver ${method} ${path}: ${j.value?.error}: ${j.value?.message}`);
     return j.value;
@@ -32,7 +38,11 @@ export async function firefox() {
       capabilities: {
         alwaysMatch: {
           browserName: 'firefox',
-          'moz:firefoxOptions': { binary: process.env.FIREFOX ?? '/usr/bin/firefox-esr', args: ['-headless'], prefs: { 'media.autoplay.default': 0 } },
+          'moz:firefoxOptions': {
+            binary: process.env.FIREFOX ?? '/usr/bin/firefox-esr',
+            args: ['-headless'],
+            prefs: { 'media.autoplay.default': 0 },
+          },
           timeouts: { script: 300_000, pageLoad: 60_000 },
         },
       },

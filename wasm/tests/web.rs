@@ -162,7 +162,9 @@ fn parsed<T: serde::Serialize>(v: &T) -> serde_json::Value {
             other => other,
         }
     }
-    camel_keys(serde_json::to_value(v).unwrap())
+    // Through the browser's JSON, as the page would read it (8.0 and 8 are the same number there).
+    let text = camel_keys(serde_json::to_value(v).unwrap()).to_string();
+    value(&js_sys::JSON::parse(&text).unwrap())
 }
 
 #[wasm_bindgen_test]

@@ -15,7 +15,13 @@
  */
 
 /** Codes of errors that are about the file's bytes (as opposed to an option, the browser or a codec). */
-export const FILE_CODES = Object.freeze(['malformed-mp4', 'unsupported-mp4', 'mp4-over-limit', 'not-mp4', 'read-failed']);
+export const FILE_CODES = Object.freeze([
+  'malformed-mp4',
+  'unsupported-mp4',
+  'mp4-over-limit',
+  'not-mp4',
+  'read-failed',
+]);
 
 /** A job of the library failed: a file the core refused, a Worker that failed, an encoder's error. */
 export class UpcastError extends Error {
@@ -67,7 +73,10 @@ export function errorData(e) {
   const trap = e instanceof WebAssembly.RuntimeError;
   const message = e instanceof Error ? e.message : String(e);
   /** @type {Partial<ErrorData>} */
-  const f = e && typeof e === 'object' && /** @type {Error} */ (e).name === 'UpcastError' ? /** @type {Partial<ErrorData>} */ (e) : {};
+  const f =
+    e && typeof e === 'object' && /** @type {Error} */ (e).name === 'UpcastError'
+      ? /** @type {Partial<ErrorData>} */ (e)
+      : {};
   return {
     message,
     code: f.code ?? (trap ? 'wasm-trap' : 'job-failed'),

@@ -1,3 +1,4 @@
+// @ts-check
 // upcast's adaptive ladder as a library: the source is decoded once with WebCodecs in a Worker, every rung
 // is encoded from the same frames with key frames at the same instants, and each rung is muxed into CMAF
 // by the wasm core. Files become available as they are finished, so they can be uploaded while later
@@ -44,15 +45,20 @@ import { WorkerClient } from './worker-rpc.js';
  * @property {number} pendingBytes
  */
 
+/** @type {Record<string, string>} */
+const TYPES = { m3u8: 'application/vnd.apple.mpegurl', mp4: 'video/mp4', m4s: 'video/iso.segment' };
+/** @param {string} path */
+const typeOf = (path) => TYPES[path.split('.').pop() ?? ''] ?? 'application/octet-stream';
+
 /** A file an encoder made: its bytes are in memory until the package lets them go (`release`). */
 class EncodedFile extends PackageFile {
-  /** @param {string} path @param {Uint8Array} bytes */
+  /** @param {string} path @param {Uint8Array<ArrayBuffer>} bytes */
   constructor(path, bytes) {
     super(null, { path, size: bytes.length, type: typeOf(path), head: bytes, layout: null });
     this.encoded = true;
   }
 
-  /** @param {Uint8Array} [into] */
+  /** @param {Uint8Array<ArrayBuffer>} [into] */
   async bytes(into) {
     if (!this.head) throw new Error(`${this.path}: its bytes were released after it was uploaded`);
     return super.bytes(into);
@@ -116,7 +122,7 @@ export class GrowingPackage {
   notify() {
     const w = this.wake;
     this.wake = [];
-    w.forEach((f) => f());
+    for (const f of w) f();
   }
 
   /** @param {number} i @returns {Promise<PackageFile | null>} */
@@ -125,7 +131,9 @@ export class GrowingPackage {
       if (i < this.list.length) return this.list[i];
       if (this.error) throw this.error;
       if (this.complete) return null;
-      await new Promise((r) => this.wake.push(r));
+      await new Promise((r) => {
+        this.wake.push(() => r(undefined));
+      });
     }
   }
 
@@ -151,7 +159,10 @@ const workerUrl = new URL('../workers/ladder-worker.js', import.meta.url);
 export async function openLadder(file, { targetDuration = 6, limits, signal } = {}) {
   const worker = new WorkerClient(workerUrl);
   const options = { plan: { targetDurationS: targetDuration }, ...(limits && { limits }) };
-  const opened = await worker.request({ type: 'open', file, options }, { until: 'opened', failure: 'the encoder could not start', signal });
+  const opened = await worker.request(
+    { type: 'open', file, options },
+    { until: 'opened', failure: 'the encoder could not start', signal },
+  );
   return new LadderJob(worker, file, opened);
 }
 
@@ -194,30 +205,49 @@ export class LadderJob {
     const pkg = new GrowingPackage({ onRelease: (bytes) => w.post({ type: 'release', bytes }) });
     const source = new SourceReader(this.file);
     const seconds = this.source.video.durationUs / 1e6;
-    pkg.expectedBytes = Math.round(((rungs.reduce((n, r) => n + r.bitrate, 0) + (copy ? this.source.video.bitrate : 0) + 128_000) * seconds) / 8);
+    pkg.expectedBytes = Math.round(
+      ((rungs.reduce((n, r) => n + r.bitrate, 0) + (copy ? this.source.video.bitrate : 0) + 128_000) * seconds) / 8,
+    );
     const totalFrames = this.source.video.frames;
-    /** @param {(Recipe | {path: string, bytes: Uint8Array, layout?: undefined})[]} files */
-    const wrap = (files) => files.map((f) => (f.layout !== undefined ? new PackageFile(source, f) : new EncodedFile(f.path, f.bytes)));
+    /** @param {(Recipe | {path: string, bytes: Uint8Array<ArrayBuffer>, layout?: undefined})[]} files */
+    const wrap = (files) =>
+      files.map((f) => ('bytes' in f ? new EncodedFile(f.path, f.bytes) : new PackageFile(source, f)));
     /** @param {Record<string, any>} data */
     const progress = (data) => {
       const v = data.video;
       onProgress?.({
-        ...data,
+        video: v,
+        audio: data.audio,
+        pendingBytes: data.pendingBytes,
         total: totalFrames,
         rungs: rungs.map((r, i) => {
           const frames = v?.rungs[i]?.frames ?? 0;
           const fps = v && v.ms > 0 ? (frames * 1000) / v.ms : 0;
-          return { id: r.id, width: r.width, height: r.height, frames, total: totalFrames, fps, etaS: fps > 0 ? (totalFrames - frames) / fps : null };
+          return {
+            id: r.id,
+            width: r.width,
+            height: r.height,
+            frames,
+            total: totalFrames,
+            fps,
+            etaS: fps > 0 ? (totalFrames - frames) / fps : null,
+          };
         }),
       });
     };
-    const request = { type: 'run', rungs, copy, maxPendingBytes: Number.isFinite(maxPendingBytes) ? maxPendingBytes : null };
+    const request = {
+      type: 'run',
+      rungs,
+      copy,
+      maxPendingBytes: Number.isFinite(maxPendingBytes) ? maxPendingBytes : null,
+    };
     w.request(request, {
       until: 'done',
       failure: 'the encoder stopped',
       signal,
       onReply: (data) => {
-        if (data.type === 'files') pkg.add(data.files[0]?.layout !== undefined ? timeOrder(wrap(data.files)) : wrap(data.files));
+        if (data.type === 'files')
+          pkg.add(data.files[0]?.layout !== undefined ? timeOrder(wrap(data.files)) : wrap(data.files));
         else if (data.type === 'progress') progress(data);
       },
     }).then(

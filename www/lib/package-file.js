@@ -1,3 +1,4 @@
+// @ts-check
 // One file of a package, made from the recipe the wasm core returns (wasm/src/web/recipe.rs): the bytes
 // the writer made (`head`) and, for media segments, the byte ranges of the source between them (`layout`,
 // triples of from/offset/len). Nothing is read until the bytes are asked for; then the source is read in
@@ -7,6 +8,19 @@
 // Why not Blobs of `file.slice()` parts: Chromium pays an IPC per slice (~0.18 ms each, ~540 ms for the
 // ~3,000 runs of an interleaved 60 s 1080p file) and reads such a Blob back ~10× slower than the File.
 // Files with few runs still become zero-copy Blobs that way (`blob()`), where it is cheap.
+
+/** @typedef {import('./types.js').Recipe} Recipe */
+
+/**
+ * A window of the source: [start, end) of the File, in `buf` once read.
+ * @typedef {object} SourceWindow
+ * @property {number} start
+ * @property {number} end
+ * @property {ArrayBuffer | null} buf
+ * @property {Promise<void>} ready
+ * @property {number} pins readers waiting on it: it is not retired
+ * @property {boolean} settled its read ended (read or failed)
+ */
 
 const FROM_HEAD = 0;
 const WINDOW = 4 << 20; // bytes per window; windows start at multiples of it
@@ -22,15 +36,21 @@ const pending = new Set();
  * front to back (a new one only when a read does not go on where the last ended) with BYOB reads into the
  * buffers of retired windows: a stream per window left ~60 MB to the garbage collector on 4.5 GB. */
 export class SourceReader {
+  /** @param {Blob} file */
   constructor(file) {
     this.file = file;
-    this.windows = []; // {start, end, buf, ready, pins, settled}, most recently used last
-    this.stream = null; // {reader, pos}: the open byte stream and the file offset it reads next
-    this.queue = Promise.resolve(); // window reads, one at a time (they share the stream)
+    /** @type {SourceWindow[]} most recently used last */
+    this.windows = [];
+    /** @type {{reader: ReadableStreamBYOBReader, pos: number} | null} the open byte stream and the file offset it reads next */
+    this.stream = null;
+    /** @type {Promise<unknown>} window reads, one at a time (they share the stream) */
+    this.queue = Promise.resolve();
   }
 
   /** Copy the source's [offset, offset + len) into `out` at `pos`: at once when the windows holding it
-   * are read (and return null), else return a promise of the copy. */
+   * are read (and return null), else return a promise of the copy.
+   * @param {Uint8Array} out @param {number} pos @param {number} offset @param {number} len
+   * @returns {Promise<null> | null} */
   copy(out, pos, offset, len) {
     while (len > 0) {
       const w = this.windows.find((x) => x.start <= offset && offset < x.end);
@@ -45,6 +65,8 @@ export class SourceReader {
     return null;
   }
 
+  /** @param {Uint8Array} out @param {number} pos @param {number} offset @param {number} len
+   * @returns {Promise<null>} */
   async copyWhenRead(out, pos, offset, len) {
     const w = this.window(Math.floor(offset / WINDOW));
     w.pins++; // a pinned window is not retired: it is still there when this resumes
@@ -57,10 +79,11 @@ export class SourceReader {
     return this.copy(out, pos, offset, len);
   }
 
-  /** The window with this index, most recently used now; read when it is not held. */
+  /** The window with this index, most recently used now; read when it is not held.
+   * @param {number} index @returns {SourceWindow} */
   window(index) {
     const start = index * WINDOW;
-    let w = this.windows.find((x) => x.start === start);
+    const w = this.windows.find((x) => x.start === start);
     if (w) {
       this.windows.splice(this.windows.indexOf(w), 1);
       this.windows.push(w);
@@ -77,30 +100,36 @@ export class SourceReader {
       this.windows.splice(i, 1);
       reuse ??= old.buf;
     }
-    w = { start, end: Math.min(this.file.size, start + WINDOW), buf: null, pins: 0, settled: false };
-    const read = this.queue.then(() => this.read(w.start, w.end, reuse));
+    const end = Math.min(this.file.size, start + WINDOW);
+    const read = this.queue.then(() => this.read(start, end, reuse));
     this.queue = read.catch(() => {});
-    w.ready = read.then(
+    /** @type {SourceWindow} */
+    const fresh = { start, end, buf: null, pins: 0, settled: false, ready: Promise.resolve() };
+    fresh.ready = read.then(
       (b) => {
-        w.buf = b;
-        w.settled = true;
+        fresh.buf = b;
+        fresh.settled = true;
       },
+      /** @returns {never} */
       (e) => {
         // A failed read is not kept: the next attempt (an upload retry) reads again.
-        w.settled = true;
-        this.windows.splice(this.windows.indexOf(w) >>> 0, 1);
+        fresh.settled = true;
+        this.windows.splice(this.windows.indexOf(fresh) >>> 0, 1);
         throw e;
       },
     );
-    this.windows.push(w);
-    return w;
+    this.windows.push(fresh);
+    return fresh;
   }
 
   /** The file's [start, end) in `buf` (or a new buffer): from the open stream when it is there, else from
-   * a new one starting at `start`; `arrayBuffer()` of a slice where the browser has no byte streams. */
+   * a new one starting at `start`; `arrayBuffer()` of a slice where the browser has no byte streams.
+   * @param {number} start @param {number} end @param {ArrayBuffer | null} buf @returns {Promise<ArrayBuffer>} */
   async read(start, end, buf) {
     const n = end - start;
-    const changed = (got) => new Error(`the source file changed while it was read (got ${got} of ${n} bytes at ${start})`);
+    /** @param {number} got */
+    const changed = (got) =>
+      new Error(`the source file changed while it was read (got ${got} of ${n} bytes at ${start})`);
     if (this.stream?.pos !== start) {
       this.stream?.reader.cancel().catch(() => {});
       this.stream = null;
@@ -113,14 +142,17 @@ export class SourceReader {
       }
     }
     const s = this.stream;
-    buf ??= new ArrayBuffer(WINDOW);
+    if (!s) throw new Error('no stream'); // set just above
+    /** @type {ArrayBuffer} */
+    let into = buf ?? new ArrayBuffer(WINDOW);
     let off = 0;
     pending.add(s);
     try {
       while (off < n) {
-        const { done, value } = await s.reader.read(new Uint8Array(buf, off, n - off));
+        /** @type {ReadableStreamReadResult<Uint8Array<ArrayBuffer>>} */
+        const { done, value } = await s.reader.read(new Uint8Array(into, off, n - off));
         if (done) throw changed(off);
-        buf = value.buffer; // the read transferred the buffer: same memory, new object
+        into = value.buffer; // the read transferred the buffer: same memory, new object
         off += value.byteLength;
         s.pos += value.byteLength;
       }
@@ -131,23 +163,31 @@ export class SourceReader {
     } finally {
       pending.delete(s);
     }
-    return buf;
+    return into;
   }
 }
 
+/** @param {ArrayBuffer} buf */
 function hex(buf) {
   return Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+/** One file of a package: its path, size and MIME type, and its bytes when asked for. */
 export class PackageFile {
-  /** @param {SourceReader} source @param {{path, size, type, head: Uint8Array, layout: Float64Array|null}} recipe */
+  /**
+   * @param {SourceReader | null} source the File the recipe's ranges point into (null when it has none)
+   * @param {Recipe} recipe
+   */
   constructor(source, { path, size, type, head, layout }) {
     this.path = path;
     this.size = size;
     this.type = type;
     this.source = source;
     this.head = head;
+    /** @type {Uint8Array<ArrayBuffer> | null} null once an encoded file's bytes were released */
+    this.head = head;
     this.layout = layout;
+    /** @type {Promise<string> | null} */
     this.digest = null;
   }
 
@@ -159,11 +199,14 @@ export class PackageFile {
   }
 
   /** The file's bytes, gathered into `into` when it is large enough (a buffer the caller reuses from file
-   * to file), else into a new buffer; either way the caller owns the result. */
+   * to file), else into a new buffer; either way the caller owns the result.
+   * @param {Uint8Array<ArrayBuffer>} [into] @returns {Promise<Uint8Array<ArrayBuffer>>} */
   async bytes(into) {
-    const out = into?.length >= this.size ? into.subarray(0, this.size) : new Uint8Array(this.size);
+    const out = into && into.length >= this.size ? into.subarray(0, this.size) : new Uint8Array(this.size);
+    const head = this.head;
+    if (!head) throw new Error(`${this.path}: its bytes were released after it was uploaded`);
     if (!this.layout) {
-      out.set(this.head);
+      out.set(head);
       return out;
     }
     const l = this.layout;
@@ -171,9 +214,9 @@ export class PackageFile {
     for (let i = 0; i < l.length; i += 3) {
       const offset = l[i + 1];
       const len = l[i + 2];
-      if (l[i] === FROM_HEAD) out.set(this.head.subarray(offset, offset + len), pos);
+      if (l[i] === FROM_HEAD) out.set(head.subarray(offset, offset + len), pos);
       else {
-        const wait = this.source.copy(out, pos, offset, len); // null when the window was read already
+        const wait = this.sourceReader().copy(out, pos, offset, len); // null when the window was read already
         if (wait) await wait;
       }
       pos += len;
@@ -184,17 +227,27 @@ export class PackageFile {
 
   /** The file as a Blob: composed of source slices when it has few runs (no copy), else of its bytes. */
   async blob() {
-    if (!this.layout || this.runs > SLICED_BLOB_MAX_RUNS) return new Blob([await this.bytes()], { type: this.type });
+    if (!this.layout || this.runs > SLICED_BLOB_MAX_RUNS || !this.head)
+      return new Blob([await this.bytes()], { type: this.type });
+    /** @type {BlobPart[]} */
     const parts = [];
     const l = this.layout;
+    const file = this.sourceReader().file;
     for (let i = 0; i < l.length; i += 3) {
       const [from, offset, len] = [l[i], l[i + 1], l[i + 2]];
-      parts.push(from === FROM_HEAD ? this.head.subarray(offset, offset + len) : this.source.file.slice(offset, offset + len));
+      parts.push(from === FROM_HEAD ? this.head.subarray(offset, offset + len) : file.slice(offset, offset + len));
     }
     return new Blob(parts, { type: this.type });
   }
 
-  /** SHA-256 of the file, hex (WebCrypto); computed once. `bytes` may be passed when already gathered. */
+  /** The source this file's ranges point into. */
+  sourceReader() {
+    if (!this.source) throw new Error(`${this.path}: a file with source ranges needs its source`);
+    return this.source;
+  }
+
+  /** SHA-256 of the file, hex (WebCrypto); computed once. `bytes` may be passed when already gathered.
+   * @param {Uint8Array<ArrayBuffer>} [bytes] @returns {Promise<string>} */
   async sha256(bytes) {
     this.digest ??= (async () => hex(await crypto.subtle.digest('SHA-256', bytes ?? (await this.bytes()))))();
     return this.digest.catch((e) => {
@@ -206,8 +259,15 @@ export class PackageFile {
 
 /** Playlists first, then init segments, then media segments in time order across renditions (the same
  * index of every rendition together, so they share the source windows they are read from), the rest last. */
+/**
+ * @template {{path: string}} F
+ * @param {F[]} list
+ * @returns {F[]}
+ */
 export function timeOrder(list) {
+  /** @param {string} p */
   const rank = (p) => (p.endsWith('.m3u8') ? 0 : p.endsWith('.mp4') ? 1 : p.endsWith('.m4s') ? 2 : 3);
+  /** @param {string} p */
   const index = (p) => Number(p.match(/(\d+)\.m4s$/)?.[1] ?? 0);
   return [...list].sort(
     (a, b) => rank(a.path) - rank(b.path) || index(a.path) - index(b.path) || a.path.localeCompare(b.path),

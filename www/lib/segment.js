@@ -97,9 +97,13 @@ async function plan(file, { targetDuration = 6, limits, check = true, onProgress
   if (done.wasmBytes <= KEEP_WASM_BYTES && !idle) idle = worker;
   else worker.terminate(); // A fresh module instance for the next file.
   const source = new SourceReader(file);
-  const list = timeOrder(done.files.map((/** @type {Recipe} */ r) => new PackageFile(source, r)));
+  const recipes = /** @type {Recipe[]} */ (done.files);
+  const list = timeOrder(recipes.map((r) => new PackageFile(source, r)));
   /** @type {Report | null} */
-  const report = done.report && { ...done.report, passed: !done.report.findings.some((/** @type {{severity: string}} */ f) => f.severity === 'MUST') };
+  const report = done.report && {
+    ...done.report,
+    passed: !done.report.findings.some((/** @type {{severity: string}} */ f) => f.severity === 'MUST'),
+  };
   return {
     files: new Map(list.map((f) => [f.path, f])),
     list,

@@ -10,7 +10,7 @@
  * @property {string} path
  * @property {number} size
  * @property {string} type MIME type
- * @property {Uint8Array} head
+ * @property {Uint8Array<ArrayBuffer>} head
  * @property {Float64Array | null} layout
  */
 

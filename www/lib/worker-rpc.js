@@ -4,7 +4,7 @@
 // reply `{type: 'error', error}` rejects with an `UpcastError`. On any failure (an error reply, the Worker
 // failing to load or run, the caller's signal) the Worker is terminated: the next job gets a fresh module
 // instance. After a success the caller decides whether to keep it.
-import { UpcastError, abortReason } from './error.js';
+import { abortReason, UpcastError } from './error.js';
 
 /** @typedef {{type: string} & Record<string, any>} Reply */
 

@@ -1,3 +1,4 @@
+// @ts-check
 // The origin's upload API (origin/src/server): create a video (admin token) → PUT each file with its SHA-256
 // (upload ticket) → ask what the origin has → publish. Errors come back as {code, msg}.
 
@@ -49,6 +50,8 @@ export const publish = (token, id) => call('POST', `/api/videos/${id}/publish`, 
 /**
  * PUT one file: `{path, sha256, body}` (body: bytes or a Blob). XMLHttpRequest, not fetch, for upload progress. `onBytes(sent)` reports bytes on the wire.
  * Resolves to the origin's answer; rejects with an ApiError (status 0 for the network).
+ * @param {string} token @param {string} id @param {{path: string, sha256: string, body: XMLHttpRequestBodyInit}} file
+ * @param {{onBytes?: (sent: number) => void, signal?: AbortSignal}} [options]
  */
 export function putFile(token, id, file, { onBytes, signal } = {}) {
   return new Promise((resolve, reject) => {

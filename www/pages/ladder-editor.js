@@ -1,3 +1,4 @@
+// @ts-check
 // The upload page's ladder: the proposed renditions, editable (which rungs, their bit rates, whether the
 // source is copied as the top rung), and per-rung progress while they encode.
 import { mbps } from '../lib/findings.js';
@@ -13,11 +14,14 @@ function audioNote(job) {
   if (!a) return 'No audio.';
   if (a.copy) return `Audio: ${a.codec} copied as it is (${a.channels} ch, ${a.sampleRate} Hz).`;
   const t = job.audioTarget;
-  if (!t) return `Audio: ${job.audioProblem ?? `${a.codec} cannot be encoded in this browser (no AAC or Opus encoder)`}: the upload would fail.`;
+  if (!t)
+    return `Audio: ${job.audioProblem ?? `${a.codec} cannot be encoded in this browser (no AAC or Opus encoder)`}: the upload would fail.`;
   if (t.codec === 'opus') {
-    return `Audio: the source's ${a.codec} is encoded as Opus, because this browser has no AAC encoder. Safari plays ` +
+    return (
+      `Audio: the source's ${a.codec} is encoded as Opus, because this browser has no AAC encoder. Safari plays ` +
       'Opus in HLS only from iOS 17 / macOS 14; older Apple devices will play the video without sound. Upload an ' +
-      'AAC source (or use Safari, which encodes AAC) for every device.';
+      'AAC source (or use Safari, which encodes AAC) for every device.'
+    );
   }
   return `Audio: the source's ${a.codec} is encoded as AAC (${t.numberOfChannels} ch, ${t.sampleRate} Hz).`;
 }
@@ -31,28 +35,47 @@ export function editLadder(root, job, signal) {
   const v = source.video;
   const copyBox = el('input', { type: 'checkbox', checked: proposal.copy, disabled: !source.copyable, name: 'copy' });
   tbody.append(
-    el('tr', {},
+    el(
+      'tr',
+      {},
       el('td', {}, copyBox),
       el('td', {}, 'Original'),
       el('td', {}, `${v.displayWidth}×${v.displayHeight}`),
       el('td', {}, mbps(v.bitrate)),
       el('td', {}, el('code', {}, v.codec)),
-      el('td', {}, source.copyable ? 'copied, no re-encoding' : 'cannot be copied')),
+      el('td', {}, source.copyable ? 'copied, no re-encoding' : 'cannot be copied'),
+    ),
   );
   const rows = candidates.map((c) => {
     const box = el('input', { type: 'checkbox', checked: chosen.has(c.id), disabled: !c.supported, name: c.id });
-    const rate = el('input', { type: 'number', min: 50, max: 50000, step: 50, value: Math.round(c.bitrate / 1000), disabled: !c.supported, name: `${c.id}-kbps` });
+    const rate = el('input', {
+      type: 'number',
+      min: 50,
+      max: 50000,
+      step: 50,
+      value: Math.round(c.bitrate / 1000),
+      disabled: !c.supported,
+      name: `${c.id}-kbps`,
+    });
     rate.setAttribute('aria-label', `${c.id} bit rate in kb/s`);
-    const enc = c.supported ? (c.hardwareAcceleration === 'prefer-hardware' ? 'hardware' : 'software')
-      : job.decodeProblem ? 'unavailable: the source cannot be decoded here' : 'this browser cannot encode it';
+    const enc = c.supported
+      ? c.hardwareAcceleration === 'prefer-hardware'
+        ? 'hardware'
+        : 'software'
+      : job.decodeProblem
+        ? 'unavailable: the source cannot be decoded here'
+        : 'this browser cannot encode it';
     tbody.append(
-      el('tr', {},
+      el(
+        'tr',
+        {},
         el('td', {}, box),
         el('td', {}, c.id),
         el('td', {}, `${c.width}×${c.height}`),
         el('td', {}, rate, ' kb/s'),
         el('td', {}, el('code', {}, c.codec)),
-        el('td', {}, enc)),
+        el('td', {}, enc),
+      ),
     );
     return { c, box, rate };
   });
@@ -62,7 +85,10 @@ export function editLadder(root, job, signal) {
     notes.push(source.copyable ? `${cap}: only the original is uploaded, copied as it is.` : `${cap}.`);
   }
   if (!source.copyable) {
-    notes.push(`The source cannot be the top rendition: ${source.copyReason}.` + (job.decodeProblem ? '' : ' Every rendition is encoded.'));
+    notes.push(
+      `The source cannot be the top rendition: ${source.copyReason}.` +
+        (job.decodeProblem ? '' : ' Every rendition is encoded.'),
+    );
   }
   root.querySelector('.copy-reason').textContent = notes.join(' ');
   root.dataset.decodable = String(!job.decodeProblem);
@@ -101,7 +127,15 @@ export class RungMeters {
     for (const r of rungs) {
       const bar = el('progress', { max: 1, value: 0 });
       const fig = el('span', { className: 'figures' });
-      root.append(el('div', { className: 'meter' }, el('span', { className: 'label', title: `${r.id}: ${r.width}×${r.height}` }, `${r.width}×${r.height}`), bar, fig));
+      root.append(
+        el(
+          'div',
+          { className: 'meter' },
+          el('span', { className: 'label', title: `${r.id}: ${r.width}×${r.height}` }, `${r.width}×${r.height}`),
+          bar,
+          fig,
+        ),
+      );
       this.rows.set(r.id, { bar, fig });
     }
     root.hidden = rungs.length === 0;

@@ -1,3 +1,4 @@
+// @ts-check
 // Progress in words: "12.3 MB of 61.4 MB · 8.2 MB/s · 6 s left".
 
 export function bytes(n) {

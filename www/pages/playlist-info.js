@@ -1,3 +1,4 @@
+// @ts-check
 // What a video's playlists say, for the list: duration and renditions (resolution, bitrate).
 
 function attrs(line) {

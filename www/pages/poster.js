@@ -1,12 +1,27 @@
+// @ts-check
 // The poster shown in the video list: one frame near the start of the dropped file (1 s in, or a tenth of a
 // shorter video), drawn by the browser's own player into a canvas, at most 640 px wide, as a JPEG. A file
 // the browser cannot show (HEVC in Chromium, audio only) simply has no poster.
 
 const once = (el, ok, timeoutMs) =>
-  new Promise((resolve, reject) => {
+  new Promise((/** @type {(v?: unknown) => void} */ resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`no ${ok} within ${timeoutMs} ms`)), timeoutMs);
-    el.addEventListener(ok, () => (clearTimeout(t), resolve()), { once: true });
-    el.addEventListener('error', () => (clearTimeout(t), reject(el.error ?? new Error('media error'))), { once: true });
+    el.addEventListener(
+      ok,
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      { once: true },
+    );
+    el.addEventListener(
+      'error',
+      () => {
+        clearTimeout(t);
+        reject(el.error ?? new Error('media error'));
+      },
+      { once: true },
+    );
   });
 
 /** JPEG bytes of a frame of `file`, or null. */

@@ -1,3 +1,4 @@
+// @ts-check
 // Which video a file was being uploaded to, kept in localStorage so that a reload or a closed tab can
 // continue: the same file (name, size, modification time) dropped again resumes that video.
 const PREFIX = 'upcast.upload:';

@@ -1,3 +1,4 @@
+// @ts-check
 // The origin's admin token: `npm start` prints a URL ending in #token=…; the page keeps it in localStorage
 // and takes it out of the address bar.
 const KEY = 'upcast.admin';

@@ -1,12 +1,13 @@
+// @ts-check
 // The upload page: drop a file → package it in a Worker (upcast.js) → show what was found → upload it to
 // this origin with retries and resume → a link to watch and a copyable playback URL.
-import { segment, openLadder, PackageFile, UpcastError, describe, findings } from '../lib/index.js';
+import { describe, findings, openLadder, PackageFile, segment, UpcastError } from '../lib/index.js';
 import { editLadder, RungMeters } from './ladder-editor.js';
+import { bytes, Meter } from './meter.js';
 import { makePoster } from './poster.js';
-import { upload } from './uploader.js';
-import { askToken } from './token.js';
-import { Meter, bytes } from './meter.js';
 import * as resume from './resume.js';
+import { askToken } from './token.js';
+import { upload } from './uploader.js';
 
 const $ = (s) => document.querySelector(s);
 let busy = null; // AbortController of the running job
@@ -28,7 +29,8 @@ function showPending() {
   box.hidden = list.length === 0;
   if (list.length) {
     const p = list[0];
-    box.textContent = `The upload of “${p.name}” (${bytes(p.size)}) did not finish. Drop the same file again to ` +
+    box.textContent =
+      `The upload of “${p.name}” (${bytes(p.size)}) did not finish. Drop the same file again to ` +
       `continue: what the origin already has is skipped.`;
   }
 }
@@ -37,10 +39,12 @@ function showPending() {
 function showProblem(problem) {
   const box = $('#problem');
   const e = problem instanceof UpcastError ? problem : null;
-  box.querySelector('.what').textContent = e?.path != null ? capital(e.reason) + '.' : capital(e?.message ?? String(problem));
-  box.querySelector('.where').textContent = e?.path != null && e.offset != null
-    ? `Where: the “${e.path}” box, at byte ${e.offset.toLocaleString('en')} of the file.`
-    : '';
+  box.querySelector('.what').textContent =
+    e?.path != null ? `${capital(e.reason)}.` : capital(e?.message ?? String(problem));
+  box.querySelector('.where').textContent =
+    e?.path != null && e.offset != null
+      ? `Where: the “${e.path}” box, at byte ${e.offset.toLocaleString('en')} of the file.`
+      : '';
   box.hidden = false;
 }
 
@@ -66,7 +70,8 @@ function status(text) {
 }
 
 function reset() {
-  for (const s of ['#problem', '#found', '#ladder', '#done', '#progress', '#m-segment', '#m-rungs', '#m-upload']) $(s).hidden = true;
+  for (const s of ['#problem', '#found', '#ladder', '#done', '#progress', '#m-segment', '#m-rungs', '#m-upload'])
+    $(s).hidden = true;
   $('#resume').hidden = true;
   status('');
 }
@@ -107,8 +112,22 @@ async function ladderFlow(file, job, ctl) {
   const meters = new RungMeters($('#m-rungs'), choice.rungs);
   const poster = await makePoster(file);
   // Encoding waits while 96 MiB of finished files are not yet on the origin: memory stays flat.
-  const pkg = job.run({ ...choice, signal: ctl.signal, maxPendingBytes: 96 << 20, onProgress: (p) => meters.update(p) });
-  if (poster) pkg.add([new PackageFile(null, { path: 'poster.jpg', size: poster.length, type: 'image/jpeg', head: poster, layout: null })]);
+  const pkg = job.run({
+    ...choice,
+    signal: ctl.signal,
+    maxPendingBytes: 96 << 20,
+    onProgress: (p) => meters.update(p),
+  });
+  if (poster)
+    pkg.add([
+      new PackageFile(null, {
+        path: 'poster.jpg',
+        size: poster.length,
+        type: 'image/jpeg',
+        head: poster,
+        layout: null,
+      }),
+    ]);
   pkg.done.then(
     () => {
       meters.finish();
@@ -146,13 +165,23 @@ async function copyFlow(file, ctl) {
     busy = null;
     $('#progress').hidden = true;
     const musts = pkg.report.findings.filter((f) => f.severity === 'MUST');
-    showProblem(`the package made from this file fails ${musts.length} rule(s) of the HLS Authoring Spec, ` +
-      `so nothing was uploaded (see the findings below)`);
+    showProblem(
+      `the package made from this file fails ${musts.length} rule(s) of the HLS Authoring Spec, ` +
+        `so nothing was uploaded (see the findings below)`,
+    );
     return;
   }
   const poster = await makePoster(file);
   if (poster) {
-    pkg.list.push(new PackageFile(null, { path: 'poster.jpg', size: poster.length, type: 'image/jpeg', head: poster, layout: null }));
+    pkg.list.push(
+      new PackageFile(null, {
+        path: 'poster.jpg',
+        size: poster.length,
+        type: 'image/jpeg',
+        head: poster,
+        layout: null,
+      }),
+    );
     document.body.dataset.packaged = String(pkg.list.length);
   }
   await send(file, pkg, ctl);
@@ -179,10 +208,18 @@ async function send(file, pkg, ctl) {
           const s = $('#progress .status');
           note = document.createElement('span');
           s.append(
-            e.resumed && !pkg.at ? `Continuing: ${e.skipped} of ${e.total} files (${bytes(e.skippedBytes)}) are already on the origin. ` : '',
+            e.resumed && !pkg.at
+              ? `Continuing: ${e.skipped} of ${e.total} files (${bytes(e.skippedBytes)}) are already on the origin. `
+              : '',
             note,
             // A ladder's playlists are written when its last rung is encoded: it plays once published.
-            pkg.at ? '' : Object.assign(document.createElement('a'), { href: watch, target: '_blank', textContent: 'Watch while it uploads' }),
+            pkg.at
+              ? ''
+              : Object.assign(document.createElement('a'), {
+                  href: watch,
+                  target: '_blank',
+                  textContent: 'Watch while it uploads',
+                }),
           );
           document.body.dataset.skipped = String(e.skipped);
         } else if (e.type === 'file' && e.skipped) {

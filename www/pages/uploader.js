@@ -1,8 +1,10 @@
+// @ts-check
 // Upload a package to the origin: create the video (or continue the one this file started before), skip
 // what the origin already has, PUT the rest a few at a time with retries and back-off, then publish.
+
+import { timeOrder } from '../lib/package-file.js';
 import * as api from './api.js';
 import * as resume from './resume.js';
-import { timeOrder } from '../lib/package-file.js';
 
 const PARALLEL = 3;
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000];
@@ -60,8 +62,20 @@ function filesOf(pkg) {
 }
 
 /**
- * @param {{file: File, pkg: object, admin: string, title: string, signal?: AbortSignal,
- *          onEvent?: (e: object) => void}} job
+ * A package to upload: from `segment()` (every file known) or a growing one from a ladder.
+ * @typedef {{list: PackageFile[], at?: (i: number) => Promise<PackageFile | null>, complete?: boolean,
+ *   expectedBytes?: number, release?: (f: PackageFile) => void}} Package
+ * @typedef {import('../lib/package-file.js').PackageFile} PackageFile
+ */
+
+/**
+ * What `upload()` tells as it goes (`type` says which; the other fields per type, see below).
+ * @typedef {{type: string} & Record<string, any>} UploadEvent
+ */
+
+/**
+ * @param {{file: File, pkg: Package, admin: string, title: string, signal?: AbortSignal,
+ *          onEvent?: (e: UploadEvent) => void}} job
  * `pkg` is a package from `segment()` (every file known) or a growing one from a ladder (`at(i)` waits for
  * the next file, `release(f)` is told when a file is on the origin); playlists of a growing package come
  * last, and publish waits for them.
@@ -104,7 +118,8 @@ export async function upload({ file, pkg, admin, title, signal: outer, onEvent =
   });
 
   const known = () => pkg.list.reduce((n, f) => n + f.size, 0);
-  const totalBytes = () => (pkg.at && !pkg.complete ? Math.max(known(), pkg.expectedBytes ?? 0) : known()) - skippedBytes;
+  const totalBytes = () =>
+    (pkg.at && !pkg.complete ? Math.max(known(), pkg.expectedBytes ?? 0) : known()) - skippedBytes;
   let skippedBytes = [...same].reduce((n, f) => n + f.size, 0);
   let finished = 0;
   const inFlight = new Map();
@@ -144,19 +159,16 @@ export async function upload({ file, pkg, admin, title, signal: outer, onEvent =
       const body = await f.bytes(buf);
       const put = { path: f.path, sha256: await f.sha256(body), body };
       try {
-        const r = await retry(
-          () => {
-            inFlight.set(f.path, 0);
-            return api.putFile(rec.ticket, rec.id, put, {
-              signal,
-              onBytes: (n) => {
-                inFlight.set(f.path, Math.min(n, f.size));
-                report();
-              },
-            });
-          },
-          ctx,
-        );
+        const r = await retry(() => {
+          inFlight.set(f.path, 0);
+          return api.putFile(rec.ticket, rec.id, put, {
+            signal,
+            onBytes: (n) => {
+              inFlight.set(f.path, Math.min(n, f.size));
+              report();
+            },
+          });
+        }, ctx);
         onEvent({ type: 'file', path: f.path, created: r?.created });
       } finally {
         inFlight.delete(f.path);

@@ -1,10 +1,12 @@
+// @ts-check
 // The viewer: the origin's videos, and an hls.js player with a quality menu and the current level and
 // bitrate. A video still uploading plays from the origin's growing playlist.
 /* global Hls */
-import { listVideos } from './api.js';
-import { askToken } from './token.js';
-import { playlistInfo } from './playlist-info.js';
+
 import { clock, mbps } from '../lib/findings.js';
+import { listVideos } from './api.js';
+import { playlistInfo } from './playlist-info.js';
+import { askToken } from './token.js';
 
 const $ = (s) => document.querySelector(s);
 const video = $('#player');
@@ -25,10 +27,18 @@ async function renderList(admin) {
     const title = Object.assign(document.createElement('strong'), { textContent: v.title || v.id });
     const meta = Object.assign(document.createElement('span'), { className: 'meta', textContent: '…' });
     if (v.poster_url) {
-      a.append(Object.assign(document.createElement('img'), { src: v.poster_url, alt: '', loading: 'lazy', className: 'poster' }));
+      a.append(
+        Object.assign(document.createElement('img'), {
+          src: v.poster_url,
+          alt: '',
+          loading: 'lazy',
+          className: 'poster',
+        }),
+      );
     }
     a.append(title, meta);
-    if (v.state !== 'ready') a.append(Object.assign(document.createElement('span'), { className: 'badge', textContent: 'uploading' }));
+    if (v.state !== 'ready')
+      a.append(Object.assign(document.createElement('span'), { className: 'badge', textContent: 'uploading' }));
     li.append(a);
     ul.append(li);
     playlistInfo(v.playback_url)
@@ -44,7 +54,9 @@ async function renderList(admin) {
           res.length ? res.join(', ') : null,
           i.audio ? `${i.audio} audio` : null,
           `${(v.bytes / 1e6).toFixed(1)} MB`,
-        ].filter(Boolean).join(' · ');
+        ]
+          .filter(Boolean)
+          .join(' · ');
       })
       .catch(() => (meta.textContent = 'no playlist yet'));
   }
@@ -65,24 +77,27 @@ function play(v) {
   $('#error').textContent = '';
   $('#title').textContent = v.title || v.id;
   $('#state').textContent = v.state === 'ready' ? '' : 'still uploading: the playlist grows as segments arrive';
-  for (const a of document.querySelectorAll('#videos a')) a.toggleAttribute('aria-current', a.dataset.id === v.id);
+  for (const a of document.querySelectorAll('#videos a'))
+    a.toggleAttribute('aria-current', /** @type {HTMLElement} */ (a).dataset.id === v.id);
   if (!Hls.isSupported()) {
     video.src = v.playback_url; // Safari plays HLS natively.
     return;
   }
   hls = new Hls({ lowLatencyMode: false });
-  window.upcastHls = hls; // For the end-to-end tests and for curious people in the console.
+  /** @type {any} */ (window).upcastHls = hls; // For the end-to-end tests and for curious people in the console.
   hls.on(Hls.Events.MANIFEST_PARSED, (_e, data) => {
     const q = $('#quality');
     q.replaceChildren(new Option('Auto', '-1'));
-    data.levels.forEach((l, i) => q.append(new Option(`${l.height ? `${l.height}p` : `level ${i}`} · ${mbps(l.bitrate)}`, String(i))));
+    for (const [i, l] of data.levels.entries()) {
+      q.append(new Option(`${l.height ? `${l.height}p` : `level ${i}`} · ${mbps(l.bitrate)}`, String(i)));
+    }
     video.play().catch(() => {});
   });
   hls.on(Hls.Events.LEVEL_SWITCHED, showLevel);
   hls.on(Hls.Events.FRAG_CHANGED, showLevel);
   hls.on(Hls.Events.ERROR, (_e, d) => {
     if (d.fatal) {
-      window.upcastFatal = `${d.type}: ${d.details}`;
+      /** @type {any} */ (window).upcastFatal = `${d.type}: ${d.details}`;
       $('#error').textContent = `Playback failed: ${d.details}${d.reason ? ` (${d.reason})` : ''}`;
     }
   });

@@ -8,13 +8,14 @@
 // Messages out: {type: 'opened', source, candidates, proposal, summary, audioTarget, rotation} ·
 //               {type: 'files', files: [{path, bytes} | recipe]} · {type: 'progress', ...} ·
 //               {type: 'done', files, summary} · {type: 'error', error} (workers/worker-host.js)
+
+import { audioTarget, audioUndecodable, encodeAudio } from './ladder/audio.js';
 import { avcDescription } from './ladder/avc-config.js';
-import { encodeAudio, audioTarget, audioUndecodable } from './ladder/audio.js';
-import { encodeVideo, encoderConfig, decoderConfig } from './ladder/video.js';
+import { decoderConfig, encoderConfig, encodeVideo } from './ladder/video.js';
 import { loadCore, serve } from './worker-host.js';
 
 /** @typedef {import('../lib/types.js').Rung} Rung */
-/** @typedef {import('../pkg/upcast_full.js').Ladder} Ladder */
+/** @typedef {import('./core.js').Ladder} Ladder */
 
 /**
  * The open job: the core's ladder over the File, and what this browser can do with it.
@@ -56,7 +57,9 @@ async function undecodable(video, rotation) {
   } catch {
     /* a codec string this browser does not know at all */
   }
-  const name = { hvc1: 'HEVC', hev1: 'HEVC', avc1: 'H.264', avc3: 'H.264', vp09: 'VP9', av01: 'AV1' }[video.codec.slice(0, 4)] ?? 'video';
+  const name =
+    { hvc1: 'HEVC', hev1: 'HEVC', avc1: 'H.264', avc3: 'H.264', vp09: 'VP9', av01: 'AV1' }[video.codec.slice(0, 4)] ??
+    'video';
   return `this browser cannot decode the source's ${name} video (${video.codec}), so no lower rendition can be encoded from it`;
 }
 
@@ -77,15 +80,28 @@ async function open({ file, options }) {
   if (source.audio && !source.audio.copy) {
     audioProblem = await audioUndecodable(source.audio);
     audio = audioProblem ? null : await audioTarget(source.audio);
-    if (!audio && !audioProblem) audioProblem = `this browser can encode neither AAC nor Opus audio, and the source's ${source.audio.codec} is not AAC`;
+    if (!audio && !audioProblem)
+      audioProblem = `this browser can encode neither AAC nor Opus audio, and the source's ${source.audio.codec} is not AAC`;
   }
   job = { ladder, file, source, rotation, audio, audioProblem, decodeProblem };
   const marked = candidates.map((c) => {
     const s = supported.find((x) => x.id === c.id);
-    const reason = s ? null : decodeProblem ?? `this browser cannot encode ${c.codec} at ${c.width}x${c.height}`;
+    const reason = s ? null : (decodeProblem ?? `this browser cannot encode ${c.codec} at ${c.width}x${c.height}`);
     return { ...c, supported: !!s, hardwareAcceleration: s?.hardwareAcceleration ?? null, reason };
   });
-  return { message: { type: 'opened', source, candidates: marked, proposal, summary, audioTarget: audio, audioProblem, rotation, decodeProblem } };
+  return {
+    message: {
+      type: 'opened',
+      source,
+      candidates: marked,
+      proposal,
+      summary,
+      audioTarget: audio,
+      audioProblem,
+      rotation,
+      decodeProblem,
+    },
+  };
 }
 
 function post(files) {
@@ -100,11 +116,12 @@ function post(files) {
   postMessage({ type: 'files', files }, buffers);
 }
 
-/** Wait while the page holds more than `maxPending` bytes it has not taken away (uploaded). */
+/** Wait while the page holds more than `maxPending` bytes it has not taken away (uploaded).
+ * @param {AbortSignal} signal @returns {Promise<void> | null} */
 function pause(signal) {
   if (pending <= maxPending) return null;
   return new Promise((resolve, reject) => {
-    waiters.push(resolve);
+    waiters.push(() => resolve());
     signal?.addEventListener('abort', () => reject(signal.reason));
   });
 }
@@ -114,13 +131,15 @@ function release(bytes) {
   if (pending <= maxPending) {
     const w = waiters;
     waiters = [];
-    w.forEach((r) => r());
+    for (const r of w) r();
   }
 }
 
 /** A copy of a codec description (an ArrayBuffer or a view). */
 function bytesOf(d) {
-  return ArrayBuffer.isView(d) ? new Uint8Array(d.buffer, d.byteOffset, d.byteLength).slice() : new Uint8Array(d).slice();
+  return ArrayBuffer.isView(d)
+    ? new Uint8Array(d.buffer, d.byteOffset, d.byteLength).slice()
+    : new Uint8Array(d).slice();
 }
 
 /** @param {{rungs: Rung[], copy: boolean, maxPendingBytes: number | null}} request */

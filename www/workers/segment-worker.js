@@ -15,12 +15,16 @@ async function run({ file, options, check }) {
   const { segmentFile, exports } = await loadCore(check ? 'upcast_full' : 'upcast_segment');
   self.postMessage({ type: 'progress', phase: 'segment', done: 0, total: file.size });
   const t0 = performance.now();
-  /** @type {{files: Recipe[], summary: object, report: object | null, bytesRead: number}} */
   const pkg = segmentFile(file, options, check);
   self.postMessage({ type: 'progress', phase: 'segment', done: file.size, total: file.size });
   // wasm memory only grows: a large moov leaves this Worker holding its peak (tens of MB for hours of
   // video), which the page uses to decide whether to keep it for the next file.
-  const message = { type: 'done', ...pkg, segmentMs: performance.now() - t0, wasmBytes: exports.memory.buffer.byteLength };
+  const message = {
+    type: 'done',
+    ...pkg,
+    segmentMs: performance.now() - t0,
+    wasmBytes: exports.memory.buffer.byteLength,
+  };
   const transfer = pkg.files.flatMap((f) => (f.layout ? [f.head.buffer, f.layout.buffer] : [f.head.buffer]));
   return { message, transfer };
 }

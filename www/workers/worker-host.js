@@ -9,7 +9,7 @@ import { errorData } from '../lib/error.js';
  * @typedef {'upcast_segment' | 'upcast_full'} Build
  */
 
-/** @type {Map<Build, Promise<any>>} */
+/** @type {Map<Build, Promise<any>>} the glue's module, typed in core.d.ts */
 const builds = new Map();
 
 /**
@@ -17,7 +17,7 @@ const builds = new Map();
  * new properties, so it is a copy.
  * @template {Build} B
  * @param {B} name
- * @returns {Promise<(B extends 'upcast_full' ? typeof import('../pkg/upcast_full.js') : typeof import('../pkg/upcast_segment.js')) & {exports: {memory: WebAssembly.Memory}}>}
+ * @returns {Promise<B extends 'upcast_full' ? import('./core.js').FullBuild : import('./core.js').SegmentBuild>}
  */
 export function loadCore(name) {
   let build = builds.get(name);

@@ -1,8 +1,10 @@
+// @ts-check
 // The audio of a ladder whose source audio is not AAC (Opus, MP3): decoded with AudioDecoder and encoded
 // again with AudioEncoder — AAC where this browser can encode it (Apple devices play it everywhere), else
 // Opus (Chromium and Firefox have no AAC encoder; Safari plays Opus in fMP4 from iOS 17 / macOS 14 only).
-import { SampleReader } from './sample-reader.js';
+
 import { closeQuietly, faultLatch, feed, stopped } from './codec-queue.js';
+import { SampleReader } from './sample-reader.js';
 
 const QUEUE = 16;
 const STALL_MS = 60_000; // no output from either codec for this long: a hung codec, reported, not waited on
@@ -30,7 +32,11 @@ export function opusHead(dops) {
 
 /** What this browser encodes the audio as: AAC-LC when it can, else Opus. */
 export async function audioTarget(audio) {
-  const base = { sampleRate: audio.sampleRate, numberOfChannels: audio.channels, bitrate: audio.channels > 2 ? 256_000 : 128_000 };
+  const base = {
+    sampleRate: audio.sampleRate,
+    numberOfChannels: audio.channels,
+    bitrate: audio.channels > 2 ? 256_000 : 128_000,
+  };
   for (const codec of ['mp4a.40.2', 'opus']) {
     try {
       const r = await AudioEncoder.isConfigSupported({ ...base, codec });
@@ -65,7 +71,8 @@ function head(data, frames) {
   const planes = data.format.endsWith('-planar') ? data.numberOfChannels : 1;
   const per = data.allocationSize({ planeIndex: 0, frameCount: frames });
   const buf = new Uint8Array(per * planes);
-  for (let p = 0; p < planes; p++) data.copyTo(buf.subarray(p * per, (p + 1) * per), { planeIndex: p, frameCount: frames });
+  for (let p = 0; p < planes; p++)
+    data.copyTo(buf.subarray(p * per, (p + 1) * per), { planeIndex: p, frameCount: frames });
   const { format, sampleRate, numberOfChannels, timestamp } = data;
   return new AudioData({ format, sampleRate, numberOfChannels, numberOfFrames: frames, timestamp, data: buf });
 }
@@ -76,12 +83,19 @@ function head(data, frames) {
  * Authoring Spec 8.7, and an MP3 or Opus track runs on past the video by its frame padding).
  * `onChunk(chunk, metadata)` gets each encoded chunk. Resolves when every chunk is out.
  */
+/**
+ * @param {{file: Blob, audio: NonNullable<import('../../lib/types.js').LadderSource['audio']>,
+ *   samples: import('../core.js').SampleTable, target: {codec: string, sampleRate: number, numberOfChannels: number},
+ *   endUs?: number, onChunk: (chunk: EncodedAudioChunk, meta?: EncodedAudioChunkMetadata) => void,
+ *   signal?: AbortSignal}} job
+ */
 export async function encodeAudio({ file, audio, samples, target, endUs = Infinity, onChunk, signal }) {
   const latch = faultLatch(signal);
   const fail = latch.fail;
   let lastOutput = performance.now();
   const watchdog = setInterval(() => {
-    if (performance.now() - lastOutput > STALL_MS) fail(new Error(`no audio came out of the codecs for ${STALL_MS / 1000} s: the audio encode stalled`));
+    if (performance.now() - lastOutput > STALL_MS)
+      fail(new Error(`no audio came out of the codecs for ${STALL_MS / 1000} s: the audio encode stalled`));
   }, 1000);
   const encoder = new AudioEncoder({
     output: (chunk, meta) => {
@@ -129,7 +143,17 @@ export async function encodeAudio({ file, audio, samples, target, endUs = Infini
   try {
     // Every audio chunk is a key chunk to the decoder (AAC, MP3 and Opus frames decode on their own).
     const isKey = () => true;
-    await feed({ reader: new SampleReader(file, 1 << 20), samples, decoder, Chunk: EncodedAudioChunk, roomy, codecs, latch, isKey });
+    await feed({
+      reader: new SampleReader(file, 1 << 20),
+      samples,
+      decoder,
+      Chunk: EncodedAudioChunk,
+      roomy,
+      codecs,
+      latch,
+      pause: null,
+      isKey,
+    });
     if (!latch.error && configured) await Promise.race([encoder.flush(), stopped(latch.signal)]);
   } catch (e) {
     fail(e);

@@ -1,3 +1,4 @@
+// @ts-check
 // An H.264 encoder's description (AVCDecoderConfigurationRecord, ISO/IEC 14496-15 § 5.3.3.1) made right
 // before it reaches the init segment, where a browser's encoder gets it wrong.
 //

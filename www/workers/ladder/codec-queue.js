@@ -1,10 +1,11 @@
+// @ts-check
 // Waiting on WebCodecs queues: a codec says when its queue shrinks with a 'dequeue' event (WebCodecs
 // § 4.1/6.1 `ondequeue`); where a browser has none, a short timer checks again.
 
 /** Resolve once `ready()` holds, re-checking when any of `codecs` dequeues (or every 10 ms). */
 export function until(ready, codecs, signal) {
   if (ready()) return Promise.resolve();
-  return new Promise((resolve, reject) => {
+  return new Promise((/** @type {(v?: unknown) => void} */ resolve, reject) => {
     let timer = 0;
     const done = (err) => {
       clearInterval(timer);
@@ -65,7 +66,17 @@ export const stopped = (signal) =>
  * then flush the decoder. `isKey(i)` says which samples are key chunks (the track's sync flags unless
  * given). Stops at the latch's first error.
  */
-export async function feed({ reader, samples, decoder, Chunk, roomy, codecs, latch, pause, isKey = (i) => samples.key[i] }) {
+export async function feed({
+  reader,
+  samples,
+  decoder,
+  Chunk,
+  roomy,
+  codecs,
+  latch,
+  pause,
+  isKey = (i) => samples.key[i],
+}) {
   for (let i = 0; i < samples.size.length && !latch.error; i++) {
     if (!roomy()) await until(roomy, codecs, latch.signal);
     if (pause) await pause(latch.signal);

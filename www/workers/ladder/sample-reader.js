@@ -1,3 +1,4 @@
+// @ts-check
 // Sample bytes for the decoders, read from the source File in large windows with the next window read
 // ahead, so the decoder never waits on a read of its own. A returned view is valid until the next call.
 
@@ -18,7 +19,9 @@ export class SampleReader {
       .arrayBuffer()
       .then((b) => {
         if (b.byteLength !== end - start) {
-          throw new Error(`the source file changed while it was read (got ${b.byteLength} of ${end - start} bytes at ${start})`);
+          throw new Error(
+            `the source file changed while it was read (got ${b.byteLength} of ${end - start} bytes at ${start})`,
+          );
         }
         return new Uint8Array(b);
       });
@@ -28,7 +31,8 @@ export class SampleReader {
   /** The source's [offset, offset + size). */
   async read(offset, size) {
     const end = offset + size;
-    if (end > this.file.size) throw new Error(`a sample at byte ${offset} (${size} bytes) lies past the end of the file`);
+    if (end > this.file.size)
+      throw new Error(`a sample at byte ${offset} (${size} bytes) lies past the end of the file`);
     const c = this.cur;
     if (c && c.start <= offset && end <= c.end) return c.bytes.subarray(offset - c.start, end - c.start);
     const a = this.ahead;

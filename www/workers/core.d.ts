@@ -1,0 +1,69 @@
+// The wasm core as the Workers use it: the exports of wasm-bindgen's glue in www/pkg/ (built by
+// www/build.sh from wasm/src/web/), written here so the type check needs no build. Every method throws an
+// `UpcastError` (wasm/src/web/error.rs: code, path, offset, reason).
+import type { LadderSource, Recipe, Report, Rung, Summary } from '../lib/types.js';
+
+/** A file the core made in memory (the ladder's encoded rungs and playlists). */
+export interface OutFile {
+  path: string;
+  bytes: Uint8Array<ArrayBuffer>;
+}
+
+/** Sample columns of one track (wasm/src/web/ladder.rs `table_to_js`). */
+export interface SampleTable {
+  offset: Float64Array;
+  size: Uint32Array;
+  timestampUs: Float64Array;
+  durationUs: Float64Array;
+  key: Uint8Array;
+}
+
+/** The core's options, camelCase: `{plan: {targetDurationS}, limits: {maxMoovBytes, ...}}`. */
+export type CoreOptions = { plan?: { targetDurationS?: number }; limits?: Record<string, number> };
+
+/** `class Ladder` (feature `ladder`, build `upcast_full`). */
+export declare class Ladder {
+  constructor(file: Blob, options: CoreOptions | undefined);
+  source(): LadderSource;
+  candidates(): Rung[];
+  propose(supported: Rung[]): { rungs: Rung[]; copy: boolean; copyReason: string | null };
+  boundariesUs(): Float64Array;
+  videoSamples(): SampleTable;
+  audioSamples(): SampleTable;
+  addRung(rung: Rung): number;
+  pushVideo(
+    rung: number,
+    bytes: Uint8Array,
+    timestampUs: number,
+    isKey: boolean,
+    description: Uint8Array | null,
+  ): OutFile[];
+  setAudioEncoding(config: {
+    codec: string;
+    sampleRate: number;
+    channels: number;
+    description: Uint8Array | null;
+  }): void;
+  pushAudio(bytes: Uint8Array, timestampUs: number, durationUs: number): OutFile[];
+  copyFiles(includeVideoCopy: boolean): Recipe[];
+  finish(): OutFile[];
+  summary(): Summary & { ladder: unknown; bytesRead: number };
+  free(): void;
+}
+
+/** The segmenter's entry point (both builds). */
+export type SegmentFile = (
+  file: Blob,
+  options: CoreOptions | undefined,
+  check: boolean,
+) => { files: Recipe[]; summary: Summary; report: Omit<Report, 'passed'> | null; bytesRead: number };
+
+/** A loaded build: its exports and its instance's memory. */
+export interface SegmentBuild {
+  segmentFile: SegmentFile;
+  exports: { memory: WebAssembly.Memory };
+}
+
+export interface FullBuild extends SegmentBuild {
+  Ladder: typeof Ladder;
+}

@@ -46,7 +46,7 @@ setup_python3
 
 # The browser side: Debian's Chromium + ChromeDriver and Firefox ESR (the tests never download a browser),
 # geckodriver and wasm-pack (for `wasm-pack test --headless --chrome/--firefox`), and the npm packages
-# (hls.js, playwright-core, mediabunny) from the committed package-lock.json.
+# (hls.js, playwright-core, mediabunny, typescript, biome, esbuild) from the committed package-lock.json.
 setup_browsers() {
 	local missing=()
 	command -v chromium >/dev/null || missing+=(chromium)

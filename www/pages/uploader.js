@@ -62,6 +62,32 @@ function filesOf(pkg) {
 }
 
 /**
+ * The video this file uploads to: the one it started before (with what the origin has of it), or a new one.
+ * @param {string} admin @param {File} file @param {string} title @param {{signal: AbortSignal, onRetry: (r: object) => void}} ctx
+ */
+async function openVideo(admin, file, title, ctx) {
+  const found = await continueVideo(admin, file, ctx);
+  if (found) return found;
+  const v = await retry(() => api.createVideo(admin, title), ctx);
+  const rec = { id: v.id, ticket: v.upload.ticket, title };
+  resume.set(file, rec);
+  return { rec, have: { state: v.state, files: [] } };
+}
+
+/**
+ * PUT one file's `body` with retries; `onBytes(n)` as its bytes go out. Resolves to the origin's answer.
+ * @param {{id: string, ticket: string}} rec @param {PackageFile} f @param {Uint8Array<ArrayBuffer>} body
+ * @param {(n: number) => void} onBytes @param {{signal: AbortSignal, onRetry: (r: object) => void}} ctx
+ */
+async function putWithRetry(rec, f, body, onBytes, ctx) {
+  const put = { path: f.path, sha256: await f.sha256(body), body };
+  return retry(() => {
+    onBytes(0);
+    return api.putFile(rec.ticket, rec.id, put, { signal: ctx.signal, onBytes });
+  }, ctx);
+}
+
+/**
  * A package to upload: from `segment()` (every file known) or a growing one from a ladder.
  * @typedef {{list: PackageFile[], at?: (i: number) => Promise<PackageFile | null>, complete?: boolean,
  *   expectedBytes?: number, release?: (f: PackageFile) => void}} Package
@@ -89,14 +115,7 @@ export async function upload({ file, pkg, admin, title, signal: outer, onEvent =
   outer?.addEventListener('abort', () => stop.abort(outer.reason));
   const signal = stop.signal;
   const ctx = { signal, onRetry: (r) => onEvent({ type: 'retry', ...r }) };
-  let found = await continueVideo(admin, file, ctx);
-  if (!found) {
-    const v = await retry(() => api.createVideo(admin, title), ctx);
-    const rec = { id: v.id, ticket: v.upload.ticket, title };
-    resume.set(file, rec);
-    found = { rec, have: { state: v.state, files: [] } };
-  }
-  const { rec, have } = found;
+  const { rec, have } = await openVideo(admin, file, title, ctx);
   const stored = new Map(have.files.map((f) => [f.path, f]));
   const files = filesOf(pkg);
   // A file the origin has is skipped when its size and SHA-256 match (a read of the local file, or the
@@ -157,18 +176,12 @@ export async function upload({ file, pkg, admin, title, signal: outer, onEvent =
       }
       if (buf.length < f.size) buf = new Uint8Array(Math.ceil(f.size * 1.25));
       const body = await f.bytes(buf);
-      const put = { path: f.path, sha256: await f.sha256(body), body };
       try {
-        const r = await retry(() => {
-          inFlight.set(f.path, 0);
-          return api.putFile(rec.ticket, rec.id, put, {
-            signal,
-            onBytes: (n) => {
-              inFlight.set(f.path, Math.min(n, f.size));
-              report();
-            },
-          });
-        }, ctx);
+        const onBytes = (/** @type {number} */ n) => {
+          inFlight.set(f.path, Math.min(n, f.size));
+          if (n > 0) report();
+        };
+        const r = await putWithRetry(rec, f, body, onBytes, ctx);
         onEvent({ type: 'file', path: f.path, created: r?.created });
       } finally {
         inFlight.delete(f.path);

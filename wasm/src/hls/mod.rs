@@ -2,6 +2,7 @@
 //! playlist, with every figure measured from the segments actually written.
 
 pub mod attr_list;
+pub mod hlsjs_model;
 pub mod language;
 pub mod master;
 pub mod media;

@@ -9,7 +9,8 @@
 //! - a CR not followed by LF, other control characters, U+2028 and U+2029: hls.js ends lines at all of them;
 //! - `#EXT` anywhere but at the start of a line: hls.js finds `#EXT-X-CONTENT-STEERING:`,
 //!   `#EXT-X-SESSION-KEY:` and the other multivariant tags inside comments, quoted strings and URI lines;
-//! - an attribute list that does not parse ([`super::attr_list`]);
+//! - an attribute list that does not parse ([`super::attr_list`]), in a tag whose value is one or in any
+//!   other tag whose value holds `URI` in any case;
 //! - an `#EXTINF` whose duration is followed by anything but a comma: hls.js reads the rest as a segment URI
 //!   (`#EXTINF:10http://host/x.m4s`), as it does with the title of an `#EXTINF` on an unterminated last line.
 
@@ -113,7 +114,7 @@ fn scan_line<'a>(
             )
         });
     }
-    if line.get(1..).is_some_and(|rest| rest.contains("#EXT")) {
+    if line.match_indices("#EXT").any(|(at, _)| at > 0) {
         return Err(
             "#EXT inside a line: players look for tags anywhere, in comments and quoted strings too"
                 .into(),
@@ -142,8 +143,15 @@ fn scan_line<'a>(
     if !value.contains('=') {
         return Ok(()); // a single value (a number, a date, an enumerated string), no attributes
     }
-    let attrs = attr_list::parse(value)
-        .map_err(|e| format!("#{tag}: attribute list does not parse: {e}"))?;
+    let attrs = match attr_list::parse(value) {
+        Ok(attrs) => attrs,
+        Err(e) if ATTRIBUTE_LIST_TAGS.contains(&tag) || might_name_a_uri(value) => {
+            return Err(format!("#{tag}: attribute list does not parse: {e}"));
+        }
+        // A tag of another grammar, such as `#EXT-OATCLS-SCTE35:<base64>==`: no parser, however lenient,
+        // finds an attribute named like a URI in it.
+        Err(_) => return Ok(()),
+    };
     uris.extend(
         attrs
             .into_iter()
@@ -155,6 +163,38 @@ fn scan_line<'a>(
             }),
     );
     Ok(())
+}
+
+/// The tags whose value is an attribute list (RFC 8216bis § 4.4, and EXT-X-IMAGE-STREAM-INF and EXT-X-TILES
+/// of Roku's image playlists): their lists must parse. Other tags holding a `=` must parse too when a
+/// lenient parser could find a URI attribute in them ([`might_name_a_uri`]).
+const ATTRIBUTE_LIST_TAGS: &[&str] = &[
+    "EXT-X-KEY",
+    "EXT-X-MAP",
+    "EXT-X-DATERANGE",
+    "EXT-X-SKIP",
+    "EXT-X-PRELOAD-HINT",
+    "EXT-X-RENDITION-REPORT",
+    "EXT-X-PART",
+    "EXT-X-PART-INF",
+    "EXT-X-SERVER-CONTROL",
+    "EXT-X-MEDIA",
+    "EXT-X-STREAM-INF",
+    "EXT-X-I-FRAME-STREAM-INF",
+    "EXT-X-IMAGE-STREAM-INF",
+    "EXT-X-TILES",
+    "EXT-X-SESSION-DATA",
+    "EXT-X-SESSION-KEY",
+    "EXT-X-CONTENT-STEERING",
+    "EXT-X-START",
+    "EXT-X-DEFINE",
+];
+
+/// Whether some parser could read an attribute named like a URI ([`names_uri`]) in `value`: it holds
+/// `URI` or `X-ASSET-LIST` in any case.
+fn might_name_a_uri(value: &str) -> bool {
+    let v = value.to_ascii_uppercase();
+    v.contains("URI") || v.contains("X-ASSET-LIST")
 }
 
 /// `#EXTINF:<duration>[,<title>]`, with hls.js's duration grammar (`\s*\d*(\.\d+)?`): anything after the

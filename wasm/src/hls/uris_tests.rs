@@ -108,6 +108,27 @@ fn attributes_not_naming_uris_and_single_values_are_not_uris() {
 }
 
 #[test]
+fn values_of_other_grammars_are_not_attribute_lists_unless_they_could_name_a_uri() {
+    let text =
+        "#EXTM3U\n#EXT-OATCLS-SCTE35:/DAlAAAAAAAAAP/wFAUAAAABf+/+ANgNkv4AFJlwAAEBAQAA5xULLA==\n\
+        #EXT-X-CUE-OUT-CONT:ElapsedTime=5,Duration=30\n#EXTINF:6,\nseg.m4s\n";
+    assert_eq!(found(text), [(5, "URI line".into(), "seg.m4s")]);
+    for value in [
+        "junk,uri=http://x/",
+        "a b,X-Asset-List=http://x/",
+        "Uri = http://x/",
+    ] {
+        let text = format!("#EXTM3U\n#EXT-X-VENDOR:{value}\n");
+        assert_eq!(error_line(&text), 2, "{text}");
+    }
+    // A list that should parse is an error even when no URI attribute is in sight.
+    assert_eq!(
+        error_line("#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1,junk\nv.m3u8\n"),
+        2
+    );
+}
+
+#[test]
 fn malformed_attribute_lists_are_errors_on_their_line() {
     for list in [
         "URI=\"http://x/",
@@ -148,6 +169,7 @@ fn what_hls_js_would_read_differently_is_an_error() {
             2,
         ),
         (" #EXT-X-CONTENT-STEERING:SERVER-URI=http://x/\n", 1),
+        ("\u{e9}#EXT-X-CONTENT-STEERING:SERVER-URI=http://x/\n", 1),
         // hls.js reads what follows an EXTINF duration as a segment URI.
         ("#EXTM3U\n#EXTINF:6http://x/seg.m4s\n", 2),
         ("#EXTM3U\n#EXTINF:6 http://x/seg.m4s\n", 2),

@@ -11,7 +11,49 @@
 //! extractor refuses that line, so the invariant below is never asked about it).
 
 use super::resolve::{resolve, Strictness};
-use super::uris::{names_uri, package_references, playlist_uris};
+use super::uris::{package_references, playlist_uris};
+
+/// The attributes hls.js resolves as URLs (`URI` of the keys, maps, renditions, I-frame variants, parts,
+/// preload hints and rendition reports; `SERVER-URI` of content steering; the interstitial assets), written
+/// out here rather than taken from the extractor, so the two are checked against each other.
+const FOLLOWED: &[&str] = &["URI", "SERVER-URI", "X-ASSET-URI", "X-ASSET-LIST"];
+
+/// Whether a browser resolving `uri` against the playlist at package path `base` (served under a video's
+/// prefix, over http) lands outside the video: the WHATWG URL parser's relative resolution, reduced to
+/// what decides that. Leading and trailing C0 controls and spaces are stripped, tabs and newlines removed,
+/// `\` read as `/`; a scheme or a leading `/` leaves; `.`, `..` and their `%2e` spellings are dot segments.
+pub fn leaves_the_video(base: &str, uri: &str) -> bool {
+    let trimmed = uri.trim_matches(|c: char| c <= ' ');
+    let cleaned: String = trimmed
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .map(|c| if c == '\\' { '/' } else { c })
+        .collect();
+    let scheme_end = cleaned
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
+        .filter(|&i| i > 0 && cleaned.as_bytes()[0].is_ascii_alphabetic());
+    if scheme_end.is_some_and(|i| cleaned[i..].starts_with(':')) || cleaned.starts_with('/') {
+        return true;
+    }
+    let path = cleaned.split(['?', '#']).next().unwrap_or("");
+    let dir = base.rfind('/').map_or("", |i| &base[..=i]);
+    let mut depth: usize = 0;
+    let joined = format!("{dir}{path}");
+    let segs: Vec<&str> = joined.split('/').collect();
+    for (i, seg) in segs.iter().enumerate() {
+        let lower = seg.to_ascii_lowercase().replace("%2e", ".");
+        match lower.as_str() {
+            "." => {}
+            ".." => match depth.checked_sub(1) {
+                Some(d) => depth = d,
+                None => return true,
+            },
+            _ if i + 1 < segs.len() => depth += 1,
+            _ => {}
+        }
+    }
+    false
+}
 
 /// Every string hls.js might resolve as a URL from `text` (a superset).
 pub fn hlsjs_uris(text: &str) -> Vec<&str> {
@@ -39,7 +81,7 @@ pub fn hlsjs_uris(text: &str) -> Vec<&str> {
                 out.extend(
                     regex_attrs(value)
                         .into_iter()
-                        .filter(|(name, _)| names_uri(name))
+                        .filter(|(name, _)| FOLLOWED.contains(name))
                         .map(|(_, value)| value),
                 );
             }
@@ -130,7 +172,7 @@ pub fn check_playlist_bytes(bytes: &[u8]) -> Result<(), String> {
     {
         if let Some(m) = model
             .iter()
-            .find(|m| resolve(base, m, Strictness::Relative).is_err())
+            .find(|m| leaves_the_video(base, m) || resolve(base, m, Strictness::Relative).is_err())
         {
             return Err(format!(
                 "the checker finds nothing, but hls.js may fetch {m:?}"
@@ -139,6 +181,11 @@ pub fn check_playlist_bytes(bytes: &[u8]) -> Result<(), String> {
     }
     if let Ok(refs) = package_references(base, bytes) {
         for m in &model {
+            if leaves_the_video(base, m) {
+                return Err(format!(
+                    "accepted, but hls.js may fetch {m:?}, outside the video"
+                ));
+            }
             match resolve(base, m, Strictness::Package) {
                 Ok(p) if refs.contains(&p) => {}
                 Ok(p) => return Err(format!("accepted, but {p:?} (from {m:?}) is not listed")),
@@ -195,6 +242,36 @@ mod tests {
             );
             assert!(!playlist_uris(text).errors.is_empty(), "{text:?}");
             assert!(check_playlist_bytes(text.as_bytes()).is_ok());
+        }
+    }
+
+    #[test]
+    fn what_leaves_the_video_in_a_browser() {
+        let base = "video/playlist.m3u8";
+        for uri in [
+            "http://x/",
+            "HTTPS:x",
+            "data:,a",
+            "//x/a",
+            "/v/other/a.m4s",
+            "\\\\x\\a",
+            " \t//x/a",
+            "/\t/x/a",
+            "../../a.m4s",
+            "../%2e%2E/a.m4s",
+            "a/../../../b",
+        ] {
+            assert!(leaves_the_video(base, uri), "{uri:?}");
+        }
+        for uri in [
+            "a.m4s",
+            "../a.m4s",
+            "./a/../b.m4s",
+            "1http:x",
+            "a.m4s?x=1#t",
+            "%2e%2ex/a",
+        ] {
+            assert!(!leaves_the_video(base, uri), "{uri:?}");
         }
     }
 

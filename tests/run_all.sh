@@ -27,6 +27,9 @@ cargo clippy --quiet -p upcast-core --target wasm32-unknown-unknown --all-target
 step "cargo test (native: unit, malformed inputs, limits, round trips, outside checks with ffmpeg)"
 cargo test --workspace
 
+step "fuzz the origin's upload checks (playlist URIs, CMAF readers) for 60 s each"
+tests/fuzz.sh
+
 step "cargo test on wasm32 (the core's integration tests under Node.js)"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 	cargo test -p upcast-core --target wasm32-unknown-unknown --tests

@@ -87,6 +87,11 @@ setup_cargo_tools() {
 		echo "setup: installing geckodriver" >&2
 		cargo install --quiet --locked geckodriver
 	fi
+	# cargo-fuzz for tests/fuzz.sh (libFuzzer; runs on stable Rust with RUSTC_BOOTSTRAP=1).
+	if ! cargo fuzz --version >/dev/null 2>&1; then
+		echo "setup: installing cargo-fuzz" >&2
+		cargo install --quiet --locked cargo-fuzz
+	fi
 }
 
 setup_npm() {

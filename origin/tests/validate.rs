@@ -199,3 +199,44 @@ fn validates_over_http_on_loopback() {
         out.stdout
     );
 }
+
+/// Issue 11, finding 4: a URI leaving the package in an unquoted attribute fails `upcast validate` (exit 1),
+/// with a MUST finding naming the file, line, tag and attribute.
+#[test]
+fn unquoted_external_uri_attributes_fail_naming_the_line() {
+    let dir = scratch_dir("validate_unquoted_uris");
+    let pkg = repo_root().join("origin/tests/fixtures/pkg");
+    for rel in ["master.m3u8", "video", "audio"] {
+        let r = run(Command::new("cp").arg("-r").arg(pkg.join(rel)).arg(&dir));
+        assert!(r.status.success(), "{}", r.stderr);
+    }
+    let out = run(upcast().arg("validate").arg(&dir));
+    assert_eq!(out.status.code(), Some(0), "{}", out.stdout);
+
+    let edit = |file: &str, after: &str, line: &str| {
+        let path = dir.join(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(after), "{file} has no {after:?}");
+        std::fs::write(&path, text.replacen(after, &format!("{after}{line}\n"), 1)).unwrap();
+    };
+    edit(
+        "master.m3u8",
+        "#EXT-X-VERSION:7\n",
+        "#EXT-X-CONTENT-STEERING:SERVER-URI=http://127.0.0.2/steer.json",
+    );
+    edit(
+        "video/playlist.m3u8",
+        "#EXT-X-TARGETDURATION:2\n",
+        "#EXT-X-KEY:METHOD=AES-128,URI=https://keys.example/k",
+    );
+    let out = run(upcast().arg("validate").arg(&dir));
+    assert_eq!(out.status.code(), Some(1), "{}", out.stdout);
+    for want in [
+        "[uris] master.m3u8:3 — ",
+        ": EXT-X-CONTENT-STEERING SERVER-URI: URI \"http://127.0.0.2/steer.json\" has a scheme",
+        "[uris] video/playlist.m3u8:5 — ",
+        ": EXT-X-KEY URI: URI \"https://keys.example/k\" has a scheme",
+    ] {
+        assert!(out.stdout.contains(want), "{want:?} not in\n{}", out.stdout);
+    }
+}

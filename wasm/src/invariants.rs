@@ -11,6 +11,9 @@ use crate::package::{segment, Package, SegmentOptions};
 use crate::plan::PlanOptions;
 use crate::source::Source;
 
+/// The `check_playlist` target's check lives beside the URI extractor it holds to account.
+pub use crate::hls::hlsjs_model::check_playlist_bytes;
+
 /// A broken invariant: which rendition or file, and what was expected.
 pub type Violation = String;
 

@@ -7,7 +7,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use upcast_core::cmaf::read::{read_init, InitInfo};
 use upcast_core::invariants::{
-    check_cmaf_bytes, check_file, check_sample_entry, file_with_moov, Violation,
+    check_cmaf_bytes, check_file, check_playlist_bytes, check_sample_entry, file_with_moov,
+    Violation,
 };
 
 fn dir(rel: &str) -> PathBuf {
@@ -65,6 +66,11 @@ fn sample_entry() {
     run("sample_entry", &check_sample_entry);
 }
 
+#[test]
+fn check_playlist() {
+    run("check_playlist", &check_playlist_bytes);
+}
+
 /// Every committed fixture holds the invariants the segment_roundtrip target checks.
 #[test]
 fn fixtures_hold_the_roundtrip_invariants() {
@@ -98,7 +104,8 @@ fn fixtures_hold_the_roundtrip_invariants() {
 /// Write the fuzzers' seed corpus: `UPCAST_FUZZ_CORPUS=fuzz/corpus cargo test --test fuzz_regressions --
 /// --ignored write_seed_corpus` (from wasm/). segment_roundtrip starts from the fixtures, moov_roundtrip
 /// from their moov boxes, read_cmaf from
-/// their init and media segments and I-frame ranges, sample_entry from tests/fixtures/stsd.
+/// their init and media segments and I-frame ranges, sample_entry from tests/fixtures/stsd, check_playlist
+/// from the origin's fixture package playlists and tests/fuzz_regressions/check_playlist.
 #[test]
 #[ignore = "writes files; run by hand before fuzzing"]
 fn write_seed_corpus() {
@@ -136,6 +143,21 @@ fn write_seed_corpus() {
                 }
             }
         }
+    }
+    // check_playlist starts from the origin's fixture package playlists and the committed inputs.
+    for rel in [
+        "master.m3u8",
+        "video/playlist.m3u8",
+        "video/iframes.m3u8",
+        "audio/playlist.m3u8",
+    ] {
+        let bytes = std::fs::read(dir("../origin/tests/fixtures/pkg").join(rel)).unwrap();
+        write("check_playlist", &rel.replace('/', "-"), &bytes);
+    }
+    for e in std::fs::read_dir(dir("tests/fuzz_regressions/check_playlist")).unwrap() {
+        let path = e.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        write("check_playlist", &name, &std::fs::read(&path).unwrap());
     }
     for e in std::fs::read_dir(dir("tests/fixtures/stsd")).unwrap() {
         let path = e.unwrap().path();

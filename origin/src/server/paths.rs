@@ -1,15 +1,13 @@
-//! Which paths a package may contain, and what kind of file each one is.
-//!
-//! A path is relative, lowercase, `dir/dir/name.ext` with `[a-z0-9_-]` directory names, `[a-z0-9_.-]` file
-//! names that do not start with a dot, at most [`MAX_DEPTH`] components and [`MAX_LEN`] bytes, and an
-//! extension of `.m3u8`, `.mp4` or `.m4s`; or the video's poster image, [`POSTER`] at the root. No `..`, no
-//! absolute paths, no percent-escapes, no odd characters.
+//! Which paths a package may contain, and what kind of file each one is. The rules live in the core
+//! (`upcast_core::hls::resolve`), so the playlist URI resolver applies the same ones: a path is relative,
+//! lowercase, `dir/dir/name.ext` with `[a-z0-9_-]` directory names, `[a-z0-9_.-]` file names that do not
+//! start with a dot, at most [`MAX_DEPTH`] components and [`MAX_LEN`] bytes, and an extension of `.m3u8`,
+//! `.mp4` or `.m4s`; or the video's poster image, [`POSTER`] at the root.
+use upcast_core::hls::resolve::{self as core, PackageFile, Strictness};
+
 use super::error::ApiError;
 
-pub const MAX_DEPTH: usize = 4;
-pub const MAX_LEN: usize = 200;
-/// The poster image the upload page makes from a frame of the video (JPEG), shown in the video list.
-pub const POSTER: &str = "poster.jpg";
+pub use core::{MAX_DEPTH, MAX_LEN, POSTER};
 
 /// What a file in a package is, decided by its extension.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,73 +29,22 @@ impl FileKind {
     }
 }
 
-/// Check a package path and tell what kind of file it names.
+/// Check a package path (the core's package path rules, [`core::check_package_path`]) and tell what kind of
+/// file it names.
 pub fn check(path: &str) -> Result<FileKind, ApiError> {
-    let bad = |why: &str| Err(ApiError::BadPath(format!("{path:?}: {why}")));
-    if path == POSTER {
-        return Ok(FileKind::Poster);
-    }
-    if path.is_empty() || path.len() > MAX_LEN {
-        return bad("length must be 1 to 200 bytes");
-    }
-    let parts: Vec<&str> = path.split('/').collect();
-    if parts.len() > MAX_DEPTH {
-        return bad("too many directory levels");
-    }
-    let (name, dirs) = match parts.split_last() {
-        Some(v) => v,
-        None => return bad("empty"),
-    };
-    for d in dirs {
-        if d.is_empty()
-            || !d
-                .bytes()
-                .all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-'))
-        {
-            return bad("directory names are [a-z0-9_-]+");
-        }
-    }
-    if name.starts_with('.')
-        || !name
-            .bytes()
-            .all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-' | b'.'))
-        || name.contains("..")
-    {
-        return bad("file names are [a-z0-9_.-]+ and do not start with a dot");
-    }
-    let kind = if let Some(stem) = name.strip_suffix(".m3u8") {
-        (!stem.is_empty()).then_some(FileKind::Playlist)
-    } else if let Some(stem) = name.strip_suffix(".mp4") {
-        (!stem.is_empty()).then_some(FileKind::Init)
-    } else if let Some(stem) = name.strip_suffix(".m4s") {
-        (!stem.is_empty()).then_some(FileKind::Segment)
-    } else {
-        None
-    };
-    match kind {
-        Some(k) => Ok(k),
-        None => bad("only .m3u8, .mp4 and .m4s files (and poster.jpg) are accepted"),
+    match core::check_package_path(path).map_err(ApiError::BadPath)? {
+        PackageFile::Playlist => Ok(FileKind::Playlist),
+        PackageFile::Init => Ok(FileKind::Init),
+        PackageFile::Segment => Ok(FileKind::Segment),
+        PackageFile::Poster => Ok(FileKind::Poster),
     }
 }
 
 /// Resolve a URI found in the playlist at `playlist_path` to a package path, refusing anything that would
-/// leave this video: absolute URLs, absolute paths, `..`, queries, fragments and escapes.
+/// leave this video: the core's resolver (shared with the conformance checker) in its strict mode, which
+/// also applies the package path rules.
 pub fn resolve(playlist_path: &str, uri: &str) -> Result<String, String> {
-    if uri.contains("://") || uri.starts_with('/') || uri.starts_with("//") {
-        return Err(format!("{uri:?} is not a relative URI"));
-    }
-    if uri.contains(['?', '#', '%', '\\', ':']) {
-        return Err(format!(
-            "{uri:?} has characters a package path may not hold"
-        ));
-    }
-    let base = match playlist_path.rfind('/') {
-        Some(i) => &playlist_path[..=i],
-        None => "",
-    };
-    let joined = format!("{base}{uri}");
-    check(&joined).map_err(|e| e.to_string())?;
-    Ok(joined)
+    core::resolve(playlist_path, uri, Strictness::Package)
 }
 
 /// A video id: what the origin generates (`[a-z0-9]{16}`), checked before it reaches the store or the DB.

@@ -1,8 +1,7 @@
 //! Playlist checks: UTF-8, parses with m3u8-rs, and every URI it holds is a relative path inside this video.
 //! Also the growing EVENT view of a media playlist served while its package is still uploading.
-use std::collections::HashSet;
-
-use m3u8_rs::{MediaPlaylistType, Playlist, SessionDataField};
+use m3u8_rs::{MediaPlaylistType, Playlist};
+use upcast_core::hls::uris::package_references;
 
 use super::error::ApiError;
 use super::paths;
@@ -23,57 +22,10 @@ fn parse(path: &str, bytes: &[u8]) -> Result<Playlist, ApiError> {
 }
 
 /// The package paths that the playlist at `path` references, after checking each URI stays inside the
-/// video. Scans raw `URI="..."` attributes too, so tags the parser does not model cannot smuggle an address.
+/// video: the core's check ([`upcast_core::hls::uris::package_references`]) reads every URI line and every
+/// URI attribute of every tag, quoted or not, and names the line, tag and attribute of a refused one.
 pub fn references(path: &str, bytes: &[u8]) -> Result<Vec<String>, ApiError> {
-    let pl = parse(path, bytes)?;
-    let mut uris: Vec<String> = Vec::new();
-    match &pl {
-        Playlist::MasterPlaylist(m) => {
-            uris.extend(m.variants.iter().map(|v| v.uri.clone()));
-            uris.extend(m.alternatives.iter().filter_map(|a| a.uri.clone()));
-            uris.extend(m.session_key.iter().filter_map(|k| k.0.uri.clone()));
-            for d in &m.session_data {
-                if let SessionDataField::Uri(u) = &d.field {
-                    uris.push(u.clone());
-                }
-            }
-        }
-        Playlist::MediaPlaylist(m) => {
-            for s in &m.segments {
-                uris.push(s.uri.clone());
-                if let Some(map) = &s.map {
-                    uris.push(map.uri.clone());
-                }
-                if let Some(k) = &s.key {
-                    uris.extend(k.uri.clone());
-                }
-            }
-        }
-    }
-    let text = String::from_utf8_lossy(bytes);
-    for line in text.lines() {
-        let line = line.trim();
-        if line.starts_with('#') {
-            let mut rest = line;
-            while let Some(i) = rest.find("URI=\"") {
-                let after = &rest[i + 5..];
-                let end = after.find('"').unwrap_or(after.len());
-                uris.push(after[..end].to_string());
-                rest = &after[end..];
-            }
-        } else if !line.is_empty() {
-            uris.push(line.to_string());
-        }
-    }
-    let mut seen = HashSet::new();
-    let mut out = Vec::new();
-    for u in uris {
-        let p = paths::resolve(path, &u).map_err(|e| bad(format!("{path}: {e}")))?;
-        if seen.insert(p.clone()) {
-            out.push(p);
-        }
-    }
-    Ok(out)
+    package_references(path, bytes).map_err(bad)
 }
 
 /// While a package uploads, serve each media playlist as a growing EVENT playlist: only the leading
@@ -115,8 +67,8 @@ mod tests {
         assert_eq!(
             refs,
             [
-                "video/seg_00001.m4s",
                 "video/init.mp4",
+                "video/seg_00001.m4s",
                 "video/seg_00002.m4s"
             ]
         );

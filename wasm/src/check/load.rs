@@ -106,6 +106,7 @@ pub(crate) fn load(
         return pkg;
     };
     pkg.master_text = String::from_utf8_lossy(&bytes).into_owned();
+    super::uris::check_uris(master_path, &pkg.master_text, report);
     let mut budget = limits.max_segments;
     let mut inits = BTreeMap::new();
     match m3u8_rs::parse_playlist_res(&bytes) {
@@ -114,14 +115,8 @@ pub(crate) fn load(
             uris.extend(m.alternatives.iter().filter_map(|a| a.uri.as_deref()));
             let mut seen = Vec::new();
             for uri in uris {
-                let path = match resolve(master_path, uri) {
-                    Ok(p) => p,
-                    Err(e) => {
-                        let loc = super::paths::line_containing(&pkg.master_text, uri)
-                            .map_or(Location::File, |line| Location::Line { line });
-                        fail(report, master_path, loc, e);
-                        continue;
-                    }
+                let Ok(path) = resolve(master_path, uri) else {
+                    continue; // reported by `uris`
                 };
                 if seen.contains(&path) {
                     continue;
@@ -198,6 +193,7 @@ fn load_media(
                 "media playlist",
             )?;
             let text = String::from_utf8_lossy(&bytes).into_owned();
+            super::uris::check_uris(path, &text, report);
             match m3u8_rs::parse_media_playlist_res(&bytes) {
                 Ok(pl) => (pl, text),
                 Err(_) => {
@@ -224,9 +220,9 @@ fn load_media(
     for k in 0..media.pl.segments.len() {
         let s = &media.pl.segments[k];
         if let Some(map) = &s.map {
-            match resolve(path, &map.uri) {
-                Ok(p) => current = Some(p),
-                Err(e) => fail(report, path, media.line(k), e),
+            // A URI that does not resolve is reported by `uris`.
+            if let Ok(p) = resolve(path, &map.uri) {
+                current = Some(p);
             }
         }
         let seg_uri = s.uri.clone();
@@ -249,13 +245,9 @@ fn load_media(
             media.segs.push(None);
             continue; // 8.20 (no EXT-X-MAP) is reported by the media rules
         };
-        let seg_path = match resolve(path, &seg_uri) {
-            Ok(p) => p,
-            Err(e) => {
-                fail(report, path, media.line(k), e);
-                media.segs.push(None);
-                continue;
-            }
+        let Ok(seg_path) = resolve(path, &seg_uri) else {
+            media.segs.push(None);
+            continue; // reported by `uris`
         };
         if *budget == 0 {
             fail(

@@ -16,6 +16,7 @@ mod paths;
 mod report;
 mod segment;
 mod timeline;
+mod uris;
 
 #[cfg(test)]
 mod tests;

@@ -106,13 +106,88 @@ fn playlist_tricks() {
     assert!(r
         .findings
         .iter()
-        .any(|f| f.message.contains("not a relative path")));
+        .any(|f| f.message.contains("has a scheme")));
     assert!(!r.passed());
 
     let mut pkg = MemReader::default();
     pkg.files.insert("master.m3u8".into(), vec![0xff; 64]);
     assert!(!check(&pkg).passed());
     assert!(!check(&MemReader::default()).passed());
+}
+
+#[test]
+fn uris_in_any_attribute_form_leaving_the_package_are_must_findings_with_their_line() {
+    let mut pkg = good("h264_aac_bframes.mp4", 2.0);
+    edit(
+        &mut pkg,
+        "master.m3u8",
+        "#EXT-X-INDEPENDENT-SEGMENTS\n",
+        "#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-CONTENT-STEERING:SERVER-URI=http://127.0.0.2/steer.json\n",
+    );
+    edit(
+        &mut pkg,
+        "audio/playlist.m3u8",
+        "#EXT-X-ENDLIST",
+        "#EXT-X-SESSION-DATA:DATA-ID=\"x\",URI=../../x.json\n#EXT-X-ENDLIST",
+    );
+    edit(
+        &mut pkg,
+        "video/playlist.m3u8",
+        "#EXT-X-MAP:",
+        "#EXT-X-KEY:METHOD=AES-128,URI=https://k.example/k\n#EXT-X-MAP:",
+    );
+    let r = check(&pkg);
+    let line_of = |file: &str, needle: &str| {
+        let text = String::from_utf8(pkg.files[file].clone()).unwrap();
+        1 + text.lines().position(|l| l.contains(needle)).unwrap()
+    };
+    for (file, needle, what) in [
+        (
+            "master.m3u8",
+            "SERVER-URI",
+            "EXT-X-CONTENT-STEERING SERVER-URI: URI \"http://127.0.0.2/steer.json\" has a scheme",
+        ),
+        (
+            "audio/playlist.m3u8",
+            "x.json",
+            "EXT-X-SESSION-DATA URI: URI \"../../x.json\" climbs above the package root",
+        ),
+        (
+            "video/playlist.m3u8",
+            "EXT-X-KEY",
+            "EXT-X-KEY URI: URI \"https://k.example/k\" has a scheme",
+        ),
+    ] {
+        let want = Location::Line {
+            line: line_of(file, needle),
+        };
+        assert!(
+            r.of_rule("uris").any(|f| f.severity == Severity::Must
+                && f.file == file
+                && f.location == want
+                && f.message.starts_with(what)),
+            "{file}: {}",
+            render_text(&r)
+        );
+    }
+    assert_eq!(r.of_rule("uris").count(), 3, "{}", render_text(&r));
+    assert!(!r.passed());
+}
+
+#[test]
+fn a_line_whose_uris_cannot_be_told_is_a_must_finding() {
+    let mut pkg = good("h264_aac_bframes.mp4", 2.0);
+    edit(
+        &mut pkg,
+        "master.m3u8",
+        "#EXT-X-INDEPENDENT-SEGMENTS\n",
+        "#EXT-X-INDEPENDENT-SEGMENTS\n#EXT-X-SESSION-KEY:METHOD=AES-128,URI=\"k.bin\n",
+    );
+    let r = check(&pkg);
+    let f: Vec<_> = r.of_rule("uris").collect();
+    assert_eq!(f.len(), 1, "{}", render_text(&r));
+    assert_eq!(f[0].location, Location::Line { line: 4 });
+    assert!(f[0].message.contains("closing quote"), "{}", f[0].message);
 }
 
 #[test]

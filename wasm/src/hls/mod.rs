@@ -1,9 +1,13 @@
 //! HLS playlists (RFC 8216) written with `m3u8-rs`: media playlists, I-frame playlists and the multivariant
 //! playlist, with every figure measured from the segments actually written.
 
+pub mod attr_list;
+pub mod hlsjs_model;
 pub mod language;
 pub mod master;
 pub mod media;
+pub mod resolve;
+pub mod uris;
 
 use crate::cmaf::Rendition;
 

@@ -15,22 +15,22 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Segment an MP4/MOV into a CMAF HLS package (no re-encoding).
-    Segment(upcast::cli::segment::Args),
+    Segment(upcast::segment::Args),
     /// Run the origin: upload API and playback.
-    Serve(upcast::cli::serve::Args),
+    Serve(upcast::serve::Args),
     /// Upload a package to an origin, resuming where a previous run stopped, then publish it.
-    Upload(upcast::cli::upload::Args),
+    Upload(upcast::upload::Args),
     /// Check an HLS package (folder, playlist or loopback URL) against the HLS Authoring Spec.
-    Validate(upcast::cli::validate::Args),
+    Validate(upcast::validate::Args),
 }
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Segment(args) => upcast::cli::segment::run(args),
-        Command::Serve(args) => upcast::cli::serve::run(args),
-        Command::Upload(args) => upcast::cli::upload::run(args),
-        Command::Validate(args) => upcast::cli::validate::run(args),
+        Command::Segment(args) => upcast::segment::run(args),
+        Command::Serve(args) => upcast::serve::run(args),
+        Command::Upload(args) => upcast::upload::run(args),
+        Command::Validate(args) => upcast::validate::run(args),
     };
     match result {
         Ok(code) => code,

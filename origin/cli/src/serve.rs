@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use crate::server::{Config, Limits};
+use upcast_origin::{Config, Limits};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -100,6 +100,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     cfg.workers = args.workers;
     cfg.cache_bytes = args.cache_mib << 20;
     cfg.cache_max_object = args.cache_max_object_kib << 10;
-    actix_web::rt::System::new().block_on(crate::server::run(cfg))?;
+    actix_web::rt::System::new().block_on(upcast_origin::run(cfg))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use sha2::{Digest, Sha256};
 
-use crate::server::paths::{self, FileKind};
+use upcast_origin::paths::{self, FileKind};
 
 const STATE_FILE: &str = ".upcast-upload.json";
 

@@ -2,6 +2,7 @@
 //! each time, and check: the database passes `PRAGMA integrity_check`, every row has its object with the
 //! right size and SHA-256, no response ever carried bytes other than the package's, and the uploader
 //! resumes to published videos byte-identical to the package.
+#[path = "../../testkit/harness/mod.rs"]
 mod harness;
 
 use std::collections::HashMap;

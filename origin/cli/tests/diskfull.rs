@@ -1,5 +1,6 @@
 //! A full disk: the origin answers 507 with no partial file visible, and recovers by itself once space is
 //! freed. Runs on a small tmpfs mounted for the test (needs root); if it cannot be mounted the test fails.
+#[path = "../../testkit/harness/mod.rs"]
 mod harness;
 
 use std::io::Write;
@@ -41,7 +42,7 @@ fn fill(dir: &Path) -> PathBuf {
     loop {
         match f.write_all(&block) {
             Ok(()) => {}
-            Err(e) if upcast::server::error::is_disk_full(&e) => break,
+            Err(e) if upcast_origin::error::is_disk_full(&e) => break,
             Err(e) => panic!("filling the tmpfs: {e}"),
         }
     }

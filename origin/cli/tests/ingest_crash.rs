@@ -2,7 +2,9 @@
 //! progress, never by a clock), restart it on the same data directory, and check that nothing of the job is
 //! left: no video listed, nothing served under its id, no object, no spool file, the job `failed` with
 //! `interrupted`, and the durability invariants hold. A new ingest on the restarted server then completes.
+#[path = "../../testkit/harness/mod.rs"]
 mod harness;
+#[path = "../../testkit/sources/mod.rs"]
 mod sources;
 
 use std::path::Path;

@@ -2,7 +2,9 @@
 //! movie of ~1,200 package files (each file is committed as soon as it is written, so the job holds about
 //! two descriptors whatever the length), and when the process does run out of descriptors the job fails with
 //! `busy` and no OS error text.
+#[path = "../../testkit/harness/mod.rs"]
 mod harness;
+#[path = "../../testkit/sources/mod.rs"]
 mod sources;
 
 use std::net::TcpStream;

@@ -2,6 +2,7 @@
 //! chunked spool counted against the quota, the per-upload pace, closing instead of draining a body that
 //! was refused early, and the per-address limits (connections, API rate, uploads in flight). Loopback is
 //! one address, so each test makes its limit small through flags.
+#[path = "../../testkit/harness/mod.rs"]
 mod harness;
 
 use std::io::{ErrorKind, Read, Write};

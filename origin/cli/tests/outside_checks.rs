@@ -4,6 +4,7 @@
 //!
 //! Packages are left under `target/tmp/outside_checks/<fixture>/` for inspection.
 
+#[path = "../../testkit/common/mod.rs"]
 mod common;
 
 use std::path::Path;

@@ -1,5 +1,6 @@
 //! Tests against a real `upcast serve` process on a loopback port: the CLI uploader end to end, a stalled
 //! body, a client reset mid-PUT, and HEAD over the wire.
+#[path = "../../testkit/harness/mod.rs"]
 mod harness;
 
 use std::io::{Read, Write};
@@ -225,7 +226,7 @@ fn segment_then_upload_round_trip() {
     let data = tempfile::tempdir().unwrap();
     let outdir = tempfile::tempdir().unwrap();
     let src =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/h264_aac_faststart.mp4");
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/h264_aac_faststart.mp4");
     let out = Command::new(env!("CARGO_BIN_EXE_upcast"))
         .arg("segment")
         .arg(&src)

@@ -3,6 +3,7 @@
 //!
 //! The check is held in the middle of its read by replacing one stored segment with a FIFO: the server
 //! blocks reading it until the test writes to it. While it is held, other API calls must be answered.
+#[path = "../../testkit/harness/mod.rs"]
 mod harness;
 
 use std::ffi::CString;

@@ -1,6 +1,7 @@
 //! The playback signing keys live in their own 0600 file (not in the database), rotate with an overlap
 //! window, and links cannot claim a life longer than the cap. The data directory is the origin's alone.
 //! Against a real `upcast serve`.
+#[path = "../../testkit/harness/mod.rs"]
 mod harness;
 
 use std::os::unix::fs::PermissionsExt;

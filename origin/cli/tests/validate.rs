@@ -3,6 +3,7 @@
 //!
 //! Regenerate the golden file with `UPDATE_GOLDEN=1 cargo test -p upcast --test validate`.
 
+#[path = "../../testkit/common/mod.rs"]
 mod common;
 
 use common::{ffmpeg, fixture, repo_root, require_ffmpeg, run, scratch_dir};
@@ -45,11 +46,11 @@ fn ffmpeg_package(dir: &Path) {
 fn ffmpeg_package_report_matches_golden() {
     let dir = scratch_dir("validate_ffmpeg");
     ffmpeg_package(&dir);
-    let report = upcast::cli::validate::validate(dir.to_str().unwrap()).unwrap();
+    let report = upcast::validate::validate(dir.to_str().unwrap()).unwrap();
     // Paths in the report are relative to the package, so no temp path needs normalising; the header line
     // names only master.m3u8.
     let text = render_text(&report);
-    let golden = repo_root().join("origin/tests/golden/ffmpeg_h264_aac.txt");
+    let golden = repo_root().join("origin/cli/tests/golden/ffmpeg_h264_aac.txt");
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::create_dir_all(golden.parent().unwrap()).unwrap();
         std::fs::write(&golden, &text).unwrap();

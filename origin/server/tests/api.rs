@@ -1,5 +1,6 @@
 //! In-process handler tests of the upload API: the happy path, idempotence, publish, and every refusal
 //! leaving no file and no row.
+#[path = "../../testkit/harness/mod.rs"]
 mod harness;
 
 use actix_web::dev::{Service, ServiceResponse};
@@ -13,7 +14,7 @@ type Req = actix_http::Request;
 async fn app(
     data: &std::path::Path,
 ) -> impl Service<Req, Response = ServiceResponse, Error = actix_web::Error> {
-    test::init_service(App::new().configure(upcast::server::routes(state(config(data))))).await
+    test::init_service(App::new().configure(upcast_origin::routes(state(config(data))))).await
 }
 
 fn bearer(t: &str) -> (&'static str, String) {
@@ -604,7 +605,7 @@ async fn quota_is_checked_before_writing() {
     let mut cfg = config(dir.path());
     // Room for the init and the first segment, one byte short of the second.
     cfg.limits.max_video_bytes = (init.bytes.len() + a.bytes.len() + b.bytes.len() - 1) as u64;
-    let app = test::init_service(App::new().configure(upcast::server::routes(state(cfg)))).await;
+    let app = test::init_service(App::new().configure(upcast_origin::routes(state(cfg)))).await;
     let (id, ticket) = create(&app).await;
     assert_eq!(
         call(

@@ -1,7 +1,10 @@
 //! Raw MP4 in, playable package out: `POST /api/ingest` queues a job (202), the job segments with the core
 //! and publishes; `GET /api/ingest/{job}` tells how it went. In-process (the app and its job threads).
+#[path = "../../testkit/common/mod.rs"]
 mod common;
+#[path = "../../testkit/harness/mod.rs"]
 mod harness;
+#[path = "../../testkit/sources/mod.rs"]
 mod sources;
 
 use std::path::Path;
@@ -11,7 +14,7 @@ use actix_web::dev::{Service, ServiceResponse};
 use actix_web::{test, App};
 use harness::*;
 use serde_json::Value;
-use upcast::server::{Config, Limits};
+use upcast_origin::{Config, Limits};
 
 type Req = actix_http::Request;
 
@@ -22,7 +25,7 @@ fn fixture(name: &str) -> Vec<u8> {
 async fn app(
     cfg: Config,
 ) -> impl Service<Req, Response = ServiceResponse, Error = actix_web::Error> {
-    test::init_service(App::new().configure(upcast::server::routes(state(cfg)))).await
+    test::init_service(App::new().configure(upcast_origin::routes(state(cfg)))).await
 }
 
 async fn call<S>(app: &S, req: test::TestRequest) -> (u16, Value, Option<String>)

@@ -1,5 +1,6 @@
 //! hls.js-relevant playback headers, checked in-process: MIME types, Range (206/416, multi-range), ETag and
 //! 304, If-Range, CORS preflight, gzip, nosniff, Cache-Control, signed links, and the EVENT view.
+#[path = "../../testkit/harness/mod.rs"]
 mod harness;
 
 use std::io::Read;
@@ -13,7 +14,7 @@ type Req = actix_http::Request;
 async fn app(
     data: &std::path::Path,
 ) -> impl Service<Req, Response = ServiceResponse, Error = actix_web::Error> {
-    test::init_service(App::new().configure(upcast::server::routes(state(config(data))))).await
+    test::init_service(App::new().configure(upcast_origin::routes(state(config(data))))).await
 }
 
 fn bearer(t: &str) -> (&'static str, String) {
@@ -157,7 +158,7 @@ async fn ranges_and_conditionals(cache_max_object: u64) {
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = config(dir.path());
     cfg.cache_max_object = cache_max_object;
-    let app = test::init_service(App::new().configure(upcast::server::routes(state(cfg)))).await;
+    let app = test::init_service(App::new().configure(upcast_origin::routes(state(cfg)))).await;
     let id = uploaded(&app, "public", true, &[]).await;
     let seg = pkg_file("video/seg_00002.m4s").bytes;
     let uri = format!("/v/{id}/video/seg_00002.m4s");

@@ -70,11 +70,13 @@ pub fn ffprobe() -> Command {
     c
 }
 
-/// The repository root (the workspace holding origin/ and tests/).
+/// The repository root (the workspace holding origin/ and tests/), two levels above the crate that
+/// includes this module (origin/server or origin/cli).
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("origin/ has a parent")
+        .ancestors()
+        .nth(2)
+        .expect("origin/<crate> has a grandparent")
         .to_path_buf()
 }
 

@@ -1,5 +1,6 @@
-//! Shared helpers for the origin tests: the fixture package, an in-process origin, a real `upcast serve`
-//! checks that a refusal left no file and no row.
+//! Shared helpers for the origin tests (origin/server's and origin/cli's; each includes this module with
+//! `#[path]`): the fixture package, an in-process origin, a real `upcast serve` process, and checks that a
+//! refusal left no file and no row.
 #![allow(dead_code)] // Each test binary uses a different subset.
 
 use std::io::{BufRead, BufReader};
@@ -9,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
-use upcast::server::{self, Config, Limits};
+use upcast_origin::{self as server, Config, Limits};
 
 pub const ADMIN: &str = "upa_test_admin_token";
 
@@ -24,7 +25,7 @@ pub struct PkgFile {
 }
 
 pub fn pkg_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pkg")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../testkit/fixtures/pkg")
 }
 
 pub fn sha(b: &[u8]) -> String {
@@ -58,6 +59,25 @@ pub fn pkg() -> Vec<PkgFile> {
 
 pub fn pkg_file(path: &str) -> PkgFile {
     pkg().into_iter().find(|f| f.path == path).unwrap()
+}
+
+/// A valid CMAF segment of about `size` bytes: the fixture's first video segment with its last mdat padded
+/// (the samples stay where the trun says, inside the mdat payload, so the origin's CMAF reader accepts it).
+pub fn big_segment(size: usize) -> Vec<u8> {
+    let mut seg = pkg_file("video/seg_00001.m4s").bytes;
+    let mut at = 0;
+    let mut last = 0;
+    while at < seg.len() {
+        last = at;
+        at += u32::from_be_bytes(seg[at..at + 4].try_into().unwrap()) as usize;
+    }
+    assert_eq!((at, &seg[last + 4..last + 8]), (seg.len(), &b"mdat"[..]));
+    let pad = size.saturating_sub(seg.len());
+    let len = u32::from_be_bytes(seg[last..last + 4].try_into().unwrap()) as usize;
+    let new_len = u32::try_from(len + pad).unwrap();
+    seg[last..last + 4].copy_from_slice(&new_len.to_be_bytes());
+    seg.resize(seg.len() + pad, 0x5a);
+    seg
 }
 
 pub fn config(data: &Path) -> Config {
@@ -129,6 +149,13 @@ pub fn check_invariants(data: &Path) {
     }
 }
 
+/// The `upcast` binary. Cargo tells only the tests of its own package (origin/cli) where it is: the
+/// in-process tests of origin/server include this module too but never start a process.
+pub fn upcast_bin() -> &'static str {
+    option_env!("CARGO_BIN_EXE_upcast")
+        .expect("a real `upcast serve` runs only from the tests of the upcast package (origin/cli)")
+}
+
 /// A real `upcast serve` process on an ephemeral loopback port.
 pub struct Server {
     pub child: Child,
@@ -143,7 +170,7 @@ impl Server {
 
     /// The `upcast serve` command `start` runs, for a test that needs to change it (resource limits).
     pub fn command(data: &Path, extra: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_upcast"));
+        let mut cmd = Command::new(upcast_bin());
         cmd.args(["serve", "--listen", "127.0.0.1:0", "--data"])
             .arg(data)
             .args(["--www", "/nonexistent", "--workers", "2"])

@@ -15,17 +15,17 @@ use sha2::{Digest, Sha256};
 use upcast_core::package::FileBody;
 use upcast_core::source::FileSource;
 
-use crate::server::limits::reserve::{Reservation, Reservations};
+use crate::limits::reserve::{Reservation, Reservations};
 use upcast_core::Package;
 
 use super::rows::{self, JobError};
-use crate::server::check;
-use crate::server::db::{Db, FileRow, Quota};
-use crate::server::error::{ApiError, ApiResult};
-use crate::server::paths::{self, FileKind};
-use crate::server::publish::{check_complete, check_conformant};
-use crate::server::store::{ObjectKey, Spool, Store};
-use crate::server::Limits;
+use crate::check;
+use crate::db::{Db, FileRow, Quota};
+use crate::error::{ApiError, ApiResult};
+use crate::paths::{self, FileKind};
+use crate::publish::{check_complete, check_conformant};
+use crate::store::{ObjectKey, Spool, Store};
+use crate::Limits;
 
 /// What a job needs from the origin.
 pub struct Ctx {

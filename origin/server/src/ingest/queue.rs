@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use super::job::{self, Ctx, Queued};
-use crate::server::error::ApiError;
+use crate::error::ApiError;
 
 /// Jobs segmenting and writing at once. Each holds about two file descriptors (its source and the file it
 /// writes) and one segment in memory (at most `max_segment_bytes`), whatever the length of the video.

@@ -1,4 +1,4 @@
-//! Ingest jobs in SQLite (`ingest_jobs`, `ingest_files`; schema in [`crate::server::db`]).
+//! Ingest jobs in SQLite (`ingest_jobs`, `ingest_files`; schema in [`crate::db`]).
 //!
 //! A job's package files are recorded in `ingest_files` as they are committed to the store, never in
 //! `files`: the playback routes and `GET /api/videos` read only `videos` and `files`, so nothing of a job
@@ -7,8 +7,8 @@
 //! deletes them.
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
-use crate::server::db::{self, FileRow, Quota};
-use crate::server::error::{ApiError, ApiResult};
+use crate::db::{self, FileRow, Quota};
+use crate::error::{ApiError, ApiResult};
 
 #[derive(Clone, Debug)]
 pub struct JobRow {

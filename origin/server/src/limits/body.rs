@@ -6,8 +6,8 @@ use actix_web::web::{self, Bytes};
 use futures_util::StreamExt;
 
 use super::pace::Pace;
-use crate::server::error::{ApiError, ApiResult};
-use crate::server::Limits;
+use crate::error::{ApiError, ApiResult};
+use crate::Limits;
 
 pub struct BodyReader {
     payload: web::Payload,

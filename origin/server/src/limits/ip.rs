@@ -13,7 +13,7 @@ use std::net::{IpAddr, Ipv6Addr};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use crate::server::Limits;
+use crate::Limits;
 
 /// The key a client address is counted under.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -4,8 +4,8 @@
 //! within a deadline proportional to its size limit.
 use std::time::{Duration, Instant};
 
-use crate::server::error::{ApiError, ApiResult};
-use crate::server::Limits;
+use crate::error::{ApiError, ApiResult};
+use crate::Limits;
 
 /// Slots in the sliding window.
 const SLOTS: usize = 8;

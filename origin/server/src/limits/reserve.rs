@@ -13,8 +13,8 @@ use std::sync::{Arc, Mutex};
 
 use rusqlite::Connection;
 
-use crate::server::db::{self, Quota};
-use crate::server::error::{ApiError, ApiResult};
+use crate::db::{self, Quota};
+use crate::error::{ApiError, ApiResult};
 
 #[derive(Default)]
 struct Totals {

@@ -3,7 +3,7 @@
 # the origin, and start `upcast serve` on its embedded defaults (127.0.0.1:8080, ./data, ./www). The URL it
 # prints carries the admin token the pages use to create videos; the token is kept in ./data/admin-token.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
+root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 export PATH="$HOME/.cargo/bin:$PATH"
 

@@ -3,15 +3,15 @@
 # 64 connections. Scenarios: a media playlist, 1 MB segments, 50 kB ranged reads. Prints requests/s,
 # p50 and p99 latency, errors, and upcast/nginx ratios.
 #
-#   origin/bench/origin_bench.sh [DURATION_SECONDS]     (needs: wrk, nginx, ffmpeg; Debian packages)
-#   ONLY=segment UPCAST_ARGS="--cache-max-object-kib 512" origin/bench/origin_bench.sh 5
+#   tests/bench/origin/origin_bench.sh [DURATION_SECONDS]     (needs: wrk, nginx, ffmpeg; Debian packages)
+#   ONLY=segment UPCAST_ARGS="--cache-max-object-kib 512" tests/bench/origin/origin_bench.sh 5
 #
 # Both servers run with 2 workers; wrk runs with 2 threads on the same 2 cores, so the figures are for
 # the pair on this machine, not for the server alone.
 set -euo pipefail
 DUR=${1:-10}
 CONNS=64
-root=$(cd "$(dirname "$0")/../.." && pwd)
+root=$(cd "$(dirname "$0")/../../.." && pwd)
 work=$(mktemp -d /tmp/upcast-bench.XXXXXX)
 chmod 755 "$work" # nginx workers run as www-data
 UP_PORT=18080

@@ -5,12 +5,12 @@
 # `GET /api/videos/{id}` during the loop and how many publishes ran a check (422) or were turned away by
 # the publish gate (429).
 #
-#   origin/bench/publish_under_load.sh [SECONDS] [PACKAGE_SECONDS]      (needs ffmpeg, curl, python3)
+#   tests/bench/origin/publish_under_load.sh [SECONDS] [PACKAGE_SECONDS]      (needs ffmpeg, curl, python3)
 set -euo pipefail
 DUR=${1:-20}
 LEN=${2:-120}
 PORT=18090
-root=$(cd "$(dirname "$0")/../.." && pwd)
+root=$(cd "$(dirname "$0")/../../.." && pwd)
 work=$(mktemp -d /tmp/upcast-publish-bench.XXXXXX)
 cleanup() {
 	[[ -n "${up_pid:-}" ]] && kill "$up_pid" 2>/dev/null || true

@@ -8,8 +8,13 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
+use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
+use upcast_origin::api_types::{
+    CreateVideo, CreatedVideo, ErrorBody, FileList, PutFileAnswer, Ticket, Video, Visibility,
+};
+use upcast_origin::error::ApiError;
 use upcast_origin::paths::{self, FileKind};
 
 const STATE_FILE: &str = ".upcast-upload.json";
@@ -90,12 +95,13 @@ struct Client {
 }
 
 impl Client {
-    /// Run `f` until it succeeds, a non-retryable status comes back, or attempts run out.
-    fn call(
+    /// Run `f` until it succeeds, a non-retryable status comes back, or attempts run out; the answer's body
+    /// as `T`, one of the API's types.
+    fn call<T: DeserializeOwned>(
         &self,
         what: &str,
         f: impl Fn(&ureq::Agent) -> Result<ureq::Response, Box<ureq::Error>>,
-    ) -> anyhow::Result<serde_json::Value> {
+    ) -> anyhow::Result<T> {
         let mut last = String::new();
         for attempt in 0..self.retries.max(1) {
             if attempt > 0 {
@@ -104,7 +110,8 @@ impl Client {
             match f(&self.agent).map_err(|e| *e) {
                 Ok(r) => {
                     let text = r.into_string().unwrap_or_default();
-                    return Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::Null));
+                    return serde_json::from_str(&text)
+                        .with_context(|| format!("{what}: the origin's answer: {text}"));
                 }
                 Err(ureq::Error::Status(code, r)) => {
                     let body = r.into_string().unwrap_or_default();
@@ -120,6 +127,157 @@ impl Client {
         }
         bail!("{last} (gave up after {} attempts)", self.retries.max(1))
     }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+/// Where an upload stands between runs: `OUTDIR/.upcast-upload.json`.
+struct Session {
+    root: PathBuf,
+    to: String,
+    video_id: String,
+    ticket: String,
+}
+
+impl Session {
+    fn state_path(root: &Path) -> PathBuf {
+        root.join(STATE_FILE)
+    }
+
+    /// The session a previous run against the same origin left, if any.
+    fn resume(root: &Path, to: &str) -> Option<Session> {
+        let r: Resume = serde_json::from_slice(&fs::read(Self::state_path(root)).ok()?).ok()?;
+        (r.to == to).then(|| Session {
+            root: root.to_path_buf(),
+            to: r.to,
+            video_id: r.video_id,
+            ticket: r.ticket,
+        })
+    }
+
+    /// Write the session atomically (a temporary file renamed over the old one).
+    fn save(&self) -> anyhow::Result<()> {
+        let r = Resume {
+            to: self.to.clone(),
+            video_id: self.video_id.clone(),
+            ticket: self.ticket.clone(),
+        };
+        let tmp = self.root.join(format!("{STATE_FILE}.tmp"));
+        fs::write(&tmp, serde_json::to_vec(&r)?)?;
+        fs::rename(&tmp, Self::state_path(&self.root))?;
+        Ok(())
+    }
+}
+
+/// Resume the previous run's video, or create one with the admin token.
+fn open_video(
+    client: &Client,
+    root: &Path,
+    token: Option<&str>,
+    args: &Args,
+) -> anyhow::Result<Session> {
+    if let Some(s) = Session::resume(root, &client.base) {
+        return Ok(s);
+    }
+    let admin = token.context("a new video needs --token (admin) or $UPCAST_TOKEN")?;
+    let body = serde_json::to_string(&CreateVideo {
+        title: args.title.clone(),
+        visibility: if args.private {
+            Visibility::Private
+        } else {
+            Visibility::Public
+        },
+    })?;
+    let url = client.url("/api/videos");
+    let created: CreatedVideo = client.call("create video", |a| {
+        a.post(&url)
+            .set("Authorization", &format!("Bearer {admin}"))
+            .set("Content-Type", "application/json")
+            .send_string(&body)
+            .map_err(Box::new)
+    })?;
+    let s = Session {
+        root: root.to_path_buf(),
+        to: client.base.clone(),
+        video_id: created.video.id,
+        ticket: created.upload.ticket,
+    };
+    s.save()?;
+    Ok(s)
+}
+
+/// A resumed upload whose ticket has expired gets a new one when an admin token is at hand.
+fn renew_ticket_if_expired(
+    client: &Client,
+    session: &mut Session,
+    token: Option<&str>,
+) -> anyhow::Result<()> {
+    let probe = client
+        .agent
+        .get(&client.url(&format!("/api/videos/{}", session.video_id)))
+        .set("Authorization", &format!("Bearer {}", session.ticket))
+        .call();
+    let Err(ureq::Error::Status(401, r)) = probe else {
+        return Ok(());
+    };
+    let body = r.into_string().unwrap_or_default();
+    let expired = serde_json::from_str::<ErrorBody>(&body)
+        .is_ok_and(|e| e.code == ApiError::TicketExpired.code());
+    let Some(admin) = token.filter(|_| expired) else {
+        bail!("the upload ticket is no longer valid: {body}")
+    };
+    let url = client.url(&format!("/api/videos/{}/tickets", session.video_id));
+    let t: Ticket = client.call("new ticket", |a| {
+        a.post(&url)
+            .set("Authorization", &format!("Bearer {admin}"))
+            .call()
+            .map_err(Box::new)
+    })?;
+    session.ticket = t.ticket;
+    session.save()?;
+    eprintln!("upcast: upload ticket renewed");
+    Ok(())
+}
+
+/// PUT every local file the origin does not already hold with the same bytes. Returns (sent, skipped).
+fn send_files(
+    client: &Client,
+    video_id: &str,
+    auth: &str,
+    local: &[Local],
+) -> anyhow::Result<(usize, usize)> {
+    let url = client.url(&format!("/api/videos/{video_id}/files"));
+    let have: FileList = client.call("list files", |a| {
+        a.get(&url)
+            .set("Authorization", auth)
+            .call()
+            .map_err(Box::new)
+    })?;
+    let remote: HashMap<String, String> = have
+        .files
+        .into_iter()
+        .map(|f| (f.path, f.sha256))
+        .collect();
+    let (mut sent, mut skipped) = (0usize, 0usize);
+    for f in local {
+        if remote.get(&f.path) == Some(&f.sha256) {
+            skipped += 1;
+            continue;
+        }
+        let bytes = fs::read(&f.file)?;
+        let url = client.url(&format!("/api/videos/{video_id}/files/{}", f.path));
+        let _: PutFileAnswer = client.call(&format!("PUT {}", f.path), |a| {
+            a.put(&url)
+                .set("Authorization", auth)
+                .set("X-Upcast-Sha256", &f.sha256)
+                .send_bytes(&bytes)
+                .map_err(Box::new)
+        })?;
+        sent += 1;
+    }
+    Ok((sent, skipped))
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -147,126 +305,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .token
         .clone()
         .or_else(|| std::env::var("UPCAST_TOKEN").ok());
-    let state_path = root.join(STATE_FILE);
-    let resume: Option<Resume> = fs::read(&state_path)
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .filter(|r: &Resume| r.to == client.base);
 
-    let (video_id, mut ticket) = match resume {
-        Some(r) => (r.video_id, r.ticket),
-        None => {
-            let admin = token
-                .clone()
-                .context("a new video needs --token (admin) or $UPCAST_TOKEN")?;
-            let body = serde_json::json!({
-                "title": args.title,
-                "visibility": if args.private { "private" } else { "public" },
-            })
-            .to_string();
-            let url = format!("{}/api/videos", client.base);
-            let v = client.call("create video", |a| {
-                a.post(&url)
-                    .set("Authorization", &format!("Bearer {admin}"))
-                    .set("Content-Type", "application/json")
-                    .send_string(&body)
-                    .map_err(Box::new)
-            })?;
-            let id = v["id"]
-                .as_str()
-                .context("origin answered without an id")?
-                .to_string();
-            let ticket = v["upload"]["ticket"]
-                .as_str()
-                .context("origin answered without a ticket")?
-                .to_string();
-            let r = Resume {
-                to: client.base.clone(),
-                video_id: id.clone(),
-                ticket: ticket.clone(),
-            };
-            let tmp = root.join(format!("{STATE_FILE}.tmp"));
-            fs::write(&tmp, serde_json::to_vec(&r)?)?;
-            fs::rename(&tmp, &state_path)?;
-            (id, ticket)
-        }
-    };
+    let mut session = open_video(&client, &root, token.as_deref(), &args)?;
+    let video_id = session.video_id.clone();
     eprintln!("upcast: video {video_id}");
-    // A resumed upload whose ticket has expired gets a new one when an admin token is at hand.
-    let probe = client
-        .agent
-        .get(&format!("{}/api/videos/{video_id}", client.base))
-        .set("Authorization", &format!("Bearer {ticket}"))
-        .call();
-    if let Err(ureq::Error::Status(401, r)) = probe {
-        let body = r.into_string().unwrap_or_default();
-        let admin = token.clone().filter(|_| body.contains("ticket-expired"));
-        let Some(admin) = admin else {
-            bail!("the upload ticket is no longer valid: {body}")
-        };
-        let url = format!("{}/api/videos/{video_id}/tickets", client.base);
-        let t = client.call("new ticket", |a| {
-            a.post(&url)
-                .set("Authorization", &format!("Bearer {admin}"))
-                .call()
-                .map_err(Box::new)
-        })?;
-        ticket = t["ticket"]
-            .as_str()
-            .context("origin answered without a ticket")?
-            .to_string();
-        let r = Resume {
-            to: client.base.clone(),
-            video_id: video_id.clone(),
-            ticket: ticket.clone(),
-        };
-        let tmp = root.join(format!("{STATE_FILE}.tmp"));
-        fs::write(&tmp, serde_json::to_vec(&r)?)?;
-        fs::rename(&tmp, &state_path)?;
-        eprintln!("upcast: upload ticket renewed");
-    }
-    let auth = format!("Bearer {ticket}");
+    renew_ticket_if_expired(&client, &mut session, token.as_deref())?;
+    let auth = format!("Bearer {}", session.ticket);
 
-    let url = format!("{}/api/videos/{video_id}/files", client.base);
-    let have = client.call("list files", |a| {
-        a.get(&url)
-            .set("Authorization", &auth)
-            .call()
-            .map_err(Box::new)
-    })?;
-    let remote: HashMap<String, String> = have["files"]
-        .as_array()
-        .map(|fs| {
-            fs.iter()
-                .filter_map(|f| {
-                    Some((
-                        f["path"].as_str()?.to_string(),
-                        f["sha256"].as_str()?.to_string(),
-                    ))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-
-    let (mut sent, mut skipped) = (0usize, 0usize);
-    for f in &local {
-        if remote.get(&f.path) == Some(&f.sha256) {
-            skipped += 1;
-            continue;
-        }
-        let bytes = fs::read(&f.file)?;
-        let url = format!("{}/api/videos/{video_id}/files/{}", client.base, f.path);
-        client.call(&format!("PUT {}", f.path), |a| {
-            a.put(&url)
-                .set("Authorization", &auth)
-                .set("X-Upcast-Sha256", &f.sha256)
-                .send_bytes(&bytes)
-                .map_err(Box::new)
-        })?;
-        sent += 1;
-    }
-    let url = format!("{}/api/videos/{video_id}/publish", client.base);
-    let v = client.call("publish", |a| {
+    let (sent, skipped) = send_files(&client, &video_id, &auth, &local)?;
+    let url = client.url(&format!("/api/videos/{video_id}/publish"));
+    let video: Video = client.call("publish", |a| {
         a.post(&url)
             .set("Authorization", &auth)
             .call()
@@ -274,9 +322,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     })?;
     eprintln!(
         "upcast: {sent} files sent, {skipped} already there; state {}",
-        v["state"]
+        serde_json::Value::from(video.state.as_str())
     );
-    match v["playback_url"].as_str() {
+    match video.playback_url {
         Some(p) => println!("{}{p}", client.base),
         None => println!("{}/api/videos/{video_id}/playback", client.base),
     }

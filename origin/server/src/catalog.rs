@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, RwLock, Weak};
 
 use futures_util::future::{BoxFuture, FutureExt, Shared};
 
-use super::db::{self, Db, FileRow, VideoRow};
+use super::db::{self, Db, StoredFile, VideoRow};
 use super::error::ApiResult;
 use super::rendered::{RenderError, Rendered};
 
@@ -20,7 +20,7 @@ type Build = Shared<BoxFuture<'static, Result<Arc<Rendered>, RenderError>>>;
 
 pub struct VideoView {
     pub video: VideoRow,
-    pub files: HashMap<String, FileRow>,
+    pub files: HashMap<String, StoredFile>,
     /// Playlists rendered for this state, per path: finished or under way.
     rendered: Mutex<HashMap<String, Build>>,
 }

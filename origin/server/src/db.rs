@@ -5,9 +5,11 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
-use serde::Serialize;
 
+pub use super::api_types::StoredFile;
+use super::api_types::{FromText, JobState, VideoState, Visibility};
 use super::error::{ApiError, ApiResult};
 
 const SCHEMA: &str = "
@@ -60,12 +62,34 @@ CREATE TABLE IF NOT EXISTS ingest_files (
 );
 ";
 
-#[derive(Clone, Debug, Serialize)]
+/// The enums stored as text columns: the text is the API's (`as_str`), in both directions here and nowhere
+/// else. The schema's CHECK constraints list the same words (`schema_accepts_every_value` holds them
+/// together).
+macro_rules! text_column {
+    ($($t:ty),*) => {$(
+        impl ToSql for $t {
+            fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+                Ok(ToSqlOutput::from(self.as_str()))
+            }
+        }
+        impl FromSql for $t {
+            fn column_result(v: ValueRef<'_>) -> FromSqlResult<Self> {
+                let s = v.as_str()?;
+                <$t>::from_text(s).ok_or_else(|| {
+                    FromSqlError::Other(format!("{s:?} is not a {}", stringify!($t)).into())
+                })
+            }
+        }
+    )*};
+}
+text_column!(Visibility, VideoState, JobState);
+
+#[derive(Clone, Debug)]
 pub struct VideoRow {
     pub id: String,
     pub title: String,
-    pub visibility: String,
-    pub state: String,
+    pub visibility: Visibility,
+    pub state: VideoState,
     pub created_at: i64,
     pub published_at: Option<i64>,
     pub files: i64,
@@ -76,18 +100,11 @@ pub struct VideoRow {
 
 impl VideoRow {
     pub fn is_public(&self) -> bool {
-        self.visibility == "public"
+        self.visibility == Visibility::Public
     }
     pub fn is_ready(&self) -> bool {
-        self.state == "ready"
+        self.state == VideoState::Ready
     }
-}
-
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
-pub struct FileRow {
-    pub path: String,
-    pub sha256: String,
-    pub size: i64,
 }
 
 /// What recording a file did.
@@ -183,10 +200,15 @@ pub fn erase_setting(c: &Connection, key: &str) -> ApiResult<()> {
     Ok(())
 }
 
-pub fn create_video(c: &Connection, id: &str, title: &str, visibility: &str) -> ApiResult<()> {
+pub fn create_video(
+    c: &Connection,
+    id: &str,
+    title: &str,
+    visibility: Visibility,
+) -> ApiResult<()> {
     c.execute(
-        "INSERT INTO videos (id, title, visibility, state, created_at) VALUES (?1, ?2, ?3, 'uploading', ?4)",
-        params![id, title, visibility, now_secs()],
+        "INSERT INTO videos (id, title, visibility, state, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![id, title, visibility, VideoState::Uploading, now_secs()],
     )?;
     Ok(())
 }
@@ -240,11 +262,11 @@ pub fn videos(c: &Connection) -> ApiResult<Vec<VideoRow>> {
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-pub fn files(c: &Connection, video_id: &str) -> ApiResult<Vec<FileRow>> {
+pub fn files(c: &Connection, video_id: &str) -> ApiResult<Vec<StoredFile>> {
     let mut st =
         c.prepare("SELECT path, sha256, size FROM files WHERE video_id = ?1 ORDER BY path")?;
     let rows = st.query_map([video_id], |r| {
-        Ok(FileRow {
+        Ok(StoredFile {
             path: r.get(0)?,
             sha256: r.get(1)?,
             size: r.get(2)?,
@@ -253,12 +275,12 @@ pub fn files(c: &Connection, video_id: &str) -> ApiResult<Vec<FileRow>> {
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-pub fn file(c: &Connection, video_id: &str, path: &str) -> ApiResult<Option<FileRow>> {
+pub fn file(c: &Connection, video_id: &str, path: &str) -> ApiResult<Option<StoredFile>> {
     Ok(c.query_row(
         "SELECT path, sha256, size FROM files WHERE video_id = ?1 AND path = ?2",
         [video_id, path],
         |r| {
-            Ok(FileRow {
+            Ok(StoredFile {
                 path: r.get(0)?,
                 sha256: r.get(1)?,
                 size: r.get(2)?,
@@ -306,7 +328,7 @@ pub fn object_referenced(c: &Connection, video_id: &str, sha256: &str) -> ApiRes
 pub fn put_file(
     c: &mut Connection,
     video_id: &str,
-    row: &FileRow,
+    row: &StoredFile,
     quota: &Quota,
 ) -> ApiResult<PutOutcome> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -364,8 +386,8 @@ pub fn put_file(
 /// Flip a video to `ready`. The caller has checked the package inside the same lock hold.
 pub fn mark_ready(c: &Connection, video_id: &str) -> ApiResult<()> {
     c.execute(
-        "UPDATE videos SET state = 'ready', published_at = ?2 WHERE id = ?1 AND state = 'uploading'",
-        params![video_id, now_secs()],
+        "UPDATE videos SET state = ?3, published_at = ?2 WHERE id = ?1 AND state = ?4",
+        params![video_id, now_secs(), VideoState::Ready, VideoState::Uploading],
     )?;
     Ok(())
 }
@@ -381,4 +403,51 @@ pub fn delete_expired_tickets(c: &Connection) -> ApiResult<usize> {
         "DELETE FROM tickets WHERE expires_at < ?1",
         [now_secs() - 86_400],
     )?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The schema's CHECK constraints and the enums list the same words.
+    #[test]
+    fn schema_accepts_every_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("t.db")).unwrap();
+        db.run_now(|c| {
+            for (i, (&vis, &state)) in Visibility::VARIANTS
+                .iter()
+                .cycle()
+                .zip(VideoState::VARIANTS)
+                .enumerate()
+            {
+                let id = format!("v{i}");
+                c.execute(
+                    "INSERT INTO videos (id, title, visibility, state, created_at) VALUES (?1, '', ?2, ?3, 0)",
+                    params![id, vis, state],
+                )?;
+                let v = video(c, &id)?.unwrap();
+                assert_eq!((v.visibility, v.state), (vis, state));
+            }
+            for (i, (&vis, &state)) in Visibility::VARIANTS
+                .iter()
+                .cycle()
+                .zip(JobState::VARIANTS)
+                .enumerate()
+            {
+                c.execute(
+                    "INSERT INTO ingest_jobs (id, video_id, title, visibility, state, created_at)
+                     VALUES (?1, 'v', '', ?2, ?3, 0)",
+                    params![format!("j{i}"), vis, state],
+                )?;
+            }
+            let bad = c.execute(
+                "INSERT INTO videos (id, title, visibility, state, created_at) VALUES ('x', '', 'public', 'gone', 0)",
+                [],
+            );
+            assert!(bad.is_err());
+            Ok(())
+        })
+        .unwrap();
+    }
 }

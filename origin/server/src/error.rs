@@ -3,6 +3,8 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 
+use crate::api_types::ErrorBody;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("missing or malformed Authorization header")]
@@ -105,6 +107,19 @@ impl ApiError {
         }
     }
 
+    /// The body every refusal carries: the stable code, the message, and for `not-conformant` the
+    /// findings themselves, so the uploader can show what to fix.
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            code: self.code().to_string(),
+            msg: self.to_string(),
+            findings: match self {
+                ApiError::NotConformant(report) => serde_json::to_value(&report.findings).ok(),
+                _ => None,
+            },
+        }
+    }
+
     /// Map an I/O error from the store: a full disk is the client's 507, running out of file descriptors or
     /// memory is a transient 503, anything else is ours (500, detail logged, not sent).
     pub fn from_io(e: std::io::Error) -> Self {
@@ -182,11 +197,7 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let mut body = serde_json::json!({ "code": self.code(), "msg": self.to_string() });
-        if let ApiError::NotConformant(report) = self {
-            // The findings themselves, so the uploader can show what to fix.
-            body["findings"] = serde_json::to_value(&report.findings).unwrap_or_default();
-        }
+        let body = self.body();
         if let ApiError::Internal(detail) = self {
             // The client gets the stable code; the operator gets the detail.
             eprintln!("upcast: internal error: {detail}");

@@ -1,5 +1,10 @@
-//! The origin: `upcast serve`. Accepts HLS packages over an authenticated upload API, checks every byte it
-//! is given, stores durably, and serves playback with the headers hls.js and CDNs need.
+//! `upcast-origin`, the origin (run by `upcast serve`, origin/cli). Accepts HLS packages over an
+//! authenticated upload API, checks every byte it is given, stores durably, and serves playback with the
+//! headers hls.js and CDNs need. The API's bodies are [`api_types`], shared with the `upcast upload`
+//! client; API.md and SECURITY.md beside this crate describe the contract and the threat model.
+#![forbid(unsafe_code)]
+
+pub mod api_types;
 pub mod auth;
 pub mod body;
 pub mod cache;

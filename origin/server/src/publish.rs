@@ -12,7 +12,7 @@ use super::error::{ApiError, ApiResult};
 use super::paths::{self, FileKind};
 use super::playlist;
 use super::store::{ObjectKey, Store};
-use super::videos::video_json;
+use super::videos::video_view;
 use super::AppState;
 
 pub const MASTER: &str = "master.m3u8";
@@ -21,7 +21,7 @@ pub const MASTER: &str = "master.m3u8";
 pub fn check_complete(
     store: &dyn Store,
     video_id: &str,
-    files: &HashMap<String, db::FileRow>,
+    files: &HashMap<String, db::StoredFile>,
 ) -> ApiResult<()> {
     let mut missing = Vec::new();
     let mut seen = HashSet::from([MASTER.to_string()]);
@@ -63,7 +63,7 @@ pub fn check_complete(
 struct StoredPackage<'a> {
     store: &'a dyn Store,
     video_id: &'a str,
-    files: &'a HashMap<String, db::FileRow>,
+    files: &'a HashMap<String, db::StoredFile>,
 }
 
 impl upcast_core::check::PackageReader for StoredPackage<'_> {
@@ -94,7 +94,7 @@ impl upcast_core::check::PackageReader for StoredPackage<'_> {
 pub fn check_conformant(
     store: &dyn Store,
     video_id: &str,
-    files: &HashMap<String, db::FileRow>,
+    files: &HashMap<String, db::StoredFile>,
 ) -> ApiResult<()> {
     let reader = StoredPackage {
         store,
@@ -110,7 +110,7 @@ pub fn check_conformant(
 }
 
 /// A digest of a package's files (paths and their contents' digests), to tell whether it changed.
-fn package_digest(files: &HashMap<String, db::FileRow>) -> [u8; 32] {
+fn package_digest(files: &HashMap<String, db::StoredFile>) -> [u8; 32] {
     use sha2::Digest;
     let mut rows: Vec<_> = files.values().collect();
     rows.sort_by(|a, b| a.path.cmp(&b.path));
@@ -140,7 +140,7 @@ pub async fn publish(
         .db
         .run(move |c| {
             let v = db::video(c, &vid)?.ok_or(ApiError::NotFound)?;
-            let files: HashMap<String, db::FileRow> = db::files(c, &vid)?
+            let files: HashMap<String, db::StoredFile> = db::files(c, &vid)?
                 .into_iter()
                 .map(|f| (f.path.clone(), f))
                 .collect();
@@ -148,7 +148,7 @@ pub async fn publish(
         })
         .await?;
     if video.is_ready() {
-        return Ok(HttpResponse::Ok().json(video_json(&state, &video)));
+        return Ok(HttpResponse::Ok().json(video_view(&video)));
     }
 
     // 2. The check, off the lock: it reads every playlist and segment of the package.
@@ -195,5 +195,5 @@ pub async fn publish(
     }
     let video = video?;
     state.catalog.invalidate(&video_id);
-    Ok(HttpResponse::Ok().json(video_json(&state, &video)))
+    Ok(HttpResponse::Ok().json(video_view(&video)))
 }

@@ -8,8 +8,9 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use sha2::{Digest, Sha256};
 
+use super::api_types::PutFileAnswer;
 use super::check;
-use super::db::{self, FileRow, PutOutcome, Quota};
+use super::db::{self, StoredFile, PutOutcome, Quota};
 use super::error::{ApiError, ApiResult};
 use super::limits::body::BodyReader;
 use super::limits::reserve::Reservation;
@@ -109,7 +110,10 @@ pub async fn put_file(
                 actual,
             });
         }
-        return Ok(HttpResponse::Ok().json(serde_json::json!({"file": f, "created": false})));
+        return Ok(HttpResponse::Ok().json(PutFileAnswer {
+            file: f,
+            created: false,
+        }));
     }
 
     // A media segment is checked against its rendition's init segment, which must already be stored.
@@ -147,7 +151,7 @@ pub async fn put_file(
     })
     .await??;
 
-    let row = FileRow {
+    let row = StoredFile {
         path: path.clone(),
         sha256: sha256.clone(),
         size: size as i64,
@@ -190,7 +194,10 @@ pub async fn put_file(
         })
         .await?;
     state.catalog.invalidate(&video_id);
-    let body = serde_json::json!({"file": row, "created": outcome});
+    let body = PutFileAnswer {
+        file: row,
+        created: outcome,
+    };
     Ok(if outcome {
         HttpResponse::Created().json(body)
     } else {

@@ -3,6 +3,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
+use super::api_types::{CreateVideo, CreatedVideo, FileList, PlaybackLink, Ticket, Video, VideoList};
 use super::auth::{hash_token, random_token};
 use super::db::{self, VideoRow};
 use super::error::{ApiError, ApiResult};
@@ -12,29 +13,22 @@ use super::signing::MAX_LINK_TTL;
 use super::store::ObjectKey;
 use super::AppState;
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CreateVideo {
-    #[serde(default)]
-    title: String,
-    #[serde(default = "public")]
-    visibility: String,
-}
-
-fn public() -> String {
-    "public".into()
-}
-
-/// A video as the API shows it.
-pub fn video_json(_state: &AppState, v: &VideoRow) -> serde_json::Value {
-    let mut j = serde_json::to_value(v).unwrap_or_default();
-    if v.is_public() {
-        j["playback_url"] = format!("/v/{}/{MASTER}", v.id).into();
-        if v.poster {
-            j["poster_url"] = format!("/v/{}/{}", v.id, paths::POSTER).into();
-        }
+/// A video as the API shows it: its row, and for a public video where to play it.
+pub fn video_view(v: &VideoRow) -> Video {
+    let public = v.is_public();
+    Video {
+        id: v.id.clone(),
+        title: v.title.clone(),
+        visibility: v.visibility,
+        state: v.state,
+        created_at: v.created_at,
+        published_at: v.published_at,
+        files: v.files,
+        bytes: v.bytes,
+        poster: v.poster,
+        playback_url: public.then(|| format!("/v/{}/{MASTER}", v.id)),
+        poster_url: (public && v.poster).then(|| format!("/v/{}/{}", v.id, paths::POSTER)),
     }
-    j
 }
 
 pub fn new_id() -> ApiResult<String> {
@@ -46,15 +40,24 @@ pub fn new_id() -> ApiResult<String> {
         .collect())
 }
 
-async fn issue_ticket(state: &AppState, video_id: &str) -> ApiResult<serde_json::Value> {
+/// When a ticket issued now expires (Unix seconds).
+fn ticket_expiry(state: &AppState) -> i64 {
+    let ttl = i64::try_from(state.cfg.limits.ticket_ttl.as_secs()).unwrap_or(i64::MAX);
+    db::now_secs().saturating_add(ttl)
+}
+
+async fn issue_ticket(state: &AppState, video_id: &str) -> ApiResult<Ticket> {
     let token = random_token("upt_")?;
-    let expires = db::now_secs() + state.cfg.limits.ticket_ttl.as_secs() as i64;
+    let expires = ticket_expiry(state);
     let (h, vid) = (hash_token(&token), video_id.to_string());
     state
         .db
         .run(move |c| db::insert_ticket(c, &h, &vid, expires))
         .await?;
-    Ok(serde_json::json!({"ticket": token, "expires_at": expires}))
+    Ok(Ticket {
+        ticket: token,
+        expires_at: expires,
+    })
 }
 
 pub async fn create(
@@ -65,18 +68,10 @@ pub async fn create(
     state.keys.caller(&state.db, &req).await?.must_be_admin()?;
     let body = super::upload::small_body(&state, payload, 64 << 10).await?;
     let body: CreateVideo = if body.is_empty() {
-        CreateVideo {
-            title: String::new(),
-            visibility: public(),
-        }
+        CreateVideo::default()
     } else {
         serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(e.to_string()))?
     };
-    if !matches!(body.visibility.as_str(), "public" | "private") {
-        return Err(ApiError::BadRequest(
-            "visibility is \"public\" or \"private\"".into(),
-        ));
-    }
     if body.title.len() > 500 || body.title.chars().any(char::is_control) {
         return Err(ApiError::BadRequest(
             "title: at most 500 bytes, no control characters".into(),
@@ -85,29 +80,34 @@ pub async fn create(
     let id = new_id()?;
     let (vid, title, vis) = (id.clone(), body.title, body.visibility);
     let token = random_token("upt_")?;
-    let expires = db::now_secs() + state.cfg.limits.ticket_ttl.as_secs() as i64;
+    let expires = ticket_expiry(&state);
     let h = hash_token(&token);
     // The video and its first ticket in one transaction: a refusal (a full disk, say) leaves neither.
     let video = state
         .db
         .run(move |c| {
             let tx = c.transaction()?;
-            db::create_video(&tx, &vid, &title, &vis)?;
+            db::create_video(&tx, &vid, &title, vis)?;
             db::insert_ticket(&tx, &h, &vid, expires)?;
             tx.commit()?;
             db::video(c, &vid)?.ok_or(ApiError::NotFound)
         })
         .await?;
-    let mut j = video_json(&state, &video);
-    j["upload"] = serde_json::json!({"ticket": token, "expires_at": expires});
-    Ok(HttpResponse::Created().json(j))
+    Ok(HttpResponse::Created().json(CreatedVideo {
+        video: video_view(&video),
+        upload: Ticket {
+            ticket: token,
+            expires_at: expires,
+        },
+    }))
 }
 
 pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
     state.keys.caller(&state.db, &req).await?.must_be_admin()?;
     let all = state.db.run(|c| db::videos(c)).await?;
-    let items: Vec<_> = all.iter().map(|v| video_json(&state, v)).collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "videos": items })))
+    Ok(HttpResponse::Ok().json(VideoList {
+        videos: all.iter().map(video_view).collect(),
+    }))
 }
 
 async fn load(state: &AppState, req: &HttpRequest, id: &str) -> ApiResult<VideoRow> {
@@ -128,7 +128,7 @@ pub async fn get(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let v = load(&state, &req, &id).await?;
-    Ok(HttpResponse::Ok().json(video_json(&state, &v)))
+    Ok(HttpResponse::Ok().json(video_view(&v)))
 }
 
 pub async fn files(
@@ -139,7 +139,10 @@ pub async fn files(
     let v = load(&state, &req, &id).await?;
     let vid = v.id.clone();
     let files = state.db.run(move |c| db::files(c, &vid)).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "state": v.state, "files": files })))
+    Ok(HttpResponse::Ok().json(FileList {
+        state: v.state,
+        files,
+    }))
 }
 
 pub async fn ticket(
@@ -170,10 +173,10 @@ pub async fn playback(
         .clamp(1, MAX_LINK_TTL);
     let exp = db::now_secs() + ttl;
     let sig = state.keys.sign(&v.id, exp);
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "url": format!("/s/{exp}/{sig}/v/{}/{MASTER}", v.id),
-        "expires_at": exp,
-    })))
+    Ok(HttpResponse::Ok().json(PlaybackLink {
+        url: format!("/s/{exp}/{sig}/v/{}/{MASTER}", v.id),
+        expires_at: exp,
+    }))
 }
 
 pub async fn delete(

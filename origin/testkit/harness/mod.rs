@@ -242,9 +242,7 @@ pub fn create_video(s: &Server, visibility: &str) -> (String, String) {
         .set("Authorization", &format!("Bearer {ADMIN}"))
         .send_string(&format!(r#"{{"title":"t","visibility":"{visibility}"}}"#))
         .unwrap();
-    let v: serde_json::Value = serde_json::from_str(&r.into_string().unwrap()).unwrap();
-    (
-        v["id"].as_str().unwrap().into(),
-        v["upload"]["ticket"].as_str().unwrap().into(),
-    )
+    let v: upcast_origin::api_types::CreatedVideo =
+        serde_json::from_str(&r.into_string().unwrap()).unwrap();
+    (v.video.id, v.upload.ticket)
 }

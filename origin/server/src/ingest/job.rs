@@ -20,7 +20,7 @@ use upcast_core::Package;
 
 use super::rows::{self, JobError};
 use crate::check;
-use crate::db::{Db, FileRow, Quota};
+use crate::db::{Db, StoredFile, Quota};
 use crate::error::{ApiError, ApiResult};
 use crate::paths::{self, FileKind};
 use crate::publish::{check_complete, check_conformant};
@@ -112,7 +112,7 @@ fn ingest(ctx: &Ctx, job: &Queued, committed: &mut Vec<ObjectKey>) -> ApiResult<
     let quota = ctx.quota();
     // Init segments are small (a moov without samples); media segments are checked against them.
     let mut inits: HashMap<String, Vec<u8>> = HashMap::new();
-    let mut stored: HashMap<String, FileRow> = HashMap::new();
+    let mut stored: HashMap<String, StoredFile> = HashMap::new();
     for (path, body) in files {
         let kind = paths::check(&path)?;
         let mut spool = ctx.store.spool().map_err(ApiError::from_io)?;
@@ -131,7 +131,7 @@ fn ingest(ctx: &Ctx, job: &Queued, committed: &mut Vec<ObjectKey>) -> ApiResult<
             committed.push(key.clone());
         }
         ctx.store.commit(spool, &key).map_err(ApiError::from_io)?;
-        let row = FileRow {
+        let row = StoredFile {
             path: path.clone(),
             sha256,
             size: len as i64,

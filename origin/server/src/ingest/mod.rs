@@ -11,11 +11,12 @@ pub mod rows;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
+use super::api_types::{ErrorBody, IngestJob, JobProgress, JobState, Visibility};
 use super::db;
 use super::error::{ApiError, ApiResult};
 use super::paths;
 use super::upload::{declared_sha256, receive, Received};
-use super::videos::{new_id, video_json};
+use super::videos::{new_id, video_view};
 use super::AppState;
 pub use job::Ctx;
 pub use queue::Jobs;
@@ -77,7 +78,11 @@ pub async fn ingest(
     } = got;
 
     let (id, video_id) = (new_id()?, new_id()?);
-    let visibility = if q.private { "private" } else { "public" };
+    let visibility = if q.private {
+        Visibility::Private
+    } else {
+        Visibility::Public
+    };
     let (jid, vid, title) = (id.clone(), video_id.clone(), q.title);
     state
         .db
@@ -125,8 +130,8 @@ async fn load(state: &AppState, id: &str) -> ApiResult<(JobRow, Option<db::Video
         .db
         .run(move |c| {
             let j = rows::get(c, &id)?.ok_or(ApiError::NotFound)?;
-            let v = match j.state.as_str() {
-                "done" => db::video(c, &j.video_id)?,
+            let v = match j.state {
+                JobState::Done => db::video(c, &j.video_id)?,
                 _ => None,
             };
             Ok((j, v))
@@ -134,40 +139,44 @@ async fn load(state: &AppState, id: &str) -> ApiResult<(JobRow, Option<db::Video
         .await
 }
 
-fn job_json(state: &AppState, j: &JobRow, video: Option<&db::VideoRow>) -> serde_json::Value {
-    let mut out = serde_json::json!({
-        "id": j.id,
-        "state": j.state,
-        "status_url": status_url(&j.id),
-        "title": j.title,
-        "visibility": j.visibility,
-        "created_at": j.created_at,
-        "finished_at": j.finished_at,
-        "progress": {"files_written": j.files_written, "files_planned": j.files_planned},
-    });
-    if let (Some(code), Some(msg)) = (&j.error_code, &j.error_msg) {
-        out["error"] = serde_json::json!({"code": code, "msg": msg});
-        if let Some(findings) = j
-            .error_detail
-            .as_deref()
-            .and_then(|d| serde_json::from_str::<serde_json::Value>(d).ok())
-        {
-            out["error"]["findings"] = findings;
-        }
-    }
-    if let Some(v) = video {
-        let mut vj = video_json(state, v);
+fn job_json(state: &AppState, j: &JobRow, video: Option<&db::VideoRow>) -> IngestJob {
+    let error = match (&j.error_code, &j.error_msg) {
+        (Some(code), Some(msg)) => Some(ErrorBody {
+            code: code.clone(),
+            msg: msg.clone(),
+            findings: j
+                .error_detail
+                .as_deref()
+                .and_then(|d| serde_json::from_str(d).ok()),
+        }),
+        _ => None,
+    };
+    let video = video.map(|v| {
+        let mut view = video_view(v);
         if !v.is_public() {
             let exp = db::now_secs() + 3600;
-            vj["playback_url"] = format!(
+            view.playback_url = Some(format!(
                 "/s/{exp}/{}/v/{}/{}",
                 state.keys.sign(&v.id, exp),
                 v.id,
                 super::publish::MASTER
-            )
-            .into();
+            ));
         }
-        out["video"] = vj;
+        view
+    });
+    IngestJob {
+        id: j.id.clone(),
+        state: j.state,
+        status_url: status_url(&j.id),
+        title: j.title.clone(),
+        visibility: j.visibility,
+        created_at: j.created_at,
+        finished_at: j.finished_at,
+        progress: JobProgress {
+            files_written: j.files_written,
+            files_planned: j.files_planned,
+        },
+        error,
+        video,
     }
-    out
 }

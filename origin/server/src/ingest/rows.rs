@@ -7,7 +7,8 @@
 //! deletes them.
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
-use crate::db::{self, FileRow, Quota};
+use crate::api_types::{JobState, VideoState, Visibility};
+use crate::db::{self, Quota, StoredFile};
 use crate::error::{ApiError, ApiResult};
 
 #[derive(Clone, Debug)]
@@ -15,8 +16,8 @@ pub struct JobRow {
     pub id: String,
     pub video_id: String,
     pub title: String,
-    pub visibility: String,
-    pub state: String,
+    pub visibility: Visibility,
+    pub state: JobState,
     pub files_planned: Option<i64>,
     pub files_written: i64,
     pub error_code: Option<String>,
@@ -56,12 +57,12 @@ pub fn insert(
     id: &str,
     video_id: &str,
     title: &str,
-    visibility: &str,
+    visibility: Visibility,
 ) -> ApiResult<()> {
     c.execute(
         "INSERT INTO ingest_jobs (id, video_id, title, visibility, state, created_at)
-         VALUES (?1, ?2, ?3, ?4, 'queued', ?5)",
-        params![id, video_id, title, visibility, db::now_secs()],
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![id, video_id, title, visibility, JobState::Queued, db::now_secs()],
     )?;
     Ok(())
 }
@@ -94,8 +95,8 @@ pub fn get(c: &Connection, id: &str) -> ApiResult<Option<JobRow>> {
 
 pub fn set_running(c: &Connection, id: &str) -> ApiResult<()> {
     c.execute(
-        "UPDATE ingest_jobs SET state = 'running' WHERE id = ?1 AND state = 'queued'",
-        [id],
+        "UPDATE ingest_jobs SET state = ?2 WHERE id = ?1 AND state = ?3",
+        params![id, JobState::Running, JobState::Queued],
     )?;
     Ok(())
 }
@@ -114,7 +115,7 @@ pub fn set_planned(c: &Connection, id: &str, files: usize) -> ApiResult<()> {
 pub fn record_file(
     c: &mut Connection,
     job: &str,
-    row: &FileRow,
+    row: &StoredFile,
     quota: &Quota,
     reserved: u64,
 ) -> ApiResult<()> {
@@ -165,10 +166,10 @@ pub fn record_file(
 pub fn publish(c: &mut Connection, job: &str, quota: &Quota) -> ApiResult<()> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let j = get(&tx, job)?.ok_or(ApiError::NotFound)?;
-    if j.state != "running" {
+    if j.state != JobState::Running {
         return Err(ApiError::Internal(format!(
             "ingest job {job} is {} at publish",
-            j.state
+            j.state.as_str()
         )));
     }
     if db::total_bytes(&tx)? > quota.max_total_bytes {
@@ -180,8 +181,8 @@ pub fn publish(c: &mut Connection, job: &str, quota: &Quota) -> ApiResult<()> {
     let now = db::now_secs();
     tx.execute(
         "INSERT INTO videos (id, title, visibility, state, created_at, published_at)
-         VALUES (?1, ?2, ?3, 'ready', ?4, ?4)",
-        params![j.video_id, j.title, j.visibility, now],
+         VALUES (?1, ?2, ?3, ?5, ?4, ?4)",
+        params![j.video_id, j.title, j.visibility, now, VideoState::Ready],
     )?;
     tx.execute(
         "INSERT INTO files (video_id, path, sha256, size, created_at)
@@ -190,8 +191,8 @@ pub fn publish(c: &mut Connection, job: &str, quota: &Quota) -> ApiResult<()> {
     )?;
     tx.execute("DELETE FROM ingest_files WHERE job_id = ?1", [job])?;
     tx.execute(
-        "UPDATE ingest_jobs SET state = 'done', finished_at = ?2 WHERE id = ?1",
-        params![job, now],
+        "UPDATE ingest_jobs SET state = ?3, finished_at = ?2 WHERE id = ?1",
+        params![job, now, JobState::Done],
     )?;
     tx.commit()?;
     Ok(())
@@ -202,10 +203,10 @@ pub fn fail(c: &mut Connection, job: &str, e: &JobError) -> ApiResult<()> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     tx.execute("DELETE FROM ingest_files WHERE job_id = ?1", [job])?;
     tx.execute(
-        "UPDATE ingest_jobs SET state = 'failed', error_code = ?2, error_msg = ?3, error_detail = ?4,
+        "UPDATE ingest_jobs SET state = ?6, error_code = ?2, error_msg = ?3, error_detail = ?4,
                 finished_at = ?5
          WHERE id = ?1",
-        params![job, e.code, e.msg, e.detail, db::now_secs()],
+        params![job, e.code, e.msg, e.detail, db::now_secs(), JobState::Failed],
     )?;
     tx.commit()?;
     Ok(())
@@ -225,11 +226,11 @@ pub fn interrupt_all(c: &mut Connection) -> ApiResult<usize> {
         [db::now_secs() - KEEP_FINISHED_SECS],
     )?;
     let n = tx.execute(
-        "UPDATE ingest_jobs SET state = 'failed', error_code = 'interrupted',
+        "UPDATE ingest_jobs SET state = ?2, error_code = 'interrupted',
                 error_msg = 'the origin stopped while this job ran; nothing of it was published',
                 finished_at = ?1
-         WHERE state IN ('queued', 'running')",
-        [db::now_secs()],
+         WHERE state IN (?3, ?4)",
+        params![db::now_secs(), JobState::Failed, JobState::Queued, JobState::Running],
     )?;
     tx.execute("DELETE FROM ingest_files", [])?;
     tx.commit()?;

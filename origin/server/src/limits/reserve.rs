@@ -117,13 +117,14 @@ impl Drop for Reservation {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api_types::Visibility;
 
     fn conn() -> (tempfile::TempDir, Connection) {
         let dir = tempfile::tempdir().unwrap();
         let db = db::Db::open(&dir.path().join("t.db")).unwrap();
         db.run_now(|c| {
-            db::create_video(c, "v1", "t", "public")?;
-            db::create_video(c, "v2", "t", "public")
+            db::create_video(c, "v1", "t", Visibility::Public)?;
+            db::create_video(c, "v2", "t", Visibility::Public)
         })
         .unwrap();
         // A second connection to the same file: the test needs a plain `Connection`.

@@ -1,4 +1,5 @@
 //! `upcast`: one binary for the whole product. Each subcommand lives in its own module of the library.
+#![forbid(unsafe_code)]
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]

@@ -255,11 +255,8 @@ fn send_files(
             .call()
             .map_err(Box::new)
     })?;
-    let remote: HashMap<String, String> = have
-        .files
-        .into_iter()
-        .map(|f| (f.path, f.sha256))
-        .collect();
+    let remote: HashMap<String, String> =
+        have.files.into_iter().map(|f| (f.path, f.sha256)).collect();
     let (mut sent, mut skipped) = (0usize, 0usize);
     for f in local {
         if remote.get(&f.path) == Some(&f.sha256) {

@@ -78,7 +78,8 @@ impl PackageReader for FolderReader {
         if len > max_len {
             return Err(format!("{len} bytes, over the limit of {max_len}"));
         }
-        let mut buf = Vec::with_capacity(len as usize);
+        // A hint only: `len` is at most `max_len`.
+        let mut buf = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
         file.take(max_len)
             .read_to_end(&mut buf)
             .map_err(|e| e.to_string())?;

@@ -196,7 +196,7 @@ fn client_reset_mid_put_leaves_nothing() {
                 libc::SOL_SOCKET,
                 libc::SO_LINGER,
                 &linger as *const libc::linger as *const libc::c_void,
-                std::mem::size_of::<libc::linger>() as libc::socklen_t,
+                libc::socklen_t::try_from(std::mem::size_of::<libc::linger>()).unwrap(),
             )
         };
         assert_eq!(rc, 0);

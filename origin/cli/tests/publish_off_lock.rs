@@ -52,6 +52,7 @@ fn object_to_fifo(data: &Path, id: &str, sha256: &str) -> PathBuf {
     let p = data.join("objects").join(id).join(sha256);
     std::fs::remove_file(&p).unwrap();
     let c = CString::new(p.as_os_str().as_bytes()).unwrap();
+    // SAFETY: mkfifo reads a NUL-terminated path we own for the duration of the call.
     assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
     p
 }
@@ -70,6 +71,7 @@ fn wait_for_reader(fifo: &Path) -> std::fs::File {
             Ok(f) => {
                 // Blocking writes from here on: the pipe holds 64 KiB, a segment may be larger.
                 let fd = std::os::fd::AsRawFd::as_raw_fd(&f);
+                // SAFETY: F_SETFL on a descriptor `f` owns and keeps open across the call.
                 unsafe { libc::fcntl(fd, libc::F_SETFL, 0) };
                 return f;
             }

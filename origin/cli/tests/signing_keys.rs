@@ -150,10 +150,12 @@ fn a_link_cannot_outlive_the_cap_even_when_signed() {
         serde_json::from_slice(&std::fs::read(data.path().join("signing-keys.json")).unwrap())
             .unwrap();
     let secret = hex::decode(file["keys"][0]["secret"].as_str().unwrap()).unwrap();
-    let now = std::time::SystemTime::now()
+    let now: i64 = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
-        .as_secs() as i64;
+        .as_secs()
+        .try_into()
+        .unwrap();
     let sign = |exp: i64| {
         let mut m = <Hmac<Sha256> as Mac>::new_from_slice(&secret).unwrap();
         m.update(format!("/v/{id}/\n{exp}").as_bytes());
@@ -199,11 +201,11 @@ fn a_key_an_older_version_kept_in_the_database_moves_to_the_file() {
     assert_eq!(mode(data.path()), 0o700);
     assert_eq!(mode(&data.path().join("upcast.db")), 0o600);
     // A link signed with the legacy key (as the old version signed) still plays.
-    let exp = std::time::SystemTime::now()
+    let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
-        .as_secs() as i64
-        + 600;
+        .as_secs();
+    let exp = i64::try_from(now).unwrap() + 600;
     let mut m = <Hmac<Sha256> as Mac>::new_from_slice(&hex::decode(&legacy).unwrap()).unwrap();
     m.update(format!("/v/{id}/\n{exp}").as_bytes());
     let old_link = format!(

@@ -163,7 +163,7 @@ pub struct VideoList {
 pub struct StoredFile {
     pub path: String,
     pub sha256: String,
-    pub size: i64,
+    pub size: u64,
 }
 
 /// `GET /api/videos/{id}/files`: what the origin already holds, for a client to skip.
@@ -227,7 +227,9 @@ pub struct IngestJob {
 mod tests {
     use super::*;
 
-    fn same_text<T: FromText + Serialize + for<'de> Deserialize<'de> + PartialEq + std::fmt::Debug>() {
+    fn same_text<
+        T: FromText + Serialize + for<'de> Deserialize<'de> + PartialEq + std::fmt::Debug,
+    >() {
         for v in T::VARIANTS {
             let json = serde_json::to_value(v).unwrap();
             assert_eq!(json, serde_json::Value::from(v.text()));
@@ -247,6 +249,10 @@ mod tests {
     #[test]
     fn a_bad_visibility_says_which_are_good() {
         let e = serde_json::from_str::<CreateVideo>(r#"{"visibility":"secret"}"#).unwrap_err();
-        assert!(e.to_string().starts_with("visibility is \"public\" or \"private\""), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("visibility is \"public\" or \"private\""),
+            "{e}"
+        );
     }
 }

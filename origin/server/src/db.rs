@@ -168,7 +168,7 @@ impl Db {
 pub fn now_secs() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
         .unwrap_or(0)
 }
 
@@ -292,22 +292,23 @@ pub fn file(c: &Connection, video_id: &str, path: &str) -> ApiResult<Option<Stor
 
 /// Bytes held by every video, and by ingest jobs still writing theirs (their objects are on disk too).
 pub fn total_bytes(c: &Connection) -> ApiResult<u64> {
-    let n: i64 = c.query_row(
+    // Sums of sizes the schema keeps `>= 0`: read as u64 (a negative would be an error, not a wrap).
+    let n: u64 = c.query_row(
         "SELECT (SELECT COALESCE(SUM(size), 0) FROM files)
               + (SELECT COALESCE(SUM(size), 0) FROM ingest_files)",
         [],
         |r| r.get(0),
     )?;
-    Ok(n.max(0) as u64)
+    Ok(n)
 }
 
 pub fn video_bytes(c: &Connection, video_id: &str) -> ApiResult<(u64, u64)> {
-    let (n, b): (i64, i64) = c.query_row(
+    let (n, b): (u64, u64) = c.query_row(
         "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM files WHERE video_id = ?1",
         [video_id],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
-    Ok((n.max(0) as u64, b.max(0) as u64))
+    Ok((n, b))
 }
 
 fn referenced(c: &Connection, video_id: &str, sha256: &str) -> ApiResult<bool> {
@@ -345,8 +346,8 @@ pub fn put_file(
             None => format!("{} cannot be added to a published package", row.path),
         }));
     }
-    let old_size = old.as_ref().map_or(0, |o| o.size.max(0) as u64);
-    let size = row.size.max(0) as u64;
+    let old_size = old.as_ref().map_or(0, |o| o.size);
+    let size = row.size;
     let (count, bytes) = video_bytes(&tx, video_id)?;
     if old.is_none() && count >= quota.max_files_per_video {
         return Err(ApiError::QuotaExceeded(format!(
@@ -387,7 +388,12 @@ pub fn put_file(
 pub fn mark_ready(c: &Connection, video_id: &str) -> ApiResult<()> {
     c.execute(
         "UPDATE videos SET state = ?3, published_at = ?2 WHERE id = ?1 AND state = ?4",
-        params![video_id, now_secs(), VideoState::Ready, VideoState::Uploading],
+        params![
+            video_id,
+            now_secs(),
+            VideoState::Ready,
+            VideoState::Uploading
+        ],
     )?;
     Ok(())
 }

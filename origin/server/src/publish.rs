@@ -72,7 +72,7 @@ impl upcast_core::check::PackageReader for StoredPackage<'_> {
             .files
             .get(path)
             .ok_or_else(|| format!("{path} is not uploaded"))?;
-        if u64::try_from(f.size).unwrap_or(u64::MAX) > max_len {
+        if f.size > max_len {
             return Err(format!(
                 "{path} is {} bytes; at most {max_len} are read",
                 f.size

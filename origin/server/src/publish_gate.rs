@@ -84,7 +84,7 @@ impl PublishGate {
                         ""
                     }
                 ),
-                retry_after: (t - now).as_secs_f64().ceil() as u64,
+                retry_after: ceil_secs(t - now),
             });
         }
         if running >= self.max_running {
@@ -144,6 +144,11 @@ impl Drop for Ticket<'_> {
             }
         }
     }
+}
+
+/// Whole seconds, rounded up (a Retry-After never says 0 while there is a wait).
+fn ceil_secs(d: Duration) -> u64 {
+    d.as_secs() + u64::from(d.subsec_nanos() > 0)
 }
 
 #[cfg(test)]

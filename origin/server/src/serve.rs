@@ -174,7 +174,7 @@ async fn serve(
     let mut resp = if kind == FileKind::Playlist {
         serve_playlist(state, req, &view, path, key).await?
     } else {
-        serve_object(state, req, kind, key, file.size.max(0) as u64).await?
+        serve_object(state, req, kind, key, file.size).await?
     };
     resp.headers_mut().insert(header::CACHE_CONTROL, cache);
     Ok(resp)
@@ -206,7 +206,7 @@ async fn serve_object(
                 bytes.len()
             )));
         }
-        return Ok(b.body(bytes.slice(start as usize..end as usize)));
+        return Ok(b.body(slice(&bytes, start, end)?));
     }
     let store = state.store.clone();
     let object = web::block(move || store.open(&key).and_then(open_local))
@@ -240,6 +240,17 @@ fn wanted(req: &HttpRequest, answer: Answer) -> Option<(u64, u64)> {
     match answer {
         Answer::Bytes { start, len, .. } if req.method() == Method::GET => Some((start, len)),
         _ => None,
+    }
+}
+
+/// `bytes[start..end]`; a range outside them (an answer computed for another length) is our error.
+fn slice(bytes: &Bytes, start: u64, end: u64) -> ApiResult<Bytes> {
+    match (usize::try_from(start), usize::try_from(end)) {
+        (Ok(s), Ok(e)) if s <= e && e <= bytes.len() => Ok(bytes.slice(s..e)),
+        _ => Err(ApiError::Internal(format!(
+            "range {start}..{end} of a {}-byte body",
+            bytes.len()
+        ))),
     }
 }
 
@@ -306,7 +317,7 @@ async fn serve_playlist(
         b.insert_header((header::CONTENT_ENCODING, "gzip"));
     }
     Ok(match wanted(req, answer) {
-        Some((start, len)) => b.body(bytes.slice(start as usize..(start + len) as usize)),
+        Some((start, len)) => b.body(slice(&bytes, start, start + len)?),
         None => b.body(head_body(answer)),
     })
 }

@@ -124,7 +124,7 @@ pub fn collect(db: &Db, store: &dyn Store) -> Result<Collected, String> {
             }
         }
         let mut st = c.prepare("SELECT video_id, path, sha256, size FROM files")?;
-        let rows: Vec<(String, String, String, i64)> = st
+        let rows: Vec<(String, String, String, u64)> = st
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
             .collect::<Result<_, _>>()?;
         for (vid, path, sha, size) in rows {
@@ -132,8 +132,7 @@ pub fn collect(db: &Db, store: &dyn Store) -> Result<Collected, String> {
                 video_id: vid.clone(),
                 sha256: sha,
             };
-            let ok =
-                store.size(&key).map_err(super::error::ApiError::from_io)? == Some(size as u64);
+            let ok = store.size(&key).map_err(super::error::ApiError::from_io)? == Some(size);
             if !ok {
                 c.execute(
                     "DELETE FROM files WHERE video_id = ?1 AND path = ?2",

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::api_types::PutFileAnswer;
 use super::check;
-use super::db::{self, StoredFile, PutOutcome, Quota};
+use super::db::{self, PutOutcome, Quota, StoredFile};
 use super::error::{ApiError, ApiResult};
 use super::limits::body::BodyReader;
 use super::limits::reserve::Reservation;
@@ -104,7 +104,7 @@ pub async fn put_file(
         // Read the body anyway (without storing it): a client still sending a large body to a server that
         // answered early and closed would see a reset instead of this 200. The digest is still checked.
         let (size, actual) = drain(&state, payload, limit, &path).await?;
-        if actual != sha256 || size != f.size as u64 {
+        if actual != sha256 || size != f.size {
             return Err(ApiError::DigestMismatch {
                 declared: sha256,
                 actual,
@@ -154,7 +154,7 @@ pub async fn put_file(
     let row = StoredFile {
         path: path.clone(),
         sha256: sha256.clone(),
-        size: size as i64,
+        size,
     };
     let store = state.store.clone();
     let vid = video_id.clone();

@@ -3,7 +3,9 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-use super::api_types::{CreateVideo, CreatedVideo, FileList, PlaybackLink, Ticket, Video, VideoList};
+use super::api_types::{
+    CreateVideo, CreatedVideo, FileList, PlaybackLink, Ticket, Video, VideoList,
+};
 use super::auth::{hash_token, random_token};
 use super::db::{self, VideoRow};
 use super::error::{ApiError, ApiResult};

@@ -128,7 +128,7 @@ async fn ingest_mp4_is_a_job_that_ends_with_a_playable_url() {
     // Every stored file is served, and the stored state is consistent.
     let rows = file_rows(dir.path());
     assert!(rows.iter().any(|r| r.1.ends_with(".m4s")), "{rows:?}");
-    assert_eq!(rows.len() as i64, planned);
+    assert_eq!(i64::try_from(rows.len()).unwrap(), planned);
     let base = url.trim_end_matches("master.m3u8");
     for (_, path, sha256, _) in &rows {
         let req = test::TestRequest::get().uri(&format!("{base}{path}"));

@@ -144,7 +144,7 @@ pub fn check_invariants(data: &Path) {
         let obj = data.join("objects").join(&vid).join(&sha256);
         let bytes =
             std::fs::read(&obj).unwrap_or_else(|e| panic!("row {vid}/{path}: object {obj:?}: {e}"));
-        assert_eq!(bytes.len() as i64, size, "{vid}/{path}");
+        assert_eq!(i64::try_from(bytes.len()).unwrap(), size, "{vid}/{path}");
         assert_eq!(sha(&bytes), sha256, "{vid}/{path}");
     }
 }
@@ -152,8 +152,12 @@ pub fn check_invariants(data: &Path) {
 /// The `upcast` binary. Cargo tells only the tests of its own package (origin/cli) where it is: the
 /// in-process tests of origin/server include this module too but never start a process.
 pub fn upcast_bin() -> &'static str {
-    option_env!("CARGO_BIN_EXE_upcast")
-        .expect("a real `upcast serve` runs only from the tests of the upcast package (origin/cli)")
+    match option_env!("CARGO_BIN_EXE_upcast") {
+        Some(bin) => bin,
+        None => panic!(
+            "a real `upcast serve` runs only from the tests of the upcast package (origin/cli)"
+        ),
+    }
 }
 
 /// A real `upcast serve` process on an ephemeral loopback port.

@@ -20,7 +20,7 @@ use upcast_core::Package;
 
 use super::rows::{self, JobError};
 use crate::check;
-use crate::db::{Db, StoredFile, Quota};
+use crate::db::{Db, Quota, StoredFile};
 use crate::error::{ApiError, ApiResult};
 use crate::paths::{self, FileKind};
 use crate::publish::{check_complete, check_conformant};
@@ -134,7 +134,7 @@ fn ingest(ctx: &Ctx, job: &Queued, committed: &mut Vec<ObjectKey>) -> ApiResult<
         let row = StoredFile {
             path: path.clone(),
             sha256,
-            size: len as i64,
+            size: len,
         };
         ctx.db.run_now(|c| {
             let reserved = ctx.reservations.reserved(None).0;

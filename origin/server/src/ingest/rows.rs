@@ -62,7 +62,14 @@ pub fn insert(
     c.execute(
         "INSERT INTO ingest_jobs (id, video_id, title, visibility, state, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![id, video_id, title, visibility, JobState::Queued, db::now_secs()],
+        params![
+            id,
+            video_id,
+            title,
+            visibility,
+            JobState::Queued,
+            db::now_secs()
+        ],
     )?;
     Ok(())
 }
@@ -104,7 +111,7 @@ pub fn set_running(c: &Connection, id: &str) -> ApiResult<()> {
 pub fn set_planned(c: &Connection, id: &str, files: usize) -> ApiResult<()> {
     c.execute(
         "UPDATE ingest_jobs SET files_planned = ?2 WHERE id = ?1",
-        params![id, files as i64],
+        params![id, files],
     )?;
     Ok(())
 }
@@ -120,19 +127,19 @@ pub fn record_file(
     reserved: u64,
 ) -> ApiResult<()> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let (count, bytes): (i64, i64) = tx.query_row(
+    let (count, bytes): (u64, u64) = tx.query_row(
         "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM ingest_files WHERE job_id = ?1",
         [job],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
-    let size = row.size.max(0) as u64;
-    if count.max(0) as u64 >= quota.max_files_per_video {
+    let size = row.size;
+    if count >= quota.max_files_per_video {
         return Err(ApiError::QuotaExceeded(format!(
             "a video holds at most {} files",
             quota.max_files_per_video
         )));
     }
-    if bytes.max(0) as u64 + size > quota.max_video_bytes {
+    if bytes + size > quota.max_video_bytes {
         return Err(ApiError::QuotaExceeded(format!(
             "this video would hold more than {} bytes",
             quota.max_video_bytes
@@ -206,7 +213,14 @@ pub fn fail(c: &mut Connection, job: &str, e: &JobError) -> ApiResult<()> {
         "UPDATE ingest_jobs SET state = ?6, error_code = ?2, error_msg = ?3, error_detail = ?4,
                 finished_at = ?5
          WHERE id = ?1",
-        params![job, e.code, e.msg, e.detail, db::now_secs(), JobState::Failed],
+        params![
+            job,
+            e.code,
+            e.msg,
+            e.detail,
+            db::now_secs(),
+            JobState::Failed
+        ],
     )?;
     tx.commit()?;
     Ok(())
@@ -230,7 +244,12 @@ pub fn interrupt_all(c: &mut Connection) -> ApiResult<usize> {
                 error_msg = 'the origin stopped while this job ran; nothing of it was published',
                 finished_at = ?1
          WHERE state IN (?3, ?4)",
-        params![db::now_secs(), JobState::Failed, JobState::Queued, JobState::Running],
+        params![
+            db::now_secs(),
+            JobState::Failed,
+            JobState::Queued,
+            JobState::Running
+        ],
     )?;
     tx.execute("DELETE FROM ingest_files", [])?;
     tx.commit()?;

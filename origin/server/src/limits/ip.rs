@@ -178,7 +178,11 @@ impl IpTable {
             Ok(())
         } else {
             let wait = (1.0 - e.tokens) / self.settings.rate as f64;
-            Err((wait.ceil() as u64).max(1))
+            // A few seconds at most: tokens are in [0, 1) here and the rate is at least 1/s (0 turns the
+            // limit off above), so the wait is positive, finite and far below u64::MAX.
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let secs = wait.ceil() as u64;
+            Err(secs.max(1))
         }
     }
 

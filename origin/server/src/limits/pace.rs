@@ -8,7 +8,15 @@ use crate::error::{ApiError, ApiResult};
 use crate::Limits;
 
 /// Slots in the sliding window.
-const SLOTS: usize = 8;
+const SLOTS: u32 = 8;
+
+/// The ring index of slot number `n`.
+fn ring(n: u64) -> usize {
+    // The remainder is below SLOTS (8): it fits any usize.
+    #[allow(clippy::cast_possible_truncation)]
+    let i = (n % u64::from(SLOTS)) as usize;
+    i
+}
 
 pub struct Pace {
     start: Instant,
@@ -17,7 +25,7 @@ pub struct Pace {
     min_rate: u64,
     deadline: Option<Instant>,
     /// Bytes received in each slot of the window, a ring indexed by slot number.
-    bytes: [u64; SLOTS],
+    bytes: [u64; SLOTS as usize],
     /// Number of the slot `bytes` was last advanced to (slots since `start`).
     head: u64,
 }
@@ -33,23 +41,32 @@ impl Pace {
         Pace {
             start,
             grace: limits.body_rate_grace,
-            slot: (limits.body_rate_window / SLOTS as u32).max(Duration::from_millis(10)),
+            slot: (limits.body_rate_window / SLOTS).max(Duration::from_millis(10)),
             min_rate,
             deadline,
-            bytes: [0; SLOTS],
+            bytes: [0; SLOTS as usize],
             head: 0,
         }
     }
 
     fn slot_of(&self, t: Instant) -> u64 {
-        (t.saturating_duration_since(self.start).as_nanos() / self.slot.as_nanos()) as u64
+        let n = t.saturating_duration_since(self.start).as_nanos() / self.slot.as_nanos();
+        u64::try_from(n).unwrap_or(u64::MAX)
+    }
+
+    /// When slot number `n` starts (saturating: a body never lives 2^32 slots, its deadline comes first).
+    fn slot_start(&self, n: u64) -> Instant {
+        self.start
+            + self
+                .slot
+                .saturating_mul(u32::try_from(n).unwrap_or(u32::MAX))
     }
 
     fn advance(&mut self, now: Instant) {
         let i = self.slot_of(now);
-        let stale = (i - self.head.min(i)).min(SLOTS as u64);
+        let stale = (i - self.head.min(i)).min(u64::from(SLOTS));
         for k in 1..=stale {
-            self.bytes[((self.head + k) % SLOTS as u64) as usize] = 0;
+            self.bytes[ring(self.head + k)] = 0;
         }
         self.head = self.head.max(i);
     }
@@ -57,7 +74,7 @@ impl Pace {
     /// Count `n` bytes that arrived at `now`.
     pub fn record(&mut self, now: Instant, n: u64) {
         self.advance(now);
-        self.bytes[(self.head % SLOTS as u64) as usize] += n;
+        self.bytes[ring(self.head)] += n;
     }
 
     /// Fail with `body-timeout` when the body is past its deadline, or past the grace period and under the
@@ -74,8 +91,8 @@ impl Pace {
         }
         self.advance(now);
         // The window runs from the start of the oldest slot still in the ring (or the body's start) to now.
-        let first = self.head.saturating_sub(SLOTS as u64 - 1);
-        let from = self.start + self.slot * first as u32;
+        let first = self.head.saturating_sub(u64::from(SLOTS) - 1);
+        let from = self.slot_start(first);
         let covered = now.saturating_duration_since(from).as_secs_f64();
         let got: u64 = self.bytes.iter().sum();
         if (got as f64) < self.min_rate as f64 * covered {
@@ -90,7 +107,7 @@ impl Pace {
         if self.min_rate == 0 {
             return None;
         }
-        let next = self.start + self.slot * (self.slot_of(now) + 1) as u32;
+        let next = self.slot_start(self.slot_of(now).saturating_add(1));
         let at = next.max(self.start + self.grace);
         Some(self.deadline.map_or(at, |d| at.min(d)))
     }

@@ -76,30 +76,7 @@ pub async fn put_file(
         }
     }
 
-    // Cheap answers before reading the body: same bytes already stored, or a published package. A declared
-    // size is reserved against the quotas in full now; a chunked body's reservation grows as it arrives.
-    let (vid, p, s) = (video_id.clone(), path.clone(), sha256.clone());
-    let quota = quota(&state);
-    let mut reservation = state.limits.reservations.start(Some(&video_id));
-    let (existing, reservation) = state
-        .db
-        .run(move |c| {
-            let v = db::video(c, &vid)?.ok_or(ApiError::NotFound)?;
-            let f = db::file(c, &vid, &p)?;
-            if let Some(f) = &f {
-                if f.sha256 == s {
-                    return Ok((Some(f.clone()), reservation));
-                }
-            }
-            if v.is_ready() {
-                return Err(ApiError::Published(format!("{p} cannot change")));
-            }
-            if let Some(n) = declared {
-                reservation.grow(c, n, &quota)?;
-            }
-            Ok((None, reservation))
-        })
-        .await?;
+    let (existing, reservation) = before_body(&state, &video_id, &path, &sha256, declared).await?;
     if let Some(f) = existing {
         // Read the body anyway (without storing it): a client still sending a large body to a server that
         // answered early and closed would see a reset instead of this 200. The digest is still checked.
@@ -121,46 +98,104 @@ pub async fn put_file(
         FileKind::Segment => Some(init_bytes(&state, &video_id, &path).await?),
         _ => None,
     };
-
     let body_limit = declared.unwrap_or(limit);
     // Kept whole until the spool moves on: a `Received` drops its spool (deleting the file) before its
     // reservation, so the disk never holds more than is reserved.
     let got = receive(&state, payload, body_limit, &path, reservation).await?;
-    let (size, actual) = (got.size, got.sha256.clone());
+    let size = got.size;
     if let Some(n) = declared.filter(|&n| n != size) {
         return Err(ApiError::BodyAborted(format!(
             "received {size} of the {n} bytes declared"
         )));
     }
-    if actual != sha256 {
+    if got.sha256 != sha256 {
         return Err(ApiError::DigestMismatch {
             declared: sha256,
-            actual,
+            actual: got.sha256,
         });
     }
+    let got = check_and_sync(got, &path, kind, init).await?;
 
+    let row = StoredFile { path, sha256, size };
+    let created = commit(&state, &video_id, &row, got).await?;
+    state.catalog.invalidate(&video_id);
+    let body = PutFileAnswer { file: row, created };
+    Ok(if created {
+        HttpResponse::Created().json(body)
+    } else {
+        HttpResponse::Ok().json(body)
+    })
+}
+
+/// Cheap answers before reading the body: the same bytes already stored at `path` (returned), or a
+/// published package (refused). A declared size is reserved against the quotas in full now; a chunked
+/// body's reservation grows as it arrives.
+async fn before_body(
+    state: &AppState,
+    video_id: &str,
+    path: &str,
+    sha256: &str,
+    declared: Option<u64>,
+) -> ApiResult<(Option<StoredFile>, Reservation)> {
+    let (vid, p, s) = (video_id.to_string(), path.to_string(), sha256.to_string());
+    let quota = quota(state);
+    let mut reservation = state.limits.reservations.start(Some(video_id));
+    state
+        .db
+        .run(move |c| {
+            let v = db::video(c, &vid)?.ok_or(ApiError::NotFound)?;
+            let f = db::file(c, &vid, &p)?;
+            if let Some(f) = &f {
+                if f.sha256 == s {
+                    return Ok((Some(f.clone()), reservation));
+                }
+            }
+            if v.is_ready() {
+                return Err(ApiError::Published(format!("{p} cannot change")));
+            }
+            if let Some(n) = declared {
+                reservation.grow(c, n, &quota)?;
+            }
+            Ok((None, reservation))
+        })
+        .await
+}
+
+/// The content check (CMAF, playlist, JPEG; a segment against its `init`) and an fsync, on the blocking
+/// pool. The spool comes back with its reservation, or both are dropped with the refusal.
+async fn check_and_sync(
+    got: Received,
+    path: &str,
+    kind: FileKind,
+    init: Option<web::Bytes>,
+) -> ApiResult<Received> {
+    let p = path.to_string();
+    web::block(move || -> ApiResult<Received> {
+        let mut got = got;
+        check::check_file(&p, kind, &mut got.spool.file, got.size, init.as_deref())?;
+        got.spool.file.sync_all().map_err(ApiError::from_io)?;
+        Ok(got)
+    })
+    .await?
+}
+
+/// Under the metadata lock: move the spool into the store, record the row (quotas and the published rule
+/// checked in the same transaction), release the reservation. Returns whether the row is new or changed.
+/// A refused row deletes the object unless another path uses it; a replaced object nothing uses any more
+/// is deleted.
+async fn commit(
+    state: &AppState,
+    video_id: &str,
+    row: &StoredFile,
+    got: Received,
+) -> ApiResult<bool> {
     let Received {
         spool, reservation, ..
     } = got;
-    let p = path.clone();
-    let spool = web::block(move || -> ApiResult<Spool> {
-        let mut spool = spool;
-        check::check_file(&p, kind, &mut spool.file, size, init.as_deref())?;
-        spool.file.sync_all().map_err(ApiError::from_io)?;
-        Ok(spool)
-    })
-    .await??;
-
-    let row = StoredFile {
-        path: path.clone(),
-        sha256: sha256.clone(),
-        size,
-    };
     let store = state.store.clone();
-    let vid = video_id.clone();
-    let r = row.clone();
-    let quota = self::quota(&state);
-    let outcome = state
+    let (vid, r) = (video_id.to_string(), row.clone());
+    let quota = quota(state);
+    state
         .db
         .run(move |c| {
             // Released when this closure returns, inside the lock hold that recorded the row (or failed to).
@@ -192,17 +227,7 @@ pub async fn put_file(
                 }
             }
         })
-        .await?;
-    state.catalog.invalidate(&video_id);
-    let body = PutFileAnswer {
-        file: row,
-        created: outcome,
-    };
-    Ok(if outcome {
-        HttpResponse::Created().json(body)
-    } else {
-        HttpResponse::Ok().json(body)
-    })
+        .await
 }
 
 async fn init_bytes(state: &AppState, video_id: &str, path: &str) -> ApiResult<web::Bytes> {

@@ -42,6 +42,16 @@ pub fn new_id() -> ApiResult<String> {
         .collect())
 }
 
+/// A video's title, from the API or an ingest: at most 500 bytes, no control characters.
+pub fn check_title(title: &str) -> ApiResult<()> {
+    if title.len() > 500 || title.chars().any(char::is_control) {
+        return Err(ApiError::BadRequest(
+            "title: at most 500 bytes, no control characters".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// When a ticket issued now expires (Unix seconds).
 fn ticket_expiry(state: &AppState) -> i64 {
     let ttl = i64::try_from(state.cfg.limits.ticket_ttl.as_secs()).unwrap_or(i64::MAX);
@@ -74,11 +84,7 @@ pub async fn create(
     } else {
         serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(e.to_string()))?
     };
-    if body.title.len() > 500 || body.title.chars().any(char::is_control) {
-        return Err(ApiError::BadRequest(
-            "title: at most 500 bytes, no control characters".into(),
-        ));
-    }
+    check_title(&body.title)?;
     let id = new_id()?;
     let (vid, title, vis) = (id.clone(), body.title, body.visibility);
     let token = random_token("upt_")?;

@@ -16,7 +16,7 @@ use super::db;
 use super::error::{ApiError, ApiResult};
 use super::paths;
 use super::upload::{declared_sha256, receive, Received};
-use super::videos::{new_id, video_view};
+use super::videos::{check_title, new_id, video_view};
 use super::AppState;
 pub use job::Ctx;
 pub use queue::Jobs;
@@ -41,11 +41,7 @@ pub async fn ingest(
 ) -> ApiResult<HttpResponse> {
     state.keys.caller(&state.db, &req).await?.must_be_admin()?;
     let q = q.into_inner();
-    if q.title.len() > 500 || q.title.chars().any(char::is_control) {
-        return Err(ApiError::BadRequest(
-            "title: at most 500 bytes, no control characters".into(),
-        ));
-    }
+    check_title(&q.title)?;
     let target = q
         .target
         .unwrap_or(upcast_core::plan::PlanOptions::default().target_duration_s);

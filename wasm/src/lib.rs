@@ -5,7 +5,7 @@
 
 pub mod boxes;
 /// The HLS conformance checker (feature `check`, on by default; the browser's segmenter-only build leaves
-/// it out, see origin/scripts/build.sh).
+/// it out, see www/build.sh).
 #[cfg(feature = "check")]
 pub mod check;
 pub mod cmaf;

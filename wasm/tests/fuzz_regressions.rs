@@ -151,7 +151,7 @@ fn write_seed_corpus() {
         "video/iframes.m3u8",
         "audio/playlist.m3u8",
     ] {
-        let bytes = std::fs::read(dir("../origin/tests/fixtures/pkg").join(rel)).unwrap();
+        let bytes = std::fs::read(dir("../origin/testkit/fixtures/pkg").join(rel)).unwrap();
         write("check_playlist", &rel.replace('/', "-"), &bytes);
     }
     for e in std::fs::read_dir(dir("tests/fuzz_regressions/check_playlist")).unwrap() {

@@ -1,5 +1,5 @@
 // @ts-check
-// The origin's upload API (origin/src/server): create a video (admin token) → PUT each file with its SHA-256
+// The origin's upload API (origin/server): create a video (admin token) → PUT each file with its SHA-256
 // (upload ticket) → ask what the origin has → publish. Errors come back as {code, msg}.
 
 export class ApiError extends Error {

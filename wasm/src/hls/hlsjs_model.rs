@@ -278,10 +278,10 @@ mod tests {
     #[test]
     fn the_fixture_playlists_hold_the_invariant() {
         for text in [
-            include_str!("../../../origin/tests/fixtures/pkg/master.m3u8"),
-            include_str!("../../../origin/tests/fixtures/pkg/video/playlist.m3u8"),
-            include_str!("../../../origin/tests/fixtures/pkg/video/iframes.m3u8"),
-            include_str!("../../../origin/tests/fixtures/pkg/audio/playlist.m3u8"),
+            include_str!("../../../origin/testkit/fixtures/pkg/master.m3u8"),
+            include_str!("../../../origin/testkit/fixtures/pkg/video/playlist.m3u8"),
+            include_str!("../../../origin/testkit/fixtures/pkg/video/iframes.m3u8"),
+            include_str!("../../../origin/testkit/fixtures/pkg/audio/playlist.m3u8"),
         ] {
             check_playlist_bytes(text.as_bytes()).unwrap();
             assert!(hlsjs_uris(text).len() >= 3, "{text}");

@@ -1,0 +1,105 @@
+//! `upcast serve [--listen ADDR] [--data DIR]`: run the origin with embedded defaults.
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use upcast_origin::{Config, Limits};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Data directory (database, stored objects).
+    #[arg(long, default_value = "./data")]
+    pub data: PathBuf,
+    /// Static pages served at `/`.
+    #[arg(long, default_value = "./www")]
+    pub www: PathBuf,
+    /// Drop a request body that sends nothing for this many seconds.
+    #[arg(long, default_value_t = 30)]
+    pub body_idle_timeout_secs: u64,
+    /// After the grace period, a request body must average at least this many KiB/s over the rate window
+    /// (and finish within grace + its size limit at this rate). 0: off.
+    #[arg(long, default_value_t = 4)]
+    pub body_min_kib_per_sec: u64,
+    /// Seconds over which a body's rate is averaged.
+    #[arg(long, default_value_t = 30)]
+    pub body_rate_window_secs: u64,
+    /// Seconds a body may take before its rate is checked.
+    #[arg(long, default_value_t = 30)]
+    pub body_rate_grace_secs: u64,
+    /// Open connections one client address may hold; more get 429 and are closed. 0: no limit.
+    #[arg(long, default_value_t = 256)]
+    pub max_conns_per_ip: u32,
+    /// API requests per second one client address may make (playback is not limited). 0: no limit.
+    #[arg(long, default_value_t = 100)]
+    pub api_rate_per_ip: u32,
+    /// API requests one client address may make at once above that rate.
+    #[arg(long, default_value_t = 500)]
+    pub api_burst_per_ip: u32,
+    /// Request bodies (PUT/POST under /api) one client address may send at once. 0: no limit.
+    #[arg(long, default_value_t = 16)]
+    pub max_uploads_per_ip: u32,
+    /// Client addresses whose limits are tracked at once.
+    #[arg(long, default_value_t = 65_536)]
+    pub max_tracked_ips: usize,
+    /// A reverse proxy whose X-Forwarded-For is believed for the per-request limits (repeatable). By
+    /// default no proxy header is trusted.
+    #[arg(long = "trusted-proxy")]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// How long a new upload ticket stays valid, in seconds.
+    #[arg(long, default_value_t = 24 * 3600)]
+    pub ticket_ttl_secs: u64,
+    /// Bytes one video may hold.
+    #[arg(long)]
+    pub max_video_bytes: Option<u64>,
+    /// Bytes all videos together may hold.
+    #[arg(long)]
+    pub max_total_bytes: Option<u64>,
+    /// HTTP worker threads (default: one per core).
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// MiB of hot objects kept in memory for playback.
+    #[arg(long, default_value_t = 256)]
+    pub cache_mib: usize,
+    /// Objects up to this many KiB are served from memory; larger ones stream from the store. Also what
+    /// one response can hold in memory (it may keep an evicted entry alive).
+    #[arg(long, default_value_t = 256)]
+    pub cache_max_object_kib: u64,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let mut limits = Limits {
+        body_idle_timeout: Duration::from_secs(args.body_idle_timeout_secs.max(1)),
+        ticket_ttl: Duration::from_secs(args.ticket_ttl_secs.max(1)),
+        body_min_rate: args.body_min_kib_per_sec << 10,
+        body_rate_window: Duration::from_secs(args.body_rate_window_secs.max(1)),
+        body_rate_grace: Duration::from_secs(args.body_rate_grace_secs),
+        max_conns_per_ip: args.max_conns_per_ip,
+        api_rate_per_ip: args.api_rate_per_ip,
+        api_burst_per_ip: args.api_burst_per_ip,
+        max_uploads_per_ip: args.max_uploads_per_ip,
+        max_tracked_ips: args.max_tracked_ips,
+        trusted_proxies: args.trusted_proxies,
+        ..Limits::default()
+    };
+    if let Some(n) = args.max_video_bytes {
+        limits.max_video_bytes = n;
+    }
+    if let Some(n) = args.max_total_bytes {
+        limits.max_total_bytes = n;
+    }
+    let mut cfg = Config::new(args.listen, args.data);
+    cfg.www_dir = Some(args.www);
+    cfg.admin_token = std::env::var("UPCAST_ADMIN_TOKEN")
+        .ok()
+        .filter(|t| !t.is_empty());
+    cfg.limits = limits;
+    cfg.workers = args.workers;
+    cfg.cache_bytes = args.cache_mib << 20;
+    cfg.cache_max_object = args.cache_max_object_kib << 10;
+    actix_web::rt::System::new().block_on(upcast_origin::run(cfg))?;
+    Ok(ExitCode::SUCCESS)
+}

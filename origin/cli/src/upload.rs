@@ -1,0 +1,329 @@
+//! `upcast upload OUTDIR --to URL [--token T]`: upload a package made by `upcast segment` through the
+//! origin's API, skipping what the origin already has, then publish. Interrupted runs resume: the video id
+//! and upload ticket are kept in `OUTDIR/.upcast-upload.json`.
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+
+use upcast_origin::api_types::{
+    CreateVideo, CreatedVideo, ErrorBody, FileList, PutFileAnswer, Ticket, Video, Visibility,
+};
+use upcast_origin::error::ApiError;
+use upcast_origin::paths::{self, FileKind};
+
+const STATE_FILE: &str = ".upcast-upload.json";
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Package directory (holds master.m3u8).
+    pub outdir: PathBuf,
+    /// Origin base URL, e.g. http://127.0.0.1:8080
+    #[arg(long)]
+    pub to: String,
+    /// Admin token (to create the video) or upload ticket; defaults to $UPCAST_TOKEN.
+    #[arg(long)]
+    pub token: Option<String>,
+    /// Title of a new video.
+    #[arg(long, default_value = "")]
+    pub title: String,
+    /// Make a new video private (played through signed links).
+    #[arg(long)]
+    pub private: bool,
+    /// Attempts per request before giving up.
+    #[arg(long, default_value_t = 5)]
+    pub retries: u32,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Resume {
+    to: String,
+    video_id: String,
+    ticket: String,
+}
+
+struct Local {
+    path: String,
+    file: PathBuf,
+    sha256: String,
+    kind: FileKind,
+}
+
+fn scan(root: &Path, dir: &Path, out: &mut Vec<Local>) -> anyhow::Result<()> {
+    for e in fs::read_dir(dir).with_context(|| dir.display().to_string())? {
+        let e = e?;
+        let p = e.path();
+        if e.file_type()?.is_dir() {
+            scan(root, &p, out)?;
+            continue;
+        }
+        let rel = p.strip_prefix(root)?.to_string_lossy().replace('\\', "/");
+        let Ok(kind) = paths::check(&rel) else {
+            continue;
+        };
+        let bytes = fs::read(&p).with_context(|| p.display().to_string())?;
+        out.push(Local {
+            path: rel,
+            file: p,
+            sha256: hex::encode(Sha256::digest(&bytes)),
+            kind,
+        });
+    }
+    Ok(())
+}
+
+/// Upload order: playlists first (the package is playable as a growing EVENT stream while it uploads),
+/// then init segments, then media segments by name, the poster last.
+fn order(k: FileKind) -> u8 {
+    match k {
+        FileKind::Playlist => 0,
+        FileKind::Init => 1,
+        FileKind::Segment => 2,
+        FileKind::Poster => 3,
+    }
+}
+
+struct Client {
+    agent: ureq::Agent,
+    base: String,
+    retries: u32,
+}
+
+impl Client {
+    /// Run `f` until it succeeds, a non-retryable status comes back, or attempts run out; the answer's body
+    /// as `T`, one of the API's types.
+    fn call<T: DeserializeOwned>(
+        &self,
+        what: &str,
+        f: impl Fn(&ureq::Agent) -> Result<ureq::Response, Box<ureq::Error>>,
+    ) -> anyhow::Result<T> {
+        let mut last = String::new();
+        for attempt in 0..self.retries.max(1) {
+            if attempt > 0 {
+                std::thread::sleep(Duration::from_millis(200 << attempt.min(5)));
+            }
+            match f(&self.agent).map_err(|e| *e) {
+                Ok(r) => {
+                    let text = r.into_string().unwrap_or_default();
+                    return serde_json::from_str(&text)
+                        .with_context(|| format!("{what}: the origin's answer: {text}"));
+                }
+                Err(ureq::Error::Status(code, r)) => {
+                    let body = r.into_string().unwrap_or_default();
+                    // 408, 429 and 5xx other than 507 may pass; other refusals will not.
+                    if code == 408 || code == 429 || (code >= 500 && code != 507) {
+                        last = format!("{what}: HTTP {code} {body}");
+                        continue;
+                    }
+                    bail!("{what}: HTTP {code} {body}");
+                }
+                Err(e) => last = format!("{what}: {e}"),
+            }
+        }
+        bail!("{last} (gave up after {} attempts)", self.retries.max(1))
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+/// Where an upload stands between runs: `OUTDIR/.upcast-upload.json`.
+struct Session {
+    root: PathBuf,
+    to: String,
+    video_id: String,
+    ticket: String,
+}
+
+impl Session {
+    fn state_path(root: &Path) -> PathBuf {
+        root.join(STATE_FILE)
+    }
+
+    /// The session a previous run against the same origin left, if any.
+    fn resume(root: &Path, to: &str) -> Option<Session> {
+        let r: Resume = serde_json::from_slice(&fs::read(Self::state_path(root)).ok()?).ok()?;
+        (r.to == to).then(|| Session {
+            root: root.to_path_buf(),
+            to: r.to,
+            video_id: r.video_id,
+            ticket: r.ticket,
+        })
+    }
+
+    /// Write the session atomically (a temporary file renamed over the old one).
+    fn save(&self) -> anyhow::Result<()> {
+        let r = Resume {
+            to: self.to.clone(),
+            video_id: self.video_id.clone(),
+            ticket: self.ticket.clone(),
+        };
+        let tmp = self.root.join(format!("{STATE_FILE}.tmp"));
+        fs::write(&tmp, serde_json::to_vec(&r)?)?;
+        fs::rename(&tmp, Self::state_path(&self.root))?;
+        Ok(())
+    }
+}
+
+/// Resume the previous run's video, or create one with the admin token.
+fn open_video(
+    client: &Client,
+    root: &Path,
+    token: Option<&str>,
+    args: &Args,
+) -> anyhow::Result<Session> {
+    if let Some(s) = Session::resume(root, &client.base) {
+        return Ok(s);
+    }
+    let admin = token.context("a new video needs --token (admin) or $UPCAST_TOKEN")?;
+    let body = serde_json::to_string(&CreateVideo {
+        title: args.title.clone(),
+        visibility: if args.private {
+            Visibility::Private
+        } else {
+            Visibility::Public
+        },
+    })?;
+    let url = client.url("/api/videos");
+    let created: CreatedVideo = client.call("create video", |a| {
+        a.post(&url)
+            .set("Authorization", &format!("Bearer {admin}"))
+            .set("Content-Type", "application/json")
+            .send_string(&body)
+            .map_err(Box::new)
+    })?;
+    let s = Session {
+        root: root.to_path_buf(),
+        to: client.base.clone(),
+        video_id: created.video.id,
+        ticket: created.upload.ticket,
+    };
+    s.save()?;
+    Ok(s)
+}
+
+/// A resumed upload whose ticket has expired gets a new one when an admin token is at hand.
+fn renew_ticket_if_expired(
+    client: &Client,
+    session: &mut Session,
+    token: Option<&str>,
+) -> anyhow::Result<()> {
+    let probe = client
+        .agent
+        .get(&client.url(&format!("/api/videos/{}", session.video_id)))
+        .set("Authorization", &format!("Bearer {}", session.ticket))
+        .call();
+    let Err(ureq::Error::Status(401, r)) = probe else {
+        return Ok(());
+    };
+    let body = r.into_string().unwrap_or_default();
+    let expired = serde_json::from_str::<ErrorBody>(&body)
+        .is_ok_and(|e| e.code == ApiError::TicketExpired.code());
+    let Some(admin) = token.filter(|_| expired) else {
+        bail!("the upload ticket is no longer valid: {body}")
+    };
+    let url = client.url(&format!("/api/videos/{}/tickets", session.video_id));
+    let t: Ticket = client.call("new ticket", |a| {
+        a.post(&url)
+            .set("Authorization", &format!("Bearer {admin}"))
+            .call()
+            .map_err(Box::new)
+    })?;
+    session.ticket = t.ticket;
+    session.save()?;
+    eprintln!("upcast: upload ticket renewed");
+    Ok(())
+}
+
+/// PUT every local file the origin does not already hold with the same bytes. Returns (sent, skipped).
+fn send_files(
+    client: &Client,
+    video_id: &str,
+    auth: &str,
+    local: &[Local],
+) -> anyhow::Result<(usize, usize)> {
+    let url = client.url(&format!("/api/videos/{video_id}/files"));
+    let have: FileList = client.call("list files", |a| {
+        a.get(&url)
+            .set("Authorization", auth)
+            .call()
+            .map_err(Box::new)
+    })?;
+    let remote: HashMap<String, String> =
+        have.files.into_iter().map(|f| (f.path, f.sha256)).collect();
+    let (mut sent, mut skipped) = (0usize, 0usize);
+    for f in local {
+        if remote.get(&f.path) == Some(&f.sha256) {
+            skipped += 1;
+            continue;
+        }
+        let bytes = fs::read(&f.file)?;
+        let url = client.url(&format!("/api/videos/{video_id}/files/{}", f.path));
+        let _: PutFileAnswer = client.call(&format!("PUT {}", f.path), |a| {
+            a.put(&url)
+                .set("Authorization", auth)
+                .set("X-Upcast-Sha256", &f.sha256)
+                .send_bytes(&bytes)
+                .map_err(Box::new)
+        })?;
+        sent += 1;
+    }
+    Ok((sent, skipped))
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let root = args
+        .outdir
+        .canonicalize()
+        .with_context(|| args.outdir.display().to_string())?;
+    if !root.join("master.m3u8").is_file() {
+        bail!("{} has no master.m3u8", root.display());
+    }
+    let mut local = Vec::new();
+    scan(&root, &root, &mut local)?;
+    local.sort_by(|a, b| (order(a.kind), &a.path).cmp(&(order(b.kind), &b.path)));
+
+    let client = Client {
+        agent: ureq::AgentBuilder::new()
+            .timeout_connect(Duration::from_secs(10))
+            .timeout_read(Duration::from_secs(60))
+            .timeout_write(Duration::from_secs(60))
+            .build(),
+        base: args.to.trim_end_matches('/').to_string(),
+        retries: args.retries,
+    };
+    let token = args
+        .token
+        .clone()
+        .or_else(|| std::env::var("UPCAST_TOKEN").ok());
+
+    let mut session = open_video(&client, &root, token.as_deref(), &args)?;
+    let video_id = session.video_id.clone();
+    eprintln!("upcast: video {video_id}");
+    renew_ticket_if_expired(&client, &mut session, token.as_deref())?;
+    let auth = format!("Bearer {}", session.ticket);
+
+    let (sent, skipped) = send_files(&client, &video_id, &auth, &local)?;
+    let url = client.url(&format!("/api/videos/{video_id}/publish"));
+    let video: Video = client.call("publish", |a| {
+        a.post(&url)
+            .set("Authorization", &auth)
+            .call()
+            .map_err(Box::new)
+    })?;
+    eprintln!(
+        "upcast: {sent} files sent, {skipped} already there; state {}",
+        serde_json::Value::from(video.state.as_str())
+    );
+    match video.playback_url {
+        Some(p) => println!("{}{p}", client.base),
+        None => println!("{}/api/videos/{video_id}/playback", client.base),
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,144 @@
+//! `upcast-origin`, the origin (run by `upcast serve`, origin/cli). Accepts HLS packages over an
+//! authenticated upload API, checks every byte it is given, stores durably, and serves playback with the
+//! headers hls.js and CDNs need. The API's bodies are [`api_types`], shared with the `upcast upload`
+//! client; API.md and SECURITY.md beside this crate describe the contract and the threat model.
+#![forbid(unsafe_code)]
+
+pub mod api_types;
+pub mod auth;
+pub mod body;
+pub mod cache;
+pub mod catalog;
+pub mod check;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod ingest;
+pub mod limits;
+pub mod paths;
+pub mod playlist;
+pub mod publish;
+pub mod publish_gate;
+pub mod ranges;
+pub mod rendered;
+pub mod serve;
+pub mod signing;
+pub mod signing_api;
+pub mod startup;
+pub mod store;
+pub mod upload;
+pub mod videos;
+
+use std::sync::Arc;
+
+use actix_web::web::{self, ServiceConfig};
+
+pub use config::{Config, Limits};
+
+/// Everything a handler needs, shared by all workers.
+pub struct AppState {
+    pub cfg: Config,
+    pub db: db::Db,
+    pub store: Arc<dyn store::Store>,
+    pub keys: auth::Keys,
+    pub catalog: catalog::Catalog,
+    pub objects: cache::ObjectCache,
+    pub publishing: publish_gate::PublishGate,
+    pub limits: limits::State,
+    /// Ingest jobs waiting and running.
+    pub ingest: ingest::Jobs,
+}
+
+/// Mount the API and playback routes (and `www/` when configured). Tests mount this in-process.
+pub fn routes(state: web::Data<AppState>) -> impl FnOnce(&mut ServiceConfig) {
+    move |cfg: &mut ServiceConfig| {
+        let www = state.cfg.www_dir.clone();
+        cfg.app_data(state)
+            .service(
+                web::scope("/api")
+                    .wrap(actix_web::middleware::from_fn(limits::api))
+                    .wrap(
+                        actix_web::middleware::DefaultHeaders::new()
+                            .add(("X-Content-Type-Options", "nosniff"))
+                            .add(("Cache-Control", "no-store")),
+                    )
+                    .route("/ingest", web::post().to(ingest::ingest))
+                    .route("/signing-keys", web::get().to(signing_api::list))
+                    .route("/signing-keys/rotate", web::post().to(signing_api::rotate))
+                    .route("/ingest/{job}", web::get().to(ingest::status))
+                    .route("/videos", web::post().to(videos::create))
+                    .route("/videos", web::get().to(videos::list))
+                    .route("/videos/{id}", web::get().to(videos::get))
+                    .route("/videos/{id}", web::delete().to(videos::delete))
+                    .route("/videos/{id}/files", web::get().to(videos::files))
+                    .route(
+                        "/videos/{id}/files/{path:.*}",
+                        web::put().to(upload::put_file),
+                    )
+                    .route("/videos/{id}/publish", web::post().to(publish::publish))
+                    .route("/videos/{id}/tickets", web::post().to(videos::ticket))
+                    .route("/videos/{id}/playback", web::get().to(videos::playback)),
+            )
+            .route("/v/{id}/{path:.*}", web::get().to(serve::public))
+            .route("/v/{id}/{path:.*}", web::head().to(serve::public))
+            .route(
+                "/v/{id}/{path:.*}",
+                web::method(actix_web::http::Method::OPTIONS).to(serve::preflight),
+            )
+            .route(
+                "/s/{exp}/{sig}/v/{id}/{path:.*}",
+                web::get().to(serve::signed),
+            )
+            .route(
+                "/s/{exp}/{sig}/v/{id}/{path:.*}",
+                web::head().to(serve::signed),
+            )
+            .route(
+                "/s/{exp}/{sig}/v/{id}/{path:.*}",
+                web::method(actix_web::http::Method::OPTIONS).to(serve::preflight),
+            );
+        if let Some(dir) = www.filter(|d| d.is_dir()) {
+            cfg.service(actix_files::Files::new("/", dir).index_file("index.html"));
+        }
+    }
+}
+
+/// Open storage and metadata, collect orphans, and load keys. Returns the state and, on first start, the
+/// generated admin token (to print once).
+pub fn prepare(cfg: Config) -> Result<(web::Data<AppState>, Option<String>), String> {
+    startup::prepare(cfg)
+}
+
+/// Run the server until it is stopped.
+pub async fn run(cfg: Config) -> std::io::Result<()> {
+    let listen = cfg.listen;
+    let workers = cfg.workers;
+    let (state, generated) = prepare(cfg).map_err(std::io::Error::other)?;
+    if let Some(t) = generated {
+        // Printed once: only its hash is stored.
+        eprintln!("upcast: generated admin token (shown once, store it now): {t}");
+    }
+    let ips = state.limits.ips.clone();
+    let mut server = actix_web::HttpServer::new(move || {
+        actix_web::App::new()
+            .wrap(actix_web::middleware::from_fn(limits::connection))
+            .configure(routes(state.clone()))
+    })
+    .on_connect(move |conn, ext| {
+        // Small responses must not wait for delayed ACKs (the ~40 ms Nagle signature).
+        if let Some(tcp) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() {
+            let _ = tcp.set_nodelay(true);
+        }
+        limits::on_connect(&ips, conn, ext);
+    })
+    .client_request_timeout(std::time::Duration::from_secs(10))
+    .bind(listen)?;
+    if let Some(n) = workers {
+        server = server.workers(n);
+    }
+    eprintln!(
+        "upcast: serving on http://{}",
+        server.addrs().first().copied().unwrap_or(listen)
+    );
+    server.run().await
+}

@@ -1,0 +1,378 @@
+//! hls.js-relevant playback headers, checked in-process: MIME types, Range (206/416, multi-range), ETag and
+//! 304, If-Range, CORS preflight, gzip, nosniff, Cache-Control, signed links, and the EVENT view.
+#[path = "../../testkit/harness/mod.rs"]
+mod harness;
+
+use std::io::Read;
+
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::{test, App};
+use harness::*;
+
+type Req = actix_http::Request;
+
+async fn app(
+    data: &std::path::Path,
+) -> impl Service<Req, Response = ServiceResponse, Error = actix_web::Error> {
+    test::init_service(App::new().configure(upcast_origin::routes(state(config(data))))).await
+}
+
+fn bearer(t: &str) -> (&'static str, String) {
+    ("Authorization", format!("Bearer {t}"))
+}
+
+async fn send<S>(
+    app: &S,
+    req: test::TestRequest,
+) -> (u16, actix_web::http::header::HeaderMap, Vec<u8>)
+where
+    S: Service<Req, Response = ServiceResponse, Error = actix_web::Error>,
+{
+    let resp = test::call_service(app, req.to_request()).await;
+    let st = resp.status().as_u16();
+    let h = resp.headers().clone();
+    (st, h, test::read_body(resp).await.to_vec())
+}
+
+/// Upload the fixture package; publish when asked. Returns the video id.
+async fn uploaded<S>(app: &S, visibility: &str, publish: bool, skip: &[&str]) -> String
+where
+    S: Service<Req, Response = ServiceResponse, Error = actix_web::Error>,
+{
+    let (st, _, b) = send(
+        app,
+        test::TestRequest::post()
+            .uri("/api/videos")
+            .insert_header(bearer(ADMIN))
+            .set_payload(format!(r#"{{"visibility":"{visibility}"}}"#)),
+    )
+    .await;
+    assert_eq!(st, 201);
+    let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
+    let id = v["id"].as_str().unwrap().to_string();
+    for f in pkg().iter().filter(|f| !skip.contains(&f.path.as_str())) {
+        let req = test::TestRequest::put()
+            .uri(&format!("/api/videos/{id}/files/{}", f.path))
+            .insert_header(bearer(ADMIN))
+            .insert_header(("X-Upcast-Sha256", f.sha256.clone()))
+            .set_payload(f.bytes.clone());
+        assert_eq!(send(app, req).await.0, 201);
+    }
+    if publish {
+        let req = test::TestRequest::post()
+            .uri(&format!("/api/videos/{id}/publish"))
+            .insert_header(bearer(ADMIN));
+        assert_eq!(send(app, req).await.0, 200);
+    }
+    id
+}
+
+fn h<'a>(hm: &'a actix_web::http::header::HeaderMap, name: &str) -> &'a str {
+    hm.get(name).map(|v| v.to_str().unwrap()).unwrap_or("")
+}
+
+#[actix_web::test]
+async fn mime_cache_cors_and_nosniff() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path()).await;
+    let id = uploaded(&app, "public", true, &[]).await;
+    for (path, mime, cache) in [
+        (
+            "master.m3u8",
+            "application/vnd.apple.mpegurl",
+            "public, max-age=10",
+        ),
+        (
+            "video/playlist.m3u8",
+            "application/vnd.apple.mpegurl",
+            "public, max-age=10",
+        ),
+        (
+            "video/init.mp4",
+            "video/mp4",
+            "public, max-age=31536000, immutable",
+        ),
+        (
+            "video/seg_00002.m4s",
+            "video/iso.segment",
+            "public, max-age=31536000, immutable",
+        ),
+    ] {
+        let (st, hm, body) = send(
+            &app,
+            test::TestRequest::get().uri(&format!("/v/{id}/{path}")),
+        )
+        .await;
+        assert_eq!(st, 200, "{path}");
+        assert_eq!(h(&hm, "content-type"), mime, "{path}");
+        assert_eq!(h(&hm, "cache-control"), cache, "{path}");
+        assert_eq!(h(&hm, "access-control-allow-origin"), "*");
+        assert!(h(&hm, "access-control-expose-headers").contains("Content-Range"));
+        assert!(h(&hm, "access-control-expose-headers").contains("ETag"));
+        assert_eq!(h(&hm, "x-content-type-options"), "nosniff");
+        assert!(!h(&hm, "etag").is_empty(), "{path}");
+        assert_eq!(body, pkg_file(path).bytes, "{path}");
+    }
+    // Errors carry CORS and nosniff too, and never reveal more than not-found.
+    let (st, hm, _) = send(
+        &app,
+        test::TestRequest::get().uri(&format!("/v/{id}/video/seg_09999.m4s")),
+    )
+    .await;
+    assert_eq!((st, h(&hm, "x-content-type-options")), (404, "nosniff"));
+    let (st, _, _) = send(
+        &app,
+        test::TestRequest::get().uri(&format!("/v/{id}/../upcast.db")),
+    )
+    .await;
+    assert_eq!(st, 404);
+    // Preflight from a player on another origin.
+    let (st, hm, _) = send(
+        &app,
+        test::TestRequest::default()
+            .method(actix_web::http::Method::OPTIONS)
+            .uri(&format!("/v/{id}/video/seg_00002.m4s"))
+            .insert_header(("Origin", "https://player.example"))
+            .insert_header(("Access-Control-Request-Method", "GET"))
+            .insert_header(("Access-Control-Request-Headers", "range")),
+    )
+    .await;
+    assert_eq!(st, 204);
+    assert!(h(&hm, "access-control-allow-headers").contains("Range"));
+    assert!(h(&hm, "access-control-allow-methods").contains("GET"));
+    assert_eq!(h(&hm, "access-control-allow-origin"), "*");
+}
+
+#[actix_web::test]
+async fn ranges_and_conditionals_from_memory() {
+    ranges_and_conditionals(8 << 20).await;
+}
+
+/// Objects above the cache's size limit go through actix-files instead: same answers.
+#[actix_web::test]
+async fn ranges_and_conditionals_from_file() {
+    ranges_and_conditionals(1000).await;
+}
+
+async fn ranges_and_conditionals(cache_max_object: u64) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path());
+    cfg.cache_max_object = cache_max_object;
+    let app = test::init_service(App::new().configure(upcast_origin::routes(state(cfg)))).await;
+    let id = uploaded(&app, "public", true, &[]).await;
+    let seg = pkg_file("video/seg_00002.m4s").bytes;
+    let uri = format!("/v/{id}/video/seg_00002.m4s");
+    let len = seg.len();
+
+    let (st, hm, body) = send(
+        &app,
+        test::TestRequest::get()
+            .uri(&uri)
+            .insert_header(("Range", "bytes=100-199")),
+    )
+    .await;
+    assert_eq!(st, 206);
+    assert_eq!(h(&hm, "content-range"), format!("bytes 100-199/{len}"));
+    assert_eq!(body, &seg[100..200]);
+    assert_eq!(h(&hm, "content-type"), "video/iso.segment");
+
+    let (st, _, body) = send(
+        &app,
+        test::TestRequest::get()
+            .uri(&uri)
+            .insert_header(("Range", "bytes=-10")),
+    )
+    .await;
+    assert_eq!((st, body.as_slice()), (206, &seg[len - 10..]));
+
+    let (st, hm, _) = send(
+        &app,
+        test::TestRequest::get()
+            .uri(&uri)
+            .insert_header(("Range", format!("bytes={}-", len + 5))),
+    )
+    .await;
+    assert_eq!(st, 416);
+    assert_eq!(h(&hm, "content-range"), format!("bytes */{len}"));
+
+    // Multi-range: answered with one range (never a response larger than the file).
+    let (st, _, body) = send(
+        &app,
+        test::TestRequest::get()
+            .uri(&uri)
+            .insert_header(("Range", "bytes=0-9,20-29,0-4000,0-4000,0-4000")),
+    )
+    .await;
+    assert!(st == 206 || st == 200, "{st}");
+    assert!(body.len() <= len);
+    if st == 206 {
+        assert_eq!(body, &seg[..10]);
+    }
+
+    // ETag → 304; If-Range with a stale validator → whole file.
+    let (_, hm, _) = send(&app, test::TestRequest::get().uri(&uri)).await;
+    let etag = h(&hm, "etag").to_string();
+    let (st, hm2, body) = send(
+        &app,
+        test::TestRequest::get()
+            .uri(&uri)
+            .insert_header(("If-None-Match", etag.clone())),
+    )
+    .await;
+    assert_eq!((st, body.len()), (304, 0));
+    assert_eq!(h(&hm2, "etag"), etag);
+    let (st, _, body) = send(
+        &app,
+        test::TestRequest::get()
+            .uri(&uri)
+            .insert_header(("Range", "bytes=0-9"))
+            .insert_header(("If-Range", etag.clone())),
+    )
+    .await;
+    assert_eq!((st, body.len()), (206, 10));
+    let (st, _, body) = send(
+        &app,
+        test::TestRequest::get()
+            .uri(&uri)
+            .insert_header(("Range", "bytes=0-9"))
+            .insert_header(("If-Range", "\"stale\"")),
+    )
+    .await;
+    assert_eq!((st, body.len()), (200, len));
+
+    // Playlist ETag → 304.
+    let purl = format!("/v/{id}/video/playlist.m3u8");
+    let (_, hm, _) = send(&app, test::TestRequest::get().uri(&purl)).await;
+    let (st, _, _) = send(
+        &app,
+        test::TestRequest::get()
+            .uri(&purl)
+            .insert_header(("If-None-Match", h(&hm, "etag").to_string())),
+    )
+    .await;
+    assert_eq!(st, 304);
+}
+
+#[actix_web::test]
+async fn playlists_are_gzipped_when_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path()).await;
+    let id = uploaded(&app, "public", true, &[]).await;
+    let uri = format!("/v/{id}/video/playlist.m3u8");
+    let (st, hm, body) = send(
+        &app,
+        test::TestRequest::get()
+            .uri(&uri)
+            .insert_header(("Accept-Encoding", "gzip, deflate, br")),
+    )
+    .await;
+    assert_eq!((st, h(&hm, "content-encoding")), (200, "gzip"));
+    assert_eq!(h(&hm, "vary"), "Accept-Encoding");
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(body.as_slice())
+        .read_to_end(&mut out)
+        .unwrap();
+    assert_eq!(out, pkg_file("video/playlist.m3u8").bytes);
+    let (_, hm, body) = send(
+        &app,
+        test::TestRequest::get()
+            .uri(&uri)
+            .insert_header(("Accept-Encoding", "gzip;q=0")),
+    )
+    .await;
+    assert_eq!(
+        (h(&hm, "content-encoding"), body),
+        ("", pkg_file("video/playlist.m3u8").bytes)
+    );
+    // Segments are never compressed.
+    let (_, hm, _) = send(
+        &app,
+        test::TestRequest::get()
+            .uri(&format!("/v/{id}/video/seg_00001.m4s"))
+            .insert_header(("Accept-Encoding", "gzip")),
+    )
+    .await;
+    assert_eq!(h(&hm, "content-encoding"), "");
+}
+
+#[actix_web::test]
+async fn private_videos_need_a_signed_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path()).await;
+    let id = uploaded(&app, "private", true, &[]).await;
+    let (st, _, _) = send(
+        &app,
+        test::TestRequest::get().uri(&format!("/v/{id}/master.m3u8")),
+    )
+    .await;
+    assert_eq!(st, 404);
+    let (st, _, b) = send(
+        &app,
+        test::TestRequest::get()
+            .uri(&format!("/api/videos/{id}/playback?ttl=60"))
+            .insert_header(bearer(ADMIN)),
+    )
+    .await;
+    assert_eq!(st, 200);
+    let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
+    let url = v["url"].as_str().unwrap().to_string();
+    let (st, _, _) = send(&app, test::TestRequest::get().uri(&url)).await;
+    assert_eq!(st, 200);
+    // The signature covers the whole video prefix: relative URIs work.
+    let seg = url.replace("master.m3u8", "video/seg_00001.m4s");
+    let (st, _, _) = send(&app, test::TestRequest::get().uri(&seg)).await;
+    assert_eq!(st, 200);
+    // Tampered signature, another video under the same signature, and an expired link.
+    let parts: Vec<&str> = url.split('/').collect(); // ["", "s", exp, sig, "v", id, "master.m3u8"]
+    let bad_sig = url.replace(parts[3], &"0".repeat(64));
+    assert_eq!(
+        send(&app, test::TestRequest::get().uri(&bad_sig)).await.0,
+        403
+    );
+    let other = url.replace(&id, "aaaaaaaaaaaaaaaa");
+    assert_eq!(
+        send(&app, test::TestRequest::get().uri(&other)).await.0,
+        403
+    );
+    let later = url.replacen(
+        parts[2],
+        &(parts[2].parse::<i64>().unwrap() + 1).to_string(),
+        1,
+    );
+    assert_eq!(
+        send(&app, test::TestRequest::get().uri(&later)).await.0,
+        403
+    );
+}
+
+#[actix_web::test]
+async fn unpublished_media_playlists_grow_as_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path()).await;
+    let id = uploaded(
+        &app,
+        "public",
+        false,
+        &["video/seg_00002.m4s", "video/seg_00003.m4s"],
+    )
+    .await;
+    let (st, hm, body) = send(
+        &app,
+        test::TestRequest::get().uri(&format!("/v/{id}/video/playlist.m3u8")),
+    )
+    .await;
+    assert_eq!((st, h(&hm, "cache-control")), (200, "no-cache"));
+    let text = String::from_utf8(body).unwrap();
+    assert!(text.contains("#EXT-X-PLAYLIST-TYPE:EVENT"), "{text}");
+    assert!(
+        text.contains("seg_00001.m4s") && !text.contains("seg_00002.m4s"),
+        "{text}"
+    );
+    assert!(!text.contains("#EXT-X-ENDLIST"), "{text}");
+    let (_, hm, _) = send(
+        &app,
+        test::TestRequest::get().uri(&format!("/v/{id}/video/seg_00001.m4s")),
+    )
+    .await;
+    assert_eq!(h(&hm, "cache-control"), "no-cache");
+}

@@ -244,7 +244,7 @@ fn check_playlists(pkg: &Package) -> Result<(), Violation> {
             .map_err(|e| format!("{path} does not re-parse: {e:?}"))?;
         match parsed {
             Playlist::MasterPlaylist(m) => {
-                if path != crate::package::MASTER {
+                if path != crate::layout::MASTER {
                     return Err(format!("{path} parses as a multivariant playlist"));
                 }
                 if m.variants.is_empty() {

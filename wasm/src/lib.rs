@@ -15,6 +15,7 @@ pub mod error;
 pub mod hls;
 pub mod invariants;
 pub mod ladder;
+pub mod layout;
 pub mod limits;
 pub mod package;
 pub mod plan;

@@ -60,7 +60,7 @@ impl Rendition {
     pub fn copy(movie: &Movie, plan: &TrackPlan, id: &str) -> Result<Rendition> {
         let t = &movie.tracks[plan.track];
         let source_entry = t.entry.as_ref().ok_or_else(|| {
-            Error::InvalidOption(format!("track {} has no usable sample description", t.id))
+            Error::Internal(format!("track {} has no usable sample description", t.id))
         })?;
         // What the init segment carries, parsed back so the rendition describes what was written.
         let entry = parse_sample_entry(&cmaf_entry(source_entry)?, 0)?;
@@ -158,10 +158,6 @@ impl Rendition {
             display,
             frame_rate,
         })
-    }
-
-    pub fn segment_uri(k: usize) -> String {
-        format!("seg_{:05}.m4s", k + 1)
     }
 
     pub fn duration_s(&self) -> f64 {

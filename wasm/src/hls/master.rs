@@ -13,11 +13,12 @@ pub const AUDIO_GROUP: &str = "audio";
 
 /// Path of a rendition's media playlist, relative to the multivariant playlist.
 pub fn playlist_uri(r: &Rendition) -> String {
-    format!("{}/playlist.m3u8", r.id)
+    crate::layout::in_dir(&r.id, crate::layout::PLAYLIST)
 }
 
+/// Path of a video rendition's I-frame playlist, relative to the multivariant playlist.
 pub fn iframes_uri(r: &Rendition) -> String {
-    format!("{}/iframes.m3u8", r.id)
+    crate::layout::in_dir(&r.id, crate::layout::IFRAMES)
 }
 
 /// Peak bits per second of `video` played with `audio`: segment by segment when both cut at the same

@@ -38,7 +38,7 @@ pub fn playlists(videos: &[&Rendition], audios: &[&Rendition]) -> (u64, Vec<(Str
             .flat_map(|r| r.segments.iter().map(|s| s.duration_s(r.timescale))),
     );
     let mut out = vec![(
-        crate::package::MASTER.to_string(),
+        crate::layout::MASTER.to_string(),
         master::master_playlist(videos, audios),
     )];
     for r in videos {

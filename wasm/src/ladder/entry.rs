@@ -14,8 +14,14 @@ use crate::boxes::writer::BoxWriter;
 use crate::codec::{parse_sample_entry, SampleEntry};
 use crate::error::{Error, Result};
 
+/// A rung's codec string or size that cannot be written.
 fn bad(msg: impl Into<String>) -> Error {
     Error::InvalidOption(msg.into())
+}
+
+/// A decoder configuration from the encoder that cannot be used.
+fn bad_config(msg: impl Into<String>) -> Error {
+    Error::EncoderOutput(msg.into())
 }
 
 /// The video sample entry for chunks of `codec` (a WebCodecs codec string) at `width` x `height`, with
@@ -33,7 +39,7 @@ pub fn video_entry(
     let family = codec.split('.').next().unwrap_or_default();
     let need = |what: &str| {
         description.ok_or_else(|| {
-            bad(format!(
+            bad_config(format!(
                 "{codec}: the encoder gave no description ({what}); configure the VideoEncoder with \
                  avc: {{ format: 'avc' }} / hevc: {{ format: 'hevc' }}"
             ))
@@ -203,7 +209,7 @@ fn descriptor(w: &mut BoxWriter, tag: u8, body: &[u8]) -> Result<()> {
     let n = u32::try_from(body.len())
         .ok()
         .filter(|&n| n < 1 << 28)
-        .ok_or_else(|| bad("descriptor too large"))?;
+        .ok_or_else(|| Error::TooLarge("descriptor too large".into()))?;
     w.u8(tag);
     for shift in [21, 14, 7] {
         if n >= 1 << shift {
@@ -231,12 +237,12 @@ pub fn aac_entry(asc: Option<&[u8]>, channels: u16, sample_rate: u32) -> Result<
                 .iter()
                 .position(|&r| r == sample_rate)
                 .ok_or_else(|| {
-                    bad(format!(
+                    bad_config(format!(
                         "AAC at {sample_rate} Hz needs the encoder's description"
                     ))
                 })? as u16;
             if channels == 0 || channels > 7 {
-                return Err(bad(format!(
+                return Err(bad_config(format!(
                     "AAC with {channels} channels needs the encoder's description"
                 )));
             }
@@ -279,7 +285,7 @@ pub fn opus_entry(head: Option<&[u8]>, channels: u16) -> Result<SampleEntry> {
     let (out_channels, pre_skip, gain, family, mapping) = match head {
         Some(h) if !h.is_empty() => {
             if h.len() < 19 || &h[..8] != b"OpusHead" {
-                return Err(bad(
+                return Err(bad_config(
                     "the Opus description is not an OpusHead identification header",
                 ));
             }
@@ -287,7 +293,7 @@ pub fn opus_entry(head: Option<&[u8]>, channels: u16) -> Result<SampleEntry> {
             let ch = h[9];
             let mapping = if family != 0 {
                 h.get(19..21 + usize::from(ch))
-                    .ok_or_else(|| bad("the OpusHead's channel mapping table is cut short"))?
+                    .ok_or_else(|| bad_config("the OpusHead's channel mapping table is cut short"))?
                     .to_vec()
             } else {
                 Vec::new()
@@ -302,7 +308,7 @@ pub fn opus_entry(head: Option<&[u8]>, channels: u16) -> Result<SampleEntry> {
         }
         _ => {
             if !(1..=2).contains(&channels) {
-                return Err(bad(format!(
+                return Err(bad_config(format!(
                     "Opus with {channels} channels needs the encoder's description (OpusHead)"
                 )));
             }
@@ -310,7 +316,7 @@ pub fn opus_entry(head: Option<&[u8]>, channels: u16) -> Result<SampleEntry> {
         }
     };
     if out_channels == 0 {
-        return Err(bad("the OpusHead declares 0 channels"));
+        return Err(bad_config("the OpusHead declares 0 channels"));
     }
     let mut w = BoxWriter::new();
     w.boxed(b"Opus", |w| {

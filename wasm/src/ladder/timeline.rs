@@ -34,9 +34,7 @@ impl Timeline {
         let mut pts: Vec<u64> = (first..last).map(pts_of).collect();
         pts.sort_unstable();
         if pts.is_empty() {
-            return Err(Error::InvalidOption(
-                "the video has no frames to encode".into(),
-            ));
+            return Err(Error::NoVideo("the video has no frames to encode".into()));
         }
         if pts.windows(2).any(|w| w[0] == w[1]) {
             return Err(Error::malformed(
@@ -114,7 +112,7 @@ impl Timeline {
     /// The tick of the source frame a chunk timestamped `us` was made from.
     pub fn tick_of_us(&self, us: f64) -> Result<u64> {
         if !us.is_finite() {
-            return Err(Error::InvalidOption(format!(
+            return Err(Error::EncoderOutput(format!(
                 "timestamp {us} µs is not a number"
             )));
         }
@@ -131,7 +129,7 @@ impl Timeline {
             });
         match near {
             Some(p) if (self.to_us(p) - us).abs() <= MATCH_US => Ok(p),
-            _ => Err(Error::InvalidOption(format!(
+            _ => Err(Error::EncoderOutput(format!(
                 "timestamp {us} µs is not the time of a source frame (the timestamps must be those of \
                  videoSamples())"
             ))),

@@ -113,6 +113,8 @@ fn files_to_js(files: Vec<OutFile>) -> WebResult<Array> {
     for (path, bytes) in files {
         let o = Object::new();
         set(&o, "path", &JsValue::from_str(&path))?;
+        // The package contract's MIME type (`layout::mime`): `www/lib/ladder.js` has no table of its own.
+        set(&o, "type", &JsValue::from_str(crate::layout::mime(&path)))?;
         set(&o, "bytes", &Uint8Array::from(bytes.as_slice()))?;
         out.push(&o);
     }

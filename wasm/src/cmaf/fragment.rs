@@ -88,7 +88,10 @@ pub fn fragment_header(seq: u32, base_dts: u64, samples: &[OutSample]) -> Result
         .collect();
     if any_cts {
         // The crate stores offsets as u32; version 1 reads the same bits as i32.
-        trun.sample_cts = samples.iter().map(|s| s.cts_offset as u32).collect();
+        trun.sample_cts = samples
+            .iter()
+            .map(|s| u32::from_be_bytes(s.cts_offset.to_be_bytes()))
+            .collect();
     }
     // data_offset points at the first payload byte: after the moof and the mdat header. It can only be
     // known once the moof is laid out; no box's size depends on the offset's value.

@@ -38,11 +38,13 @@ pub fn peak_bitrate(video: &Rendition, audio: Option<&Rendition>) -> u64 {
             .fold(0.0, f64::max),
         Some(a) => video.peak_bitrate() + a.peak_bitrate(),
     };
-    combined.ceil() as u64
+    crate::num::f64_to_u64(combined.ceil())
 }
 
 pub fn average_bitrate(video: &Rendition, audio: Option<&Rendition>) -> u64 {
-    (video.average_bitrate() + audio.map_or(0.0, Rendition::average_bitrate)).ceil() as u64
+    crate::num::f64_to_u64(
+        (video.average_bitrate() + audio.map_or(0.0, Rendition::average_bitrate)).ceil(),
+    )
 }
 
 fn codecs(parts: &[&Rendition]) -> String {

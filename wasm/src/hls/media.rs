@@ -37,7 +37,7 @@ pub fn media_playlist(r: &Rendition, target_duration: u64, count: usize) -> Stri
     for (k, s) in r.segments.iter().take(count).enumerate() {
         p.segments.push(MediaSegment {
             uri: crate::layout::segment_name(k),
-            duration: s.duration_s(r.timescale) as f32,
+            duration: crate::num::f64_to_f32(s.duration_s(r.timescale)),
             map: (k == 0).then(map),
             ..MediaSegment::default()
         });
@@ -55,7 +55,7 @@ pub fn iframe_playlist(r: &Rendition, target_duration: u64) -> String {
         for f in &s.iframes {
             p.segments.push(MediaSegment {
                 uri: crate::layout::segment_name(k),
-                duration: (f.duration as f64 / f64::from(r.timescale)) as f32,
+                duration: crate::num::f64_to_f32(f.duration as f64 / f64::from(r.timescale)),
                 byte_range: Some(ByteRange {
                     length: f.len,
                     offset: Some(f.offset),
@@ -85,5 +85,8 @@ pub fn iframe_bitrates(r: &Rendition) -> (u64, u64) {
     } else {
         0.0
     };
-    (peak.ceil() as u64, avg.ceil() as u64)
+    (
+        crate::num::f64_to_u64(peak.ceil()),
+        crate::num::f64_to_u64(avg.ceil()),
+    )
 }

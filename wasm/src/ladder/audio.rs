@@ -10,6 +10,7 @@ use crate::codec::SampleEntry;
 use crate::demux::{TrackHeader, TrackKind};
 use crate::error::{Error, Result};
 use crate::layout;
+use crate::num::{f64_to_u32, f64_to_u64};
 
 /// What the AudioEncoder was configured with, and its output's decoder configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,7 +137,7 @@ impl AudioMuxer {
         let dts = match self.next_dts {
             Some(d) => d,
             None => {
-                let d = self.ticks(timestamp_us).round().max(0.0) as u64;
+                let d = f64_to_u64(self.ticks(timestamp_us).round());
                 self.seg_start = d;
                 // Cuts at or before the first chunk are where it starts already.
                 while self.cut_reached(d) {
@@ -155,12 +156,12 @@ impl AudioMuxer {
         self.samples.push(OutSample {
             size: u32::try_from(bytes.len())
                 .map_err(|_| Error::TooLarge("audio: a chunk larger than 4 GiB".into()))?,
-            duration: duration as u32,
+            duration: f64_to_u32(duration),
             cts_offset: 0,
             sync: true,
         });
         self.payload.extend_from_slice(&bytes);
-        self.next_dts = Some(dts + duration as u64);
+        self.next_dts = Some(dts + f64_to_u64(duration));
         Ok(out)
     }
 

@@ -136,9 +136,13 @@ fn av1c_from_codec(codec: &str) -> Result<Vec<u8>> {
             "codec '{codec}' is not a valid AV1 codec string"
         )));
     }
+    // Both were range-checked above.
+    let small =
+        |v: u32| u8::try_from(v).map_err(|_| bad(format!("codec '{codec}': {v} is out of range")));
+    let (profile, level) = (small(profile)?, small(level)?);
     Ok(vec![
         0x81,
-        ((profile as u8) << 5) | level as u8,
+        (profile << 5) | level,
         (u8::from(tier) << 7)
             | (u8::from(depth > 8) << 6)
             | (u8::from(depth == 12) << 5)
@@ -236,11 +240,12 @@ pub fn aac_entry(asc: Option<&[u8]>, channels: u16, sample_rate: u32) -> Result<
             let idx = AAC_RATES
                 .iter()
                 .position(|&r| r == sample_rate)
+                .and_then(|i| u16::try_from(i).ok())
                 .ok_or_else(|| {
                     bad_config(format!(
                         "AAC at {sample_rate} Hz needs the encoder's description"
                     ))
-                })? as u16;
+                })?;
             if channels == 0 || channels > 7 {
                 return Err(bad_config(format!(
                     "AAC with {channels} channels needs the encoder's description"
@@ -312,7 +317,7 @@ pub fn opus_entry(head: Option<&[u8]>, channels: u16) -> Result<SampleEntry> {
                     "Opus with {channels} channels needs the encoder's description (OpusHead)"
                 )));
             }
-            (channels as u8, 312, 0, 0, Vec::new())
+            (u8::try_from(channels).unwrap_or(2), 312, 0, 0, Vec::new()) // 1 or 2
         }
     };
     if out_channels == 0 {
@@ -326,7 +331,7 @@ pub fn opus_entry(head: Option<&[u8]>, channels: u16) -> Result<SampleEntry> {
             w.u8(out_channels);
             w.u16(pre_skip);
             w.u32(RATE); // InputSampleRate
-            w.u16(gain as u16);
+            w.bytes(&gain.to_be_bytes());
             w.u8(family);
             w.bytes(&mapping); // StreamCount, CoupledCount, ChannelMapping (family != 0)
             Ok(())

@@ -12,6 +12,7 @@ use crate::demux::{demux, Movie, TrackKind};
 use crate::error::{Error, Result};
 use crate::hls::playlists;
 use crate::layout::{self, FileKind};
+use crate::num::f64_to_u64;
 use crate::package::{package_planned, FileBody, Package, SegmentOptions};
 use crate::plan::{plan as make_plan, recut_audio};
 use crate::source::Source;
@@ -160,7 +161,7 @@ impl LadderJob {
             .sum();
         let secs = duration_ticks as f64 / f64::from(vp.timescale);
         let bitrate = if secs > 0.0 {
-            (bytes as f64 * 8.0 / secs).round() as u64
+            f64_to_u64((bytes as f64 * 8.0 / secs).round())
         } else {
             0
         };
@@ -261,7 +262,9 @@ impl LadderJob {
         let mut out = SampleTable::default();
         for i in p.segments.iter().flat_map(|s| s.samples.clone()) {
             let s = &t.samples[i];
-            let pts = (p.out_dts(t, i) as i128 + p.out_cts_offset(t, i) as i128).max(0) as u64;
+            let pts = p
+                .out_dts(t, i)
+                .saturating_add_signed(p.out_cts_offset(t, i));
             push_sample(&mut out, s, us(pts, t.timescale), t.timescale);
         }
         out

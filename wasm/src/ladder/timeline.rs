@@ -5,6 +5,7 @@
 
 use crate::demux::Track;
 use crate::error::{Error, Result};
+use crate::num::f64_to_u64;
 use crate::plan::TrackPlan;
 
 #[derive(Debug, Clone)]
@@ -29,8 +30,10 @@ impl Timeline {
     pub fn new(t: &Track, p: &TrackPlan) -> Result<Timeline> {
         let first = p.segments.first().map_or(0, |s| s.samples.start);
         let last = p.segments.last().map_or(0, |s| s.samples.end);
-        let pts_of =
-            |i: usize| (p.out_dts(t, i) as i128 + p.out_cts_offset(t, i) as i128).max(0) as u64;
+        let pts_of = |i: usize| {
+            p.out_dts(t, i)
+                .saturating_add_signed(p.out_cts_offset(t, i))
+        };
         let mut pts: Vec<u64> = (first..last).map(pts_of).collect();
         pts.sort_unstable();
         if pts.is_empty() {
@@ -65,7 +68,7 @@ impl Timeline {
     /// Replace the cuts with one every `target_s` seconds, at frame instants (the first frame at or after
     /// each multiple of the target from the previous cut): for a source whose key frames are too far apart.
     pub fn cut_every(&mut self, target_s: f64) {
-        let step = ((target_s * f64::from(self.timescale)).round() as u64).max(1);
+        let step = f64_to_u64((target_s * f64::from(self.timescale)).round()).max(1);
         let mut b = vec![0];
         let mut next = self.pts[0] + step;
         for (i, &p) in self.pts.iter().enumerate().skip(1) {

@@ -6,6 +6,13 @@
 //! and byte offset as fields, and the summary (built as a JS value without serde_json) is what its JSON
 //! parses to, with struct fields in camelCase.
 #![cfg(all(target_arch = "wasm32", feature = "browser-tests"))]
+// Test fixtures: offsets, sizes, counts and timestamps of files of a few MB at most, far inside every type
+// they are cast to.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 
 use js_sys::{Array, Uint8Array};
 use upcast_core::package::segment;

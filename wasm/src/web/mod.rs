@@ -17,7 +17,7 @@ use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
 use web_sys::Blob;
 
-use crate::package::{segment, SegmentOptions};
+use crate::package::segment;
 pub use error::{js_text, WebError, WebResult};
 pub use source::BlobSource;
 

@@ -37,9 +37,30 @@ pub enum Error {
     /// The source could not be read (I/O error, or the browser's File went away).
     #[error("could not read the source at byte {offset}: {msg}")]
     Read { offset: u64, msg: String },
-    /// A caller passed an option that cannot work (target duration 0, an unknown rendition, ...).
+    /// A caller passed an option that cannot work (target duration 0, a rung of size 0, an unknown codec
+    /// string, a rung index that was never added, ...).
     #[error("invalid option: {0}")]
     InvalidOption(String),
+    /// The file has no video a ladder can be made of (an audio-only file, a video track without frames):
+    /// not a fault in the file, which can still be packaged as it is.
+    #[error("no video: {0}")]
+    NoVideo(String),
+    /// What an encoder handed the ladder's muxers cannot be muxed: a missing or changed decoder
+    /// configuration, a chunk that crosses a segment boundary without a key frame, a timestamp that is not
+    /// a source frame's, a bad OpusHead.
+    #[error("encoder output refused: {0}")]
+    EncoderOutput(String),
+    /// A call out of order: pushing to a finished ladder, audio before its encoding is set, finishing a
+    /// ladder that received nothing.
+    #[error("out of order: {0}")]
+    CallOrder(String),
+    /// A value too large for the field the format gives it (a moof over 2 GiB, a chunk over 4 GiB, a frame
+    /// longer than 2^32 ticks).
+    #[error("too large to write: {0}")]
+    TooLarge(String),
+    /// A broken promise inside upcast (a bug), reported instead of a panic.
+    #[error("internal error (a bug in upcast): {0}")]
+    Internal(String),
 }
 
 impl Error {
@@ -76,6 +97,11 @@ impl Error {
             Error::NotMp4(_) => "not-mp4",
             Error::Read { .. } => "read-failed",
             Error::InvalidOption(_) => "invalid-option",
+            Error::NoVideo(_) => "no-video",
+            Error::EncoderOutput(_) => "encoder-output",
+            Error::CallOrder(_) => "call-order",
+            Error::TooLarge(_) => "too-large",
+            Error::Internal(_) => "internal",
         }
     }
 

@@ -47,7 +47,8 @@ pub fn file_with_moov(moov: &[u8]) -> Vec<u8> {
     f.extend_from_slice(&[0, 0, 0, 28]);
     f.extend_from_slice(b"ftypisom\0\0\x02\0isomiso2mp41");
     let mdat = MOOV_PREFIX_BYTES - f.len();
-    f.extend_from_slice(&(mdat as u32).to_be_bytes());
+    let mdat = u32::try_from(mdat).expect("MOOV_PREFIX_BYTES is far below 4 GiB");
+    f.extend_from_slice(&mdat.to_be_bytes());
     f.extend_from_slice(b"mdat");
     f.resize(MOOV_PREFIX_BYTES, 0);
     f.extend_from_slice(moov);
@@ -181,7 +182,9 @@ pub fn check_package(src: &dyn Source, pkg: &Package) -> Result<(), Violation> {
                 let range = f
                     .offset
                     .checked_add(f.len)
-                    .and_then(|end| bytes.get(f.offset as usize..end as usize))
+                    .and_then(|end| {
+                        bytes.get(crate::boxes::index(f.offset)..crate::boxes::index(end))
+                    })
                     .ok_or_else(|| {
                         format!(
                             "{at}: I-frame range [{}, +{}) is outside the segment",
@@ -244,7 +247,7 @@ fn check_playlists(pkg: &Package) -> Result<(), Violation> {
             .map_err(|e| format!("{path} does not re-parse: {e:?}"))?;
         match parsed {
             Playlist::MasterPlaylist(m) => {
-                if path != crate::package::MASTER {
+                if path != crate::layout::MASTER {
                     return Err(format!("{path} parses as a multivariant playlist"));
                 }
                 if m.variants.is_empty() {

@@ -3,7 +3,8 @@
 use crate::cmaf::{Rendition, SegmentData};
 use crate::demux::{demux, Movie, TrackKind};
 use crate::error::Result;
-use crate::hls::{media, playlists};
+use crate::hls::playlists;
+use crate::layout;
 use crate::limits::Limits;
 use crate::plan::{plan, Plan, PlanOptions};
 use crate::source::Source;
@@ -51,7 +52,8 @@ pub struct Package {
     pub summary: Summary,
 }
 
-pub const MASTER: &str = "master.m3u8";
+/// The multivariant playlist's path ([`crate::layout::MASTER`]).
+pub use crate::layout::MASTER;
 
 impl Package {
     /// Every file of the package with its path relative to the package root.
@@ -63,12 +65,12 @@ impl Package {
             .collect();
         for r in &self.renditions {
             out.push((
-                format!("{}/{}", r.id, media::INIT_URI),
+                layout::in_dir(&r.id, layout::INIT),
                 FileBody::Bytes(&r.init),
             ));
             for (k, s) in r.data.iter().enumerate() {
                 out.push((
-                    format!("{}/{}", r.id, Rendition::segment_uri(k)),
+                    layout::in_dir(&r.id, &layout::segment_name(k)),
                     FileBody::Segment(s),
                 ));
             }
@@ -105,15 +107,10 @@ pub fn package(movie: &Movie, opts: &SegmentOptions) -> Result<Package> {
 pub fn package_planned(movie: &Movie, plan: Plan) -> Result<Package> {
     let mut renditions = Vec::new();
     if let Some(v) = &plan.video {
-        renditions.push(Rendition::copy(movie, v, "video")?);
+        renditions.push(Rendition::copy(movie, v, layout::VIDEO_DIR)?);
     }
     for (i, a) in plan.audio.iter().enumerate() {
-        let id = if i == 0 {
-            "audio".to_string()
-        } else {
-            format!("audio_{}", i + 1)
-        };
-        renditions.push(Rendition::copy(movie, a, &id)?);
+        renditions.push(Rendition::copy(movie, a, &layout::audio_dir(i))?);
     }
     let videos: Vec<&Rendition> = renditions
         .iter()

@@ -248,7 +248,7 @@ fn cut_greedy(
     tol: u64,
     is_cut: &dyn Fn(usize) -> bool,
 ) -> Vec<SegmentPlan> {
-    let target_ticks = (target * f64::from(t.timescale)).round() as u64;
+    let target_ticks = crate::num::f64_to_u64((target * f64::from(t.timescale)).round());
     let limit = target_ticks + tol;
     let cands: Vec<usize> = (range.start + 1..range.end)
         .filter(|&i| is_cut(i))
@@ -306,7 +306,8 @@ fn cut_like(t: &Track, p: &TrackPlan, vt: &Track, v: &TrackPlan) -> Vec<SegmentP
         .skip(1)
         .map(|seg| {
             let first = seg.samples.start;
-            (v.out_dts(vt, first) as i128 + v.out_cts_offset(vt, first) as i128).max(0) as u64
+            v.out_dts(vt, first)
+                .saturating_add_signed(v.out_cts_offset(vt, first))
         })
         .collect();
     cut_at(t, p, v.timescale, &cuts)

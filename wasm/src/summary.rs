@@ -3,6 +3,7 @@
 
 use crate::cmaf::Rendition;
 use crate::demux::{Movie, TrackKind};
+use crate::num::f64_to_u64;
 use crate::plan::{LongGop, Plan};
 use serde::Serialize;
 
@@ -104,7 +105,7 @@ impl Summary {
                     channels: audio.map(|a| a.channels),
                     sample_rate: audio.map(|a| a.sample_rate),
                     bitrate: if secs > 0.0 {
-                        (bytes as f64 * 8.0 / secs) as u64
+                        f64_to_u64(bytes as f64 * 8.0 / secs)
                     } else {
                         0
                     },
@@ -126,8 +127,8 @@ impl Summary {
                     segments: r.segments.len(),
                     bytes: r.total_bytes(),
                     duration_s: r.duration_s(),
-                    average_bitrate: r.average_bitrate().ceil() as u64,
-                    peak_bitrate: r.peak_bitrate().ceil() as u64,
+                    average_bitrate: f64_to_u64(r.average_bitrate().ceil()),
+                    peak_bitrate: f64_to_u64(r.peak_bitrate().ceil()),
                     shortest_segment_s: durs.iter().copied().fold(f64::INFINITY, f64::min),
                     longest_segment_s: durs.iter().copied().fold(0.0, f64::max),
                 }

@@ -2,6 +2,13 @@
 //! (wasm/fuzz/fuzz_targets/<target>.rs): each crash the fuzzers found, minimized, plus a few seeds so no
 //! folder is ever empty. Native only: the folders are read at test time.
 #![cfg(not(target_arch = "wasm32"))]
+// Test fixtures: offsets, sizes, counts and timestamps of files of a few MB at most, far inside every type
+// they are cast to.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};

@@ -3,6 +3,13 @@
 //! encoded audio. The package must read back, cut where the copy rung cuts, pass the conformance checker,
 //! and (when ffmpeg is installed) decode to the same frames as the copy rung.
 #![cfg(all(not(target_arch = "wasm32"), feature = "check"))]
+// Test fixtures: offsets, sizes, counts and timestamps of files of a few MB at most, far inside every type
+// they are cast to.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 
 mod common;
 use common::{FASTSTART, LONG_GOP, MOOV_AT_END};

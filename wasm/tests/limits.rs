@@ -1,4 +1,11 @@
 //! Every configurable limit refuses a file just over it, with the default and with a lowered value.
+// Test fixtures: offsets, sizes, counts and timestamps of files of a few MB at most, far inside every type
+// they are cast to.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 
 mod common;
 use common::*;

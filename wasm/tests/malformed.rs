@@ -1,5 +1,12 @@
 //! Corrupt, truncated, hostile and unsupported inputs: each gets a clear error naming the box and the byte
 //! offset, and none panics or allocates from a declared count. Runs natively and on wasm32.
+// Test fixtures: offsets, sizes, counts and timestamps of files of a few MB at most, far inside every type
+// they are cast to.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 
 mod common;
 use common::*;

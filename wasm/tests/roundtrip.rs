@@ -1,5 +1,12 @@
 //! Everything the writer makes reads back to what went in: init segments, fragments (sizes, durations,
 //! flags, composition offsets, payload bytes), and every box's declared size equals its length.
+// Test fixtures: offsets, sizes, counts and timestamps of files of a few MB at most, far inside every type
+// they are cast to.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 
 mod common;
 use common::*;

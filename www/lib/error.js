@@ -7,7 +7,8 @@
  * @typedef {object} ErrorData What an error is, as it crosses from a Worker.
  * @property {string} message the whole message, as `upcast segment` prints it
  * @property {string} code a stable code: the core's (`malformed-mp4`, `unsupported-mp4`, `mp4-over-limit`,
- *   `not-mp4`, `read-failed`, `invalid-option`) or the library's (`worker-failed`, `wasm-trap`, `job-failed`)
+ *   `not-mp4`, `read-failed`, `invalid-option`, `no-video`, `encoder-output`, `call-order`, `too-large`,
+ *   `internal`: wasm/src/error.rs) or the library's (`worker-failed`, `wasm-trap`, `job-failed`)
  * @property {string | null} path the box path in the file (`moov/trak[0]/mdia/minf/stbl/stsz`), or null
  * @property {number | null} offset the absolute byte offset in the file, or null
  * @property {string} reason what is wrong, without the place

@@ -45,16 +45,11 @@ import { WorkerClient } from './worker-rpc.js';
  * @property {number} pendingBytes
  */
 
-/** @type {Record<string, string>} */
-const TYPES = { m3u8: 'application/vnd.apple.mpegurl', mp4: 'video/mp4', m4s: 'video/iso.segment' };
-/** @param {string} path */
-const typeOf = (path) => TYPES[path.split('.').pop() ?? ''] ?? 'application/octet-stream';
-
 /** A file an encoder made: its bytes are in memory until the package lets them go (`release`). */
 class EncodedFile extends PackageFile {
-  /** @param {string} path @param {Uint8Array<ArrayBuffer>} bytes */
-  constructor(path, bytes) {
-    super(null, { path, size: bytes.length, type: typeOf(path), head: bytes, layout: null });
+  /** @param {{path: string, type: string, bytes: Uint8Array<ArrayBuffer>}} f (its MIME type is the core's) */
+  constructor({ path, type, bytes }) {
+    super(null, { path, size: bytes.length, type, head: bytes, layout: null });
     this.encoded = true;
   }
 
@@ -209,9 +204,8 @@ export class LadderJob {
       ((rungs.reduce((n, r) => n + r.bitrate, 0) + (copy ? this.source.video.bitrate : 0) + 128_000) * seconds) / 8,
     );
     const totalFrames = this.source.video.frames;
-    /** @param {(Recipe | {path: string, bytes: Uint8Array<ArrayBuffer>, layout?: undefined})[]} files */
-    const wrap = (files) =>
-      files.map((f) => ('bytes' in f ? new EncodedFile(f.path, f.bytes) : new PackageFile(source, f)));
+    /** @param {(Recipe | {path: string, type: string, bytes: Uint8Array<ArrayBuffer>, layout?: undefined})[]} files */
+    const wrap = (files) => files.map((f) => ('bytes' in f ? new EncodedFile(f) : new PackageFile(source, f)));
     /** @param {Record<string, any>} data */
     const progress = (data) => {
       const v = data.video;

@@ -87,9 +87,9 @@ async function handle(file) {
     const job = await openLadder(file, { targetDuration, signal: ctl.signal }).catch((e) => e);
     if (!(job instanceof Error)) return ladderFlow(file, job, ctl);
     if (job.name === 'AbortError') return;
-    // A file the core cannot make a ladder of (no video: code 'invalid-option', not a fault in the file)
+    // A file the core cannot make a ladder of (no video: code 'no-video', not a fault in the file)
     // is packaged without one; anything else is shown.
-    if (!(job instanceof UpcastError && job.code === 'invalid-option')) {
+    if (!(job instanceof UpcastError && job.code === 'no-video')) {
       busy = null;
       return showProblem(job);
     }

@@ -6,6 +6,8 @@ import type { LadderSource, Recipe, Report, Rung, Summary } from '../lib/types.j
 /** A file the core made in memory (the ladder's encoded rungs and playlists). */
 export interface OutFile {
   path: string;
+  /** the package contract's MIME type (wasm/src/layout.rs) */
+  type: string;
   bytes: Uint8Array<ArrayBuffer>;
 }
 

@@ -282,8 +282,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .outdir
         .canonicalize()
         .with_context(|| args.outdir.display().to_string())?;
-    if !root.join("master.m3u8").is_file() {
-        bail!("{} has no master.m3u8", root.display());
+    if !root.join(upcast_core::layout::MASTER).is_file() {
+        bail!("{} has no {}", root.display(), upcast_core::layout::MASTER);
     }
     let mut local = Vec::new();
     scan(&root, &root, &mut local)?;

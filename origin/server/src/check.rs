@@ -14,8 +14,8 @@ use super::playlist;
 /// (the layout `upcast segment` writes).
 pub fn init_path_for(path: &str) -> String {
     match path.rfind('/') {
-        Some(i) => format!("{}/init.mp4", &path[..i]),
-        None => "init.mp4".to_string(),
+        Some(i) => upcast_core::layout::in_dir(&path[..i], upcast_core::layout::INIT),
+        None => upcast_core::layout::INIT.to_string(),
     }
 }
 

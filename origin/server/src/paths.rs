@@ -1,43 +1,21 @@
-//! Which paths a package may contain, and what kind of file each one is. The rules live in the core
-//! (`upcast_core::hls::resolve`), so the playlist URI resolver applies the same ones: a path is relative,
-//! lowercase, `dir/dir/name.ext` with `[a-z0-9_-]` directory names, `[a-z0-9_.-]` file names that do not
-//! start with a dot, at most [`MAX_DEPTH`] components and [`MAX_LEN`] bytes, and an extension of `.m3u8`,
-//! `.mp4` or `.m4s`; or the video's poster image, [`POSTER`] at the root.
-use upcast_core::hls::resolve::{self as core, PackageFile, Strictness};
+//! Which paths a package may contain, and what kind of file each one is. The rules, the file kinds and their
+//! MIME types are the core's package contract (`upcast_core::layout`), which the playlist URI resolver
+//! applies too: a path is relative, lowercase, `dir/dir/name.ext` with `[a-z0-9_-]` directory names,
+//! `[a-z0-9_.-]` file names that do not start with a dot, at most [`MAX_DEPTH`] components and [`MAX_LEN`]
+//! bytes, and an extension of `.m3u8`, `.mp4` or `.m4s`; or the video's poster image, [`POSTER`] at the root.
+use upcast_core::hls::resolve::{self as core, Strictness};
+use upcast_core::layout;
 
 use super::error::ApiError;
 
-pub use core::{MAX_DEPTH, MAX_LEN, POSTER};
+/// What a file in a package is, decided by its extension; `FileKind::mime` is the type it is served with.
+pub use layout::FileKind;
+pub use layout::{MAX_DEPTH, MAX_LEN, POSTER};
 
-/// What a file in a package is, decided by its extension.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FileKind {
-    Playlist,
-    Init,
-    Segment,
-    Poster,
-}
-
-impl FileKind {
-    pub fn mime(self) -> &'static str {
-        match self {
-            FileKind::Playlist => "application/vnd.apple.mpegurl",
-            FileKind::Init => "video/mp4",
-            FileKind::Segment => "video/iso.segment",
-            FileKind::Poster => "image/jpeg",
-        }
-    }
-}
-
-/// Check a package path (the core's package path rules, [`core::check_package_path`]) and tell what kind of
-/// file it names.
+/// Check a package path (the core's package path rules, [`layout::check_package_path`]) and tell what kind
+/// of file it names.
 pub fn check(path: &str) -> Result<FileKind, ApiError> {
-    match core::check_package_path(path).map_err(ApiError::BadPath)? {
-        PackageFile::Playlist => Ok(FileKind::Playlist),
-        PackageFile::Init => Ok(FileKind::Init),
-        PackageFile::Segment => Ok(FileKind::Segment),
-        PackageFile::Poster => Ok(FileKind::Poster),
-    }
+    layout::check_package_path(path).map_err(ApiError::BadPath)
 }
 
 /// Resolve a URI found in the playlist at `playlist_path` to a package path, refusing anything that would

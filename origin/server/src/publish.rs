@@ -15,7 +15,7 @@ use super::store::{ObjectKey, Store};
 use super::videos::video_view;
 use super::AppState;
 
-pub const MASTER: &str = "master.m3u8";
+pub use upcast_core::layout::MASTER;
 
 /// Walk from `master.m3u8` through every playlist it references; every referenced file must be stored.
 pub fn check_complete(

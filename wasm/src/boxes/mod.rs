@@ -6,11 +6,18 @@
 pub mod cursor;
 pub mod writer;
 
-pub use cursor::Cursor;
+pub use cursor::{at, Cursor};
 
 use crate::error::{Error, Result};
 
 pub type FourCC = [u8; 4];
+
+/// An offset or length inside bytes held in memory, as a slice index. Such a value is bounded by the
+/// length of a slice (a moov, a payload), so it fits a `usize`; were it not, it saturates and the slicing
+/// that follows fails, instead of reading the wrong bytes after a silent truncation.
+pub fn index(n: u64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
+}
 
 /// A four-character code for people: the letters when printable, else hex.
 pub fn fourcc_str(f: FourCC) -> String {
@@ -46,6 +53,11 @@ impl BoxHeader {
     pub fn name(&self) -> String {
         fourcc_str(self.kind)
     }
+
+    /// [`BoxHeader::header_len`] as a slice index (8, 16 or 24 bytes).
+    pub fn header_bytes(&self) -> usize {
+        index(self.header_len)
+    }
 }
 
 /// Where a header is being read: decides which size encodings are acceptable.
@@ -76,8 +88,8 @@ pub fn read_header(
         ));
     }
     let mut c = Cursor::new(bytes, start, path);
-    let size32 = c.u32()?;
-    let kind: FourCC = c.array()?;
+    let size32 = c.u32("box size")?;
+    let kind: FourCC = c.array("box type")?;
     let name = fourcc_str(kind);
     let (size, mut header_len) = match size32 {
         0 => {
@@ -100,7 +112,7 @@ pub fn read_header(
                     "size 1 announces a 64-bit largesize but the header is cut short",
                 ));
             }
-            let large = c.u64()?;
+            let large = c.u64("64-bit largesize")?;
             if large < 16 {
                 return Err(Error::malformed(
                     format!("{path}/{name}"),
@@ -157,7 +169,42 @@ pub fn children<'a>(payload: &'a [u8], base: u64, path: &'a str) -> Children<'a>
         base,
         pos: 0,
         path,
+        terminator: false,
     }
+}
+
+/// The child boxes of a sample entry (or a QuickTime atom list inside one): [`children`] that tolerates a
+/// terminator, collected. Sizes 0 and 2–7, a `largesize` below 16 and any box running past its parent are
+/// Malformed.
+pub fn child_list<'a>(payload: &'a [u8], base: u64, path: &'a str) -> Result<Vec<Child<'a>>> {
+    children(payload, base, path)
+        .allow_terminator()
+        .map(|r| {
+            r.map(|(h, payload)| Child {
+                fourcc: h.kind,
+                offset: h.start,
+                payload,
+                payload_offset: h.payload_start(),
+            })
+        })
+        .collect()
+}
+
+/// One child box found by [`child_list`].
+#[derive(Debug, Clone)]
+pub struct Child<'a> {
+    pub fourcc: FourCC,
+    /// Absolute file offset of the box header.
+    pub offset: u64,
+    /// The payload after the header.
+    pub payload: &'a [u8],
+    /// Absolute file offset of `payload[0]`.
+    pub payload_offset: u64,
+}
+
+/// The first child of the given type.
+pub fn find<'c, 'a>(kids: &'c [Child<'a>], fourcc: &FourCC) -> Option<&'c Child<'a>> {
+    kids.iter().find(|c| &c.fourcc == fourcc)
 }
 
 pub struct Children<'a> {
@@ -165,6 +212,16 @@ pub struct Children<'a> {
     base: u64,
     pos: usize,
     path: &'a str,
+    terminator: bool,
+}
+
+impl Children<'_> {
+    /// End the list at up to 7 trailing zero bytes instead of refusing them: QuickTime writers end some
+    /// atom lists (sample entries, `wave`) with a 32-bit zero terminator.
+    pub fn allow_terminator(mut self) -> Self {
+        self.terminator = true;
+        self
+    }
 }
 
 impl<'a> Iterator for Children<'a> {
@@ -172,12 +229,13 @@ impl<'a> Iterator for Children<'a> {
     type Item = Result<(BoxHeader, &'a [u8])>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.pos >= self.payload.len() {
+        let rest = self.payload.get(self.pos..).filter(|r| !r.is_empty())?;
+        if self.terminator && rest.len() < 8 && rest.iter().all(|&b| b == 0) {
+            self.pos = self.payload.len();
             return None;
         }
-        let rest = &self.payload[self.pos..];
-        let start = self.base + self.pos as u64;
-        let end = self.base + self.payload.len() as u64;
+        let start = at(self.base, self.pos);
+        let end = at(self.base, self.payload.len());
         let header = match read_header(rest, start, end, Level::Child, self.path) {
             Ok(h) => h,
             Err(e) => {
@@ -185,9 +243,9 @@ impl<'a> Iterator for Children<'a> {
                 return Some(Err(e));
             }
         };
-        // Both fit in usize: they are bounded by `rest.len()` (checked in read_header via `room`).
-        let hl = header.header_len as usize;
-        let sz = header.size as usize;
+        // Both are bounded by `rest.len()` (checked in read_header via `room`).
+        let hl = header.header_bytes();
+        let sz = index(header.size);
         self.pos += sz;
         Some(Ok((header, &rest[hl..sz])))
     }

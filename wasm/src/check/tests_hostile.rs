@@ -1,4 +1,10 @@
 //! Hostile packages: damaged bytes and playlists never panic, and limits hold.
+// Test fixtures: offsets, sizes and counts of packages of a few kB, far inside every type they are cast to.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 
 use super::tests_util::*;
 use super::*;

@@ -1,4 +1,10 @@
 //! Test helpers: good packages in memory and the mutations that break them.
+// Test fixtures: offsets, sizes and counts of packages of a few kB, far inside every type they are cast to.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 
 use super::*;
 use crate::cmaf::read::{read_init, read_segment};

@@ -64,7 +64,7 @@ fn find_esds(bytes: &[u8], base: u64) -> Result<Option<&[u8]>> {
             Err(_) if bytes.len() - pos < 8 => break,
             Err(e) => return Err(e),
         };
-        let size = h.size as usize;
+        let size = crate::boxes::index(h.size);
         match &h.kind {
             b"esds" => return Ok(bytes.get(pos..pos + size)),
             b"wave" => {

@@ -56,7 +56,7 @@ pub fn fragment_header(seq: u32, base_dts: u64, samples: &[OutSample]) -> Result
     let payload: u64 = samples.iter().map(|s| u64::from(s.size)).sum();
     let mdat = mdat_header(payload);
     let count = u32::try_from(samples.len())
-        .map_err(|_| Error::InvalidOption("too many samples in one fragment".into()))?;
+        .map_err(|_| Error::TooLarge("too many samples in one fragment".into()))?;
 
     let mut moof = mp4::MoofBox::default();
     moof.mfhd.sequence_number = seq;
@@ -88,7 +88,10 @@ pub fn fragment_header(seq: u32, base_dts: u64, samples: &[OutSample]) -> Result
         .collect();
     if any_cts {
         // The crate stores offsets as u32; version 1 reads the same bits as i32.
-        trun.sample_cts = samples.iter().map(|s| s.cts_offset as u32).collect();
+        trun.sample_cts = samples
+            .iter()
+            .map(|s| u32::from_be_bytes(s.cts_offset.to_be_bytes()))
+            .collect();
     }
     // data_offset points at the first payload byte: after the moof and the mdat header. It can only be
     // known once the moof is laid out; no box's size depends on the offset's value.
@@ -101,8 +104,7 @@ pub fn fragment_header(seq: u32, base_dts: u64, samples: &[OutSample]) -> Result
     let data_offset = moof_size + mdat.len() as u64;
     let trun = moof.trafs[0].trun.get_or_insert_with(Default::default);
     trun.data_offset = Some(
-        i32::try_from(data_offset)
-            .map_err(|_| Error::InvalidOption("moof larger than 2 GiB".into()))?,
+        i32::try_from(data_offset).map_err(|_| Error::TooLarge("moof larger than 2 GiB".into()))?,
     );
 
     let traf = &moof.trafs[0];
@@ -121,7 +123,7 @@ pub fn fragment_header(seq: u32, base_dts: u64, samples: &[OutSample]) -> Result
         })
     })?;
     if w.len() as u64 != moof_size {
-        return Err(Error::InvalidOption(format!(
+        return Err(Error::Internal(format!(
             "moof laid out as {moof_size} bytes but written as {}",
             w.len()
         )));

@@ -2,7 +2,7 @@
 //! writer made (tests, fuzzing), by the conformance checker, and by the origin on uploads from strangers, so
 //! every size and count is checked before it is trusted, as in the demuxer's guard pass.
 
-use crate::boxes::{children, Cursor};
+use crate::boxes::{children, index, Cursor};
 use crate::codec::{parse_sample_entry, SampleEntry};
 use crate::demux::guard::{index_moov, Span};
 use crate::demux::tracks::handler_type;
@@ -82,7 +82,7 @@ pub fn read_init(bytes: &[u8]) -> Result<InitInfo> {
         }
     }
     let mh = moov.ok_or_else(|| Error::malformed("init", 0, "no moov box"))?;
-    let moov_bytes = &bytes[mh.start as usize..mh.end() as usize];
+    let moov_bytes = &bytes[index(mh.start)..index(mh.end())];
     let index = index_moov(moov_bytes, &mh, &Limits::default())?;
     let [t] = index.traks.as_slice() else {
         return Err(Error::malformed(
@@ -105,17 +105,23 @@ pub fn read_init(bytes: &[u8]) -> Result<InitInfo> {
         .entries
         .first()
         .ok_or_else(|| Error::malformed("init/moov/trak", mh.start, "has no sample entry"))?;
-    let local = |s: &Span| &moov_bytes[s.range.clone()][s.header.header_len as usize..];
+    let local = |s: &Span| &moov_bytes[s.range.clone()][s.header.header_bytes()..];
     let mut c = Cursor::new(local(&tkhd), tkhd.header.payload_start(), "init/tkhd");
     let (v, _) = c.version_flags()?;
-    c.skip(if v == 1 { 16 } else { 8 })?;
-    let track_id = c.u32()?;
+    c.skip(
+        if v == 1 { 16 } else { 8 },
+        "creation and modification times",
+    )?;
+    let track_id = c.u32("track_ID")?;
     let mut c = Cursor::new(local(&mdhd), mdhd.header.payload_start(), "init/mdhd");
     let (v, _) = c.version_flags()?;
-    c.skip(if v == 1 { 16 } else { 8 })?;
-    let timescale = c.u32()?;
-    c.skip(if v == 1 { 8 } else { 4 })?;
-    let lang = c.u16()?;
+    c.skip(
+        if v == 1 { 16 } else { 8 },
+        "creation and modification times",
+    )?;
+    let timescale = c.u32("timescale")?;
+    c.skip(if v == 1 { 8 } else { 4 }, "duration")?;
+    let lang = c.u16("language")?;
     let language: String = [10u16, 5, 0]
         .iter()
         .map(|shift| char::from(((lang >> shift) & 0x1f) as u8 + 0x60))
@@ -138,7 +144,7 @@ pub fn read_init(bytes: &[u8]) -> Result<InitInfo> {
     })?;
     let mut c = Cursor::new(local(trex), trex.header.payload_start(), "init/mvex/trex");
     c.version_flags()?;
-    let trex_track = c.u32()?;
+    let trex_track = c.u32("track_ID")?;
     if trex_track != track_id {
         return Err(Error::malformed(
             "init/mvex/trex",
@@ -146,16 +152,16 @@ pub fn read_init(bytes: &[u8]) -> Result<InitInfo> {
             format!("describes track {trex_track} but the track is {track_id}"),
         ));
     }
-    c.u32()?; // default_sample_description_index
+    c.u32("default_sample_description_index")?;
     Ok(InitInfo {
         track_id,
         kind,
         timescale,
         language,
         entry,
-        default_duration: c.u32()?,
-        default_size: c.u32()?,
-        default_flags: c.u32()?,
+        default_duration: c.u32("default_sample_duration")?,
+        default_size: c.u32("default_sample_size")?,
+        default_flags: c.u32("default_sample_flags")?,
     })
 }
 
@@ -234,7 +240,7 @@ fn read_moof(h: &crate::boxes::BoxHeader, body: &[u8], init: &InitInfo) -> Resul
                 truns += 1;
                 let mut c = Cursor::new(gb, gh.payload_start(), "segment/moof/traf/trun");
                 let (_, flags) = c.version_flags()?;
-                let count = u64::from(c.u32()?);
+                let count = u64::from(c.u32("sample_count")?);
                 let per = [0x100u32, 0x200, 0x400, 0x800]
                     .iter()
                     .filter(|&&f| flags & f != 0)
@@ -317,7 +323,8 @@ fn read_moof(h: &crate::boxes::BoxHeader, body: &[u8], init: &InitInfo) -> Resul
             },
             cts_offset: trun.sample_cts.get(i).map_or(0, |&c| {
                 if trun.version == 1 {
-                    i64::from(c as i32)
+                    // Version 1 stores the same 32 bits as a signed offset.
+                    i64::from(i32::from_be_bytes(c.to_be_bytes()))
                 } else {
                     i64::from(c)
                 }

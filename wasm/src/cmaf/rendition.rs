@@ -60,7 +60,7 @@ impl Rendition {
     pub fn copy(movie: &Movie, plan: &TrackPlan, id: &str) -> Result<Rendition> {
         let t = &movie.tracks[plan.track];
         let source_entry = t.entry.as_ref().ok_or_else(|| {
-            Error::InvalidOption(format!("track {} has no usable sample description", t.id))
+            Error::Internal(format!("track {} has no usable sample description", t.id))
         })?;
         // What the init segment carries, parsed back so the rendition describes what was written.
         let entry = parse_sample_entry(&cmaf_entry(source_entry)?, 0)?;
@@ -94,15 +94,19 @@ impl Rendition {
                         .clone()
                         .map(|i| {
                             let s = &t.samples[i];
-                            OutSample {
+                            // plan_video checked that every adjusted offset fits 32 bits.
+                            let cts = plan.out_cts_offset(t, i);
+                            let cts_offset = i32::try_from(cts).map_err(|_| {
+                                Error::Internal(format!("track {}: cts offset {cts}", t.id))
+                            })?;
+                            Ok(OutSample {
                                 size: s.size,
                                 duration: s.duration,
-                                // plan_video checked that every adjusted offset fits 32 bits.
-                                cts_offset: plan.out_cts_offset(t, i) as i32,
+                                cts_offset,
                                 sync: s.sync || t.kind != TrackKind::Video,
-                            }
+                            })
                         })
-                        .collect();
+                        .collect::<Result<_>>()?;
                     let header = fragment_header(seq, plan.out_dts(t, frag.start), &samples)?;
                     let moof_at = data.len();
                     let payload: u64 = samples.iter().map(|s| u64::from(s.size)).sum();
@@ -133,7 +137,15 @@ impl Rendition {
             (Some(v), TrackKind::Video) => {
                 let (mut w, mut h) = (u32::from(v.width), u32::from(v.height));
                 if let Some((hs, vs)) = v.pasp.filter(|&(hs, vs)| hs > 0 && vs > 0) {
-                    w = (u64::from(w) * u64::from(hs) / u64::from(vs)) as u32;
+                    // The codec refused a pasp that stretches the width beyond 32 bits (codec/video.rs).
+                    w = u32::try_from(u64::from(w) * u64::from(hs) / u64::from(vs)).map_err(
+                        |_| {
+                            Error::Internal(format!(
+                                "track {}: pasp {hs}:{vs} was not refused",
+                                t.id
+                            ))
+                        },
+                    )?;
                 }
                 if matches!(t.rotation(), Some(90 | 270)) {
                     std::mem::swap(&mut w, &mut h);
@@ -158,10 +170,6 @@ impl Rendition {
             display,
             frame_rate,
         })
-    }
-
-    pub fn segment_uri(k: usize) -> String {
-        format!("seg_{:05}.m4s", k + 1)
     }
 
     pub fn duration_s(&self) -> f64 {

@@ -1,8 +1,8 @@
 //! AudioSampleEntry (ISO/IEC 14496-12 §12.2.3) and QuickTime sound sample descriptions v1/v2 (QuickTime
 //! File Format, "Sound Sample Descriptions"), then `esds` (AAC, MP3) or `dOps` (Opus).
 
-use super::reader::{find, Child, Cursor};
 use super::{asc, entry_children, esds, required, AudioInfo, CodecKind, EntryBody, Parsed};
+use crate::boxes::{find, Child, Cursor};
 use crate::error::{Error, Result};
 
 /// Sound fields after the box header: reserved[6], data_reference_index, then (QuickTime names) version,
@@ -46,7 +46,7 @@ pub(super) fn parse(body: &EntryBody<'_>) -> Result<Parsed> {
             })?;
             // `as` saturates and maps NaN to 0; the range check keeps nonsense out.
             sample_rate = if rate.is_finite() && (1.0..=f64::from(u32::MAX)).contains(&rate) {
-                rate.round() as u32
+                crate::num::f64_to_u32(rate.round())
             } else {
                 0
             };
@@ -77,7 +77,8 @@ fn mp4a(kids: &[Child<'_>], body: &EntryBody<'_>, channels: u16, rate: u32) -> R
         Some(b) => (b, body.path),
         None => match find(kids, b"wave") {
             Some(wave) => {
-                wave_kids = super::reader::children(wave.payload, wave.payload_offset, &wave_path)?;
+                wave_kids =
+                    crate::boxes::child_list(wave.payload, wave.payload_offset, &wave_path)?;
                 let b = find(&wave_kids, b"esds").ok_or_else(|| {
                     Error::malformed(&wave_path, wave.offset, "mp4a's wave box has no esds box")
                 })?;

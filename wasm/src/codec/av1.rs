@@ -1,6 +1,6 @@
 //! AV1CodecConfigurationRecord (`av1C`, AV1 Codec ISO Media File Format Binding §2.3) → "av01.0.04M.08".
 
-use super::reader::Cursor;
+use crate::boxes::Cursor;
 use crate::error::{Error, Result};
 
 /// The CODECS string of the AV1-ISOBMFF binding's "Codecs Parameter String" section in its short form

@@ -1,6 +1,6 @@
 //! AVCDecoderConfigurationRecord (`avcC`, ISO/IEC 14496-15 §5.3.3.1) → "avc1.PPCCLL".
 
-use super::reader::Cursor;
+use crate::boxes::Cursor;
 use crate::error::{Error, Result};
 
 /// configurationVersion, profile, compatibility, level, lengthSizeMinusOne, numOfSequenceParameterSets,

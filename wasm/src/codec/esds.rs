@@ -2,7 +2,7 @@
 //! DecoderSpecificInfo bytes. Descriptor syntax is ISO/IEC 14496-1 §7.2.6 (ES_Descriptor 0x03,
 //! DecoderConfigDescriptor 0x04, DecoderSpecificInfo 0x05) with the expandable size of §8.3.3.
 
-use super::reader::Cursor;
+use crate::boxes::Cursor;
 use crate::error::{Error, Result};
 
 const ES_DESCRIPTOR: u8 = 0x03;

@@ -1,6 +1,6 @@
 //! HEVCDecoderConfigurationRecord (`hvcC`, ISO/IEC 14496-15 §8.3.3.1) → "hvc1.1.6.L93.B0".
 
-use super::reader::Cursor;
+use crate::boxes::Cursor;
 use crate::error::{Error, Result};
 
 /// Fixed fields of the record up to and including numOfArrays (§8.3.3.1.2).

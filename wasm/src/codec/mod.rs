@@ -16,15 +16,14 @@ mod av1;
 mod avc;
 mod esds;
 mod hevc;
-mod reader;
 mod video;
 mod vp9;
 
 #[cfg(test)]
 mod tests;
 
+pub use crate::boxes::fourcc_str;
 use crate::error::{Error, Result};
-pub use reader::fourcc_str;
 
 /// The codecs the segmenter can package.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -92,7 +91,7 @@ pub struct SampleEntry {
 /// Parse one sample entry: `bytes` is the complete box (8-byte header included) and `file_offset` the
 /// absolute offset of its first byte in the source, used in error messages.
 pub fn parse_sample_entry(bytes: &[u8], file_offset: u64) -> Result<SampleEntry> {
-    let mut c = reader::Cursor::new(bytes, file_offset, "stsd");
+    let mut c = crate::boxes::Cursor::new(bytes, file_offset, "stsd");
     let size = c.u32("sample entry size")?;
     let fourcc: [u8; 4] = c.array("sample entry type")?;
     let path = format!("stsd.{}", fourcc_str(fourcc));
@@ -180,11 +179,14 @@ struct Parsed {
 
 /// Child boxes of an entry, after refusing encrypted content (a `sinf` child marks a protected entry even
 /// when the fourcc was not rewritten to encv/enca).
-fn entry_children<'a>(body: &EntryBody<'a>, fields_len: usize) -> Result<Vec<reader::Child<'a>>> {
+fn entry_children<'a>(
+    body: &EntryBody<'a>,
+    fields_len: usize,
+) -> Result<Vec<crate::boxes::Child<'a>>> {
     let data = body.payload.get(fields_len..).unwrap_or(&[]);
-    let base = reader::at(body.payload_offset, fields_len);
-    let kids = reader::children(data, base, body.path)?;
-    if let Some(sinf) = reader::find(&kids, b"sinf") {
+    let base = crate::boxes::at(body.payload_offset, fields_len);
+    let kids = crate::boxes::child_list(data, base, body.path)?;
+    if let Some(sinf) = crate::boxes::find(&kids, b"sinf") {
         return Err(encrypted(&format!("{}.sinf", body.path), sinf.offset));
     }
     Ok(kids)
@@ -192,11 +194,11 @@ fn entry_children<'a>(body: &EntryBody<'a>, fields_len: usize) -> Result<Vec<rea
 
 /// The payload of the required configuration box, or Malformed naming what is missing.
 fn required<'c, 'a>(
-    kids: &'c [reader::Child<'a>],
+    kids: &'c [crate::boxes::Child<'a>],
     body: &EntryBody<'_>,
     fourcc: &[u8; 4],
-) -> Result<&'c reader::Child<'a>> {
-    reader::find(kids, fourcc).ok_or_else(|| {
+) -> Result<&'c crate::boxes::Child<'a>> {
+    crate::boxes::find(kids, fourcc).ok_or_else(|| {
         Error::malformed(
             body.path,
             body.offset,

@@ -1,10 +1,10 @@
 //! VisualSampleEntry (ISO/IEC 14496-12 §12.1.3) and dispatch to the codec configuration parsers.
 
-use super::reader::{Child, Cursor};
 use super::{
     av1, avc, entry_children, hevc, required, vp9, CodecKind, EntryBody, Parsed, VideoInfo,
 };
-use crate::error::Result;
+use crate::boxes::{Child, Cursor};
+use crate::error::{Error, Result};
 
 /// Bytes of VisualSampleEntry fields after the box header, before the child boxes (§12.1.3.2).
 const VISUAL_FIELDS_LEN: usize = 78;
@@ -47,20 +47,37 @@ pub(super) fn parse(body: &EntryBody<'_>) -> Result<Parsed> {
         video: Some(VideoInfo {
             width,
             height,
-            pasp: pasp(&kids, body.path)?,
+            pasp: pasp(&kids, body.path, width)?,
         }),
         audio: None,
     })
 }
 
 /// PixelAspectRatioBox (§12.1.4): hSpacing, vSpacing. A zero in either means "unknown", reported as `None`.
-fn pasp(kids: &[Child<'_>], parent: &str) -> Result<Option<(u32, u32)>> {
-    let Some(b) = super::reader::find(kids, b"pasp") else {
+/// A ratio that would stretch `width` beyond 32 bits (the display width feeds RESOLUTION) is Malformed.
+fn pasp(kids: &[Child<'_>], parent: &str, width: u16) -> Result<Option<(u32, u32)>> {
+    let Some(b) = crate::boxes::find(kids, b"pasp") else {
         return Ok(None);
     };
     let path = format!("{parent}.pasp");
     let mut c = Cursor::new(b.payload, b.payload_offset, &path);
     let h = c.u32("hSpacing")?;
     let v = c.u32("vSpacing")?;
-    Ok((h != 0 && v != 0).then_some((h, v)))
+    if h == 0 || v == 0 {
+        return Ok(None);
+    }
+    let display = u64::from(width)
+        .saturating_mul(u64::from(h))
+        .checked_div(u64::from(v))
+        .unwrap_or(0);
+    if u32::try_from(display).is_err() {
+        return Err(Error::malformed(
+            path,
+            b.offset,
+            format!(
+                "hSpacing {h} / vSpacing {v} stretches the {width}-pixel width to {display} pixels"
+            ),
+        ));
+    }
+    Ok(Some((h, v)))
 }

@@ -1,6 +1,6 @@
 //! VPCodecConfigurationBox (`vpcC`, VP Codec ISO Media File Format Binding §2.2) → "vp09.00.10.08".
 
-use super::reader::Cursor;
+use crate::boxes::Cursor;
 use crate::error::{Error, Result};
 
 /// The CODECS string of the binding's "Codecs Parameter String" section.

@@ -65,7 +65,7 @@ pub fn index_moov(moov: &[u8], header: &BoxHeader, limits: &Limits) -> Result<Mo
         index: MoovIndex::default(),
         max_samples: limits.max_samples(header.size),
     };
-    let hl = header.header_len as usize;
+    let hl = header.header_bytes();
     w.walk(&moov[hl..], header.payload_start(), "moov", 1, None)?;
     Ok(w.index)
 }
@@ -88,10 +88,11 @@ fn set_once(slot: &mut Option<Span>, span: Span, path: &str) -> Result<()> {
 
 impl Walker<'_> {
     fn span(&self, h: &BoxHeader) -> Span {
-        let start = (h.start - self.base) as usize;
+        // Both are inside the moov held in memory (the walk checked every size against its parent).
+        let start = crate::boxes::index(h.start - self.base);
         Span {
             header: *h,
-            range: start..start + h.size as usize,
+            range: start..start + crate::boxes::index(h.size),
         }
     }
 
@@ -255,9 +256,9 @@ impl Walker<'_> {
     fn check_stsz(&self, body: &[u8], h: &BoxHeader, path: &str) -> Result<()> {
         let mut c = Cursor::new(body, h.payload_start(), path);
         c.version_flags()?;
-        let sample_size = c.u32()?;
+        let sample_size = c.u32("sample_size")?;
         let at = c.offset();
-        let count = u64::from(c.u32()?);
+        let count = u64::from(c.u32("sample_count")?);
         if count > self.max_samples {
             return Err(Error::limit(
                 path,
@@ -285,7 +286,7 @@ impl Walker<'_> {
         let mut c = Cursor::new(body, h.payload_start(), path);
         c.version_flags()?;
         let at = c.offset();
-        let count = c.u32()?;
+        let count = c.u32("entry_count")?;
         if count == 0 {
             return Err(Error::malformed(path, at, "has no sample description"));
         }
@@ -342,7 +343,7 @@ fn table_count(body: &[u8], h: &BoxHeader, path: &str, entry_len: u64) -> Result
     let mut c = Cursor::new(body, h.payload_start(), path);
     c.version_flags()?;
     let at = c.offset();
-    let count = u64::from(c.u32()?);
+    let count = u64::from(c.u32("entry_count")?);
     let fit = c.remaining() as u64 / entry_len;
     if count > fit {
         return Err(Error::malformed(
@@ -357,13 +358,13 @@ fn table_count(body: &[u8], h: &BoxHeader, path: &str, entry_len: u64) -> Result
 /// stsc (§ 8.7.4): first_chunk starts at 1 and strictly increases; samples_per_chunk is not 0.
 fn check_stsc(body: &[u8], h: &BoxHeader, path: &str, count: u64) -> Result<()> {
     let mut c = Cursor::new(body, h.payload_start(), path);
-    c.skip(8)?;
+    c.skip(8, "version, flags and entry_count")?;
     let mut prev = 0u32;
     for i in 0..count {
         let at = c.offset();
-        let first_chunk = c.u32()?;
-        let per_chunk = c.u32()?;
-        c.skip(4)?;
+        let first_chunk = c.u32("first_chunk")?;
+        let per_chunk = c.u32("samples_per_chunk")?;
+        c.skip(4, "sample_description_index")?;
         if first_chunk == 0 || first_chunk <= prev {
             return Err(Error::malformed(
                 path,
@@ -395,11 +396,11 @@ fn check_stsc(body: &[u8], h: &BoxHeader, path: &str, count: u64) -> Result<()> 
 /// stss (§ 8.6.2): sample numbers start at 1 and strictly increase.
 fn check_stss(body: &[u8], h: &BoxHeader, path: &str, count: u64) -> Result<()> {
     let mut c = Cursor::new(body, h.payload_start(), path);
-    c.skip(8)?;
+    c.skip(8, "version, flags and entry_count")?;
     let mut prev = 0u32;
     for i in 0..count {
         let at = c.offset();
-        let n = c.u32()?;
+        let n = c.u32("sample_number")?;
         if n == 0 || n <= prev {
             return Err(Error::malformed(
                 path,
@@ -429,9 +430,12 @@ fn check_timescale(
             format!("version {version}"),
         ));
     }
-    c.skip(if version == 1 { v1_at } else { v0_at } - 4)?;
+    c.skip(
+        if version == 1 { v1_at } else { v0_at } - 4,
+        "the fields before timescale",
+    )?;
     let at = c.offset();
-    if c.u32()? == 0 {
+    if c.u32("timescale")? == 0 {
         return Err(Error::malformed(path, at, "timescale is 0"));
     }
     Ok(())
@@ -442,7 +446,7 @@ fn check_timescale(
 fn check_dref(body: &[u8], h: &BoxHeader, path: &str) -> Result<()> {
     let mut c = Cursor::new(body, h.payload_start(), path);
     c.version_flags()?;
-    let count = c.u32()?;
+    let count = c.u32("entry_count")?;
     for (i, child) in children(&body[8..], h.payload_start() + 8, path).enumerate() {
         if i as u64 >= u64::from(count) {
             break;

@@ -190,7 +190,7 @@ fn normalize_language(code: &str) -> String {
 
 /// Read the u32 timescale of mvhd (version 0 at `v0`, version 1 at `v1` bytes into the payload).
 fn read_u32_at(moov: &[u8], span: &guard::Span, v0: usize, v1: usize) -> Result<u32> {
-    let body = &moov[span.range.clone()][span.header.header_len as usize..];
+    let body = &moov[span.range.clone()][span.header.header_bytes()..];
     let at = if body.first() == Some(&1) { v1 } else { v0 };
     body.get(at..at + 4)
         .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))

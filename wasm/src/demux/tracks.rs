@@ -26,7 +26,7 @@ where
     B: for<'a> ReadBox<&'a mut std::io::Cursor<Vec<u8>>>,
 {
     let bytes = &moov[s.range.clone()];
-    let header_len = s.header.header_len as usize;
+    let header_len = s.header.header_bytes();
     let body = &bytes[header_len..];
     let size = u32::try_from(body.len() + 8)
         .map_err(|_| Error::malformed(path, s.header.start, "box too large"))?;
@@ -103,7 +103,7 @@ pub fn parse_trak(moov: &[u8], mvhd: &Span, t: &TrakIndex, i: usize) -> Result<P
 }
 
 pub(crate) fn handler_type(moov: &[u8], hdlr: &Span) -> Result<[u8; 4]> {
-    let body = &moov[hdlr.range.clone()][hdlr.header.header_len as usize..];
+    let body = &moov[hdlr.range.clone()][hdlr.header.header_bytes()..];
     // FullBox header (4), pre_defined (4), then handler_type (§ 8.4.3.2).
     body.get(8..12)
         .and_then(|b| <[u8; 4]>::try_from(b).ok())

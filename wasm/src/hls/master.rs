@@ -13,11 +13,12 @@ pub const AUDIO_GROUP: &str = "audio";
 
 /// Path of a rendition's media playlist, relative to the multivariant playlist.
 pub fn playlist_uri(r: &Rendition) -> String {
-    format!("{}/playlist.m3u8", r.id)
+    crate::layout::in_dir(&r.id, crate::layout::PLAYLIST)
 }
 
+/// Path of a video rendition's I-frame playlist, relative to the multivariant playlist.
 pub fn iframes_uri(r: &Rendition) -> String {
-    format!("{}/iframes.m3u8", r.id)
+    crate::layout::in_dir(&r.id, crate::layout::IFRAMES)
 }
 
 /// Peak bits per second of `video` played with `audio`: segment by segment when both cut at the same
@@ -37,11 +38,13 @@ pub fn peak_bitrate(video: &Rendition, audio: Option<&Rendition>) -> u64 {
             .fold(0.0, f64::max),
         Some(a) => video.peak_bitrate() + a.peak_bitrate(),
     };
-    combined.ceil() as u64
+    crate::num::f64_to_u64(combined.ceil())
 }
 
 pub fn average_bitrate(video: &Rendition, audio: Option<&Rendition>) -> u64 {
-    (video.average_bitrate() + audio.map_or(0.0, Rendition::average_bitrate)).ceil() as u64
+    crate::num::f64_to_u64(
+        (video.average_bitrate() + audio.map_or(0.0, Rendition::average_bitrate)).ceil(),
+    )
 }
 
 fn codecs(parts: &[&Rendition]) -> String {

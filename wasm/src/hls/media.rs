@@ -4,8 +4,6 @@ use super::{to_string, VERSION};
 use crate::cmaf::Rendition;
 use m3u8_rs::{ByteRange, Map, MediaPlaylist, MediaPlaylistType, MediaSegment};
 
-pub const INIT_URI: &str = "init.mp4";
-
 fn playlist(target_duration: u64, ended: bool) -> MediaPlaylist {
     // EXTINF as decimal-floating-point with microsecond resolution ("6.006000", never "6"): finer than any
     // frame. m3u8-rs only offers this as a process-wide setting; every writer in this crate wants the same.
@@ -26,7 +24,7 @@ fn playlist(target_duration: u64, ended: bool) -> MediaPlaylist {
 
 fn map() -> Map {
     Map {
-        uri: INIT_URI.into(),
+        uri: crate::layout::INIT.into(),
         ..Map::default()
     }
 }
@@ -38,8 +36,8 @@ pub fn media_playlist(r: &Rendition, target_duration: u64, count: usize) -> Stri
     let mut p = playlist(target_duration, count == r.segments.len());
     for (k, s) in r.segments.iter().take(count).enumerate() {
         p.segments.push(MediaSegment {
-            uri: Rendition::segment_uri(k),
-            duration: s.duration_s(r.timescale) as f32,
+            uri: crate::layout::segment_name(k),
+            duration: crate::num::f64_to_f32(s.duration_s(r.timescale)),
             map: (k == 0).then(map),
             ..MediaSegment::default()
         });
@@ -56,8 +54,8 @@ pub fn iframe_playlist(r: &Rendition, target_duration: u64) -> String {
     for (k, s) in r.segments.iter().enumerate() {
         for f in &s.iframes {
             p.segments.push(MediaSegment {
-                uri: Rendition::segment_uri(k),
-                duration: (f.duration as f64 / f64::from(r.timescale)) as f32,
+                uri: crate::layout::segment_name(k),
+                duration: crate::num::f64_to_f32(f.duration as f64 / f64::from(r.timescale)),
                 byte_range: Some(ByteRange {
                     length: f.len,
                     offset: Some(f.offset),
@@ -87,5 +85,8 @@ pub fn iframe_bitrates(r: &Rendition) -> (u64, u64) {
     } else {
         0.0
     };
-    (peak.ceil() as u64, avg.ceil() as u64)
+    (
+        crate::num::f64_to_u64(peak.ceil()),
+        crate::num::f64_to_u64(avg.ceil()),
+    )
 }

@@ -21,7 +21,7 @@ pub const VERSION: usize = 7;
 pub fn target_duration(durations_s: impl IntoIterator<Item = f64>) -> u64 {
     durations_s
         .into_iter()
-        .map(|d| d.round() as u64)
+        .map(|d| crate::num::f64_to_u64(d.round()))
         .max()
         .unwrap_or(1)
         .max(1)
@@ -38,7 +38,7 @@ pub fn playlists(videos: &[&Rendition], audios: &[&Rendition]) -> (u64, Vec<(Str
             .flat_map(|r| r.segments.iter().map(|s| s.duration_s(r.timescale))),
     );
     let mut out = vec![(
-        crate::package::MASTER.to_string(),
+        crate::layout::MASTER.to_string(),
         master::master_playlist(videos, audios),
     )];
     for r in videos {

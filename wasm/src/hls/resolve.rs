@@ -1,6 +1,6 @@
 //! Resolving a URI found in a playlist to a path inside its package (RFC 3986 § 5.2 for relative references,
-//! without scheme or authority), refusing anything a browser would take outside the package, and the path
-//! rules of a stored package (what the origin accepts).
+//! without scheme or authority), refusing anything a browser would take outside the package. In its strict
+//! mode the result must also pass the package path rules ([`crate::layout::check_package_path`]).
 //!
 //! Browsers resolve with the WHATWG URL parser, which is more forgiving than RFC 3986: it drops tabs and
 //! newlines anywhere, strips leading spaces, reads `\` as `/` and `%2e` as `.` in dot segments, so
@@ -14,7 +14,7 @@ pub enum Strictness {
     /// for packages made by other tools).
     Relative,
     /// A stored package (the origin): no dot or empty segments, and the result must pass
-    /// [`check_package_path`].
+    /// [`crate::layout::check_package_path`].
     Package,
 }
 
@@ -74,7 +74,7 @@ pub fn resolve(base: &str, uri: &str, strictness: Strictness) -> Result<String, 
     }
     let path = parts.join("/");
     if strictness == Strictness::Package {
-        check_package_path(&path).map_err(|e| format!("URI {uri:?}: {e}"))?;
+        crate::layout::check_package_path(&path).map_err(|e| format!("URI {uri:?}: {e}"))?;
     }
     Ok(path)
 }
@@ -93,70 +93,6 @@ fn bad_escape(uri: &str) -> Option<&'static str> {
         }
     }
     None
-}
-
-/// At most this many `/`-separated components in a package path.
-pub const MAX_DEPTH: usize = 4;
-/// At most this many bytes in a package path.
-pub const MAX_LEN: usize = 200;
-/// The poster image the upload page makes from a frame of the video (JPEG), shown in the video list.
-pub const POSTER: &str = "poster.jpg";
-
-/// What a file in a stored package is, decided by its extension.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PackageFile {
-    Playlist,
-    Init,
-    Segment,
-    Poster,
-}
-
-/// The path rules of a stored package: relative, lowercase, `dir/dir/name.ext` with `[a-z0-9_-]` directory
-/// names, `[a-z0-9_.-]` file names that do not start with a dot, at most [`MAX_DEPTH`] components and
-/// [`MAX_LEN`] bytes, and an extension of `.m3u8`, `.mp4` or `.m4s`; or [`POSTER`] at the root. No `..`, no
-/// absolute paths, no percent-escapes, no odd characters.
-pub fn check_package_path(path: &str) -> Result<PackageFile, String> {
-    let bad = |why: &str| Err(format!("{path:?}: {why}"));
-    if path == POSTER {
-        return Ok(PackageFile::Poster);
-    }
-    if path.is_empty() || path.len() > MAX_LEN {
-        return bad("length must be 1 to 200 bytes");
-    }
-    let parts: Vec<&str> = path.split('/').collect();
-    if parts.len() > MAX_DEPTH {
-        return bad("too many directory levels");
-    }
-    let Some((name, dirs)) = parts.split_last() else {
-        return bad("empty");
-    };
-    let dir_ok = |d: &&str| {
-        !d.is_empty()
-            && d.bytes()
-                .all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-'))
-    };
-    if !dirs.iter().all(dir_ok) {
-        return bad("directory names are [a-z0-9_-]+");
-    }
-    if name.starts_with('.')
-        || !name
-            .bytes()
-            .all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-' | b'.'))
-        || name.contains("..")
-    {
-        return bad("file names are [a-z0-9_.-]+ and do not start with a dot");
-    }
-    let kind = [
-        (".m3u8", PackageFile::Playlist),
-        (".mp4", PackageFile::Init),
-        (".m4s", PackageFile::Segment),
-    ]
-    .into_iter()
-    .find(|(ext, _)| name.strip_suffix(ext).is_some_and(|stem| !stem.is_empty()));
-    match kind {
-        Some((_, k)) => Ok(k),
-        None => bad("only .m3u8, .mp4 and .m4s files (and poster.jpg) are accepted"),
-    }
 }
 
 #[cfg(test)]
@@ -236,37 +172,5 @@ mod tests {
         }
         assert!(resolve("a/b/c/playlist.m3u8", "d/seg.m4s", Package).is_err());
         assert!(resolve("a/b/c/playlist.m3u8", "d/seg.m4s", Relative).is_ok());
-    }
-
-    #[test]
-    fn package_paths() {
-        assert_eq!(check_package_path("master.m3u8"), Ok(PackageFile::Playlist));
-        assert_eq!(check_package_path("video/init.mp4"), Ok(PackageFile::Init));
-        assert_eq!(
-            check_package_path("video/seg_00001.m4s"),
-            Ok(PackageFile::Segment)
-        );
-        assert_eq!(check_package_path("poster.jpg"), Ok(PackageFile::Poster));
-        for p in [
-            "",
-            "../x.m4s",
-            "a/../x.m4s",
-            "/abs.m4s",
-            "a//b.m4s",
-            "A.m4s",
-            ".hidden.m4s",
-            "x.html",
-            "x.m4s.html",
-            ".m4s",
-            "a/b/c/d/e.m4s",
-            "a b.m4s",
-            "a\\b.m4s",
-            "a%2fb.m4s",
-            "a/..m4s",
-            "v/poster.jpg",
-        ] {
-            assert!(check_package_path(p).is_err(), "{p:?} accepted");
-        }
-        assert!(check_package_path(&format!("{}.m4s", "a".repeat(200))).is_err());
     }
 }

@@ -9,7 +9,8 @@ use crate::cmaf::{MediaSegment, Rendition};
 use crate::codec::SampleEntry;
 use crate::demux::{TrackHeader, TrackKind};
 use crate::error::{Error, Result};
-use crate::hls::media::INIT_URI;
+use crate::layout;
+use crate::num::{f64_to_u32, f64_to_u64};
 
 /// What the AudioEncoder was configured with, and its output's decoder configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,7 +43,7 @@ pub struct AudioMuxer {
 }
 
 fn bad(msg: impl Into<String>) -> Error {
-    Error::InvalidOption(format!("audio: {}", msg.into()))
+    Error::EncoderOutput(format!("audio: {}", msg.into()))
 }
 
 impl AudioMuxer {
@@ -54,8 +55,8 @@ impl AudioMuxer {
         cuts: Vec<u64>,
     ) -> Result<AudioMuxer> {
         if enc.sample_rate == 0 || enc.channels == 0 {
-            return Err(bad(format!(
-                "{} channels at {} Hz",
+            return Err(Error::InvalidOption(format!(
+                "audio: {} channels at {} Hz",
                 enc.channels, enc.sample_rate
             )));
         }
@@ -65,8 +66,8 @@ impl AudioMuxer {
         } else if enc.codec.starts_with("mp4a.40.") {
             super::entry::aac_entry(d, enc.channels, enc.sample_rate)?
         } else {
-            return Err(bad(format!(
-                "codec '{}': encoded audio is AAC (mp4a.40.x) or Opus",
+            return Err(Error::InvalidOption(format!(
+                "audio: codec '{}': encoded audio is AAC (mp4a.40.x) or Opus",
                 enc.codec
             )));
         };
@@ -127,7 +128,7 @@ impl AudioMuxer {
         let mut out = Vec::new();
         if !self.init_sent {
             self.init_sent = true;
-            out.push((format!("{}/{INIT_URI}", self.id), self.init.clone()));
+            out.push((layout::in_dir(&self.id, layout::INIT), self.init.clone()));
         }
         let duration = self.ticks(duration_us).round();
         if !(1.0..=f64::from(u32::MAX)).contains(&duration) {
@@ -136,7 +137,7 @@ impl AudioMuxer {
         let dts = match self.next_dts {
             Some(d) => d,
             None => {
-                let d = self.ticks(timestamp_us).round().max(0.0) as u64;
+                let d = f64_to_u64(self.ticks(timestamp_us).round());
                 self.seg_start = d;
                 // Cuts at or before the first chunk are where it starts already.
                 while self.cut_reached(d) {
@@ -153,13 +154,14 @@ impl AudioMuxer {
             self.seg_start = dts;
         }
         self.samples.push(OutSample {
-            size: u32::try_from(bytes.len()).map_err(|_| bad("a chunk larger than 4 GiB"))?,
-            duration: duration as u32,
+            size: u32::try_from(bytes.len())
+                .map_err(|_| Error::TooLarge("audio: a chunk larger than 4 GiB".into()))?,
+            duration: f64_to_u32(duration),
             cts_offset: 0,
             sync: true,
         });
         self.payload.extend_from_slice(&bytes);
-        self.next_dts = Some(dts + duration as u64);
+        self.next_dts = Some(dts + f64_to_u64(duration));
         Ok(out)
     }
 
@@ -185,7 +187,7 @@ impl AudioMuxer {
             duration: samples.iter().map(|s| u64::from(s.duration)).sum(),
             iframes: Vec::new(),
         });
-        Ok((format!("{}/{}", self.id, Rendition::segment_uri(k)), bytes))
+        Ok((layout::in_dir(&self.id, &layout::segment_name(k)), bytes))
     }
 
     pub fn finish(&mut self) -> Result<Vec<OutFile>> {

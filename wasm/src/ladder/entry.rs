@@ -14,8 +14,14 @@ use crate::boxes::writer::BoxWriter;
 use crate::codec::{parse_sample_entry, SampleEntry};
 use crate::error::{Error, Result};
 
+/// A rung's codec string or size that cannot be written.
 fn bad(msg: impl Into<String>) -> Error {
     Error::InvalidOption(msg.into())
+}
+
+/// A decoder configuration from the encoder that cannot be used.
+fn bad_config(msg: impl Into<String>) -> Error {
+    Error::EncoderOutput(msg.into())
 }
 
 /// The video sample entry for chunks of `codec` (a WebCodecs codec string) at `width` x `height`, with
@@ -33,7 +39,7 @@ pub fn video_entry(
     let family = codec.split('.').next().unwrap_or_default();
     let need = |what: &str| {
         description.ok_or_else(|| {
-            bad(format!(
+            bad_config(format!(
                 "{codec}: the encoder gave no description ({what}); configure the VideoEncoder with \
                  avc: {{ format: 'avc' }} / hevc: {{ format: 'hevc' }}"
             ))
@@ -130,9 +136,13 @@ fn av1c_from_codec(codec: &str) -> Result<Vec<u8>> {
             "codec '{codec}' is not a valid AV1 codec string"
         )));
     }
+    // Both were range-checked above.
+    let small =
+        |v: u32| u8::try_from(v).map_err(|_| bad(format!("codec '{codec}': {v} is out of range")));
+    let (profile, level) = (small(profile)?, small(level)?);
     Ok(vec![
         0x81,
-        ((profile as u8) << 5) | level as u8,
+        (profile << 5) | level,
         (u8::from(tier) << 7)
             | (u8::from(depth > 8) << 6)
             | (u8::from(depth == 12) << 5)
@@ -203,7 +213,7 @@ fn descriptor(w: &mut BoxWriter, tag: u8, body: &[u8]) -> Result<()> {
     let n = u32::try_from(body.len())
         .ok()
         .filter(|&n| n < 1 << 28)
-        .ok_or_else(|| bad("descriptor too large"))?;
+        .ok_or_else(|| Error::TooLarge("descriptor too large".into()))?;
     w.u8(tag);
     for shift in [21, 14, 7] {
         if n >= 1 << shift {
@@ -230,13 +240,14 @@ pub fn aac_entry(asc: Option<&[u8]>, channels: u16, sample_rate: u32) -> Result<
             let idx = AAC_RATES
                 .iter()
                 .position(|&r| r == sample_rate)
+                .and_then(|i| u16::try_from(i).ok())
                 .ok_or_else(|| {
-                    bad(format!(
+                    bad_config(format!(
                         "AAC at {sample_rate} Hz needs the encoder's description"
                     ))
-                })? as u16;
+                })?;
             if channels == 0 || channels > 7 {
-                return Err(bad(format!(
+                return Err(bad_config(format!(
                     "AAC with {channels} channels needs the encoder's description"
                 )));
             }
@@ -279,7 +290,7 @@ pub fn opus_entry(head: Option<&[u8]>, channels: u16) -> Result<SampleEntry> {
     let (out_channels, pre_skip, gain, family, mapping) = match head {
         Some(h) if !h.is_empty() => {
             if h.len() < 19 || &h[..8] != b"OpusHead" {
-                return Err(bad(
+                return Err(bad_config(
                     "the Opus description is not an OpusHead identification header",
                 ));
             }
@@ -287,7 +298,7 @@ pub fn opus_entry(head: Option<&[u8]>, channels: u16) -> Result<SampleEntry> {
             let ch = h[9];
             let mapping = if family != 0 {
                 h.get(19..21 + usize::from(ch))
-                    .ok_or_else(|| bad("the OpusHead's channel mapping table is cut short"))?
+                    .ok_or_else(|| bad_config("the OpusHead's channel mapping table is cut short"))?
                     .to_vec()
             } else {
                 Vec::new()
@@ -302,15 +313,15 @@ pub fn opus_entry(head: Option<&[u8]>, channels: u16) -> Result<SampleEntry> {
         }
         _ => {
             if !(1..=2).contains(&channels) {
-                return Err(bad(format!(
+                return Err(bad_config(format!(
                     "Opus with {channels} channels needs the encoder's description (OpusHead)"
                 )));
             }
-            (channels as u8, 312, 0, 0, Vec::new())
+            (u8::try_from(channels).unwrap_or(2), 312, 0, 0, Vec::new()) // 1 or 2
         }
     };
     if out_channels == 0 {
-        return Err(bad("the OpusHead declares 0 channels"));
+        return Err(bad_config("the OpusHead declares 0 channels"));
     }
     let mut w = BoxWriter::new();
     w.boxed(b"Opus", |w| {
@@ -320,7 +331,7 @@ pub fn opus_entry(head: Option<&[u8]>, channels: u16) -> Result<SampleEntry> {
             w.u8(out_channels);
             w.u16(pre_skip);
             w.u32(RATE); // InputSampleRate
-            w.u16(gain as u16);
+            w.bytes(&gain.to_be_bytes());
             w.u8(family);
             w.bytes(&mapping); // StreamCount, CoupledCount, ChannelMapping (family != 0)
             Ok(())

@@ -11,6 +11,8 @@ use crate::codec::CodecKind;
 use crate::demux::{demux, Movie, TrackKind};
 use crate::error::{Error, Result};
 use crate::hls::playlists;
+use crate::layout::{self, FileKind};
+use crate::num::f64_to_u64;
 use crate::package::{package_planned, FileBody, Package, SegmentOptions};
 use crate::plan::{plan as make_plan, recut_audio};
 use crate::source::Source;
@@ -111,18 +113,18 @@ impl LadderJob {
     /// The job for an already demuxed movie.
     pub fn from_movie(movie: Movie, opts: &SegmentOptions) -> Result<LadderJob> {
         let vi = movie.video.ok_or_else(|| {
-            Error::InvalidOption("the file has no usable video track: a ladder needs video".into())
+            Error::NoVideo("the file has no usable video track: a ladder needs video".into())
         })?;
         let mut plan = make_plan(&movie, &opts.plan)?;
         let vp = plan
             .video
             .clone()
-            .ok_or_else(|| Error::InvalidOption("the video track could not be planned".into()))?;
+            .ok_or_else(|| Error::NoVideo("the video track could not be planned".into()))?;
         let track = &movie.tracks[vi];
         let entry = track
             .entry
             .clone()
-            .ok_or_else(|| Error::InvalidOption("the video track has no sample entry".into()))?;
+            .ok_or_else(|| Error::NoVideo("the video track has no sample entry".into()))?;
         let mut timeline = Timeline::new(track, &vp)?;
         let (copyable, copy_reason) = match &plan.long_gop {
             // Every video codec the demuxer accepts has a CODECS string HLS players take.
@@ -148,7 +150,7 @@ impl LadderJob {
             .renditions
             .iter()
             .find(|r| r.kind == TrackKind::Video)
-            .ok_or_else(|| Error::InvalidOption("no copy video rendition".into()))?;
+            .ok_or_else(|| Error::Internal("no copy video rendition".into()))?;
         let (display_width, display_height) = copy.display.unwrap_or((0, 0));
         let duration_ticks = vp.duration_ticks();
         let bytes: u64 = vp
@@ -159,7 +161,7 @@ impl LadderJob {
             .sum();
         let secs = duration_ticks as f64 / f64::from(vp.timescale);
         let bitrate = if secs > 0.0 {
-            (bytes as f64 * 8.0 / secs).round() as u64
+            f64_to_u64((bytes as f64 * 8.0 / secs).round())
         } else {
             0
         };
@@ -260,7 +262,9 @@ impl LadderJob {
         let mut out = SampleTable::default();
         for i in p.segments.iter().flat_map(|s| s.samples.clone()) {
             let s = &t.samples[i];
-            let pts = (p.out_dts(t, i) as i128 + p.out_cts_offset(t, i) as i128).max(0) as u64;
+            let pts = p
+                .out_dts(t, i)
+                .saturating_add_signed(p.out_cts_offset(t, i));
             push_sample(&mut out, s, us(pts, t.timescale), t.timescale);
         }
         out
@@ -286,7 +290,7 @@ impl LadderJob {
 
     fn check_open(&self) -> Result<()> {
         if self.finished {
-            return Err(Error::InvalidOption("the ladder is finished".into()));
+            return Err(Error::CallOrder("the ladder is finished".into()));
         }
         Ok(())
     }
@@ -295,14 +299,10 @@ impl LadderJob {
     pub fn add_rung(&mut self, rung: Candidate) -> Result<usize> {
         self.check_open()?;
         let id = &rung.id;
-        let reserved = ["video", "audio", "master.m3u8"];
-        if id.is_empty()
-            || !id
-                .bytes()
-                // The origin accepts directory names of [a-z0-9_-] only.
-                .all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-'))
-            || reserved.contains(&id.as_str())
-            || id.starts_with("audio")
+        // The origin accepts directory names of [a-z0-9_-] only; the copy and audio renditions' are taken.
+        if !layout::is_dir_name(id)
+            || id == layout::VIDEO_DIR
+            || id.starts_with(layout::AUDIO_DIR)
             || self.rungs.iter().any(|r| &r.rung.id == id)
         {
             return Err(Error::InvalidOption(format!(
@@ -341,7 +341,7 @@ impl LadderJob {
     pub fn set_audio_encoding(&mut self, enc: &AudioEncoding) -> Result<()> {
         self.check_open()?;
         if self.audio.is_some() {
-            return Err(Error::InvalidOption(
+            return Err(Error::CallOrder(
                 "setAudioEncoding was already called".into(),
             ));
         }
@@ -352,7 +352,7 @@ impl LadderJob {
         let cuts = self.timeline.boundary_ticks();
         self.audio = Some(AudioMuxer::new(
             enc,
-            "audio",
+            layout::AUDIO_DIR,
             &language,
             self.timeline.timescale,
             cuts[1..].to_vec(),
@@ -369,7 +369,7 @@ impl LadderJob {
         self.check_open()?;
         self.audio
             .as_mut()
-            .ok_or_else(|| Error::InvalidOption("call setAudioEncoding before pushAudio".into()))?
+            .ok_or_else(|| Error::CallOrder("call setAudioEncoding before pushAudio".into()))?
             .push(bytes, timestamp_us, duration_us)
     }
 
@@ -393,9 +393,9 @@ impl LadderJob {
             .files()
             .into_iter()
             .filter(|(path, _)| {
-                !path.ends_with(".m3u8")
-                    && ((include_video && path.starts_with("video/"))
-                        || (audio && path.starts_with("audio")))
+                FileKind::of(path) != Some(FileKind::Playlist)
+                    && ((include_video && path.starts_with(&format!("{}/", layout::VIDEO_DIR)))
+                        || (audio && path.starts_with(layout::AUDIO_DIR)))
             })
             .collect())
     }
@@ -419,14 +419,14 @@ impl LadderJob {
     pub fn finish(&mut self) -> Result<Vec<OutFile>> {
         self.check_open()?;
         if self.rungs.is_empty() && !self.copy_video {
-            return Err(Error::InvalidOption(
+            return Err(Error::CallOrder(
                 "no rung was added and the source is not copied: the ladder would be empty".into(),
             ));
         }
         let mut out = Vec::new();
         for r in &mut self.rungs {
             if r.frames() == 0 {
-                return Err(Error::InvalidOption(format!(
+                return Err(Error::CallOrder(format!(
                     "rung {} received no chunk",
                     r.rung.id
                 )));

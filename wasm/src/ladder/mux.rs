@@ -14,7 +14,7 @@ use crate::cmaf::{IFrameRef, MediaSegment, Rendition};
 use crate::codec::SampleEntry;
 use crate::demux::{TrackHeader, TrackKind};
 use crate::error::{Error, Result};
-use crate::hls::media::INIT_URI;
+use crate::layout;
 
 /// tkhd of an encoded rung: identity matrix (frames are encoded upright), the rung's size.
 fn header(width: u32, height: u32) -> TrackHeader {
@@ -58,8 +58,14 @@ pub struct VideoMuxer {
     finished: bool,
 }
 
+/// What the encoder gave this rung cannot be muxed.
 fn err(rung: &str, msg: impl std::fmt::Display) -> Error {
-    Error::InvalidOption(format!("rung {rung}: {msg}"))
+    Error::EncoderOutput(format!("rung {rung}: {msg}"))
+}
+
+/// An error of kind `kind` ([`Error::CallOrder`], [`Error::TooLarge`], ...) naming the rung.
+fn rung_err(kind: fn(String) -> Error, rung: &str, msg: &str) -> Error {
+    kind(format!("rung {rung}: {msg}"))
 }
 
 impl VideoMuxer {
@@ -81,7 +87,7 @@ impl VideoMuxer {
     }
 
     fn path(&self, name: &str) -> String {
-        format!("{}/{name}", self.rung.id)
+        layout::in_dir(&self.rung.id, name)
     }
 
     /// One encoded chunk. Returns the files it completes: the init segment with the first chunk, a media
@@ -96,7 +102,7 @@ impl VideoMuxer {
     ) -> Result<Vec<OutFile>> {
         let id = self.rung.id.clone();
         if self.finished {
-            return Err(err(&id, "the rung is finished"));
+            return Err(rung_err(Error::CallOrder, &id, "the rung is finished"));
         }
         let pts = tl.tick_of_us(timestamp_us)?;
         let at = |t: u64| format!("{:.0} µs", tl.to_us(t));
@@ -129,7 +135,7 @@ impl VideoMuxer {
                 })?;
                 self.entry = Some(entry);
                 self.description = description.map(<[u8]>::to_vec);
-                out.push((self.path(INIT_URI), self.init.clone()));
+                out.push((self.path(layout::INIT), self.init.clone()));
             }
             (Some(_), Some(d)) if self.description.as_deref() != Some(d) => return Err(err(
                 &id,
@@ -215,13 +221,19 @@ impl VideoMuxer {
         let mut samples = Vec::with_capacity(gop.len());
         for (i, c) in gop.iter().enumerate() {
             let next = dts.get(i + 1).copied().unwrap_or(end);
-            let duration = u32::try_from(next.saturating_sub(dts[i]))
-                .map_err(|_| err(id, "a frame lasts longer than 2^32 ticks"))?;
-            let cts = i32::try_from(c.pts as i128 - dts[i] as i128)
-                .map_err(|_| err(id, "a composition offset does not fit 32 bits"))?;
+            let duration = u32::try_from(next.saturating_sub(dts[i])).map_err(|_| {
+                rung_err(Error::TooLarge, id, "a frame lasts longer than 2^32 ticks")
+            })?;
+            let cts = i32::try_from(c.pts as i128 - dts[i] as i128).map_err(|_| {
+                rung_err(
+                    Error::TooLarge,
+                    id,
+                    "a composition offset does not fit 32 bits",
+                )
+            })?;
             samples.push(OutSample {
                 size: u32::try_from(c.bytes.len())
-                    .map_err(|_| err(id, "a chunk larger than 4 GiB"))?,
+                    .map_err(|_| rung_err(Error::TooLarge, id, "a chunk larger than 4 GiB"))?,
                 duration: duration.max(1),
                 cts_offset: cts,
                 sync: i == 0,
@@ -231,7 +243,7 @@ impl VideoMuxer {
         let seg = self
             .seg
             .as_mut()
-            .ok_or_else(|| err(id, "no segment is open"))?;
+            .ok_or_else(|| rung_err(Error::Internal, id, "no segment is open"))?;
         let mut at = 0;
         for (n, part) in [&samples[..1], &samples[1..]].into_iter().enumerate() {
             if part.is_empty() {
@@ -261,7 +273,7 @@ impl VideoMuxer {
         let seg = self
             .seg
             .take()
-            .ok_or_else(|| err(&self.rung.id, "no segment is open"))?;
+            .ok_or_else(|| rung_err(Error::Internal, &self.rung.id, "no segment is open"))?;
         let k = self.segments.len();
         self.segments.push(MediaSegment {
             len: seg.bytes.len() as u64,
@@ -269,7 +281,7 @@ impl VideoMuxer {
             duration: end.saturating_sub(seg.start),
             iframes: seg.iframes,
         });
-        Ok((self.path(&Rendition::segment_uri(k)), seg.bytes))
+        Ok((self.path(&layout::segment_name(k)), seg.bytes))
     }
 
     /// Close the last GOP and segment: the last frame lasts until the end of the source video.
@@ -279,7 +291,11 @@ impl VideoMuxer {
         }
         self.finished = true;
         if self.seg.is_none() {
-            return Err(err(&self.rung.id, "no chunk was pushed"));
+            return Err(rung_err(
+                Error::CallOrder,
+                &self.rung.id,
+                "no chunk was pushed",
+            ));
         }
         let last = self.gop.iter().map(|c| c.pts).max().unwrap_or(0);
         let end = if tl.end > last {

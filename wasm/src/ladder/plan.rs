@@ -3,6 +3,8 @@
 //! 1280x720 @ 3 Mb/s, 1920x1080 @ 6 Mb/s; one rung per height), never above the source, at the source's
 //! display aspect ratio and frame rate, with H.264 CODECS strings whose level fits each rung.
 
+use crate::num::{f64_to_u32, f64_to_u64};
+
 /// One rung the browser may encode: its directory name, picture size (display orientation, square
 /// pixels), target bit rate (bits per second), frame rate and RFC 6381 CODECS string.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -43,7 +45,7 @@ pub const FIRST_VARIANT_BPS: f64 = 2_000_000.0;
 pub const MAX_FRAME_RATE: f64 = 60.0;
 
 fn even(x: f64) -> u32 {
-    ((x / 2.0).round() as u32).max(1) * 2
+    f64_to_u32((x / 2.0).round()).max(1) * 2
 }
 
 /// Bit rate factor for frame rates above 30: half again as many bits at 60 fps (motion between frames
@@ -77,7 +79,7 @@ pub fn h264_codec(width: u32, height: u32, fps: f64) -> String {
         u64::from(height.div_ceil(16)),
     );
     let fs = mw * mh;
-    let mbps = (fs as f64 * fps.max(1.0)).ceil() as u64;
+    let mbps = f64_to_u64((fs as f64 * fps.max(1.0)).ceil());
     let level = LEVELS
         .iter()
         // A frame's width and height in macroblocks are each at most sqrt(8 * MaxFS) (A.3.1 h, i).
@@ -116,7 +118,7 @@ pub fn candidates(source: &SourceShape) -> Vec<Candidate> {
         let (rs, rl) = (even(f64::from(s)), even(f64::from(s) * aspect));
         let (rw, rh) = if portrait { (rs, rl) } else { (rl, rs) };
         let area = f64::from(rw) * f64::from(rh);
-        let bps = (ref_bps as f64 * area / ref_area * frame_rate_factor(fps)).round() as u64;
+        let bps = f64_to_u64((ref_bps as f64 * area / ref_area * frame_rate_factor(fps)).round());
         Candidate {
             id: format!("v{rs}"),
             width: rw,

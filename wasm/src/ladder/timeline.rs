@@ -5,6 +5,7 @@
 
 use crate::demux::Track;
 use crate::error::{Error, Result};
+use crate::num::f64_to_u64;
 use crate::plan::TrackPlan;
 
 #[derive(Debug, Clone)]
@@ -29,14 +30,14 @@ impl Timeline {
     pub fn new(t: &Track, p: &TrackPlan) -> Result<Timeline> {
         let first = p.segments.first().map_or(0, |s| s.samples.start);
         let last = p.segments.last().map_or(0, |s| s.samples.end);
-        let pts_of =
-            |i: usize| (p.out_dts(t, i) as i128 + p.out_cts_offset(t, i) as i128).max(0) as u64;
+        let pts_of = |i: usize| {
+            p.out_dts(t, i)
+                .saturating_add_signed(p.out_cts_offset(t, i))
+        };
         let mut pts: Vec<u64> = (first..last).map(pts_of).collect();
         pts.sort_unstable();
         if pts.is_empty() {
-            return Err(Error::InvalidOption(
-                "the video has no frames to encode".into(),
-            ));
+            return Err(Error::NoVideo("the video has no frames to encode".into()));
         }
         if pts.windows(2).any(|w| w[0] == w[1]) {
             return Err(Error::malformed(
@@ -67,7 +68,7 @@ impl Timeline {
     /// Replace the cuts with one every `target_s` seconds, at frame instants (the first frame at or after
     /// each multiple of the target from the previous cut): for a source whose key frames are too far apart.
     pub fn cut_every(&mut self, target_s: f64) {
-        let step = ((target_s * f64::from(self.timescale)).round() as u64).max(1);
+        let step = f64_to_u64((target_s * f64::from(self.timescale)).round()).max(1);
         let mut b = vec![0];
         let mut next = self.pts[0] + step;
         for (i, &p) in self.pts.iter().enumerate().skip(1) {
@@ -114,7 +115,7 @@ impl Timeline {
     /// The tick of the source frame a chunk timestamped `us` was made from.
     pub fn tick_of_us(&self, us: f64) -> Result<u64> {
         if !us.is_finite() {
-            return Err(Error::InvalidOption(format!(
+            return Err(Error::EncoderOutput(format!(
                 "timestamp {us} µs is not a number"
             )));
         }
@@ -131,7 +132,7 @@ impl Timeline {
             });
         match near {
             Some(p) if (self.to_us(p) - us).abs() <= MATCH_US => Ok(p),
-            _ => Err(Error::InvalidOption(format!(
+            _ => Err(Error::EncoderOutput(format!(
                 "timestamp {us} µs is not the time of a source frame (the timestamps must be those of \
                  videoSamples())"
             ))),

@@ -3,9 +3,9 @@
 //! Every error that leaves the bindings is a JS `Error` named `UpcastError` whose fields a caller reads
 //! instead of parsing its text (`www/lib/error.js` is the same shape on the JS side):
 //!
-//! - `code`: the core's stable code ([`crate::Error::code`]: `malformed-mp4`, `mp4-over-limit`, ...);
-//!   the bindings' own argument checks use `invalid-option`, and a source the browser cannot read
-//!   `read-failed`, as the core does;
+//! - `code`: the core's stable code ([`crate::Error::code`]: `malformed-mp4`, `mp4-over-limit`, `no-video`,
+//!   `encoder-output`, ...); the bindings' own argument checks use `invalid-option`, and a source the
+//!   browser cannot read `read-failed`, as the core does;
 //! - `path`: the box path (`moov/trak[0]/mdia/minf/stbl/stsz`), or `null`;
 //! - `offset`: the absolute byte offset in the source, or `null`;
 //! - `reason`: what is wrong, without the place (the message is "`path` at byte `offset`: `reason`");

@@ -33,7 +33,8 @@ fn get_u32(obj: &JsValue, key: &str, what: &str) -> WebResult<u32> {
     if v.fract() != 0.0 || !(0.0..=f64::from(u32::MAX)).contains(&v) {
         return Err(WebError::option(&format!("{what}: '{key}' is {v}")));
     }
-    Ok(v as u32)
+    // A whole number in 0..=u32::MAX (checked above): exact.
+    Ok(crate::num::f64_to_u32(v))
 }
 
 fn bytes_or_null(v: &JsValue) -> Option<Vec<u8>> {
@@ -50,8 +51,8 @@ fn bytes_or_null(v: &JsValue) -> Option<Vec<u8>> {
         return Some(
             Uint8Array::new_with_byte_offset_and_length(
                 &view.buffer(),
-                view.byte_offset() as u32,
-                view.byte_length() as u32,
+                u32::try_from(view.byte_offset()).ok()?,
+                u32::try_from(view.byte_length()).ok()?,
             )
             .to_vec(),
         );
@@ -84,7 +85,7 @@ fn candidate_from_js(v: &JsValue) -> WebResult<Candidate> {
         id: get_string(v, "id", what)?,
         width: get_u32(v, "width", what)?,
         height: get_u32(v, "height", what)?,
-        bitrate: bitrate as u64,
+        bitrate: crate::num::f64_to_u64(bitrate),
         framerate: get_f64(v, "framerate", what)?,
         codec: get_string(v, "codec", what)?,
     })
@@ -113,6 +114,8 @@ fn files_to_js(files: Vec<OutFile>) -> WebResult<Array> {
     for (path, bytes) in files {
         let o = Object::new();
         set(&o, "path", &JsValue::from_str(&path))?;
+        // The package contract's MIME type (`layout::mime`): `www/lib/ladder.js` has no table of its own.
+        set(&o, "type", &JsValue::from_str(crate::layout::mime(&path)))?;
         set(&o, "bytes", &Uint8Array::from(bytes.as_slice()))?;
         out.push(&o);
     }
@@ -240,8 +243,8 @@ impl Ladder {
         let c = candidate_from_js(&rung)?;
         self.job
             .add_rung(c)
-            .map(|i| i as u32)
             .map_err(WebError::from)
+            .and_then(|i| u32::try_from(i).map_err(|_| WebError::option("too many rungs")))
     }
 
     #[wasm_bindgen(js_name = pushVideo)]

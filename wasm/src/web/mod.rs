@@ -2,9 +2,8 @@
 //! it reads a `File` through [`source::BlobSource`] (in a dedicated Worker: `FileReaderSync`), runs the
 //! core, and hands every file of the package back as a recipe ([`recipe`]): the header bytes made here and
 //! the byte ranges of the source between them. Sample bytes never pass through wasm; the page reads them
-//! from the `File` only when a file is hashed, uploaded or played (`www/package-file.js`).
+//! from the `File` only when a file is hashed, uploaded or played (`www/lib/package-file.js`).
 
-pub mod blob;
 pub mod error;
 pub mod js;
 /// `class Ladder` (the adaptive ladder): feature `ladder`, in the full build only.
@@ -18,26 +17,9 @@ use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
 use web_sys::Blob;
 
-use crate::package::{segment, SegmentOptions};
+use crate::package::segment;
 pub use error::{js_text, WebError, WebResult};
 pub use source::BlobSource;
-
-/// One file of the package as the browser holds it.
-pub struct WebFile {
-    pub path: String,
-    pub blob: Blob,
-    pub size: u64,
-}
-
-/// The package as Blobs, the summary, the conformance report (when asked for), and how many bytes of the
-/// source were read to make it.
-pub struct WebPackage {
-    pub files: Vec<WebFile>,
-    pub summary: crate::summary::Summary,
-    #[cfg(feature = "check")]
-    pub report: Option<crate::check::Report>,
-    pub bytes_read: u64,
-}
 
 /// The conformance report as a JS value when `check` is asked for: `null` otherwise, and an error when this
 /// build has no checker (the segmenter-only build; the page loads the full one to check).
@@ -54,37 +36,6 @@ fn check_report(package: &crate::Package, src: &BlobSource, check: bool) -> WebR
             "this build of upcast has no conformance checker (load the full build to check)",
         ))
     }
-}
-
-/// Package `file` (any `Blob`): demux its moov, plan, write headers, and compose every file as a `Blob`.
-///
-/// With `check`, the package is also run through the conformance checker before anything leaves the tab:
-/// that reads every media segment once (through the same `FileReaderSync` source), so it costs a pass over
-/// the payload.
-pub fn package_blob(file: &Blob, opts: &SegmentOptions, check: bool) -> WebResult<WebPackage> {
-    let src = BlobSource::new(file.clone())?;
-    let pkg = segment(&src, opts)?;
-    let bytes_read = src.bytes_read();
-    #[cfg(feature = "check")]
-    let report = check.then(|| pkg.check(&src));
-    #[cfg(not(feature = "check"))]
-    check_report(&pkg, &src, check)?;
-    let mut files = Vec::new();
-    for (path, body) in pkg.files() {
-        let blob = blob::compose(file, &path, &body)?;
-        files.push(WebFile {
-            size: body.len(),
-            path,
-            blob,
-        });
-    }
-    Ok(WebPackage {
-        files,
-        summary: pkg.summary,
-        #[cfg(feature = "check")]
-        report,
-        bytes_read,
-    })
 }
 
 /// A serde value as a plain JS value, as its JSON would parse ([`js::to_js`]).

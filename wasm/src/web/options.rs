@@ -41,7 +41,7 @@ fn whole<T: TryFrom<u64>>(obj: &JsValue, key: &str, into: &mut T) -> WebResult<(
     if let Some(n) = number(obj, key, &format!("limits.{}", camel(key)))? {
         let ok = n >= 0.0 && n.fract() == 0.0 && n <= u64::MAX as f64;
         *into = ok
-            .then(|| T::try_from(n as u64).ok())
+            .then(|| T::try_from(crate::num::f64_to_u64(n)).ok())
             .flatten()
             .ok_or_else(|| {
                 WebError::option(&format!(

@@ -7,7 +7,7 @@
 //! Why not a `Blob` per file: composing `new Blob([header, file.slice(a, b), ...])` costs Chromium an IPC
 //! per slice (measured at ~0.18 ms per `Blob.slice` in a Worker, ~540 ms for the ~3,000 runs of an
 //! interleaved 60 s 1080p file), and reading such a Blob back is ~10× slower than reading the File. A
-//! recipe costs nothing to make; `www/package-file.js` reads the source in large windows when asked and
+//! recipe costs nothing to make; `www/lib/package-file.js` reads the source in large windows when asked and
 //! gathers the runs, or composes slices when a file has only a few runs.
 
 use js_sys::{Float64Array, Object, Uint8Array};
@@ -15,7 +15,6 @@ use wasm_bindgen::JsValue;
 
 use super::error::WebResult;
 
-use super::blob::mime;
 use crate::cmaf::data::Chunk;
 use crate::package::FileBody;
 
@@ -27,7 +26,7 @@ pub fn recipe(path: &str, body: &FileBody<'_>) -> WebResult<Object> {
     let o = Object::new();
     super::set(&o, "path", &JsValue::from_str(path))?;
     super::set(&o, "size", &JsValue::from_f64(body.len() as f64))?;
-    super::set(&o, "type", &JsValue::from_str(mime(path)))?;
+    super::set(&o, "type", &JsValue::from_str(crate::layout::mime(path)))?;
     match body {
         FileBody::Bytes(b) => {
             super::set(&o, "head", &Uint8Array::from(*b))?;

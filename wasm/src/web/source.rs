@@ -43,7 +43,7 @@ impl BlobSource {
             )
         })?;
         // Blob sizes are exact integers in an f64 (at most 2^53).
-        let len = blob.size() as u64;
+        let len = crate::num::f64_to_u64(blob.size());
         Ok(BlobSource {
             blob,
             len,
@@ -65,10 +65,10 @@ impl BlobSource {
             let count = if in_order { READ_AHEAD } else { 1 };
             let start = index * BLOCK;
             let end = (start + count * BLOCK).min(self.len);
-            let mut bytes = vec![0; (end - start) as usize];
+            let mut bytes = vec![0; crate::boxes::index(end - start)];
             self.read_direct(start, &mut bytes)?;
             let mut blocks: Vec<(u64, Vec<u8>)> = bytes
-                .chunks(BLOCK as usize)
+                .chunks(crate::boxes::index(BLOCK))
                 .zip(index..)
                 .map(|(b, k)| (k, b.to_vec()))
                 .collect();
@@ -148,8 +148,9 @@ impl Source for BlobSource {
         let mut done = 0usize;
         while pos < end {
             let index = pos / BLOCK;
-            let within = (pos - index * BLOCK) as usize;
-            let n = (BLOCK - within as u64).min(end - pos) as usize;
+            // Both are below BLOCK (64 KiB).
+            let within = crate::boxes::index(pos - index * BLOCK);
+            let n = crate::boxes::index((BLOCK - within as u64).min(end - pos));
             self.block(index, |bytes| {
                 buf[done..done + n].copy_from_slice(&bytes[within..within + n])
             })?;

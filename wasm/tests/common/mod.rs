@@ -2,6 +2,13 @@
 //! wasm32 where there is no file system), a deliberately naive box finder that is independent of the code
 //! under test, and one-line box builders for malformed inputs.
 #![allow(dead_code)]
+// Test fixtures: offsets, sizes, counts and timestamps of files of a few MB at most, far inside every type
+// they are cast to.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 
 use upcast_core::{Error, Package, SegmentOptions};
 

@@ -162,7 +162,8 @@ fn preflight(
     for r in &package.renditions {
         for (k, (seg, data)) in r.segments.iter().zip(&r.data).enumerate() {
             if data.len() > max {
-                let path = format!("{}/{}", r.id, upcast_core::cmaf::Rendition::segment_uri(k));
+                let path =
+                    upcast_core::layout::in_dir(&r.id, &upcast_core::layout::segment_name(k));
                 let gop = seg.duration_s(r.timescale);
                 return Err(ApiError::SegmentTooLarge(format!(
                     "{path} would be {} bytes; the limit is {max} bytes: the source has one key frame every {gop:.1} s; re-encode with shorter GOPs \

@@ -28,7 +28,9 @@ fn child_box_sizes() {
         let e = visual(b"avc1", 8, 8, &[raw(size, b"avcC", &AVCC)]);
         let msg = malformed_at(parse_sample_entry(&e, AT), child_at);
         assert!(
-            msg.contains(&format!("declares {size} bytes but only 15 remain")),
+            msg.contains(&format!(
+                "child box of {size} bytes is larger than its parent, which has 15 bytes left"
+            )),
             "{msg}"
         );
     }
@@ -70,6 +72,17 @@ fn missing_or_truncated_config() {
         &[bx(b"avcC", &AVCC), bx(b"pasp", &[0, 0, 0, 1])],
     );
     malformed_at(parse_sample_entry(&e, AT), AT + 86 + 15 + 8 + 4);
+    // A hostile pasp that would stretch the width beyond 32 bits (it feeds RESOLUTION): refused at the pasp.
+    let e = visual(
+        b"avc1",
+        1920,
+        8,
+        &[
+            bx(b"avcC", &AVCC),
+            bx(b"pasp", &[0xff, 0xff, 0xff, 0xff, 0, 0, 0, 1]),
+        ],
+    );
+    malformed_at(parse_sample_entry(&e, AT), AT + 86 + 15);
     let e = sound(
         b"Opus",
         0,

@@ -1,0 +1,224 @@
+//! The package contract: what a package's files are called, what kind each one is, the MIME type it is
+//! served with, and the path rules a stored package obeys. Written once here; the writers (`hls/`,
+//! `cmaf/`, `ladder/`, [`crate::package`]), the browser bindings (`web/`, which hand the MIME type of every
+//! file to JS) and the origin (`paths.rs`, `publish.rs`) all read it from here.
+//!
+//! ```text
+//! master.m3u8                 the multivariant playlist, at the root
+//! poster.jpg                  the poster the upload page makes (the origin accepts it; the core never writes it)
+//! <rendition>/playlist.m3u8   a media playlist: video (the copy), audio, audio_2, ... or a ladder rung's id
+//! <rendition>/iframes.m3u8    the I-frame playlist of a video rendition
+//! <rendition>/init.mp4        the CMAF init segment (EXT-X-MAP)
+//! <rendition>/seg_00001.m4s   media segments, numbered from 1
+//! ```
+
+/// The multivariant playlist, at the package root: what a player opens.
+pub const MASTER: &str = "master.m3u8";
+/// The poster image the upload page makes from a frame of the video (JPEG), shown in the video list.
+pub const POSTER: &str = "poster.jpg";
+/// A rendition's init segment (`EXT-X-MAP`), inside its directory.
+pub const INIT: &str = "init.mp4";
+/// A rendition's media playlist, inside its directory.
+pub const PLAYLIST: &str = "playlist.m3u8";
+/// A video rendition's I-frame playlist, inside its directory.
+pub const IFRAMES: &str = "iframes.m3u8";
+/// The directory of the copied video rendition.
+pub const VIDEO_DIR: &str = "video";
+/// The directory of the first audio rendition; further ones are `audio_2`, `audio_3`, ...
+pub const AUDIO_DIR: &str = "audio";
+
+/// The directory of the `i`-th (0-based) audio rendition: `audio`, `audio_2`, `audio_3`, ...
+pub fn audio_dir(i: usize) -> String {
+    if i == 0 {
+        AUDIO_DIR.to_string()
+    } else {
+        format!("{AUDIO_DIR}_{}", i + 1)
+    }
+}
+
+/// The file name of the `k`-th (0-based) media segment of a rendition: `seg_00001.m4s`, ...
+pub fn segment_name(k: usize) -> String {
+    format!("seg_{:05}.m4s", k + 1)
+}
+
+/// `dir/name`: a file inside a rendition's directory.
+pub fn in_dir(dir: &str, name: &str) -> String {
+    format!("{dir}/{name}")
+}
+
+/// What a file of a package is, decided by its extension (or, for the poster, its name).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    /// `.m3u8`: a multivariant, media or I-frame playlist.
+    Playlist,
+    /// `.mp4`: a CMAF init segment.
+    Init,
+    /// `.m4s`: a CMAF media segment.
+    Segment,
+    /// [`POSTER`].
+    Poster,
+}
+
+impl FileKind {
+    /// The extension of each kind a package holds under a rendition ([`FileKind::Poster`] is a name).
+    const EXTENSIONS: [(&'static str, FileKind); 3] = [
+        (".m3u8", FileKind::Playlist),
+        (".mp4", FileKind::Init),
+        (".m4s", FileKind::Segment),
+    ];
+
+    /// The kind of the file at `path` by its name alone, without the path rules of
+    /// [`check_package_path`].
+    pub fn of(path: &str) -> Option<FileKind> {
+        if path == POSTER {
+            return Some(FileKind::Poster);
+        }
+        Self::EXTENSIONS
+            .into_iter()
+            .find(|(ext, _)| path.ends_with(ext))
+            .map(|(_, k)| k)
+    }
+
+    /// The MIME type the file is served and uploaded with: RFC 8216 § 4 for playlists; `video/mp4` for
+    /// an init segment and `video/iso.segment` for a media segment (RFC 8216bis § 3.4 / ISO/IEC 23000-19
+    /// CMAF, the type registered for ISO BMFF segments).
+    pub fn mime(self) -> &'static str {
+        match self {
+            FileKind::Playlist => "application/vnd.apple.mpegurl",
+            FileKind::Init => "video/mp4",
+            FileKind::Segment => "video/iso.segment",
+            FileKind::Poster => "image/jpeg",
+        }
+    }
+}
+
+/// The MIME type of the package file at `path` ([`FileKind::mime`]), `application/octet-stream` for a
+/// name that is no package file.
+pub fn mime(path: &str) -> &'static str {
+    FileKind::of(path).map_or("application/octet-stream", FileKind::mime)
+}
+
+/// At most this many `/`-separated components in a package path.
+pub const MAX_DEPTH: usize = 4;
+/// At most this many bytes in a package path.
+pub const MAX_LEN: usize = 200;
+
+/// The path rules of a stored package: relative, lowercase, `dir/dir/name.ext` with `[a-z0-9_-]` directory
+/// names, `[a-z0-9_.-]` file names that do not start with a dot, at most [`MAX_DEPTH`] components and
+/// [`MAX_LEN`] bytes, and an extension of `.m3u8`, `.mp4` or `.m4s`; or [`POSTER`] at the root. No `..`, no
+/// absolute paths, no percent-escapes, no odd characters. The origin refuses any other path, and the
+/// playlist URI resolver in its strict mode ([`crate::hls::resolve::Strictness::Package`]) applies them.
+pub fn check_package_path(path: &str) -> Result<FileKind, String> {
+    let bad = |why: &str| Err(format!("{path:?}: {why}"));
+    if path == POSTER {
+        return Ok(FileKind::Poster);
+    }
+    if path.is_empty() || path.len() > MAX_LEN {
+        return bad("length must be 1 to 200 bytes");
+    }
+    let parts: Vec<&str> = path.split('/').collect();
+    if parts.len() > MAX_DEPTH {
+        return bad("too many directory levels");
+    }
+    let Some((name, dirs)) = parts.split_last() else {
+        return bad("empty");
+    };
+    if !dirs.iter().all(|d| is_dir_name(d)) {
+        return bad("directory names are [a-z0-9_-]+");
+    }
+    if name.starts_with('.')
+        || !name
+            .bytes()
+            .all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-' | b'.'))
+        || name.contains("..")
+    {
+        return bad("file names are [a-z0-9_.-]+ and do not start with a dot");
+    }
+    let kind = FileKind::EXTENSIONS
+        .into_iter()
+        .find(|(ext, _)| name.strip_suffix(ext).is_some_and(|stem| !stem.is_empty()));
+    match kind {
+        Some((_, k)) => Ok(k),
+        None => bad("only .m3u8, .mp4 and .m4s files (and poster.jpg) are accepted"),
+    }
+}
+
+/// A directory name a package may use (`[a-z0-9_-]+`): what a ladder rung's id must be.
+pub fn is_dir_name(d: &str) -> bool {
+    !d.is_empty()
+        && d.bytes()
+            .all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert_eq!(segment_name(0), "seg_00001.m4s");
+        assert_eq!(audio_dir(0), "audio");
+        assert_eq!(audio_dir(1), "audio_2");
+        assert_eq!(in_dir(VIDEO_DIR, INIT), "video/init.mp4");
+        for p in [
+            MASTER.to_string(),
+            in_dir(VIDEO_DIR, PLAYLIST),
+            in_dir(VIDEO_DIR, IFRAMES),
+            in_dir(&audio_dir(1), INIT),
+            in_dir(VIDEO_DIR, &segment_name(99_998)),
+            POSTER.to_string(),
+        ] {
+            assert!(check_package_path(&p).is_ok(), "{p}");
+        }
+    }
+
+    #[test]
+    fn one_mime_table() {
+        assert_eq!(mime("master.m3u8"), "application/vnd.apple.mpegurl");
+        assert_eq!(mime("video/iframes.m3u8"), "application/vnd.apple.mpegurl");
+        assert_eq!(mime("video/init.mp4"), "video/mp4");
+        assert_eq!(mime("video/seg_00001.m4s"), "video/iso.segment");
+        assert_eq!(mime("poster.jpg"), "image/jpeg");
+        assert_eq!(mime("x.html"), "application/octet-stream");
+        for p in ["master.m3u8", "v/init.mp4", "v/seg_00001.m4s", "poster.jpg"] {
+            assert_eq!(FileKind::of(p), check_package_path(p).ok(), "{p}");
+        }
+    }
+
+    #[test]
+    fn package_paths() {
+        assert_eq!(check_package_path("master.m3u8"), Ok(FileKind::Playlist));
+        assert_eq!(check_package_path("video/init.mp4"), Ok(FileKind::Init));
+        assert_eq!(
+            check_package_path("video/seg_00001.m4s"),
+            Ok(FileKind::Segment)
+        );
+        assert_eq!(
+            check_package_path("v-720p/iframes.m3u8"),
+            Ok(FileKind::Playlist)
+        );
+        assert_eq!(check_package_path("poster.jpg"), Ok(FileKind::Poster));
+        for p in [
+            "",
+            "../x.m4s",
+            "a/../x.m4s",
+            "/abs.m4s",
+            "a//b.m4s",
+            "A.m4s",
+            ".hidden.m4s",
+            "x.html",
+            "x.svg",
+            "x.m4s.html",
+            ".m4s",
+            "a/b/c/d/e.m4s",
+            "a b.m4s",
+            "a\\b.m4s",
+            "a%2fb.m4s",
+            "a/..m4s",
+            "v/poster.jpg",
+        ] {
+            assert!(check_package_path(p).is_err(), "{p:?} accepted");
+        }
+        assert!(check_package_path(&format!("{}.m4s", "a".repeat(200))).is_err());
+    }
+}

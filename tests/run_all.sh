@@ -34,7 +34,7 @@ step "cargo test on wasm32 (the core's integration tests under Node.js)"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 	cargo test -p upcast-core --target wasm32-unknown-unknown --tests
 
-step "wasm bindings in real browsers (Blob composition equals the core's bytes; run in a dedicated Worker)"
+step "wasm bindings in real browsers (recipes gather to the core's bytes; typed errors; run in a dedicated Worker)"
 export CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver}
 GECKODRIVER=${GECKODRIVER:-$(command -v geckodriver)}
 export GECKODRIVER

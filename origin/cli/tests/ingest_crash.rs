@@ -13,27 +13,6 @@ use std::time::{Duration, Instant};
 use harness::*;
 use serde_json::Value;
 
-fn get_json(s: &Server, path: &str) -> (u16, Value) {
-    let (code, body) = status(
-        agent()
-            .get(&s.url(path))
-            .set("Authorization", &format!("Bearer {ADMIN}"))
-            .call(),
-    );
-    (code, serde_json::from_str(&body).unwrap_or(Value::Null))
-}
-
-fn post_ingest(s: &Server, mp4: &[u8]) -> Value {
-    let r = agent()
-        .post(&s.url("/api/ingest?target=1"))
-        .set("Authorization", &format!("Bearer {ADMIN}"))
-        .set("X-Upcast-Sha256", &sha(mp4))
-        .send_bytes(mp4)
-        .unwrap();
-    assert_eq!(r.status(), 202);
-    serde_json::from_str(&r.into_string().unwrap()).unwrap()
-}
-
 /// The video id a job reserved (not shown by the API until the job is done).
 fn reserved_video_id(data: &Path, job: &str) -> String {
     let c = rusqlite::Connection::open(data.join("upcast.db")).unwrap();

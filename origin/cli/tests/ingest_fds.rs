@@ -35,27 +35,6 @@ fn start_with_nofile(data: &Path) -> Server {
     Server::spawn(cmd, data)
 }
 
-fn get_json(s: &Server, path: &str) -> (u16, Value) {
-    let (code, body) = status(
-        agent()
-            .get(&s.url(path))
-            .set("Authorization", &format!("Bearer {ADMIN}"))
-            .call(),
-    );
-    (code, serde_json::from_str(&body).unwrap_or(Value::Null))
-}
-
-fn post_ingest(s: &Server, mp4: &[u8]) -> Value {
-    let r = agent()
-        .post(&s.url("/api/ingest?target=1"))
-        .set("Authorization", &format!("Bearer {ADMIN}"))
-        .set("X-Upcast-Sha256", &sha(mp4))
-        .send_bytes(mp4)
-        .unwrap();
-    assert_eq!(r.status(), 202);
-    serde_json::from_str(&r.into_string().unwrap()).unwrap()
-}
-
 fn open_fds(pid: u32) -> usize {
     std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count())
 }

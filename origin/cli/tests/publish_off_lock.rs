@@ -95,18 +95,48 @@ fn release(fifo: &Path, mut writer: std::fs::File, bytes: &[u8]) {
     writer.write_all(bytes).unwrap();
 }
 
+/// A published video's check, held inside its read of the package.
+struct Held {
+    id: String,
+    ticket: String,
+    seg: PkgFile,
+    fifo: PathBuf,
+    writer: std::fs::File,
+    publishing: std::thread::JoinHandle<(u16, String, Option<String>)>,
+}
+
+/// Upload the fixture package to a new video, make one of its segments a FIFO, start its publish on
+/// another thread and return once the check is blocked reading that segment.
+fn hold_a_publish_check(s: &Server, data: &Path) -> Held {
+    let (id, ticket) = create_video(s, "public");
+    upload_all(s, &id, &ticket);
+    let seg = pkg_file("video/seg_00002.m4s");
+    let fifo = object_to_fifo(data, &id, &seg.sha256);
+    let (base, pid, pt) = (s.url(""), id.clone(), ticket.clone());
+    let publishing = std::thread::spawn(move || publish(&base, &pid, &pt));
+    let writer = wait_for_reader(&fifo);
+    Held {
+        id,
+        ticket,
+        seg,
+        fifo,
+        writer,
+        publishing,
+    }
+}
+
 #[test]
 fn api_answers_while_a_publish_check_reads_the_package() {
     let data = tempfile::tempdir().unwrap();
     let s = Server::start(data.path(), &[]);
-    let (id, ticket) = create_video(&s, "public");
-    upload_all(&s, &id, &ticket);
-    let seg = pkg_file("video/seg_00002.m4s");
-    let fifo = object_to_fifo(data.path(), &id, &seg.sha256);
-
-    let (base, pid, pt) = (s.url(""), id.clone(), ticket.clone());
-    let publishing = std::thread::spawn(move || publish(&base, &pid, &pt));
-    let writer = wait_for_reader(&fifo);
+    let Held {
+        id,
+        ticket,
+        seg: _,
+        fifo,
+        writer,
+        publishing,
+    } = hold_a_publish_check(&s, data.path());
 
     // The check is now blocked inside its read of the package. Every other kind of API call goes on.
     let (other, other_ticket) = create_video(&s, "public");
@@ -146,13 +176,14 @@ fn api_answers_while_a_publish_check_reads_the_package() {
 fn a_publish_that_raced_a_change_is_refused_and_a_failing_one_waits() {
     let data = tempfile::tempdir().unwrap();
     let s = Server::start(data.path(), &[]);
-    let (id, ticket) = create_video(&s, "public");
-    upload_all(&s, &id, &ticket);
-    let seg = pkg_file("video/seg_00002.m4s");
-    let fifo = object_to_fifo(data.path(), &id, &seg.sha256);
-    let (base, pid, pt) = (s.url(""), id.clone(), ticket.clone());
-    let publishing = std::thread::spawn(move || publish(&base, &pid, &pt));
-    let writer = wait_for_reader(&fifo);
+    let Held {
+        id,
+        ticket,
+        seg,
+        fifo,
+        writer,
+        publishing,
+    } = hold_a_publish_check(&s, data.path());
     // Changed while checked: the poster is new.
     let (code, body) = put(&s, &id, &ticket, "poster.jpg", &jpeg());
     assert_eq!(code, 201, "{body}");

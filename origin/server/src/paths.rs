@@ -38,62 +38,18 @@ pub fn check_video_id(id: &str) -> Result<(), ApiError> {
 mod tests {
     use super::*;
 
+    // The rules themselves are tested where they live (`upcast_core::layout`, `upcast_core::hls::resolve`);
+    // here, that the origin applies them and answers with its own error.
     #[test]
-    fn accepts_package_paths() {
-        assert_eq!(check("master.m3u8").unwrap(), FileKind::Playlist);
-        assert_eq!(check("video/init.mp4").unwrap(), FileKind::Init);
+    fn the_origin_applies_the_core_rules() {
         assert_eq!(check("video/seg_00001.m4s").unwrap(), FileKind::Segment);
-        assert_eq!(check("v-720p/iframes.m3u8").unwrap(), FileKind::Playlist);
-    }
-
-    #[test]
-    fn refuses_odd_paths() {
-        for p in [
-            "",
-            "../x.m4s",
-            "a/../x.m4s",
-            "/abs.m4s",
-            "a//b.m4s",
-            "A.m4s",
-            ".hidden.m4s",
-            "x.html",
-            "x.svg",
-            "x.m4s.html",
-            ".m4s",
-            "a/b/c/d/e.m4s",
-            "a b.m4s",
-            "a\\b.m4s",
-            "a%2fb.m4s",
-            "a/..m4s",
-        ] {
-            assert!(check(p).is_err(), "{p:?} accepted");
-        }
-        assert!(check(&format!("{}.m4s", "a".repeat(200))).is_err());
-    }
-
-    #[test]
-    fn resolves_relative_uris_inside_the_video() {
+        assert!(matches!(check("../x.m4s"), Err(ApiError::BadPath(_))));
         assert_eq!(
             resolve("video/playlist.m3u8", "seg_00001.m4s").unwrap(),
             "video/seg_00001.m4s"
         );
-        assert_eq!(
-            resolve("master.m3u8", "video/playlist.m3u8").unwrap(),
-            "video/playlist.m3u8"
-        );
-        for uri in [
-            "https://evil.example/x.m4s",
-            "//evil.example/x.m4s",
-            "/v/other/video/seg.m4s",
-            "../../other/video/seg.m4s",
-            "seg.m4s?x=1",
-            "data:text/html,hi",
-            "skd://key",
-        ] {
-            assert!(
-                resolve("video/playlist.m3u8", uri).is_err(),
-                "{uri:?} accepted"
-            );
-        }
+        assert!(resolve("video/playlist.m3u8", "https://evil.example/x.m4s").is_err());
+        assert!(check_video_id("abcdefabcdefabcd").is_ok());
+        assert!(check_video_id("../../etc/passwd").is_err());
     }
 }

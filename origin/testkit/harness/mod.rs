@@ -250,3 +250,29 @@ pub fn create_video(s: &Server, visibility: &str) -> (String, String) {
         serde_json::from_str(&r.into_string().unwrap()).unwrap();
     (v.video.id, v.upload.ticket)
 }
+
+/// `GET path` with the admin token: the status and the JSON body (null when it is not JSON).
+pub fn get_json(s: &Server, path: &str) -> (u16, serde_json::Value) {
+    let (code, body) = status(
+        agent()
+            .get(&s.url(path))
+            .set("Authorization", &format!("Bearer {ADMIN}"))
+            .call(),
+    );
+    (
+        code,
+        serde_json::from_str(&body).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+/// `POST /api/ingest` of `mp4` (1 s segments) with the admin token; the job it answers `202` with.
+pub fn post_ingest(s: &Server, mp4: &[u8]) -> serde_json::Value {
+    let r = agent()
+        .post(&s.url("/api/ingest?target=1"))
+        .set("Authorization", &format!("Bearer {ADMIN}"))
+        .set("X-Upcast-Sha256", &sha(mp4))
+        .send_bytes(mp4)
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    serde_json::from_str(&r.into_string().unwrap()).unwrap()
+}

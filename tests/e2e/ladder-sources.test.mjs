@@ -89,7 +89,7 @@ async function play(id, levels, seconds = 2.4) {
   const watch = await ctx.newPage();
   try {
     await watch.goto(`${origin.url}/watch.html#v=${id}`);
-    await watch.waitForFunction((n) => window.upcastHls?.levels?.length === n, levels, { timeout: 30_000 });
+    await watch.waitForFunction((n) => window.upcastHls?.levels?.length === n, levels, { timeout: 90_000 });
     const seen = [];
     for (let level = 0; level < levels; level++) {
       await watch.evaluate((level) => {
@@ -125,7 +125,7 @@ async function play(id, levels, seconds = 2.4) {
             window.levelFrags >= 1 &&
             document.querySelector('#player').currentTime > seconds,
           { level, seconds },
-          { timeout: 30_000 },
+          { timeout: 90_000 },
         )
         .catch(async (e) =>
           assert.fail(

@@ -115,7 +115,7 @@ test('a 1080p file becomes a 3-rung ladder plus the copy rung; every level plays
   // hls.js plays every level, forced, past several segments, with no fatal error.
   const watch = await ctx.newPage();
   await watch.goto(`${origin.url}/watch.html#v=${id}`);
-  await watch.waitForFunction(() => window.upcastHls?.levels?.length === 4, null, { timeout: 30_000 });
+  await watch.waitForFunction(() => window.upcastHls?.levels?.length === 4, null, { timeout: 90_000 });
   for (let level = 0; level < 4; level++) {
     await watch.evaluate((level) => {
       const hls = window.upcastHls;

@@ -49,7 +49,7 @@ test('drop → upload → the viewer plays past several segments through hls.js'
   const watch = await ctx.newPage();
   await watch.goto(`${origin.url}/watch.html#v=${id}`);
   // 2 s segments: 7 s of playback crosses at least three segment boundaries.
-  await watch.waitForFunction(() => document.querySelector('#player').currentTime > 7, null, { timeout: 40_000 });
+  await watch.waitForFunction(() => document.querySelector('#player').currentTime > 7, null, { timeout: 120_000 });
   assert.equal(await watch.evaluate(() => window.upcastFatal ?? null), null);
   assert.match(await watch.textContent('#level'), /Playing 360p/);
   assert.match(await watch.textContent('#videos'), /e2e 16s/);
@@ -59,7 +59,7 @@ test('drop → upload → the viewer plays past several segments through hls.js'
   const jpeg = new Uint8Array(await poster.arrayBuffer());
   assert.deepEqual([...jpeg.subarray(0, 3)], [0xff, 0xd8, 0xff]);
   await watch.waitForFunction(() => document.querySelector('#videos img.poster')?.naturalWidth === 640, null, {
-    timeout: 10_000,
+    timeout: 60_000,
   });
   await watch.screenshot({ path: join(out, 'watch-page.png') });
   await watch.close();
@@ -154,7 +154,7 @@ test('a video plays while its upload is still running', async () => {
   const id = await page.evaluate(() => document.body.dataset.video);
   const watch = await ctx.newPage();
   await watch.goto(`${origin.url}/watch.html#v=${id}`);
-  await watch.waitForFunction(() => document.querySelector('#player').currentTime > 0.5, null, { timeout: 30_000 });
+  await watch.waitForFunction(() => document.querySelector('#player').currentTime > 0.5, null, { timeout: 90_000 });
   assert.match(await watch.textContent('#state'), /still uploading/);
   assert.equal(await watch.evaluate(() => window.upcastFatal ?? null), null);
   await watch.close();

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run the product (`npm start`): install what is missing, build the wasm core and the pages' assets, build
+# Run the product (`npm start`): install what running needs (not the test browsers), build the wasm core and the pages' assets, build
 # the origin, and start `upcast serve` on its embedded defaults (127.0.0.1:8080, ./data, ./www). The URL it
 # prints carries the admin token the pages use to create videos; the token is kept in ./data/admin-token.
 set -euo pipefail
@@ -7,7 +7,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 export PATH="$HOME/.cargo/bin:$PATH"
 
-tests/setup.sh
+tests/setup.sh run
 www/build.sh
 cargo build --quiet --release -p upcast
 

@@ -2,7 +2,7 @@
 # Install the outside tools the tests need. Idempotent and silent when everything is already there;
 # `apt-get update` runs at most once, and only when something is missing. One function per tool.
 #
-#   tests/setup.sh
+#   tests/setup.sh [run|test]     run: what npm start needs; test (default): what npm test needs
 set -euo pipefail
 
 # Run as root directly, otherwise through sudo.
@@ -41,8 +41,6 @@ setup_python3() {
 	apt_install python3
 }
 
-setup_ffmpeg
-setup_python3
 
 # The browser side: Debian's Chromium + ChromeDriver and Firefox ESR (the tests never download a browser),
 # geckodriver and wasm-pack (for `wasm-pack test --headless --chrome/--firefox`), and the npm packages
@@ -94,17 +92,41 @@ setup_cargo_tools() {
 	fi
 }
 
+# npm ci when node_modules is missing, older than the lock file, or (for the tests) without the dev
+# packages a run-only install left out. `run`: only what the pages need (hls.js), `--omit=dev`.
 setup_npm() {
-	local root
+	local root want=$1
 	root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-	# npm ci when node_modules is missing or older than the lock file.
-	if [[ ! -f $root/node_modules/.package-lock.json || $root/package-lock.json -nt $root/node_modules/.package-lock.json ]]; then
-		echo "setup: npm ci" >&2
-		(cd "$root" && npm ci --no-audit --no-fund --loglevel=error)
+	if [[ ! -f $root/node_modules/.package-lock.json || $root/package-lock.json -nt $root/node_modules/.package-lock.json ||
+		($want == test && ! -d $root/node_modules/playwright-core) ]]; then
+		if [[ $want == run ]]; then
+			echo "setup: npm ci --omit=dev" >&2
+			(cd "$root" && npm ci --omit=dev --no-audit --no-fund --loglevel=error)
+		else
+			echo "setup: npm ci" >&2
+			(cd "$root" && npm ci --no-audit --no-fund --loglevel=error)
+		fi
 	fi
 }
 
-setup_wasm
-setup_browsers
-setup_cargo_tools
-setup_npm
+# `tests/setup.sh run` (what `npm start` calls): only what running the product needs, the wasm toolchain
+# and hls.js, so a newcomer sees the page without waiting for browsers, drivers and test tools.
+# `tests/setup.sh` (what `npm test` calls): everything the tests need.
+case ${1:-test} in
+run)
+	setup_wasm
+	setup_npm run
+	;;
+test)
+	setup_ffmpeg
+	setup_python3
+	setup_wasm
+	setup_browsers
+	setup_cargo_tools
+	setup_npm test
+	;;
+*)
+	echo "usage: tests/setup.sh [run|test]" >&2
+	exit 2
+	;;
+esac

@@ -5,10 +5,11 @@
 //! violation as text rather than panicking, so a caller decides what a violation means.
 
 use crate::cmaf::read::{read_init, read_segment, FragmentInfo, InitInfo};
+use crate::cmaf::{MediaSegment, Rendition};
 use crate::codec::parse_sample_entry;
 use crate::demux::TrackKind;
 use crate::package::{segment, Package, SegmentOptions};
-use crate::plan::PlanOptions;
+use crate::plan::{PlanOptions, SegmentPlan, TrackPlan};
 use crate::source::Source;
 
 /// The `check_playlist` target's check lives beside the URI extractor it holds to account.
@@ -89,121 +90,167 @@ pub fn check_package(src: &dyn Source, pkg: &Package) -> Result<(), Violation> {
         ));
     }
     for (r, tp) in pkg.renditions.iter().zip(plans) {
-        let id = &r.id;
-        let init =
-            read_init(&r.init).map_err(|e| format!("{id}/init.mp4 does not re-parse: {e}"))?;
-        if init.timescale != r.timescale {
-            return Err(format!(
-                "{id}/init.mp4 timescale {} but the rendition's is {}",
-                init.timescale, r.timescale
-            ));
-        }
-        if init.entry.codec_string != r.entry.codec_string || init.kind != r.kind {
-            return Err(format!(
-                "{id}/init.mp4 reads back as {:?} {} but the rendition is {:?} {}",
-                init.kind, init.entry.codec_string, r.kind, r.entry.codec_string
-            ));
-        }
-        if r.segments.len() != tp.segments.len() {
-            return Err(format!(
-                "{id}: {} segments written for {} planned",
-                r.segments.len(),
-                tp.segments.len()
-            ));
-        }
-        let mut next_dts: Option<u64> = None;
-        let mut samples = 0usize;
-        if r.data.len() != r.segments.len() {
-            return Err(format!(
-                "{id}: {} segment recipes for {} segments",
-                r.data.len(),
-                r.segments.len()
-            ));
-        }
-        for (k, ((seg, data), sp)) in r.segments.iter().zip(&r.data).zip(&tp.segments).enumerate() {
-            let at = format!("{id}/segment {k}");
-            let bytes = data
-                .assemble(src)
-                .map_err(|e| format!("{at} does not assemble: {e}"))?;
-            if bytes.len() as u64 != seg.len || data.len() != seg.len {
-                return Err(format!(
-                    "{at} assembles to {} bytes but declares {}",
-                    bytes.len(),
-                    seg.len
-                ));
-            }
-            let frags =
-                read_segment(&bytes, &init).map_err(|e| format!("{at} does not re-parse: {e}"))?;
-            check_fragments(&bytes, &frags).map_err(|e| format!("{at}: {e}"))?;
-            if let Some(f) = frags.iter().find(|f| f.samples.is_empty()) {
-                return Err(format!("{at}: fragment at byte {} is empty", f.moof_offset));
-            }
-            let first = frags
-                .first()
-                .ok_or_else(|| format!("{at} holds no fragment"))?;
-            if first.base_decode_time != seg.start {
-                return Err(format!(
-                    "{at} starts at tfdt {} but the plan says {}",
-                    first.base_decode_time, seg.start
-                ));
-            }
-            let mut n = 0usize;
-            let mut ticks = 0u64;
-            for f in &frags {
-                if let Some(d) = next_dts {
-                    if f.base_decode_time != d {
-                        return Err(format!(
-                            "{at}: fragment at byte {} has tfdt {} but the previous one ended at {d}",
-                            f.moof_offset, f.base_decode_time
-                        ));
-                    }
-                }
-                let d = f.duration();
-                next_dts = f.base_decode_time.checked_add(d);
-                ticks += d;
-                n += f.samples.len();
-            }
-            if n != sp.samples.len() {
-                return Err(format!(
-                    "{at} holds {n} samples but the plan has {}",
-                    sp.samples.len()
-                ));
-            }
-            if ticks != seg.duration {
-                return Err(format!(
-                    "{at} lasts {ticks} ticks but declares {}",
-                    seg.duration
-                ));
-            }
-            if r.kind == TrackKind::Video && !first.samples[0].is_sync() {
-                return Err(format!("{at} does not start with a key frame"));
-            }
-            for f in &seg.iframes {
-                let range = f
-                    .offset
-                    .checked_add(f.len)
-                    .and_then(|end| {
-                        bytes.get(crate::boxes::index(f.offset)..crate::boxes::index(end))
-                    })
-                    .ok_or_else(|| {
-                        format!(
-                            "{at}: I-frame range [{}, +{}) is outside the segment",
-                            f.offset, f.len
-                        )
-                    })?;
-                check_iframe(range, &init)
-                    .map_err(|e| format!("{at}: I-frame range [{}, +{}) {e}", f.offset, f.len))?;
-            }
-            samples += n;
-        }
-        let planned: usize = tp.segments.iter().map(|s| s.samples.len()).sum();
-        if samples != planned {
-            return Err(format!(
-                "{id} holds {samples} samples but the plan has {planned}"
-            ));
-        }
+        check_rendition(src, r, tp)?;
     }
     check_playlists(pkg)
+}
+
+/// One rendition: its init segment reads back as the rendition, and its segments as the plan says.
+fn check_rendition(src: &dyn Source, r: &Rendition, tp: &TrackPlan) -> Result<(), Violation> {
+    let id = &r.id;
+    let init = check_init(r)?;
+    if r.segments.len() != tp.segments.len() {
+        return Err(format!(
+            "{id}: {} segments written for {} planned",
+            r.segments.len(),
+            tp.segments.len()
+        ));
+    }
+    let mut next_dts: Option<u64> = None;
+    let mut samples = 0usize;
+    if r.data.len() != r.segments.len() {
+        return Err(format!(
+            "{id}: {} segment recipes for {} segments",
+            r.data.len(),
+            r.segments.len()
+        ));
+    }
+    for (k, ((seg, data), sp)) in r.segments.iter().zip(&r.data).zip(&tp.segments).enumerate() {
+        let at = format!("{id}/segment {k}");
+        let bytes = data
+            .assemble(src)
+            .map_err(|e| format!("{at} does not assemble: {e}"))?;
+        if bytes.len() as u64 != seg.len || data.len() != seg.len {
+            return Err(format!(
+                "{at} assembles to {} bytes but declares {}",
+                bytes.len(),
+                seg.len
+            ));
+        }
+        samples += check_segment(&at, &bytes, &init, r.kind, seg, sp, &mut next_dts)?;
+    }
+    let planned: usize = tp.segments.iter().map(|s| s.samples.len()).sum();
+    if samples != planned {
+        return Err(format!(
+            "{id} holds {samples} samples but the plan has {planned}"
+        ));
+    }
+    Ok(())
+}
+
+/// The rendition's init segment re-parses with the rendition's timescale, codec and kind.
+fn check_init(r: &Rendition) -> Result<InitInfo, Violation> {
+    let id = &r.id;
+    let init = read_init(&r.init).map_err(|e| format!("{id}/init.mp4 does not re-parse: {e}"))?;
+    if init.timescale != r.timescale {
+        return Err(format!(
+            "{id}/init.mp4 timescale {} but the rendition's is {}",
+            init.timescale, r.timescale
+        ));
+    }
+    if init.entry.codec_string != r.entry.codec_string || init.kind != r.kind {
+        return Err(format!(
+            "{id}/init.mp4 reads back as {:?} {} but the rendition is {:?} {}",
+            init.kind, init.entry.codec_string, r.kind, r.entry.codec_string
+        ));
+    }
+    Ok(init)
+}
+
+/// One assembled media segment (`at` names it): it re-parses, starts where the plan says and where the
+/// previous fragment ended, holds the planned samples, and its I-frame ranges stand alone. The number of
+/// samples it holds.
+fn check_segment(
+    at: &str,
+    bytes: &[u8],
+    init: &InitInfo,
+    kind: TrackKind,
+    seg: &MediaSegment,
+    sp: &SegmentPlan,
+    next_dts: &mut Option<u64>,
+) -> Result<usize, Violation> {
+    let frags = read_segment(bytes, init).map_err(|e| format!("{at} does not re-parse: {e}"))?;
+    check_fragments(bytes, &frags).map_err(|e| format!("{at}: {e}"))?;
+    if let Some(f) = frags.iter().find(|f| f.samples.is_empty()) {
+        return Err(format!("{at}: fragment at byte {} is empty", f.moof_offset));
+    }
+    let first = frags
+        .first()
+        .ok_or_else(|| format!("{at} holds no fragment"))?;
+    if first.base_decode_time != seg.start {
+        return Err(format!(
+            "{at} starts at tfdt {} but the plan says {}",
+            first.base_decode_time, seg.start
+        ));
+    }
+    let (n, ticks) = check_continuity(at, &frags, next_dts)?;
+    if n != sp.samples.len() {
+        return Err(format!(
+            "{at} holds {n} samples but the plan has {}",
+            sp.samples.len()
+        ));
+    }
+    if ticks != seg.duration {
+        return Err(format!(
+            "{at} lasts {ticks} ticks but declares {}",
+            seg.duration
+        ));
+    }
+    if kind == TrackKind::Video && !first.samples[0].is_sync() {
+        return Err(format!("{at} does not start with a key frame"));
+    }
+    check_iframe_ranges(at, bytes, init, seg)?;
+    Ok(n)
+}
+
+/// Each fragment starts where the previous one (in this segment or the one before) ended. The samples and
+/// ticks the fragments hold.
+fn check_continuity(
+    at: &str,
+    frags: &[FragmentInfo],
+    next_dts: &mut Option<u64>,
+) -> Result<(usize, u64), Violation> {
+    let mut n = 0usize;
+    let mut ticks = 0u64;
+    for f in frags {
+        if let Some(d) = *next_dts {
+            if f.base_decode_time != d {
+                return Err(format!(
+                    "{at}: fragment at byte {} has tfdt {} but the previous one ended at {d}",
+                    f.moof_offset, f.base_decode_time
+                ));
+            }
+        }
+        let d = f.duration();
+        *next_dts = f.base_decode_time.checked_add(d);
+        ticks += d;
+        n += f.samples.len();
+    }
+    Ok((n, ticks))
+}
+
+/// Every I-frame byte range the segment declares lies inside it and stands alone ([`check_iframe`]).
+fn check_iframe_ranges(
+    at: &str,
+    bytes: &[u8],
+    init: &InitInfo,
+    seg: &MediaSegment,
+) -> Result<(), Violation> {
+    for f in &seg.iframes {
+        let range = f
+            .offset
+            .checked_add(f.len)
+            .and_then(|end| bytes.get(crate::boxes::index(f.offset)..crate::boxes::index(end)))
+            .ok_or_else(|| {
+                format!(
+                    "{at}: I-frame range [{}, +{}) is outside the segment",
+                    f.offset, f.len
+                )
+            })?;
+        check_iframe(range, init)
+            .map_err(|e| format!("{at}: I-frame range [{}, +{}) {e}", f.offset, f.len))?;
+    }
+    Ok(())
 }
 
 /// Every fragment's samples lie inside `bytes`, as [`read_segment`] promises its callers.

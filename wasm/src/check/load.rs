@@ -184,29 +184,7 @@ fn load_media(
 ) -> Option<Media> {
     let (pl, text) = match parsed {
         Some(p) => p,
-        None => {
-            let bytes = read_file(
-                reader,
-                path,
-                limits.max_playlist_bytes,
-                report,
-                "media playlist",
-            )?;
-            let text = String::from_utf8_lossy(&bytes).into_owned();
-            super::uris::check_uris(path, &text, report);
-            match m3u8_rs::parse_media_playlist_res(&bytes) {
-                Ok(pl) => (pl, text),
-                Err(_) => {
-                    fail(
-                        report,
-                        path,
-                        Location::File,
-                        "is not a media playlist (RFC 8216 § 4.3.3)".into(),
-                    );
-                    return None;
-                }
-            }
-        }
+        None => read_media_playlist(reader, path, limits, report)?,
     };
     let mut media = Media {
         path: path.to_string(),
@@ -228,13 +206,9 @@ fn load_media(
         let seg_uri = s.uri.clone();
         let seg_range = s.byte_range.clone();
         let extinf = f64::from(s.duration);
-        let init = current.as_ref().and_then(|p| {
-            inits
-                .entry(p.clone())
-                .or_insert_with(|| load_init(reader, p, limits, report))
-                .clone()
-                .map(|i| (p.clone(), i))
-        });
+        let init = current
+            .as_ref()
+            .and_then(|p| cached_init(reader, p, limits, inits, report));
         if media.init.is_none() {
             media.init.clone_from(&init);
         }
@@ -249,19 +223,9 @@ fn load_media(
             media.segs.push(None);
             continue; // reported by `uris`
         };
-        if *budget == 0 {
-            fail(
-                report,
-                path,
-                media.line(k),
-                format!(
-                "more than {} media segments in the package; this one and the rest are not checked",
-                limits.max_segments
-            ),
-            );
+        if !take_budget(budget, limits, &media, k, report) {
             break;
         }
-        *budget -= 1;
         let seg = read_file(
             reader,
             &seg_path,
@@ -270,38 +234,121 @@ fn load_media(
             "media segment",
         )
         .and_then(|bytes| {
-            let (lo, hi) = match &seg_range {
-                None => (0, bytes.len() as u64),
-                Some(r) => {
-                    let lo = r.offset.unwrap_or(match &prev_range_end {
-                        Some((p, end)) if *p == seg_path => *end,
-                        _ => 0,
-                    });
-                    (lo, lo.saturating_add(r.length))
-                }
-            };
-            prev_range_end = Some((seg_path.clone(), hi));
-            let Some(slice) = usize::try_from(lo)
-                .ok()
-                .zip(usize::try_from(hi).ok())
-                .and_then(|(a, b)| bytes.get(a..b))
-            else {
-                fail(
-                    report,
-                    &seg_path,
-                    Location::File,
-                    format!(
-                        "byte range {lo}..{hi} lies outside the file ({} bytes)",
-                        bytes.len()
-                    ),
-                );
-                return None;
-            };
+            let range = seg_range.as_ref();
+            let (lo, slice) = segment_slice(&bytes, range, &seg_path, &mut prev_range_end, report)?;
             measure(slice, lo, &init, &seg_path, extinf, report)
         });
         media.segs.push(seg);
     }
     Some(media)
+}
+
+/// Read and parse a media playlist the multivariant playlist names (its URIs checked on the way).
+fn read_media_playlist(
+    reader: &dyn PackageReader,
+    path: &str,
+    limits: &CheckLimits,
+    report: &mut Report,
+) -> Option<(MediaPlaylist, String)> {
+    let bytes = read_file(
+        reader,
+        path,
+        limits.max_playlist_bytes,
+        report,
+        "media playlist",
+    )?;
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    super::uris::check_uris(path, &text, report);
+    match m3u8_rs::parse_media_playlist_res(&bytes) {
+        Ok(pl) => Some((pl, text)),
+        Err(_) => {
+            fail(
+                report,
+                path,
+                Location::File,
+                "is not a media playlist (RFC 8216 § 4.3.3)".into(),
+            );
+            None
+        }
+    }
+}
+
+/// The init segment at `p` with its path, read once per package however many playlists map it.
+fn cached_init(
+    reader: &dyn PackageReader,
+    p: &str,
+    limits: &CheckLimits,
+    inits: &mut BTreeMap<String, Option<InitInfo>>,
+    report: &mut Report,
+) -> Option<(String, InitInfo)> {
+    inits
+        .entry(p.to_string())
+        .or_insert_with(|| load_init(reader, p, limits, report))
+        .clone()
+        .map(|i| (p.to_string(), i))
+}
+
+/// Count segment `k` of `media` against the package's budget; `false` (reported) once it is spent.
+fn take_budget(
+    budget: &mut usize,
+    limits: &CheckLimits,
+    media: &Media,
+    k: usize,
+    report: &mut Report,
+) -> bool {
+    if *budget == 0 {
+        fail(
+            report,
+            &media.path,
+            media.line(k),
+            format!(
+                "more than {} media segments in the package; this one and the rest are not checked",
+                limits.max_segments
+            ),
+        );
+        return false;
+    }
+    *budget -= 1;
+    true
+}
+
+/// The bytes of a segment its EXT-X-BYTERANGE names (all of the file without one) and where they start. A
+/// range without an offset follows the previous range of the same file.
+fn segment_slice<'a>(
+    bytes: &'a [u8],
+    range: Option<&m3u8_rs::ByteRange>,
+    seg_path: &str,
+    prev_range_end: &mut Option<(String, u64)>,
+    report: &mut Report,
+) -> Option<(u64, &'a [u8])> {
+    let (lo, hi) = match range {
+        None => (0, bytes.len() as u64),
+        Some(r) => {
+            let lo = r.offset.unwrap_or(match &*prev_range_end {
+                Some((p, end)) if *p == seg_path => *end,
+                _ => 0,
+            });
+            (lo, lo.saturating_add(r.length))
+        }
+    };
+    *prev_range_end = Some((seg_path.to_string(), hi));
+    let Some(slice) = usize::try_from(lo)
+        .ok()
+        .zip(usize::try_from(hi).ok())
+        .and_then(|(a, b)| bytes.get(a..b))
+    else {
+        fail(
+            report,
+            seg_path,
+            Location::File,
+            format!(
+                "byte range {lo}..{hi} lies outside the file ({} bytes)",
+                bytes.len()
+            ),
+        );
+        return None;
+    };
+    Some((lo, slice))
 }
 
 fn load_init(

@@ -21,6 +21,14 @@ pub struct InitTrack<'a> {
 
 pub fn init_segment(t: &InitTrack) -> Result<Vec<u8>> {
     let mut w = BoxWriter::new();
+    write_ftyp(&mut w)?;
+    let m = init_moov(t);
+    write_moov(&mut w, &m, t.entry)?;
+    Ok(w.into_bytes())
+}
+
+/// ftyp: iso6, compatible with iso6, cmfc and mp41.
+fn write_ftyp(w: &mut BoxWriter) -> Result<()> {
     let mut ftyp = mp4::FtypBox {
         major_brand: (*b"iso6").into(),
         minor_version: 0,
@@ -29,14 +37,27 @@ pub fn init_segment(t: &InitTrack) -> Result<Vec<u8>> {
     for b in [b"iso6", b"cmfc", b"mp41"] {
         ftyp.compatible_brands.push((*b).into());
     }
-    w.mp4_box(&ftyp)?;
+    w.mp4_box(&ftyp)
+}
 
-    // The crate names its inner box types only as fields of MoovBox: build one as a factory.
+/// The moov's boxes as the crate's types. The crate names its inner box types only as fields of MoovBox:
+/// build one as a factory.
+fn init_moov(t: &InitTrack) -> mp4::MoovBox {
     let mut m = mp4::MoovBox::default();
     m.mvhd.timescale = t.timescale;
     m.mvhd.duration = 0;
     m.mvhd.next_track_id = TRACK_ID + 1;
     m.traks.push(Default::default());
+    fill_tkhd(&mut m, t);
+    fill_mdia(&mut m, t);
+    let mvex = m.mvex.get_or_insert_with(Default::default);
+    mvex.trex.track_id = TRACK_ID;
+    mvex.trex.default_sample_description_index = 1;
+    m
+}
+
+/// tkhd: the track's layer, matrix and (video) size from the source header.
+fn fill_tkhd(m: &mut mp4::MoovBox, t: &InitTrack) {
     let trak = &mut m.traks[0];
     let h = &t.header;
     // Enabled, in movie, in preview (§ 8.3.2.3).
@@ -59,7 +80,12 @@ pub fn init_segment(t: &InitTrack) -> Result<Vec<u8>> {
     trak.tkhd.volume = mp4::FixedPointU8::new_raw(if video { 0 } else { 0x0100 });
     trak.tkhd.width = mp4::FixedPointU16::new_raw(if video { h.width } else { 0 });
     trak.tkhd.height = mp4::FixedPointU16::new_raw(if video { h.height } else { 0 });
-    let mdia = &mut trak.mdia;
+}
+
+/// mdia: mdhd, hdlr and a minf with the media header of the kind and empty sample tables.
+fn fill_mdia(m: &mut mp4::MoovBox, t: &InitTrack) {
+    let video = t.kind == TrackKind::Video;
+    let mdia = &mut m.traks[0].mdia;
     mdia.mdhd.timescale = t.timescale;
     mdia.mdhd.duration = 0;
     mdia.mdhd.language = t.language.to_string();
@@ -78,10 +104,10 @@ pub fn init_segment(t: &InitTrack) -> Result<Vec<u8>> {
         minf.smhd.get_or_insert_with(Default::default);
     }
     minf.stbl.stco.get_or_insert_with(Default::default);
-    let mvex = m.mvex.get_or_insert_with(Default::default);
-    mvex.trex.track_id = TRACK_ID;
-    mvex.trex.default_sample_description_index = 1;
+}
 
+/// Write the moov: the containers by hand around the crate's boxes, `entry` verbatim in stsd.
+fn write_moov(w: &mut BoxWriter, m: &mp4::MoovBox, entry: &[u8]) -> Result<()> {
     let trak = &m.traks[0];
     let minf = &trak.mdia.minf;
     w.boxed(b"moov", |w| {
@@ -99,34 +125,43 @@ pub fn init_segment(t: &InitTrack) -> Result<Vec<u8>> {
                         w.mp4_box(smhd)?;
                     }
                     w.mp4_box(&minf.dinf)?;
-                    w.boxed(b"stbl", |w| {
-                        w.full(b"stsd", 0, 0, |w| {
-                            w.u32(1);
-                            w.bytes(t.entry);
-                            Ok(())
-                        })?;
-                        w.mp4_box(&minf.stbl.stts)?;
-                        w.mp4_box(&minf.stbl.stsc)?;
-                        w.mp4_box(&minf.stbl.stsz)?;
-                        if let Some(stco) = &minf.stbl.stco {
-                            w.mp4_box(stco)?;
-                        }
-                        Ok(())
-                    })
+                    write_stbl(w, m, entry)
                 })
             })
         })?;
-        if let Some(mvex) = &m.mvex {
-            // Written by hand: the mp4 crate's MvexBox names itself 'mdia' (mp4 0.14, mvex.rs `get_type`),
-            // which players and the origin's check do not recognise as the movie extends box.
-            w.boxed(b"mvex", |w| {
-                if let Some(mehd) = &mvex.mehd {
-                    w.mp4_box(mehd)?;
-                }
-                w.mp4_box(&mvex.trex)
-            })?;
+        write_mvex(w, m)
+    })
+}
+
+/// stbl: stsd holding `entry`, then the crate's empty stts, stsc, stsz and stco.
+fn write_stbl(w: &mut BoxWriter, m: &mp4::MoovBox, entry: &[u8]) -> Result<()> {
+    let stbl = &m.traks[0].mdia.minf.stbl;
+    w.boxed(b"stbl", |w| {
+        w.full(b"stsd", 0, 0, |w| {
+            w.u32(1);
+            w.bytes(entry);
+            Ok(())
+        })?;
+        w.mp4_box(&stbl.stts)?;
+        w.mp4_box(&stbl.stsc)?;
+        w.mp4_box(&stbl.stsz)?;
+        if let Some(stco) = &stbl.stco {
+            w.mp4_box(stco)?;
         }
         Ok(())
-    })?;
-    Ok(w.into_bytes())
+    })
+}
+
+/// mvex, written by hand: the mp4 crate's MvexBox names itself 'mdia' (mp4 0.14, mvex.rs `get_type`), which
+/// players and the origin's check do not recognise as the movie extends box.
+fn write_mvex(w: &mut BoxWriter, m: &mp4::MoovBox) -> Result<()> {
+    let Some(mvex) = &m.mvex else {
+        return Ok(());
+    };
+    w.boxed(b"mvex", |w| {
+        if let Some(mehd) = &mvex.mehd {
+            w.mp4_box(mehd)?;
+        }
+        w.mp4_box(&mvex.trex)
+    })
 }

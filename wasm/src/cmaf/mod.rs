@@ -5,6 +5,7 @@ pub mod data;
 pub mod entry;
 pub mod fragment;
 pub mod init;
+mod moof;
 pub mod read;
 pub mod rendition;
 

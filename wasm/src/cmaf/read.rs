@@ -4,12 +4,13 @@
 
 use crate::boxes::{children, index, Cursor};
 use crate::codec::{parse_sample_entry, SampleEntry};
-use crate::demux::guard::{index_moov, Span};
+use crate::demux::guard::{index_moov, Span, TrakIndex};
 use crate::demux::tracks::handler_type;
 use crate::demux::TrackKind;
 use crate::error::{Error, Result};
 use crate::limits::Limits;
-use mp4::ReadBox;
+
+use super::moof;
 
 /// Samples one trun may declare: defaults-only truns cost no bytes per sample, so their count is bounded here.
 pub const MAX_TRUN_SAMPLES: u64 = 1 << 20;
@@ -65,6 +66,54 @@ impl FragmentInfo {
 
 /// Parse an init segment: ftyp, then a moov with exactly one track and an mvex.
 pub fn read_init(bytes: &[u8]) -> Result<InitInfo> {
+    let mh = find_moov(bytes)?;
+    let moov_bytes = &bytes[index(mh.start)..index(mh.end())];
+    let index = index_moov(moov_bytes, &mh, &Limits::default())?;
+    let [t] = index.traks.as_slice() else {
+        return Err(Error::malformed(
+            "init/moov",
+            mh.start,
+            format!(
+                "holds {} tracks; a CMAF init segment holds exactly one",
+                index.traks.len()
+            ),
+        ));
+    };
+    let spans = InitSpans::of(t, &mh)?;
+    let track_id = read_track_id(moov_bytes, &spans.tkhd)?;
+    let (timescale, language) = read_mdhd(moov_bytes, &spans.mdhd)?;
+    let kind = match &handler_type(moov_bytes, &spans.hdlr)? {
+        b"vide" => TrackKind::Video,
+        b"soun" => TrackKind::Audio,
+        _ => TrackKind::Other,
+    };
+    let entry = parse_sample_entry(
+        &moov_bytes[spans.entry.range.clone()],
+        spans.entry.header.start,
+    )?;
+    let trex = index.trex.first().ok_or_else(|| {
+        Error::malformed(
+            "init/moov",
+            mh.start,
+            "has no mvex/trex: not a fragmented init segment",
+        )
+    })?;
+    let [default_duration, default_size, default_flags] =
+        read_trex_defaults(moov_bytes, trex, track_id)?;
+    Ok(InitInfo {
+        track_id,
+        kind,
+        timescale,
+        language,
+        entry,
+        default_duration,
+        default_size,
+        default_flags,
+    })
+}
+
+/// The init segment's one moov: only ftyp, free and skip may stand beside it.
+fn find_moov(bytes: &[u8]) -> Result<crate::boxes::BoxHeader> {
     let mut moov = None;
     for child in children(bytes, 0, "init") {
         let (h, _) = child?;
@@ -81,39 +130,62 @@ pub fn read_init(bytes: &[u8]) -> Result<InitInfo> {
             }
         }
     }
-    let mh = moov.ok_or_else(|| Error::malformed("init", 0, "no moov box"))?;
-    let moov_bytes = &bytes[index(mh.start)..index(mh.end())];
-    let index = index_moov(moov_bytes, &mh, &Limits::default())?;
-    let [t] = index.traks.as_slice() else {
-        return Err(Error::malformed(
-            "init/moov",
-            mh.start,
-            format!(
-                "holds {} tracks; a CMAF init segment holds exactly one",
-                index.traks.len()
-            ),
-        ));
-    };
-    let need = |s: &Option<Span>, name: &str| {
-        s.clone()
-            .ok_or_else(|| Error::malformed("init/moov/trak", mh.start, format!("has no {name}")))
-    };
-    let tkhd = need(&t.tkhd, "tkhd")?;
-    let mdhd = need(&t.mdhd, "mdhd")?;
-    let hdlr = need(&t.hdlr, "hdlr")?;
-    let entry_span = t
-        .entries
-        .first()
-        .ok_or_else(|| Error::malformed("init/moov/trak", mh.start, "has no sample entry"))?;
-    let local = |s: &Span| &moov_bytes[s.range.clone()][s.header.header_bytes()..];
-    let mut c = Cursor::new(local(&tkhd), tkhd.header.payload_start(), "init/tkhd");
+    moov.ok_or_else(|| Error::malformed("init", 0, "no moov box"))
+}
+
+/// The boxes of the init segment's trak that must be there.
+struct InitSpans<'a> {
+    tkhd: Span,
+    mdhd: Span,
+    hdlr: Span,
+    entry: &'a Span,
+}
+
+impl<'a> InitSpans<'a> {
+    fn of(t: &'a TrakIndex, mh: &crate::boxes::BoxHeader) -> Result<InitSpans<'a>> {
+        let need = |s: &Option<Span>, name: &str| {
+            s.clone().ok_or_else(|| {
+                Error::malformed("init/moov/trak", mh.start, format!("has no {name}"))
+            })
+        };
+        Ok(InitSpans {
+            tkhd: need(&t.tkhd, "tkhd")?,
+            mdhd: need(&t.mdhd, "mdhd")?,
+            hdlr: need(&t.hdlr, "hdlr")?,
+            entry: t.entries.first().ok_or_else(|| {
+                Error::malformed("init/moov/trak", mh.start, "has no sample entry")
+            })?,
+        })
+    }
+}
+
+/// A box's payload inside the moov's bytes.
+fn payload<'a>(moov_bytes: &'a [u8], s: &Span) -> &'a [u8] {
+    &moov_bytes[s.range.clone()][s.header.header_bytes()..]
+}
+
+/// tkhd's track_ID.
+fn read_track_id(moov_bytes: &[u8], tkhd: &Span) -> Result<u32> {
+    let mut c = Cursor::new(
+        payload(moov_bytes, tkhd),
+        tkhd.header.payload_start(),
+        "init/tkhd",
+    );
     let (v, _) = c.version_flags()?;
     c.skip(
         if v == 1 { 16 } else { 8 },
         "creation and modification times",
     )?;
-    let track_id = c.u32("track_ID")?;
-    let mut c = Cursor::new(local(&mdhd), mdhd.header.payload_start(), "init/mdhd");
+    c.u32("track_ID")
+}
+
+/// mdhd's timescale and language (three 5-bit letters).
+fn read_mdhd(moov_bytes: &[u8], mdhd: &Span) -> Result<(u32, String)> {
+    let mut c = Cursor::new(
+        payload(moov_bytes, mdhd),
+        mdhd.header.payload_start(),
+        "init/mdhd",
+    );
     let (v, _) = c.version_flags()?;
     c.skip(
         if v == 1 { 16 } else { 8 },
@@ -126,23 +198,16 @@ pub fn read_init(bytes: &[u8]) -> Result<InitInfo> {
         .iter()
         .map(|shift| char::from(((lang >> shift) & 0x1f) as u8 + 0x60))
         .collect();
-    let kind = match &handler_type(moov_bytes, &hdlr)? {
-        b"vide" => TrackKind::Video,
-        b"soun" => TrackKind::Audio,
-        _ => TrackKind::Other,
-    };
-    let entry = parse_sample_entry(
-        &moov_bytes[entry_span.range.clone()],
-        entry_span.header.start,
-    )?;
-    let trex = index.trex.first().ok_or_else(|| {
-        Error::malformed(
-            "init/moov",
-            mh.start,
-            "has no mvex/trex: not a fragmented init segment",
-        )
-    })?;
-    let mut c = Cursor::new(local(trex), trex.header.payload_start(), "init/mvex/trex");
+    Ok((timescale, language))
+}
+
+/// trex's default sample duration, size and flags; the trex must describe the init segment's track.
+fn read_trex_defaults(moov_bytes: &[u8], trex: &Span, track_id: u32) -> Result<[u32; 3]> {
+    let mut c = Cursor::new(
+        payload(moov_bytes, trex),
+        trex.header.payload_start(),
+        "init/mvex/trex",
+    );
     c.version_flags()?;
     let trex_track = c.u32("track_ID")?;
     if trex_track != track_id {
@@ -153,16 +218,11 @@ pub fn read_init(bytes: &[u8]) -> Result<InitInfo> {
         ));
     }
     c.u32("default_sample_description_index")?;
-    Ok(InitInfo {
-        track_id,
-        kind,
-        timescale,
-        language,
-        entry,
-        default_duration: c.u32("default_sample_duration")?,
-        default_size: c.u32("default_sample_size")?,
-        default_flags: c.u32("default_sample_flags")?,
-    })
+    Ok([
+        c.u32("default_sample_duration")?,
+        c.u32("default_sample_size")?,
+        c.u32("default_sample_flags")?,
+    ])
 }
 
 /// Parse a media segment: optional styp/sidx/prft/emsg, then moof + mdat pairs.
@@ -223,73 +283,8 @@ pub fn read_segment(bytes: &[u8], init: &InitInfo) -> Result<Vec<FragmentInfo>> 
 
 fn read_moof(h: &crate::boxes::BoxHeader, body: &[u8], init: &InitInfo) -> Result<FragmentInfo> {
     let path = "segment/moof";
-    // Guard: one traf with at most one trun, whose count fits its box, before the crate reads it.
-    let mut trafs = 0;
-    for child in children(body, h.payload_start(), path) {
-        let (ch, cb) = child?;
-        refuse_large_size(&ch, "segment/moof")?;
-        if &ch.kind != b"traf" {
-            continue;
-        }
-        trafs += 1;
-        let mut truns = 0;
-        for g in children(cb, ch.payload_start(), "segment/moof/traf") {
-            let (gh, gb) = g?;
-            refuse_large_size(&gh, "segment/moof/traf")?;
-            if &gh.kind == b"trun" {
-                truns += 1;
-                let mut c = Cursor::new(gb, gh.payload_start(), "segment/moof/traf/trun");
-                let (_, flags) = c.version_flags()?;
-                let count = u64::from(c.u32("sample_count")?);
-                let per = [0x100u32, 0x200, 0x400, 0x800]
-                    .iter()
-                    .filter(|&&f| flags & f != 0)
-                    .count() as u64
-                    * 4;
-                let fixed = 4 * u64::from(flags & 1 != 0) + 4 * u64::from(flags & 4 != 0);
-                if count > MAX_TRUN_SAMPLES {
-                    return Err(Error::limit(
-                        "segment/moof/traf/trun",
-                        gh.start,
-                        format!("declares {count} samples; at most {MAX_TRUN_SAMPLES} per fragment are read"),
-                    ));
-                }
-                if count * per + fixed > c.remaining() as u64 {
-                    return Err(Error::malformed(
-                        "segment/moof/traf/trun",
-                        gh.start,
-                        format!("declares {count} samples; they do not fit in the box"),
-                    ));
-                }
-            }
-        }
-        if truns != 1 {
-            return Err(Error::unsupported(
-                "segment/moof/traf",
-                ch.start,
-                format!("{truns} trun boxes (exactly one is supported)"),
-            ));
-        }
-    }
-    if trafs != 1 {
-        return Err(Error::malformed(
-            path,
-            h.start,
-            format!("holds {trafs} traf boxes; CMAF has exactly one"),
-        ));
-    }
-    // The crate locates a box's start as "position - 8": hand it the moof behind an 8-byte header whatever
-    // header the segment used (past a 16-byte one its child loop re-read one box forever).
-    let size = u32::try_from(body.len() + 8)
-        .map_err(|_| Error::limit(path, h.start, format!("moof of {} bytes", h.size)))?;
-    let mut moof_bytes = Vec::with_capacity(body.len() + 8);
-    moof_bytes.extend_from_slice(&size.to_be_bytes());
-    moof_bytes.extend_from_slice(b"moof");
-    moof_bytes.extend_from_slice(body);
-    let mut reader = std::io::Cursor::new(moof_bytes.as_slice());
-    reader.set_position(8);
-    let moof = mp4::MoofBox::read_box(&mut reader, u64::from(size))
-        .map_err(|e| Error::malformed(path, h.start, e.to_string()))?;
+    moof::guard_moof(h, body)?;
+    let moof = moof::parse_moof(h, body)?;
     let traf = &moof.trafs[0];
     let trun = traf
         .trun
@@ -306,64 +301,22 @@ fn read_moof(h: &crate::boxes::BoxHeader, body: &[u8], init: &InitInfo) -> Resul
             "tfhd must set default-base-is-moof and no base-data-offset (CMAF 7.5.16)",
         ));
     }
-    let d_dur = traf
-        .tfhd
-        .default_sample_duration
-        .unwrap_or(init.default_duration);
-    let d_size = traf.tfhd.default_sample_size.unwrap_or(init.default_size);
-    let d_flags = traf.tfhd.default_sample_flags.unwrap_or(init.default_flags);
-    let n = trun.sample_count as usize;
-    let samples = (0..n)
-        .map(|i| SampleInfo {
-            duration: trun.sample_durations.get(i).copied().unwrap_or(d_dur),
-            size: trun.sample_sizes.get(i).copied().unwrap_or(d_size),
-            flags: match (i, trun.first_sample_flags) {
-                (0, Some(f)) => f,
-                _ => trun.sample_flags.get(i).copied().unwrap_or(d_flags),
-            },
-            cts_offset: trun.sample_cts.get(i).map_or(0, |&c| {
-                if trun.version == 1 {
-                    // Version 1 stores the same 32 bits as a signed offset.
-                    i64::from(i32::from_be_bytes(c.to_be_bytes()))
-                } else {
-                    i64::from(c)
-                }
-            }),
-        })
-        .collect();
-    let data_offset = trun
-        .data_offset
-        .ok_or_else(|| Error::malformed(path, h.start, "trun has no data_offset"))?;
-    let data_offset = u64::try_from(data_offset)
-        .ok()
-        .and_then(|d| h.start.checked_add(d))
-        .ok_or_else(|| {
-            Error::malformed(
-                path,
-                h.start,
-                format!("trun data_offset {data_offset} points before the moof"),
-            )
-        })?;
+    let fields = moof::TrunFields {
+        version: trun.version,
+        sample_count: trun.sample_count,
+        durations: &trun.sample_durations,
+        sizes: &trun.sample_sizes,
+        first_flags: trun.first_sample_flags,
+        flags: &trun.sample_flags,
+        cts: &trun.sample_cts,
+    };
+    let samples = moof::trun_samples(&fields, &moof::Defaults::of(&moof, init));
     Ok(FragmentInfo {
         moof_offset: h.start,
         sequence: moof.mfhd.sequence_number,
         track_id: traf.tfhd.track_id,
         base_decode_time: tfdt.base_media_decode_time,
-        data_offset,
+        data_offset: moof::data_offset(trun.data_offset, h)?,
         samples,
     })
-}
-
-/// The crate's readers assume 8-byte box headers, so a 64-bit size (§ 4.2) inside a moof would be read 8
-/// bytes off; no writer needs one there.
-fn refuse_large_size(h: &crate::boxes::BoxHeader, parent: &str) -> Result<()> {
-    let usertype = if &h.kind == b"uuid" { 16 } else { 0 };
-    if h.header_len > 8 + usertype {
-        return Err(Error::unsupported(
-            format!("{parent}/{}", h.name()),
-            h.start,
-            "a 64-bit box size inside a moof",
-        ));
-    }
-    Ok(())
 }

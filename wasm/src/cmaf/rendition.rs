@@ -4,10 +4,11 @@ use super::data::SegmentData;
 use super::entry::cmaf_entry;
 use super::fragment::{fragment_header, styp, OutSample};
 use super::init::{init_segment, InitTrack};
-use crate::codec::{parse_sample_entry, SampleEntry};
-use crate::demux::{Movie, TrackKind};
+use crate::codec::{parse_sample_entry, SampleEntry, VideoInfo};
+use crate::demux::{Movie, Track, TrackKind};
 use crate::error::{Error, Result};
-use crate::plan::TrackPlan;
+use crate::plan::{SegmentPlan, TrackPlan};
+use std::ops::Range;
 
 /// Where a key frame sits inside a media segment: the byte range from its moof to the end of the frame,
 /// which is what an I-frame playlist entry addresses (RFC 8216 § 4.3.3.6).
@@ -75,86 +76,18 @@ impl Rendition {
         let mut segments = Vec::with_capacity(plan.segments.len());
         let mut bodies = Vec::with_capacity(plan.segments.len());
         for sp in &plan.segments {
-            let mut data = SegmentData::new();
-            data.push_bytes(styp());
-            let mut iframes = Vec::new();
-            for gop in &sp.fragments {
-                // A video GOP is written as two fragments: the key frame alone, then the rest. The I-frame
-                // playlist can then address a complete moof + mdat (RFC 8216 § 4.3.3.6), which every
-                // reader accepts, rather than a moof whose trun describes bytes outside the range.
-                let split = if t.kind == TrackKind::Video && gop.len() > 1 {
-                    vec![gop.start..gop.start + 1, gop.start + 1..gop.end]
-                } else {
-                    vec![gop.clone()]
-                };
-                let gop_ticks: u64 = gop.clone().map(|i| u64::from(t.samples[i].duration)).sum();
-                for (n, frag) in split.into_iter().enumerate() {
-                    seq += 1;
-                    let samples: Vec<OutSample> = frag
-                        .clone()
-                        .map(|i| {
-                            let s = &t.samples[i];
-                            // plan_video checked that every adjusted offset fits 32 bits.
-                            let cts = plan.out_cts_offset(t, i);
-                            let cts_offset = i32::try_from(cts).map_err(|_| {
-                                Error::Internal(format!("track {}: cts offset {cts}", t.id))
-                            })?;
-                            Ok(OutSample {
-                                size: s.size,
-                                duration: s.duration,
-                                cts_offset,
-                                sync: s.sync || t.kind != TrackKind::Video,
-                            })
-                        })
-                        .collect::<Result<_>>()?;
-                    let header = fragment_header(seq, plan.out_dts(t, frag.start), &samples)?;
-                    let moof_at = data.len();
-                    let payload: u64 = samples.iter().map(|s| u64::from(s.size)).sum();
-                    let len = header.len() as u64 + payload;
-                    data.push_bytes(header);
-                    if t.kind == TrackKind::Video && n == 0 {
-                        iframes.push(IFrameRef {
-                            offset: moof_at,
-                            len,
-                            duration: gop_ticks,
-                        });
-                    }
-                    for i in frag {
-                        let s = &t.samples[i];
-                        data.push_source(s.offset, u64::from(s.size));
-                    }
-                }
-            }
-            segments.push(MediaSegment {
-                len: data.len(),
-                start: sp.start,
-                duration: sp.duration,
-                iframes,
-            });
+            let (segment, data) = copy_segment(t, plan, sp, &mut seq)?;
+            segments.push(segment);
             bodies.push(data);
         }
         let (display, frame_rate) = match (&entry.video, t.kind) {
             (Some(v), TrackKind::Video) => {
-                let (mut w, mut h) = (u32::from(v.width), u32::from(v.height));
-                if let Some((hs, vs)) = v.pasp.filter(|&(hs, vs)| hs > 0 && vs > 0) {
-                    // The codec refused a pasp that stretches the width beyond 32 bits (codec/video.rs).
-                    w = u32::try_from(u64::from(w) * u64::from(hs) / u64::from(vs)).map_err(
-                        |_| {
-                            Error::Internal(format!(
-                                "track {}: pasp {hs}:{vs} was not refused",
-                                t.id
-                            ))
-                        },
-                    )?;
-                }
-                if matches!(t.rotation(), Some(90 | 270)) {
-                    std::mem::swap(&mut w, &mut h);
-                }
+                let display = display_size(t, v)?;
                 let ticks: u64 = segments.iter().map(|s| s.duration).sum();
                 let frames = plan.segments.iter().map(|s| s.samples.len()).sum::<usize>();
                 let fps =
                     (ticks > 0).then(|| frames as f64 * f64::from(t.timescale) / ticks as f64);
-                (Some((w, h)), fps)
+                (Some(display), fps)
             }
             _ => (None, None),
         };
@@ -207,4 +140,91 @@ impl Rendition {
             0.0
         }
     }
+}
+
+/// One media segment of the copy rung: a styp, then each fragment's header followed by its samples named as
+/// source ranges. `seq` is the last fragment sequence number written.
+fn copy_segment(
+    t: &Track,
+    plan: &TrackPlan,
+    sp: &SegmentPlan,
+    seq: &mut u32,
+) -> Result<(MediaSegment, SegmentData)> {
+    let mut data = SegmentData::new();
+    data.push_bytes(styp());
+    let mut iframes = Vec::new();
+    for gop in &sp.fragments {
+        let gop_ticks: u64 = gop.clone().map(|i| u64::from(t.samples[i].duration)).sum();
+        for (n, frag) in gop_fragments(t.kind, gop).into_iter().enumerate() {
+            *seq += 1;
+            let samples = out_samples(t, plan, frag.clone())?;
+            let header = fragment_header(*seq, plan.out_dts(t, frag.start), &samples)?;
+            let moof_at = data.len();
+            let payload: u64 = samples.iter().map(|s| u64::from(s.size)).sum();
+            let len = header.len() as u64 + payload;
+            data.push_bytes(header);
+            if t.kind == TrackKind::Video && n == 0 {
+                iframes.push(IFrameRef {
+                    offset: moof_at,
+                    len,
+                    duration: gop_ticks,
+                });
+            }
+            for i in frag {
+                let s = &t.samples[i];
+                data.push_source(s.offset, u64::from(s.size));
+            }
+        }
+    }
+    let segment = MediaSegment {
+        len: data.len(),
+        start: sp.start,
+        duration: sp.duration,
+        iframes,
+    };
+    Ok((segment, data))
+}
+
+/// A video GOP is written as two fragments: the key frame alone, then the rest. The I-frame playlist can
+/// then address a complete moof + mdat (RFC 8216 § 4.3.3.6), which every reader accepts, rather than a moof
+/// whose trun describes bytes outside the range.
+fn gop_fragments(kind: TrackKind, gop: &Range<usize>) -> Vec<Range<usize>> {
+    if kind == TrackKind::Video && gop.len() > 1 {
+        vec![gop.start..gop.start + 1, gop.start + 1..gop.end]
+    } else {
+        vec![gop.clone()]
+    }
+}
+
+/// The fragment's samples as the trun describes them, on the output timeline.
+fn out_samples(t: &Track, plan: &TrackPlan, frag: Range<usize>) -> Result<Vec<OutSample>> {
+    frag.map(|i| {
+        let s = &t.samples[i];
+        // plan_video checked that every adjusted offset fits 32 bits.
+        let cts = plan.out_cts_offset(t, i);
+        let cts_offset = i32::try_from(cts)
+            .map_err(|_| Error::Internal(format!("track {}: cts offset {cts}", t.id)))?;
+        Ok(OutSample {
+            size: s.size,
+            duration: s.duration,
+            cts_offset,
+            sync: s.sync || t.kind != TrackKind::Video,
+        })
+    })
+    .collect()
+}
+
+/// Display size for RESOLUTION: the coded size stretched by the pixel aspect ratio, turned by the rotation.
+fn display_size(t: &Track, v: &VideoInfo) -> Result<(u32, u32)> {
+    let (mut w, mut h) = (u32::from(v.width), u32::from(v.height));
+    if let Some((hs, vs)) = v.pasp.filter(|&(hs, vs)| hs > 0 && vs > 0) {
+        // The codec refused a pasp that stretches the width beyond 32 bits (codec/video.rs).
+        w = u32::try_from(u64::from(w) * u64::from(hs) / u64::from(vs)).map_err(|_| {
+            Error::Internal(format!("track {}: pasp {hs}:{vs} was not refused", t.id))
+        })?;
+    }
+    if matches!(t.rotation(), Some(90 | 270)) {
+        std::mem::swap(&mut w, &mut h);
+    }
+    Ok((w, h))
 }

@@ -9,7 +9,7 @@ pub mod tracks;
 pub use movie::{Edit, Movie, Sample, Track, TrackHeader, TrackKind};
 
 use crate::boxes::fourcc_str;
-use crate::codec::parse_sample_entry;
+use crate::codec::{parse_sample_entry, SampleEntry};
 use crate::error::{Error, Result};
 use crate::limits::Limits;
 use crate::source::Source;
@@ -25,139 +25,198 @@ pub fn demux(src: &dyn Source, limits: &Limits) -> Result<Movie> {
         .as_ref()
         .ok_or_else(|| Error::malformed("moov", moov_h.start, "has no mvhd box"))?;
     let movie_timescale = read_u32_at(&moov, mvhd, 12, 20)?;
+    let (major_brand, compatible_brands) = top
+        .ftyp
+        .as_ref()
+        .map(|(_, b)| brands(b))
+        .unwrap_or_default();
 
     let mut movie = Movie {
         file_len: src.len(),
-        major_brand: String::new(),
-        compatible_brands: Vec::new(),
+        major_brand,
+        compatible_brands,
         movie_timescale,
         tracks: Vec::new(),
         video: None,
         audio: None,
         warnings: Vec::new(),
     };
-    if let Some((_, ftyp)) = &top.ftyp {
-        let brands: Vec<String> = ftyp
-            .get(8..)
-            .unwrap_or_default()
-            .chunks_exact(4)
-            .enumerate()
-            .filter(|(i, _)| *i != 1) // minor_version
-            .map(|(_, b)| fourcc_str([b[0], b[1], b[2], b[3]]))
-            .collect();
-        if let Some((major, rest)) = brands.split_first() {
-            movie.major_brand = major.clone();
-            movie.compatible_brands = rest.to_vec();
-        }
-    }
-
+    let moov_ctx = MoovContext {
+        moov: &moov,
+        moov_start: moov_h.start,
+        mvhd,
+        movie_timescale,
+        file_len: src.len(),
+    };
     for (i, t) in index.traks.iter().enumerate() {
-        let path = format!("moov/trak[{i}]");
-        let at = t.trak.as_ref().map_or(moov_h.start, |s| s.header.start);
-        let av = match &t.hdlr {
-            Some(h) => matches!(&tracks::handler_type(&moov, h)?, b"vide" | b"soun"),
-            None => true,
-        };
-        let read = tracks::parse_trak(&moov, mvhd, t, i)
-            .and_then(|p| Ok((samples::expand(&p.moov, src.len(), &path, at)?, p)));
-        let (samples, parsed) = match read {
-            Ok(r) => r,
-            // A broken timecode, text or metadata track does not stop the video and audio.
-            Err(e) if !av => {
-                movie
-                    .warnings
-                    .push(format!("track {} is left out: {e}", i + 1));
-                continue;
-            }
-            Err(e) => return Err(e),
-        };
-        let trak = &parsed.moov.traks[0];
-        let kind = match &parsed.handler {
-            b"vide" => TrackKind::Video,
-            b"soun" => TrackKind::Audio,
-            _ => TrackKind::Other,
-        };
-        let timescale = trak.mdia.mdhd.timescale;
-        let edit = edit_of(&parsed.moov, movie_timescale, timescale, &path, at)?;
-        // Output decode times are the media's shifted by the empty edits' delay: they must fit 64 bits too.
-        if let (Some(first), Some(last)) = (samples.first(), samples.last()) {
-            let media = last.dts + u64::from(last.duration) - first.dts;
-            if edit.delay.checked_add(media).is_none() {
-                return Err(Error::malformed(
-                    format!("{path}/edts/elst"),
-                    at,
-                    format!(
-                        "empty edits delay the track by {} ticks; with its {media} ticks of media \
-                         that overflows 64 bits",
-                        edit.delay
-                    ),
-                ));
-            }
+        if let Some(track) = read_track(&moov_ctx, t, i, &mut movie.warnings)? {
+            movie.tracks.push(track);
         }
-        let mut entry = None;
-        let mut unusable = None;
-        if kind != TrackKind::Other {
-            // The guard pass guarantees at least one entry.
-            let span = &t.entries[0];
-            if t.entries.len() > 1 {
-                movie.warnings.push(format!(
-                    "track {} has {} sample descriptions; only the first is used",
-                    trak.tkhd.track_id,
-                    t.entries.len()
-                ));
-            }
-            match parse_sample_entry(&moov[span.range.clone()], span.header.start) {
-                Ok(e) => entry = Some(e),
-                // An unsupported codec leaves the track out; encryption refuses the whole file.
-                Err(e) => match &e {
-                    Error::Unsupported { msg, .. } if msg != crate::error::ENCRYPTED => {
-                        unusable = Some(e.to_string())
-                    }
-                    _ => return Err(e),
-                },
-            }
-        } else {
-            unusable = Some(format!(
-                "{} track (only video and audio are packaged)",
-                fourcc_str(parsed.handler)
-            ));
-        }
-        if samples.is_empty() && unusable.is_none() {
-            unusable = Some("the track has no samples".into());
-        }
-        movie.tracks.push(Track {
-            index: i,
-            id: trak.tkhd.track_id,
-            kind,
-            handler: fourcc_str(parsed.handler),
-            timescale,
-            language: normalize_language(&trak.mdia.mdhd.language),
-            enabled: trak.tkhd.flags & 1 != 0,
-            entry,
-            unusable,
-            samples,
-            edit,
-            header: TrackHeader::from_mp4(&parsed.moov),
-        });
     }
-    movie.video = pick(&movie.tracks, TrackKind::Video);
-    movie.audio = pick(&movie.tracks, TrackKind::Audio);
-    if movie.video.is_none() && movie.audio.is_none() {
-        let why: Vec<String> = movie
-            .tracks
-            .iter()
-            .filter_map(|t| Some(format!("track {}: {}", t.id, t.unusable.as_ref()?)))
-            .collect();
-        return Err(Error::unsupported(
-            "moov",
-            moov_h.start,
-            if why.is_empty() {
-                "the file has no tracks".to_string()
-            } else {
-                format!("no video or audio track can be copied ({})", why.join("; "))
-            },
+    pick_primary_tracks(&mut movie, moov_h.start)?;
+    warn_left_out_tracks(&mut movie);
+    Ok(movie)
+}
+
+/// The major brand and the compatible brands of an ftyp box (its minor version skipped).
+fn brands(ftyp: &[u8]) -> (String, Vec<String>) {
+    let brands: Vec<String> = ftyp
+        .get(8..)
+        .unwrap_or_default()
+        .chunks_exact(4)
+        .enumerate()
+        .filter(|(i, _)| *i != 1) // minor_version
+        .map(|(_, b)| fourcc_str([b[0], b[1], b[2], b[3]]))
+        .collect();
+    match brands.split_first() {
+        Some((major, rest)) => (major.clone(), rest.to_vec()),
+        None => (String::new(), Vec::new()),
+    }
+}
+
+/// What every track read needs from the movie: the moov bytes and where they are.
+struct MoovContext<'a> {
+    moov: &'a [u8],
+    moov_start: u64,
+    mvhd: &'a guard::Span,
+    movie_timescale: u32,
+    file_len: u64,
+}
+
+/// Read one trak: `None` when a track that is neither video nor audio cannot be read (a warning says so).
+fn read_track(
+    ctx: &MoovContext<'_>,
+    t: &guard::TrakIndex,
+    i: usize,
+    warnings: &mut Vec<String>,
+) -> Result<Option<Track>> {
+    let path = format!("moov/trak[{i}]");
+    let at = t.trak.as_ref().map_or(ctx.moov_start, |s| s.header.start);
+    let av = match &t.hdlr {
+        Some(h) => matches!(&tracks::handler_type(ctx.moov, h)?, b"vide" | b"soun"),
+        None => true,
+    };
+    let read = tracks::parse_trak(ctx.moov, ctx.mvhd, t, i)
+        .and_then(|p| Ok((samples::expand(&p.moov, ctx.file_len, &path, at)?, p)));
+    let (samples, parsed) = match read {
+        Ok(r) => r,
+        // A broken timecode, text or metadata track does not stop the video and audio.
+        Err(e) if !av => {
+            warnings.push(format!("track {} is left out: {e}", i + 1));
+            return Ok(None);
+        }
+        Err(e) => return Err(e),
+    };
+    let trak = &parsed.moov.traks[0];
+    let kind = match &parsed.handler {
+        b"vide" => TrackKind::Video,
+        b"soun" => TrackKind::Audio,
+        _ => TrackKind::Other,
+    };
+    let timescale = trak.mdia.mdhd.timescale;
+    let edit = edit_of(&parsed.moov, ctx.movie_timescale, timescale, &path, at)?;
+    check_delay_fits(&samples, &edit, &path, at)?;
+    let (entry, mut unusable) = if kind == TrackKind::Other {
+        let why = format!(
+            "{} track (only video and audio are packaged)",
+            fourcc_str(parsed.handler)
+        );
+        (None, Some(why))
+    } else {
+        read_sample_entry(ctx.moov, t, trak.tkhd.track_id, warnings)?
+    };
+    if samples.is_empty() && unusable.is_none() {
+        unusable = Some("the track has no samples".into());
+    }
+    Ok(Some(Track {
+        index: i,
+        id: trak.tkhd.track_id,
+        kind,
+        handler: fourcc_str(parsed.handler),
+        timescale,
+        language: normalize_language(&trak.mdia.mdhd.language),
+        enabled: trak.tkhd.flags & 1 != 0,
+        entry,
+        unusable,
+        samples,
+        edit,
+        header: TrackHeader::from_mp4(&parsed.moov),
+    }))
+}
+
+/// Output decode times are the media's shifted by the empty edits' delay: they must fit 64 bits too.
+fn check_delay_fits(samples: &[Sample], edit: &Edit, path: &str, at: u64) -> Result<()> {
+    let (Some(first), Some(last)) = (samples.first(), samples.last()) else {
+        return Ok(());
+    };
+    let media = last.dts + u64::from(last.duration) - first.dts;
+    if edit.delay.checked_add(media).is_none() {
+        return Err(Error::malformed(
+            format!("{path}/edts/elst"),
+            at,
+            format!(
+                "empty edits delay the track by {} ticks; with its {media} ticks of media \
+                 that overflows 64 bits",
+                edit.delay
+            ),
         ));
     }
+    Ok(())
+}
+
+/// The first sample description of a video or audio track, or why the track cannot be used. An unsupported
+/// codec leaves the track out; encryption refuses the whole file.
+fn read_sample_entry(
+    moov: &[u8],
+    t: &guard::TrakIndex,
+    track_id: u32,
+    warnings: &mut Vec<String>,
+) -> Result<(Option<SampleEntry>, Option<String>)> {
+    // The guard pass guarantees at least one entry.
+    let span = &t.entries[0];
+    if t.entries.len() > 1 {
+        warnings.push(format!(
+            "track {} has {} sample descriptions; only the first is used",
+            track_id,
+            t.entries.len()
+        ));
+    }
+    match parse_sample_entry(&moov[span.range.clone()], span.header.start) {
+        Ok(e) => Ok((Some(e), None)),
+        Err(e) => match &e {
+            Error::Unsupported { msg, .. } if msg != crate::error::ENCRYPTED => {
+                Ok((None, Some(e.to_string())))
+            }
+            _ => Err(e),
+        },
+    }
+}
+
+/// Choose the primary video and audio tracks; a movie with neither is refused, saying why for each track.
+fn pick_primary_tracks(movie: &mut Movie, moov_start: u64) -> Result<()> {
+    movie.video = pick(&movie.tracks, TrackKind::Video);
+    movie.audio = pick(&movie.tracks, TrackKind::Audio);
+    if movie.video.is_some() || movie.audio.is_some() {
+        return Ok(());
+    }
+    let why: Vec<String> = movie
+        .tracks
+        .iter()
+        .filter_map(|t| Some(format!("track {}: {}", t.id, t.unusable.as_ref()?)))
+        .collect();
+    Err(Error::unsupported(
+        "moov",
+        moov_start,
+        if why.is_empty() {
+            "the file has no tracks".to_string()
+        } else {
+            format!("no video or audio track can be copied ({})", why.join("; "))
+        },
+    ))
+}
+
+/// One warning for each track that is left out of the package.
+fn warn_left_out_tracks(movie: &mut Movie) {
     for t in &movie.tracks {
         if let Some(why) = &t.unusable {
             movie
@@ -165,7 +224,6 @@ pub fn demux(src: &dyn Source, limits: &Limits) -> Result<Movie> {
                 .push(format!("track {} ({}) is left out: {why}", t.id, t.handler));
         }
     }
-    Ok(movie)
 }
 
 /// The primary track of a kind: usable, enabled tracks first, then the first in file order.

@@ -7,27 +7,25 @@ use crate::error::{Error, Result};
 
 /// Expand the tables of the single trak in `moov` (see [`super::tracks::Parsed`]).
 pub fn expand(moov: &mp4::MoovBox, file_len: u64, path: &str, at: u64) -> Result<Vec<Sample>> {
-    let stbl = &moov.traks[0].mdia.minf.stbl;
     let err = |msg: String| Error::malformed(path, at, msg);
-    let count = stbl.stsz.sample_count as usize;
-    let mut samples = Vec::with_capacity(count);
+    check_table_counts(moov, err)?;
+    let chunks = chunk_offsets(moov, err)?;
+    let mut samples = place_samples(moov, &chunks, file_len, path, at)?;
+    mark_sync_samples(moov, &mut samples, err)?;
+    Ok(samples)
+}
 
-    // Sizes (stsz, § 8.7.3.2).
-    let size_of = |i: usize| -> u32 {
-        if stbl.stsz.sample_size != 0 {
-            stbl.stsz.sample_size
-        } else {
-            stbl.stsz.sample_sizes[i]
-        }
-    };
+/// Sizes (stsz, § 8.7.3.2), durations (stts, § 8.6.1.2) and composition offsets (ctts): each table must
+/// cover exactly the number of samples stsz declares.
+fn check_table_counts(moov: &mp4::MoovBox, err: impl Fn(String) -> Error) -> Result<()> {
+    let stbl = &moov.traks[0].mdia.minf.stbl;
+    let count = stbl.stsz.sample_count as usize;
     if stbl.stsz.sample_size == 0 && stbl.stsz.sample_sizes.len() != count {
         return Err(err(format!(
             "stsz declares {count} samples but lists {} sizes",
             stbl.stsz.sample_sizes.len()
         )));
     }
-
-    // Durations (stts, § 8.6.1.2): the counts must add up to the number of samples.
     let stts_total: u64 = stbl
         .stts
         .entries
@@ -47,29 +45,50 @@ pub fn expand(moov: &mp4::MoovBox, file_len: u64, path: &str, at: u64) -> Result
             )));
         }
     }
+    Ok(())
+}
 
-    // Chunk offsets (stco/co64, § 8.7.5).
-    let chunks: Vec<u64> = match (&stbl.stco, &stbl.co64) {
-        (Some(stco), _) => stco.entries.iter().map(|&o| u64::from(o)).collect(),
-        (None, Some(co64)) => co64.entries.clone(),
-        (None, None) => return Err(err("no chunk offsets".into())),
-    };
+/// Chunk offsets (stco/co64, § 8.7.5).
+fn chunk_offsets(moov: &mp4::MoovBox, err: impl Fn(String) -> Error) -> Result<Vec<u64>> {
+    let stbl = &moov.traks[0].mdia.minf.stbl;
+    match (&stbl.stco, &stbl.co64) {
+        (Some(stco), _) => Ok(stco.entries.iter().map(|&o| u64::from(o)).collect()),
+        (None, Some(co64)) => Ok(co64.entries.clone()),
+        (None, None) => Err(err("no chunk offsets".into())),
+    }
+}
 
-    let mut stts = stbl
-        .stts
-        .entries
-        .iter()
-        .flat_map(|e| std::iter::repeat_n(e.sample_delta, e.sample_count as usize));
-    let mut ctts = stbl.ctts.iter().flat_map(|c| {
-        c.entries
+/// Chunks to samples (stsc, § 8.7.4): entry k covers chunks [first_chunk_k, first_chunk_{k+1}). Samples
+/// follow each other inside a chunk; each must lie inside the file.
+fn place_samples(
+    moov: &mp4::MoovBox,
+    chunks: &[u64],
+    file_len: u64,
+    path: &str,
+    at: u64,
+) -> Result<Vec<Sample>> {
+    let stbl = &moov.traks[0].mdia.minf.stbl;
+    let count = stbl.stsz.sample_count as usize;
+    let mut placer = Placer {
+        moov,
+        file_len,
+        path,
+        at,
+        count,
+        durations: stbl
+            .stts
+            .entries
             .iter()
-            .flat_map(|e| std::iter::repeat_n(e.sample_offset, e.sample_count as usize))
-    });
-
-    // Chunks to samples (stsc, § 8.7.4): entry k covers chunks [first_chunk_k, first_chunk_{k+1}).
+            .flat_map(|e| std::iter::repeat_n(e.sample_delta, e.sample_count as usize)),
+        cts_offsets: stbl.ctts.iter().flat_map(|c| {
+            c.entries
+                .iter()
+                .flat_map(|e| std::iter::repeat_n(e.sample_offset, e.sample_count as usize))
+        }),
+        dts: 0,
+        samples: Vec::with_capacity(count),
+    };
     let stsc = &stbl.stsc.entries;
-    let mut dts = 0u64;
-    let mut sample = 0usize;
     'chunks: for (k, e) in stsc.iter().enumerate() {
         if e.sample_description_index != 1 {
             return Err(Error::unsupported(
@@ -87,64 +106,108 @@ pub fn expand(moov: &mp4::MoovBox, file_len: u64, path: &str, at: u64) -> Result
             None => chunks.len(),
         };
         if first > chunks.len() {
-            return Err(err(format!(
+            return Err(placer.err(format!(
                 "stsc entry {k} starts at chunk {first}, but there are only {} chunks",
                 chunks.len()
             )));
         }
         for chunk in first..=last.min(chunks.len()) {
-            let mut offset = chunks[chunk - 1];
-            for _ in 0..e.samples_per_chunk {
-                if sample == count {
-                    break 'chunks;
-                }
-                let size = size_of(sample);
-                let end = offset
-                    .checked_add(u64::from(size))
-                    .filter(|&end| end <= file_len)
-                    .ok_or_else(|| {
-                        err(format!(
-                            "sample {} ({} bytes at byte {offset}) lies past the end of the file ({file_len} bytes)",
-                            sample + 1,
-                            size
-                        ))
-                    })?;
-                let duration = stts.next().unwrap_or(0);
-                samples.push(Sample {
-                    offset,
-                    size,
-                    dts,
-                    duration,
-                    cts_offset: ctts.next().unwrap_or(0),
-                    sync: stbl.stss.is_none(),
-                });
-                dts = dts
-                    .checked_add(u64::from(duration))
-                    .ok_or_else(|| err("decode times overflow 64 bits".into()))?;
-                offset = end;
-                sample += 1;
+            if !placer.place_chunk(chunks[chunk - 1], e.samples_per_chunk)? {
+                break 'chunks;
             }
         }
     }
+    let sample = placer.samples.len();
     if sample != count {
-        return Err(err(format!(
+        return Err(placer.err(format!(
             "stsc and the chunk offsets place only {sample} of the {count} samples"
         )));
     }
+    Ok(placer.samples)
+}
 
-    // Sync samples (stss, § 8.6.2): absent means every sample is a sync sample.
-    if let Some(stss) = &stbl.stss {
-        for &n in &stss.entries {
-            let s = (n as usize)
-                .checked_sub(1)
-                .and_then(|i| samples.get_mut(i))
+/// The running state of [`place_samples`]: the next decode time and the stts and ctts entries still unused.
+struct Placer<'a, D, C> {
+    moov: &'a mp4::MoovBox,
+    file_len: u64,
+    path: &'a str,
+    at: u64,
+    count: usize,
+    durations: D,
+    cts_offsets: C,
+    dts: u64,
+    samples: Vec<Sample>,
+}
+
+impl<D: Iterator<Item = u32>, C: Iterator<Item = i32>> Placer<'_, D, C> {
+    fn err(&self, msg: String) -> Error {
+        Error::malformed(self.path, self.at, msg)
+    }
+
+    /// Place up to `samples_per_chunk` samples from `offset` on; `false` once every sample is placed.
+    fn place_chunk(&mut self, mut offset: u64, samples_per_chunk: u32) -> Result<bool> {
+        let stsz = &self.moov.traks[0].mdia.minf.stbl.stsz;
+        let sync = self.moov.traks[0].mdia.minf.stbl.stss.is_none();
+        for _ in 0..samples_per_chunk {
+            let sample = self.samples.len();
+            if sample == self.count {
+                return Ok(false);
+            }
+            let size = if stsz.sample_size != 0 {
+                stsz.sample_size
+            } else {
+                stsz.sample_sizes[sample]
+            };
+            let file_len = self.file_len;
+            let end = offset
+                .checked_add(u64::from(size))
+                .filter(|&end| end <= file_len)
                 .ok_or_else(|| {
-                    err(format!(
-                        "stss names sync sample {n}, but the track has {count} samples"
+                    self.err(format!(
+                        "sample {} ({} bytes at byte {offset}) lies past the end of the file ({file_len} bytes)",
+                        sample + 1,
+                        size
                     ))
                 })?;
-            s.sync = true;
+            let duration = self.durations.next().unwrap_or(0);
+            self.samples.push(Sample {
+                offset,
+                size,
+                dts: self.dts,
+                duration,
+                cts_offset: self.cts_offsets.next().unwrap_or(0),
+                sync,
+            });
+            self.dts = self
+                .dts
+                .checked_add(u64::from(duration))
+                .ok_or_else(|| self.err("decode times overflow 64 bits".into()))?;
+            offset = end;
         }
+        Ok(true)
     }
-    Ok(samples)
+}
+
+/// Sync samples (stss, § 8.6.2): absent means every sample is a sync sample.
+fn mark_sync_samples(
+    moov: &mp4::MoovBox,
+    samples: &mut [Sample],
+    err: impl Fn(String) -> Error,
+) -> Result<()> {
+    let Some(stss) = &moov.traks[0].mdia.minf.stbl.stss else {
+        return Ok(());
+    };
+    let count = samples.len();
+    for &n in &stss.entries {
+        let s = (n as usize)
+            .checked_sub(1)
+            .and_then(|i| samples.get_mut(i))
+            .ok_or_else(|| {
+                err(format!(
+                    "stss names sync sample {n}, but the track has {count} samples"
+                ))
+            })?;
+        s.sync = true;
+    }
+    Ok(())
 }

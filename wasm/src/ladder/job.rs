@@ -2,17 +2,16 @@
 //! chunks of every encoded rung and of the encoded audio, and write the playlists of the whole ladder.
 
 use super::audio::{AudioEncoding, AudioMuxer};
+use super::describe;
 use super::mux::VideoMuxer;
 use super::plan::{self, Candidate, CopyDecision, Proposal, SourceShape};
 use super::timeline::Timeline;
 use super::OutFile;
 use crate::cmaf::Rendition;
-use crate::codec::CodecKind;
 use crate::demux::{demux, Movie, TrackKind};
 use crate::error::{Error, Result};
 use crate::hls::playlists;
 use crate::layout::{self, FileKind};
-use crate::num::f64_to_u64;
 use crate::package::{package_planned, FileBody, Package, SegmentOptions};
 use crate::plan::{plan as make_plan, recut_audio};
 use crate::source::Source;
@@ -99,7 +98,7 @@ pub struct LadderJob {
     finished: bool,
 }
 
-fn us(ticks: u64, timescale: u32) -> f64 {
+pub(super) fn us(ticks: u64, timescale: u32) -> f64 {
     ticks as f64 * 1e6 / f64::from(timescale.max(1))
 }
 
@@ -126,82 +125,25 @@ impl LadderJob {
             .clone()
             .ok_or_else(|| Error::NoVideo("the video track has no sample entry".into()))?;
         let mut timeline = Timeline::new(track, &vp)?;
-        let (copyable, copy_reason) = match &plan.long_gop {
-            // Every video codec the demuxer accepts has a CODECS string HLS players take.
-            None if entry.codec.is_video() => (true, None),
-            None => (
-                false,
-                Some(format!(
-                    "{} is not a video codec HLS players take",
-                    entry.codec_string
-                )),
-            ),
-            Some(l) => (false, Some(l.message.clone())),
-        };
+        let (copyable, copy_reason) = describe::copy_decision(plan.long_gop.as_ref(), &entry);
         if !copyable {
             timeline.cut_every(plan.target_duration_s);
             let cuts = timeline.boundary_ticks();
             recut_audio(&movie, &mut plan, timeline.timescale, &cuts[1..]);
         }
-        let max_segment_s = vp.segments.iter().map(|s| s.duration).max().unwrap_or(0) as f64
-            / f64::from(vp.timescale);
         let package = package_planned(&movie, plan)?;
         let copy = package
             .renditions
             .iter()
             .find(|r| r.kind == TrackKind::Video)
             .ok_or_else(|| Error::Internal("no copy video rendition".into()))?;
-        let (display_width, display_height) = copy.display.unwrap_or((0, 0));
-        let duration_ticks = vp.duration_ticks();
-        let bytes: u64 = vp
-            .segments
-            .iter()
-            .flat_map(|s| s.samples.clone())
-            .map(|i| u64::from(track.samples[i].size))
-            .sum();
-        let secs = duration_ticks as f64 / f64::from(vp.timescale);
-        let bitrate = if secs > 0.0 {
-            f64_to_u64((bytes as f64 * 8.0 / secs).round())
-        } else {
-            0
-        };
-        let coded = entry.video.clone();
-        let video = SourceVideo {
-            codec: entry.codec_string.clone(),
-            coded_width: coded.as_ref().map_or(0, |v| u32::from(v.width)),
-            coded_height: coded.as_ref().map_or(0, |v| u32::from(v.height)),
-            display_width,
-            display_height,
-            frame_rate: copy.frame_rate.unwrap_or(0.0),
-            bitrate,
-            timescale: vp.timescale,
-            frames: timeline.frames(),
-            duration_us: us(duration_ticks, vp.timescale),
-            max_segment_s,
-            description: entry.config.clone(),
-        };
-        let audio = movie
-            .audio
-            .and_then(|i| movie.tracks[i].entry.as_ref())
-            .and_then(|e| {
-                let a = e.audio.as_ref()?;
-                Some(SourceAudio {
-                    codec: if e.codec == CodecKind::Mp3 {
-                        "mp3".into()
-                    } else {
-                        e.codec_string.clone()
-                    },
-                    sample_rate: a.sample_rate,
-                    channels: a.channels,
-                    description: e.config.clone(),
-                    copy: e.codec == CodecKind::Aac,
-                })
-            });
+        let video = describe::source_video(&entry, copy, track, &vp, timeline.frames());
+        let audio = describe::source_audio(&movie);
         let shape = SourceShape {
-            display_width,
-            display_height,
+            display_width: video.display_width,
+            display_height: video.display_height,
             frame_rate: video.frame_rate,
-            bitrate,
+            bitrate: video.bitrate,
         };
         let candidates = plan::candidates(&shape);
         Ok(LadderJob {

@@ -4,6 +4,7 @@
 //! the browser bindings are `web::ladder`.
 
 pub mod audio;
+mod describe;
 pub mod entry;
 pub mod job;
 pub mod mux;

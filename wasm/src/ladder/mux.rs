@@ -68,6 +68,27 @@ fn rung_err(kind: fn(String) -> Error, rung: &str, msg: &str) -> Error {
     kind(format!("rung {rung}: {msg}"))
 }
 
+/// A tick of the timeline as text for an error.
+fn at_us(tl: &Timeline, t: u64) -> String {
+    format!("{:.0} µs", tl.to_us(t))
+}
+
+/// The first chunk of a rung is a key frame at the timeline's first presentation time.
+fn check_first_chunk(tl: &Timeline, id: &str, pts: u64, key: bool) -> Result<()> {
+    if !key || pts != tl.pts(0) {
+        return Err(err(
+            id,
+            format!(
+                "the first chunk must be a key frame at {} (it is {} at {})",
+                at_us(tl, tl.pts(0)),
+                if key { "a key frame" } else { "a delta frame" },
+                at_us(tl, pts)
+            ),
+        ));
+    }
+    Ok(())
+}
+
 impl VideoMuxer {
     pub fn new(rung: Candidate, timescale: u32) -> Self {
         VideoMuxer {
@@ -105,19 +126,34 @@ impl VideoMuxer {
             return Err(rung_err(Error::CallOrder, &id, "the rung is finished"));
         }
         let pts = tl.tick_of_us(timestamp_us)?;
-        let at = |t: u64| format!("{:.0} µs", tl.to_us(t));
-        if self.seg.is_none() && (!key || pts != tl.pts(0)) {
-            return Err(err(
-                &id,
-                format!(
-                    "the first chunk must be a key frame at {} (it is {} at {})",
-                    at(tl.pts(0)),
-                    if key { "a key frame" } else { "a delta frame" },
-                    at(pts)
-                ),
-            ));
+        if self.seg.is_none() {
+            check_first_chunk(tl, &id, pts, key)?;
         }
         let mut out = Vec::new();
+        out.extend(self.take_init(description)?);
+        if self.seg.is_none() {
+            self.open_segment(pts);
+            self.gop.push(Chunk { bytes, pts });
+            self.frames += 1;
+            return Ok(out);
+        }
+        let boundary = self.check_chunk_order(tl, pts, key)?;
+        if key {
+            self.close_gop(pts)?;
+            if pts == boundary {
+                out.push(self.close_segment(pts)?);
+                self.next_boundary += 1;
+                self.open_segment(pts);
+            }
+        }
+        self.gop.push(Chunk { bytes, pts });
+        self.frames += 1;
+        Ok(out)
+    }
+
+    /// With the first chunk, the init segment (from the encoder's decoder configuration); later, a check
+    /// that the configuration did not change.
+    fn take_init(&mut self, description: Option<&[u8]>) -> Result<Option<OutFile>> {
         match (&self.entry, description) {
             (None, _) => {
                 let entry = super::entry::video_entry(
@@ -135,65 +171,58 @@ impl VideoMuxer {
                 })?;
                 self.entry = Some(entry);
                 self.description = description.map(<[u8]>::to_vec);
-                out.push((self.path(layout::INIT), self.init.clone()));
+                Ok(Some((self.path(layout::INIT), self.init.clone())))
             }
-            (Some(_), Some(d)) if self.description.as_deref() != Some(d) => return Err(err(
-                &id,
+            (Some(_), Some(d)) if self.description.as_deref() != Some(d) => Err(err(
+                &self.rung.id,
                 "the encoder changed its decoder configuration mid-stream; a rung has one init \
                      segment (keep the size and codec of a rung fixed)",
             )),
-            _ => {}
+            _ => Ok(None),
         }
-        if self.seg.is_none() {
-            self.open_segment(pts);
-            self.gop.push(Chunk { bytes, pts });
-            self.frames += 1;
-            return Ok(out);
-        }
+    }
+
+    /// A chunk after the first: it does not pass the open segment's boundary unless it is the key frame
+    /// there, a key frame follows every frame of the previous GOP, and a delta frame follows its GOP's key
+    /// frame and is presented once. The boundary that closes the open segment.
+    fn check_chunk_order(&self, tl: &Timeline, pts: u64, key: bool) -> Result<u64> {
+        let id = &self.rung.id;
         let boundary = tl.boundary_or_end(self.next_boundary);
         let gop_key = self.gop.first().map_or(0, |c| c.pts);
         let gop_max = self.gop.iter().map(|c| c.pts).max().unwrap_or(0);
         if pts >= boundary && !(key && pts == boundary) {
             return Err(err(
-                &id,
+                id,
                 format!(
                     "the chunk at {} is past the segment boundary at {} without a key frame there \
                      (encode the frame at every boundaryUs() instant as a key frame)",
-                    at(pts),
-                    at(boundary)
+                    at_us(tl, pts),
+                    at_us(tl, boundary)
                 ),
             ));
         }
         if key {
             if pts <= gop_max {
                 return Err(err(
-                    &id,
+                    id,
                     format!(
                         "key frame at {} is presented before frames of the previous GOP (open GOPs \
                          cannot be cut)",
-                        at(pts)
+                        at_us(tl, pts)
                     ),
                 ));
             }
-            self.close_gop(pts)?;
-            if pts == boundary {
-                out.push(self.close_segment(pts)?);
-                self.next_boundary += 1;
-                self.open_segment(pts);
-            }
         } else if pts <= gop_key || self.gop.iter().any(|c| c.pts == pts) {
             return Err(err(
-                &id,
+                id,
                 format!(
                     "delta frame at {} is presented at or before its GOP's key frame ({}) or twice",
-                    at(pts),
-                    at(gop_key)
+                    at_us(tl, pts),
+                    at_us(tl, gop_key)
                 ),
             ));
         }
-        self.gop.push(Chunk { bytes, pts });
-        self.frames += 1;
-        Ok(out)
+        Ok(boundary)
     }
 
     fn open_segment(&mut self, start: u64) {

@@ -97,13 +97,7 @@ fn chunk(data: &[u8]) -> Vec<u8> {
 }
 
 fn put_ok(s: &Server, id: &str, ticket: &str, f: &PkgFile) {
-    let (st, body) = status(
-        agent()
-            .put(&s.url(&format!("/api/videos/{id}/files/{}", f.path)))
-            .set("Authorization", &format!("Bearer {ticket}"))
-            .set("X-Upcast-Sha256", &f.sha256)
-            .send_bytes(&f.bytes),
-    );
+    let (st, body) = put_file(s, id, ticket, &f.path, &f.bytes);
     assert!(st == 201 || st == 200, "{}: {st} {body}", f.path);
 }
 

@@ -88,13 +88,7 @@ fn cli_upload_is_resumable_and_byte_identical() {
 }
 
 fn put_ok(s: &Server, id: &str, ticket: &str, f: &PkgFile) {
-    let (st, body) = status(
-        agent()
-            .put(&s.url(&format!("/api/videos/{id}/files/{}", f.path)))
-            .set("Authorization", &format!("Bearer {ticket}"))
-            .set("X-Upcast-Sha256", &f.sha256)
-            .send_bytes(&f.bytes),
-    );
+    let (st, body) = put_file(s, id, ticket, &f.path, &f.bytes);
     assert_eq!(st, 201, "{body}");
 }
 

@@ -15,16 +15,6 @@ use std::time::{Duration, Instant};
 
 use harness::*;
 
-fn put(s: &Server, id: &str, ticket: &str, path: &str, bytes: &[u8]) -> (u16, String) {
-    status(
-        agent()
-            .put(&s.url(&format!("/api/videos/{id}/files/{path}")))
-            .set("Authorization", &format!("Bearer {ticket}"))
-            .set("X-Upcast-Sha256", &sha(bytes))
-            .send_bytes(bytes),
-    )
-}
-
 fn publish(base: &str, id: &str, ticket: &str) -> (u16, String, Option<String>) {
     match agent()
         .post(&format!("{base}/api/videos/{id}/publish"))
@@ -37,13 +27,6 @@ fn publish(base: &str, id: &str, ticket: &str) -> (u16, String, Option<String>) 
             (c, r.into_string().unwrap_or_default(), retry)
         }
         Err(e) => (0, e.to_string(), None),
-    }
-}
-
-fn upload_all(s: &Server, id: &str, ticket: &str) {
-    for f in pkg() {
-        let (code, body) = put(s, id, ticket, &f.path, &f.bytes);
-        assert!(code == 200 || code == 201, "{}: {code} {body}", f.path);
     }
 }
 
@@ -109,7 +92,7 @@ struct Held {
 /// another thread and return once the check is blocked reading that segment.
 fn hold_a_publish_check(s: &Server, data: &Path) -> Held {
     let (id, ticket) = create_video(s, "public");
-    upload_all(s, &id, &ticket);
+    upload_pkg(s, &id, &ticket);
     let seg = pkg_file("video/seg_00002.m4s");
     let fifo = object_to_fifo(data, &id, &seg.sha256);
     let (base, pid, pt) = (s.url(""), id.clone(), ticket.clone());
@@ -140,7 +123,7 @@ fn api_answers_while_a_publish_check_reads_the_package() {
 
     // The check is now blocked inside its read of the package. Every other kind of API call goes on.
     let (other, other_ticket) = create_video(&s, "public");
-    upload_all(&s, &other, &other_ticket);
+    upload_pkg(&s, &other, &other_ticket);
     let (code, body) = status(
         agent()
             .get(&s.url("/api/videos"))
@@ -162,7 +145,7 @@ fn api_answers_while_a_publish_check_reads_the_package() {
     assert_eq!(code, 429, "{body}");
     assert!(body.contains("rate-limited") && retry.is_some(), "{body}");
     // A file that changes while the check runs makes the check void.
-    let (code, body) = put(&s, &id, &ticket, "poster.jpg", &jpeg());
+    let (code, body) = put_file(&s, &id, &ticket, "poster.jpg", &jpeg());
     assert_eq!(code, 201, "{body}");
 
     // Let the check go on with bytes that are not the segment: the package fails.
@@ -185,7 +168,7 @@ fn a_publish_that_raced_a_change_is_refused_and_a_failing_one_waits() {
         publishing,
     } = hold_a_publish_check(&s, data.path());
     // Changed while checked: the poster is new.
-    let (code, body) = put(&s, &id, &ticket, "poster.jpg", &jpeg());
+    let (code, body) = put_file(&s, &id, &ticket, "poster.jpg", &jpeg());
     assert_eq!(code, 201, "{body}");
     release(&fifo, writer, &seg.bytes);
     let (code, body, _) = publishing.join().unwrap();

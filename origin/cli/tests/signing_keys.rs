@@ -45,16 +45,7 @@ fn get_code(s: &Server, path: &str) -> (u16, String) {
 
 fn published_private_video(s: &Server) -> String {
     let (id, ticket) = create_video(s, "private");
-    for f in pkg() {
-        let (code, body) = status(
-            agent()
-                .put(&s.url(&format!("/api/videos/{id}/files/{}", f.path)))
-                .set("Authorization", &format!("Bearer {ticket}"))
-                .set("X-Upcast-Sha256", &f.sha256)
-                .send_bytes(&f.bytes),
-        );
-        assert!(code == 201 || code == 200, "{}: {code} {body}", f.path);
-    }
+    upload_pkg(s, &id, &ticket);
     let (code, body) = status(
         agent()
             .post(&s.url(&format!("/api/videos/{id}/publish")))

@@ -25,24 +25,37 @@ async fn app_with_state(
     (app, st)
 }
 
-#[actix_web::test]
-async fn event_view_is_built_once_per_change_and_shared() {
+/// Create a public video through the in-process app; its id.
+async fn create_public<S>(app: &S) -> String
+where
+    S: actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse,
+        Error = actix_web::Error,
+    >,
+{
     use actix_web::test::{call_service, read_body, TestRequest};
-    let dir = tempfile::tempdir().unwrap();
-    let (app, st) = app_with_state(dir.path()).await;
-    let auth = ("Authorization", format!("Bearer {ADMIN}"));
     let r = call_service(
-        &app,
+        app,
         TestRequest::post()
             .uri("/api/videos")
-            .insert_header(auth.clone())
+            .insert_header(("Authorization", format!("Bearer {ADMIN}")))
             .set_payload(r#"{"visibility":"public"}"#)
             .to_request(),
     )
     .await;
     assert_eq!(r.status(), 201);
     let v: serde_json::Value = serde_json::from_slice(&read_body(r).await).unwrap();
-    let id = v["id"].as_str().unwrap().to_string();
+    v["id"].as_str().unwrap().to_string()
+}
+
+#[actix_web::test]
+async fn event_view_is_built_once_per_change_and_shared() {
+    use actix_web::test::{call_service, read_body, TestRequest};
+    let dir = tempfile::tempdir().unwrap();
+    let (app, st) = app_with_state(dir.path()).await;
+    let auth = ("Authorization", format!("Bearer {ADMIN}"));
+    let id = create_public(&app).await;
     let put = |f: PkgFile| {
         TestRequest::put()
             .uri(&format!("/api/videos/{id}/files/{}", f.path))
@@ -125,21 +138,11 @@ async fn event_view_is_built_once_per_change_and_shared() {
 /// a GET (which reads it) cannot be answered. Small (cached) and large (streamed) objects alike.
 #[actix_web::test]
 async fn head_reads_no_bytes() {
-    use actix_web::test::{call_service, read_body, TestRequest};
+    use actix_web::test::{call_service, TestRequest};
     let dir = tempfile::tempdir().unwrap();
     let (app, _st) = app_with_state(dir.path()).await;
     let auth = ("Authorization", format!("Bearer {ADMIN}"));
-    let r = call_service(
-        &app,
-        TestRequest::post()
-            .uri("/api/videos")
-            .insert_header(auth.clone())
-            .set_payload(r#"{"visibility":"public"}"#)
-            .to_request(),
-    )
-    .await;
-    let v: serde_json::Value = serde_json::from_slice(&read_body(r).await).unwrap();
-    let id = v["id"].as_str().unwrap().to_string();
+    let id = create_public(&app).await;
     let big = big_segment(1 << 20);
     for f in pkg() {
         let bytes = if f.path == "video/seg_00001.m4s" {

@@ -276,3 +276,22 @@ pub fn post_ingest(s: &Server, mp4: &[u8]) -> serde_json::Value {
     assert_eq!(r.status(), 202);
     serde_json::from_str(&r.into_string().unwrap()).unwrap()
 }
+
+/// `PUT` one file of a video's package with its SHA-256; the status and body, whatever the status.
+pub fn put_file(s: &Server, id: &str, ticket: &str, path: &str, bytes: &[u8]) -> (u16, String) {
+    status(
+        agent()
+            .put(&s.url(&format!("/api/videos/{id}/files/{path}")))
+            .set("Authorization", &format!("Bearer {ticket}"))
+            .set("X-Upcast-Sha256", &sha(bytes))
+            .send_bytes(bytes),
+    )
+}
+
+/// Upload every file of the fixture package to a video (stored now, or already).
+pub fn upload_pkg(s: &Server, id: &str, ticket: &str) {
+    for f in pkg() {
+        let (code, body) = put_file(s, id, ticket, &f.path, &f.bytes);
+        assert!(code == 200 || code == 201, "{}: {code} {body}", f.path);
+    }
+}

@@ -118,16 +118,7 @@ async function ladderFlow(file, job, ctl) {
     maxPendingBytes: 96 << 20,
     onProgress: (p) => meters.update(p),
   });
-  if (poster)
-    pkg.add([
-      new PackageFile(null, {
-        path: 'poster.jpg',
-        size: poster.length,
-        type: 'image/jpeg',
-        head: poster,
-        layout: null,
-      }),
-    ]);
+  if (poster) pkg.add([posterFile(poster)]);
   pkg.done.then(
     () => {
       meters.finish();
@@ -173,18 +164,18 @@ async function copyFlow(file, ctl) {
   }
   const poster = await makePoster(file);
   if (poster) {
-    pkg.list.push(
-      new PackageFile(null, {
-        path: 'poster.jpg',
-        size: poster.length,
-        type: 'image/jpeg',
-        head: poster,
-        layout: null,
-      }),
-    );
+    pkg.list.push(posterFile(poster));
     document.body.dataset.packaged = String(pkg.list.length);
   }
   await send(file, pkg, ctl);
+}
+
+/**
+ * The poster JPEG as one more file of the package (its bytes are in memory: no source layout).
+ * @param {Uint8Array<ArrayBuffer>} jpeg
+ */
+function posterFile(jpeg) {
+  return new PackageFile(null, { path: 'poster.jpg', size: jpeg.length, type: 'image/jpeg', head: jpeg, layout: null });
 }
 
 async function send(file, pkg, ctl) {

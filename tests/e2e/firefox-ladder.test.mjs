@@ -83,6 +83,7 @@ async function play(id, levels) {
             level: window.upcastHls?.currentLevel,
             buffered: Array.from({ length: v.buffered.length }, (_, i) => [v.buffered.start(i), v.buffered.end(i)]),
             page: document.querySelector('#error').textContent,
+            errors: window.upcastErrors,
           };
           throw new Error(`${what} did not play: ${JSON.stringify(state)}`);
         }
@@ -91,7 +92,16 @@ async function play(id, levels) {
     };
     await until(() => window.upcastHls?.levels?.length === levels, 'the levels');
     const hls = window.upcastHls;
+    // Every hls.js error, fatal or not, is said when a level does not play.
+    window.upcastErrors = [];
+    hls.on('hlsError', (_e, d) =>
+      window.upcastErrors.push(`${d.type}/${d.details} level ${d.frag?.level}: ${d.error?.message ?? ''}`),
+    );
     const video = document.querySelector('#player');
+    // Force levels only once the player has its SourceBuffers and a first picture: a level forced while
+    // hls.js is still creating them makes its appends fail in Firefox ("Attempting to append to the video
+    // SourceBuffer, but it does not exist") and hls.js falls back to another level for good.
+    await until(() => video.readyState >= 2, 'the first level');
     const seen = [];
     for (let level = 0; level < levels; level++) {
       let frags = 0;

@@ -29,7 +29,9 @@ export function startOrigin() {
     child.on('exit', (code) => reject(new Error(`upcast serve exited (${code}): ${seen}`)));
     child.stderr.on('data', (d) => {
       seen += d;
-      const m = seen.match(/serving on (http:\/\/[\d.:]+)/);
+      // A whole line only: stderr is unbuffered, so the address can arrive in pieces ("http://127" then
+      // ".0.0.1:…"), and a partial match once sent a test to http://127/ (read by Chromium as 0.0.0.127).
+      const m = seen.match(/serving on (http:\/\/[\d.:]+)\r?\n/);
       if (m) resolve({ url: m[1], data, stop: () => child.kill('SIGKILL') });
     });
   });

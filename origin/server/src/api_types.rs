@@ -196,6 +196,9 @@ pub struct ErrorBody {
     pub msg: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub findings: Option<serde_json::Value>,
+    /// `rate-limited` by a per-address limit: which one (its flag's name without `--`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<String>,
 }
 
 /// An ingest job's progress.

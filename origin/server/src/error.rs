@@ -62,7 +62,12 @@ pub enum ApiError {
     InsufficientStorage,
     /// Too many requests from one client, or too many at once of one kind: try again after `retry_after`.
     #[error("{what}; try again in {retry_after} s")]
-    RateLimited { what: String, retry_after: u64 },
+    /// `limit`: the flag of the per-address limit that refused it (sent as `limit`), when one did.
+    RateLimited {
+        what: String,
+        retry_after: u64,
+        limit: Option<&'static str>,
+    },
     /// The server is short of a resource it needs for this request (file descriptors, memory); transient.
     #[error("the origin is busy; try again shortly")]
     Busy,
@@ -115,6 +120,10 @@ impl ApiError {
             msg: self.to_string(),
             findings: match self {
                 ApiError::NotConformant(report) => serde_json::to_value(&report.findings).ok(),
+                _ => None,
+            },
+            limit: match self {
+                ApiError::RateLimited { limit, .. } => limit.map(str::to_string),
                 _ => None,
             },
         }

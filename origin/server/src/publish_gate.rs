@@ -69,6 +69,7 @@ impl PublishGate {
             return Err(ApiError::RateLimited {
                 what: "this video's package is being checked for publishing already".into(),
                 retry_after: 1,
+                limit: None,
             });
         }
         let unchanged = e.failed_package == Some(package);
@@ -85,12 +86,14 @@ impl PublishGate {
                     }
                 ),
                 retry_after: ceil_secs(t - now),
+                limit: None,
             });
         }
         if running >= self.max_running {
             return Err(ApiError::RateLimited {
                 what: "too many packages are being checked for publishing at once".into(),
                 retry_after: 1,
+                limit: None,
             });
         }
         e.running = true;

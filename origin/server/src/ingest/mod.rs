@@ -144,6 +144,7 @@ fn job_json(state: &AppState, j: &JobRow, video: Option<&db::VideoRow>) -> Inges
                 .error_detail
                 .as_deref()
                 .and_then(|d| serde_json::from_str(d).ok()),
+            limit: None,
         }),
         _ => None,
     };

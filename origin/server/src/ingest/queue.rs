@@ -72,6 +72,7 @@ pub fn full() -> ApiError {
     ApiError::RateLimited {
         what: format!("{WAITING} ingest jobs are already waiting"),
         retry_after: 30,
+        limit: None,
     }
 }
 

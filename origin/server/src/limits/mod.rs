@@ -54,11 +54,12 @@ pub fn on_connect(ips: &Arc<IpTable>, conn: &dyn Any, ext: &mut Extensions) {
 
 /// A `429 rate-limited` naming the limit (`limit`, the flag's name without `--`), with `Retry-After`.
 pub fn refuse(limit: &'static str, what: String, retry_after: u64) -> HttpResponse {
-    let err = ApiError::RateLimited { what, retry_after };
-    let body = serde_json::json!({"code": err.code(), "limit": limit, "msg": err.to_string()});
-    let mut res = err
-        .error_response()
-        .set_body(BoxBody::new(body.to_string()));
+    let mut res = ApiError::RateLimited {
+        what,
+        retry_after,
+        limit: Some(limit),
+    }
+    .error_response();
     res.headers_mut().insert(
         actix_web::http::header::CACHE_CONTROL,
         actix_web::http::header::HeaderValue::from_static("no-store"),

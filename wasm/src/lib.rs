@@ -17,6 +17,7 @@ pub mod invariants;
 pub mod ladder;
 pub mod layout;
 pub mod limits;
+pub mod live;
 pub mod num;
 pub mod package;
 pub mod plan;

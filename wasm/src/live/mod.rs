@@ -1,0 +1,44 @@
+//! Live: encoder output in, CMAF parts out. One muxer for every live source (RTMP remux at the origin, the
+//! browser's WebCodecs rungs): each track's samples become parts (one or more moof + mdat chunks, about
+//! the part target long), a part that begins with a key frame may begin a segment, and a segment is the
+//! concatenation of its parts. Pure code: no clocks, no I/O.
+
+/// One LL-HLS part of one track: whole CMAF chunks (moof + mdat), ready to serve as they are. A segment
+/// is the concatenation of its parts' bytes, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    pub bytes: Vec<u8>,
+    /// Decode time of the first sample, in `timescale` ticks.
+    pub start: u64,
+    /// Ticks from `start` to the end of the last sample.
+    pub duration: u64,
+    pub timescale: u32,
+    /// The first sample is a sync sample: a player can start decoding here (`INDEPENDENT=YES`).
+    pub independent: bool,
+    /// The first part of a new segment (always `independent` for video).
+    pub starts_segment: bool,
+    /// Where the key frame's own chunk (moof + mdat) lies in `bytes`, when the part starts with one:
+    /// `(offset, length)`, what an I-frame playlist's byte range points at.
+    pub key_chunk: Option<(u64, u64)>,
+}
+
+impl Part {
+    pub fn duration_secs(&self) -> f64 {
+        self.duration as f64 / f64::from(self.timescale.max(1))
+    }
+}
+
+/// What a live track is, once its decoder configuration is known: enough for a multivariant playlist
+/// and a status page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackInfo {
+    pub kind: crate::demux::TrackKind,
+    /// RFC 6381 string for CODECS.
+    pub codec: String,
+    pub width: u32,
+    pub height: u32,
+    pub sample_rate: u32,
+    pub channels: u16,
+    /// The init segment (ftyp + moov) every part of this track follows.
+    pub init: Vec<u8>,
+}

@@ -20,6 +20,7 @@ pub mod playlist;
 pub mod publish;
 pub mod publish_gate;
 pub mod ranges;
+pub mod recording;
 pub mod rendered;
 pub mod serve;
 pub mod signing;

@@ -1,0 +1,150 @@
+//! A [`Recording`] on its own thread: the live side hands it tracks and closed segments through a bounded
+//! queue and never waits for the disk. If the disk falls behind by more than the queue holds, the
+//! recording fails (and is deleted) rather than the live stream stalling or memory growing.
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+
+use actix_web::web::Bytes;
+use upcast_core::live::TrackInfo;
+
+use super::{KeyFrame, RecCtx, RecSegment, Recording};
+use crate::api_types::Visibility;
+use crate::error::ApiError;
+
+/// Closed segments waiting for the disk, all tracks together (a few seconds of a ladder).
+const QUEUE: usize = 64;
+
+enum Cmd {
+    Track(String, Box<TrackInfo>),
+    Segment {
+        dir: String,
+        bytes: Bytes,
+        start: u64,
+        duration: u64,
+        key_frames: Vec<KeyFrame>,
+    },
+    Finish,
+}
+
+/// How a recording ended: the published video's id, or why there is none.
+pub type Outcome = Result<String, ApiError>;
+
+/// The live side's handle on a recording thread. Dropping it without [`RecordingWriter::finish`]
+/// abandons the recording (its video and objects are deleted).
+pub struct RecordingWriter {
+    tx: Option<SyncSender<Cmd>>,
+    pub video_id: String,
+}
+
+/// The recording could not keep up or failed; it is gone and takes nothing more.
+#[derive(Debug)]
+pub struct Stopped;
+
+impl RecordingWriter {
+    /// Start recording into a new video; `done` runs on the recording thread once it ends, published or
+    /// not.
+    pub fn spawn(
+        ctx: RecCtx,
+        title: &str,
+        visibility: Visibility,
+        done: impl FnOnce(Outcome) + Send + 'static,
+    ) -> Result<RecordingWriter, ApiError> {
+        let rec = Recording::start(ctx, title, visibility)?;
+        let video_id = rec.video_id.clone();
+        let (tx, rx) = sync_channel(QUEUE);
+        std::thread::Builder::new()
+            .name(format!("record-{video_id}"))
+            .spawn(move || done(run(rec, &rx)))
+            .map_err(ApiError::from_io)?;
+        Ok(RecordingWriter {
+            tx: Some(tx),
+            video_id,
+        })
+    }
+
+    fn send(&mut self, cmd: Cmd) -> Result<(), Stopped> {
+        let Some(tx) = &self.tx else {
+            return Err(Stopped);
+        };
+        match tx.try_send(cmd) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+                // Dropping the sender ends the thread's loop without Finish: it abandons the recording.
+                self.tx = None;
+                Err(Stopped)
+            }
+        }
+    }
+
+    pub fn track(&mut self, dir: &str, info: &TrackInfo) -> Result<(), Stopped> {
+        self.send(Cmd::Track(dir.to_string(), Box::new(info.clone())))
+    }
+
+    pub fn segment(
+        &mut self,
+        dir: &str,
+        bytes: Bytes,
+        start: u64,
+        duration: u64,
+        key_frames: Vec<KeyFrame>,
+    ) -> Result<(), Stopped> {
+        self.send(Cmd::Segment {
+            dir: dir.to_string(),
+            bytes,
+            start,
+            duration,
+            key_frames,
+        })
+    }
+
+    /// Publish what was recorded (the queue drains first). Never blocks.
+    pub fn finish(mut self) {
+        if let Some(tx) = self.tx.take() {
+            // A full queue here means the disk is behind: wait for room rather than lose the end, on a
+            // thread of its own so the caller still never blocks.
+            std::thread::spawn(move || {
+                let _ = tx.send(Cmd::Finish);
+            });
+        }
+    }
+}
+
+fn run(mut rec: Recording, rx: &Receiver<Cmd>) -> Outcome {
+    while let Ok(cmd) = rx.recv() {
+        match cmd {
+            Cmd::Track(dir, info) => {
+                rec.add_track(&dir, &info)?;
+            }
+            Cmd::Segment {
+                dir,
+                bytes,
+                start,
+                duration,
+                key_frames,
+            } => {
+                let k = rec
+                    .tracks
+                    .iter()
+                    .position(|t| t.dir == dir)
+                    .ok_or_else(|| ApiError::Internal(format!("recording: no track {dir}")))?;
+                rec.add_segment(
+                    k,
+                    &RecSegment {
+                        bytes: &bytes,
+                        start,
+                        duration,
+                        key_frames,
+                    },
+                )?;
+            }
+            Cmd::Finish => {
+                if rec.segments() == 0 {
+                    return Err(ApiError::UnsupportedMedia(
+                        "the stream ended before a whole segment was recorded".into(),
+                    ));
+                }
+                return rec.finish();
+            }
+        }
+    }
+    Err(ApiError::Busy)
+}

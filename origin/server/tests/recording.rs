@@ -1,0 +1,193 @@
+//! A live stream's recording becomes an ordinary video: tracks and closed segments go in as they close,
+//! the playlists come from the core's VOD writers, and the package is published through the publish
+//! checks. Fed here with the segments `upcast segment` makes of a real ffmpeg movie, so the recorded
+//! package can be compared with the one the VOD path writes for the same media.
+#[path = "../../testkit/harness/mod.rs"]
+mod harness;
+#[path = "../../testkit/sources/mod.rs"]
+mod sources;
+
+use std::sync::Arc;
+
+use harness::*;
+use upcast_core::cmaf::Rendition;
+use upcast_core::live::TrackInfo;
+use upcast_core::source::FileSource;
+use upcast_origin::api_types::Visibility;
+use upcast_origin::db::Quota;
+use upcast_origin::recording::{KeyFrame, RecCtx, RecSegment, Recording};
+
+fn ctx(state: &upcast_origin::AppState) -> RecCtx {
+    RecCtx {
+        db: state.db.clone(),
+        store: state.store.clone(),
+        quota: Arc::new(Quota {
+            max_video_bytes: 1 << 30,
+            max_total_bytes: 1 << 32,
+            max_files_per_video: 10_000,
+        }),
+    }
+}
+
+/// A package made by the VOD path from a 4 s ffmpeg movie with audio, a key frame every second.
+fn vod_package(dir: &std::path::Path) -> (upcast_core::Package, FileSource) {
+    let mp4 = dir.join("src.mp4");
+    sources::Movie {
+        seconds: 4,
+        size: "320x240",
+        fps: 25,
+        gop: 25,
+        video_bitrate: "500k",
+        audio: true,
+    }
+    .make(&mp4);
+    let src = FileSource::open(&mp4).unwrap();
+    let mut opts = upcast_core::SegmentOptions::default();
+    opts.plan.target_duration_s = 1.0;
+    (upcast_core::segment(&src, &opts).unwrap(), src)
+}
+
+fn info(r: &Rendition) -> TrackInfo {
+    let (width, height) = r.display.unwrap_or((0, 0));
+    TrackInfo {
+        kind: r.kind,
+        codec: r.entry.codec_string.clone(),
+        width,
+        height,
+        sample_rate: r.entry.audio.as_ref().map_or(0, |a| a.sample_rate),
+        channels: r.entry.audio.as_ref().map_or(0, |a| a.channels),
+        init: r.init.clone(),
+    }
+}
+
+/// Record every rendition of `package`, segment by segment in time order across tracks.
+fn record(rec: &mut Recording, package: &upcast_core::Package, src: &FileSource) {
+    let tracks: Vec<usize> = package
+        .renditions
+        .iter()
+        .map(|r| rec.add_track(&r.id, &info(r)).unwrap())
+        .collect();
+    let most = package
+        .renditions
+        .iter()
+        .map(|r| r.segments.len())
+        .max()
+        .unwrap();
+    for k in 0..most {
+        for (r, &t) in package.renditions.iter().zip(&tracks) {
+            let (Some(seg), Some(data)) = (r.segments.get(k), r.data.get(k)) else {
+                continue;
+            };
+            let mut bytes = Vec::new();
+            data.write_to(src, &mut bytes).unwrap();
+            let key_frames = seg
+                .iframes
+                .iter()
+                .scan(seg.start, |t, f| {
+                    let time = *t;
+                    *t += f.duration;
+                    Some(KeyFrame {
+                        offset: f.offset,
+                        len: f.len,
+                        time,
+                    })
+                })
+                .collect();
+            let s = RecSegment {
+                bytes: &bytes,
+                start: seg.start,
+                duration: seg.duration,
+                key_frames,
+            };
+            rec.add_segment(t, &s).unwrap();
+        }
+    }
+}
+
+#[actix_web::test]
+async fn a_recording_is_published_with_the_playlists_the_vod_path_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(config(&dir.path().join("data")));
+    let (package, src) = vod_package(dir.path());
+    let mut rec = Recording::start(ctx(&state), "Live: a test", Visibility::Public).unwrap();
+    record(&mut rec, &package, &src);
+    let id = rec.finish().unwrap();
+
+    let v = state
+        .db
+        .run_now(|c| upcast_origin::db::video(c, &id))
+        .unwrap()
+        .unwrap();
+    assert!(v.is_ready(), "the recording is published");
+    let files = state
+        .db
+        .run_now(|c| upcast_origin::db::files(c, &id))
+        .unwrap();
+    for (path, text) in &package.playlists {
+        let row = files
+            .iter()
+            .find(|f| &f.path == path)
+            .unwrap_or_else(|| panic!("{path} missing"));
+        let key = upcast_origin::store::ObjectKey {
+            video_id: id.clone(),
+            sha256: row.sha256.clone(),
+        };
+        let stored = state.store.read(&key).unwrap();
+        assert_eq!(
+            String::from_utf8(stored).unwrap(),
+            *text,
+            "{path} as the VOD path writes it"
+        );
+    }
+    let segments = package
+        .renditions
+        .iter()
+        .map(|r| r.segments.len() + 1)
+        .sum::<usize>();
+    assert_eq!(files.len(), package.playlists.len() + segments);
+    check_invariants(&dir.path().join("data"));
+}
+
+#[actix_web::test]
+async fn an_abandoned_recording_leaves_no_row_and_no_object() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let state = state(config(&data));
+    let (package, src) = vod_package(dir.path());
+    let before = stored_files(&data);
+    let mut rec = Recording::start(ctx(&state), "Live: dropped", Visibility::Private).unwrap();
+    record(&mut rec, &package, &src);
+    let id = rec.video_id.clone();
+    drop(rec);
+    assert!(state
+        .db
+        .run_now(|c| upcast_origin::db::video(c, &id))
+        .unwrap()
+        .is_none());
+    assert_eq!(stored_files(&data), before);
+}
+
+#[actix_web::test]
+async fn a_segment_that_is_not_cmaf_is_refused_and_the_recording_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(config(&dir.path().join("data")));
+    let (package, src) = vod_package(dir.path());
+    let mut rec = Recording::start(ctx(&state), "Live: garbage", Visibility::Public).unwrap();
+    let v = &package.renditions[0];
+    let t = rec.add_track(&v.id, &info(v)).unwrap();
+    let bad = RecSegment {
+        bytes: b"<html>not a segment</html>",
+        start: 0,
+        duration: 1,
+        key_frames: vec![],
+    };
+    assert!(rec.add_segment(t, &bad).is_err());
+    record(&mut rec, &package, &src);
+    let id = rec.finish().unwrap();
+    assert!(state
+        .db
+        .run_now(|c| upcast_origin::db::video(c, &id))
+        .unwrap()
+        .unwrap()
+        .is_ready());
+}

@@ -85,3 +85,12 @@ export function putFile(token, id, file, { onBytes, signal } = {}) {
     xhr.send(file.body);
   });
 }
+
+// Live streams (origin/server API.md, "Streams"): the key is in the answer to create and rotate only.
+export const createStream = (admin, body) => call('POST', '/api/streams', admin, body);
+export const listStreams = (admin) => call('GET', '/api/streams', admin);
+export const getStream = (admin, id) => call('GET', `/api/streams/${id}`, admin);
+export const rotateStreamKey = (admin, id) => call('POST', `/api/streams/${id}/key`, admin);
+export const revokeStreamKey = (admin, id) => call('DELETE', `/api/streams/${id}/key`, admin);
+export const deleteStream = (admin, id) => call('DELETE', `/api/streams/${id}`, admin);
+export const streamPlayback = (admin, id) => call('GET', `/api/streams/${id}/playback`, admin);

@@ -14,6 +14,8 @@ mod sps;
 mod stats;
 #[cfg(test)]
 mod tests;
+#[cfg(all(test, feature = "check", not(target_arch = "wasm32")))]
+mod tests_ffmpeg;
 mod track;
 
 pub use muxer::{LiveEvent, LiveMuxer};

@@ -150,11 +150,13 @@ impl LiveMuxer {
                         None if codec == CodecKind::Opus => {
                             self.config(video, track, codec, None, &mut out)?
                         }
-                        None => return Err(Error::EncoderOutput(format!(
+                        None => {
+                            return Err(Error::EncoderOutput(format!(
                             "{} track {track}: {codec:?} frames before the decoder configuration \
                                  (sequence start)",
                             kind(video)
-                        ))),
+                        )))
+                        }
                     };
                     self.frame(
                         i,

@@ -351,7 +351,8 @@ fn bad_timestamps_and_limits_are_clear_errors() {
 fn rtmp_timestamps_wrap() {
     let mut m = LiveMuxer::new(LiveOptions::default());
     let start = u32::MAX - 1000;
-    m.push_video(start, &legacy(true, 0, &avcc(320, 180))).unwrap();
+    m.push_video(start, &legacy(true, 0, &avcc(320, 180)))
+        .unwrap();
     let mut ev = Vec::new();
     for i in 0..60u32 {
         let ts = start.wrapping_add(i * 40);

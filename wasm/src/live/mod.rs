@@ -8,6 +8,7 @@
 
 pub mod config;
 pub mod flv;
+mod flv_ex;
 mod muxer;
 mod part;
 mod sps;

@@ -17,6 +17,9 @@ use crate::codec::CodecKind;
 use crate::error::{Error, Result};
 use std::collections::VecDeque;
 
+/// Bytes a following track may queue while it waits for the leader, whatever its timestamps say.
+const MAX_QUEUED_BYTES: usize = 64 << 20;
+
 /// What the muxer hands out, in order. `track` indexes the tracks in the order they were configured
 /// (0, 1, ...): a track's `Track` event comes before any of its parts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +44,8 @@ struct Slot {
     raw_config: Option<Vec<u8>>,
     track: LiveTrack,
     queue: VecDeque<Queued>,
+    /// Bytes in `queue`.
+    queued: usize,
     ended: bool,
 }
 
@@ -224,6 +229,7 @@ impl LiveMuxer {
             raw_config: data.map(<[u8]>::to_vec),
             track: LiveTrack::new(&name, conf, self.opts, role),
             queue: VecDeque::new(),
+            queued: 0,
             ended: false,
         });
         Ok(i)
@@ -281,6 +287,7 @@ impl LiveMuxer {
                 })
                 .map(|_| ());
         }
+        slot.queued += data.len();
         slot.queue.push_back(Queued {
             dts_us,
             cts_us,
@@ -323,7 +330,8 @@ impl LiveMuxer {
             let (Some(front), Some(back)) = (slot.queue.front(), slot.queue.back()) else {
                 return Ok(());
             };
-            let waited = back.dts_us - front.dts_us > self.opts.follower_wait_us;
+            let waited = back.dts_us - front.dts_us > self.opts.follower_wait_us
+                || slot.queued > MAX_QUEUED_BYTES;
             let reached = horizon.is_some_and(|h| front.dts_us <= h) && self.leader.is_some();
             if !(all || reached || waited) {
                 return Ok(());
@@ -336,6 +344,7 @@ impl LiveMuxer {
             let Some(q) = slot.queue.pop_front() else {
                 return Ok(());
             };
+            slot.queued -= q.data.len();
             let s = Sample {
                 dts_us: q.dts_us,
                 cts_us: q.cts_us,

@@ -58,6 +58,16 @@ pub enum Error {
     /// longer than 2^32 ticks).
     #[error("too large to write: {0}")]
     TooLarge(String),
+    /// A live publisher's timestamps go backwards, stand still or jump forward past the limit; the message
+    /// says by how much.
+    #[error("bad live timestamps: {0}")]
+    Timestamps(String),
+    /// A live video track went longer than the limit without a key frame (or never sent one).
+    #[error("no key frame: {0}")]
+    NoKeyFrame(String),
+    /// A live input over one of the muxer's limits (a frame larger than the limit).
+    #[error("over a live limit: {0}")]
+    LiveLimit(String),
     /// A broken promise inside upcast (a bug), reported instead of a panic.
     #[error("internal error (a bug in upcast): {0}")]
     Internal(String),
@@ -101,6 +111,9 @@ impl Error {
             Error::EncoderOutput(_) => "encoder-output",
             Error::CallOrder(_) => "call-order",
             Error::TooLarge(_) => "too-large",
+            Error::Timestamps(_) => "bad-timestamps",
+            Error::NoKeyFrame(_) => "no-key-frame",
+            Error::LiveLimit(_) => "live-over-limit",
             Error::Internal(_) => "internal",
         }
     }

@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::layout;
 
 /// tkhd of an encoded rung: identity matrix (frames are encoded upright), the rung's size.
-fn header(width: u32, height: u32) -> TrackHeader {
+pub(crate) fn header(width: u32, height: u32) -> TrackHeader {
     TrackHeader {
         flags: 7,
         matrix: [0x0001_0000, 0, 0, 0, 0x0001_0000, 0, 0, 0, 0x4000_0000],

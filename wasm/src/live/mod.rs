@@ -2,6 +2,57 @@
 //! browser's WebCodecs rungs): each track's samples become parts (one or more moof + mdat chunks, about
 //! the part target long), a part that begins with a key frame may begin a segment, and a segment is the
 //! concatenation of its parts. Pure code: no clocks, no I/O.
+//!
+//! [`flv`] reads RTMP's FLV tag bodies (legacy and Enhanced RTMP), [`LiveMuxer`] turns a whole publish
+//! into [`LiveEvent`]s, one [`LiveTrack`] per track (usable alone for WebCodecs chunks).
+
+pub mod config;
+pub mod flv;
+mod flv_ex;
+mod muxer;
+mod part;
+mod sps;
+mod stats;
+#[cfg(test)]
+mod tests;
+#[cfg(all(test, feature = "check", not(target_arch = "wasm32")))]
+mod tests_ffmpeg;
+mod track;
+
+pub use muxer::{LiveEvent, LiveMuxer};
+pub use stats::TrackStats;
+pub use track::{LiveTrack, Role, Sample};
+
+/// The muxer's knobs and limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LiveOptions {
+    /// A part is at most this long (a single longer frame makes a part of its own).
+    pub part_target_us: i64,
+    /// A key frame starts a new segment once the open one is at least this long.
+    pub min_segment_us: i64,
+    /// A video track with no key frame for longer than this fails.
+    pub max_key_interval_us: i64,
+    /// Decode times may step forward at most this much between two frames of a track.
+    pub max_jump_us: i64,
+    /// A frame larger than this is refused.
+    pub max_frame_bytes: usize,
+    /// How long the frames of a following track wait for the leading video track to reach their time
+    /// (to learn where segments start) before they are muxed without it.
+    pub follower_wait_us: i64,
+}
+
+impl Default for LiveOptions {
+    fn default() -> Self {
+        LiveOptions {
+            part_target_us: 500_000,
+            min_segment_us: 1_000_000,
+            max_key_interval_us: 30_000_000,
+            max_jump_us: 10_000_000,
+            max_frame_bytes: 32 << 20,
+            follower_wait_us: 3_000_000,
+        }
+    }
+}
 
 /// One LL-HLS part of one track: whole CMAF chunks (moof + mdat), ready to serve as they are. A segment
 /// is the concatenation of its parts' bytes, in order.

@@ -95,6 +95,8 @@ impl Webhooks {
     pub fn new(db: Db, cfg: WebhookConfig, metrics: Arc<Metrics>) -> Webhooks {
         let agent = ureq::AgentBuilder::new()
             .redirects(0)
+            // Explicit: a feature another crate turns on must not route webhooks through $HTTP_PROXY.
+            .try_proxy_from_env(false)
             .timeout(cfg.timeout)
             .user_agent("upcast-webhooks")
             .resolver(target::Resolver {

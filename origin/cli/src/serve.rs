@@ -68,6 +68,22 @@ pub struct Args {
     /// one response can hold in memory (it may keep an evicted entry alive).
     #[arg(long, default_value_t = 256)]
     pub cache_max_object_kib: u64,
+    /// Deliver webhooks to private, loopback and link-local addresses too (refused by default: a webhook
+    /// URL must not reach the origin's own network; see SECURITY.md).
+    #[arg(long)]
+    pub webhook_allow_private: bool,
+    /// Milliseconds before a failed webhook delivery's first retry; doubles per attempt up to an hour.
+    #[arg(long, default_value_t = 5000)]
+    pub webhook_retry_ms: u64,
+    /// Attempts per webhook delivery before it is marked failed.
+    #[arg(long, default_value_t = 12)]
+    pub webhook_attempts: u32,
+    /// Seconds one webhook delivery attempt may take.
+    #[arg(long, default_value_t = 10)]
+    pub webhook_timeout_secs: u64,
+    /// Serve /metrics without a token (for a local Prometheus; the numbers name streams).
+    #[arg(long)]
+    pub metrics_public: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -100,6 +116,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     cfg.workers = args.workers;
     cfg.cache_bytes = args.cache_mib << 20;
     cfg.cache_max_object = args.cache_max_object_kib << 10;
+    cfg.webhooks = upcast_origin::WebhookConfig {
+        allow_private: args.webhook_allow_private,
+        retry_base: Duration::from_millis(args.webhook_retry_ms.max(1)),
+        max_attempts: args.webhook_attempts.max(1),
+        timeout: Duration::from_secs(args.webhook_timeout_secs.max(1)),
+        ..Default::default()
+    };
+    cfg.metrics_public = args.metrics_public;
     actix_web::rt::System::new().block_on(upcast_origin::run(cfg))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -226,6 +226,61 @@ pub struct IngestJob {
     pub video: Option<Video>,
 }
 
+/// `POST /api/webhooks`: where to deliver, and which event types (absent or empty: all of them).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewWebhook {
+    pub url: String,
+    #[serde(default)]
+    pub events: Vec<String>,
+}
+
+/// A registered webhook as listed (the secret is never listed).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Webhook {
+    pub id: String,
+    pub url: String,
+    /// The event types delivered; empty: all.
+    pub events: Vec<String>,
+    pub created_at: i64,
+}
+
+/// The answer to `POST /api/webhooks`: the webhook and its signing secret, shown this once.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CreatedWebhook {
+    #[serde(flatten)]
+    pub webhook: Webhook,
+    pub secret: String,
+}
+
+/// The body POSTed to a webhook.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WebhookEvent {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub created_at: i64,
+    pub data: serde_json::Value,
+}
+
+/// One line of `GET /api/webhooks/{id}/deliveries`: an attempt to deliver an event.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryAttempt {
+    pub event_id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// 1 for the first attempt.
+    pub attempt: u32,
+    /// The receiver's HTTP status, when it answered.
+    pub status_code: Option<u16>,
+    /// Why the attempt failed without an answer (connect, timeout, refused address), or the non-2xx status.
+    pub error: Option<String>,
+    /// Unix seconds.
+    pub at: i64,
+    /// The delivery's state now: `pending` (another attempt is due), `delivered` or `failed`.
+    pub delivery: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

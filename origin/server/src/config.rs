@@ -96,6 +96,38 @@ pub struct Config {
     pub cache_max_object: u64,
     /// The playback signing keys (0600); `data_dir/signing-keys.json` when None.
     pub signing_keys_file: Option<PathBuf>,
+    pub webhooks: WebhookConfig,
+    /// `/metrics` answers without a token (for a Prometheus that cannot send one; bind to loopback then).
+    pub metrics_public: bool,
+}
+
+/// How webhook events are delivered (see `webhooks`).
+#[derive(Clone, Debug)]
+pub struct WebhookConfig {
+    /// Deliver to private, loopback and link-local addresses too (refused by default: SSRF).
+    pub allow_private: bool,
+    /// The wait before the first retry; it doubles per failed attempt up to `retry_max`.
+    pub retry_base: Duration,
+    pub retry_max: Duration,
+    /// Attempts per delivery, the first included; after the last failure the delivery is `failed`.
+    pub max_attempts: u32,
+    /// One attempt (connect, send, the receiver's answer) may take this long.
+    pub timeout: Duration,
+    /// Attempts in flight at once, all receivers together.
+    pub concurrency: usize,
+}
+
+impl Default for WebhookConfig {
+    fn default() -> Self {
+        WebhookConfig {
+            allow_private: false,
+            retry_base: Duration::from_secs(5),
+            retry_max: Duration::from_secs(3600),
+            max_attempts: 12,
+            timeout: Duration::from_secs(10),
+            concurrency: 4,
+        }
+    }
 }
 
 impl Config {
@@ -110,6 +142,8 @@ impl Config {
             cache_bytes: 256 << 20,
             cache_max_object: 256 << 10,
             signing_keys_file: None,
+            webhooks: WebhookConfig::default(),
+            metrics_public: false,
         }
     }
 }

@@ -60,6 +60,38 @@ CREATE TABLE IF NOT EXISTS ingest_files (
     size    INTEGER NOT NULL CHECK (size >= 0),
     PRIMARY KEY (job_id, path)
 );
+CREATE TABLE IF NOT EXISTS webhooks (
+    id         TEXT PRIMARY KEY,
+    url        TEXT NOT NULL,
+    events     TEXT NOT NULL,
+    secret     TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS webhook_events (
+    id         TEXT PRIMARY KEY,
+    type       TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    body       TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
+    id         INTEGER PRIMARY KEY,
+    webhook_id TEXT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+    event_id   TEXT NOT NULL REFERENCES webhook_events(id) ON DELETE CASCADE,
+    state      TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
+    attempts   INTEGER NOT NULL DEFAULT 0,
+    next_at_ms INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (state, next_at_ms);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_by_hook ON webhook_deliveries (webhook_id);
+CREATE TABLE IF NOT EXISTS webhook_attempts (
+    delivery_id INTEGER NOT NULL REFERENCES webhook_deliveries(id) ON DELETE CASCADE,
+    attempt     INTEGER NOT NULL,
+    status_code INTEGER,
+    error       TEXT,
+    at          INTEGER NOT NULL,
+    PRIMARY KEY (delivery_id, attempt)
+);
 ";
 
 /// The enums stored as text columns: the text is the API's (`as_str`), in both directions here and nowhere

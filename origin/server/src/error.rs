@@ -40,6 +40,8 @@ pub enum ApiError {
     NotCmaf(String),
     #[error("{0}")]
     NotJpeg(String),
+    #[error("webhook URL refused: {0}")]
+    BadWebhookUrl(String),
     #[error("bad playlist: {0}")]
     BadPlaylist(String),
     #[error("video is published; {0}")]
@@ -96,6 +98,7 @@ impl ApiError {
             ApiError::SegmentTooLarge(_) => "segment-too-large",
             ApiError::NotCmaf(_) => "not-cmaf",
             ApiError::NotJpeg(_) => "not-jpeg",
+            ApiError::BadWebhookUrl(_) => "bad-webhook-url",
             ApiError::BadPlaylist(_) => "bad-playlist",
             ApiError::Published(_) => "published",
             ApiError::InitMissing(_) => "init-missing",
@@ -187,6 +190,7 @@ impl ResponseError for ApiError {
             ApiError::DigestMismatch { .. }
             | ApiError::NotCmaf(_)
             | ApiError::NotJpeg(_)
+            | ApiError::BadWebhookUrl(_)
             | ApiError::BadPlaylist(_)
             | ApiError::UnsupportedMedia(_)
             | ApiError::NotConformant(_) => StatusCode::UNPROCESSABLE_ENTITY,

@@ -15,6 +15,7 @@ pub mod db;
 pub mod error;
 pub mod ingest;
 pub mod limits;
+pub mod metrics;
 pub mod paths;
 pub mod playlist;
 pub mod publish;
@@ -29,12 +30,13 @@ pub mod startup;
 pub mod store;
 pub mod upload;
 pub mod videos;
+pub mod webhooks;
 
 use std::sync::Arc;
 
 use actix_web::web::{self, ServiceConfig};
 
-pub use config::{Config, Limits};
+pub use config::{Config, Limits, WebhookConfig};
 
 /// Everything a handler needs, shared by all workers.
 pub struct AppState {
@@ -48,13 +50,20 @@ pub struct AppState {
     pub limits: limits::State,
     /// Ingest jobs waiting and running.
     pub ingest: ingest::Jobs,
+    /// Webhook registrations and delivery; `webhooks.emit(kind, data)` queues an event.
+    pub webhooks: webhooks::Webhooks,
+    /// The Prometheus counters and gauges served at `/metrics`.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 /// Mount the API and playback routes (and `www/` when configured). Tests mount this in-process.
 pub fn routes(state: web::Data<AppState>) -> impl FnOnce(&mut ServiceConfig) {
     move |cfg: &mut ServiceConfig| {
         let www = state.cfg.www_dir.clone();
-        cfg.app_data(state)
+        // One scope around everything, for the metrics middleware: it counts every response by class.
+        let mut all = web::scope("")
+            .wrap(actix_web::middleware::from_fn(metrics::http::count))
+            .route("/metrics", web::get().to(metrics::http::scrape))
             .service(
                 web::scope("/api")
                     .wrap(actix_web::middleware::from_fn(limits::api))
@@ -78,7 +87,14 @@ pub fn routes(state: web::Data<AppState>) -> impl FnOnce(&mut ServiceConfig) {
                     )
                     .route("/videos/{id}/publish", web::post().to(publish::publish))
                     .route("/videos/{id}/tickets", web::post().to(videos::ticket))
-                    .route("/videos/{id}/playback", web::get().to(videos::playback)),
+                    .route("/videos/{id}/playback", web::get().to(videos::playback))
+                    .route("/webhooks", web::post().to(webhooks::api::create))
+                    .route("/webhooks", web::get().to(webhooks::api::list))
+                    .route("/webhooks/{id}", web::delete().to(webhooks::api::delete))
+                    .route(
+                        "/webhooks/{id}/deliveries",
+                        web::get().to(webhooks::api::deliveries),
+                    ),
             )
             .route("/v/{id}/{path:.*}", web::get().to(serve::public))
             .route("/v/{id}/{path:.*}", web::head().to(serve::public))
@@ -99,8 +115,9 @@ pub fn routes(state: web::Data<AppState>) -> impl FnOnce(&mut ServiceConfig) {
                 web::method(actix_web::http::Method::OPTIONS).to(serve::preflight),
             );
         if let Some(dir) = www.filter(|d| d.is_dir()) {
-            cfg.service(actix_files::Files::new("/", dir).index_file("index.html"));
+            all = all.service(actix_files::Files::new("/", dir).index_file("index.html"));
         }
+        cfg.app_data(state).service(all);
     }
 }
 
@@ -119,6 +136,8 @@ pub async fn run(cfg: Config) -> std::io::Result<()> {
         // Printed once: only its hash is stored.
         eprintln!("upcast: generated admin token (shown once, store it now): {t}");
     }
+    // Deliver webhook events (those queued before a stop first) on this runtime.
+    state.webhooks.start();
     let ips = state.limits.ips.clone();
     let mut server = actix_web::HttpServer::new(move || {
         actix_web::App::new()

@@ -13,6 +13,7 @@ use super::paths::{self, FileKind};
 use super::playlist;
 use super::store::{ObjectKey, Store};
 use super::videos::video_view;
+use super::webhooks::EventKind;
 use super::AppState;
 
 pub use upcast_core::layout::MASTER;
@@ -124,6 +125,8 @@ fn package_digest(files: &HashMap<String, db::StoredFile>) -> [u8; 32] {
     h.finalize().into()
 }
 
+/// `POST /api/videos/{id}/publish`. A refusal counts in `upcast_publish_refused_total`; a package the check
+/// refuses emits `video.failed`, a video newly published `video.ready`.
 pub async fn publish(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -133,6 +136,40 @@ pub async fn publish(
     let caller = state.keys.caller(&state.db, &req).await?;
     paths::check_video_id(&video_id)?;
     caller.may_write(&video_id)?;
+    match publish_checked(&state, &video_id).await {
+        Ok((video, newly)) => {
+            if newly {
+                let data = serde_json::to_value(&video).unwrap_or_default();
+                state
+                    .webhooks
+                    .emit_logged(EventKind::VideoReady, data)
+                    .await;
+            }
+            Ok(HttpResponse::Ok().json(video))
+        }
+        Err((e, verdict)) => {
+            state.metrics.publish_refused(e.code());
+            if verdict {
+                let data =
+                    serde_json::json!({"id": video_id, "code": e.code(), "msg": e.to_string()});
+                state
+                    .webhooks
+                    .emit_logged(EventKind::VideoFailed, data)
+                    .await;
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Check and publish; the video view and whether this call published it, or the refusal and whether it
+/// is the check's verdict on the package (not a transient refusal: busy, backoff, a change meanwhile).
+async fn publish_checked(
+    state: &AppState,
+    video_id: &str,
+) -> Result<(crate::api_types::Video, bool), (ApiError, bool)> {
+    let video_id = video_id.to_string();
+    let transient = |e: ApiError| (e, false);
 
     // 1. A snapshot of the rows, under the lock for one short read.
     let vid = video_id.clone();
@@ -146,25 +183,31 @@ pub async fn publish(
                 .collect();
             Ok((v, files))
         })
-        .await?;
+        .await
+        .map_err(transient)?;
     if video.is_ready() {
-        return Ok(HttpResponse::Ok().json(video_view(&video)));
+        return Ok((video_view(&video), false));
     }
 
     // 2. The check, off the lock: it reads every playlist and segment of the package.
-    let ticket = state.publishing.begin(&video_id, package_digest(&files))?;
+    let ticket = state
+        .publishing
+        .begin(&video_id, package_digest(&files))
+        .map_err(transient)?;
     let (store, vid) = (state.store.clone(), video_id.clone());
     let checked = web::block(move || {
         check_complete(store.as_ref(), &vid, &files)?;
         check_conformant(store.as_ref(), &vid, &files)?;
         Ok::<_, ApiError>(files)
     })
-    .await?;
+    .await
+    .map_err(|e| transient(e.into()))?;
     let files = match checked {
         Ok(f) => f,
         Err(e) => {
             ticket.failed();
-            return Err(e);
+            let verdict = !matches!(e, ApiError::Internal(_) | ApiError::Busy);
+            return Err((e, verdict));
         }
     };
 
@@ -176,7 +219,8 @@ pub async fn publish(
         .run(move |c| {
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let v = db::video(&tx, &vid)?.ok_or(ApiError::NotFound)?;
-            if !v.is_ready() {
+            let newly = !v.is_ready();
+            if newly {
                 let now = db::files(&tx, &vid)?;
                 let same =
                     now.len() == files.len() && now.iter().all(|f| files.get(&f.path) == Some(f));
@@ -186,14 +230,14 @@ pub async fn publish(
                 db::mark_ready(&tx, &vid)?;
             }
             tx.commit()?;
-            db::video(c, &vid)?.ok_or(ApiError::NotFound)
+            Ok((db::video(c, &vid)?.ok_or(ApiError::NotFound)?, newly))
         })
         .await;
     match &video {
         Ok(_) => ticket.succeeded(),
         Err(_) => drop(ticket),
     }
-    let video = video?;
+    let (video, newly) = video.map_err(transient)?;
     state.catalog.invalidate(&video_id);
-    Ok(HttpResponse::Ok().json(video_view(&video)))
+    Ok((video_view(&video), newly))
 }

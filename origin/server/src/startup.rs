@@ -56,6 +56,9 @@ pub fn prepare(cfg: Config) -> Result<(web::Data<AppState>, Option<String>), Str
         limits: cfg.limits.clone(),
         reservations: limits.reservations.clone(),
     });
+    let metrics = super::metrics::Metrics::new();
+    let webhooks =
+        super::webhooks::Webhooks::new(db.clone(), cfg.webhooks.clone(), metrics.clone());
     let state = AppState {
         cfg,
         db,
@@ -66,6 +69,8 @@ pub fn prepare(cfg: Config) -> Result<(web::Data<AppState>, Option<String>), Str
         publishing,
         limits,
         ingest,
+        webhooks,
+        metrics,
     };
     Ok((web::Data::new(state), generated))
 }

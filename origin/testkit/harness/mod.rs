@@ -3,6 +3,8 @@
 //! refusal left no file and no row.
 #![allow(dead_code)] // Each test binary uses a different subset.
 
+pub mod receiver;
+
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

@@ -147,8 +147,11 @@ fn parts_kept(prev: &LivePlaylist, next: &LivePlaylist, report: &mut Report) {
     if prev.open_parts.is_empty() {
         return;
     }
-    let Some(now) = next.parts_of(msn) else {
-        return; // the segment left the window
+    let now = match next.parts_of(msn) {
+        Some(now) => now,
+        // The later snapshot ends before the segment: every part of it is withdrawn.
+        None if msn > next.open_msn() => &[],
+        None => return, // the segment left the window
     };
     if now.is_empty() && next.segment(msn).is_some() {
         return; // complete, and its parts aged out of the playlist

@@ -7,3 +7,5 @@ pub mod segment;
 pub mod serve;
 pub mod upload;
 pub mod validate;
+pub mod validate_live;
+mod validate_live_fetch;

@@ -1,6 +1,7 @@
 //! `upcast validate PATH_OR_URL [--json]`: run the conformance checker on a package in a folder, named by its
-//! multivariant playlist file, or served over http(s) on loopback. Exit status: 0 when no MUST rule fails,
-//! 1 when one does, 2 when the package cannot be looked at (usage, I/O).
+//! multivariant playlist file, or served over http(s) on loopback. `upcast validate --live URL [--reloads N]`
+//! follows a live LL-HLS stream instead (see [`crate::validate_live`]). Exit status: 0 when no MUST rule
+//! fails, 1 when one does, 2 when the package cannot be looked at (usage, I/O).
 
 use anyhow::{bail, Context};
 use std::io::{Read, Write};
@@ -12,14 +13,30 @@ use upcast_core::check::{check_package, render_text, PackageReader, Report};
 pub struct Args {
     /// A package folder (holding master.m3u8), a multivariant playlist file, or an http(s) URL of one on
     /// loopback (127.0.0.0/8, ::1, localhost).
-    pub target: String,
+    #[arg(required_unless_present = "live", conflicts_with = "live")]
+    pub target: Option<String>,
+    /// Follow a live LL-HLS stream at this loopback URL (a media or a multivariant playlist) with blocking
+    /// reloads and check the live rules on every snapshot, every reload and every INDEPENDENT part.
+    #[arg(long, value_name = "URL")]
+    pub live: Option<String>,
+    /// Blocking reloads per media playlist with --live.
+    #[arg(long, default_value_t = 6, requires = "live",
+          value_parser = clap::value_parser!(u32).range(0..=crate::validate_live::MAX_RELOADS))]
+    pub reloads: u32,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let report = match validate(&args.target) {
+    let result = match (&args.live, &args.target) {
+        (Some(url), _) => crate::validate_live::validate_live(url, args.reloads),
+        (None, Some(target)) => validate(target),
+        (None, None) => Err(anyhow::anyhow!(
+            "name a package, or a live stream with --live URL"
+        )),
+    };
+    let report = match result {
         Ok(r) => r,
         Err(e) => {
             eprintln!("upcast validate: {e:#}");
@@ -87,6 +104,27 @@ impl PackageReader for FolderReader {
     }
 }
 
+/// `url` parsed, when it is http(s) on a loopback host.
+pub fn loopback_url(url: &str) -> anyhow::Result<url::Url> {
+    let parsed = url::Url::parse(url).with_context(|| format!("{url} is not a URL"))?;
+    let loopback = match parsed.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    if !matches!(parsed.scheme(), "http" | "https") {
+        bail!("{url}: only http(s) URLs are fetched");
+    }
+    if !loopback {
+        bail!(
+            "{url}: only loopback hosts (127.0.0.0/8, ::1, localhost) are fetched; copy the package \
+             locally and validate the folder instead"
+        );
+    }
+    Ok(parsed)
+}
+
 /// Files under an http(s) URL on loopback. Redirects are not followed (they could leave loopback).
 pub struct HttpReader {
     base: url::Url,
@@ -96,19 +134,7 @@ pub struct HttpReader {
 impl HttpReader {
     /// The reader for the host of `url` and the master playlist's package path.
     pub fn new(url: &str) -> anyhow::Result<(Self, String)> {
-        let parsed = url::Url::parse(url).with_context(|| format!("{url} is not a URL"))?;
-        let loopback = match parsed.host() {
-            Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-            None => false,
-        };
-        if !loopback {
-            bail!(
-                "{url}: only loopback hosts (127.0.0.0/8, ::1, localhost) are fetched; copy the package \
-                 locally and validate the folder instead"
-            );
-        }
+        let parsed = loopback_url(url)?;
         let master = parsed.path().trim_start_matches('/').to_string();
         let mut base = parsed.clone();
         base.set_path("/");

@@ -9,6 +9,7 @@
 mod bitrate;
 mod bitstream;
 mod iframes;
+pub mod live;
 mod load;
 mod master;
 mod media;

@@ -96,6 +96,12 @@ pub struct Config {
     pub cache_max_object: u64,
     /// The playback signing keys (0600); `data_dir/signing-keys.json` when None.
     pub signing_keys_file: Option<PathBuf>,
+    /// Where the RTMP ingest listens (`--rtmp-listen`); `None`: no RTMP ingest.
+    pub rtmp_listen: Option<SocketAddr>,
+    /// What encoders connect to when that differs from `rtmp_listen` (behind NAT or a proxy):
+    /// `rtmp://HOST[:PORT]`; the API appends `/live`. `None`: built from `rtmp_listen` (an unspecified
+    /// address takes the host the API request named).
+    pub rtmp_public_url: Option<String>,
 }
 
 impl Config {
@@ -110,6 +116,8 @@ impl Config {
             cache_bytes: 256 << 20,
             cache_max_object: 256 << 10,
             signing_keys_file: None,
+            rtmp_listen: None,
+            rtmp_public_url: None,
         }
     }
 }

@@ -56,6 +56,7 @@ pub fn prepare(cfg: Config) -> Result<(web::Data<AppState>, Option<String>), Str
         limits: cfg.limits.clone(),
         reservations: limits.reservations.clone(),
     });
+    let streams = super::streams::Streams::open(db.clone())?;
     let state = AppState {
         cfg,
         db,
@@ -66,6 +67,7 @@ pub fn prepare(cfg: Config) -> Result<(web::Data<AppState>, Option<String>), Str
         publishing,
         limits,
         ingest,
+        streams,
     };
     Ok((web::Data::new(state), generated))
 }

@@ -213,6 +213,31 @@ async fn create_list_get_patch_delete() {
     ));
 }
 
+/// Listening on every address: the RTMP URL takes the host the API request named, with the RTMP port.
+#[actix_web::test]
+async fn rtmp_url_from_an_unspecified_listen_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path());
+    cfg.rtmp_listen = Some("0.0.0.0:1936".parse().unwrap());
+    let st = state(cfg);
+    let app = app(&st).await;
+    for (host, want) in [
+        ("origin.test:8080", "rtmp://origin.test:1936/live"),
+        ("[::1]:8080", "rtmp://[::1]:1936/live"),
+        ("origin.test", "rtmp://origin.test:1936/live"),
+    ] {
+        let (s, v) = json(
+            &app,
+            test::TestRequest::post()
+                .uri("/api/streams")
+                .insert_header(("Host", host)),
+        )
+        .await;
+        assert_eq!(s, StatusCode::CREATED);
+        assert_eq!(v["rtmp_url"], want, "{host}");
+    }
+}
+
 #[actix_web::test]
 async fn rotate_kills_the_old_key_and_revoke_leaves_none() {
     let dir = tempfile::tempdir().unwrap();

@@ -96,7 +96,9 @@ pub fn delete(c: &Connection, id: &str) -> ApiResult<bool> {
 }
 
 /// Revoke the current key (if any) and make `new_hash` current (`None`: no key until the next rotation).
-/// Old revoked hashes beyond [`KEPT_REVOKED`] are dropped. Run it inside a transaction.
+/// Old revoked hashes beyond [`KEPT_REVOKED`] are dropped, oldest first: keys are revoked in the order they
+/// were inserted (one current at a time), so `rowid` orders them even within one second. Run it inside a
+/// transaction.
 pub fn set_key(c: &Connection, id: &str, new_hash: Option<&str>) -> ApiResult<()> {
     let now = now_secs();
     c.execute(
@@ -112,7 +114,7 @@ pub fn set_key(c: &Connection, id: &str, new_hash: Option<&str>) -> ApiResult<()
     c.execute(
         "DELETE FROM stream_keys WHERE stream_id = ?1 AND revoked_at IS NOT NULL AND hash NOT IN
             (SELECT hash FROM stream_keys WHERE stream_id = ?1 AND revoked_at IS NOT NULL
-             ORDER BY revoked_at DESC, created_at DESC LIMIT ?2)",
+             ORDER BY rowid DESC LIMIT ?2)",
         params![id, KEPT_REVOKED],
     )?;
     Ok(())
@@ -157,4 +159,45 @@ pub fn record_end(c: &Connection, id: &str, ms: i64, reason: Option<&str>) -> Ap
         params![id, ms, reason],
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::Db;
+
+    /// Rotations keep one current key and at most [`KEPT_REVOKED`] revoked hashes; the newest are kept.
+    #[test]
+    fn rotation_keeps_a_bounded_history() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("t.db")).unwrap();
+        db.run_now(|c| {
+            let row = StreamRow {
+                id: "s".into(),
+                title: String::new(),
+                visibility: Visibility::Public,
+                record: false,
+                dvr_window_secs: 60,
+                created_at: 0,
+                has_key: true,
+                live_since: None,
+                ended_at: None,
+                end_reason: None,
+            };
+            insert(c, &row, "k0")?;
+            for i in 1..=30 {
+                set_key(c, "s", Some(&format!("k{i}")))?;
+            }
+            let n: i64 = c.query_row("SELECT COUNT(*) FROM stream_keys", [], |r| r.get(0))?;
+            assert_eq!(n, KEPT_REVOKED + 1);
+            assert_eq!(by_key(c, "k30")?, KeyLookup::Current(get(c, "s")?.unwrap()));
+            assert_eq!(by_key(c, "k29")?, KeyLookup::Revoked);
+            assert_eq!(by_key(c, "k0")?, KeyLookup::Unknown);
+            set_key(c, "s", None)?;
+            assert_eq!(by_key(c, "k30")?, KeyLookup::Revoked);
+            assert!(!get(c, "s")?.unwrap().has_key);
+            Ok(())
+        })
+        .unwrap();
+    }
 }

@@ -4,6 +4,9 @@
 //! each enum's `as_str`.
 use serde::{Deserialize, Serialize};
 
+mod live;
+pub use live::*;
+
 /// Who may play a video: anyone (`/v/…`), or only holders of a signed link (`/s/…`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -199,6 +202,9 @@ pub struct ErrorBody {
     /// `rate-limited` by a per-address limit: which one (its flag's name without `--`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<String>,
+    /// `missing-scope`: the scope the token lacks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
 }
 
 /// An ingest job's progress.
@@ -302,6 +308,7 @@ mod tests {
         same_text::<Visibility>();
         same_text::<VideoState>();
         same_text::<JobState>();
+        same_text::<Scope>();
     }
 
     #[test]

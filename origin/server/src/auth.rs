@@ -1,13 +1,16 @@
-//! Who may do what: an admin token (stored hashed), per-video upload tickets that expire (stored hashed), and
-//! HMAC-signed playback links for private videos ([`super::signing`]).
+//! Who may do what: an admin token (stored hashed), per-video upload tickets that expire (stored hashed),
+//! scoped API tokens ([`super::tokens`], stored hashed), and HMAC-signed playback links for private videos
+//! and streams ([`super::signing`]). [`Action::needs`] maps every endpoint to the scope it needs.
 use std::path::Path;
 
 use actix_web::HttpRequest;
 use sha2::{Digest, Sha256};
 
+pub use super::api_types::Scope;
 use super::db::{self, Db};
 use super::error::{ApiError, ApiResult};
 use super::signing::SigningKeys;
+use super::tokens;
 
 /// The authenticated caller of an API request.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -15,22 +18,63 @@ pub enum Caller {
     Admin,
     /// Holder of an upload ticket for this video.
     Ticket(String),
+    /// Holder of an API token ([`super::tokens`]) with these scopes.
+    Token {
+        id: String,
+        scopes: Vec<Scope>,
+    },
+}
+
+/// What an API request does. [`Action::needs`] is the one place that says which scope each needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action<'a> {
+    /// Video lists, a video, its files, its playback link, ingest jobs. A ticket may for its own video.
+    ReadVideo(Option<&'a str>),
+    /// Upload a video's files, publish it. A ticket may for its own video.
+    UploadVideo(&'a str),
+    /// Create and delete videos, issue upload tickets, ingest.
+    ManageVideos,
+    /// Stream lists, a stream with its status, status events, a private stream's playback link.
+    ReadStreams,
+    /// Create, update, delete streams; rotate and revoke their keys.
+    WriteStreams,
+    /// Register and remove webhooks, read deliveries.
+    Webhooks,
+    /// `/metrics`.
+    Metrics,
+    /// Signing keys and API tokens: the admin token only.
+    Admin,
+}
+
+impl Action<'_> {
+    /// The scope a token needs for this; `None`: only the admin token may.
+    pub fn needs(self) -> Option<Scope> {
+        match self {
+            Action::ReadVideo(_) | Action::ReadStreams => Some(Scope::Read),
+            Action::UploadVideo(_) | Action::ManageVideos => Some(Scope::VideosWrite),
+            Action::WriteStreams => Some(Scope::StreamsWrite),
+            Action::Webhooks => Some(Scope::WebhooksWrite),
+            Action::Metrics => Some(Scope::MetricsRead),
+            Action::Admin => None,
+        }
+    }
 }
 
 impl Caller {
-    /// May this caller act on `video_id`?
-    pub fn may_write(&self, video_id: &str) -> ApiResult<()> {
+    /// May this caller do `action`? A token lacking the scope gets `403 missing-scope` naming it; an
+    /// admin-only action is `403 admin-only` for a token; a ticket outside its video is `403 forbidden`.
+    pub fn may(&self, action: Action<'_>) -> ApiResult<()> {
         match self {
             Caller::Admin => Ok(()),
-            Caller::Ticket(v) if v == video_id => Ok(()),
-            Caller::Ticket(_) => Err(ApiError::Forbidden),
-        }
-    }
-
-    pub fn must_be_admin(&self) -> ApiResult<()> {
-        match self {
-            Caller::Admin => Ok(()),
-            Caller::Ticket(_) => Err(ApiError::Forbidden),
+            Caller::Ticket(v) => match action {
+                Action::ReadVideo(Some(id)) | Action::UploadVideo(id) if id == v => Ok(()),
+                _ => Err(ApiError::Forbidden),
+            },
+            Caller::Token { scopes, .. } => match action.needs() {
+                None => Err(ApiError::AdminOnly),
+                Some(s) if scopes.contains(&s) => Ok(()),
+                Some(s) => Err(ApiError::MissingScope(s.as_str())),
+            },
         }
     }
 }
@@ -125,11 +169,21 @@ impl Keys {
             return Ok(Caller::Admin);
         }
         // Lookup by the hash of a 256-bit random token: timing reveals nothing about a valid token.
-        let found = db.run(move |c| db::ticket(c, &h)).await?;
-        match found {
-            Some((video_id, expires)) if expires >= db::now_secs() => Ok(Caller::Ticket(video_id)),
-            Some(_) => Err(ApiError::TicketExpired),
-            None => Err(ApiError::Unauthorized),
+        let (ticket, token) = db
+            .run(move |c| {
+                Ok(match db::ticket(c, &h)? {
+                    Some(t) => (Some(t), None),
+                    None => (None, tokens::authenticate(c, &h)?),
+                })
+            })
+            .await?;
+        match (ticket, token) {
+            (Some((video_id, expires)), _) if expires >= db::now_secs() => {
+                Ok(Caller::Ticket(video_id))
+            }
+            (Some(_), _) => Err(ApiError::TicketExpired),
+            (None, Some((id, scopes))) => Ok(Caller::Token { id, scopes }),
+            (None, None) => Err(ApiError::Unauthorized),
         }
     }
 }

@@ -99,6 +99,12 @@ pub struct Config {
     pub webhooks: WebhookConfig,
     /// `/metrics` answers without a token (for a Prometheus that cannot send one; bind to loopback then).
     pub metrics_public: bool,
+    /// Where the RTMP ingest listens (`--rtmp-listen`); `None`: no RTMP ingest.
+    pub rtmp_listen: Option<SocketAddr>,
+    /// What encoders connect to when that differs from `rtmp_listen` (behind NAT or a proxy):
+    /// `rtmp://HOST[:PORT]`; the API appends `/live`. `None`: built from `rtmp_listen` (an unspecified
+    /// address takes the host the API request named).
+    pub rtmp_public_url: Option<String>,
 }
 
 /// How webhook events are delivered (see `webhooks`).
@@ -144,6 +150,8 @@ impl Config {
             signing_keys_file: None,
             webhooks: WebhookConfig::default(),
             metrics_public: false,
+            rtmp_listen: None,
+            rtmp_public_url: None,
         }
     }
 }

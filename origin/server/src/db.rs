@@ -1,4 +1,5 @@
-//! Metadata in SQLite: videos, upload tickets, and the files of each package. WAL, `synchronous=FULL`,
+//! Metadata in SQLite: videos, upload tickets, the files of each package, live streams and their keys
+//! (rows in [`super::streams::rows`]), API tokens ([`super::tokens`]). WAL, `synchronous=FULL`,
 //! foreign keys on. One connection behind a mutex; every call runs on actix's blocking pool, never on an
 //! async worker.
 use std::path::Path;
@@ -91,6 +92,32 @@ CREATE TABLE IF NOT EXISTS webhook_attempts (
     error       TEXT,
     at          INTEGER NOT NULL,
     PRIMARY KEY (delivery_id, attempt)
+);
+CREATE TABLE IF NOT EXISTS streams (
+    id              TEXT PRIMARY KEY,
+    title           TEXT NOT NULL,
+    visibility      TEXT NOT NULL CHECK (visibility IN ('public', 'private')),
+    record          INTEGER NOT NULL CHECK (record IN (0, 1)),
+    dvr_window_secs INTEGER NOT NULL CHECK (dvr_window_secs > 0),
+    created_at      INTEGER NOT NULL,
+    live_since      INTEGER,
+    ended_at        INTEGER,
+    end_reason      TEXT
+);
+CREATE TABLE IF NOT EXISTS stream_keys (
+    hash       TEXT PRIMARY KEY,
+    stream_id  TEXT NOT NULL REFERENCES streams(id) ON DELETE CASCADE,
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER
+);
+CREATE UNIQUE INDEX IF NOT EXISTS stream_keys_current ON stream_keys (stream_id) WHERE revoked_at IS NULL;
+CREATE TABLE IF NOT EXISTS api_tokens (
+    id           TEXT PRIMARY KEY,
+    hash         TEXT NOT NULL UNIQUE,
+    name         TEXT NOT NULL,
+    scopes       TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    last_used_at INTEGER
 );
 ";
 

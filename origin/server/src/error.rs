@@ -11,6 +11,13 @@ pub enum ApiError {
     Unauthorized,
     #[error("this token may not do that")]
     Forbidden,
+    /// An API token without the scope this needs (the scope's name).
+    #[error("this token lacks the {0} scope")]
+    MissingScope(&'static str),
+    #[error("only the admin token may do that")]
+    AdminOnly,
+    #[error("the stream is live; it cannot be deleted until its publisher leaves (revoke its key first)")]
+    StreamLive,
     #[error("the upload ticket has expired")]
     TicketExpired,
     #[error("the playback link has expired")]
@@ -84,6 +91,9 @@ impl ApiError {
         match self {
             ApiError::Unauthorized => "unauthorized",
             ApiError::Forbidden => "forbidden",
+            ApiError::MissingScope(_) => "missing-scope",
+            ApiError::AdminOnly => "admin-only",
+            ApiError::StreamLive => "stream-live",
             ApiError::TicketExpired => "ticket-expired",
             ApiError::LinkExpired => "link-expired",
             ApiError::BadSignature => "bad-signature",
@@ -127,6 +137,10 @@ impl ApiError {
             },
             limit: match self {
                 ApiError::RateLimited { limit, .. } => limit.map(str::to_string),
+                _ => None,
+            },
+            scope: match self {
+                ApiError::MissingScope(scope) => Some((*scope).to_string()),
                 _ => None,
             },
         }
@@ -179,6 +193,8 @@ impl ResponseError for ApiError {
         match self {
             ApiError::Unauthorized | ApiError::TicketExpired => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden
+            | ApiError::MissingScope(_)
+            | ApiError::AdminOnly
             | ApiError::LinkExpired
             | ApiError::BadSignature
             | ApiError::LinkTooLong => StatusCode::FORBIDDEN,
@@ -200,7 +216,8 @@ impl ResponseError for ApiError {
             ApiError::Published(_)
             | ApiError::MissingFiles(_)
             | ApiError::InitMissing(_)
-            | ApiError::ChangedDuringPublish => StatusCode::CONFLICT,
+            | ApiError::ChangedDuringPublish
+            | ApiError::StreamLive => StatusCode::CONFLICT,
             ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::InsufficientStorage => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,

@@ -28,6 +28,8 @@ pub mod signing;
 pub mod signing_api;
 pub mod startup;
 pub mod store;
+pub mod streams;
+pub mod tokens;
 pub mod upload;
 pub mod videos;
 pub mod webhooks;
@@ -54,6 +56,8 @@ pub struct AppState {
     pub webhooks: webhooks::Webhooks,
     /// The Prometheus counters and gauges served at `/metrics`.
     pub metrics: Arc<metrics::Metrics>,
+    /// Live streams' status and publishing rights (the ingest and the live window update it).
+    pub streams: streams::Streams,
 }
 
 /// Mount the API and playback routes (and `www/` when configured). Tests mount this in-process.
@@ -94,7 +98,30 @@ pub fn routes(state: web::Data<AppState>) -> impl FnOnce(&mut ServiceConfig) {
                     .route(
                         "/webhooks/{id}/deliveries",
                         web::get().to(webhooks::api::deliveries),
-                    ),
+                    )
+                    .route("/tokens", web::post().to(tokens::create))
+                    .route("/tokens", web::get().to(tokens::list))
+                    .route("/tokens/{id}", web::delete().to(tokens::delete))
+                    .route("/streams", web::post().to(streams::api::create))
+                    .route("/streams", web::get().to(streams::api::list))
+                    // Before `/streams/{id}`, which would take `events` as an id.
+                    .route("/streams/events", web::get().to(streams::events::all))
+                    .route("/streams/{id}", web::get().to(streams::api::get))
+                    .route("/streams/{id}", web::patch().to(streams::api::patch))
+                    .route("/streams/{id}", web::delete().to(streams::api::delete))
+                    .route(
+                        "/streams/{id}/key",
+                        web::post().to(streams::api::rotate_key),
+                    )
+                    .route(
+                        "/streams/{id}/key",
+                        web::delete().to(streams::api::revoke_key),
+                    )
+                    .route(
+                        "/streams/{id}/playback",
+                        web::get().to(streams::api::playback),
+                    )
+                    .route("/streams/{id}/events", web::get().to(streams::events::one)),
             )
             .route("/v/{id}/{path:.*}", web::get().to(serve::public))
             .route("/v/{id}/{path:.*}", web::head().to(serve::public))

@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
+use super::auth::Action;
 use super::db;
 use super::error::{ApiError, ApiResult};
 use super::paths::{self, FileKind};
@@ -135,7 +136,7 @@ pub async fn publish(
     let video_id = route.into_inner();
     let caller = state.keys.caller(&state.db, &req).await?;
     paths::check_video_id(&video_id)?;
-    caller.may_write(&video_id)?;
+    caller.may(Action::UploadVideo(&video_id))?;
     match publish_checked(&state, &video_id).await {
         Ok((video, newly)) => {
             if newly {

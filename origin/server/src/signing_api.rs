@@ -3,6 +3,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
+use super::auth::Action;
 use super::error::{ApiError, ApiResult};
 use super::signing::MAX_LINK_TTL;
 use super::upload::small_body;
@@ -16,7 +17,11 @@ struct Rotate {
 }
 
 pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
-    state.keys.caller(&state.db, &req).await?.must_be_admin()?;
+    state
+        .keys
+        .caller(&state.db, &req)
+        .await?
+        .may(Action::Admin)?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "keys": state.keys.signing.list() })))
 }
 
@@ -25,7 +30,11 @@ pub async fn rotate(
     req: HttpRequest,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    state.keys.caller(&state.db, &req).await?.must_be_admin()?;
+    state
+        .keys
+        .caller(&state.db, &req)
+        .await?
+        .may(Action::Admin)?;
     let body = small_body(&state, payload, 4096).await?;
     let r: Rotate = if body.iter().all(u8::is_ascii_whitespace) {
         Rotate::default()

@@ -59,6 +59,7 @@ pub fn prepare(cfg: Config) -> Result<(web::Data<AppState>, Option<String>), Str
     let metrics = super::metrics::Metrics::new();
     let webhooks =
         super::webhooks::Webhooks::new(db.clone(), cfg.webhooks.clone(), metrics.clone());
+    let streams = super::streams::Streams::open(db.clone())?;
     let state = AppState {
         cfg,
         db,
@@ -71,6 +72,7 @@ pub fn prepare(cfg: Config) -> Result<(web::Data<AppState>, Option<String>), Str
         ingest,
         webhooks,
         metrics,
+        streams,
     };
     Ok((web::Data::new(state), generated))
 }

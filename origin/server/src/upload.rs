@@ -9,6 +9,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use sha2::{Digest, Sha256};
 
 use super::api_types::PutFileAnswer;
+use super::auth::Action;
 use super::check;
 use super::db::{self, PutOutcome, Quota, StoredFile};
 use super::error::{ApiError, ApiResult};
@@ -63,7 +64,7 @@ pub async fn put_file(
     let (video_id, path) = route.into_inner();
     let caller = state.keys.caller(&state.db, &req).await?;
     paths::check_video_id(&video_id)?;
-    caller.may_write(&video_id)?;
+    caller.may(Action::UploadVideo(&video_id))?;
     let kind = paths::check(&path)?;
     let sha256 = declared_sha256(&req)?;
     let limit = size_limit(&state, kind);

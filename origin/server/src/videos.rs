@@ -6,7 +6,7 @@ use serde::Deserialize;
 use super::api_types::{
     CreateVideo, CreatedVideo, FileList, PlaybackLink, Ticket, Video, VideoList,
 };
-use super::auth::{hash_token, random_token};
+use super::auth::{hash_token, random_token, Action};
 use super::db::{self, VideoRow};
 use super::error::{ApiError, ApiResult};
 use super::paths;
@@ -77,7 +77,11 @@ pub async fn create(
     req: HttpRequest,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    state.keys.caller(&state.db, &req).await?.must_be_admin()?;
+    state
+        .keys
+        .caller(&state.db, &req)
+        .await?
+        .may(Action::ManageVideos)?;
     let body = super::upload::small_body(&state, payload, 64 << 10).await?;
     let body: CreateVideo = if body.is_empty() {
         CreateVideo::default()
@@ -111,17 +115,27 @@ pub async fn create(
 }
 
 pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
-    state.keys.caller(&state.db, &req).await?.must_be_admin()?;
+    state
+        .keys
+        .caller(&state.db, &req)
+        .await?
+        .may(Action::ReadVideo(None))?;
     let all = state.db.run(|c| db::videos(c)).await?;
     Ok(HttpResponse::Ok().json(VideoList {
         videos: all.iter().map(video_view).collect(),
     }))
 }
 
-async fn load(state: &AppState, req: &HttpRequest, id: &str) -> ApiResult<VideoRow> {
+/// The video `id` after checking the caller may do `action` (default: read it).
+async fn load(
+    state: &AppState,
+    req: &HttpRequest,
+    id: &str,
+    action: Option<Action<'_>>,
+) -> ApiResult<VideoRow> {
     let caller = state.keys.caller(&state.db, req).await?;
     paths::check_video_id(id)?;
-    caller.may_write(id)?;
+    caller.may(action.unwrap_or(Action::ReadVideo(Some(id))))?;
     let vid = id.to_string();
     state
         .db
@@ -135,7 +149,7 @@ pub async fn get(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let v = load(&state, &req, &id).await?;
+    let v = load(&state, &req, &id, None).await?;
     Ok(HttpResponse::Ok().json(video_view(&v)))
 }
 
@@ -144,7 +158,7 @@ pub async fn files(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let v = load(&state, &req, &id).await?;
+    let v = load(&state, &req, &id, None).await?;
     let vid = v.id.clone();
     let files = state.db.run(move |c| db::files(c, &vid)).await?;
     Ok(HttpResponse::Ok().json(FileList {
@@ -158,8 +172,7 @@ pub async fn ticket(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    state.keys.caller(&state.db, &req).await?.must_be_admin()?;
-    let v = load(&state, &req, &id).await?;
+    let v = load(&state, &req, &id, Some(Action::ManageVideos)).await?;
     Ok(HttpResponse::Created().json(issue_ticket(&state, &v.id).await?))
 }
 
@@ -175,7 +188,7 @@ pub async fn playback(
     id: web::Path<String>,
     q: web::Query<LinkQuery>,
 ) -> ApiResult<HttpResponse> {
-    let v = load(&state, &req, &id).await?;
+    let v = load(&state, &req, &id, None).await?;
     let ttl = i64::try_from(q.ttl.unwrap_or(3600))
         .unwrap_or(MAX_LINK_TTL)
         .clamp(1, MAX_LINK_TTL);
@@ -192,8 +205,7 @@ pub async fn delete(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    state.keys.caller(&state.db, &req).await?.must_be_admin()?;
-    let v = load(&state, &req, &id).await?;
+    let v = load(&state, &req, &id, Some(Action::ManageVideos)).await?;
     let store = state.store.clone();
     let vid = v.id.clone();
     state

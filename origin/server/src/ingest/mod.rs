@@ -12,6 +12,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use super::api_types::{ErrorBody, IngestJob, JobProgress, JobState, Visibility};
+use super::auth::Action;
 use super::db;
 use super::error::{ApiError, ApiResult};
 use super::paths;
@@ -39,7 +40,11 @@ pub async fn ingest(
     q: web::Query<IngestQuery>,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    state.keys.caller(&state.db, &req).await?.must_be_admin()?;
+    state
+        .keys
+        .caller(&state.db, &req)
+        .await?
+        .may(Action::ManageVideos)?;
     let q = q.into_inner();
     check_title(&q.title)?;
     let target = q
@@ -109,7 +114,11 @@ pub async fn status(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    state.keys.caller(&state.db, &req).await?.must_be_admin()?;
+    state
+        .keys
+        .caller(&state.db, &req)
+        .await?
+        .may(Action::ReadVideo(None))?;
     paths::check_video_id(&id)?;
     let (j, video) = load(&state, &id).await?;
     Ok(HttpResponse::Ok().json(job_json(&state, &j, video.as_ref())))
@@ -145,6 +154,7 @@ fn job_json(state: &AppState, j: &JobRow, video: Option<&db::VideoRow>) -> Inges
                 .as_deref()
                 .and_then(|d| serde_json::from_str(d).ok()),
             limit: None,
+            scope: None,
         }),
         _ => None,
     };

@@ -81,8 +81,8 @@ pub async fn scrape(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<H
         .body(state.metrics.render()))
 }
 
-/// Who may read `/metrics`: the admin token. The `metrics:read` scope of the scoped API tokens goes here
-/// (the one place) when they land.
+/// Who may read `/metrics`: the admin token, or a token with the `metrics:read` scope.
 pub async fn may_read_metrics(state: &AppState, req: &HttpRequest) -> ApiResult<()> {
-    state.keys.caller(&state.db, req).await?.must_be_admin()
+    let caller = state.keys.caller(&state.db, req).await?;
+    caller.may(crate::auth::Action::Metrics)
 }

@@ -14,9 +14,10 @@ pub const MAX_WEBHOOKS: usize = 100;
 /// Attempts listed by the delivery log.
 pub const LOG_LINES: usize = 200;
 
-/// Who may manage webhooks: the admin token.
+/// Who may manage webhooks: the admin token, or a token with the `webhooks:write` scope.
 pub async fn may_manage(state: &AppState, req: &HttpRequest) -> ApiResult<()> {
-    state.keys.caller(&state.db, req).await?.must_be_admin()
+    let caller = state.keys.caller(&state.db, req).await?;
+    caller.may(crate::auth::Action::Webhooks)
 }
 
 /// Webhook ids are `wh_` and 24 lowercase hex digits; anything else cannot name one.

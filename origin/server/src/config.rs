@@ -96,6 +96,10 @@ pub struct Config {
     pub cache_max_object: u64,
     /// The playback signing keys (0600); `data_dir/signing-keys.json` when None.
     pub signing_keys_file: Option<PathBuf>,
+    /// Where RTMP publishers connect (`upcast serve --rtmp-listen`); None: no RTMP listener.
+    pub rtmp_listen: Option<SocketAddr>,
+    /// The RTMP listener's limits.
+    pub rtmp: crate::rtmp::Limits,
 }
 
 impl Config {
@@ -110,6 +114,8 @@ impl Config {
             cache_bytes: 256 << 20,
             cache_max_object: 256 << 10,
             signing_keys_file: None,
+            rtmp_listen: None,
+            rtmp: crate::rtmp::Limits::default(),
         }
     }
 }

@@ -11,9 +11,11 @@
 //! wants; its AMF0 reader knows strict arrays, so OBS's `fourCcList` in `connect` parses. scuffle-rtmp owns
 //! the socket itself with fixed read timeouts (2.5 s), refuses a publish by dropping the connection with no
 //! status, and pulls a larger dependency tree (its workspace-hack, tracing, tokio-owned I/O).
-//! Gaps in rml_rtmp this module covers (see session.rs): no deadlines (it has no I/O); the chunk size a
-//! peer sets is accepted up to 2^31 (we close above `Limits::max_chunk_size`); a message's body may reach
-//! RTMP's 16 MiB (we close above `Limits::max_message_bytes`); a few malformed inputs panic inside it
+//! Gaps in rml_rtmp this module covers (see session.rs): no deadlines (it has no I/O); it buffers a
+//! message up to RTMP's 16 MiB and applies a peer's chunk size (up to 2^31) without telling us, so we
+//! count the bytes fed with no message completed and close above `Limits::max_message_bytes` (the chunk
+//! size then bounds nothing more: a chunk is never longer than its message); a few malformed inputs panic
+//! inside it
 //! (an `@setDataFrame` with no arguments indexes an empty list, an ack counter can overflow): each call
 //! into it is isolated with `catch_unwind` and a panic closes that connection as a protocol error.
 //! rml_rtmp reassembles one message at a time (chunks of different chunk streams interleaved mid-message
@@ -45,9 +47,8 @@ pub struct Limits {
     pub max_connections: usize,
     /// Open RTMP connections from one client address.
     pub max_connections_per_ip: u32,
-    /// Largest chunk size a publisher may set (OBS and ffmpeg set 4096).
-    pub max_chunk_size: u32,
-    /// Largest video, audio or metadata message body.
+    /// Largest video, audio or metadata message body; also what a connection may send with no message
+    /// completed (plus one read), which bounds what the library buffers for a message in progress.
     pub max_message_bytes: usize,
 }
 
@@ -59,7 +60,6 @@ impl Default for Limits {
             idle_timeout: Duration::from_secs(10),
             max_connections: 64,
             max_connections_per_ip: 8,
-            max_chunk_size: 64 << 10,
             max_message_bytes: 8 << 20,
         }
     }

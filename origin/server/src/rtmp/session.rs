@@ -91,6 +91,7 @@ impl Conn<'_> {
             return end;
         }
         let mut input = rest.to_vec();
+        let mut pending = 0usize;
         loop {
             if !input.is_empty() {
                 let rtmp = &mut self.rtmp;
@@ -98,6 +99,23 @@ impl Conn<'_> {
                     Ok(r) => r,
                     Err(reason) => return reason.into(),
                 };
+                // rml_rtmp buffers a message until its last chunk and tells nothing before: bytes fed
+                // with no message completed bound what it holds (answers it generates, such as acks at
+                // a window the peer chose, do not count as a completed message).
+                if results
+                    .iter()
+                    .all(|r| matches!(r, Res::OutboundResponse(_)))
+                {
+                    pending = pending.saturating_add(input.len());
+                } else {
+                    pending = 0;
+                }
+                let max = self.ctx.limits.max_message_bytes;
+                if pending > max.saturating_add(READ_BYTES) {
+                    return protocol(&format!(
+                        "{pending} bytes with no message completed, above the message limit {max}"
+                    ));
+                }
                 if let Err(end) = self.handle(results).await {
                     return end;
                 }
@@ -166,14 +184,6 @@ impl Conn<'_> {
                 if command_name == "FCUnpublish" && self.sink.is_some() =>
             {
                 Err(CloseReason::PublisherStopped.into())
-            }
-            Ev::ClientChunkSizeChanged { new_chunk_size }
-                if new_chunk_size > limits.max_chunk_size =>
-            {
-                Err(protocol(&format!(
-                    "chunk size {new_chunk_size} above the limit {}",
-                    limits.max_chunk_size
-                )))
             }
             Ev::PlayStreamRequested { request_id, .. } => {
                 let rtmp = &mut self.rtmp;

@@ -219,3 +219,70 @@ pub fn until_closed(tcp: &mut TcpStream) {
         Err(e) => panic!("the server did not close the connection: {e}"),
     }
 }
+
+/// A publisher driven by rml_rtmp's client session over a raw socket: for messages ffmpeg never sends.
+pub struct RawPublisher {
+    pub tcp: TcpStream,
+    pub client: rml_rtmp::sessions::ClientSession,
+}
+
+impl RawPublisher {
+    /// Handshake, connect to `live`, publish on `key`, and wait until the server accepted.
+    pub fn start(addr: SocketAddr, key: &str) -> RawPublisher {
+        use rml_rtmp::sessions::{ClientSession, ClientSessionConfig, PublishRequestType};
+        let tcp = handshaken(addr).unwrap();
+        let (client, _) = ClientSession::new(ClientSessionConfig::new()).unwrap();
+        let mut p = RawPublisher { tcp, client };
+        let r = p.client.request_connection("live".into()).unwrap();
+        p.send(vec![r]);
+        p.until(|e| matches!(e, ClientEv::ConnectionRequestAccepted));
+        let r = p
+            .client
+            .request_publishing(key.into(), PublishRequestType::Live)
+            .unwrap();
+        p.send(vec![r]);
+        p.until(|e| matches!(e, ClientEv::PublishRequestAccepted));
+        p
+    }
+
+    pub fn send(&mut self, results: Vec<rml_rtmp::sessions::ClientSessionResult>) {
+        for r in results {
+            if let rml_rtmp::sessions::ClientSessionResult::OutboundResponse(p) = r {
+                self.tcp.write_all(&p.bytes).unwrap();
+            }
+        }
+    }
+
+    /// Read and answer the server until an event `want` arrives.
+    fn until(&mut self, want: impl Fn(&ClientEv) -> bool) {
+        use rml_rtmp::sessions::ClientSessionResult as R;
+        let mut buf = vec![0u8; 4096];
+        loop {
+            let n = self.tcp.read(&mut buf).unwrap();
+            assert!(n > 0, "the server closed the connection during set-up");
+            let mut found = false;
+            let mut out = Vec::new();
+            for r in self.client.handle_input(&buf[..n]).unwrap() {
+                match r {
+                    R::RaisedEvent(e) if want(&e) => found = true,
+                    other => out.push(other),
+                }
+            }
+            self.send(out);
+            if found {
+                return;
+            }
+        }
+    }
+
+    /// One whole message as a single type-0 chunk on chunk stream 10 (bodies under 128 bytes).
+    pub fn raw_message(&mut self, type_id: u8, stream_id: u32, body: &[u8]) {
+        let len = u32::try_from(body.len()).unwrap().to_be_bytes();
+        let mut chunk = vec![10u8, 0, 0, 0, len[1], len[2], len[3], type_id];
+        chunk.extend(stream_id.to_le_bytes());
+        chunk.extend(body);
+        self.tcp.write_all(&chunk).unwrap();
+    }
+}
+
+type ClientEv = rml_rtmp::sessions::ClientSessionEvent;

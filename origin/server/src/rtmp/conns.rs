@@ -1,12 +1,14 @@
-//! Open RTMP connections, origin-wide and per client address.
+//! Open RTMP connections, origin-wide and per client address (IPv6 per /64, as the HTTP limits count).
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use crate::limits::ip::ClientKey;
+
 #[derive(Default)]
 struct Counts {
     total: usize,
-    per_ip: HashMap<IpAddr, u32>,
+    per_ip: HashMap<ClientKey, u32>,
 }
 
 /// The counts; [`Conns::admit`] hands out a slot that gives itself back when dropped.
@@ -20,7 +22,7 @@ pub(crate) struct Conns {
 /// One admitted connection.
 pub(crate) struct Slot {
     counts: Arc<Mutex<Counts>>,
-    ip: IpAddr,
+    ip: ClientKey,
 }
 
 impl Conns {
@@ -39,6 +41,7 @@ impl Conns {
         if c.total >= self.max_total {
             return Err("max-connections");
         }
+        let ip = ClientKey::of(ip);
         let n = c.per_ip.entry(ip).or_insert(0);
         if *n >= self.max_per_ip {
             return Err("max-connections-per-address");
@@ -81,5 +84,11 @@ mod tests {
         assert_eq!(conns.admit(b).err(), Some("max-connections"));
         drop(s1);
         assert!(conns.admit(a).is_ok());
+        // One IPv6 /64 is one client.
+        let conns = Conns::new(10, 1);
+        let _x = conns.admit("2001:db8::1".parse().unwrap()).unwrap();
+        let y = conns.admit("2001:db8::2".parse().unwrap());
+        assert_eq!(y.err(), Some("max-connections-per-address"));
+        assert!(conns.admit("2001:db8:0:1::1".parse().unwrap()).is_ok());
     }
 }

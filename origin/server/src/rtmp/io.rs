@@ -1,5 +1,5 @@
-//! Socket reads and writes with deadlines, the RTMP handshake, and calls into rml_rtmp isolated from its
-//! panics (see mod.rs for the inputs that reach one).
+//! Socket reads and writes with deadlines, the RTMP handshake, calls into rml_rtmp isolated from its
+//! panics (see mod.rs for the inputs that reach one), and its metadata in our terms.
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use rml_rtmp::handshake::{Handshake, HandshakeProcessResult, PeerType};
@@ -7,7 +7,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::{timeout_at, Instant};
 
-use super::publish::CloseReason;
+use rml_rtmp::sessions::StreamMetadata;
+
+use super::publish::{CloseReason, Metadata};
 
 /// Read buffer per connection.
 pub(crate) const READ_BYTES: usize = 64 << 10;
@@ -75,5 +77,21 @@ pub(crate) async fn handshake(
                 return Ok(remaining_bytes);
             }
         }
+    }
+}
+
+/// `onMetaData` as rml_rtmp read it.
+pub(crate) fn metadata(m: StreamMetadata) -> Metadata {
+    Metadata {
+        width: m.video_width,
+        height: m.video_height,
+        video_codec_id: m.video_codec_id,
+        frame_rate: m.video_frame_rate,
+        video_kbps: m.video_bitrate_kbps,
+        audio_codec_id: m.audio_codec_id,
+        audio_kbps: m.audio_bitrate_kbps,
+        audio_sample_rate: m.audio_sample_rate,
+        audio_channels: m.audio_channels,
+        encoder: m.encoder,
     }
 }

@@ -6,15 +6,12 @@ use std::sync::Arc;
 
 use rml_rtmp::sessions::{
     ServerSession, ServerSessionConfig, ServerSessionEvent as Ev, ServerSessionResult as Res,
-    StreamMetadata,
 };
 use tokio::net::TcpStream;
 use tokio::time::{timeout_at, Instant};
 
 use super::io::{self, isolate, READ_BYTES};
-use super::publish::{
-    CloseReason, Metadata, PublishGate, PublishRequest, Refusal, SinkFactory, SinkGuard,
-};
+use super::publish::{CloseReason, PublishGate, PublishRequest, Refusal, SinkFactory, SinkGuard};
 use super::Limits;
 
 pub(crate) struct Ctx {
@@ -211,7 +208,8 @@ impl Conn<'_> {
             Ev::StreamMetadataChanged { metadata, .. } => {
                 if let Some((guard, _)) = self.sink.as_mut() {
                     if let Some(sink) = guard.sink() {
-                        sink.metadata(meta(metadata)).map_err(sink_stopped)?;
+                        sink.metadata(io::metadata(metadata))
+                            .map_err(sink_stopped)?;
                     }
                 }
                 Ok(Vec::new())
@@ -301,19 +299,4 @@ fn protocol(msg: &str) -> End {
 
 fn sink_stopped(e: super::SinkError) -> End {
     End::Closed(CloseReason::SinkStopped(e.0))
-}
-
-fn meta(m: StreamMetadata) -> Metadata {
-    Metadata {
-        width: m.video_width,
-        height: m.video_height,
-        video_codec_id: m.video_codec_id,
-        frame_rate: m.video_frame_rate,
-        video_kbps: m.video_bitrate_kbps,
-        audio_codec_id: m.audio_codec_id,
-        audio_kbps: m.audio_bitrate_kbps,
-        audio_sample_rate: m.audio_sample_rate,
-        audio_channels: m.audio_channels,
-        encoder: m.encoder,
-    }
 }

@@ -18,7 +18,20 @@ export function startOrigin() {
   const data = mkdtempSync(join(tmpdir(), 'upcast-e2e-'));
   const child = spawn(
     bin,
-    ['serve', '--listen', '127.0.0.1:0', '--data', data, '--www', join(root, 'www'), '--workers', '2'],
+    // No RTMP on the fixed default port 1935: origins run side by side (a live test passes its own).
+    [
+      'serve',
+      '--listen',
+      '127.0.0.1:0',
+      '--data',
+      data,
+      '--www',
+      join(root, 'www'),
+      '--workers',
+      '2',
+      '--rtmp-listen',
+      'off',
+    ],
     {
       env: { ...process.env, UPCAST_ADMIN_TOKEN: ADMIN },
       stdio: ['ignore', 'ignore', 'pipe'],

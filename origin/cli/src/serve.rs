@@ -84,6 +84,35 @@ pub struct Args {
     /// Serve /metrics without a token (for a local Prometheus; the numbers name streams).
     #[arg(long)]
     pub metrics_public: bool,
+    /// Address RTMP publishers (OBS, ffmpeg) connect to, `rtmp://ADDR/live/STREAM_KEY`; `off`: no RTMP.
+    /// Given twice, the last one counts.
+    #[arg(long, default_value = "127.0.0.1:1935", overrides_with = "rtmp_listen")]
+    pub rtmp_listen: RtmpListen,
+    /// Seconds an RTMP publisher may send no media (and a new connection may take to start publishing).
+    #[arg(long, default_value_t = 10)]
+    pub rtmp_idle_timeout_secs: u64,
+    /// Open RTMP connections in the whole origin.
+    #[arg(long, default_value_t = 64)]
+    pub rtmp_max_connections: usize,
+    /// Open RTMP connections from one client address.
+    #[arg(long, default_value_t = 8)]
+    pub rtmp_max_connections_per_ip: u32,
+}
+
+/// `--rtmp-listen`: an address, or `off`.
+#[derive(Clone, Copy, Debug)]
+pub struct RtmpListen(pub Option<SocketAddr>);
+
+impl std::str::FromStr for RtmpListen {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s == "off" {
+            return Ok(RtmpListen(None));
+        }
+        s.parse()
+            .map(|a| RtmpListen(Some(a)))
+            .map_err(|e| format!("an address such as 127.0.0.1:1935, or off: {e}"))
+    }
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -124,6 +153,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ..Default::default()
     };
     cfg.metrics_public = args.metrics_public;
+    cfg.rtmp_listen = args.rtmp_listen.0;
+    cfg.rtmp.idle_timeout = Duration::from_secs(args.rtmp_idle_timeout_secs.max(1));
+    cfg.rtmp.max_connections = args.rtmp_max_connections;
+    cfg.rtmp.max_connections_per_ip = args.rtmp_max_connections_per_ip;
     actix_web::rt::System::new().block_on(upcast_origin::run(cfg))?;
     Ok(ExitCode::SUCCESS)
 }

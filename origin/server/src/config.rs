@@ -105,6 +105,8 @@ pub struct Config {
     /// `rtmp://HOST[:PORT]`; the API appends `/live`. `None`: built from `rtmp_listen` (an unspecified
     /// address takes the host the API request named).
     pub rtmp_public_url: Option<String>,
+    /// The RTMP listener's limits.
+    pub rtmp: crate::rtmp::Limits,
 }
 
 /// How webhook events are delivered (see `webhooks`).
@@ -152,6 +154,7 @@ impl Config {
             metrics_public: false,
             rtmp_listen: None,
             rtmp_public_url: None,
+            rtmp: crate::rtmp::Limits::default(),
         }
     }
 }

@@ -23,6 +23,7 @@ pub mod publish_gate;
 pub mod ranges;
 pub mod recording;
 pub mod rendered;
+pub mod rtmp;
 pub mod serve;
 pub mod signing;
 pub mod signing_api;
@@ -158,6 +159,7 @@ pub fn prepare(cfg: Config) -> Result<(web::Data<AppState>, Option<String>), Str
 pub async fn run(cfg: Config) -> std::io::Result<()> {
     let listen = cfg.listen;
     let workers = cfg.workers;
+    let rtmp = cfg.rtmp_listen.map(|a| (a, cfg.rtmp.clone()));
     let (state, generated) = prepare(cfg).map_err(std::io::Error::other)?;
     if let Some(t) = generated {
         // Printed once: only its hash is stored.
@@ -165,6 +167,11 @@ pub async fn run(cfg: Config) -> std::io::Result<()> {
     }
     // Deliver webhook events (those queued before a stop first) on this runtime.
     state.webhooks.start();
+    if let Some((addr, limits)) = rtmp {
+        // Until the streams registry is wired in, every publish is refused (`unknown-key`).
+        let none = Arc::new(rtmp::NoStreams);
+        rtmp::start(addr, none.clone(), none, limits).await?;
+    }
     let ips = state.limits.ips.clone();
     let mut server = actix_web::HttpServer::new(move || {
         actix_web::App::new()

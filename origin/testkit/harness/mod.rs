@@ -180,6 +180,9 @@ impl Server {
         cmd.args(["serve", "--listen", "127.0.0.1:0", "--data"])
             .arg(data)
             .args(["--www", "/nonexistent", "--workers", "2"])
+            // Tests run side by side: no RTMP on the fixed default port unless a test asks (the last
+            // --rtmp-listen counts).
+            .args(["--rtmp-listen", "off"])
             .args(extra)
             .env("UPCAST_ADMIN_TOKEN", ADMIN)
             .stdout(Stdio::null())

@@ -12,13 +12,17 @@ export const out = join(root, 'tests/out');
 mkdirSync(out, { recursive: true });
 export const ADMIN = 'upa_e2e_admin_token';
 
-/** Start `upcast serve` on 127.0.0.1 with a fresh data directory; resolves to {url, data, stop}. */
-export function startOrigin() {
+/**
+ * Start `upcast serve` on 127.0.0.1 with a fresh data directory; resolves to {url, rtmp, data, stop}. With
+ * `rtmp`, the RTMP listener is on too (an OS-chosen port) and `rtmp` is its `rtmp://…` address.
+ * @param {{rtmp?: boolean, args?: string[]}} [options]
+ */
+export function startOrigin({ rtmp = false, args = [] } = {}) {
   const bin = process.env.UPCAST_BIN ?? join(root, 'target/debug/upcast');
   const data = mkdtempSync(join(tmpdir(), 'upcast-e2e-'));
   const child = spawn(
     bin,
-    // No RTMP on the fixed default port 1935: origins run side by side (a live test passes its own).
+    // Never RTMP on the fixed default port 1935: origins run side by side (a live test gets an OS-chosen port).
     [
       'serve',
       '--listen',
@@ -30,7 +34,8 @@ export function startOrigin() {
       '--workers',
       '2',
       '--rtmp-listen',
-      'off',
+      rtmp ? '127.0.0.1:0' : 'off',
+      ...args,
     ],
     {
       env: { ...process.env, UPCAST_ADMIN_TOKEN: ADMIN },
@@ -45,7 +50,8 @@ export function startOrigin() {
       // A whole line only: stderr is unbuffered, so the address can arrive in pieces ("http://127" then
       // ".0.0.1:…"), and a partial match once sent a test to http://127/ (read by Chromium as 0.0.0.127).
       const m = seen.match(/serving on (http:\/\/[\d.:]+)\r?\n/);
-      if (m) resolve({ url: m[1], data, stop: () => child.kill('SIGKILL') });
+      const r = seen.match(/rtmp on (rtmp:\/\/[\d.:]+)\r?\n/);
+      if (m && (r || !rtmp)) resolve({ url: m[1], rtmp: r?.[1], data, stop: () => child.kill('SIGKILL') });
     });
   });
 }

@@ -166,6 +166,8 @@ pub fn upcast_bin() -> &'static str {
 pub struct Server {
     pub child: Child,
     pub addr: SocketAddr,
+    /// The RTMP listener's address, when the server was started with one (`--rtmp-listen 127.0.0.1:0`).
+    pub rtmp: Option<SocketAddr>,
     pub data: PathBuf,
 }
 
@@ -195,11 +197,16 @@ impl Server {
         let mut child = cmd.spawn().expect("spawn upcast serve");
         let stderr = child.stderr.take().unwrap();
         let mut lines = BufReader::new(stderr).lines();
+        let mut rtmp = None;
         let addr = loop {
             let line = lines
                 .next()
                 .expect("upcast serve exited before listening")
                 .unwrap();
+            // The RTMP listener binds before the HTTP server.
+            if let Some(a) = line.strip_prefix("upcast: rtmp on rtmp://") {
+                rtmp = Some(a.trim().parse().unwrap());
+            }
             if let Some(a) = line.strip_prefix("upcast: serving on http://") {
                 break a.trim().parse().unwrap();
             }
@@ -209,6 +216,7 @@ impl Server {
         Server {
             child,
             addr,
+            rtmp,
             data: data.to_path_buf(),
         }
     }

@@ -1,0 +1,319 @@
+//! One live stream's session: it outlives a publisher's connection by the grace period, so a publisher
+//! that comes back continues it. It holds the stream's live window, its recording, and what each track's
+//! open segment is made of (for the recording's playlists).
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use actix_web::web;
+use serde_json::json;
+use upcast_core::live::{Part, TrackInfo};
+
+use super::LiveIngest;
+use crate::api_types::Visibility;
+use crate::live::{ClosedSegment, LiveStream};
+use crate::recording::writer::{Outcome, RecordingWriter};
+use crate::recording::{KeyFrame, RecCtx};
+use crate::streams::rows::StreamRow;
+use crate::streams::status::State;
+use crate::webhooks::EventKind;
+use crate::AppState;
+
+/// The segment a track is writing, as the recording's playlists need it.
+struct OpenSegment {
+    /// The publisher (session generation) whose parts it holds.
+    generation: u64,
+    start: u64,
+    duration: u64,
+    len: u64,
+    key_frames: Vec<KeyFrame>,
+}
+
+struct Track {
+    info: TrackInfo,
+    open: Option<OpenSegment>,
+}
+
+pub struct Session {
+    pub row: StreamRow,
+    pub live: Arc<LiveStream>,
+    /// Bumped by every publisher that takes the session: a grace timer ends it only if unchanged.
+    pub generation: u64,
+    /// Where the media clock stands (µs): a returning publisher's timestamps continue from here.
+    pub end_us: Option<i64>,
+    recording: Option<RecordingWriter>,
+    /// The recording that a returning publisher's new track settings closed: it still takes the
+    /// segments its publisher left open, then it is published.
+    closing: Option<(RecordingWriter, u64)>,
+    tracks: HashMap<String, Track>,
+    pub(super) state: web::Data<AppState>,
+}
+
+/// Live window options for a stream row.
+fn live_options(row: &StreamRow, opts: &super::IngestOptions) -> crate::live::LiveOptions {
+    crate::live::LiveOptions {
+        public: row.visibility == Visibility::Public,
+        dvr_window: std::time::Duration::from_secs(u64::from(row.dvr_window_secs)),
+        part_target: opts.part_target,
+    }
+}
+
+/// The session a new publisher of `row` takes: the one waiting in its grace period, or a new one.
+pub(super) fn begin(ingest: &LiveIngest, row: StreamRow) -> Result<Arc<Mutex<Session>>, String> {
+    let state = &ingest.state;
+    let mut all = ingest.sessions.lock().unwrap_or_else(|e| e.into_inner());
+    let opts = live_options(&row, &ingest.opts);
+    let live = state
+        .live
+        .open(&row.id, opts)
+        .map_err(|e| format!("{}: {e}", e.code()))?;
+    let id = row.id.clone();
+    if let Some(s) = all.get(&id) {
+        let mut g = s.lock().unwrap_or_else(|e| e.into_inner());
+        g.generation += 1;
+        g.row = row;
+        g.live = live;
+        drop(g);
+        spawn_state(state, &id, State::Live, Some("publisher-reconnected"));
+        return Ok(s.clone());
+    }
+    let recording = if row.record {
+        start_recording(state, &row)
+    } else {
+        None
+    };
+    let s = Arc::new(Mutex::new(Session {
+        row,
+        live,
+        generation: 1,
+        end_us: None,
+        recording,
+        closing: None,
+        tracks: HashMap::new(),
+        state: state.clone(),
+    }));
+    all.insert(id.clone(), s.clone());
+    drop(all);
+    state.metrics.stream_live(&id);
+    spawn_state(state, &id, State::Live, None);
+    let (st, sid) = (state.clone(), id);
+    actix_web::rt::spawn(async move {
+        let data = event_data(&st, &sid);
+        st.webhooks.emit_logged(EventKind::StreamLive, data).await;
+    });
+    Ok(s)
+}
+
+/// The stream's status for a webhook event: its id, title and status.
+pub(super) fn event_data(state: &AppState, id: &str) -> serde_json::Value {
+    json!({ "stream_id": id, "status": state.streams.status(id) })
+}
+
+/// Move the stream's status, on the runtime (the registry writes ends and goes-live to SQLite).
+pub(super) fn spawn_state(state: &web::Data<AppState>, id: &str, to: State, reason: Option<&str>) {
+    let (st, id, reason) = (state.clone(), id.to_string(), reason.map(str::to_string));
+    actix_web::rt::spawn(async move {
+        if let Err(e) = st.streams.set_state(&id, to, reason.as_deref()).await {
+            eprintln!("upcast: live {id}: status {}: {e}", to.as_str());
+        }
+    });
+}
+
+/// A recording of the stream into a new video, or None (logged) when it cannot start.
+fn start_recording(state: &web::Data<AppState>, row: &StreamRow) -> Option<RecordingWriter> {
+    let ctx = RecCtx {
+        db: state.db.clone(),
+        store: state.store.clone(),
+        quota: Arc::new(crate::upload::quota(state)),
+    };
+    let title = format!(
+        "{} · recorded {}",
+        if row.title.is_empty() { "Live stream" } else { &row.title },
+        crate::db::now_secs()
+    );
+    let handle = tokio::runtime::Handle::current();
+    let (st, sid) = (state.clone(), row.id.clone());
+    let done = move |outcome: Outcome| {
+        handle.spawn(async move { recording_done(&st, &sid, outcome).await });
+    };
+    match RecordingWriter::spawn(ctx, &title, row.visibility, done) {
+        Ok(w) => Some(w),
+        Err(e) => {
+            eprintln!("upcast: live {}: the recording could not start: {e}", row.id);
+            state
+                .streams
+                .set_error(&row.id, e.code(), "the recording could not start");
+            None
+        }
+    }
+}
+
+/// A recording ended: `video.ready` with the video, or `video.failed` with why.
+async fn recording_done(state: &web::Data<AppState>, stream_id: &str, outcome: Outcome) {
+    match outcome {
+        Ok(video_id) => {
+            let vid = video_id.clone();
+            let row = state.db.run(move |c| crate::db::video(c, &vid)).await;
+            state.catalog.invalidate(&video_id);
+            let mut data = match row {
+                Ok(Some(v)) => serde_json::to_value(crate::videos::video_view(&v)).unwrap_or_default(),
+                _ => json!({ "id": video_id }),
+            };
+            data["stream_id"] = json!(stream_id);
+            state.webhooks.emit_logged(EventKind::VideoReady, data).await;
+        }
+        Err(e) => {
+            eprintln!("upcast: live {stream_id}: the recording was not published: {e}");
+            state.streams.set_error(stream_id, e.code(), &e.to_string());
+            let data = json!({ "stream_id": stream_id, "code": e.code(), "msg": e.to_string() });
+            state.webhooks.emit_logged(EventKind::VideoFailed, data).await;
+        }
+    }
+}
+
+impl Session {
+    /// A track (re)configured by the publisher. A returning publisher whose track settings changed
+    /// starts a new recording: a recording keeps one init segment per rendition.
+    pub fn add_track(&mut self, name: &str, info: &TrackInfo) -> Result<(), String> {
+        self.live
+            .add_track(name, info.clone())
+            .map_err(|e| format!("{}: {e}", e.code()))?;
+        let changed = self.tracks.get(name).is_some_and(|t| t.info.init != info.init);
+        match self.tracks.get_mut(name) {
+            Some(t) => t.info = info.clone(),
+            None => {
+                let t = Track {
+                    info: info.clone(),
+                    open: None,
+                };
+                self.tracks.insert(name.to_string(), t);
+            }
+        }
+        if changed {
+            // The new recording takes every track with the settings it has now (this one's new ones).
+            self.restart_recording();
+            return Ok(());
+        }
+        if let Some(r) = &mut self.recording {
+            if r.track(name, info).is_err() {
+                self.recording_stopped();
+            }
+        }
+        Ok(())
+    }
+
+    fn restart_recording(&mut self) {
+        let Some(old) = self.recording.take() else {
+            return;
+        };
+        if let Some((older, _)) = self.closing.take() {
+            older.finish();
+        }
+        self.closing = Some((old, self.generation));
+        self.recording = start_recording(&self.state, &self.row);
+        let Some(r) = &mut self.recording else { return };
+        let ok = self.tracks.iter().all(|(name, t)| r.track(name, &t.info).is_ok());
+        if !ok {
+            self.recording_stopped();
+        }
+    }
+
+    fn recording_stopped(&mut self) {
+        self.recording = None;
+        let id = self.row.id.clone();
+        eprintln!("upcast: live {id}: the recording fell behind the disk and was dropped");
+        self.state
+            .streams
+            .set_error(&id, "recording-behind", "the disk could not keep up; the recording was dropped");
+    }
+
+    /// A part was pushed into the window, closing `closed` if it started a segment.
+    pub fn on_part(&mut self, name: &str, part: &Part, closed: Option<ClosedSegment>) {
+        let generation = self.generation;
+        let Some(t) = self.tracks.get_mut(name) else { return };
+        if part.starts_segment || t.open.is_none() {
+            if let (Some(seg), Some(c)) = (t.open.take(), closed) {
+                self.record(name, seg, c);
+            }
+            let t = self.tracks.get_mut(name).expect("present above");
+            t.open = Some(OpenSegment {
+                generation,
+                start: part.start,
+                duration: 0,
+                len: 0,
+                key_frames: Vec::new(),
+            });
+        }
+        let t = self.tracks.get_mut(name).expect("present above");
+        let Some(seg) = t.open.as_mut() else { return };
+        if let Some((offset, len)) = part.key_chunk {
+            seg.key_frames.push(KeyFrame {
+                offset: seg.len + offset,
+                len,
+                time: part.start,
+            });
+        }
+        seg.len += part.bytes.len() as u64;
+        seg.duration = (part.start + part.duration).saturating_sub(seg.start);
+    }
+
+    /// Hand a closed segment to the recording its publisher was writing.
+    fn record(&mut self, name: &str, seg: OpenSegment, c: ClosedSegment) {
+        if c.bytes.len() as u64 != seg.len {
+            eprintln!(
+                "upcast: live {}: {name} segment {} is {} bytes, its parts {}; not recorded",
+                self.row.id,
+                c.msn,
+                c.bytes.len(),
+                seg.len
+            );
+            return;
+        }
+        let closing_from = self.closing.as_ref().map(|(_, g)| *g);
+        let to_closing = closing_from.is_some_and(|g| seg.generation < g);
+        let writer = if to_closing {
+            self.closing.as_mut().map(|(w, _)| w)
+        } else {
+            self.recording.as_mut()
+        };
+        let Some(w) = writer else { return };
+        if w
+            .segment(name, c.bytes, seg.start, seg.duration, seg.key_frames)
+            .is_err()
+        {
+            if to_closing {
+                self.closing = None;
+            } else {
+                self.recording_stopped();
+            }
+        }
+        // The closing recording is complete once no track holds a segment of its publishers.
+        if let Some(g) = closing_from {
+            let left = self
+                .tracks
+                .values()
+                .any(|t| t.open.as_ref().is_some_and(|s| s.generation < g));
+            if !left {
+                if let Some((w, _)) = self.closing.take() {
+                    w.finish();
+                }
+            }
+        }
+    }
+
+    /// The stream is over: close the window (ENDLIST), record its last segments, publish the recording.
+    pub fn end(&mut self) {
+        for c in self.live.end() {
+            let seg = self.tracks.get_mut(&c.track).and_then(|t| t.open.take());
+            if let Some(seg) = seg {
+                let name = c.track.clone();
+                self.record(&name, seg, c);
+            }
+        }
+        if let Some((w, _)) = self.closing.take() {
+            w.finish();
+        }
+        if let Some(w) = self.recording.take() {
+            w.finish();
+        }
+    }
+}

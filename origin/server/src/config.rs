@@ -96,6 +96,8 @@ pub struct Config {
     pub cache_max_object: u64,
     /// The playback signing keys (0600); `data_dir/signing-keys.json` when None.
     pub signing_keys_file: Option<PathBuf>,
+    /// Bounds of live playback (streams, bytes per stream, blocked requests).
+    pub live: crate::live::HubLimits,
 }
 
 impl Config {
@@ -110,6 +112,7 @@ impl Config {
             cache_bytes: 256 << 20,
             cache_max_object: 256 << 10,
             signing_keys_file: None,
+            live: crate::live::HubLimits::default(),
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod db;
 pub mod error;
 pub mod ingest;
 pub mod limits;
+pub mod live;
 pub mod paths;
 pub mod playlist;
 pub mod publish;
@@ -47,6 +48,8 @@ pub struct AppState {
     pub limits: limits::State,
     /// Ingest jobs waiting and running.
     pub ingest: ingest::Jobs,
+    /// Live streams' windows (LL-HLS playback); the ingest side opens streams and pushes parts here.
+    pub live: live::Hub,
 }
 
 /// Mount the API and playback routes (and `www/` when configured). Tests mount this in-process.
@@ -83,6 +86,24 @@ pub fn routes(state: web::Data<AppState>) -> impl FnOnce(&mut ServiceConfig) {
             .route("/v/{id}/{path:.*}", web::head().to(serve::public))
             .route(
                 "/v/{id}/{path:.*}",
+                web::method(actix_web::http::Method::OPTIONS).to(serve::preflight),
+            )
+            .route("/live/{id}/{path:.*}", web::get().to(live::routes::public))
+            .route("/live/{id}/{path:.*}", web::head().to(live::routes::public))
+            .route(
+                "/live/{id}/{path:.*}",
+                web::method(actix_web::http::Method::OPTIONS).to(serve::preflight),
+            )
+            .route(
+                "/s/{exp}/{sig}/live/{id}/{path:.*}",
+                web::get().to(live::routes::signed),
+            )
+            .route(
+                "/s/{exp}/{sig}/live/{id}/{path:.*}",
+                web::head().to(live::routes::signed),
+            )
+            .route(
+                "/s/{exp}/{sig}/live/{id}/{path:.*}",
                 web::method(actix_web::http::Method::OPTIONS).to(serve::preflight),
             )
             .route(

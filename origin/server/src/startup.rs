@@ -50,6 +50,7 @@ pub fn prepare(cfg: Config) -> Result<(web::Data<AppState>, Option<String>), Str
         cfg.limits.publish_backoff_max,
     );
     let limits = super::limits::State::new(&cfg.limits);
+    let live_limits = cfg.live.clone();
     let ingest = Jobs::new(IngestCtx {
         db: db.clone(),
         store: store.clone(),
@@ -66,6 +67,7 @@ pub fn prepare(cfg: Config) -> Result<(web::Data<AppState>, Option<String>), Str
         publishing,
         limits,
         ingest,
+        live: super::live::Hub::new(live_limits),
     };
     Ok((web::Data::new(state), generated))
 }

@@ -41,15 +41,16 @@ impl Slots {
 
     pub fn acquire(&self, ip: Option<IpAddr>) -> Result<Slot, Refused> {
         let mut h = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        // The address's own share first: a client over it is told so even when the origin is full.
+        let mine = ip.and_then(|ip| h.by_ip.get(&ip).copied()).unwrap_or(0);
+        if ip.is_some() && mine >= self.max_per_ip {
+            return Err(Refused::PerClient);
+        }
         if h.total >= self.max_total {
             return Err(Refused::Busy);
         }
         if let Some(ip) = ip {
-            let n = h.by_ip.entry(ip).or_default();
-            if *n >= self.max_per_ip {
-                return Err(Refused::PerClient);
-            }
-            *n += 1;
+            *h.by_ip.entry(ip).or_default() += 1;
         }
         h.total += 1;
         Ok(Slot {

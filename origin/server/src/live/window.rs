@@ -244,8 +244,8 @@ impl RenditionWindow {
     /// `(LAST-MSN, LAST-PART)` for rendition reports: the last part there is.
     pub fn last_part(&self) -> Option<(u64, u64)> {
         match (&self.open, self.segments.back()) {
-            (Some(o), _) => Some((o.msn, o.parts.len() as u64 - 1)),
-            (None, Some(s)) => Some((s.msn, s.parts.len() as u64 - 1)),
+            (Some(o), _) => Some((o.msn, (o.parts.len() as u64).saturating_sub(1))),
+            (None, Some(s)) => Some((s.msn, (s.parts.len() as u64).saturating_sub(1))),
             (None, None) => None,
         }
     }

@@ -94,6 +94,22 @@ async fn playlist_tags_order_and_bytes() {
         ]
     );
 
+    // Gzip when asked for: the same text.
+    let r = actix_web::test::call_service(
+        &app,
+        actix_web::test::TestRequest::get()
+            .uri("/live/cam1/v0/index.m3u8")
+            .insert_header(("Accept-Encoding", "gzip"))
+            .to_request(),
+    )
+    .await;
+    assert_eq!(r.headers().get("content-encoding").unwrap(), "gzip");
+    assert_eq!(r.headers().get("vary").unwrap(), "Accept-Encoding");
+    let z = actix_web::test::read_body(r).await;
+    let mut unz = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&z[..]), &mut unz).unwrap();
+    assert_eq!(unz, t);
+
     // Parts and segments are the bytes pushed, whole CMAF that the core reads back.
     let (code, _, init) = get(&app, "/live/cam1/v0/init.mp4").await;
     assert_eq!(code, 200);

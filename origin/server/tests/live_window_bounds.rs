@@ -57,8 +57,17 @@ async fn dvr_window_slides() {
             .collect::<Vec<_>>(),
         ["6.m4s", "7.m4s", "8.m4s", "9.m4s"]
     );
-    assert_eq!(get(&app, "/live/cam1/v0/5.m4s").await.0, 404);
-    assert_eq!(get(&app, "/live/cam1/v0/5.1.m4s").await.0, 404);
+    // Out of the playlist, still served for the window plus a segment (5 s: segments 1..5); 0 is gone.
+    assert_eq!(
+        get(&app, "/live/cam1/v0/5.m4s").await.2,
+        concat(&v.pushed[10..12])
+    );
+    assert_eq!(
+        get(&app, "/live/cam1/v0/1.1.m4s").await.2,
+        v.pushed[3].bytes
+    );
+    assert_eq!(get(&app, "/live/cam1/v0/0.m4s").await.0, 404);
+    assert_eq!(get(&app, "/live/cam1/v0/0.1.m4s").await.0, 404);
     assert_eq!(
         get(&app, "/live/cam1/v0/6.1.m4s").await.2,
         v.pushed[13].bytes
@@ -66,7 +75,7 @@ async fn dvr_window_slides() {
     let seg = v.pushed[12].bytes.len() + v.pushed[13].bytes.len();
     assert_eq!(
         s.bytes(),
-        4 * seg + v.pushed[20].bytes.len(),
+        9 * seg + v.pushed[20].bytes.len(),
         "each segment's bytes once"
     );
 }

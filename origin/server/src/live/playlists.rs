@@ -40,10 +40,9 @@ fn init_uri(gen: u32) -> String {
 /// The LL-HLS media playlist of rendition `i`; a delta update when `skip`.
 pub(super) fn media(st: &State, i: usize, skip: bool) -> Option<String> {
     let r = st.renditions.get(i)?;
-    let mut prev_gen = r.segments.front().map(|s| s.init_gen);
+    let mut prev_gen = r.listed().next().map(|s| s.init_gen);
     let segments = r
-        .segments
-        .iter()
+        .listed()
         .map(|s| {
             let map_uri = (Some(s.init_gen) != prev_gen).then(|| init_uri(s.init_gen));
             prev_gen = Some(s.init_gen);
@@ -64,11 +63,11 @@ pub(super) fn media(st: &State, i: usize, skip: bool) -> Option<String> {
     let (edge, have) = r.edge();
     let open = r.open_parts();
     // The open segment's init (a reconnect may have started a new one and no segment shows it yet).
-    let first_gen = r.segments.front().map_or(r.init_gen(), |s| s.init_gen);
+    let first_gen = r.listed().next().map_or(r.init_gen(), |s| s.init_gen);
     let p = LivePlaylist {
         target_duration: target_duration(st),
         part_target: part_target(st),
-        media_sequence: r.segments.front().map_or(edge, |s| s.msn),
+        media_sequence: r.listed().next().map_or(edge, |s| s.msn),
         discontinuity_sequence: r.discontinuity_sequence,
         map_uri: init_uri(first_gen),
         segments,

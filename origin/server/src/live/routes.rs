@@ -147,6 +147,7 @@ async fn serve(
         return Err(ApiError::NotFound.into());
     }
     let ip = crate::limits::client_ip(req, &state.cfg.limits.trusted_proxies);
+    let mut encoding = None;
     let (body, mime, max_age) = match target {
         Target::Multivariant => {
             let st = stream.lock();
@@ -163,16 +164,19 @@ async fn serve(
                 let want = |st: &State| reload_ready(st, i, msn, q.part);
                 wait(state, &stream, ip, want).await?;
             }
-            let st = stream.lock();
-            let text = playlists::media(&st, i, q.skip).ok_or(ApiError::NotFound)?;
+            let gzip = crate::serve::accepts_gzip(req);
+            let (body, gzipped) = stream
+                .media_playlist(i, q.skip, gzip)
+                .ok_or(ApiError::NotFound)?;
+            encoding = gzipped.then_some("gzip");
             // A blocking answer names one state of the window and may be cached for the six target
             // durations a client can ask for it (Apple's LL-HLS CDN guidance); the plain reload ~ a part.
             let age = if q.msn.is_some() {
-                6 * playlists::target_duration(&st)
+                6 * playlists::target_duration(&stream.lock())
             } else {
                 1
             };
-            (Bytes::from(text), PLAYLIST_MIME, age)
+            (body, PLAYLIST_MIME, age)
         }
         Target::Init(r, gen) => {
             let i = rendition(&stream, &r)?;
@@ -190,7 +194,10 @@ async fn serve(
         }
         Target::Part(r, msn, k) => {
             let i = rendition(&stream, &r)?;
-            let pending = |st: &State| matches!(st.renditions[i].part(msn, k), Lookup::Pending);
+            // The hinted part of a stream that ended or was dropped will not come.
+            let pending = |st: &State| {
+                !st.ended && !st.removed && matches!(st.renditions[i].part(msn, k), Lookup::Pending)
+            };
             if pending(&stream.lock()) {
                 wait(state, &stream, ip, |st: &State| !pending(st)).await?;
             }
@@ -211,6 +218,12 @@ async fn serve(
     let mut b = HttpResponse::Ok();
     b.content_type(mime)
         .insert_header((header::CACHE_CONTROL, cache));
+    if mime == PLAYLIST_MIME {
+        b.insert_header((header::VARY, "Accept-Encoding"));
+    }
+    if let Some(e) = encoding {
+        b.insert_header((header::CONTENT_ENCODING, e));
+    }
     Ok(if req.method() == actix_web::http::Method::HEAD {
         b.body(crate::body::HeadOnly(body.len() as u64))
     } else {

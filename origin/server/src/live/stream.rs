@@ -5,6 +5,7 @@ use std::net::IpAddr;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
+use actix_web::web::Bytes;
 use tokio::sync::watch;
 use upcast_core::live::{Part, TrackInfo};
 
@@ -20,6 +21,15 @@ pub(super) struct State {
     pub ended: bool,
     /// Dropped from the hub: blocked requests stop waiting.
     pub removed: bool,
+    /// Bumped by every change, under the lock: names one state of the window (the playlist cache's key).
+    pub version: u64,
+}
+
+/// A media playlist rendered for one state of the window, and its gzip form once asked for.
+struct Rendered {
+    version: u64,
+    identity: Bytes,
+    gzip: Option<Bytes>,
 }
 
 pub struct LiveStream {
@@ -28,6 +38,8 @@ pub struct LiveStream {
     state: Mutex<State>,
     changed: watch::Sender<u64>,
     viewers: Mutex<HashMap<IpAddr, Instant>>,
+    /// By (rendition, delta update): viewers released together by one part share one rendering.
+    rendered: Mutex<HashMap<(usize, bool), Rendered>>,
 }
 
 impl LiveStream {
@@ -40,9 +52,11 @@ impl LiveStream {
                 renditions: Vec::new(),
                 ended: false,
                 removed: false,
+                version: 0,
             }),
             changed: watch::channel(0).0,
             viewers: Mutex::default(),
+            rendered: Mutex::default(),
         }
     }
 
@@ -64,6 +78,7 @@ impl LiveStream {
             let mut st = self.lock();
             st.opts = opts;
             st.ended = false;
+            st.version += 1;
             let mut n = 0;
             for r in &mut st.renditions {
                 n += usize::from(r.close().is_some());
@@ -82,7 +97,10 @@ impl LiveStream {
     }
 
     pub(super) fn close_for_viewers(&self) {
-        self.lock().removed = true;
+        let mut st = self.lock();
+        st.removed = true;
+        st.version += 1;
+        drop(st);
         self.notify();
     }
 
@@ -146,11 +164,9 @@ impl LiveStream {
             return Err(LiveError::SegmentTooLarge(open_bytes + part.bytes.len()));
         }
         let closed = r.push(part, pdt)?;
-        // The DVR window: complete segments older than it go, one is always kept.
-        while r.segments.len() > 1 && r.duration() - r.segments[0].duration >= dvr {
-            r.pop_oldest();
-        }
+        r.slide(dvr);
         trim_bytes(&mut st.renditions, max);
+        st.version += 1;
         drop(st);
         self.notify();
         Ok(closed)
@@ -162,10 +178,39 @@ impl LiveStream {
     pub fn end(&self) -> Vec<ClosedSegment> {
         let mut st = self.lock();
         st.ended = true;
+        st.version += 1;
         let closed = st.renditions.iter_mut().filter_map(|r| r.close()).collect();
         drop(st);
         self.notify();
         closed
+    }
+
+    /// Rendition `i`'s media playlist (a delta update when `skip`), rendered once per state of the window;
+    /// gzipped (then `true`) when `gzip` and compressing works (it fails only when memory does).
+    pub(super) fn media_playlist(&self, i: usize, skip: bool, gzip: bool) -> Option<(Bytes, bool)> {
+        let st = self.lock();
+        let mut cache = self.rendered.lock().unwrap_or_else(|e| e.into_inner());
+        let fresh = cache
+            .get(&(i, skip))
+            .is_some_and(|r| r.version == st.version);
+        if !fresh {
+            let text = super::playlists::media(&st, i, skip)?;
+            let r = Rendered {
+                version: st.version,
+                identity: Bytes::from(text),
+                gzip: None,
+            };
+            cache.insert((i, skip), r);
+        }
+        drop(st);
+        let r = cache.get_mut(&(i, skip))?;
+        if gzip && r.gzip.is_none() {
+            r.gzip = crate::rendered::gzip(&r.identity).ok().map(Bytes::from);
+        }
+        match (&r.gzip, gzip) {
+            (Some(z), true) => Some((z.clone(), true)),
+            _ => Some((r.identity.clone(), false)),
+        }
     }
 
     /// Remember that `ip` fetched a playlist now.

@@ -61,7 +61,9 @@ pub struct RenditionWindow {
     pub info: TrackInfo,
     /// Init segments by generation; older ones stay while a segment in the window refers to them.
     pub(super) inits: VecDeque<(u32, Bytes)>,
+    /// Complete segments, oldest first: the first `retired` are out of the playlist but still served.
     pub(super) segments: VecDeque<Segment>,
+    pub(super) retired: usize,
     open: Option<OpenSegment>,
     next_msn: u64,
     pub(super) discontinuity_sequence: u64,
@@ -87,6 +89,7 @@ impl RenditionWindow {
             info,
             inits: VecDeque::from([(0, init)]),
             segments: VecDeque::new(),
+            retired: 0,
             open: None,
             next_msn: 0,
             discontinuity_sequence: 0,
@@ -201,10 +204,49 @@ impl RenditionWindow {
         Some(closed)
     }
 
+    /// The segments the playlist lists.
+    pub(super) fn listed(&self) -> impl Iterator<Item = &Segment> {
+        self.segments.iter().skip(self.retired)
+    }
+
+    /// Slide the window to `dvr` seconds: older segments leave the playlist (one is always listed) but
+    /// stay served for the window's length plus a segment (RFC 8216 § 6.2.2: a removed segment stays
+    /// available for its duration plus the playlist's), then go.
+    pub(super) fn slide(&mut self, dvr: f64) {
+        loop {
+            let listed = self.duration();
+            let first = self.listed().next().map(|s| (s.duration, s.discontinuity));
+            match first {
+                Some((d, disc)) if self.segments.len() - self.retired > 1 && listed - d >= dvr => {
+                    self.retired += 1;
+                    if disc {
+                        self.discontinuity_sequence += 1;
+                    }
+                }
+                _ => break,
+            }
+        }
+        let keep = dvr + self.max_segment;
+        while self.retired > 0 {
+            let retired: f64 = self
+                .segments
+                .iter()
+                .take(self.retired)
+                .map(|s| s.duration)
+                .sum();
+            if retired <= keep {
+                break;
+            }
+            self.pop_oldest();
+        }
+    }
+
     /// Drop the oldest complete segment (and init segments no one refers to any more); its size.
     pub(super) fn pop_oldest(&mut self) -> Option<usize> {
         let seg = self.segments.pop_front()?;
-        if seg.discontinuity {
+        if self.retired > 0 {
+            self.retired -= 1;
+        } else if seg.discontinuity {
             self.discontinuity_sequence += 1;
         }
         let oldest_gen = self
@@ -219,9 +261,9 @@ impl RenditionWindow {
         Some(seg.bytes.len())
     }
 
-    /// Seconds of complete segments in the window.
+    /// Seconds of the listed complete segments.
     pub(super) fn duration(&self) -> f64 {
-        self.segments.iter().map(|s| s.duration).sum()
+        self.listed().map(|s| s.duration).sum()
     }
 
     pub(super) fn bytes(&self) -> usize {

@@ -3,19 +3,15 @@
 //! blocking reload (`_HLS_msn`, `_HLS_part`, `_HLS_skip`), init segments, segments and parts (the
 //! preload-hinted part blocks until it is complete). Blocking waits on the stream's change channel (no
 //! polling), holds one of a bounded number of slots, and gives up after three target durations (503).
-use std::sync::atomic::Ordering;
-use std::sync::Arc;
-use std::time::Duration;
-
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes};
 use actix_web::{HttpRequest, HttpResponse};
 
+use super::lookup::Lookup;
 use super::playlists;
-use super::slots::Refused;
+use super::reload::{check_msn, reload_ready, wait, Reload};
 use super::stream::{LiveStream, State};
-use super::window::Lookup;
 use crate::error::{ApiError, ApiResult};
 use crate::serve::playback_headers;
 use crate::AppState;
@@ -96,7 +92,7 @@ pub async fn signed(
     finish(r, access)
 }
 
-enum Refusal {
+pub(super) enum Refusal {
     Api(ApiError),
     /// The blocking request waited three target durations (RFC 8216bis § 6.2.5.2: 503).
     Timeout,
@@ -244,107 +240,6 @@ fn rendition(stream: &LiveStream, name: &str) -> ApiResult<usize> {
         .iter()
         .position(|r| r.name == name)
         .ok_or(ApiError::NotFound)
-}
-
-/// The blocking-reload query.
-#[derive(Debug, Default)]
-struct Reload {
-    msn: Option<u64>,
-    part: Option<usize>,
-    skip: bool,
-}
-
-impl Reload {
-    fn from_query(q: &str) -> ApiResult<Reload> {
-        let mut r = Reload::default();
-        let bad = |what: &str| ApiError::BadRequest(format!("{what} is not a number"));
-        for (k, v) in q.split('&').filter_map(|kv| kv.split_once('=')) {
-            match k {
-                "_HLS_msn" => r.msn = Some(v.parse().map_err(|_| bad("_HLS_msn"))?),
-                "_HLS_part" => r.part = Some(v.parse().map_err(|_| bad("_HLS_part"))?),
-                "_HLS_skip" => r.skip = matches!(v, "YES" | "v2"),
-                _ => {}
-            }
-        }
-        if r.part.is_some() && r.msn.is_none() {
-            return Err(ApiError::BadRequest("_HLS_part without _HLS_msn".into()));
-        }
-        Ok(r)
-    }
-}
-
-/// RFC 8216bis § 6.2.5.2: an `_HLS_msn` more than two past the last segment in the playlist is a 400.
-fn check_msn(st: &State, i: usize, msn: u64) -> ApiResult<()> {
-    let (edge, have) = st.renditions[i].edge();
-    let last = if have > 0 {
-        edge
-    } else {
-        edge.saturating_sub(1)
-    };
-    if msn > last.saturating_add(2) {
-        return Err(ApiError::BadRequest(format!(
-            "_HLS_msn {msn} is more than two past the last segment {last}"
-        )));
-    }
-    Ok(())
-}
-
-/// The playlist holds segment `msn` (complete), or its part `part`, or the stream ended.
-fn reload_ready(st: &State, i: usize, msn: u64, part: Option<usize>) -> bool {
-    let (edge, have) = st.renditions[i].edge();
-    st.ended
-        || st.removed
-        || msn < edge
-        || match part {
-            Some(p) => msn == edge && p < have,
-            None => false,
-        }
-}
-
-/// Wait until `ready` holds for the stream, at most three target durations, in one of the hub's slots.
-async fn wait(
-    state: &AppState,
-    stream: &Arc<LiveStream>,
-    ip: Option<std::net::IpAddr>,
-    ready: impl Fn(&State) -> bool,
-) -> Result<(), Refusal> {
-    let hub = &state.live;
-    let mut rx = stream.subscribe();
-    rx.borrow_and_update();
-    let limit = {
-        let st = stream.lock();
-        if ready(&st) {
-            return Ok(());
-        }
-        Duration::from_secs(3 * playlists::target_duration(&st))
-    };
-    let _slot = hub.slots.acquire(ip).map_err(|r| {
-        hub.counters.blocked_refused.fetch_add(1, Ordering::Relaxed);
-        match r {
-            Refused::Busy => ApiError::Busy,
-            Refused::PerClient => ApiError::RateLimited {
-                what: "too many blocked requests from this address".into(),
-                retry_after: 1,
-                limit: None,
-            },
-        }
-    })?;
-    hub.counters.blocked_waits.fetch_add(1, Ordering::Relaxed);
-    let waited = actix_web::rt::time::timeout(limit, async {
-        loop {
-            if rx.changed().await.is_err() || ready(&stream.lock()) {
-                return;
-            }
-        }
-    })
-    .await;
-    if waited.is_err() {
-        hub.counters
-            .blocked_timeouts
-            .fetch_add(1, Ordering::Relaxed);
-        return Err(Refusal::Timeout);
-    }
-    Ok(())
 }
 
 #[cfg(test)]

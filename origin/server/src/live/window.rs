@@ -29,14 +29,14 @@ pub(super) struct Segment {
 }
 
 /// An open segment's part: its bytes, seconds, independent, key-frame chunk.
-type OpenPart = (Bytes, f64, bool, Option<(u64, u64)>);
+pub(super) type OpenPart = (Bytes, f64, bool, Option<(u64, u64)>);
 
-struct OpenSegment {
-    msn: u64,
-    parts: Vec<OpenPart>,
-    pdt: SystemTime,
-    discontinuity: bool,
-    init_gen: u32,
+pub(super) struct OpenSegment {
+    pub msn: u64,
+    pub parts: Vec<OpenPart>,
+    pub pdt: SystemTime,
+    pub discontinuity: bool,
+    pub init_gen: u32,
 }
 
 /// A segment that a push closed (or [`super::LiveStream::end`] did): what recording needs.
@@ -64,21 +64,13 @@ pub struct RenditionWindow {
     /// Complete segments, oldest first: the first `retired` are out of the playlist but still served.
     pub(super) segments: VecDeque<Segment>,
     pub(super) retired: usize,
-    open: Option<OpenSegment>,
-    next_msn: u64,
+    pub(super) open: Option<OpenSegment>,
+    pub(super) next_msn: u64,
     pub(super) discontinuity_sequence: u64,
     pending_discontinuity: bool,
     /// Longest part and segment seen (for PART-TARGET and EXT-X-TARGETDURATION, which never shrink).
     pub(super) max_part: f64,
     pub(super) max_segment: f64,
-}
-
-/// Where a requested part or segment stands.
-pub enum Lookup {
-    Ready(Bytes),
-    /// Not yet there but expected next (the preload-hinted part): wait for it.
-    Pending,
-    Gone,
 }
 
 impl RenditionWindow {
@@ -273,79 +265,5 @@ impl RenditionWindow {
             .flat_map(|o| o.parts.iter().map(|p| p.0.len()))
             .sum();
         open + self.segments.iter().map(|s| s.bytes.len()).sum::<usize>()
-    }
-
-    /// The MSN of the open segment (or the next one when none is open) and how many parts it has.
-    pub fn edge(&self) -> (u64, usize) {
-        match &self.open {
-            Some(o) => (o.msn, o.parts.len()),
-            None => (self.next_msn, 0),
-        }
-    }
-
-    /// `(LAST-MSN, LAST-PART)` for rendition reports: the last part there is.
-    pub fn last_part(&self) -> Option<(u64, u64)> {
-        match (&self.open, self.segments.back()) {
-            (Some(o), _) => Some((o.msn, (o.parts.len() as u64).saturating_sub(1))),
-            (None, Some(s)) => Some((s.msn, (s.parts.len() as u64).saturating_sub(1))),
-            (None, None) => None,
-        }
-    }
-
-    pub fn segment(&self, msn: u64) -> Lookup {
-        match self.segments.iter().find(|s| s.msn == msn) {
-            Some(s) => Lookup::Ready(s.bytes.clone()),
-            None => Lookup::Gone,
-        }
-    }
-
-    pub fn part(&self, msn: u64, k: usize) -> Lookup {
-        if let Some(s) = self.segments.iter().find(|s| s.msn == msn) {
-            return match s.parts.get(k) {
-                Some(p) => Lookup::Ready(s.bytes.slice(p.range.clone())),
-                None => Lookup::Gone,
-            };
-        }
-        let (edge, have) = self.edge();
-        if msn == edge {
-            match self.open.as_ref().and_then(|o| o.parts.get(k)) {
-                Some(p) => Lookup::Ready(p.0.clone()),
-                None if k == have => Lookup::Pending,
-                None => Lookup::Gone,
-            }
-        } else {
-            Lookup::Gone
-        }
-    }
-
-    /// The open segment's parts as (duration, independent), for the playlist.
-    pub(super) fn open_parts(&self) -> Vec<(f64, bool)> {
-        self.open
-            .iter()
-            .flat_map(|o| o.parts.iter().map(|p| (p.1, p.2)))
-            .collect()
-    }
-
-    /// Peak bits per second over the window's segments (the open segment's parts when none is complete).
-    pub fn bandwidth(&self) -> u64 {
-        let rate = |bytes: usize, secs: f64| {
-            #[allow(clippy::cast_precision_loss)] // segment sizes are far below 2^52
-            let bits = bytes as f64 * 8.0;
-            if secs > 0.0 {
-                upcast_core::num::f64_to_u64((bits / secs).ceil())
-            } else {
-                0
-            }
-        };
-        let peak = self
-            .segments
-            .iter()
-            .map(|s| rate(s.bytes.len(), s.duration))
-            .max();
-        peak.unwrap_or_else(|| {
-            let open = self.open.iter().flat_map(|o| o.parts.iter());
-            let (b, d) = open.fold((0, 0.0), |(b, d), p| (b + p.0.len(), d + p.1));
-            rate(b, d)
-        })
     }
 }

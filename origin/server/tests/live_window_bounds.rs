@@ -242,3 +242,58 @@ async fn end_releases_waiters_and_reconnect_continues_with_a_discontinuity() {
     assert!(st.live.remove("cam1").is_some());
     assert_eq!(get(&app, "/live/cam1/v0/index.m3u8").await.0, 404);
 }
+
+#[actix_web::test]
+async fn discontinuity_sequence_counts_what_slid_out() {
+    let (app, st, _d) = app_with(HubLimits::default()).await;
+    let s = st.live.open("cam1", opts(2, true)).unwrap();
+    s.add_track("v0", video_track(640, 360)).unwrap();
+    Feed::new("v0", 2, 500).push(&s, 7); // segments 0..2, 3 open with one part
+    assert_eq!(s.end().len(), 1);
+    let s = st.live.open("cam1", opts(2, true)).unwrap();
+    s.add_track("v0", video_track(640, 360)).unwrap();
+    Feed::new("v0", 2, 500).push(&s, 9); // 4 (after the discontinuity) ..7, 8 open
+    let p = media(&get(&app, "/live/cam1/v0/index.m3u8").await.2);
+    assert_eq!((p.media_sequence, p.discontinuity_sequence), (6, 1));
+    assert!(p.segments.iter().all(|s| !s.discontinuity));
+    assert_eq!(st.live.stats().streams, 1);
+}
+
+#[actix_web::test]
+async fn viewers_head_and_bad_ids() {
+    let (app, st, _d) = app_with(HubLimits::default()).await;
+    assert!(matches!(
+        st.live.open("a/b", opts(60, true)),
+        Err(LiveError::BadName(_))
+    ));
+    let s = st.live.open("cam1", opts(60, true)).unwrap();
+    assert!(matches!(
+        s.add_track("V 0", video_track(64, 64)),
+        Err(LiveError::BadName(_))
+    ));
+    s.add_track("v0", video_track(640, 360)).unwrap();
+    let mut v = Feed::new("v0", 2, 500);
+    v.push(&s, 3);
+    assert_eq!(s.viewers(), 0);
+    for peer in ["127.0.0.5:1", "127.0.0.6:1", "127.0.0.5:2"] {
+        assert_eq!(
+            get_from(&app, "/live/cam1/v0/index.m3u8", peer).await.0,
+            200
+        );
+    }
+    assert_eq!(s.viewers(), 2, "distinct addresses");
+    let r = actix_web::test::call_service(
+        &app,
+        actix_web::test::TestRequest::default()
+            .method(actix_web::http::Method::HEAD)
+            .uri("/live/cam1/v0/0.1.m4s")
+            .to_request(),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    // The body announces the part's length (what actix-http sends as Content-Length) and holds nothing.
+    let len = u64::try_from(v.pushed[1].bytes.len()).unwrap();
+    let size = actix_web::body::MessageBody::size(r.response().body());
+    assert_eq!(size, actix_web::body::BodySize::Sized(len));
+    assert!(actix_web::test::read_body(r).await.is_empty());
+}

@@ -74,7 +74,7 @@ pub enum LiveError {
     TooManyStreams(usize),
     #[error("a stream may have {0} renditions")]
     TooManyRenditions(usize),
-    #[error("rendition names are 1 to 32 of a-z, 0-9, '-' and '_': {0:?}")]
+    #[error("a stream id is 1 to 64 of A-Z, a-z, 0-9, '-', '_', a rendition name 1 to 32 of a-z, 0-9, '-', '_': {0:?}")]
     BadName(String),
     #[error("no track named {0:?}")]
     NoTrack(String),
@@ -112,10 +112,16 @@ pub struct Counters {
     pub blocked_refused: AtomicU64,
 }
 
-impl Counters {
-    pub fn get(c: &AtomicU64) -> u64 {
-        c.load(Ordering::Relaxed)
-    }
+/// The hub at one moment, for `/metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HubStats {
+    /// Streams held (live, or ended and not yet dropped).
+    pub streams: usize,
+    /// Requests blocked right now.
+    pub blocked_now: usize,
+    pub blocked_waits: u64,
+    pub blocked_timeouts: u64,
+    pub blocked_refused: u64,
 }
 
 /// Every live stream by id.
@@ -153,6 +159,13 @@ impl Hub {
         stream_id: &str,
         options: LiveOptions,
     ) -> Result<Arc<LiveStream>, LiveError> {
+        let ok = (1..=64).contains(&stream_id.len())
+            && stream_id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !ok {
+            return Err(LiveError::BadName(stream_id.chars().take(70).collect()));
+        }
         let mut map = self.map();
         if let Some(s) = map.get(stream_id) {
             s.resume(options);
@@ -178,6 +191,17 @@ impl Hub {
             s.close_for_viewers();
         }
         s
+    }
+
+    pub fn stats(&self) -> HubStats {
+        let c = &self.counters;
+        HubStats {
+            streams: self.map().len(),
+            blocked_now: self.slots.in_use(),
+            blocked_waits: c.blocked_waits.load(Ordering::Relaxed),
+            blocked_timeouts: c.blocked_timeouts.load(Ordering::Relaxed),
+            blocked_refused: c.blocked_refused.load(Ordering::Relaxed),
+        }
     }
 
     /// Ids of the streams held.

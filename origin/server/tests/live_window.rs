@@ -7,47 +7,14 @@ mod harness;
 mod live_support;
 
 use std::sync::atomic::Ordering;
-use std::time::Duration;
 
-use actix_web::web::Data;
 use live_support::*;
-use upcast_origin::live::{HubLimits, LiveOptions};
-use upcast_origin::AppState;
-
-async fn app_with(
-    limits: HubLimits,
-) -> (
-    impl actix_web::dev::Service<
-        actix_http::Request,
-        Response = actix_web::dev::ServiceResponse,
-        Error = actix_web::Error,
-    >,
-    Data<AppState>,
-    tempfile::TempDir,
-) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut cfg = harness::config(dir.path());
-    cfg.live = limits;
-    let st = harness::state(cfg);
-    let app = actix_web::test::init_service(
-        actix_web::App::new().configure(upcast_origin::routes(st.clone())),
-    )
-    .await;
-    (app, st, dir)
-}
-
-fn opts(dvr_s: u64) -> LiveOptions {
-    LiveOptions {
-        public: true,
-        dvr_window: Duration::from_secs(dvr_s),
-        part_target: Duration::from_millis(500),
-    }
-}
+use upcast_origin::live::HubLimits;
 
 #[actix_web::test]
 async fn playlist_tags_order_and_bytes() {
     let (app, st, _d) = app_with(HubLimits::default()).await;
-    let s = st.live.open("cam1", opts(60)).unwrap();
+    let s = st.live.open("cam1", opts(60, true)).unwrap();
     s.add_track("v0", video_track(640, 360)).unwrap();
     s.add_track("a0", audio_track()).unwrap();
     let (mut v, mut a) = (Feed::new("v0", 4, 500), Feed::new("a0", 4, 500));
@@ -174,7 +141,7 @@ async fn playlist_tags_order_and_bytes() {
 #[actix_web::test]
 async fn blocking_reload_and_preload_hint_are_released_by_the_part() {
     let (app, st, _d) = app_with(HubLimits::default()).await;
-    let s = st.live.open("cam1", opts(60)).unwrap();
+    let s = st.live.open("cam1", opts(60, true)).unwrap();
     s.add_track("v0", video_track(640, 360)).unwrap();
     let mut v = Feed::new("v0", 4, 500);
     v.push(&s, 6); // segment 0, and parts 1.0 and 1.1 open
@@ -226,7 +193,7 @@ async fn blocking_reload_and_preload_hint_are_released_by_the_part() {
 #[actix_web::test]
 async fn reload_rules_400_and_503() {
     let (app, st, _d) = app_with(HubLimits::default()).await;
-    let s = st.live.open("cam1", opts(60)).unwrap();
+    let s = st.live.open("cam1", opts(60, true)).unwrap();
     s.add_track("v0", video_track(640, 360)).unwrap();
     let mut v = Feed::new("v0", 2, 500); // 1 s segments: target duration 1, a blocked request gives up after 3 s
     v.push(&s, 3); // segment 0; 1.0 open
@@ -265,7 +232,7 @@ async fn reload_rules_400_and_503() {
 #[actix_web::test]
 async fn delta_update_skips_old_segments() {
     let (app, st, _d) = app_with(HubLimits::default()).await;
-    let s = st.live.open("cam1", opts(60)).unwrap();
+    let s = st.live.open("cam1", opts(60, true)).unwrap();
     s.add_track("v0", video_track(640, 360)).unwrap();
     let mut v = Feed::new("v0", 2, 500);
     v.push(&s, 21); // segments 0..9 of 1 s, 10.0 open
@@ -290,7 +257,7 @@ async fn delta_update_skips_old_segments() {
 #[actix_web::test]
 async fn rendition_reports_name_the_other_renditions() {
     let (app, st, _d) = app_with(HubLimits::default()).await;
-    let s = st.live.open("cam1", opts(60)).unwrap();
+    let s = st.live.open("cam1", opts(60, true)).unwrap();
     s.add_track("v0", video_track(1280, 720)).unwrap();
     s.add_track("v1", video_track(640, 360)).unwrap();
     let (mut a, mut b) = (Feed::new("v0", 4, 500), Feed::new("v1", 4, 500));

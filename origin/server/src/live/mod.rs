@@ -172,7 +172,17 @@ impl Hub {
             return Ok(s.clone());
         }
         if map.len() >= self.limits.max_streams {
-            return Err(LiveError::TooManyStreams(self.limits.max_streams));
+            // Full: the stream that ended longest ago makes room; live ones are never evicted.
+            let oldest = map
+                .iter()
+                .filter_map(|(id, s)| s.ended_for().map(|d| (d, id.clone())))
+                .max();
+            let Some((_, id)) = oldest else {
+                return Err(LiveError::TooManyStreams(self.limits.max_streams));
+            };
+            if let Some(s) = map.remove(&id) {
+                s.close_for_viewers();
+            }
         }
         let s = Arc::new(LiveStream::new(stream_id, options, self.limits.clone()));
         map.insert(stream_id.to_string(), s.clone());
@@ -202,6 +212,22 @@ impl Hub {
             blocked_timeouts: c.blocked_timeouts.load(Ordering::Relaxed),
             blocked_refused: c.blocked_refused.load(Ordering::Relaxed),
         }
+    }
+
+    /// Drop the streams that ended at least `after` ago (their recording is the VOD now); their ids.
+    pub fn sweep(&self, after: Duration) -> Vec<String> {
+        let mut map = self.map();
+        let old: Vec<String> = map
+            .iter()
+            .filter(|(_, s)| s.ended_for().is_some_and(|d| d >= after))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in &old {
+            if let Some(s) = map.remove(id) {
+                s.close_for_viewers();
+            }
+        }
+        old
     }
 
     /// Ids of the streams held.

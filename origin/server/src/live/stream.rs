@@ -19,6 +19,8 @@ pub(super) struct State {
     pub opts: LiveOptions,
     pub renditions: Vec<RenditionWindow>,
     pub ended: bool,
+    /// When [`LiveStream::end`] ended it (cleared by a resume).
+    pub ended_at: Option<Instant>,
     /// Dropped from the hub: blocked requests stop waiting.
     pub removed: bool,
     /// Bumped by every change, under the lock: names one state of the window (the playlist cache's key).
@@ -51,6 +53,7 @@ impl LiveStream {
                 opts,
                 renditions: Vec::new(),
                 ended: false,
+                ended_at: None,
                 removed: false,
                 version: 0,
             }),
@@ -78,6 +81,7 @@ impl LiveStream {
             let mut st = self.lock();
             st.opts = opts;
             st.ended = false;
+            st.ended_at = None;
             st.version += 1;
             let mut n = 0;
             for r in &mut st.renditions {
@@ -110,6 +114,11 @@ impl LiveStream {
 
     pub fn is_ended(&self) -> bool {
         self.lock().ended
+    }
+
+    /// How long ago the stream ended; None while it is live.
+    pub fn ended_for(&self) -> Option<Duration> {
+        self.lock().ended_at.map(|t| t.elapsed())
     }
 
     /// Add a track (a rendition named `name`), or give a known one its new configuration after a
@@ -178,6 +187,7 @@ impl LiveStream {
     pub fn end(&self) -> Vec<ClosedSegment> {
         let mut st = self.lock();
         st.ended = true;
+        st.ended_at.get_or_insert_with(Instant::now);
         st.version += 1;
         let closed = st.renditions.iter_mut().filter_map(|r| r.close()).collect();
         drop(st);

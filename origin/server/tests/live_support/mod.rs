@@ -6,10 +6,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::test::{call_service, read_body, TestRequest};
+use actix_web::web::Data;
 use upcast_core::cmaf::fragment::{fragment_header, OutSample};
 use upcast_core::cmaf::init::{init_segment, InitTrack};
 use upcast_core::demux::{TrackHeader, TrackKind};
 use upcast_core::live::{Part, TrackInfo};
+use upcast_origin::live::{HubLimits, LiveOptions};
+use upcast_origin::AppState;
 
 pub const TIMESCALE: u32 = 1000;
 
@@ -265,4 +268,32 @@ pub fn media(b: &[u8]) -> m3u8_rs::MediaPlaylist {
 
 pub fn concat(parts: &[Part]) -> Vec<u8> {
     parts.iter().flat_map(|p| p.bytes.iter().copied()).collect()
+}
+
+/// An in-process origin with these live limits; its state; the data directory to keep alive.
+pub async fn app_with(
+    limits: HubLimits,
+) -> (
+    impl Service<actix_http::Request, Response = ServiceResponse, Error = actix_web::Error>,
+    Data<AppState>,
+    tempfile::TempDir,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = crate::harness::config(dir.path());
+    cfg.live = limits;
+    let st = crate::harness::state(cfg);
+    let app = actix_web::test::init_service(
+        actix_web::App::new().configure(upcast_origin::routes(st.clone())),
+    )
+    .await;
+    (app, st, dir)
+}
+
+/// A stream's options: 0.5 s parts, a DVR window of `dvr_s` seconds.
+pub fn opts(dvr_s: u64, public: bool) -> LiveOptions {
+    LiveOptions {
+        public,
+        dvr_window: Duration::from_secs(dvr_s),
+        part_target: Duration::from_millis(500),
+    }
 }

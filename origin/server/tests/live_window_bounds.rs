@@ -91,6 +91,30 @@ async fn byte_bound_trims_and_refuses_a_runaway_segment() {
 }
 
 #[actix_web::test]
+async fn no_key_frame_for_longer_than_the_window_is_refused() {
+    let (app, st, _d) = app_with(HubLimits::default()).await;
+    let s = st.live.open("cam1", opts(3, true)).unwrap();
+    s.add_track("v0", video_track(640, 360)).unwrap();
+    let mut v = Feed::new("v0", 1000, 500); // one key frame, then none
+    v.push(&s, 6); // 3 s of one open segment: the window's length
+    let e = s.push("v0", v.next(), now()).unwrap_err();
+    assert_eq!(
+        (e.code(), e.clone()),
+        ("no-key-frame", LiveError::NoKeyFrame(3.0))
+    );
+    // What was published stays; a key frame starts the next segment and closes this one.
+    let p = media(&get(&app, "/live/cam1/v0/index.m3u8").await.2);
+    assert!(p.segments.is_empty());
+    assert_eq!(
+        get(&app, "/live/cam1/v0/0.5.m4s").await.2,
+        v.pushed[5].bytes
+    );
+    let key = part(99, 3500, 5, 100, true, true, 1);
+    let closed = s.push("v0", key, now()).unwrap().unwrap();
+    assert_eq!((closed.msn, closed.duration), (0, 3.0));
+}
+
+#[actix_web::test]
 async fn blocked_requests_are_bounded_per_address_and_in_all() {
     let limits = HubLimits {
         max_blocked: 2,

@@ -68,7 +68,7 @@ impl Default for LiveOptions {
 }
 
 /// Why the ingest side's call was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum LiveError {
     #[error("the origin holds {0} live streams, its limit")]
     TooManyStreams(usize),
@@ -82,6 +82,8 @@ pub enum LiveError {
     BadPart(String),
     #[error("one segment is {0} bytes, over the stream's byte bound (key frames too far apart)")]
     SegmentTooLarge(usize),
+    #[error("no key frame for longer than the DVR window ({0} s)")]
+    NoKeyFrame(f64),
     #[error("the stream has ended")]
     Ended,
 }
@@ -96,6 +98,7 @@ impl LiveError {
             LiveError::NoTrack(_) => "no-such-track",
             LiveError::BadPart(_) => "bad-part",
             LiveError::SegmentTooLarge(_) => "segment-too-large",
+            LiveError::NoKeyFrame(_) => "no-key-frame",
             LiveError::Ended => "ended",
         }
     }

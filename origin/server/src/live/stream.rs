@@ -168,9 +168,16 @@ impl LiveStream {
             .position(|r| r.name == track)
             .ok_or_else(|| LiveError::NoTrack(track.chars().take(40).collect()))?;
         let r = &mut st.renditions[i];
+        // A segment grows until the next key frame: one that would outgrow the byte bound or the DVR
+        // window is refused part by part (what was published stays) until a key frame starts a new one.
         let open_bytes = r.bytes() - r.segments.iter().map(|s| s.bytes.len()).sum::<usize>();
-        if !part.starts_segment && open_bytes + part.bytes.len() > max {
-            return Err(LiveError::SegmentTooLarge(open_bytes + part.bytes.len()));
+        let grown = if part.starts_segment { 0 } else { open_bytes } + part.bytes.len();
+        if grown > max {
+            return Err(LiveError::SegmentTooLarge(grown));
+        }
+        let open_secs: f64 = r.open_parts().iter().map(|p| p.0).sum();
+        if !part.starts_segment && open_secs + part.duration_secs() > dvr {
+            return Err(LiveError::NoKeyFrame(dvr));
         }
         let closed = r.push(part, pdt)?;
         r.slide(dvr);

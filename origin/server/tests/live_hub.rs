@@ -65,3 +65,23 @@ async fn a_full_hub_evicts_ended_streams_never_live_ones() {
     ids.sort();
     assert_eq!(ids, ["b", "c"]);
 }
+
+#[actix_web::test]
+async fn reconnects_with_new_init_segments_keep_only_those_in_use() {
+    let (app, st, _d) = app_with(HubLimits::default()).await;
+    let s = st.live.open("cam1", opts(60, true)).unwrap();
+    s.add_track("v0", video_track(640, 360)).unwrap();
+    Feed::new("v0", 2, 500).push(&s, 3);
+    // Three reconnects, each with another picture size, and no media in between.
+    for (k, w) in [(1, 320u16), (2, 480), (3, 800)] {
+        s.end();
+        let s = st.live.open("cam1", opts(60, true)).unwrap();
+        s.add_track("v0", video_track(w, 360)).unwrap();
+        let uri = format!("/live/cam1/v0/init-{k}.mp4");
+        assert_eq!(get(&app, &uri).await.2, video_track(w, 360).init);
+    }
+    // Generation 0 is what segments 0 and 1 follow; 1 and 2 were never used and are gone.
+    assert_eq!(get(&app, "/live/cam1/v0/init.mp4").await.0, 200);
+    assert_eq!(get(&app, "/live/cam1/v0/init-1.mp4").await.0, 404);
+    assert_eq!(get(&app, "/live/cam1/v0/init-2.mp4").await.0, 404);
+}

@@ -100,6 +100,15 @@ impl RenditionWindow {
     pub(super) fn resume(&mut self, info: TrackInfo) {
         if info.init != self.info.init {
             let gen = self.init_gen().saturating_add(1);
+            // Keep only the init segments a segment still refers to: reconnects with ever new ones
+            // cannot pile them up.
+            let used: Vec<u32> = self
+                .segments
+                .iter()
+                .map(|s| s.init_gen)
+                .chain(self.open.iter().map(|o| o.init_gen))
+                .collect();
+            self.inits.retain(|(g, _)| used.contains(g));
             self.inits.push_back((gen, Bytes::from(info.init.clone())));
         }
         self.info = info;

@@ -17,8 +17,9 @@ struct Cli {
 enum Command {
     /// Segment an MP4/MOV into a CMAF HLS package (no re-encoding).
     Segment(upcast::segment::Args),
-    /// Run the origin: upload API and playback.
-    Serve(upcast::serve::Args),
+    /// Run the origin: upload API, playback, live ingest.
+    // Boxed: the origin's flags make this variant several times the size of the others.
+    Serve(Box<upcast::serve::Args>),
     /// Upload a package to an origin, resuming where a previous run stopped, then publish it.
     Upload(upcast::upload::Args),
     /// Check an HLS package (folder, playlist or loopback URL) against the HLS Authoring Spec.
@@ -29,7 +30,7 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Segment(args) => upcast::segment::run(args),
-        Command::Serve(args) => upcast::serve::run(args),
+        Command::Serve(args) => upcast::serve::run(*args),
         Command::Upload(args) => upcast::upload::run(args),
         Command::Validate(args) => upcast::validate::run(args),
     };

@@ -97,6 +97,19 @@ pub struct Args {
     /// Open RTMP connections from one client address.
     #[arg(long, default_value_t = 8)]
     pub rtmp_max_connections_per_ip: u32,
+    /// Seconds a live stream waits for its publisher to come back (the same key continues the stream)
+    /// before it ends and its recording is published.
+    #[arg(long, default_value_t = 10)]
+    pub live_grace_secs: u64,
+    /// Milliseconds of an LL-HLS part (PART-TARGET); 333 gives lower latency, more requests.
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(100..=2000))]
+    pub live_part_target_ms: u64,
+    /// Blocked playlist reloads and preload-hint requests waiting at once, all viewers together.
+    #[arg(long, default_value_t = 4096)]
+    pub live_max_blocked: usize,
+    /// Blocked requests one viewer address may hold at once.
+    #[arg(long, default_value_t = 32)]
+    pub live_max_blocked_per_ip: usize,
 }
 
 /// `--rtmp-listen`: an address, or `off`.
@@ -157,6 +170,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     cfg.rtmp.idle_timeout = Duration::from_secs(args.rtmp_idle_timeout_secs.max(1));
     cfg.rtmp.max_connections = args.rtmp_max_connections;
     cfg.rtmp.max_connections_per_ip = args.rtmp_max_connections_per_ip;
+    cfg.live_ingest.grace = Duration::from_secs(args.live_grace_secs);
+    cfg.live_ingest.part_target = Duration::from_millis(args.live_part_target_ms);
+    cfg.live.max_blocked = args.live_max_blocked;
+    cfg.live.max_blocked_per_ip = args.live_max_blocked_per_ip;
     actix_web::rt::System::new().block_on(upcast_origin::run(cfg))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -21,7 +21,14 @@ const GRACE: &str = "6";
 fn server(data: &Path) -> Server {
     let s = Server::start(
         data,
-        &["--rtmp-listen", "127.0.0.1:0", "--live-grace-secs", GRACE, "--api-rate-per-ip", "0"],
+        &[
+            "--rtmp-listen",
+            "127.0.0.1:0",
+            "--live-grace-secs",
+            GRACE,
+            "--api-rate-per-ip",
+            "0",
+        ],
     );
     assert!(s.rtmp.is_some(), "the RTMP listener is on");
     s
@@ -32,7 +39,9 @@ fn api(s: &Server, method: &str, path: &str, body: Option<Value>) -> (u16, Value
         .request(method, &s.url(path))
         .set("Authorization", &format!("Bearer {ADMIN}"));
     let (code, text) = status(match body {
-        Some(b) => req.send_json(b),
+        Some(b) => req
+            .set("Content-Type", "application/json")
+            .send_string(&b.to_string()),
         None => req.call(),
     });
     (code, serde_json::from_str(&text).unwrap_or(Value::Null))
@@ -47,7 +56,10 @@ fn create_stream(s: &Server, record: bool) -> (String, String) {
         Some(serde_json::json!({"title": "test", "visibility": "public", "record": record})),
     );
     assert_eq!(code, 201, "{v}");
-    (v["id"].as_str().unwrap().into(), v["key"].as_str().unwrap().into())
+    (
+        v["id"].as_str().unwrap().into(),
+        v["key"].as_str().unwrap().into(),
+    )
 }
 
 /// ffmpeg publishing `seconds` of a test picture and tone, in real time, to `rtmp://addr/live/key`.
@@ -57,9 +69,22 @@ fn publish(addr: SocketAddr, key: &str, seconds: u32) -> Child {
         .args(["-f", "lavfi", "-i"])
         .arg(format!("testsrc2=size=320x180:rate=30:duration={seconds}"))
         .args(["-f", "lavfi", "-i"])
-        .arg(format!("sine=frequency=440:sample_rate=44100:duration={seconds}"))
-        .args(["-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g", "30"])
-        .args(["-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "64k", "-f", "flv"])
+        .arg(format!(
+            "sine=frequency=440:sample_rate=44100:duration={seconds}"
+        ))
+        .args([
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-tune",
+            "zerolatency",
+            "-g",
+            "30",
+        ])
+        .args([
+            "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "64k", "-f", "flv",
+        ])
         .arg(format!("rtmp://{addr}/live/{key}"))
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -90,8 +115,13 @@ fn stream_state(s: &Server, id: &str) -> Value {
 
 /// `upcast validate` on `args`; its exit status and report.
 fn validate(args: &[&str]) -> (bool, String) {
-    let out = Command::new(upcast_bin()).arg("validate").args(args).output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let out = Command::new(upcast_bin())
+        .arg("validate")
+        .args(args)
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     (out.status.success(), text)
 }
 
@@ -102,7 +132,10 @@ fn msns(text: &str) -> (u64, usize, usize) {
         .find_map(|l| l.strip_prefix("#EXT-X-MEDIA-SEQUENCE:"))
         .map_or(0, |v| v.trim().parse().unwrap());
     let segments = text.lines().filter(|l| l.starts_with("#EXTINF")).count();
-    let discontinuities = text.lines().filter(|l| *l == "#EXT-X-DISCONTINUITY").count();
+    let discontinuities = text
+        .lines()
+        .filter(|l| *l == "#EXT-X-DISCONTINUITY")
+        .count();
     (first, segments, discontinuities)
 }
 
@@ -143,7 +176,10 @@ fn an_ffmpeg_stream_plays_as_ll_hls_and_its_recording_becomes_a_video() {
     let (code, later) = get(&s, &format!("/live/{id}/video/index.m3u8?_HLS_msn={next}"));
     assert_eq!(code, 200);
     let (f2, c2, _) = msns(&later);
-    assert!(f2 + c2 as u64 >= next, "the reload waited for segment {next}:\n{later}");
+    assert!(
+        f2 + c2 as u64 >= next,
+        "the reload waited for segment {next}:\n{later}"
+    );
 
     let url = s.url(&format!("/live/{id}/index.m3u8"));
     let (ok, report) = validate(&["--live", &url, "--reloads", "4"]);
@@ -152,7 +188,10 @@ fn an_ffmpeg_stream_plays_as_ll_hls_and_its_recording_becomes_a_video() {
     let st = stream_state(&s, &id);
     assert_eq!(st["state"], "live", "{st}");
     let status_json = st.to_string();
-    assert!(status_json.contains("avc1.") && status_json.contains("mp4a.40"), "{st}");
+    assert!(
+        status_json.contains("avc1.") && status_json.contains("mp4a.40"),
+        "{st}"
+    );
 
     assert!(ff.wait().unwrap().success(), "ffmpeg published to the end");
     // The publisher stopped: reconnecting, then ended once the grace period has passed.
@@ -182,7 +221,9 @@ fn a_wrong_key_and_a_second_publisher_are_refused_before_any_media() {
     let s = server(&dir.path().join("data"));
     let (id, key) = create_stream(&s, false);
 
-    let wrong = publish(s.rtmp.unwrap(), "not-a-key", 2).wait_with_output().unwrap();
+    let wrong = publish(s.rtmp.unwrap(), "not-a-key", 2)
+        .wait_with_output()
+        .unwrap();
     assert!(!wrong.status.success(), "a wrong key is refused");
     assert_eq!(get(&s, &format!("/live/{id}/index.m3u8")).0, 404);
 
@@ -190,8 +231,13 @@ fn a_wrong_key_and_a_second_publisher_are_refused_before_any_media() {
     until(30, "the stream live", || {
         (get(&s, &format!("/live/{id}/index.m3u8")).0 == 200).then_some(())
     });
-    let second = publish(s.rtmp.unwrap(), &key, 2).wait_with_output().unwrap();
-    assert!(!second.status.success(), "a second publisher on a live key is refused");
+    let second = publish(s.rtmp.unwrap(), &key, 2)
+        .wait_with_output()
+        .unwrap();
+    assert!(
+        !second.status.success(),
+        "a second publisher on a live key is refused"
+    );
     assert_eq!(stream_state(&s, &id)["state"], "live");
     let (_, metrics) = status(
         agent()
@@ -225,11 +271,15 @@ fn a_publisher_back_within_the_grace_period_continues_the_stream() {
     });
 
     let mut b = publish(s.rtmp.unwrap(), &key, 4);
-    until(40, "the second publisher's segments after a discontinuity", || {
-        let (_, body) = get(&s, &playlist);
-        let (f, c, d) = msns(&body);
-        (d >= 1 && f + c as u64 > first + count as u64 + 1).then_some(())
-    });
+    until(
+        40,
+        "the second publisher's segments after a discontinuity",
+        || {
+            let (_, body) = get(&s, &playlist);
+            let (f, c, d) = msns(&body);
+            (d >= 1 && f + c as u64 > first + count as u64 + 1).then_some(())
+        },
+    );
     let st = stream_state(&s, &id);
     assert_eq!(st["state"], "live", "{st}");
     assert_eq!(st["reason"], "publisher-reconnected", "{st}");
@@ -241,10 +291,18 @@ fn a_publisher_back_within_the_grace_period_continues_the_stream() {
     // One recording of both publishers, published once the grace period has passed.
     let video = until(60, "the recording", || {
         let (_, v) = api(&s, "GET", "/api/videos", None);
-        v["videos"].as_array()?.iter().find(|v| v["state"] == "ready").cloned()
+        v["videos"]
+            .as_array()?
+            .iter()
+            .find(|v| v["state"] == "ready")
+            .cloned()
     });
     let (_, all) = api(&s, "GET", "/api/videos", None);
-    assert_eq!(all["videos"].as_array().unwrap().len(), 1, "one recording: {all}");
+    assert_eq!(
+        all["videos"].as_array().unwrap().len(),
+        1,
+        "one recording: {all}"
+    );
     let vid = video["id"].as_str().unwrap();
     let (ok, report) = validate(&[&s.url(&format!("/v/{vid}/master.m3u8"))]);
     assert!(ok, "upcast validate on the recording:\n{report}");

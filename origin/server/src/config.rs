@@ -107,6 +107,10 @@ pub struct Config {
     pub rtmp_public_url: Option<String>,
     /// The RTMP listener's limits.
     pub rtmp: crate::rtmp::Limits,
+    /// Bounds of live playback (streams, bytes per stream, blocked requests).
+    pub live: crate::live::HubLimits,
+    /// How live ingest cuts parts and segments and how long a stream waits for its publisher.
+    pub live_ingest: crate::live_ingest::IngestOptions,
 }
 
 /// How webhook events are delivered (see `webhooks`).
@@ -155,6 +159,8 @@ impl Config {
             rtmp_listen: None,
             rtmp_public_url: None,
             rtmp: crate::rtmp::Limits::default(),
+            live: crate::live::HubLimits::default(),
+            live_ingest: crate::live_ingest::IngestOptions::default(),
         }
     }
 }

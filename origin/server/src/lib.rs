@@ -15,6 +15,8 @@ pub mod db;
 pub mod error;
 pub mod ingest;
 pub mod limits;
+pub mod live;
+pub mod live_ingest;
 pub mod metrics;
 pub mod paths;
 pub mod playlist;
@@ -59,6 +61,10 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// Live streams' status and publishing rights (the ingest and the live window update it).
     pub streams: streams::Streams,
+    /// Live streams' windows (LL-HLS playback); the ingest side opens streams and pushes parts here.
+    pub live: live::Hub,
+    /// The RTMP listener's bound address (with `--rtmp-listen …:0`, the port the OS chose).
+    pub rtmp_bound: std::sync::OnceLock<std::net::SocketAddr>,
 }
 
 /// Mount the API and playback routes (and `www/` when configured). Tests mount this in-process.
@@ -130,6 +136,24 @@ pub fn routes(state: web::Data<AppState>) -> impl FnOnce(&mut ServiceConfig) {
                 "/v/{id}/{path:.*}",
                 web::method(actix_web::http::Method::OPTIONS).to(serve::preflight),
             )
+            .route("/live/{id}/{path:.*}", web::get().to(live::routes::public))
+            .route("/live/{id}/{path:.*}", web::head().to(live::routes::public))
+            .route(
+                "/live/{id}/{path:.*}",
+                web::method(actix_web::http::Method::OPTIONS).to(serve::preflight),
+            )
+            .route(
+                "/s/{exp}/{sig}/live/{id}/{path:.*}",
+                web::get().to(live::routes::signed),
+            )
+            .route(
+                "/s/{exp}/{sig}/live/{id}/{path:.*}",
+                web::head().to(live::routes::signed),
+            )
+            .route(
+                "/s/{exp}/{sig}/live/{id}/{path:.*}",
+                web::method(actix_web::http::Method::OPTIONS).to(serve::preflight),
+            )
             .route(
                 "/s/{exp}/{sig}/v/{id}/{path:.*}",
                 web::get().to(serve::signed),
@@ -168,9 +192,10 @@ pub async fn run(cfg: Config) -> std::io::Result<()> {
     // Deliver webhook events (those queued before a stop first) on this runtime.
     state.webhooks.start();
     if let Some((addr, limits)) = rtmp {
-        // Until the streams registry is wired in, every publish is refused (`unknown-key`).
-        let none = Arc::new(rtmp::NoStreams);
-        rtmp::start(addr, none.clone(), none, limits).await?;
+        // Publishes are authorized by the streams registry; their media goes through the live muxer.
+        let ingest = live_ingest::LiveIngest::new(state.clone(), state.cfg.live_ingest.clone());
+        let bound = rtmp::start(addr, ingest.clone(), ingest, limits).await?;
+        let _ = state.rtmp_bound.set(bound);
     }
     let ips = state.limits.ips.clone();
     let mut server = actix_web::HttpServer::new(move || {

@@ -262,7 +262,8 @@ fn head_body(answer: Answer) -> BoxBody {
     }
 }
 
-fn accepts_gzip(req: &HttpRequest) -> bool {
+/// The client takes `Content-Encoding: gzip` (and not with q=0).
+pub fn accepts_gzip(req: &HttpRequest) -> bool {
     req.headers()
         .get_all(header::ACCEPT_ENCODING)
         .filter_map(|v| v.to_str().ok())

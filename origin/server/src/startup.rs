@@ -50,6 +50,7 @@ pub fn prepare(cfg: Config) -> Result<(web::Data<AppState>, Option<String>), Str
         cfg.limits.publish_backoff_max,
     );
     let limits = super::limits::State::new(&cfg.limits);
+    let live_limits = cfg.live.clone();
     let ingest = Jobs::new(IngestCtx {
         db: db.clone(),
         store: store.clone(),
@@ -73,6 +74,8 @@ pub fn prepare(cfg: Config) -> Result<(web::Data<AppState>, Option<String>), Str
         webhooks,
         metrics,
         streams,
+        live: super::live::Hub::new(live_limits),
+        rtmp_bound: std::sync::OnceLock::new(),
     };
     Ok((web::Data::new(state), generated))
 }

@@ -4,6 +4,7 @@
 pub mod attr_list;
 pub mod hlsjs_model;
 pub mod language;
+pub mod live;
 pub mod master;
 pub mod media;
 pub mod resolve;

@@ -127,7 +127,11 @@ fn start_recording(state: &web::Data<AppState>, row: &StreamRow) -> Option<Recor
     };
     let title = format!(
         "{} · recorded {}",
-        if row.title.is_empty() { "Live stream" } else { &row.title },
+        if row.title.is_empty() {
+            "Live stream"
+        } else {
+            &row.title
+        },
         crate::db::now_secs()
     );
     let handle = tokio::runtime::Handle::current();
@@ -138,7 +142,10 @@ fn start_recording(state: &web::Data<AppState>, row: &StreamRow) -> Option<Recor
     match RecordingWriter::spawn(ctx, &title, row.visibility, done) {
         Ok(w) => Some(w),
         Err(e) => {
-            eprintln!("upcast: live {}: the recording could not start: {e}", row.id);
+            eprintln!(
+                "upcast: live {}: the recording could not start: {e}",
+                row.id
+            );
             state
                 .streams
                 .set_error(&row.id, e.code(), "the recording could not start");
@@ -155,17 +162,25 @@ async fn recording_done(state: &web::Data<AppState>, stream_id: &str, outcome: O
             let row = state.db.run(move |c| crate::db::video(c, &vid)).await;
             state.catalog.invalidate(&video_id);
             let mut data = match row {
-                Ok(Some(v)) => serde_json::to_value(crate::videos::video_view(&v)).unwrap_or_default(),
+                Ok(Some(v)) => {
+                    serde_json::to_value(crate::videos::video_view(&v)).unwrap_or_default()
+                }
                 _ => json!({ "id": video_id }),
             };
             data["stream_id"] = json!(stream_id);
-            state.webhooks.emit_logged(EventKind::VideoReady, data).await;
+            state
+                .webhooks
+                .emit_logged(EventKind::VideoReady, data)
+                .await;
         }
         Err(e) => {
             eprintln!("upcast: live {stream_id}: the recording was not published: {e}");
             state.streams.set_error(stream_id, e.code(), &e.to_string());
             let data = json!({ "stream_id": stream_id, "code": e.code(), "msg": e.to_string() });
-            state.webhooks.emit_logged(EventKind::VideoFailed, data).await;
+            state
+                .webhooks
+                .emit_logged(EventKind::VideoFailed, data)
+                .await;
         }
     }
 }
@@ -177,7 +192,10 @@ impl Session {
         self.live
             .add_track(name, info.clone())
             .map_err(|e| format!("{}: {e}", e.code()))?;
-        let changed = self.tracks.get(name).is_some_and(|t| t.info.init != info.init);
+        let changed = self
+            .tracks
+            .get(name)
+            .is_some_and(|t| t.info.init != info.init);
         match self.tracks.get_mut(name) {
             Some(t) => t.info = info.clone(),
             None => {
@@ -211,7 +229,10 @@ impl Session {
         self.closing = Some((old, self.generation));
         self.recording = start_recording(&self.state, &self.row);
         let Some(r) = &mut self.recording else { return };
-        let ok = self.tracks.iter().all(|(name, t)| r.track(name, &t.info).is_ok());
+        let ok = self
+            .tracks
+            .iter()
+            .all(|(name, t)| r.track(name, &t.info).is_ok());
         if !ok {
             self.recording_stopped();
         }
@@ -221,15 +242,19 @@ impl Session {
         self.recording = None;
         let id = self.row.id.clone();
         eprintln!("upcast: live {id}: the recording fell behind the disk and was dropped");
-        self.state
-            .streams
-            .set_error(&id, "recording-behind", "the disk could not keep up; the recording was dropped");
+        self.state.streams.set_error(
+            &id,
+            "recording-behind",
+            "the disk could not keep up; the recording was dropped",
+        );
     }
 
     /// A part was pushed into the window, closing `closed` if it started a segment.
     pub fn on_part(&mut self, name: &str, part: &Part, closed: Option<ClosedSegment>) {
         let generation = self.generation;
-        let Some(t) = self.tracks.get_mut(name) else { return };
+        let Some(t) = self.tracks.get_mut(name) else {
+            return;
+        };
         if part.starts_segment || t.open.is_none() {
             if let (Some(seg), Some(c)) = (t.open.take(), closed) {
                 self.record(name, seg, c);
@@ -276,8 +301,7 @@ impl Session {
             self.recording.as_mut()
         };
         let Some(w) = writer else { return };
-        if w
-            .segment(name, c.bytes, seg.start, seg.duration, seg.key_frames)
+        if w.segment(name, c.bytes, seg.start, seg.duration, seg.key_frames)
             .is_err()
         {
             if to_closing {
@@ -300,15 +324,27 @@ impl Session {
         }
     }
 
-    /// The stream is over: close the window (ENDLIST), record its last segments, publish the recording.
-    pub fn end(&mut self) {
-        for c in self.live.end() {
+    /// The publisher went away: its open segments are closed (whole, for viewers and the recording);
+    /// the stream goes on if a publisher comes back.
+    pub fn pause(&mut self) {
+        let closed = self.live.pause();
+        self.record_closed(closed);
+    }
+
+    fn record_closed(&mut self, closed: Vec<ClosedSegment>) {
+        for c in closed {
             let seg = self.tracks.get_mut(&c.track).and_then(|t| t.open.take());
             if let Some(seg) = seg {
                 let name = c.track.clone();
                 self.record(&name, seg, c);
             }
         }
+    }
+
+    /// The stream is over: close the window (ENDLIST), record its last segments, publish the recording.
+    pub fn end(&mut self) {
+        let closed = self.live.end();
+        self.record_closed(closed);
         if let Some((w, _)) = self.closing.take() {
             w.finish();
         }

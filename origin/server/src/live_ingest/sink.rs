@@ -112,7 +112,11 @@ impl IngestSink {
             return n.clone();
         }
         let same = self.kinds.iter().filter(|k| **k == info.kind).count();
-        let base = if info.kind == TrackKind::Audio { "audio" } else { "video" };
+        let base = if info.kind == TrackKind::Audio {
+            "audio"
+        } else {
+            "video"
+        };
         let name = if same == 0 {
             base.to_string()
         } else {
@@ -149,7 +153,9 @@ impl IngestSink {
         let mut st = IngestStats::default();
         let mut bits = 0f64;
         for (i, info) in self.muxer.tracks() {
-            let Some(m) = self.muxer.stats(i) else { continue };
+            let Some(m) = self.muxer.stats(i) else {
+                continue;
+            };
             bits += m.bitrate.unwrap_or(0.0);
             st.codecs.push(info.codec.clone());
             let video = info.kind == TrackKind::Video;
@@ -226,6 +232,7 @@ impl Sink for IngestSink {
                 let _ = self.core_error(e);
             }
         }
+        lock(&self.session).pause();
         // The stream is free for the publisher to come back.
         self.publisher = None;
         let why = match &self.error {
@@ -233,9 +240,18 @@ impl Sink for IngestSink {
             None => reason.to_string(),
         };
         let why = why.split(':').next().unwrap_or("disconnected").to_string();
-        spawn_state(&self.state, &self.stream_id, State::Reconnecting, Some(&why));
+        spawn_state(
+            &self.state,
+            &self.stream_id,
+            State::Reconnecting,
+            Some(&why),
+        );
         let failed = self.error.is_some();
-        let (sessions, id, generation) = (self.sessions.clone(), self.stream_id.clone(), self.generation);
+        let (sessions, id, generation) = (
+            self.sessions.clone(),
+            self.stream_id.clone(),
+            self.generation,
+        );
         let (state, grace) = (self.state.clone(), self.opts.grace);
         actix_web::rt::spawn(async move {
             actix_web::rt::time::sleep(grace).await;
@@ -275,7 +291,10 @@ async fn end_if_idle(
         eprintln!("upcast: live {id}: status {}: {e}", to.as_str());
     }
     state.metrics.stream_ended(id);
-    state.webhooks.emit_logged(kind, event_data(state, id)).await;
+    state
+        .webhooks
+        .emit_logged(kind, event_data(state, id))
+        .await;
     // Viewers keep the ended window (ENDLIST) for its DVR length, unless a new publish resumed it.
     actix_web::rt::time::sleep(Duration::from_secs(dvr)).await;
     let idle = !sessions

@@ -109,22 +109,3 @@ pub async fn start(
     });
     Ok(addr)
 }
-
-/// The gate `upcast serve` runs with until the streams registry is wired in: it refuses every publish
-/// (`unknown-key`), so the port answers and no media is accepted.
-pub struct NoStreams;
-
-impl PublishGate for NoStreams {
-    fn authorize<'a>(
-        &'a self,
-        _req: &'a PublishRequest,
-    ) -> futures_util::future::BoxFuture<'a, Result<Grant, Refusal>> {
-        Box::pin(async { Err(Refusal::UnknownKey) })
-    }
-}
-
-impl SinkFactory for NoStreams {
-    fn open(&self, _grant: &Grant, _req: &PublishRequest) -> Result<Box<dyn Sink>, Refusal> {
-        Err(Refusal::UnknownKey)
-    }
-}

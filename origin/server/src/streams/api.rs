@@ -40,7 +40,7 @@ pub fn rtmp_url(state: &AppState, req: &HttpRequest) -> Option<String> {
     if let Some(u) = &state.cfg.rtmp_public_url {
         return Some(format!("{}/live", u.trim_end_matches('/')));
     }
-    let addr = state.cfg.rtmp_listen?;
+    let addr = state.rtmp_bound.get().copied().or(state.cfg.rtmp_listen)?;
     let host = if addr.ip().is_unspecified() {
         let info = req.connection_info();
         let h = info.host();

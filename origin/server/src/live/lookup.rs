@@ -1,0 +1,89 @@
+//! What the playlists and the routes read from a rendition's window: its live edge, single parts and
+//! segments (ranges of the stored segment, never copies), and the bandwidth measured from it.
+use actix_web::web::Bytes;
+
+use super::window::RenditionWindow;
+
+/// Where a requested part or segment stands.
+pub enum Lookup {
+    Ready(Bytes),
+    /// Not yet there but expected next (the preload-hinted part): wait for it.
+    Pending,
+    Gone,
+}
+
+impl RenditionWindow {
+    /// The MSN of the open segment (or the next one when none is open) and how many parts it has.
+    pub fn edge(&self) -> (u64, usize) {
+        match &self.open {
+            Some(o) => (o.msn, o.parts.len()),
+            None => (self.next_msn, 0),
+        }
+    }
+
+    /// `(LAST-MSN, LAST-PART)` for rendition reports: the last part there is.
+    pub fn last_part(&self) -> Option<(u64, u64)> {
+        match (&self.open, self.segments.back()) {
+            (Some(o), _) => Some((o.msn, (o.parts.len() as u64).saturating_sub(1))),
+            (None, Some(s)) => Some((s.msn, (s.parts.len() as u64).saturating_sub(1))),
+            (None, None) => None,
+        }
+    }
+
+    pub fn segment(&self, msn: u64) -> Lookup {
+        match self.segments.iter().find(|s| s.msn == msn) {
+            Some(s) => Lookup::Ready(s.bytes.clone()),
+            None => Lookup::Gone,
+        }
+    }
+
+    pub fn part(&self, msn: u64, k: usize) -> Lookup {
+        if let Some(s) = self.segments.iter().find(|s| s.msn == msn) {
+            return match s.parts.get(k) {
+                Some(p) => Lookup::Ready(s.bytes.slice(p.range.clone())),
+                None => Lookup::Gone,
+            };
+        }
+        let (edge, have) = self.edge();
+        if msn == edge {
+            match self.open.as_ref().and_then(|o| o.parts.get(k)) {
+                Some(p) => Lookup::Ready(p.0.clone()),
+                None if k == have => Lookup::Pending,
+                None => Lookup::Gone,
+            }
+        } else {
+            Lookup::Gone
+        }
+    }
+
+    /// The open segment's parts as (duration, independent), for the playlist.
+    pub(super) fn open_parts(&self) -> Vec<(f64, bool)> {
+        self.open
+            .iter()
+            .flat_map(|o| o.parts.iter().map(|p| (p.1, p.2)))
+            .collect()
+    }
+
+    /// Peak bits per second over the window's segments (the open segment's parts when none is complete).
+    pub fn bandwidth(&self) -> u64 {
+        let rate = |bytes: usize, secs: f64| {
+            #[allow(clippy::cast_precision_loss)] // segment sizes are far below 2^52
+            let bits = bytes as f64 * 8.0;
+            if secs > 0.0 {
+                upcast_core::num::f64_to_u64((bits / secs).ceil())
+            } else {
+                0
+            }
+        };
+        let peak = self
+            .segments
+            .iter()
+            .map(|s| rate(s.bytes.len(), s.duration))
+            .max();
+        peak.unwrap_or_else(|| {
+            let open = self.open.iter().flat_map(|o| o.parts.iter());
+            let (b, d) = open.fold((0, 0.0), |(b, d), p| (b + p.0.len(), d + p.1));
+            rate(b, d)
+        })
+    }
+}

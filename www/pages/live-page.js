@@ -27,19 +27,25 @@ const ago = (ms) => {
 /** The status lines of a stream, as label → value (missing values left out). */
 function statusRows(s) {
   const st = s.status ?? {};
-  const size = st.width ? `${st.width}×${st.height}` : null;
+  const ing = st.ingest ?? {};
+  const size = ing.width ? `${ing.width}×${ing.height}` : null;
   return [
     ['State', `${st.state ?? 'idle'}${st.reason ? ` (${st.reason})` : ''}`],
-    ['Since', st.since_ms ? `${ago(st.since_ms)} ago` : null],
-    ['Ingest', st.bitrate ? mbps(st.bitrate) : null],
-    ['Frame rate', st.fps ? `${st.fps.toFixed(1)} fps` : null],
+    ['Since', st.since ? `${ago(st.since)} ago` : null],
+    ['Ingest', ing.bitrate_bps ? mbps(ing.bitrate_bps) : null],
+    ['Frame rate', ing.frame_rate ? `${ing.frame_rate.toFixed(1)} fps` : null],
     ['Resolution', size],
-    ['Codecs', st.codecs?.length ? st.codecs.join(', ') : null],
-    ['Key frames', st.keyframe_interval_s ? `every ${st.keyframe_interval_s.toFixed(2)} s` : null],
-    ['B-frames', st.b_frames == null ? null : st.b_frames ? 'yes' : 'no'],
-    ['Renditions', st.renditions?.length ? st.renditions.join(', ') : null],
+    ['Codecs', ing.codecs?.length ? ing.codecs.join(', ') : null],
+    ['Key frames', ing.keyframe_interval_ms ? `every ${(ing.keyframe_interval_ms / 1000).toFixed(2)} s` : null],
+    ['B-frames', st.ingest ? (ing.b_frames ? 'yes' : 'no') : null],
+    [
+      'Renditions',
+      ing.renditions?.length
+        ? ing.renditions.map((r) => (r.height ? `${r.height}p ${mbps(r.bitrate_bps)}` : r.codec)).join(', ')
+        : null,
+    ],
     ['Viewers', st.viewers != null ? String(st.viewers) : null],
-    ['Last error', st.last_error ?? null],
+    ['Last error', st.last_error ? `${st.last_error.code}: ${st.last_error.msg}` : null],
   ].filter(([, v]) => v);
 }
 
@@ -82,11 +88,10 @@ function renderStatus() {
 function showKey(s) {
   const box = $('#key');
   box.hidden = false;
-  const server = s.rtmp_url.slice(0, s.rtmp_url.lastIndexOf('/'));
-  box.querySelector('.server').textContent = server;
-  box.querySelector('.stream-key').textContent = s.key;
+  box.querySelector('.server').textContent = s.rtmp_url ?? 'this origin has no RTMP listener (--rtmp-listen)';
+  box.querySelector('.stream-key').textContent = s.stream_key;
   box.querySelector('.ffmpeg').textContent =
-    `ffmpeg -re -i input.mp4 -c:v libx264 -tune zerolatency -g 60 -c:a aac -f flv ${s.rtmp_url}`;
+    `ffmpeg -re -i input.mp4 -c:v libx264 -tune zerolatency -g 60 -c:a aac -f flv ${s.publish_url}`;
 }
 
 function showLevel() {

@@ -58,7 +58,7 @@ fn create_stream(s: &Server, record: bool) -> (String, String) {
     assert_eq!(code, 201, "{v}");
     (
         v["id"].as_str().unwrap().into(),
-        v["key"].as_str().unwrap().into(),
+        v["stream_key"].as_str().unwrap().into(),
     )
 }
 

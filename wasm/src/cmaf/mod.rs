@@ -8,6 +8,7 @@ pub mod init;
 mod moof;
 pub mod read;
 pub mod rendition;
+pub mod retime;
 
 pub use data::{Chunk, SegmentData};
 pub use rendition::{IFrameRef, MediaSegment, Rendition};

@@ -255,7 +255,11 @@ impl LiveTrack {
 
     /// Put a frame of known duration into the open part; the parts that closes.
     fn place(&mut self, h: Held, duration: u32) -> Result<Vec<Part>> {
+        // RTMP's millisecond timestamps make 15 frames at 30 fps 0.5 s + a millisecond or two: 2 % over
+        // the target still counts as the target (the window raises PART-TARGET to the longest part), so
+        // a 1 s segment is two parts of 0.5 s rather than 0.467 + 0.5 + 0.033.
         let target = self.target_ticks();
+        let target = target + target / 50;
         let d = u64::from(duration);
         let mut out = Vec::new();
         if h.cut || (!self.part.is_empty() && self.part.ticks() + d > target) {

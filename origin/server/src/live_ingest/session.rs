@@ -40,6 +40,9 @@ pub struct Session {
     pub generation: u64,
     /// Where the media clock stands (µs): a returning publisher's timestamps continue from here.
     pub end_us: Option<i64>,
+    /// Where each track's media ends (its timescale's ticks): a returning publisher's parts are moved to
+    /// start exactly there.
+    pub track_ends: HashMap<String, u64>,
     recording: Option<RecordingWriter>,
     /// The recording that a returning publisher's new track settings closed: it still takes the
     /// segments its publisher left open, then it is published.
@@ -86,6 +89,7 @@ pub(super) fn begin(ingest: &LiveIngest, row: StreamRow) -> Result<Arc<Mutex<Ses
         live,
         generation: 1,
         end_us: None,
+        track_ends: HashMap::new(),
         recording,
         closing: None,
         tracks: HashMap::new(),
@@ -175,6 +179,18 @@ async fn recording_done(state: &web::Data<AppState>, stream_id: &str, outcome: O
         }
         Err(e) => {
             eprintln!("upcast: live {stream_id}: the recording was not published: {e}");
+            if let crate::error::ApiError::NotConformant(report) = &e {
+                for f in report
+                    .findings
+                    .iter()
+                    .filter(|f| f.severity == upcast_core::check::Severity::Must)
+                {
+                    eprintln!(
+                        "upcast: live {stream_id}:   {} {}: {}",
+                        f.rule, f.file, f.message
+                    );
+                }
+            }
             state.streams.set_error(stream_id, e.code(), &e.to_string());
             let data = json!({ "stream_id": stream_id, "code": e.code(), "msg": e.to_string() });
             state

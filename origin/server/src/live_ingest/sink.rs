@@ -38,6 +38,8 @@ pub struct IngestSink {
     names: Vec<String>,
     kinds: Vec<TrackKind>,
     last_stats: Option<Instant>,
+    /// Ticks added to each track's parts so that it continues where the previous publisher's stopped.
+    shifts: HashMap<String, i64>,
     /// The first error that stopped the publish: the stream fails with it if the publisher does not return.
     error: Option<(String, String)>,
 }
@@ -72,6 +74,7 @@ impl IngestSink {
             names: Vec::new(),
             kinds: Vec::new(),
             last_stats: None,
+            shifts: HashMap::new(),
             error: None,
         }
     }
@@ -87,12 +90,24 @@ impl IngestSink {
                     s.add_track(&name, &info)
                         .map_err(|e| self.fail("live-window", e))?;
                 }
-                LiveEvent::Part { track, part } => {
+                LiveEvent::Part { track, mut part } => {
                     let Some(name) = self.names.get(track).cloned() else {
                         continue;
                     };
                     let pdt = self.clock.pdt(&part);
                     let end = timing::end_us(&part);
+                    let shift = *self.shifts.entry(name.clone()).or_insert_with(|| {
+                        s.track_ends.get(&name).map_or(0, |&prev| {
+                            i64::try_from(i128::from(prev) - i128::from(part.start)).unwrap_or(0)
+                        })
+                    });
+                    if shift != 0 {
+                        upcast_core::cmaf::retime::shift_tfdt(&mut part.bytes, shift)
+                            .map_err(|e| self.core_error(e))?;
+                        part.start = part.start.saturating_add_signed(shift);
+                    }
+                    s.track_ends
+                        .insert(name.clone(), part.start.saturating_add(part.duration));
                     let closed = s
                         .live
                         .push(&name, part.clone(), pdt)

@@ -112,7 +112,7 @@ async function watch(id) {
   hls?.destroy();
   $('#error').textContent = '';
   $('#title').textContent = s.title || s.id;
-  const url = s.visibility === 'public' ? s.playback_url : (await streamPlayback(admin, id)).playback_url;
+  const url = s.visibility === 'public' ? s.playback_url : (await streamPlayback(admin, id)).url;
   if (!Hls.isSupported()) {
     video.src = url;
     return;

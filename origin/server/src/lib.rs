@@ -194,7 +194,14 @@ pub async fn run(cfg: Config) -> std::io::Result<()> {
     if let Some((addr, limits)) = rtmp {
         // Publishes are authorized by the streams registry; their media goes through the live muxer.
         let ingest = live_ingest::LiveIngest::new(state.clone(), state.cfg.live_ingest.clone());
-        let bound = rtmp::start(addr, ingest.clone(), ingest, limits).await?;
+        let bound = rtmp::start(addr, ingest.clone(), ingest, limits)
+            .await
+            .map_err(|e| {
+                std::io::Error::new(
+                    e.kind(),
+                    format!("RTMP on {addr}: {e} (choose another with --rtmp-listen ADDR, or off)"),
+                )
+            })?;
         let _ = state.rtmp_bound.set(bound);
     }
     let ips = state.limits.ips.clone();

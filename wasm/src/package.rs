@@ -1,4 +1,5 @@
-//! From a source file to a complete HLS package: demux, plan, CMAF renditions, playlists and a summary.
+//! From a source file to a complete package: demux, plan, CMAF renditions, HLS playlists, the DASH MPD
+//! and a summary.
 
 use crate::cmaf::{Rendition, SegmentData};
 use crate::demux::{demux, Movie, TrackKind};
@@ -47,7 +48,8 @@ impl FileBody<'_> {
 pub struct Package {
     pub plan: Plan,
     pub renditions: Vec<Rendition>,
-    /// Path → text of every playlist, the multivariant playlist first.
+    /// Path → text of every manifest: the multivariant playlist first, the media and I-frame playlists,
+    /// then the MPD ([`layout::MANIFEST`]).
     pub playlists: Vec<(String, String)>,
     pub summary: Summary,
 }
@@ -93,6 +95,21 @@ impl Package {
     }
 }
 
+/// Every manifest of a package: the HLS playlists ([`crate::hls::playlists`], the multivariant playlist
+/// first) and the DASH MPD ([`layout::MANIFEST`]) over the same renditions, with the EXT-X-TARGETDURATION.
+/// Every writer of a package (the copy package, the ladder) writes its manifests through this.
+pub fn manifests(
+    videos: &[&Rendition],
+    audios: &[&Rendition],
+) -> Result<(u64, Vec<(String, String)>)> {
+    let (target, mut out) = playlists(videos, audios);
+    out.push((
+        layout::MANIFEST.to_string(),
+        crate::dash::mpd(videos, audios)?,
+    ));
+    Ok((target, out))
+}
+
 /// Demux `src` and build the copy package.
 pub fn segment(src: &dyn Source, opts: &SegmentOptions) -> Result<Package> {
     let movie = demux(src, &opts.limits)?;
@@ -120,7 +137,7 @@ pub fn package_planned(movie: &Movie, plan: Plan) -> Result<Package> {
         .iter()
         .filter(|r| r.kind == TrackKind::Audio)
         .collect();
-    let (target, playlists) = playlists(&videos, &audios);
+    let (target, playlists) = manifests(&videos, &audios)?;
     let summary = Summary::new(movie, &plan, &renditions, target);
     Ok(Package {
         plan,

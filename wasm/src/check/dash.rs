@@ -12,7 +12,7 @@ use super::paths::{line_containing, resolve};
 use super::segment::{measure, Seg};
 use super::{CheckLimits, Location, PackageReader, Report, Severity};
 use crate::cmaf::read::{read_init, InitInfo};
-use crate::dash::refs::{check_structure, representations, RepFiles};
+use crate::dash::refs::{representations, RepFiles};
 use crate::dash::Mpd;
 use crate::hls::resolve::Strictness;
 use std::collections::BTreeMap;
@@ -95,12 +95,10 @@ fn load(
         mpd_fail(report, path, "is not UTF-8".into());
         return None;
     };
-    let parsed = check_structure(text)
-        .and_then(|()| Mpd::parse(text))
-        .and_then(|mpd| {
-            representations(path, &mpd, limits.max_segments, Strictness::Relative)
-                .map(|files| (mpd, files))
-        });
+    let parsed = Mpd::parse(text).and_then(|mpd| {
+        representations(path, &mpd, limits.max_segments, Strictness::Relative)
+            .map(|files| (mpd, files))
+    });
     let (mpd, files) = match parsed {
         Ok(p) => p,
         Err(e) => {

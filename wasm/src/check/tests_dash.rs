@@ -33,7 +33,12 @@ fn unreadable_or_foreign_mpds() {
         ),
         ("<MPD ", "<MPDX ", "<MPDX> is not accepted"),
         ("<MPD ", "<!DOCTYPE MPD>\n<MPD ", "DOCTYPE"),
-        ("</MPD>", "", "ill-formed"),
+        ("</MPD>", "", "is not closed"),
+        (
+            "<Period",
+            "<Representation id=\"x\"/><Period",
+            "is not where",
+        ),
         (" r=\"", " r=\"-", "negative"),
         (
             "media=\"video/",

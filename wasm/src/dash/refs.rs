@@ -1,36 +1,12 @@
 //! The files an MPD names: each Representation's init segment and, expanded from its SegmentTemplate and
 //! SegmentTimeline, every media segment with its start and duration. The checker walks these, and the
 //! origin refuses an uploaded MPD that names anything outside its video.
-//!
-//! What upcast does not write is refused rather than half-understood: only the elements of
-//! [`ALLOWED_ELEMENTS`] (no `BaseURL`, `Location`, `SegmentList`, `SegmentBase`, `ContentSteering`, ...,
-//! each of which can send a player elsewhere), no `xlink:href`, no DOCTYPE, and a SegmentTemplate must
-//! carry a SegmentTimeline.
+//! A Representation's SegmentTemplate (its own, or its AdaptationSet's) must carry a SegmentTimeline;
+//! what else an MPD may not hold is refused by [`Mpd::parse`].
 
-use super::model::{Mpd, Representation};
+use super::model::{Mpd, Representation, SegmentTemplate};
 use super::template::{expand, Vars};
 use crate::hls::resolve::{resolve, Strictness};
-use quick_xml::events::Event;
-
-/// Elements an MPD upcast accepts may hold. Their URL-bearing attributes are `SegmentTemplate@media` and
-/// `@initialization`, both checked.
-pub const ALLOWED_ELEMENTS: [&str; 15] = [
-    "MPD",
-    "ProgramInformation",
-    "Title",
-    "Period",
-    "AdaptationSet",
-    "ContentComponent",
-    "Role",
-    "Label",
-    "Accessibility",
-    "EssentialProperty",
-    "SupplementalProperty",
-    "Representation",
-    "AudioChannelConfiguration",
-    "SegmentTemplate",
-    "SegmentTimeline",
-];
 
 /// One media segment of a Representation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,52 +30,6 @@ pub struct RepFiles {
     pub segments: Vec<SegmentRef>,
 }
 
-/// Check the element structure of an MPD's text (see the module) before it is parsed.
-pub fn check_structure(text: &str) -> Result<(), String> {
-    let mut reader = quick_xml::Reader::from_str(text);
-    loop {
-        let (name, attrs) = match reader.read_event() {
-            Ok(Event::Start(e) | Event::Empty(e)) => (
-                String::from_utf8_lossy(e.name().as_ref()).into_owned(),
-                e.attributes()
-                    .map(|a| {
-                        a.map(|a| String::from_utf8_lossy(a.key.as_ref()).into_owned())
-                            .map_err(|e| e.to_string())
-                    })
-                    .collect::<Result<Vec<_>, _>>()?,
-            ),
-            Ok(Event::DocType(_)) => return Err("a DOCTYPE is not accepted in an MPD".into()),
-            Ok(Event::Eof) => return Ok(()),
-            Ok(_) => continue,
-            Err(e) => return Err(format!("not well-formed XML: {e}")),
-        };
-        if name != "S" && !ALLOWED_ELEMENTS.contains(&name.as_str()) {
-            return Err(format!(
-                "element <{name}> is not accepted (upcast MPDs address segments with SegmentTemplate \
-                 and SegmentTimeline only; no BaseURL, SegmentList, Location or other URL)"
-            ));
-        }
-        if let Some(a) = attrs
-            .iter()
-            .find(|a| a.contains("href") || a.starts_with("xlink") || a.starts_with("xml:base"))
-        {
-            return Err(format!(
-                "<{name}> attribute {a} names a URL upcast does not accept"
-            ));
-        }
-        if name == "SegmentTemplate" {
-            if let Some(a) = attrs.iter().find(|a| {
-                matches!(
-                    a.as_str(),
-                    "index" | "bitstreamSwitching" | "presentationTimeOffset"
-                )
-            }) {
-                return Err(format!("SegmentTemplate@{a} is not accepted"));
-            }
-        }
-    }
-}
-
 /// Every Representation of the Period with its files, URLs resolved against `mpd_path` under `strictness`
 /// ([`Strictness::Package`] at the origin). `max_segments` bounds the expansion over the
 /// whole MPD (a hostile `@r` could name billions).
@@ -118,7 +48,15 @@ pub fn representations(
     let mut out = Vec::new();
     for (set, a) in period.adaptation_sets.iter().enumerate() {
         for r in &a.representations {
-            out.push(rep_files(mpd_path, set, r, &mut budget, strictness)?);
+            let template = r.segment_template.as_ref().or(a.segment_template.as_ref());
+            out.push(rep_files(
+                mpd_path,
+                set,
+                r,
+                template,
+                &mut budget,
+                strictness,
+            )?);
         }
     }
     Ok(out)
@@ -128,14 +66,12 @@ fn rep_files(
     mpd_path: &str,
     set: usize,
     r: &Representation,
+    template: Option<&SegmentTemplate>,
     budget: &mut usize,
     strictness: Strictness,
 ) -> Result<RepFiles, String> {
     let id = &r.id;
-    let t = r
-        .segment_template
-        .as_ref()
-        .ok_or_else(|| format!("Representation {id}: no SegmentTemplate"))?;
+    let t = template.ok_or_else(|| format!("Representation {id}: no SegmentTemplate"))?;
     let timeline = t
         .segment_timeline
         .as_ref()
@@ -190,11 +126,10 @@ fn rep_files(
 }
 
 /// The package paths the MPD at package path `path` names, each once, as the origin checks an upload:
-/// UTF-8, the accepted structure ([`check_structure`]), parses as an MPD, every URL inside the package under
-/// its path rules.
+/// UTF-8, parses as an MPD upcast accepts ([`Mpd::parse`]), every URL inside the package under its path
+/// rules.
 pub fn package_references(path: &str, bytes: &[u8]) -> Result<Vec<String>, String> {
     let text = std::str::from_utf8(bytes).map_err(|e| format!("{path} is not UTF-8: {e}"))?;
-    check_structure(text).map_err(|e| format!("{path}: {e}"))?;
     let mpd = Mpd::parse(text).map_err(|e| format!("{path}: {e}"))?;
     let reps = representations(path, &mpd, 200_000, Strictness::Package)
         .map_err(|e| format!("{path}: {e}"))?;

@@ -59,6 +59,7 @@ pub fn mpd(videos: &[&Rendition], audios: &[&Rendition]) -> Result<String> {
                 scheme_id_uri: "urn:mpeg:dash:role:2011".into(),
                 value: if i == 0 { "main" } else { "alternate" }.into(),
             }),
+            segment_template: None,
             representations: audios
                 .iter()
                 .filter(|a| rfc5646(&a.language) == *lang)

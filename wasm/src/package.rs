@@ -95,21 +95,6 @@ impl Package {
     }
 }
 
-/// Every manifest of a package: the HLS playlists ([`crate::hls::playlists`], the multivariant playlist
-/// first) and the DASH MPD ([`layout::MANIFEST`]) over the same renditions, with the EXT-X-TARGETDURATION.
-/// Every writer of a package (the copy package, the ladder) writes its manifests through this.
-pub fn manifests(
-    videos: &[&Rendition],
-    audios: &[&Rendition],
-) -> Result<(u64, Vec<(String, String)>)> {
-    let (target, mut out) = playlists(videos, audios);
-    out.push((
-        layout::MANIFEST.to_string(),
-        crate::dash::mpd(videos, audios)?,
-    ));
-    Ok((target, out))
-}
-
 /// Demux `src` and build the copy package.
 pub fn segment(src: &dyn Source, opts: &SegmentOptions) -> Result<Package> {
     let movie = demux(src, &opts.limits)?;
@@ -137,7 +122,7 @@ pub fn package_planned(movie: &Movie, plan: Plan) -> Result<Package> {
         .iter()
         .filter(|r| r.kind == TrackKind::Audio)
         .collect();
-    let (target, playlists) = manifests(&videos, &audios)?;
+    let (target, playlists) = playlists(&videos, &audios);
     let summary = Summary::new(movie, &plan, &renditions, target);
     Ok(Package {
         plan,

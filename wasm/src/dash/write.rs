@@ -14,7 +14,6 @@ use super::model::{
     NAMESPACE, S,
 };
 use crate::cmaf::{MediaSegment, Rendition};
-use crate::error::{Error, Result};
 use crate::hls::language::rfc5646;
 use crate::layout;
 
@@ -27,7 +26,7 @@ pub const NUMBER_TEMPLATE: &str = "seg_$Number%05d$.m4s";
 
 /// The MPD (`manifest.mpd`) of a package: `videos` in one AdaptationSet, `audios` one AdaptationSet per
 /// language, in the order given.
-pub fn mpd(videos: &[&Rendition], audios: &[&Rendition]) -> Result<String> {
+pub fn mpd(videos: &[&Rendition], audios: &[&Rendition]) -> String {
     let mut sets = Vec::new();
     if !videos.is_empty() {
         sets.push(AdaptationSet {
@@ -86,7 +85,6 @@ pub fn mpd(videos: &[&Rendition], audios: &[&Rendition]) -> Result<String> {
         }],
     }
     .to_xml()
-    .map_err(Error::Internal)
 }
 
 fn representation(r: &Rendition) -> Representation {

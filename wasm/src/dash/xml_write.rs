@@ -130,7 +130,7 @@ fn adaptation_set(w: &mut W, s: &AdaptationSet) -> IoResult<()> {
 
 impl Mpd {
     /// The MPD as an XML document: the declaration, then the indented `MPD` element.
-    pub fn to_xml(&self) -> Result<String, String> {
+    pub fn to_xml(&self) -> String {
         let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
         let write = |w: &mut W| -> IoResult<()> {
             w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
@@ -166,9 +166,11 @@ impl Mpd {
                 }),
             )
         };
-        write(&mut w).map_err(|e| format!("MPD: {e}"))?;
-        let mut text = String::from_utf8(w.into_inner()).map_err(|e| format!("MPD: {e}"))?;
+        // Writing into a Vec cannot fail (as `hls::to_string` says of the playlists), and every piece
+        // written is a &str: the bytes are UTF-8.
+        let _ = write(&mut w);
+        let mut text = String::from_utf8_lossy(&w.into_inner()).into_owned();
         text.push('\n');
-        Ok(text)
+        text
     }
 }

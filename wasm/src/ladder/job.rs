@@ -383,7 +383,7 @@ impl LadderJob {
         let (videos, audios) = self.renditions();
         let v: Vec<&Rendition> = videos.iter().collect();
         let a: Vec<&Rendition> = audios.iter().collect();
-        let (_, lists) = crate::package::manifests(&v, &a)?;
+        let (_, lists) = crate::hls::playlists(&v, &a);
         out.extend(lists.into_iter().map(|(p, t)| (p, t.into_bytes())));
         Ok(out)
     }

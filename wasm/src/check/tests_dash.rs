@@ -206,3 +206,49 @@ fn no_mpd_is_an_hls_only_package() {
     let r = check(&pkg);
     assert!(r.findings.is_empty(), "{}", render_text(&r));
 }
+
+/// Hostile MPDs: cut anywhere, numbers at their limits, a repeat count that would name billions of
+/// segments. The check reports and never panics, and the work stays bounded.
+#[test]
+fn hostile_mpds_never_panic() {
+    let good_pkg = good("h264_aac_bframes.mp4", 2.0);
+    let text = mpd_text(&good_pkg);
+    for cut in (0..text.len()).step_by(37) {
+        let mut pkg = good_pkg.clone();
+        pkg.files
+            .insert(MPD.into(), text.as_bytes()[..cut].to_vec());
+        assert!(!check(&pkg).passed(), "cut at {cut}");
+    }
+    for (from, to, needle) in [
+        (
+            " r=\"3\"",
+            " r=\"9223372036854775807\"",
+            "more segments than are checked",
+        ),
+        (" r=\"3\"", " r=\"18446744073709551616\"", "not a number"),
+        (
+            "t=\"0\"",
+            "t=\"18446744073709551615\"",
+            "t=18446744073709551615",
+        ),
+        ("timescale=\"12800\"", "timescale=\"0\"", "timescale 0"),
+        ("%05d", "%020d", "DASH"),
+        (
+            "startNumber=\"1\"",
+            "startNumber=\"18446744073709551615\"",
+            "Representation video",
+        ),
+    ] {
+        let mut pkg = good_pkg.clone();
+        edit(&mut pkg, MPD, from, to);
+        let r = check(&pkg);
+        assert!(!r.passed(), "{to}");
+        assert!(
+            r.findings
+                .iter()
+                .any(|f| f.message.contains(needle) || f.rule.contains(needle)),
+            "{to}: {}",
+            render_text(&r)
+        );
+    }
+}

@@ -290,6 +290,10 @@ fn check_iframe(range: &[u8], init: &InitInfo) -> Result<(), Violation> {
 fn check_playlists(pkg: &Package) -> Result<(), Violation> {
     use m3u8_rs::Playlist;
     for (path, text) in &pkg.playlists {
+        if path == crate::layout::MANIFEST {
+            check_mpd(pkg, text)?;
+            continue;
+        }
         let parsed = m3u8_rs::parse_playlist_res(text.as_bytes())
             .map_err(|e| format!("{path} does not re-parse: {e:?}"))?;
         match parsed {
@@ -319,6 +323,57 @@ fn check_playlists(pkg: &Package) -> Result<(), Violation> {
                     ));
                 }
             }
+        }
+    }
+    Ok(())
+}
+
+/// The MPD re-parses, and each rendition is one Representation whose expanded SegmentTemplate names its
+/// init segment and exactly its segments, with their tfdt and durations to the tick.
+fn check_mpd(pkg: &Package, text: &str) -> Result<(), Violation> {
+    use crate::hls::resolve::Strictness;
+    let mpd = crate::dash::Mpd::parse(text).map_err(|e| format!("manifest.mpd: {e}"))?;
+    let reps = crate::dash::refs::representations(
+        crate::layout::MANIFEST,
+        &mpd,
+        usize::MAX,
+        Strictness::Package,
+    )
+    .map_err(|e| format!("manifest.mpd: {e}"))?;
+    if reps.len() != pkg.renditions.len() {
+        return Err(format!(
+            "manifest.mpd has {} Representations; {} renditions were written",
+            reps.len(),
+            pkg.renditions.len()
+        ));
+    }
+    for r in &pkg.renditions {
+        let rep = reps
+            .iter()
+            .find(|x| x.id == r.id)
+            .ok_or_else(|| format!("manifest.mpd has no Representation {}", r.id))?;
+        let want: Vec<(String, u64, u64)> = r
+            .segments
+            .iter()
+            .enumerate()
+            .map(|(k, s)| {
+                let name = crate::layout::segment_name(k);
+                (crate::layout::in_dir(&r.id, &name), s.start, s.duration)
+            })
+            .collect();
+        let got: Vec<(String, u64, u64)> = rep
+            .segments
+            .iter()
+            .map(|s| (s.path.clone(), s.start, s.duration))
+            .collect();
+        if rep.timescale != r.timescale
+            || rep.init != crate::layout::in_dir(&r.id, crate::layout::INIT)
+            || got != want
+        {
+            return Err(format!(
+                "manifest.mpd: Representation {} does not describe the written segments",
+                r.id
+            ));
         }
     }
     Ok(())

@@ -5,6 +5,7 @@
 //!
 //! ```text
 //! master.m3u8                 the multivariant playlist, at the root
+//! manifest.mpd                the DASH MPD, at the root, naming the same init and media segments
 //! poster.jpg                  the poster the upload page makes (the origin accepts it; the core never writes it)
 //! <rendition>/playlist.m3u8   a media playlist: video (the copy), audio, audio_2, ... or a ladder rung's id
 //! <rendition>/iframes.m3u8    the I-frame playlist of a video rendition
@@ -14,6 +15,8 @@
 
 /// The multivariant playlist, at the package root: what a player opens.
 pub const MASTER: &str = "master.m3u8";
+/// The DASH MPD, at the package root beside [`MASTER`]: what a DASH player opens.
+pub const MANIFEST: &str = "manifest.mpd";
 /// The poster image the upload page makes from a frame of the video (JPEG), shown in the video list.
 pub const POSTER: &str = "poster.jpg";
 /// A rendition's init segment (`EXT-X-MAP`), inside its directory.
@@ -51,6 +54,8 @@ pub fn in_dir(dir: &str, name: &str) -> String {
 pub enum FileKind {
     /// `.m3u8`: a multivariant, media or I-frame playlist.
     Playlist,
+    /// `.mpd`: a DASH MPD (XML: never read as a playlist).
+    Manifest,
     /// `.mp4`: a CMAF init segment.
     Init,
     /// `.m4s`: a CMAF media segment.
@@ -61,8 +66,9 @@ pub enum FileKind {
 
 impl FileKind {
     /// The extension of each kind a package holds under a rendition ([`FileKind::Poster`] is a name).
-    const EXTENSIONS: [(&'static str, FileKind); 3] = [
+    const EXTENSIONS: [(&'static str, FileKind); 4] = [
         (".m3u8", FileKind::Playlist),
+        (".mpd", FileKind::Manifest),
         (".mp4", FileKind::Init),
         (".m4s", FileKind::Segment),
     ];
@@ -79,12 +85,14 @@ impl FileKind {
             .map(|(_, k)| k)
     }
 
-    /// The MIME type the file is served and uploaded with: RFC 8216 § 4 for playlists; `video/mp4` for
+    /// The MIME type the file is served and uploaded with: RFC 8216 § 4 for playlists; ISO/IEC 23009-1
+    /// Annex C for an MPD; `video/mp4` for
     /// an init segment and `video/iso.segment` for a media segment (RFC 8216bis § 3.4 / ISO/IEC 23000-19
     /// CMAF, the type registered for ISO BMFF segments).
     pub fn mime(self) -> &'static str {
         match self {
             FileKind::Playlist => "application/vnd.apple.mpegurl",
+            FileKind::Manifest => "application/dash+xml",
             FileKind::Init => "video/mp4",
             FileKind::Segment => "video/iso.segment",
             FileKind::Poster => "image/jpeg",
@@ -105,7 +113,7 @@ pub const MAX_LEN: usize = 200;
 
 /// The path rules of a stored package: relative, lowercase, `dir/dir/name.ext` with `[a-z0-9_-]` directory
 /// names, `[a-z0-9_.-]` file names that do not start with a dot, at most [`MAX_DEPTH`] components and
-/// [`MAX_LEN`] bytes, and an extension of `.m3u8`, `.mp4` or `.m4s`; or [`POSTER`] at the root. No `..`, no
+/// [`MAX_LEN`] bytes, and an extension of `.m3u8`, `.mpd`, `.mp4` or `.m4s`; or [`POSTER`] at the root. No `..`, no
 /// absolute paths, no percent-escapes, no odd characters. The origin refuses any other path, and the
 /// playlist URI resolver in its strict mode ([`crate::hls::resolve::Strictness::Package`]) applies them.
 pub fn check_package_path(path: &str) -> Result<FileKind, String> {
@@ -139,7 +147,7 @@ pub fn check_package_path(path: &str) -> Result<FileKind, String> {
         .find(|(ext, _)| name.strip_suffix(ext).is_some_and(|stem| !stem.is_empty()));
     match kind {
         Some((_, k)) => Ok(k),
-        None => bad("only .m3u8, .mp4 and .m4s files (and poster.jpg) are accepted"),
+        None => bad("only .m3u8, .mpd, .mp4 and .m4s files (and poster.jpg) are accepted"),
     }
 }
 
@@ -162,6 +170,7 @@ mod tests {
         assert_eq!(in_dir(VIDEO_DIR, INIT), "video/init.mp4");
         for p in [
             MASTER.to_string(),
+            MANIFEST.to_string(),
             in_dir(VIDEO_DIR, PLAYLIST),
             in_dir(VIDEO_DIR, IFRAMES),
             in_dir(&audio_dir(1), INIT),
@@ -177,6 +186,8 @@ mod tests {
         assert_eq!(mime("master.m3u8"), "application/vnd.apple.mpegurl");
         assert_eq!(mime("video/iframes.m3u8"), "application/vnd.apple.mpegurl");
         assert_eq!(mime("video/init.mp4"), "video/mp4");
+        assert_eq!(mime(MANIFEST), "application/dash+xml");
+        assert_eq!(check_package_path(MANIFEST), Ok(FileKind::Manifest));
         assert_eq!(mime("video/seg_00001.m4s"), "video/iso.segment");
         assert_eq!(mime("poster.jpg"), "image/jpeg");
         assert_eq!(mime("x.html"), "application/octet-stream");
@@ -209,6 +220,8 @@ mod tests {
             "x.html",
             "x.svg",
             "x.m4s.html",
+            "x.mpd.xml",
+            ".mpd",
             ".m4s",
             "a/b/c/d/e.m4s",
             "a b.m4s",

@@ -10,6 +10,7 @@ pub mod boxes;
 pub mod check;
 pub mod cmaf;
 pub mod codec;
+pub mod dash;
 pub mod demux;
 pub mod error;
 pub mod hls;

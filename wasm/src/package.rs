@@ -1,4 +1,5 @@
-//! From a source file to a complete HLS package: demux, plan, CMAF renditions, playlists and a summary.
+//! From a source file to a complete package: demux, plan, CMAF renditions, HLS playlists, the DASH MPD
+//! and a summary.
 
 use crate::cmaf::{Rendition, SegmentData};
 use crate::demux::{demux, Movie, TrackKind};
@@ -47,7 +48,8 @@ impl FileBody<'_> {
 pub struct Package {
     pub plan: Plan,
     pub renditions: Vec<Rendition>,
-    /// Path → text of every playlist, the multivariant playlist first.
+    /// Path → text of every manifest: the multivariant playlist first, the media and I-frame playlists,
+    /// then the MPD ([`layout::MANIFEST`]).
     pub playlists: Vec<(String, String)>,
     pub summary: Summary,
 }

@@ -77,11 +77,12 @@ fn scan(root: &Path, dir: &Path, out: &mut Vec<Local>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Upload order: playlists first (the package is playable as a growing EVENT stream while it uploads),
+/// Upload order: playlists and the MPD first (the package is playable as a growing EVENT stream while it
+/// uploads),
 /// then init segments, then media segments by name, the poster last.
 fn order(k: FileKind) -> u8 {
     match k {
-        FileKind::Playlist => 0,
+        FileKind::Playlist | FileKind::Manifest => 0,
         FileKind::Init => 1,
         FileKind::Segment => 2,
         FileKind::Poster => 3,

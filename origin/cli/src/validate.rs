@@ -1,7 +1,7 @@
 //! `upcast validate PATH_OR_URL [--json]`: run the conformance checker on a package in a folder, named by its
-//! multivariant playlist file, or served over http(s) on loopback. `upcast validate --live URL [--reloads N]`
-//! follows a live LL-HLS stream instead (see [`crate::validate_live`]). Exit status: 0 when no MUST rule
-//! fails, 1 when one does, 2 when the package cannot be looked at (usage, I/O).
+//! multivariant playlist file (or its `manifest.mpd`), or served over http(s) on loopback. `upcast validate
+//! --live URL [--reloads N]` follows a live LL-HLS stream instead (see [`crate::validate_live`]). Exit
+//! status: 0 when no MUST rule fails, 1 when one does, 2 when the package cannot be looked at (usage, I/O).
 
 use anyhow::{bail, Context};
 use std::io::{Read, Write};
@@ -11,8 +11,9 @@ use upcast_core::check::{check_package, render_text, PackageReader, Report};
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// A package folder (holding master.m3u8), a multivariant playlist file, or an http(s) URL of one on
-    /// loopback (127.0.0.0/8, ::1, localhost).
+    /// A package folder (holding master.m3u8), a multivariant playlist file or a package's manifest.mpd, or
+    /// an http(s) URL of one on loopback (127.0.0.0/8, ::1, localhost). The MPD beside the multivariant
+    /// playlist is checked with it (the DASH rules), whichever of the two is named.
     #[arg(required_unless_present = "live", conflicts_with = "live")]
     pub target: Option<String>,
     /// Follow a live LL-HLS stream at this loopback URL (a media or a multivariant playlist) with blocking
@@ -61,7 +62,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 pub fn validate(target: &str) -> anyhow::Result<Report> {
     if target.starts_with("http://") || target.starts_with("https://") {
         let (reader, master) = HttpReader::new(target)?;
-        return Ok(check_package(&reader, &master));
+        return Ok(check_package(&reader, &master_for(&master)));
     }
     let path = Path::new(target);
     let (root, master) = if path.is_dir() {
@@ -72,11 +73,22 @@ pub fn validate(target: &str) -> anyhow::Result<Report> {
             .and_then(|n| n.to_str())
             .context("the playlist's file name is not UTF-8")?;
         let root = path.parent().unwrap_or(Path::new(".")).to_path_buf();
-        (root, name.to_string())
+        (root, master_for(name))
     } else {
         bail!("{target}: no such file or folder");
     };
     Ok(check_package(&FolderReader { root }, &master))
+}
+
+/// The multivariant playlist to check from: `path` itself, or for an MPD the `master.m3u8` beside it (a
+/// package is checked from its multivariant playlist; the MPD beside it is checked on the way).
+fn master_for(path: &str) -> String {
+    match path.strip_suffix(upcast_core::layout::MANIFEST) {
+        Some(dir) if dir.is_empty() || dir.ends_with('/') => {
+            format!("{dir}{}", upcast_core::layout::MASTER)
+        }
+        _ => path.to_string(),
+    }
 }
 
 /// Files under a folder. Package paths come resolved (no `..`), so they cannot leave the folder.

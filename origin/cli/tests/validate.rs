@@ -241,3 +241,36 @@ fn unquoted_external_uri_attributes_fail_naming_the_line() {
         assert!(out.stdout.contains(want), "{want:?} not in\n{}", out.stdout);
     }
 }
+
+/// Issue 15: the MPD of a package `upcast segment` made is checked with it; a hand-broken one fails
+/// `upcast validate` (exit 1) naming the DASH rule, whether the folder, master.m3u8 or manifest.mpd is named.
+#[test]
+fn a_broken_mpd_fails_validate() {
+    let dir = scratch_dir("validate_dash");
+    let r = run(upcast()
+        .arg("segment")
+        .arg(fixture("h264_aac_bframes.mp4"))
+        .arg(&dir)
+        .args(["--target-duration", "2"]));
+    assert!(r.status.success(), "{}", r.stderr);
+    let mpd = dir.join("manifest.mpd");
+    let out = run(upcast().arg("validate").arg(&mpd));
+    assert_eq!(out.status.code(), Some(0), "{}", out.stdout);
+    assert!(
+        out.stdout.starts_with("master.m3u8: PASS"),
+        "{}",
+        out.stdout
+    );
+    let text = std::fs::read_to_string(&mpd).unwrap();
+    assert!(text.contains("codecs=\"avc1."), "{text}");
+    std::fs::write(&mpd, text.replacen("codecs=\"avc1.", "codecs=\"avc3.", 1)).unwrap();
+    for target in [dir.clone(), dir.join("master.m3u8"), mpd.clone()] {
+        let out = run(upcast().arg("validate").arg(&target));
+        assert_eq!(out.status.code(), Some(1), "{}", out.stdout);
+        assert!(
+            out.stdout.contains("[DASH codecs] manifest.mpd:5 — "),
+            "{}",
+            out.stdout
+        );
+    }
+}

@@ -1,7 +1,8 @@
 //! Content checks on uploaded bytes, with the core's CMAF reader (`upcast_core::cmaf::read`, the same code
 //! the browser runs before uploading): an init segment must parse as ftyp + moov (one track, mvex); a media
 //! segment must parse as moof + mdat fragments against its rendition's init segment, with sample data inside
-//! the mdat. HTML, SVG or a zip renamed `.m4s` is refused. Playlists are checked in [`super::playlist`].
+//! the mdat. HTML, SVG or a zip renamed `.m4s` is refused. Playlists and MPDs are checked in
+//! [`super::playlist`].
 use std::io::{Read, Seek, SeekFrom};
 
 use upcast_core::cmaf::read::{read_init, read_segment};
@@ -58,6 +59,7 @@ pub fn check_bytes(
 ) -> Result<Vec<String>, ApiError> {
     match kind {
         FileKind::Playlist => playlist::references(path, bytes),
+        FileKind::Manifest => playlist::mpd_references(path, bytes),
         FileKind::Poster => {
             check_jpeg(path, bytes)?;
             Ok(Vec::new())

@@ -1,4 +1,5 @@
-//! Playlist checks: UTF-8, parses with m3u8-rs, and every URI it holds is a relative path inside this video.
+//! Playlist and MPD checks: UTF-8, parses (m3u8-rs, or the core's MPD model), and every URI it holds is a relative
+//! path inside this video.
 //! Also the growing EVENT view of a media playlist served while its package is still uploading.
 use m3u8_rs::{MediaPlaylistType, Playlist};
 use upcast_core::hls::uris::package_references;
@@ -26,6 +27,13 @@ fn parse(path: &str, bytes: &[u8]) -> Result<Playlist, ApiError> {
 /// URI attribute of every tag, quoted or not, and names the line, tag and attribute of a refused one.
 pub fn references(path: &str, bytes: &[u8]) -> Result<Vec<String>, ApiError> {
     package_references(path, bytes).map_err(bad)
+}
+
+/// The package paths the DASH MPD at `path` references ([`upcast_core::dash::package_references`]): only
+/// SegmentTemplate/SegmentTimeline addressing, no BaseURL, Location or xlink, every URL relative and inside
+/// the video under the package path rules. A refusal is `422 bad-playlist` like a playlist's.
+pub fn mpd_references(path: &str, bytes: &[u8]) -> Result<Vec<String>, ApiError> {
+    upcast_core::dash::package_references(path, bytes).map_err(bad)
 }
 
 /// While a package uploads, serve each media playlist as a growing EVENT playlist: only the leading

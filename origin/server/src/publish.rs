@@ -17,9 +17,10 @@ use super::videos::video_view;
 use super::webhooks::EventKind;
 use super::AppState;
 
-pub use upcast_core::layout::MASTER;
+pub use upcast_core::layout::{MANIFEST, MASTER};
 
-/// Walk from `master.m3u8` through every playlist it references; every referenced file must be stored.
+/// Walk from `master.m3u8` through every playlist it references, and through `manifest.mpd` when there is
+/// one; every referenced file must be stored.
 pub fn check_complete(
     store: &dyn Store,
     video_id: &str,
@@ -45,6 +46,20 @@ pub fn check_complete(
             if paths::check(&r)? == FileKind::Playlist {
                 queue.push_back(r);
             } else if !files.contains_key(&r) {
+                missing.push(r);
+            }
+        }
+    }
+    // The MPD, when uploaded, names its segments too: each must be stored (the same files, for a package
+    // upcast made; a hand-made MPD naming others is caught here or by the DASH rules).
+    if let Some(f) = files.get(MANIFEST) {
+        let key = ObjectKey {
+            video_id: video_id.to_string(),
+            sha256: f.sha256.clone(),
+        };
+        let bytes = store.read(&key).map_err(ApiError::from_io)?;
+        for r in playlist::mpd_references(MANIFEST, &bytes)? {
+            if seen.insert(r.clone()) && !files.contains_key(&r) {
                 missing.push(r);
             }
         }

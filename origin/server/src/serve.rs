@@ -75,7 +75,8 @@ impl Access {
     /// Cache-Control for a successful answer (200, 206, 304, 416) about a `kind` file of a video that is
     /// published (`ready`) or still uploading.
     fn cache_control(self, kind: FileKind, ready: bool) -> HeaderValue {
-        let playlist = kind == FileKind::Playlist;
+        // An MPD is cached as a playlist is: it names the segments, and a re-upload may change it.
+        let playlist = matches!(kind, FileKind::Playlist | FileKind::Manifest);
         match self {
             Access::Public if !ready => HeaderValue::from_static(UPLOADING_CACHE),
             Access::Public if playlist => HeaderValue::from_static(PLAYLIST_CACHE),
@@ -171,8 +172,8 @@ async fn serve(
         sha256: file.sha256.clone(),
     };
     let cache = access.cache_control(kind, view.video.is_ready());
-    let mut resp = if kind == FileKind::Playlist {
-        serve_playlist(state, req, &view, path, key).await?
+    let mut resp = if matches!(kind, FileKind::Playlist | FileKind::Manifest) {
+        serve_playlist(state, req, &view, kind, path, key).await?
     } else {
         serve_object(state, req, kind, key, file.size).await?
     };
@@ -276,18 +277,21 @@ pub fn accepts_gzip(req: &HttpRequest) -> bool {
         })
 }
 
-/// A playlist, in the encoding the client accepts. Published: the stored bytes (and their gzip form)
-/// from the object cache. Uploading: the EVENT view, built once per state of the video (see
-/// [`super::catalog`]). Either way the ETag is the hash of the bytes, `-gz` for the gzip form.
+/// A playlist or MPD (`kind`), in the encoding the client accepts. Published, and an MPD always: the stored
+/// bytes (and their gzip form) from the object cache. A playlist while uploading: the EVENT view, built once
+/// per state of the video (see [`super::catalog`]); a static MPD has no such view, and players take it as
+/// it is (Cache-Control `no-cache` until publish). Either way the ETag is the hash of the bytes, `-gz` for
+/// the gzip form.
 async fn serve_playlist(
     state: &AppState,
     req: &HttpRequest,
     view: &Arc<VideoView>,
+    kind: FileKind,
     path: &str,
     key: ObjectKey,
 ) -> ApiResult<HttpResponse> {
     let gzip = accepts_gzip(req);
-    let (bytes, hash) = if view.video.is_ready() {
+    let (bytes, hash) = if view.video.is_ready() || kind == FileKind::Manifest {
         let bytes = if gzip {
             published_gzip(state, &key).await?
         } else {
@@ -312,7 +316,7 @@ async fn serve_playlist(
     let etag = format!("\"{hash}{}\"", if gzip { "-gz" } else { "" });
     let len = bytes.len() as u64;
     let answer = ranges::answer(req, &etag, len);
-    let mut b = ranges::builder(answer, &etag, len, FileKind::Playlist.mime());
+    let mut b = ranges::builder(answer, &etag, len, kind.mime());
     b.insert_header((header::VARY, "Accept-Encoding"));
     if gzip && matches!(answer, Answer::Bytes { .. }) {
         b.insert_header((header::CONTENT_ENCODING, "gzip"));

@@ -49,7 +49,7 @@ fn content_length(req: &HttpRequest) -> ApiResult<Option<u64>> {
 
 pub fn size_limit(state: &AppState, kind: FileKind) -> u64 {
     match kind {
-        FileKind::Playlist => state.cfg.limits.max_playlist_bytes,
+        FileKind::Playlist | FileKind::Manifest => state.cfg.limits.max_playlist_bytes,
         FileKind::Init | FileKind::Segment => state.cfg.limits.max_segment_bytes,
         FileKind::Poster => check::MAX_POSTER_BYTES,
     }

@@ -1,5 +1,6 @@
 //! HLS conformance checking: the rules of Apple's HLS Authoring Specification (and RFC 8216) that can be
-//! decided from the bytes of a package — playlists, init segments and media segments.
+//! decided from the bytes of a package — playlists, init segments and media segments — and, when the package
+//! has a `manifest.mpd` beside its multivariant playlist, the DASH rules on it (`dash.rs`, `dash_rules.rs`).
 //!
 //! I/O-free: the caller hands in a [`PackageReader`] (a folder, HTTP, an in-memory map, browser Blobs), so
 //! the same code runs in the browser before upload, in the origin on publish and in `upcast validate`. The
@@ -8,6 +9,8 @@
 
 mod bitrate;
 mod bitstream;
+mod dash;
+mod dash_rules;
 mod iframes;
 pub mod live;
 mod load;
@@ -22,11 +25,14 @@ mod uris;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_dash;
+#[cfg(test)]
 mod tests_hostile;
 #[cfg(test)]
 mod tests_util;
 
 pub use bitstream::is_key_frame;
+pub use dash::mpd_path;
 pub use paths::resolve;
 pub use report::render_text;
 
@@ -214,5 +220,6 @@ pub fn check_package_with(
     timeline::check_renditions(&pkg, &mut report);
     master::check_master(&pkg, &mut report);
     iframes::check_iframes(reader, &pkg, limits, &mut report);
+    dash::check_dash(reader, &mpd_path(master_path), &pkg, limits, &mut report);
     report
 }

@@ -8,6 +8,7 @@ use crate::cmaf::read::{read_segment, InitInfo};
 use crate::demux::TrackKind;
 
 /// What one media segment measured.
+#[derive(Clone)]
 pub(crate) struct Seg {
     pub path: String,
     pub extinf: f64,

@@ -1,5 +1,6 @@
 //! HLS playlists (RFC 8216) written with `m3u8-rs`: media playlists, I-frame playlists and the multivariant
-//! playlist, with every figure measured from the segments actually written.
+//! playlist, with every figure measured from the segments actually written ([`playlists`] adds the DASH MPD
+//! of `crate::dash` beside them).
 
 pub mod attr_list;
 pub mod hlsjs_model;
@@ -28,9 +29,11 @@ pub fn target_duration(durations_s: impl IntoIterator<Item = f64>) -> u64 {
         .max(1)
 }
 
-/// Every playlist of a package, the multivariant playlist (`master.m3u8`) first: a media playlist per
+/// Every manifest of a package, the multivariant playlist (`master.m3u8`) first: a media playlist per
 /// rendition and an I-frame playlist per video rendition, all with one EXT-X-TARGETDURATION, which is
-/// returned too. Variants are listed in the order of `videos`.
+/// returned too; then the DASH MPD ([`crate::layout::MANIFEST`], [`crate::dash::mpd`]) over the same
+/// renditions, so that every writer of a package (the copy package, the ladder, the origin's recordings)
+/// writes both. Variants are listed in the order of `videos`.
 pub fn playlists(videos: &[&Rendition], audios: &[&Rendition]) -> (u64, Vec<(String, String)>) {
     let target = target_duration(
         videos
@@ -55,6 +58,10 @@ pub fn playlists(videos: &[&Rendition], audios: &[&Rendition]) -> (u64, Vec<(Str
             media::media_playlist(r, target, r.segments.len()),
         ));
     }
+    out.push((
+        crate::layout::MANIFEST.to_string(),
+        crate::dash::mpd(videos, audios),
+    ));
     (target, out)
 }
 

@@ -10,7 +10,6 @@ use super::OutFile;
 use crate::cmaf::Rendition;
 use crate::demux::{demux, Movie, TrackKind};
 use crate::error::{Error, Result};
-use crate::hls::playlists;
 use crate::layout::{self, FileKind};
 use crate::package::{package_planned, FileBody, Package, SegmentOptions};
 use crate::plan::{plan as make_plan, recut_audio};
@@ -335,9 +334,11 @@ impl LadderJob {
             .files()
             .into_iter()
             .filter(|(path, _)| {
-                FileKind::of(path) != Some(FileKind::Playlist)
-                    && ((include_video && path.starts_with(&format!("{}/", layout::VIDEO_DIR)))
-                        || (audio && path.starts_with(layout::AUDIO_DIR)))
+                !matches!(
+                    FileKind::of(path),
+                    Some(FileKind::Playlist | FileKind::Manifest)
+                ) && ((include_video && path.starts_with(&format!("{}/", layout::VIDEO_DIR)))
+                    || (audio && path.starts_with(layout::AUDIO_DIR)))
             })
             .collect())
     }
@@ -357,7 +358,7 @@ impl LadderJob {
         (videos, audios)
     }
 
-    /// Close every rung and the audio, and write every playlist. After this the job is spent.
+    /// Close every rung and the audio, and write every playlist and the MPD. After this the job is spent.
     pub fn finish(&mut self) -> Result<Vec<OutFile>> {
         self.check_open()?;
         if self.rungs.is_empty() && !self.copy_video {
@@ -382,7 +383,7 @@ impl LadderJob {
         let (videos, audios) = self.renditions();
         let v: Vec<&Rendition> = videos.iter().collect();
         let a: Vec<&Rendition> = audios.iter().collect();
-        let (_, lists) = playlists(&v, &a);
+        let (_, lists) = crate::hls::playlists(&v, &a);
         out.extend(lists.into_iter().map(|(p, t)| (p, t.into_bytes())));
         Ok(out)
     }

@@ -1,0 +1,146 @@
+//! The files an MPD names: each Representation's init segment and, expanded from its SegmentTemplate and
+//! SegmentTimeline, every media segment with its start and duration. The checker walks these, and the
+//! origin refuses an uploaded MPD that names anything outside its video.
+//! A Representation's SegmentTemplate (its own, or its AdaptationSet's) must carry a SegmentTimeline;
+//! what else an MPD may not hold is refused by [`Mpd::parse`].
+
+use super::model::{Mpd, Representation, SegmentTemplate};
+use super::template::{expand, Vars};
+use crate::hls::resolve::{resolve, Strictness};
+
+/// One media segment of a Representation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentRef {
+    /// Package path, resolved against the MPD's.
+    pub path: String,
+    pub number: u64,
+    /// Start and duration in the Representation's timescale.
+    pub start: u64,
+    pub duration: u64,
+}
+
+/// A Representation's files.
+#[derive(Debug, Clone)]
+pub struct RepFiles {
+    /// Index of its AdaptationSet in the (first) Period.
+    pub set: usize,
+    pub id: String,
+    pub timescale: u32,
+    pub init: String,
+    pub segments: Vec<SegmentRef>,
+}
+
+/// Every Representation of the Period with its files, URLs resolved against `mpd_path` under `strictness`
+/// ([`Strictness::Package`] at the origin). `max_segments` bounds the expansion over the
+/// whole MPD (a hostile `@r` could name billions).
+pub fn representations(
+    mpd_path: &str,
+    mpd: &Mpd,
+    max_segments: usize,
+    strictness: Strictness,
+) -> Result<Vec<RepFiles>, String> {
+    let period = match mpd.periods.as_slice() {
+        [p] => p,
+        [] => return Err("the MPD has no Period".into()),
+        _ => return Err("more than one Period (upcast writes one)".into()),
+    };
+    let mut budget = max_segments;
+    let mut out = Vec::new();
+    for (set, a) in period.adaptation_sets.iter().enumerate() {
+        for r in &a.representations {
+            let template = r.segment_template.as_ref().or(a.segment_template.as_ref());
+            out.push(rep_files(
+                mpd_path,
+                set,
+                r,
+                template,
+                &mut budget,
+                strictness,
+            )?);
+        }
+    }
+    Ok(out)
+}
+
+fn rep_files(
+    mpd_path: &str,
+    set: usize,
+    r: &Representation,
+    template: Option<&SegmentTemplate>,
+    budget: &mut usize,
+    strictness: Strictness,
+) -> Result<RepFiles, String> {
+    let id = &r.id;
+    let t = template.ok_or_else(|| format!("Representation {id}: no SegmentTemplate"))?;
+    let timeline = t
+        .segment_timeline
+        .as_ref()
+        .ok_or_else(|| format!("Representation {id}: SegmentTemplate without SegmentTimeline"))?;
+    let timescale = t.timescale.unwrap_or(1);
+    if timescale == 0 {
+        return Err(format!("Representation {id}: timescale 0"));
+    }
+    let vars = |number, time| Vars {
+        representation_id: id,
+        number,
+        bandwidth: r.bandwidth,
+        time,
+    };
+    let url = |template: &str, number, time| {
+        let u = expand(template, &vars(number, time))
+            .map_err(|e| format!("Representation {id}: {e}"))?;
+        resolve(mpd_path, &u, strictness).map_err(|e| format!("Representation {id}: {e}"))
+    };
+    let init = url(&t.initialization, 0, 0)?;
+    let mut segments = Vec::new();
+    let mut number = t.start_number.unwrap_or(1);
+    let mut end = 0u64;
+    for s in &timeline.entries {
+        let repeat = u64::try_from(s.r.unwrap_or(0)).map_err(|_| {
+            format!("Representation {id}: S@r is negative (repeat to the end): give the count")
+        })?;
+        let mut start = s.t.unwrap_or(end);
+        for _ in 0..=repeat {
+            if *budget == 0 {
+                return Err("the MPD names more segments than are checked".into());
+            }
+            *budget -= 1;
+            segments.push(SegmentRef {
+                path: url(&t.media, number, start)?,
+                number,
+                start,
+                duration: s.d,
+            });
+            number = number.saturating_add(1);
+            start = start.saturating_add(s.d);
+        }
+        end = start;
+    }
+    Ok(RepFiles {
+        set,
+        id: id.clone(),
+        timescale,
+        init,
+        segments,
+    })
+}
+
+/// The package paths the MPD at package path `path` names, each once, as the origin checks an upload:
+/// UTF-8, parses as an MPD upcast accepts ([`Mpd::parse`]), every URL inside the package under its path
+/// rules.
+pub fn package_references(path: &str, bytes: &[u8]) -> Result<Vec<String>, String> {
+    let text = std::str::from_utf8(bytes).map_err(|e| format!("{path} is not UTF-8: {e}"))?;
+    let mpd = Mpd::parse(text).map_err(|e| format!("{path}: {e}"))?;
+    let reps = representations(path, &mpd, 200_000, Strictness::Package)
+        .map_err(|e| format!("{path}: {e}"))?;
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for r in &reps {
+        for p in std::iter::once(&r.init).chain(r.segments.iter().map(|s| &s.path)) {
+            if seen.insert(p.clone()) {
+                out.push(p.clone());
+            }
+        }
+    }
+    Ok(out)
+}

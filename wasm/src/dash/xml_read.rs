@@ -1,0 +1,283 @@
+//! [`Mpd::parse`]: an MPD read back with quick-xml's event reader into [`super::model`]. What upcast does
+//! not write is refused rather than half-understood: only the elements of [`ALLOWED_ELEMENTS`], each
+//! where the schema puts it (no `BaseURL`, `Location`, `SegmentList`, `SegmentBase`, `ContentSteering`,
+//! ..., each of which can send a player elsewhere), no `xlink:href` or `xml:base`, no DOCTYPE, and no
+//! SegmentTemplate attribute that names a URL the checks do not read (`index`, `bitstreamSwitching`) or
+//! shifts the timeline (`presentationTimeOffset`).
+
+use super::model::{
+    AdaptationSet, Descriptor, Mpd, Period, Representation, SegmentTemplate, SegmentTimeline, S,
+};
+use quick_xml::events::{BytesStart, Event};
+use std::borrow::Cow;
+
+/// Elements an accepted MPD may hold. Their only URL-bearing attributes are `SegmentTemplate@media` and
+/// `@initialization`, which the checks resolve inside the package.
+pub const ALLOWED_ELEMENTS: [&str; 16] = [
+    "MPD",
+    "ProgramInformation",
+    "Title",
+    "Period",
+    "AdaptationSet",
+    "ContentComponent",
+    "Role",
+    "Label",
+    "Accessibility",
+    "EssentialProperty",
+    "SupplementalProperty",
+    "Representation",
+    "AudioChannelConfiguration",
+    "SegmentTemplate",
+    "SegmentTimeline",
+    "S",
+];
+
+/// The attributes of one element, names and unescaped values.
+fn attributes(e: &BytesStart<'_>, name: &str) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    for a in e.attributes() {
+        let a = a.map_err(|err| format!("<{name}>: {err}"))?;
+        let key = String::from_utf8_lossy(a.key.as_ref()).into_owned();
+        if key.contains("href") || key.starts_with("xlink") || key == "xml:base" {
+            return Err(format!(
+                "<{name}> attribute {key} names a URL upcast does not accept"
+            ));
+        }
+        let value = a
+            .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+            .map_err(|err| format!("<{name}> {key}: {err}"))?;
+        out.push((key, Cow::into_owned(value)));
+    }
+    Ok(out)
+}
+
+fn get<'a>(attrs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    attrs
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+fn text(attrs: &[(String, String)], key: &str) -> String {
+    get(attrs, key).unwrap_or_default().to_string()
+}
+
+fn num<T: std::str::FromStr>(
+    attrs: &[(String, String)],
+    el: &str,
+    key: &str,
+) -> Result<Option<T>, String> {
+    get(attrs, key)
+        .map(|v| {
+            v.trim()
+                .parse()
+                .map_err(|_| format!("{el}@{key} {v:?} is not a number"))
+        })
+        .transpose()
+}
+
+fn descriptor(attrs: &[(String, String)]) -> Descriptor {
+    Descriptor {
+        scheme_id_uri: text(attrs, "schemeIdUri"),
+        value: text(attrs, "value"),
+    }
+}
+
+fn template(a: &[(String, String)]) -> Result<SegmentTemplate, String> {
+    let el = "SegmentTemplate";
+    if let Some((k, _)) = a.iter().find(|(k, _)| {
+        matches!(
+            k.as_str(),
+            "index" | "bitstreamSwitching" | "presentationTimeOffset"
+        )
+    }) {
+        return Err(format!("{el}@{k} is not accepted"));
+    }
+    Ok(SegmentTemplate {
+        timescale: num(a, el, "timescale")?,
+        initialization: text(a, "initialization"),
+        media: text(a, "media"),
+        start_number: num(a, el, "startNumber")?,
+        segment_timeline: None,
+    })
+}
+
+/// The model under construction, and where in it the next element goes.
+#[derive(Default)]
+struct Builder {
+    mpd: Option<Mpd>,
+}
+
+impl Builder {
+    fn period(&mut self) -> Option<&mut Period> {
+        self.mpd.as_mut()?.periods.last_mut()
+    }
+    fn set(&mut self) -> Option<&mut AdaptationSet> {
+        self.period()?.adaptation_sets.last_mut()
+    }
+    fn rep(&mut self) -> Option<&mut Representation> {
+        self.set()?.representations.last_mut()
+    }
+    /// The SegmentTemplate the element inside `parent` belongs to.
+    fn template(&mut self, parent: &str) -> Option<&mut SegmentTemplate> {
+        match parent {
+            "Representation" => self.rep()?.segment_template.as_mut(),
+            "AdaptationSet" => self.set()?.segment_template.as_mut(),
+            _ => None,
+        }
+    }
+
+    /// Take in element `name` (with `attrs`) whose ancestors are `stack`.
+    fn element(
+        &mut self,
+        name: &str,
+        a: &[(String, String)],
+        stack: &[String],
+    ) -> Result<(), String> {
+        let parent = stack.last().map_or("", String::as_str);
+        let grandparent = stack.len().checked_sub(2).map_or("", |i| stack[i].as_str());
+        let misplaced = || {
+            Err(format!(
+                "<{name}> is not where the MPD schema puts it (inside <{parent}>)"
+            ))
+        };
+        match (name, parent) {
+            ("MPD", "") => {
+                self.mpd = Some(Mpd {
+                    xmlns: text(a, "xmlns"),
+                    profiles: text(a, "profiles"),
+                    mpd_type: get(a, "type").unwrap_or("static").to_string(),
+                    media_presentation_duration: get(a, "mediaPresentationDuration")
+                        .map(str::to_string),
+                    min_buffer_time: text(a, "minBufferTime"),
+                    periods: Vec::new(),
+                });
+            }
+            ("Period", "MPD") => {
+                let p = Period {
+                    id: text(a, "id"),
+                    start: get(a, "start").map(str::to_string),
+                    adaptation_sets: Vec::new(),
+                };
+                self.mpd.as_mut().ok_or("no MPD")?.periods.push(p);
+            }
+            ("AdaptationSet", "Period") => {
+                let el = "AdaptationSet";
+                let s = AdaptationSet {
+                    id: text(a, "id"),
+                    content_type: text(a, "contentType"),
+                    mime_type: text(a, "mimeType"),
+                    lang: get(a, "lang").map(str::to_string),
+                    segment_alignment: get(a, "segmentAlignment").map(|v| v == "true"),
+                    start_with_sap: num(a, el, "startWithSAP")?,
+                    ..AdaptationSet::default()
+                };
+                self.period().ok_or("no Period")?.adaptation_sets.push(s);
+            }
+            ("Role", "AdaptationSet") => {
+                self.set().ok_or("no AdaptationSet")?.role = Some(descriptor(a))
+            }
+            ("Representation", "AdaptationSet") => {
+                let el = "Representation";
+                let r = Representation {
+                    id: text(a, "id"),
+                    bandwidth: num(a, el, "bandwidth")?.unwrap_or(0),
+                    codecs: text(a, "codecs"),
+                    width: num(a, el, "width")?,
+                    height: num(a, el, "height")?,
+                    sar: get(a, "sar").map(str::to_string),
+                    frame_rate: get(a, "frameRate").map(str::to_string),
+                    audio_sampling_rate: num(a, el, "audioSamplingRate")?,
+                    ..Representation::default()
+                };
+                self.set()
+                    .ok_or("no AdaptationSet")?
+                    .representations
+                    .push(r);
+            }
+            ("AudioChannelConfiguration", "Representation") => {
+                self.rep()
+                    .ok_or("no Representation")?
+                    .audio_channel_configuration = Some(descriptor(a));
+            }
+            ("SegmentTemplate", "Representation") => {
+                self.rep().ok_or("no Representation")?.segment_template = Some(template(a)?);
+            }
+            ("SegmentTemplate", "AdaptationSet") => {
+                self.set().ok_or("no AdaptationSet")?.segment_template = Some(template(a)?);
+            }
+            ("SegmentTimeline", "SegmentTemplate") => {
+                let t = self.template(grandparent).ok_or("no SegmentTemplate")?;
+                t.segment_timeline = Some(SegmentTimeline::default());
+            }
+            ("S", "SegmentTimeline") => {
+                let great = stack.len().checked_sub(3).map_or("", |i| stack[i].as_str());
+                let s = S {
+                    t: num(a, "S", "t")?,
+                    d: num(a, "S", "d")?.ok_or("S without @d")?,
+                    r: num(a, "S", "r")?,
+                };
+                let t = self.template(great).ok_or("no SegmentTemplate")?;
+                t.segment_timeline
+                    .get_or_insert_with(SegmentTimeline::default)
+                    .entries
+                    .push(s);
+            }
+            ("MPD" | "Period" | "AdaptationSet" | "Role" | "Representation", _)
+            | ("AudioChannelConfiguration" | "SegmentTemplate" | "SegmentTimeline" | "S", _) => {
+                return misplaced();
+            }
+            _ if stack.is_empty() => return misplaced(),
+            _ => {} // descriptive elements (ProgramInformation, Label, ...): not modelled
+        }
+        Ok(())
+    }
+}
+
+impl Mpd {
+    /// Parse an MPD document (see the module for what is refused). Errors say what and where.
+    pub fn parse(text: &str) -> Result<Mpd, String> {
+        let mut reader = quick_xml::Reader::from_str(text);
+        let mut stack: Vec<String> = Vec::new();
+        let mut b = Builder::default();
+        loop {
+            let pos = reader.buffer_position();
+            let (e, empty) = match reader.read_event() {
+                Ok(Event::Start(e)) => (e, false),
+                Ok(Event::Empty(e)) => (e, true),
+                Ok(Event::End(_)) => {
+                    stack.pop();
+                    continue;
+                }
+                Ok(Event::DocType(_)) => return Err("a DOCTYPE is not accepted in an MPD".into()),
+                Ok(Event::Eof) => break,
+                Ok(_) => continue,
+                Err(e) => return Err(format!("not well-formed XML near byte {pos}: {e}")),
+            };
+            let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+            if !ALLOWED_ELEMENTS.contains(&name.as_str()) {
+                return Err(format!(
+                    "element <{name}> is not accepted (upcast MPDs address segments with \
+                     SegmentTemplate and SegmentTimeline only; no BaseURL, SegmentList, Location or \
+                     other URL)"
+                ));
+            }
+            if stack.is_empty() && b.mpd.is_some() {
+                return Err(format!("<{name}> after the MPD element"));
+            }
+            let attrs = attributes(&e, &name)?;
+            b.element(&name, &attrs, &stack)?;
+            if !empty {
+                stack.push(name);
+            }
+        }
+        if !stack.is_empty() {
+            return Err(format!(
+                "not well-formed XML: <{}> is not closed",
+                stack.join("/")
+            ));
+        }
+        b.mpd
+            .ok_or_else(|| "the root element is not MPD".to_string())
+    }
+}

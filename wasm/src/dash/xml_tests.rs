@@ -1,0 +1,171 @@
+//! The MPD's XML both ways: what the writer writes parses back to the same model; what the reader refuses.
+
+use super::model::*;
+use super::refs::{package_references, representations};
+use crate::hls::resolve::Strictness;
+
+fn sample() -> Mpd {
+    let template = |dir: &str| SegmentTemplate {
+        timescale: Some(90_000),
+        initialization: format!("{dir}/init.mp4"),
+        media: format!("{dir}/seg_$Number%05d$.m4s"),
+        start_number: Some(1),
+        segment_timeline: Some(SegmentTimeline {
+            entries: vec![
+                S {
+                    t: Some(0),
+                    d: 180_000,
+                    r: Some(1),
+                },
+                S {
+                    t: None,
+                    d: 90_000,
+                    r: None,
+                },
+            ],
+        }),
+    };
+    Mpd {
+        xmlns: NAMESPACE.into(),
+        profiles: super::write::PROFILES.into(),
+        mpd_type: "static".into(),
+        media_presentation_duration: Some("PT5.000S".into()),
+        min_buffer_time: "PT2.000S".into(),
+        periods: vec![Period {
+            id: "0".into(),
+            start: Some("PT0S".into()),
+            adaptation_sets: vec![AdaptationSet {
+                id: "0".into(),
+                content_type: "audio".into(),
+                mime_type: "audio/mp4".into(),
+                lang: Some("fr".into()),
+                segment_alignment: Some(true),
+                start_with_sap: Some(1),
+                role: Some(Descriptor {
+                    scheme_id_uri: "urn:mpeg:dash:role:2011".into(),
+                    value: "main".into(),
+                }),
+                segment_template: None,
+                representations: vec![Representation {
+                    id: "a&b".into(),
+                    bandwidth: 128_000,
+                    codecs: "mp4a.40.2".into(),
+                    audio_sampling_rate: Some(48_000),
+                    audio_channel_configuration: Some(Descriptor {
+                        scheme_id_uri: super::write::CHANNELS_SCHEME.into(),
+                        value: "2".into(),
+                    }),
+                    segment_template: Some(template("audio")),
+                    ..Representation::default()
+                }],
+            }],
+        }],
+    }
+}
+
+#[test]
+fn written_mpd_parses_back_to_the_same_model() {
+    let m = sample();
+    let xml = m.to_xml();
+    assert!(
+        xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<MPD "),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("id=\"a&amp;b\""),
+        "attributes are escaped: {xml}"
+    );
+    assert_eq!(Mpd::parse(&xml).unwrap(), m);
+    let reps = representations("manifest.mpd", &m, 100, Strictness::Package).unwrap();
+    let starts: Vec<(String, u64, u64)> = reps[0]
+        .segments
+        .iter()
+        .map(|s| (s.path.clone(), s.start, s.duration))
+        .collect();
+    assert_eq!(
+        starts,
+        [
+            ("audio/seg_00001.m4s".to_string(), 0, 180_000),
+            ("audio/seg_00002.m4s".to_string(), 180_000, 180_000),
+            ("audio/seg_00003.m4s".to_string(), 360_000, 90_000),
+        ]
+    );
+    assert!(
+        representations("manifest.mpd", &m, 2, Strictness::Package).is_err(),
+        "the budget holds"
+    );
+}
+
+#[test]
+fn an_adaptation_set_template_is_inherited() {
+    let mut m = sample();
+    let set = &mut m.periods[0].adaptation_sets[0];
+    set.segment_template = set.representations[0].segment_template.take();
+    let back = Mpd::parse(&m.to_xml()).unwrap();
+    assert_eq!(back, m);
+    let refs = package_references("manifest.mpd", m.to_xml().as_bytes()).unwrap();
+    assert_eq!(refs[0], "audio/init.mp4");
+    assert_eq!(refs.len(), 4);
+}
+
+#[test]
+fn refused_documents() {
+    let xml = sample().to_xml();
+    for (from, to, why) in [
+        (
+            "<Period",
+            "<BaseURL>http://x.example/</BaseURL><Period",
+            "<BaseURL> is not accepted",
+        ),
+        (
+            "<Period",
+            "<Location>http://x.example/m.mpd</Location><Period",
+            "<Location>",
+        ),
+        (
+            "<SegmentTemplate",
+            "<SegmentTemplate index=\"i.sidx\"",
+            "index",
+        ),
+        (
+            "<SegmentTemplate",
+            "<SegmentTemplate presentationTimeOffset=\"9\"",
+            "presentationTimeOffset",
+        ),
+        (
+            "<Period",
+            "<Period xml:base=\"http://x.example/\"",
+            "xml:base",
+        ),
+        ("<MPD ", "<!DOCTYPE MPD>\n<MPD ", "DOCTYPE"),
+        ("<MPD ", "<Period/><MPD ", "not where"),
+        ("<S t=\"0\" d=\"180000\"", "<S t=\"0\"", "without @d"),
+        ("d=\"90000\"", "d=\"ninety\"", "not a number"),
+        ("</MPD>", "</MPD><MPD/>", "after the MPD"),
+        ("</Period>", "</Perio>", "well-formed"),
+    ] {
+        assert!(xml.contains(from), "{from}");
+        let bad = xml.replacen(from, to, 1);
+        let e = Mpd::parse(&bad).expect_err(to);
+        assert!(e.contains(why), "{to}: {e}");
+    }
+    assert!(Mpd::parse("").unwrap_err().contains("root element"));
+    assert!(Mpd::parse("#EXTM3U\n")
+        .unwrap_err()
+        .contains("root element"));
+    for (from, to) in [
+        ("media=\"audio/", "media=\"../x/"),
+        ("media=\"audio/", "media=\"//x.example/"),
+        (
+            "initialization=\"audio/init.mp4\"",
+            "initialization=\"audio/init.html\"",
+        ),
+        (" r=\"1\"", " r=\"-1\""),
+    ] {
+        let bad = xml.replacen(from, to, 1);
+        assert!(
+            package_references("manifest.mpd", bad.as_bytes()).is_err(),
+            "{to}"
+        );
+    }
+}

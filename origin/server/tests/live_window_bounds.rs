@@ -257,3 +257,40 @@ async fn discontinuity_sequence_counts_what_slid_out() {
     assert_eq!(st.live.sweep(Duration::ZERO), ["cam1"]);
     assert_eq!(get(&app, "/live/cam1/v0/index.m3u8").await.0, 404);
 }
+
+#[actix_web::test]
+async fn the_multivariant_playlist_waits_for_every_rendition_to_have_media() {
+    let (app, st, _d) = app_with(HubLimits::default()).await;
+    let s = st.live.open("cam9", opts(60, true)).unwrap();
+    s.add_track("v0", video_track(640, 360)).unwrap();
+    s.add_track("a0", audio_track()).unwrap();
+    // Nothing yet, then video alone: a player handed this would never learn of the audio group.
+    assert_eq!(get(&app, "/live/cam9/index.m3u8").await.0, 404);
+    let mut v = Feed::new("v0", 2, 500);
+    v.push(&s, 1);
+    assert_eq!(get(&app, "/live/cam9/index.m3u8").await.0, 404);
+    Feed::new("a0", 2, 500).push(&s, 1);
+    let (code, _, body) = get(&app, "/live/cam9/index.m3u8").await;
+    assert_eq!(code, 200);
+    let text = text(&body);
+    assert!(
+        text.contains("#EXT-X-STREAM-INF") && text.contains("TYPE=AUDIO"),
+        "{text}"
+    );
+}
+
+#[actix_web::test]
+async fn a_rendition_that_never_starts_does_not_hold_the_others_back() {
+    let (app, st, _d) = app_with(HubLimits::default()).await;
+    let s = st.live.open("cam8", opts(60, true)).unwrap();
+    s.add_track("v0", video_track(640, 360)).unwrap();
+    s.add_track("a0", audio_track()).unwrap();
+    Feed::new("v0", 2, 500).push(&s, 5); // two whole segments and a part
+    let (code, _, body) = get(&app, "/live/cam8/index.m3u8").await;
+    assert_eq!(code, 200);
+    let text = text(&body);
+    assert!(
+        text.contains("v0/index.m3u8") && !text.contains("a0/"),
+        "{text}"
+    );
+}

@@ -112,7 +112,9 @@ pub(super) fn multivariant(st: &State) -> String {
     use m3u8_rs::{
         AlternativeMedia, AlternativeMediaType, MasterPlaylist, Resolution, VariantStream,
     };
-    let is = |r: &&RenditionWindow, k: TrackKind| r.info.kind == k;
+    // Renditions with no media yet are left out (see the multivariant route: they are listed once they
+    // have some, unless one never starts).
+    let is = |r: &&RenditionWindow, k: TrackKind| r.info.kind == k && r.has_media();
     let videos: Vec<_> = st
         .renditions
         .iter()

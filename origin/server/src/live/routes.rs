@@ -151,6 +151,14 @@ async fn serve(
     let (body, mime, max_age) = match target {
         Target::Multivariant => {
             let st = stream.lock();
+            // Not before every rendition it would list has media (a player given a playlist without
+            // its audio group, or without variants, would never learn of them): 404 until then, or
+            // once one rendition has two whole segments (a track that never starts is left out).
+            let ready = st.renditions.iter().all(|r| r.has_media())
+                || st.renditions.iter().any(|r| r.segments.len() >= 2);
+            if !ready || st.renditions.is_empty() {
+                return Err(ApiError::NotFound.into());
+            }
             (Bytes::from(playlists::multivariant(&st)), PLAYLIST_MIME, 1)
         }
         Target::Playlist(r) => {

@@ -74,6 +74,11 @@ pub struct RenditionWindow {
 }
 
 impl RenditionWindow {
+    /// Segments completed so far, or parts of the open one: something a player can load.
+    pub fn has_media(&self) -> bool {
+        !self.segments.is_empty() || self.open.as_ref().is_some_and(|o| !o.parts.is_empty())
+    }
+
     pub fn new(name: String, info: TrackInfo) -> Self {
         let init = Bytes::from(info.init.clone());
         RenditionWindow {

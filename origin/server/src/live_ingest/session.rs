@@ -98,9 +98,12 @@ pub(super) fn begin(ingest: &LiveIngest, row: StreamRow) -> Result<Arc<Mutex<Ses
     all.insert(id.clone(), s.clone());
     drop(all);
     state.metrics.stream_live(&id);
-    spawn_state(state, &id, State::Live, None);
+    // The event carries the status it announces: `stream.live` goes out after the state is set.
     let (st, sid) = (state.clone(), id);
     actix_web::rt::spawn(async move {
+        if let Err(e) = st.streams.set_state(&sid, State::Live, None).await {
+            eprintln!("upcast: live {sid}: status live: {e}");
+        }
         let data = event_data(&st, &sid);
         st.webhooks.emit_logged(EventKind::StreamLive, data).await;
     });

@@ -14,7 +14,7 @@ use super::timing::{self, Clock};
 use super::IngestOptions;
 use crate::rtmp::{CloseReason, Metadata, Sink, SinkError};
 use crate::streams::status::{IngestStats, Rendition, State};
-use crate::streams::Publisher;
+use crate::streams::{Publisher, KEY_REVOKED, STREAM_DELETED};
 use crate::webhooks::EventKind;
 use crate::AppState;
 
@@ -210,8 +210,20 @@ fn lock(s: &Arc<Mutex<Session>>) -> MutexGuard<'_, Session> {
     s.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+impl IngestSink {
+    /// Refuse the message when the registry stopped this publisher (key revoked or rotated, stream
+    /// deleted).
+    fn still_allowed(&mut self) -> Result<(), SinkError> {
+        match self.publisher.as_ref().and_then(Publisher::stopped) {
+            None => Ok(()),
+            Some(why) => Err(self.fail(why, "the registry stopped this publisher")),
+        }
+    }
+}
+
 impl Sink for IngestSink {
     fn video(&mut self, ts_ms: u32, body: Bytes) -> Result<(), SinkError> {
+        self.still_allowed()?;
         let t = self.clock.map(ts_ms);
         let events = self
             .muxer
@@ -223,6 +235,7 @@ impl Sink for IngestSink {
     }
 
     fn audio(&mut self, ts_ms: u32, body: Bytes) -> Result<(), SinkError> {
+        self.still_allowed()?;
         let t = self.clock.map(ts_ms);
         let events = self
             .muxer
@@ -261,7 +274,11 @@ impl Sink for IngestSink {
             State::Reconnecting,
             Some(&why),
         );
-        let failed = self.error.is_some();
+        // A publisher the registry stopped did not fail: the stream ends (with the reason) if none returns.
+        let failed = self
+            .error
+            .as_ref()
+            .is_some_and(|(code, _)| !matches!(code.as_str(), KEY_REVOKED | STREAM_DELETED));
         let (sessions, id, generation) = (
             self.sessions.clone(),
             self.stream_id.clone(),
@@ -292,10 +309,10 @@ async fn end_if_idle(
         }
     };
     let Some(session) = session else { return };
-    let (live, dvr) = {
+    let (live, dvr, recordings) = {
         let mut s = lock(&session);
-        s.end();
-        (s.live.clone(), u64::from(s.row.dvr_window_secs))
+        let recordings = s.end();
+        (s.live.clone(), u64::from(s.row.dvr_window_secs), recordings)
     };
     let (to, kind) = if failed {
         (State::Failed, EventKind::StreamFailed)
@@ -310,6 +327,9 @@ async fn end_if_idle(
         .webhooks
         .emit_logged(kind, event_data(state, id))
         .await;
+    for r in recordings {
+        r.finish();
+    }
     // Viewers keep the ended window (ENDLIST) for its DVR length, unless a new publish resumed it.
     actix_web::rt::time::sleep(Duration::from_secs(dvr)).await;
     let idle = !sessions

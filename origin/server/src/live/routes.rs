@@ -151,6 +151,15 @@ async fn serve(
     let (body, mime, max_age) = match target {
         Target::Multivariant => {
             let st = stream.lock();
+            // Not before the first part: a multivariant playlist with no variant (or one missing a
+            // rendition the publisher is still configuring) would stop a player that came early.
+            let has_media = st
+                .renditions
+                .iter()
+                .any(|r| !r.segments.is_empty() || r.open.is_some());
+            if !has_media {
+                return Err(ApiError::NotFound.into());
+            }
             (Bytes::from(playlists::multivariant(&st)), PLAYLIST_MIME, 1)
         }
         Target::Playlist(r) => {

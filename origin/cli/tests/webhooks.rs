@@ -1,8 +1,10 @@
 //! Webhooks against a real `upcast serve` and a receiver on 127.0.0.1: `video.failed` and `video.ready`
 //! from real publishes, signatures a receiver can verify, retries with backoff, the delivery log, a
-//! delivery pending at a stop made after the restart, and the URL rules.
+//! delivery pending at a stop made after the restart, the URL rules, and the events of ingest jobs.
 #[path = "../../testkit/harness/mod.rs"]
 mod harness;
+#[path = "../../testkit/sources/mod.rs"]
+mod sources;
 
 use std::time::{Duration, Instant};
 
@@ -257,4 +259,48 @@ fn webhook_urls_are_checked() {
     assert_eq!(code, 401);
     let (_, list) = admin(&s, "GET", "/api/webhooks", None);
     assert_eq!(list, json!([]));
+}
+
+#[test]
+fn ingest_jobs_send_video_ready_and_video_failed() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), HOOKS);
+    let rx = Receiver::start(vec![]);
+    let (_, secret) = register(&s, &rx.url, &["video.ready", "video.failed"]);
+    let movie = sources::Movie {
+        seconds: 3,
+        size: "160x90",
+        fps: 10,
+        gop: 10,
+        video_bitrate: "100k",
+        audio: true,
+    };
+    let mp4 = movie.make(&dir.path().join("src.mp4"));
+
+    let job = post_ingest(&s, &mp4);
+    let ready = rx.next();
+    assert_signed(&ready, &secret);
+    let e = ready.json();
+    assert_eq!(e["type"], "video.ready", "{e}");
+    assert_eq!(e["data"]["job_id"], job["id"], "{e}");
+    let vid = e["data"]["id"].as_str().unwrap();
+    assert_eq!(e["data"]["state"], "ready", "{e}");
+    let (code, v) = admin(&s, "GET", &format!("/api/videos/{vid}"), None);
+    assert_eq!((code, &v["state"]), (200, &json!("ready")), "{v}");
+
+    // Not a movie: the job fails, and that is a video.failed with the job's error.
+    let job = post_ingest(&s, b"this is not an mp4 file at all");
+    let failed = rx.next();
+    assert_signed(&failed, &secret);
+    let e = failed.json();
+    assert_eq!(e["type"], "video.failed", "{e}");
+    assert_eq!(e["data"]["job_id"], job["id"], "{e}");
+    let (_, j) = admin(
+        &s,
+        "GET",
+        &format!("/api/ingest/{}", job["id"].as_str().unwrap()),
+        None,
+    );
+    assert_eq!(j["state"], "failed", "{j}");
+    assert_eq!(e["data"]["code"], j["error"]["code"], "{e} {j}");
 }

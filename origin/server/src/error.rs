@@ -16,8 +16,6 @@ pub enum ApiError {
     MissingScope(&'static str),
     #[error("only the admin token may do that")]
     AdminOnly,
-    #[error("the stream is live; it cannot be deleted until its publisher leaves (revoke its key first)")]
-    StreamLive,
     #[error("the upload ticket has expired")]
     TicketExpired,
     #[error("the playback link has expired")]
@@ -93,7 +91,6 @@ impl ApiError {
             ApiError::Forbidden => "forbidden",
             ApiError::MissingScope(_) => "missing-scope",
             ApiError::AdminOnly => "admin-only",
-            ApiError::StreamLive => "stream-live",
             ApiError::TicketExpired => "ticket-expired",
             ApiError::LinkExpired => "link-expired",
             ApiError::BadSignature => "bad-signature",
@@ -216,8 +213,7 @@ impl ResponseError for ApiError {
             ApiError::Published(_)
             | ApiError::MissingFiles(_)
             | ApiError::InitMissing(_)
-            | ApiError::ChangedDuringPublish
-            | ApiError::StreamLive => StatusCode::CONFLICT,
+            | ApiError::ChangedDuringPublish => StatusCode::CONFLICT,
             ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::InsufficientStorage => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,

@@ -51,15 +51,16 @@ pub fn prepare(cfg: Config) -> Result<(web::Data<AppState>, Option<String>), Str
     );
     let limits = super::limits::State::new(&cfg.limits);
     let live_limits = cfg.live.clone();
+    let metrics = super::metrics::Metrics::new();
+    let webhooks =
+        super::webhooks::Webhooks::new(db.clone(), cfg.webhooks.clone(), metrics.clone());
     let ingest = Jobs::new(IngestCtx {
         db: db.clone(),
         store: store.clone(),
         limits: cfg.limits.clone(),
         reservations: limits.reservations.clone(),
+        webhooks: webhooks.clone(),
     });
-    let metrics = super::metrics::Metrics::new();
-    let webhooks =
-        super::webhooks::Webhooks::new(db.clone(), cfg.webhooks.clone(), metrics.clone());
     let streams = super::streams::Streams::open(db.clone())?;
     let state = AppState {
         cfg,

@@ -257,16 +257,7 @@ async fn rotate_kills_the_old_key_and_revoke_leaves_none() {
     // Two publishers on one key: the second is refused until the first leaves.
     let second = st.streams.authorize_publish(&old).await.err().unwrap();
     assert_eq!(second.code(), "already-live");
-    let (s, v) = json(
-        &app,
-        test::TestRequest::delete().uri(&format!("/api/streams/{id}")),
-    )
-    .await;
-    assert_eq!(
-        (s, v["code"].as_str()),
-        (StatusCode::CONFLICT, Some("stream-live"))
-    );
-    drop(p);
+    assert_eq!(p.stopped(), None);
 
     let (s, v) = json(
         &app,
@@ -280,9 +271,11 @@ async fn rotate_kills_the_old_key_and_revoke_leaves_none() {
         st.streams.authorize_publish(&old).await.err(),
         Some(Refusal::Revoked)
     );
+    // The rotation stopped the publisher connected with the old key.
+    assert_eq!(p.stopped(), Some("key-revoked"));
+    drop(p);
     let p = st.streams.authorize_publish(&new).await.unwrap();
     assert_eq!(p.stream.id, id);
-    drop(p);
 
     let (s, _) = call(
         &app,
@@ -290,6 +283,12 @@ async fn rotate_kills_the_old_key_and_revoke_leaves_none() {
     )
     .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
+    assert_eq!(
+        p.stopped(),
+        Some("key-revoked"),
+        "a revocation stops it too"
+    );
+    drop(p);
     assert_eq!(
         st.streams.authorize_publish(&new).await.err(),
         Some(Refusal::Revoked)
@@ -313,7 +312,15 @@ async fn rotate_kills_the_old_key_and_revoke_leaves_none() {
     )
     .await;
     let again = v["stream_key"].as_str().unwrap();
-    assert!(st.streams.authorize_publish(again).await.is_ok());
+    let p = st.streams.authorize_publish(again).await.unwrap();
+    // Deleting the stream stops its publisher too.
+    let (s, _) = call(
+        &app,
+        test::TestRequest::delete().uri(&format!("/api/streams/{id}")),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert_eq!(p.stopped(), Some("stream-deleted"));
 }
 
 #[actix_web::test]

@@ -25,6 +25,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::paths::{self, FileKind};
 use crate::publish::{check_complete, check_conformant};
 use crate::store::{ObjectKey, Spool, Store};
+use crate::webhooks::{EventKind, Webhooks};
 use crate::Limits;
 
 /// What a job needs from the origin.
@@ -34,6 +35,8 @@ pub struct Ctx {
     pub limits: Limits,
     /// Bytes being uploaded right now (this job's source among them): the total quota counts them too.
     pub reservations: Arc<Reservations>,
+    /// A job's end is an event: `video.ready` when it published the video, `video.failed` when it failed.
+    pub webhooks: Webhooks,
 }
 
 impl Ctx {
@@ -70,9 +73,12 @@ pub fn run(ctx: &Ctx, job: Queued) {
             job.id
         )))
     });
-    let id = job.id.clone();
+    let (id, video_id) = (job.id.clone(), job.video_id.clone());
     drop(job); // Deletes the spooled source.
-    let Err(e) = outcome else { return };
+    let e = match outcome {
+        Ok(()) => return ready(ctx, &id, &video_id),
+        Err(e) => e,
+    };
     // Objects first, then the `failed` state: a client that sees `failed` sees the clean-up done. Safe in
     // this order (unlike a video's delete) because no served row names these objects: only `ingest_files`
     // rows do, and a crash before `rows::fail` leaves the job to start-up, which drops them.
@@ -86,6 +92,20 @@ pub fn run(ctx: &Ctx, job: Queued) {
         // The row stays `running` and is marked interrupted at the next start.
         eprintln!("upcast: ingest: could not record the failure of job {id}: {f}");
     }
+    let data =
+        serde_json::json!({"id": video_id, "job_id": id, "code": e.code(), "msg": e.to_string()});
+    ctx.webhooks.emit_now_logged(EventKind::VideoFailed, data);
+}
+
+/// The job published its video: `video.ready` with the video as `GET /api/videos/{id}` shows it.
+fn ready(ctx: &Ctx, job_id: &str, video_id: &str) {
+    let row = ctx.db.run_now(|c| crate::db::video(c, video_id));
+    let mut data = match row {
+        Ok(Some(v)) => serde_json::to_value(crate::videos::video_view(&v)).unwrap_or_default(),
+        _ => serde_json::json!({ "id": video_id }),
+    };
+    data["job_id"] = serde_json::json!(job_id);
+    ctx.webhooks.emit_now_logged(EventKind::VideoReady, data);
 }
 
 /// The core's refusal of a source, as the client sees it. A read error's text may be OS text: only where.

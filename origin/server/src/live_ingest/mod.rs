@@ -8,6 +8,7 @@
 //! the same key within it continues the same stream (the window goes on with a discontinuity, timestamps
 //! continue, the recording goes on). When the grace period passes, the stream ends: the window gets
 //! ENDLIST, the recording is published as a video, and `stream.ended` is sent.
+mod end;
 mod session;
 mod sink;
 mod timing;

@@ -360,15 +360,13 @@ impl Session {
         }
     }
 
-    /// The stream is over: close the window (ENDLIST), record its last segments, publish the recording.
-    pub fn end(&mut self) {
+    /// The stream is over: close the window (ENDLIST) and record its last segments. The recordings
+    /// returned are complete: the caller publishes them ([`RecordingWriter::finish`]) once `stream.ended`
+    /// is queued, so that a receiver gets `stream.ended` before the recording's `video.ready`.
+    pub fn end(&mut self) -> Vec<RecordingWriter> {
         let closed = self.live.end();
         self.record_closed(closed);
-        if let Some((w, _)) = self.closing.take() {
-            w.finish();
-        }
-        if let Some(w) = self.recording.take() {
-            w.finish();
-        }
+        let closing = self.closing.take().map(|(w, _)| w);
+        closing.into_iter().chain(self.recording.take()).collect()
     }
 }

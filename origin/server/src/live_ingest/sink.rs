@@ -9,16 +9,15 @@ use bytes::Bytes;
 use upcast_core::demux::TrackKind;
 use upcast_core::live::{LiveEvent, LiveMuxer, LiveOptions, TrackInfo};
 
-use super::session::{event_data, spawn_state, Session};
+use super::session::{spawn_state, Session};
 use super::timing::{self, Clock};
 use super::IngestOptions;
 use crate::rtmp::{CloseReason, Metadata, Sink, SinkError};
 use crate::streams::status::{IngestStats, Rendition, State};
-use crate::streams::Publisher;
-use crate::webhooks::EventKind;
+use crate::streams::{Publisher, KEY_REVOKED, STREAM_DELETED};
 use crate::AppState;
 
-type Sessions = Arc<Mutex<HashMap<String, Arc<Mutex<Session>>>>>;
+pub(super) type Sessions = Arc<Mutex<HashMap<String, Arc<Mutex<Session>>>>>;
 
 /// Status and metrics are refreshed this often while media flows.
 const STATS_EVERY: Duration = Duration::from_secs(1);
@@ -206,12 +205,24 @@ fn micros(d: Duration) -> i64 {
     i64::try_from(d.as_micros()).unwrap_or(i64::MAX)
 }
 
-fn lock(s: &Arc<Mutex<Session>>) -> MutexGuard<'_, Session> {
+pub(super) fn lock(s: &Arc<Mutex<Session>>) -> MutexGuard<'_, Session> {
     s.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl IngestSink {
+    /// Refuse the message when the registry stopped this publisher (key revoked or rotated, stream
+    /// deleted).
+    fn still_allowed(&mut self) -> Result<(), SinkError> {
+        match self.publisher.as_ref().and_then(Publisher::stopped) {
+            None => Ok(()),
+            Some(why) => Err(self.fail(why, "the registry stopped this publisher")),
+        }
+    }
 }
 
 impl Sink for IngestSink {
     fn video(&mut self, ts_ms: u32, body: Bytes) -> Result<(), SinkError> {
+        self.still_allowed()?;
         let t = self.clock.map(ts_ms);
         let events = self
             .muxer
@@ -223,6 +234,7 @@ impl Sink for IngestSink {
     }
 
     fn audio(&mut self, ts_ms: u32, body: Bytes) -> Result<(), SinkError> {
+        self.still_allowed()?;
         let t = self.clock.map(ts_ms);
         let events = self
             .muxer
@@ -261,7 +273,11 @@ impl Sink for IngestSink {
             State::Reconnecting,
             Some(&why),
         );
-        let failed = self.error.is_some();
+        // A publisher the registry stopped did not fail: the stream ends (with the reason) if none returns.
+        let failed = self
+            .error
+            .as_ref()
+            .is_some_and(|(code, _)| !matches!(code.as_str(), KEY_REVOKED | STREAM_DELETED));
         let (sessions, id, generation) = (
             self.sessions.clone(),
             self.stream_id.clone(),
@@ -270,53 +286,7 @@ impl Sink for IngestSink {
         let (state, grace) = (self.state.clone(), self.opts.grace);
         actix_web::rt::spawn(async move {
             actix_web::rt::time::sleep(grace).await;
-            end_if_idle(&state, &sessions, &id, generation, &why, failed).await;
+            super::end::end_if_idle(&state, &sessions, &id, generation, &why, failed).await;
         });
-    }
-}
-
-/// The grace period passed: if no publisher took the session meanwhile, the stream ends (or fails).
-async fn end_if_idle(
-    state: &web::Data<AppState>,
-    sessions: &Sessions,
-    id: &str,
-    generation: u64,
-    why: &str,
-    failed: bool,
-) {
-    let session = {
-        let mut all = sessions.lock().unwrap_or_else(|e| e.into_inner());
-        match all.get(id) {
-            Some(s) if lock(s).generation == generation => all.remove(id),
-            _ => None,
-        }
-    };
-    let Some(session) = session else { return };
-    let (live, dvr) = {
-        let mut s = lock(&session);
-        s.end();
-        (s.live.clone(), u64::from(s.row.dvr_window_secs))
-    };
-    let (to, kind) = if failed {
-        (State::Failed, EventKind::StreamFailed)
-    } else {
-        (State::Ended, EventKind::StreamEnded)
-    };
-    if let Err(e) = state.streams.set_state(id, to, Some(why)).await {
-        eprintln!("upcast: live {id}: status {}: {e}", to.as_str());
-    }
-    state.metrics.stream_ended(id);
-    state
-        .webhooks
-        .emit_logged(kind, event_data(state, id))
-        .await;
-    // Viewers keep the ended window (ENDLIST) for its DVR length, unless a new publish resumed it.
-    actix_web::rt::time::sleep(Duration::from_secs(dvr)).await;
-    let idle = !sessions
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .contains_key(id);
-    if idle && live.is_ended() {
-        state.live.remove(id);
     }
 }

@@ -210,7 +210,8 @@ pub async fn patch(
     Ok(HttpResponse::Ok().json(view(&state, &row, rtmp_url(&state, &req).as_deref())))
 }
 
-/// `DELETE /api/streams/{id}` (`streams:write`): 204; `409 stream-live` while a publisher holds it.
+/// `DELETE /api/streams/{id}` (`streams:write`): 204. A connected publisher is stopped (`stream-deleted`)
+/// and the live window goes with the stream.
 pub async fn delete(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -218,14 +219,13 @@ pub async fn delete(
 ) -> ApiResult<HttpResponse> {
     caller_may(&state, &req, Action::WriteStreams).await?;
     check_video_id(&id)?;
-    if state.streams.is_publishing(&id) {
-        return Err(ApiError::StreamLive);
-    }
     let sid = id.into_inner();
     let q = sid.clone();
     if !state.db.run(move |c| rows::delete(c, &q)).await? {
         return Err(ApiError::NotFound);
     }
+    state.streams.stop_publisher(&sid, super::STREAM_DELETED);
+    state.live.remove(&sid);
     state.streams.forget(&sid);
     Ok(HttpResponse::NoContent().finish())
 }
@@ -250,6 +250,8 @@ pub async fn rotate_key(
             rows::get(c, &sid)?.ok_or(ApiError::NotFound)
         })
         .await?;
+    // The old key is refused from now on, by a publisher already connected with it too.
+    state.streams.stop_publisher(&row.id, super::KEY_REVOKED);
     Ok(HttpResponse::Ok().json(created(&state, &req, &row, key)))
 }
 
@@ -269,9 +271,10 @@ pub async fn revoke_key(
             rows::get(&tx, &sid)?.ok_or(ApiError::NotFound)?;
             rows::set_key(&tx, &sid, None)?;
             tx.commit()?;
-            Ok(())
+            Ok(sid)
         })
-        .await?;
+        .await
+        .map(|sid| state.streams.stop_publisher(&sid, super::KEY_REVOKED))?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -10,7 +10,7 @@ pub mod status;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use tokio::sync::broadcast;
 
@@ -50,17 +50,34 @@ impl Refusal {
     }
 }
 
+/// Why the registry stops a connected publisher ([`Publisher::stopped`]): its key was revoked or rotated.
+pub const KEY_REVOKED: &str = "key-revoked";
+/// Why the registry stops a connected publisher: its stream was deleted.
+pub const STREAM_DELETED: &str = "stream-deleted";
+
+/// The flag the registry sets to stop a connected publisher, with the reason (a kebab-case code).
+type StopFlag = Arc<OnceLock<&'static str>>;
+
 /// The right to publish on one stream, from [`Streams::authorize_publish`]; a second publisher on the same
-/// stream is refused (`already-live`) until this is dropped.
+/// stream is refused (`already-live`) until this is dropped. The ingest asks [`Publisher::stopped`] before
+/// it takes each message: revoking or rotating the key, or deleting the stream, stops the publisher.
 pub struct Publisher {
     streams: Streams,
     pub stream: StreamRow,
+    stop: StopFlag,
+}
+
+impl Publisher {
+    /// Why the registry wants this publisher gone ([`KEY_REVOKED`], [`STREAM_DELETED`]), if it does.
+    pub fn stopped(&self) -> Option<&'static str> {
+        self.stop.get().copied()
+    }
 }
 
 impl Drop for Publisher {
     fn drop(&mut self) {
         if let Some(e) = self.streams.lock().get_mut(&self.stream.id) {
-            e.publishing = false;
+            e.publishing = None;
         }
     }
 }
@@ -68,7 +85,8 @@ impl Drop for Publisher {
 #[derive(Default)]
 struct Entry {
     status: Status,
-    publishing: bool,
+    /// The stop flag of the publisher holding the stream, if one does.
+    publishing: Option<StopFlag>,
 }
 
 struct Inner {
@@ -145,17 +163,27 @@ impl Streams {
         let mut all = self.lock();
         let e = all.entry(stream.id.clone()).or_insert_with(|| Entry {
             status: from_row(&stream),
-            publishing: false,
+            publishing: None,
         });
-        if e.publishing {
+        if e.publishing.is_some() {
             return Err(Refusal::AlreadyLive);
         }
-        e.publishing = true;
+        let stop = StopFlag::default();
+        e.publishing = Some(stop.clone());
         drop(all);
         Ok(Publisher {
             streams: self.clone(),
             stream,
+            stop,
         })
+    }
+
+    /// Stop the publisher holding stream `id`, if one does, for `reason` (its next message is refused and
+    /// its connection closed). The first reason given stays.
+    pub fn stop_publisher(&self, id: &str, reason: &'static str) {
+        if let Some(stop) = self.lock().get(id).and_then(|e| e.publishing.as_ref()) {
+            let _ = stop.set(reason);
+        }
     }
 
     /// Move stream `id` (authorized by [`Self::authorize_publish`] since the start) to `state` for `reason`
@@ -231,7 +259,7 @@ impl Streams {
 
     /// Does a publisher hold stream `id`?
     pub fn is_publishing(&self, id: &str) -> bool {
-        self.lock().get(id).is_some_and(|e| e.publishing)
+        self.lock().get(id).is_some_and(|e| e.publishing.is_some())
     }
 
     /// Drop a deleted stream's status.

@@ -130,25 +130,40 @@ impl Webhooks {
     /// Returns the event's id, or None when no webhook wants it (nothing is stored then). Runs the write
     /// on the blocking pool; call it from any async code (the live side, publishing).
     pub async fn emit(&self, kind: EventKind, data: Value) -> ApiResult<Option<String>> {
-        let event = WebhookEvent {
-            id: random_id("evt_")?,
-            kind: kind.as_str().to_string(),
-            created_at: now_secs(),
-            data,
-        };
-        let body = serde_json::to_string(&event)
-            .map_err(|e| crate::error::ApiError::Internal(format!("event body: {e}")))?;
+        let (event, body) = event(kind, data)?;
         let id = event.id.clone();
         let queued = self
             .0
             .db
             .run(move |c| rows::enqueue(c, &event, &body, now_ms()))
             .await?;
-        if queued == 0 {
-            return Ok(None);
+        Ok(self.queued(queued, id))
+    }
+
+    /// [`Webhooks::emit`] from a thread that may block (an ingest job's): the write runs on this thread.
+    pub fn emit_now(&self, kind: EventKind, data: Value) -> ApiResult<Option<String>> {
+        let (event, body) = event(kind, data)?;
+        let id = event.id.clone();
+        let queued = self
+            .0
+            .db
+            .run_now(|c| rows::enqueue(c, &event, &body, now_ms()))?;
+        Ok(self.queued(queued, id))
+    }
+
+    /// [`Webhooks::emit_now`], logging a failure instead of returning it.
+    pub fn emit_now_logged(&self, kind: EventKind, data: Value) {
+        if let Err(e) = self.emit_now(kind, data) {
+            eprintln!("upcast: webhook event {} not queued: {e:?}", kind.as_str());
+        }
+    }
+
+    fn queued(&self, rows: usize, id: String) -> Option<String> {
+        if rows == 0 {
+            return None;
         }
         self.0.wake.notify_one();
-        Ok(Some(id))
+        Some(id)
     }
 
     /// [`Webhooks::emit`] and log a failure instead of returning it: for callers whose own work succeeded
@@ -158,4 +173,17 @@ impl Webhooks {
             eprintln!("upcast: webhook event {} not queued: {e:?}", kind.as_str());
         }
     }
+}
+
+/// A new event and its body, as delivered.
+fn event(kind: EventKind, data: Value) -> ApiResult<(WebhookEvent, String)> {
+    let event = WebhookEvent {
+        id: random_id("evt_")?,
+        kind: kind.as_str().to_string(),
+        created_at: now_secs(),
+        data,
+    };
+    let body = serde_json::to_string(&event)
+        .map_err(|e| crate::error::ApiError::Internal(format!("event body: {e}")))?;
+    Ok((event, body))
 }

@@ -1,8 +1,13 @@
 //! For the RTMP tests: a listener on its own actix runtime with a gate and a sink that record what they
-//! were given, an ffmpeg publisher, and a raw RTMP client for what ffmpeg never sends.
+//! were given, an ffmpeg publisher, and (from origin/testkit) a raw RTMP client for what ffmpeg never sends.
 #![allow(dead_code)] // Each test binary uses a different subset.
 
-use std::io::{Read, Write};
+#[path = "../../../testkit/rtmp_client.rs"]
+mod rtmp_client;
+#[allow(unused_imports)] // Each test binary uses a different subset.
+pub use rtmp_client::{handshaken, RawPublisher};
+
+use std::io::Read;
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -195,20 +200,6 @@ pub fn ffmpeg(url: &str, secs: u32) -> Command {
     cmd
 }
 
-/// A raw client: connect and do the simple (version 3, no digest) handshake.
-pub fn handshaken(addr: SocketAddr) -> std::io::Result<TcpStream> {
-    let mut tcp = TcpStream::connect(addr)?;
-    tcp.set_read_timeout(Some(PATIENCE))?;
-    let mut c0c1 = vec![0u8; 1537];
-    c0c1[0] = 3;
-    tcp.write_all(&c0c1)?;
-    let mut s = vec![0u8; 1 + 1536 + 1536];
-    tcp.read_exact(&mut s)?;
-    assert_eq!(s[0], 3, "S0 is the RTMP version");
-    tcp.write_all(&s[1..1537])?; // C2 echoes S1.
-    Ok(tcp)
-}
-
 /// Read until the server closes; panics if it is still open after [`PATIENCE`].
 pub fn until_closed(tcp: &mut TcpStream) {
     tcp.set_read_timeout(Some(PATIENCE)).unwrap();
@@ -219,70 +210,3 @@ pub fn until_closed(tcp: &mut TcpStream) {
         Err(e) => panic!("the server did not close the connection: {e}"),
     }
 }
-
-/// A publisher driven by rml_rtmp's client session over a raw socket: for messages ffmpeg never sends.
-pub struct RawPublisher {
-    pub tcp: TcpStream,
-    pub client: rml_rtmp::sessions::ClientSession,
-}
-
-impl RawPublisher {
-    /// Handshake, connect to `live`, publish on `key`, and wait until the server accepted.
-    pub fn start(addr: SocketAddr, key: &str) -> RawPublisher {
-        use rml_rtmp::sessions::{ClientSession, ClientSessionConfig, PublishRequestType};
-        let tcp = handshaken(addr).unwrap();
-        let (client, _) = ClientSession::new(ClientSessionConfig::new()).unwrap();
-        let mut p = RawPublisher { tcp, client };
-        let r = p.client.request_connection("live".into()).unwrap();
-        p.send(vec![r]);
-        p.until(|e| matches!(e, ClientEv::ConnectionRequestAccepted));
-        let r = p
-            .client
-            .request_publishing(key.into(), PublishRequestType::Live)
-            .unwrap();
-        p.send(vec![r]);
-        p.until(|e| matches!(e, ClientEv::PublishRequestAccepted));
-        p
-    }
-
-    pub fn send(&mut self, results: Vec<rml_rtmp::sessions::ClientSessionResult>) {
-        for r in results {
-            if let rml_rtmp::sessions::ClientSessionResult::OutboundResponse(p) = r {
-                self.tcp.write_all(&p.bytes).unwrap();
-            }
-        }
-    }
-
-    /// Read and answer the server until an event `want` arrives.
-    fn until(&mut self, want: impl Fn(&ClientEv) -> bool) {
-        use rml_rtmp::sessions::ClientSessionResult as R;
-        let mut buf = vec![0u8; 4096];
-        loop {
-            let n = self.tcp.read(&mut buf).unwrap();
-            assert!(n > 0, "the server closed the connection during set-up");
-            let mut found = false;
-            let mut out = Vec::new();
-            for r in self.client.handle_input(&buf[..n]).unwrap() {
-                match r {
-                    R::RaisedEvent(e) if want(&e) => found = true,
-                    other => out.push(other),
-                }
-            }
-            self.send(out);
-            if found {
-                return;
-            }
-        }
-    }
-
-    /// One whole message as a single type-0 chunk on chunk stream 10 (bodies under 128 bytes).
-    pub fn raw_message(&mut self, type_id: u8, stream_id: u32, body: &[u8]) {
-        let len = u32::try_from(body.len()).unwrap().to_be_bytes();
-        let mut chunk = vec![10u8, 0, 0, 0, len[1], len[2], len[3], type_id];
-        chunk.extend(stream_id.to_le_bytes());
-        chunk.extend(body);
-        self.tcp.write_all(&chunk).unwrap();
-    }
-}
-
-type ClientEv = rml_rtmp::sessions::ClientSessionEvent;

@@ -37,14 +37,15 @@ pub(super) async fn end_if_idle(
     } else {
         (State::Ended, EventKind::StreamEnded)
     };
-    if let Err(e) = state.streams.set_state(id, to, Some(why)).await {
-        eprintln!("upcast: live {id}: status {}: {e}", to.as_str());
+    match state.streams.set_state(id, to, Some(why)).await {
+        // A stream deleted while live has no status left: the event still says it ended, and why.
+        Ok(()) | Err(crate::error::ApiError::NotFound) => {}
+        Err(e) => eprintln!("upcast: live {id}: status {}: {e}", to.as_str()),
     }
     state.metrics.stream_ended(id);
-    state
-        .webhooks
-        .emit_logged(kind, event_data(state, id))
-        .await;
+    let mut data = event_data(state, id);
+    data["reason"] = serde_json::json!(why);
+    state.webhooks.emit_logged(kind, data).await;
     for r in recordings {
         r.finish();
     }

@@ -67,6 +67,20 @@ pub struct AppState {
     pub rtmp_bound: std::sync::OnceLock<std::net::SocketAddr>,
 }
 
+impl AppState {
+    /// Authenticate `req` and check that its caller may do `action` (`401`, or `403 missing-scope` /
+    /// `admin-only`); the caller, for handlers that look further.
+    pub async fn require(
+        &self,
+        req: &actix_web::HttpRequest,
+        action: auth::Action<'_>,
+    ) -> error::ApiResult<auth::Caller> {
+        let caller = self.keys.caller(&self.db, req).await?;
+        caller.may(action)?;
+        Ok(caller)
+    }
+}
+
 /// Mount the API and playback routes (and `www/` when configured). Tests mount this in-process.
 pub fn routes(state: web::Data<AppState>) -> impl FnOnce(&mut ServiceConfig) {
     move |cfg: &mut ServiceConfig| {

@@ -17,11 +17,7 @@ struct Rotate {
 }
 
 pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
-    state
-        .keys
-        .caller(&state.db, &req)
-        .await?
-        .may(Action::Admin)?;
+    state.require(&req, Action::Admin).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "keys": state.keys.signing.list() })))
 }
 
@@ -30,11 +26,7 @@ pub async fn rotate(
     req: HttpRequest,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    state
-        .keys
-        .caller(&state.db, &req)
-        .await?
-        .may(Action::Admin)?;
+    state.require(&req, Action::Admin).await?;
     let body = small_body(&state, payload, 4096).await?;
     let r: Rotate = if body.iter().all(u8::is_ascii_whitespace) {
         Rotate::default()

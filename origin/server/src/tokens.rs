@@ -83,11 +83,7 @@ pub async fn create(
     req: HttpRequest,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    state
-        .keys
-        .caller(&state.db, &req)
-        .await?
-        .may(Action::Admin)?;
+    state.require(&req, Action::Admin).await?;
     let body = small_body(&state, payload, 16 << 10).await?;
     let mut body: CreateToken =
         serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(e.to_string()))?;
@@ -126,11 +122,7 @@ pub async fn create(
 
 /// `GET /api/tokens` (admin): every token, never the secret.
 pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
-    state
-        .keys
-        .caller(&state.db, &req)
-        .await?
-        .may(Action::Admin)?;
+    state.require(&req, Action::Admin).await?;
     let tokens = state
         .db
         .run(|c| {
@@ -151,11 +143,7 @@ pub async fn delete(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    state
-        .keys
-        .caller(&state.db, &req)
-        .await?
-        .may(Action::Admin)?;
+    state.require(&req, Action::Admin).await?;
     let id = id.into_inner();
     let gone = state
         .db

@@ -77,11 +77,7 @@ pub async fn create(
     req: HttpRequest,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    state
-        .keys
-        .caller(&state.db, &req)
-        .await?
-        .may(Action::ManageVideos)?;
+    state.require(&req, Action::ManageVideos).await?;
     let body = super::upload::small_body(&state, payload, 64 << 10).await?;
     let body: CreateVideo = if body.is_empty() {
         CreateVideo::default()
@@ -115,11 +111,7 @@ pub async fn create(
 }
 
 pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
-    state
-        .keys
-        .caller(&state.db, &req)
-        .await?
-        .may(Action::ReadVideo(None))?;
+    state.require(&req, Action::ReadVideo(None)).await?;
     let all = state.db.run(|c| db::videos(c)).await?;
     Ok(HttpResponse::Ok().json(VideoList {
         videos: all.iter().map(video_view).collect(),

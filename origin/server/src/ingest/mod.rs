@@ -40,11 +40,7 @@ pub async fn ingest(
     q: web::Query<IngestQuery>,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    state
-        .keys
-        .caller(&state.db, &req)
-        .await?
-        .may(Action::ManageVideos)?;
+    state.require(&req, Action::ManageVideos).await?;
     let q = q.into_inner();
     check_title(&q.title)?;
     let target = q
@@ -114,11 +110,7 @@ pub async fn status(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    state
-        .keys
-        .caller(&state.db, &req)
-        .await?
-        .may(Action::ReadVideo(None))?;
+    state.require(&req, Action::ReadVideo(None)).await?;
     paths::check_video_id(&id)?;
     let (j, video) = load(&state, &id).await?;
     Ok(HttpResponse::Ok().json(job_json(&state, &j, video.as_ref())))

@@ -83,6 +83,8 @@ pub async fn scrape(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<H
 
 /// Who may read `/metrics`: the admin token, or a token with the `metrics:read` scope.
 pub async fn may_read_metrics(state: &AppState, req: &HttpRequest) -> ApiResult<()> {
-    let caller = state.keys.caller(&state.db, req).await?;
-    caller.may(crate::auth::Action::Metrics)
+    state
+        .require(req, crate::auth::Action::Metrics)
+        .await
+        .map(drop)
 }

@@ -104,17 +104,13 @@ async fn load(state: &AppState, id: &str) -> ApiResult<StreamRow> {
         .ok_or(ApiError::NotFound)
 }
 
-async fn caller_may(state: &AppState, req: &HttpRequest, a: Action<'_>) -> ApiResult<()> {
-    state.keys.caller(&state.db, req).await?.may(a)
-}
-
 /// `POST /api/streams` (`streams:write`): 201 with the stream and its key.
 pub async fn create(
     state: web::Data<AppState>,
     req: HttpRequest,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    caller_may(&state, &req, Action::WriteStreams).await?;
+    state.require(&req, Action::WriteStreams).await?;
     let body = small_body(&state, payload, 16 << 10).await?;
     let body: CreateStream = if body.iter().all(u8::is_ascii_whitespace) {
         CreateStream::default()
@@ -157,7 +153,7 @@ pub async fn create(
 
 /// `GET /api/streams` (`read`).
 pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
-    caller_may(&state, &req, Action::ReadStreams).await?;
+    state.require(&req, Action::ReadStreams).await?;
     let all = state.db.run(|c| rows::list(c)).await?;
     let rtmp = rtmp_url(&state, &req);
     Ok(HttpResponse::Ok().json(StreamList {
@@ -174,7 +170,7 @@ pub async fn get(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    caller_may(&state, &req, Action::ReadStreams).await?;
+    state.require(&req, Action::ReadStreams).await?;
     let row = load(&state, &id).await?;
     Ok(HttpResponse::Ok().json(view(&state, &row, rtmp_url(&state, &req).as_deref())))
 }
@@ -186,7 +182,7 @@ pub async fn patch(
     id: web::Path<String>,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    caller_may(&state, &req, Action::WriteStreams).await?;
+    state.require(&req, Action::WriteStreams).await?;
     check_video_id(&id)?;
     let body = small_body(&state, payload, 16 << 10).await?;
     let p: PatchStream =
@@ -217,7 +213,7 @@ pub async fn delete(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    caller_may(&state, &req, Action::WriteStreams).await?;
+    state.require(&req, Action::WriteStreams).await?;
     check_video_id(&id)?;
     let sid = id.into_inner();
     let q = sid.clone();
@@ -236,7 +232,7 @@ pub async fn rotate_key(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    caller_may(&state, &req, Action::WriteStreams).await?;
+    state.require(&req, Action::WriteStreams).await?;
     check_video_id(&id)?;
     let key = random_token("sk_")?;
     let (sid, h) = (id.into_inner(), hash_token(&key));
@@ -261,7 +257,7 @@ pub async fn revoke_key(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    caller_may(&state, &req, Action::WriteStreams).await?;
+    state.require(&req, Action::WriteStreams).await?;
     check_video_id(&id)?;
     let sid = id.into_inner();
     state
@@ -291,7 +287,7 @@ pub async fn playback(
     id: web::Path<String>,
     q: web::Query<LinkQuery>,
 ) -> ApiResult<HttpResponse> {
-    caller_may(&state, &req, Action::ReadStreams).await?;
+    state.require(&req, Action::ReadStreams).await?;
     let row = load(&state, &id).await?;
     let ttl = i64::try_from(q.ttl.unwrap_or(3600))
         .unwrap_or(MAX_LINK_TTL)

@@ -91,11 +91,7 @@ fn subscribe(state: &AppState) -> ApiResult<Subscription> {
 
 /// `GET /api/streams/events` (`read`).
 pub async fn all(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
-    state
-        .keys
-        .caller(&state.db, &req)
-        .await?
-        .may(Action::ReadStreams)?;
+    state.require(&req, Action::ReadStreams).await?;
     // Subscribe before reading the current statuses: a change in between is sent twice, never lost.
     let sub = subscribe(&state)?;
     let all = state.db.run(|c| rows::list(c)).await?;
@@ -117,11 +113,7 @@ pub async fn one(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
-    state
-        .keys
-        .caller(&state.db, &req)
-        .await?
-        .may(Action::ReadStreams)?;
+    state.require(&req, Action::ReadStreams).await?;
     check_video_id(&id)?;
     let sub = subscribe(&state)?;
     let sid = id.into_inner();

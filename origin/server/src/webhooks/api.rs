@@ -16,8 +16,10 @@ pub const LOG_LINES: usize = 200;
 
 /// Who may manage webhooks: the admin token, or a token with the `webhooks:write` scope.
 pub async fn may_manage(state: &AppState, req: &HttpRequest) -> ApiResult<()> {
-    let caller = state.keys.caller(&state.db, req).await?;
-    caller.may(crate::auth::Action::Webhooks)
+    state
+        .require(req, crate::auth::Action::Webhooks)
+        .await
+        .map(drop)
 }
 
 /// Webhook ids are `wh_` and 24 lowercase hex digits; anything else cannot name one.

@@ -9,6 +9,7 @@
 //! continue, the recording goes on). When the grace period passes, the stream ends: the window gets
 //! ENDLIST, the recording is published as a video, and `stream.ended` is sent.
 mod end;
+mod record;
 mod session;
 mod sink;
 mod timing;

@@ -18,5 +18,5 @@ fi
 UPCAST_ADMIN_TOKEN=$(<data/admin-token)
 export UPCAST_ADMIN_TOKEN
 echo "upcast: open http://127.0.0.1:8080/#token=$UPCAST_ADMIN_TOKEN"
-echo "upcast: upload page /, viewer /watch.html; stop with Ctrl-C"
+echo "upcast: upload page /, viewer /watch.html, live streams /live.html (RTMP on rtmp://127.0.0.1:1935/live); stop with Ctrl-C"
 exec target/release/upcast serve

@@ -153,7 +153,7 @@ fn sar(pasp: Option<(u32, u32)>) -> String {
 }
 
 /// `frameRate` as DASH's FrameRateType: an integer, or `N*1000/1001` for the NTSC rates, else `N/1000`.
-fn frame_rate(fps: f64) -> String {
+pub fn frame_rate(fps: f64) -> String {
     let near = |x: f64| (x - x.round()).abs() < 0.001;
     if near(fps) {
         return crate::num::f64_to_u64(fps.round()).to_string();

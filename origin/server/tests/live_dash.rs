@@ -9,62 +9,11 @@ mod live_support;
 
 use std::time::{Duration, UNIX_EPOCH};
 
+use live_support::dash::*;
 use live_support::*;
 use upcast_core::dash::model::{Mpd, Representation, SegmentTemplate};
-use upcast_core::dash::template::{expand, Vars};
 use upcast_origin::live::dash::iso;
-use upcast_origin::live::{HubLimits, LiveStream};
-
-const BASE_S: u64 = 1_800_000_000;
-
-/// `(number, t, d)` of every segment the template's timeline names.
-fn timeline(t: &SegmentTemplate) -> Vec<(u64, u64, u64)> {
-    let mut out = Vec::new();
-    let (mut n, mut at) = (t.start_number.unwrap_or(1), 0);
-    for s in &t.segment_timeline.as_ref().unwrap().entries {
-        at = s.t.unwrap_or(at);
-        for _ in 0..=s.r.unwrap_or(0) {
-            out.push((n, at, s.d));
-            n += 1;
-            at += s.d;
-        }
-    }
-    out
-}
-
-fn url(rep: &Representation, number: u64) -> String {
-    let t = rep.segment_template.as_ref().unwrap();
-    let v = Vars {
-        representation_id: &rep.id,
-        number,
-        bandwidth: rep.bandwidth,
-        time: 0,
-    };
-    expand(&t.media, &v).unwrap()
-}
-
-async fn mpd<S>(app: &S, uri: &str) -> Mpd
-where
-    S: actix_web::dev::Service<
-        actix_http::Request,
-        Response = actix_web::dev::ServiceResponse,
-        Error = actix_web::Error,
-    >,
-{
-    let (code, h, body) = get(app, uri).await;
-    assert_eq!(code, 200, "{uri}");
-    assert_eq!(h["content-type"], "application/dash+xml");
-    Mpd::parse(&text(&body)).unwrap()
-}
-
-/// Push `n` parts of `feed` stamped `gap` later than its media time says (a publisher that was away).
-fn push_late(s: &LiveStream, feed: &mut Feed, n: u32, gap: Duration) {
-    for _ in 0..n {
-        let p = feed.next();
-        let pdt = UNIX_EPOCH + Duration::from_secs(BASE_S) + Duration::from_millis(p.start) + gap;
-        s.push(&feed.track, p, pdt).unwrap();
-    }
-}
+use upcast_origin::live::HubLimits;
 
 #[actix_web::test]
 async fn timeline_numbers_and_renditions_match_the_window() {
@@ -312,4 +261,50 @@ async fn private_streams_only_on_signed_links_and_the_clock() {
     let t = chrono::DateTime::parse_from_rfc3339(&text(&body)).unwrap();
     let now = chrono::DateTime::from_timestamp(upcast_origin::db::now_secs(), 0).unwrap();
     assert!((now - t.to_utc()).num_seconds().abs() <= 2, "{t}");
+}
+
+#[actix_web::test]
+async fn waits_for_every_rendition_and_says_when_segments_do_not_align() {
+    let (app, st, _d) = app_with(HubLimits::default()).await;
+    let s = st.live.open("multi", opts(60, true)).unwrap();
+    for (name, w, h) in [("v0", 640, 360), ("v1", 320, 180)] {
+        s.add_track(name, video_track(w, h)).unwrap();
+    }
+    s.add_track("a0", audio_track()).unwrap();
+    // v1 comes from an encoder with its own key frames: 1.5 s segments against v0's 2 s.
+    let (mut v0, mut v1, mut a) = (
+        Feed::new("v0", 4, 500),
+        Feed::new("v1", 3, 500),
+        Feed::new("a0", 4, 500),
+    );
+    v0.push(&s, 5);
+    v1.push(&s, 4);
+    a.push(&s, 3);
+    let uri = "/live/multi/manifest.mpd";
+    assert_eq!(get(&app, uri).await.0, 404, "a0 has no segment yet");
+    a.push(&s, 2);
+    assert_eq!(get(&app, uri).await.0, 200);
+    v0.push(&s, 4);
+    v1.push(&s, 3);
+    let m = mpd(&app, "/live/multi/manifest.mpd").await;
+    let sets = &m.periods[0].adaptation_sets;
+    let ids: Vec<&str> = sets[0]
+        .representations
+        .iter()
+        .map(|r| r.id.as_str())
+        .collect();
+    assert_eq!(ids, ["v0", "v1"]);
+    assert_eq!(sets[0].segment_alignment, None);
+    assert_eq!(sets[1].segment_alignment, Some(true));
+    // Renditions cut at the same instants align.
+    let aligned = st.live.open("aligned", opts(60, true)).unwrap();
+    for name in ["v0", "v1"] {
+        aligned.add_track(name, video_track(640, 360)).unwrap();
+        Feed::new(name, 4, 500).push(&aligned, 9);
+    }
+    let m = mpd(&app, "/live/aligned/manifest.mpd").await;
+    assert_eq!(
+        m.periods[0].adaptation_sets[0].segment_alignment,
+        Some(true)
+    );
 }

@@ -31,6 +31,25 @@ use super::window::RenditionWindow;
 /// `UTCTiming@schemeIdUri` of a URL that answers the time as ISO 8601 text.
 pub const UTC_HTTP_ISO: &str = "urn:mpeg:dash:utc:http-iso:2014";
 
+/// The first segment of an epoch in one rendition: its tfdt and program date-time (ties the track's clock
+/// to the wall's for the Period's `presentationTimeOffset`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Anchor {
+    pub epoch: u32,
+    pub start: u64,
+    pub pdt: SystemTime,
+}
+
+/// `GET|HEAD /live/time`: the origin's clock as ISO 8601 (the live MPD's `UTCTiming`), never cached.
+pub async fn time() -> actix_web::HttpResponse {
+    let mut resp = actix_web::HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .body(iso(SystemTime::now()));
+    crate::serve::playback_headers(&mut resp);
+    resp
+}
+
 /// An xs:dateTime in UTC with milliseconds.
 pub fn iso(t: SystemTime) -> String {
     let ms = t
@@ -42,10 +61,16 @@ pub fn iso(t: SystemTime) -> String {
         .to_string()
 }
 
-/// The dynamic MPD of the stream; `utc_url` is where clients read the origin's clock. None until some
-/// rendition has a complete segment.
+/// The dynamic MPD of the stream; `utc_url` is where clients read the origin's clock. None until every
+/// rendition has a complete segment, or one has two (a track that never starts is left out), as the
+/// multivariant playlist waits: a player keeps the AdaptationSets it first sees.
 pub(super) fn mpd(st: &State, utc_url: &str) -> Option<String> {
     let ast = st.first_pdt?;
+    let ready = st.renditions.iter().all(|r| !r.segments.is_empty())
+        || st.renditions.iter().any(|r| r.segments.len() >= 2);
+    if !ready {
+        return None;
+    }
     let shown: Vec<&RenditionWindow> = st
         .renditions
         .iter()
@@ -122,25 +147,29 @@ fn period(shown: &[&RenditionWindow], epoch: u32, ast: SystemTime) -> Period {
         (TrackKind::Video, "video", "video/mp4"),
         (TrackKind::Audio, "audio", "audio/mp4"),
     ] {
-        let reps: Vec<Representation> = in_epoch
+        let of_kind: Vec<&RenditionWindow> = in_epoch
             .iter()
+            .copied()
             .filter(|r| r.info.kind == kind)
-            .map(|r| representation(r, epoch, start))
             .collect();
-        if reps.is_empty() {
+        if of_kind.is_empty() {
             continue;
         }
         sets.push(AdaptationSet {
             id: sets.len().to_string(),
             content_type: content.into(),
             mime_type: mime.into(),
-            segment_alignment: Some(true),
+            // Multitrack renditions are cut at their own encoder's key frames: say so only when true.
+            segment_alignment: aligned(&of_kind, epoch).then_some(true),
             start_with_sap: Some(1),
             role: (kind == TrackKind::Audio).then(|| Descriptor {
                 scheme_id_uri: "urn:mpeg:dash:role:2011".into(),
                 value: "main".into(),
             }),
-            representations: reps,
+            representations: of_kind
+                .iter()
+                .map(|r| representation(r, epoch, start))
+                .collect(),
             ..AdaptationSet::default()
         });
     }
@@ -149,6 +178,27 @@ fn period(shown: &[&RenditionWindow], epoch: u32, ast: SystemTime) -> Period {
         start: Some(format!("PT{}.{:03}S", start_ms / 1000, start_ms % 1000)),
         adaptation_sets: sets,
     }
+}
+
+/// Whether the renditions' segments of `epoch` start at the same instants where they overlap.
+fn aligned(reps: &[&RenditionWindow], epoch: u32) -> bool {
+    let starts = |r: &RenditionWindow| -> Vec<SystemTime> {
+        r.listed()
+            .filter(|s| s.epoch == epoch)
+            .map(|s| s.pdt)
+            .collect()
+    };
+    let all: Vec<Vec<SystemTime>> = reps.iter().map(|r| starts(r)).collect();
+    let from = all.iter().filter_map(|v| v.first()).max().copied();
+    let common = |v: &Vec<SystemTime>| -> Vec<SystemTime> {
+        v.iter().copied().filter(|t| Some(*t) >= from).collect()
+    };
+    let first = all.first().map(common).unwrap_or_default();
+    all.iter().all(|v| {
+        let c = common(v);
+        let n = c.len().min(first.len());
+        c[..n] == first[..n]
+    })
 }
 
 /// Where rendition `r` entered `epoch`: its tfdt and program date-time then (the anchor, or the first

@@ -97,6 +97,20 @@ pub(super) fn samples(segment: &[u8], init: &[u8]) -> u32 {
 }
 
 impl RenditionWindow {
+    /// Seconds of the listed complete segments.
+    pub(super) fn duration(&self) -> f64 {
+        self.listed().map(|s| s.duration).sum()
+    }
+
+    pub(super) fn bytes(&self) -> usize {
+        let open: usize = self
+            .open
+            .iter()
+            .flat_map(|o| o.parts.iter().map(|p| p.0.len()))
+            .sum();
+        open + self.segments.iter().map(|s| s.bytes.len()).sum::<usize>()
+    }
+
     /// Frames per second over the listed segments (None when no frame was counted).
     pub fn frame_rate(&self) -> Option<f64> {
         let (n, ticks) = self

@@ -258,16 +258,6 @@ async fn serve(
     })
 }
 
-/// `GET|HEAD /live/time`: the origin's clock as ISO 8601 (the live MPD's `UTCTiming`), never cached.
-pub async fn time() -> HttpResponse {
-    let mut resp = HttpResponse::Ok()
-        .content_type("text/plain; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(super::dash::iso(std::time::SystemTime::now()));
-    playback_headers(&mut resp);
-    resp
-}
-
 /// Parts and segments stay valid while in the window: cached for the DVR window, no longer (a stream
 /// dropped and started again reuses its URIs from MSN 0).
 fn media_age(st: &State) -> u64 {

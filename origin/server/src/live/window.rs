@@ -7,6 +7,7 @@ use std::time::SystemTime;
 use actix_web::web::Bytes;
 use upcast_core::live::{Part, TrackInfo};
 
+use super::dash::Anchor;
 use super::LiveError;
 
 /// A part's place in the window.
@@ -48,14 +49,6 @@ pub(super) struct OpenSegment {
     /// Where its last part ends, in ticks.
     pub end: u64,
     pub epoch: u32,
-}
-
-/// The first segment of an epoch: its tfdt and program date-time (ties the track's clock to the wall's).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Anchor {
-    pub epoch: u32,
-    pub start: u64,
-    pub pdt: SystemTime,
 }
 
 /// A segment that a push closed (or [`super::LiveStream::end`] did): what recording needs.
@@ -314,19 +307,5 @@ impl RenditionWindow {
             self.anchors.pop_front();
         }
         Some(seg.bytes.len())
-    }
-
-    /// Seconds of the listed complete segments.
-    pub(super) fn duration(&self) -> f64 {
-        self.listed().map(|s| s.duration).sum()
-    }
-
-    pub(super) fn bytes(&self) -> usize {
-        let open: usize = self
-            .open
-            .iter()
-            .flat_map(|o| o.parts.iter().map(|p| p.0.len()))
-            .sum();
-        open + self.segments.iter().map(|s| s.bytes.len()).sum::<usize>()
     }
 }

@@ -150,6 +150,8 @@ pub fn routes(state: web::Data<AppState>) -> impl FnOnce(&mut ServiceConfig) {
                 "/v/{id}/{path:.*}",
                 web::method(actix_web::http::Method::OPTIONS).to(serve::preflight),
             )
+            .route("/live/time", web::get().to(live::dash::time))
+            .route("/live/time", web::head().to(live::dash::time))
             .route("/live/{id}/{path:.*}", web::get().to(live::routes::public))
             .route("/live/{id}/{path:.*}", web::head().to(live::routes::public))
             .route(

@@ -14,7 +14,25 @@ pub struct Mpd {
     pub mpd_type: String,
     pub media_presentation_duration: Option<String>,
     pub min_buffer_time: String,
+    /// The timing of a dynamic (live) MPD; None in a static one.
+    pub dynamic: Option<Dynamic>,
     pub periods: Vec<Period>,
+}
+
+/// What a dynamic MPD adds (ISO/IEC 23009-1 § 5.3.1.2, DASH-IF IOP § 4.3): xs:dateTime and xs:duration
+/// strings as written.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Dynamic {
+    /// The wall-clock instant of presentation time zero.
+    pub availability_start_time: String,
+    pub publish_time: String,
+    /// How often a client reloads the MPD; None once the presentation has ended (no further updates).
+    pub minimum_update_period: Option<String>,
+    /// How far behind the live edge a client may seek (the DVR window).
+    pub time_shift_buffer_depth: Option<String>,
+    pub suggested_presentation_delay: Option<String>,
+    /// `UTCTiming` descriptors: where a client reads the server's clock.
+    pub utc_timing: Vec<Descriptor>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -70,6 +88,9 @@ pub struct SegmentTemplate {
     pub initialization: String,
     pub media: String,
     pub start_number: Option<u64>,
+    /// The media time (in `timescale` ticks) at the Period's start (dynamic MPDs only: upcast's static
+    /// packages start at zero).
+    pub presentation_time_offset: Option<u64>,
     pub segment_timeline: Option<SegmentTimeline>,
 }
 

@@ -78,6 +78,7 @@ pub fn mpd(videos: &[&Rendition], audios: &[&Rendition]) -> String {
         media_presentation_duration: Some(seconds(duration)),
         // With `bandwidth` the peak over one segment, a buffer of the longest segment is always enough.
         min_buffer_time: seconds(longest.max(1.0)),
+        dynamic: None,
         periods: vec![Period {
             id: "0".into(),
             start: Some("PT0S".into()),
@@ -108,6 +109,7 @@ fn representation(r: &Rendition) -> Representation {
             initialization: layout::in_dir(&r.id, layout::INIT),
             media: layout::in_dir(&r.id, NUMBER_TEMPLATE),
             start_number: Some(1),
+            presentation_time_offset: None,
             segment_timeline: Some(SegmentTimeline {
                 entries: timeline(&r.segments),
             }),
@@ -138,7 +140,7 @@ pub fn timeline(segments: &[MediaSegment]) -> Vec<S> {
 }
 
 /// An xs:duration in seconds, rounded up to the millisecond (a duration never shorter than the media).
-fn seconds(s: f64) -> String {
+pub fn seconds(s: f64) -> String {
     let ms = crate::num::f64_to_u64((s * 1000.0).ceil());
     format!("PT{}.{:03}S", ms / 1000, ms % 1000)
 }
@@ -151,7 +153,7 @@ fn sar(pasp: Option<(u32, u32)>) -> String {
 }
 
 /// `frameRate` as DASH's FrameRateType: an integer, or `N*1000/1001` for the NTSC rates, else `N/1000`.
-fn frame_rate(fps: f64) -> String {
+pub fn frame_rate(fps: f64) -> String {
     let near = |x: f64| (x - x.round()).abs() < 0.001;
     if near(fps) {
         return crate::num::f64_to_u64(fps.round()).to_string();

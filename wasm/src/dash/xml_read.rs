@@ -3,10 +3,12 @@
 //! where the schema puts it (no `BaseURL`, `Location`, `SegmentList`, `SegmentBase`, `ContentSteering`,
 //! ..., each of which can send a player elsewhere), no `xlink:href` or `xml:base`, no DOCTYPE, and no
 //! SegmentTemplate attribute that names a URL the checks do not read (`index`, `bitstreamSwitching`) or
-//! shifts the timeline (`presentationTimeOffset`).
+//! shifts the timeline (`presentationTimeOffset`). A dynamic (live) MPD, which the origin writes and the
+//! package checks refuse by its type, may also have `UTCTiming` and `presentationTimeOffset`.
 
 use super::model::{
-    AdaptationSet, Descriptor, Mpd, Period, Representation, SegmentTemplate, SegmentTimeline, S,
+    AdaptationSet, Descriptor, Dynamic, Mpd, Period, Representation, SegmentTemplate,
+    SegmentTimeline, S,
 };
 use quick_xml::events::{BytesStart, Event};
 use std::borrow::Cow;
@@ -83,13 +85,11 @@ fn descriptor(attrs: &[(String, String)]) -> Descriptor {
     }
 }
 
-fn template(a: &[(String, String)]) -> Result<SegmentTemplate, String> {
+fn template(a: &[(String, String)], dynamic: bool) -> Result<SegmentTemplate, String> {
     let el = "SegmentTemplate";
     if let Some((k, _)) = a.iter().find(|(k, _)| {
-        matches!(
-            k.as_str(),
-            "index" | "bitstreamSwitching" | "presentationTimeOffset"
-        )
+        matches!(k.as_str(), "index" | "bitstreamSwitching")
+            || (k == "presentationTimeOffset" && !dynamic)
     }) {
         return Err(format!("{el}@{k} is not accepted"));
     }
@@ -98,6 +98,7 @@ fn template(a: &[(String, String)]) -> Result<SegmentTemplate, String> {
         initialization: text(a, "initialization"),
         media: text(a, "media"),
         start_number: num(a, el, "startNumber")?,
+        presentation_time_offset: num(a, el, "presentationTimeOffset")?,
         segment_timeline: None,
     })
 }
@@ -109,6 +110,9 @@ struct Builder {
 }
 
 impl Builder {
+    fn dynamic(&self) -> bool {
+        self.mpd.as_ref().is_some_and(|m| m.mpd_type == "dynamic")
+    }
     fn period(&mut self) -> Option<&mut Period> {
         self.mpd.as_mut()?.periods.last_mut()
     }
@@ -143,15 +147,31 @@ impl Builder {
         };
         match (name, parent) {
             ("MPD", "") => {
+                let opt = |k: &str| get(a, k).map(str::to_string);
+                let mpd_type = get(a, "type").unwrap_or("static").to_string();
+                let dynamic = (mpd_type == "dynamic").then(|| Dynamic {
+                    availability_start_time: text(a, "availabilityStartTime"),
+                    publish_time: text(a, "publishTime"),
+                    minimum_update_period: opt("minimumUpdatePeriod"),
+                    time_shift_buffer_depth: opt("timeShiftBufferDepth"),
+                    suggested_presentation_delay: opt("suggestedPresentationDelay"),
+                    utc_timing: Vec::new(),
+                });
                 self.mpd = Some(Mpd {
                     xmlns: text(a, "xmlns"),
                     profiles: text(a, "profiles"),
-                    mpd_type: get(a, "type").unwrap_or("static").to_string(),
-                    media_presentation_duration: get(a, "mediaPresentationDuration")
-                        .map(str::to_string),
+                    mpd_type,
+                    media_presentation_duration: opt("mediaPresentationDuration"),
                     min_buffer_time: text(a, "minBufferTime"),
+                    dynamic,
                     periods: Vec::new(),
                 });
+            }
+            ("UTCTiming", "MPD") => {
+                let live = self.mpd.as_mut().and_then(|m| m.dynamic.as_mut());
+                live.ok_or("<UTCTiming> only belongs in a dynamic MPD")?
+                    .utc_timing
+                    .push(descriptor(a));
             }
             ("Period", "MPD") => {
                 let p = Period {
@@ -201,10 +221,12 @@ impl Builder {
                     .audio_channel_configuration = Some(descriptor(a));
             }
             ("SegmentTemplate", "Representation") => {
-                self.rep().ok_or("no Representation")?.segment_template = Some(template(a)?);
+                let t = template(a, self.dynamic())?;
+                self.rep().ok_or("no Representation")?.segment_template = Some(t);
             }
             ("SegmentTemplate", "AdaptationSet") => {
-                self.set().ok_or("no AdaptationSet")?.segment_template = Some(template(a)?);
+                let t = template(a, self.dynamic())?;
+                self.set().ok_or("no AdaptationSet")?.segment_template = Some(t);
             }
             ("SegmentTimeline", "SegmentTemplate") => {
                 let t = self.template(grandparent).ok_or("no SegmentTemplate")?;
@@ -223,7 +245,7 @@ impl Builder {
                     .entries
                     .push(s);
             }
-            ("MPD" | "Period" | "AdaptationSet" | "Role" | "Representation", _)
+            ("MPD" | "Period" | "AdaptationSet" | "Role" | "Representation" | "UTCTiming", _)
             | ("AudioChannelConfiguration" | "SegmentTemplate" | "SegmentTimeline" | "S", _) => {
                 return misplaced();
             }
@@ -255,7 +277,7 @@ impl Mpd {
                 Err(e) => return Err(format!("not well-formed XML near byte {pos}: {e}")),
             };
             let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
-            if !ALLOWED_ELEMENTS.contains(&name.as_str()) {
+            if !ALLOWED_ELEMENTS.contains(&name.as_str()) && name != "UTCTiming" {
                 return Err(format!(
                     "element <{name}> is not accepted (upcast MPDs address segments with \
                      SegmentTemplate and SegmentTimeline only; no BaseURL, SegmentList, Location or \

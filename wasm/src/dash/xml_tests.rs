@@ -10,6 +10,7 @@ fn sample() -> Mpd {
         initialization: format!("{dir}/init.mp4"),
         media: format!("{dir}/seg_$Number%05d$.m4s"),
         start_number: Some(1),
+        presentation_time_offset: None,
         segment_timeline: Some(SegmentTimeline {
             entries: vec![
                 S {
@@ -31,6 +32,7 @@ fn sample() -> Mpd {
         mpd_type: "static".into(),
         media_presentation_duration: Some("PT5.000S".into()),
         min_buffer_time: "PT2.000S".into(),
+        dynamic: None,
         periods: vec![Period {
             id: "0".into(),
             start: Some("PT0S".into()),
@@ -168,4 +170,40 @@ fn refused_documents() {
             "{to}"
         );
     }
+}
+
+#[test]
+fn a_dynamic_mpd_parses_back() {
+    let mut m = sample();
+    m.mpd_type = "dynamic".into();
+    m.media_presentation_duration = None;
+    m.dynamic = Some(Dynamic {
+        availability_start_time: "2027-01-15T08:00:00.000Z".into(),
+        publish_time: "2027-01-15T08:01:00.500Z".into(),
+        minimum_update_period: Some("PT2.000S".into()),
+        time_shift_buffer_depth: Some("PT60.000S".into()),
+        suggested_presentation_delay: Some("PT6.000S".into()),
+        utc_timing: vec![Descriptor {
+            scheme_id_uri: "urn:mpeg:dash:utc:http-iso:2014".into(),
+            value: "http://127.0.0.1/live/time".into(),
+        }],
+    });
+    let t = m.periods[0].adaptation_sets[0].representations[0]
+        .segment_template
+        .as_mut()
+        .unwrap();
+    t.presentation_time_offset = Some(4_500);
+    let xml = m.to_xml();
+    assert!(xml.contains("availabilityStartTime=\"2027-01-15T08:00:00.000Z\""));
+    assert!(xml.contains("presentationTimeOffset=\"4500\""));
+    // UTCTiming follows the Periods (ISO/IEC 23009-1 Table 3's order).
+    assert!(xml.find("<UTCTiming").unwrap() > xml.find("</Period>").unwrap());
+    assert_eq!(Mpd::parse(&xml).unwrap(), m);
+    // In a static MPD neither is accepted.
+    let static_xml = xml.replacen("type=\"dynamic\"", "type=\"static\"", 1);
+    let e = Mpd::parse(&static_xml).unwrap_err();
+    assert!(e.contains("presentationTimeOffset"), "{e}");
+    let no_pto = static_xml.replacen(" presentationTimeOffset=\"4500\"", "", 1);
+    let e = Mpd::parse(&no_pto).unwrap_err();
+    assert!(e.contains("UTCTiming"), "{e}");
 }

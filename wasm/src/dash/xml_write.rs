@@ -50,7 +50,8 @@ fn template(w: &mut W, t: &SegmentTemplate) -> IoResult<()> {
         .opt("timescale", t.timescale)
         .add("initialization", &t.initialization)
         .add("media", &t.media)
-        .opt("startNumber", t.start_number);
+        .opt("startNumber", t.start_number)
+        .opt("presentationTimeOffset", t.presentation_time_offset);
     let Some(tl) = &t.segment_timeline else {
         return element(w, "SegmentTemplate", &a, None);
     };
@@ -134,10 +135,28 @@ impl Mpd {
         let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
         let write = |w: &mut W| -> IoResult<()> {
             w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
+            let live = self.dynamic.as_ref();
             let a = Attrs::new()
                 .add("xmlns", &self.xmlns)
                 .add("profiles", &self.profiles)
                 .add("type", &self.mpd_type)
+                .opt(
+                    "availabilityStartTime",
+                    live.map(|d| &d.availability_start_time),
+                )
+                .opt("publishTime", live.map(|d| &d.publish_time))
+                .opt(
+                    "minimumUpdatePeriod",
+                    live.and_then(|d| d.minimum_update_period.as_ref()),
+                )
+                .opt(
+                    "timeShiftBufferDepth",
+                    live.and_then(|d| d.time_shift_buffer_depth.as_ref()),
+                )
+                .opt(
+                    "suggestedPresentationDelay",
+                    live.and_then(|d| d.suggested_presentation_delay.as_ref()),
+                )
                 .opt(
                     "mediaPresentationDuration",
                     self.media_presentation_duration.as_ref(),
@@ -161,6 +180,10 @@ impl Mpd {
                                 Ok(())
                             }),
                         )?;
+                    }
+                    // After the Periods, where the schema puts UTCTiming.
+                    for u in live.iter().flat_map(|d| &d.utc_timing) {
+                        descriptor(w, "UTCTiming", u)?;
                     }
                     Ok(())
                 }),

@@ -87,3 +87,39 @@ impl RenditionWindow {
         })
     }
 }
+
+/// Samples in the CMAF fragments of `segment` (0 when they cannot be read against `init`).
+pub(super) fn samples(segment: &[u8], init: &[u8]) -> u32 {
+    use upcast_core::cmaf::read::{read_init, read_segment};
+    let frags = read_init(init).and_then(|i| read_segment(segment, &i));
+    let n: usize = frags.map_or(0, |f| f.iter().map(|f| f.samples.len()).sum());
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+impl RenditionWindow {
+    /// Seconds of the listed complete segments.
+    pub(super) fn duration(&self) -> f64 {
+        self.listed().map(|s| s.duration).sum()
+    }
+
+    pub(super) fn bytes(&self) -> usize {
+        let open: usize = self
+            .open
+            .iter()
+            .flat_map(|o| o.parts.iter().map(|p| p.0.len()))
+            .sum();
+        open + self.segments.iter().map(|s| s.bytes.len()).sum::<usize>()
+    }
+
+    /// Frames per second over the listed segments (None when no frame was counted).
+    pub fn frame_rate(&self) -> Option<f64> {
+        let (n, ticks) = self
+            .listed()
+            .filter(|s| s.frames > 0)
+            .fold((0u64, 0u64), |(n, t), s| {
+                (n + u64::from(s.frames), t + s.ticks)
+            });
+        #[allow(clippy::cast_precision_loss)] // frame and tick counts are far below 2^52
+        (n > 0 && ticks > 0).then(|| n as f64 * f64::from(self.timescale) / ticks as f64)
+    }
+}

@@ -3,6 +3,7 @@
 //! opens a stream on the [`Hub`] and pushes whole parts; viewers only ever see parts pushed whole.
 //! Memory is bounded: a stream keeps its DVR window and at most [`HubLimits::max_stream_bytes`], the hub
 //! at most [`HubLimits::max_streams`] streams, and blocked requests hold a bounded number of slots.
+pub mod dash;
 pub mod lookup;
 pub mod playlists;
 mod reload;

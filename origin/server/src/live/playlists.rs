@@ -29,7 +29,7 @@ pub(super) fn part_target(st: &State) -> f64 {
         .fold(st.opts.part_target.as_secs_f64(), f64::max)
 }
 
-fn init_uri(gen: u32) -> String {
+pub(super) fn init_uri(gen: u32) -> String {
     if gen == 0 {
         "init.mp4".into()
     } else {

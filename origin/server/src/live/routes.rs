@@ -17,6 +17,7 @@ use crate::serve::playback_headers;
 use crate::AppState;
 
 const PLAYLIST_MIME: &str = "application/vnd.apple.mpegurl";
+const MPD_MIME: &str = "application/dash+xml";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Access {
@@ -28,6 +29,7 @@ enum Access {
 #[derive(Debug, PartialEq, Eq)]
 enum Target {
     Multivariant,
+    Mpd,
     Playlist(String),
     Init(String, u32),
     Segment(String, u64),
@@ -37,6 +39,9 @@ enum Target {
 fn parse(path: &str) -> Option<Target> {
     if path == "index.m3u8" {
         return Some(Target::Multivariant);
+    }
+    if path == "manifest.mpd" {
+        return Some(Target::Mpd);
     }
     let (r, file) = path.split_once('/')?;
     let r = r.to_string();
@@ -161,6 +166,20 @@ async fn serve(
             }
             (Bytes::from(playlists::multivariant(&st)), PLAYLIST_MIME, 1)
         }
+        Target::Mpd => {
+            if let Some(ip) = ip {
+                stream.saw_viewer(ip);
+            }
+            let info = req.connection_info();
+            let utc = format!("{}://{}/live/time", info.scheme(), info.host());
+            let text = super::dash::mpd(&stream.lock(), &utc).ok_or(ApiError::NotFound)?;
+            let gzipped = crate::serve::accepts_gzip(req)
+                .then(|| crate::rendered::gzip(text.as_bytes()).ok())
+                .flatten();
+            encoding = gzipped.is_some().then_some("gzip");
+            let body = gzipped.map_or_else(|| Bytes::from(text), Bytes::from);
+            (body, MPD_MIME, 1)
+        }
         Target::Playlist(r) => {
             if let Some(ip) = ip {
                 stream.saw_viewer(ip);
@@ -226,7 +245,7 @@ async fn serve(
     let mut b = HttpResponse::Ok();
     b.content_type(mime)
         .insert_header((header::CACHE_CONTROL, cache));
-    if mime == PLAYLIST_MIME {
+    if mime == PLAYLIST_MIME || mime == MPD_MIME {
         b.insert_header((header::VARY, "Accept-Encoding"));
     }
     if let Some(e) = encoding {
@@ -261,6 +280,7 @@ mod tests {
     #[test]
     fn paths() {
         assert_eq!(parse("index.m3u8"), Some(Target::Multivariant));
+        assert_eq!(parse("manifest.mpd"), Some(Target::Mpd));
         assert_eq!(parse("v0/index.m3u8"), Some(Target::Playlist("v0".into())));
         assert_eq!(parse("v0/init.mp4"), Some(Target::Init("v0".into(), 0)));
         assert_eq!(parse("v0/init-2.mp4"), Some(Target::Init("v0".into(), 2)));

@@ -25,6 +25,11 @@ pub(super) struct State {
     pub removed: bool,
     /// Bumped by every change, under the lock: names one state of the window (the playlist cache's key).
     pub version: u64,
+    /// Bumped by every reconnect and changed init segment: segments of one epoch are one Period of the
+    /// live MPD.
+    pub epoch: u32,
+    /// The earliest program date-time pushed: the live MPD's availabilityStartTime.
+    pub first_pdt: Option<SystemTime>,
 }
 
 /// A media playlist rendered for one state of the window, and its gzip form once asked for.
@@ -56,6 +61,8 @@ impl LiveStream {
                 ended_at: None,
                 removed: false,
                 version: 0,
+                epoch: 0,
+                first_pdt: None,
             }),
             changed: watch::channel(0).0,
             viewers: Mutex::default(),
@@ -83,6 +90,7 @@ impl LiveStream {
             st.ended = false;
             st.ended_at = None;
             st.version += 1;
+            st.epoch += 1;
             let mut n = 0;
             for r in &mut st.renditions {
                 n += usize::from(r.close().is_some());
@@ -132,9 +140,12 @@ impl LiveStream {
             return Err(LiveError::BadName(name.chars().take(40).collect()));
         }
         let mut st = self.lock();
+        let epoch = st.epoch + 1;
         if let Some(r) = st.renditions.iter_mut().find(|r| r.name == name) {
             if r.info != info {
                 r.resume(info);
+                // A new init segment: a new Period in the MPD.
+                st.epoch = epoch;
             }
         } else if st.renditions.len() >= self.limits.max_renditions {
             return Err(LiveError::TooManyRenditions(self.limits.max_renditions));
@@ -167,6 +178,7 @@ impl LiveStream {
             .iter()
             .position(|r| r.name == track)
             .ok_or_else(|| LiveError::NoTrack(track.chars().take(40).collect()))?;
+        let epoch = st.epoch;
         let r = &mut st.renditions[i];
         // A segment grows until the next key frame: one that would outgrow the byte bound or the DVR
         // window is refused part by part (what was published stays) until a key frame starts a new one.
@@ -179,8 +191,9 @@ impl LiveStream {
         if !part.starts_segment && open_secs + part.duration_secs() > dvr {
             return Err(LiveError::NoKeyFrame(dvr));
         }
-        let closed = r.push(part, pdt)?;
+        let closed = r.push(part, pdt, epoch)?;
         r.slide(dvr);
+        st.first_pdt = Some(st.first_pdt.map_or(pdt, |f| f.min(pdt)));
         trim_bytes(&mut st.renditions, max);
         st.version += 1;
         drop(st);

@@ -7,6 +7,7 @@ use std::time::SystemTime;
 use actix_web::web::Bytes;
 use upcast_core::live::{Part, TrackInfo};
 
+use super::dash::Anchor;
 use super::LiveError;
 
 /// A part's place in the window.
@@ -26,6 +27,13 @@ pub(super) struct Segment {
     pub discontinuity: bool,
     pub init_gen: u32,
     pub key_chunks: Vec<(u64, u64)>,
+    /// Its first sample's decode time (tfdt) and its length, in the track's timescale.
+    pub start: u64,
+    pub ticks: u64,
+    /// The stream's epoch (a Period of the live MPD) it belongs to.
+    pub epoch: u32,
+    /// Video samples in it (0 for audio): the MPD's frameRate.
+    pub frames: u32,
 }
 
 /// An open segment's part: its bytes, seconds, independent, key-frame chunk.
@@ -37,6 +45,10 @@ pub(super) struct OpenSegment {
     pub pdt: SystemTime,
     pub discontinuity: bool,
     pub init_gen: u32,
+    pub start: u64,
+    /// Where its last part ends, in ticks.
+    pub end: u64,
+    pub epoch: u32,
 }
 
 /// A segment that a push closed (or [`super::LiveStream::end`] did): what recording needs.
@@ -71,6 +83,10 @@ pub struct RenditionWindow {
     /// Longest part and segment seen (for PART-TARGET and EXT-X-TARGETDURATION, which never shrink).
     pub(super) max_part: f64,
     pub(super) max_segment: f64,
+    /// The track's timescale (from its parts).
+    pub(super) timescale: u32,
+    /// Where each epoch still in the window began, oldest first.
+    pub(super) anchors: VecDeque<Anchor>,
 }
 
 impl RenditionWindow {
@@ -93,6 +109,8 @@ impl RenditionWindow {
             pending_discontinuity: false,
             max_part: 0.0,
             max_segment: 0.0,
+            timescale: 1,
+            anchors: VecDeque::new(),
         }
     }
 
@@ -132,6 +150,7 @@ impl RenditionWindow {
         &mut self,
         part: Part,
         pdt: SystemTime,
+        epoch: u32,
     ) -> Result<Option<ClosedSegment>, LiveError> {
         let duration = part.duration_secs();
         if part.bytes.is_empty() || !duration.is_finite() || duration <= 0.0 {
@@ -147,13 +166,22 @@ impl RenditionWindow {
             None
         };
         let gen = self.init_gen();
+        self.timescale = part.timescale.max(1);
+        if self.open.is_none() && self.anchors.back().is_none_or(|a| a.epoch != epoch) {
+            let start = part.start;
+            self.anchors.push_back(Anchor { epoch, start, pdt });
+        }
         let open = self.open.get_or_insert_with(|| OpenSegment {
             msn: self.next_msn,
             parts: Vec::new(),
             pdt,
             discontinuity: std::mem::take(&mut self.pending_discontinuity),
             init_gen: gen,
+            start: part.start,
+            end: part.start,
+            epoch,
         });
+        open.end = part.start.saturating_add(part.duration);
         self.max_part = self.max_part.max(duration);
         open.parts.push((
             Bytes::from(part.bytes),
@@ -186,7 +214,7 @@ impl RenditionWindow {
         }
         let duration = parts.iter().map(|p| p.duration).sum::<f64>();
         self.max_segment = self.max_segment.max(duration);
-        let seg = Segment {
+        let mut seg = Segment {
             msn: open.msn,
             bytes: Bytes::from(buf),
             parts,
@@ -195,7 +223,14 @@ impl RenditionWindow {
             discontinuity: open.discontinuity,
             init_gen: open.init_gen,
             key_chunks,
+            start: open.start,
+            ticks: open.end.saturating_sub(open.start),
+            epoch: open.epoch,
+            frames: 0,
         };
+        if self.info.kind == upcast_core::demux::TrackKind::Video {
+            seg.frames = super::lookup::samples(&seg.bytes, &self.info.init);
+        }
         let closed = ClosedSegment {
             track: self.name.clone(),
             msn: seg.msn,
@@ -264,20 +299,13 @@ impl RenditionWindow {
         while self.inits.len() > 1 && self.inits.front().is_some_and(|(g, _)| *g < oldest_gen) {
             self.inits.pop_front();
         }
+        let oldest_epoch = (self.segments.front().map(|s| s.epoch))
+            .or(self.open.as_ref().map(|o| o.epoch))
+            .unwrap_or(seg.epoch);
+        while self.anchors.len() > 1 && self.anchors.front().is_some_and(|a| a.epoch < oldest_epoch)
+        {
+            self.anchors.pop_front();
+        }
         Some(seg.bytes.len())
-    }
-
-    /// Seconds of the listed complete segments.
-    pub(super) fn duration(&self) -> f64 {
-        self.listed().map(|s| s.duration).sum()
-    }
-
-    pub(super) fn bytes(&self) -> usize {
-        let open: usize = self
-            .open
-            .iter()
-            .flat_map(|o| o.parts.iter().map(|p| p.0.len()))
-            .sum();
-        open + self.segments.iter().map(|s| s.bytes.len()).sum::<usize>()
     }
 }

@@ -2,6 +2,8 @@
 //! (`cmaf::init`, `cmaf::fragment`), an in-process origin, and requests against it.
 #![allow(dead_code)] // Each test binary uses a different subset.
 
+pub mod dash;
+
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use actix_web::dev::{Service, ServiceResponse};

@@ -5,13 +5,17 @@
 //   (b) upcast LL-HLS with --live-part-target-ms 333
 //   (c) the plain HLS that the same ffmpeg writes itself (-f hls -hls_time 1, fMP4) served statically on
 //       127.0.0.1, played by hls.js without lowLatencyMode
-//   (d) (a) while 200 simulated LL-HLS viewers hold blocking reloads on the origin (./viewers.mjs).
+//   (d) (a) while 200 simulated LL-HLS viewers hold blocking reloads on the origin (./viewers.mjs)
+//   (e) (a) played by ./player.html from another origin with hls.js allowed to play up to 1.5× fast
+//       (maxLiveSyncPlaybackRate) to reach its target latency; the Live page keeps hls.js's default 1×
+//   (f) (e) with the 200 viewers of (d).
+// Every player joins a running stream (its playlist holds 6 s), so its own start rule places it.
 // What "glass" is: the origin stamps a stream's PDT as the arrival of the publisher's first tag plus media
-// time; ffmpeg's HLS muxer stamps its own wall clock at each segment. Both start at the encoder's output,
-// so encoding time and ffmpeg's own buffering before the first tag are not counted; the publisher is ffmpeg
-// with `-re` on the same machine, so all clocks are one clock.
+// time; ffmpeg's HLS muxer stamps its wall clock when it opens (whole seconds) plus media time, and lists a
+// segment within ~15 ms of its PDT end. So "glass" is the encoder's output, not a camera: capture and x264
+// (zerolatency: no lookahead, no B-frames) are not counted. One machine, so all clocks are one clock.
 //
-//   node tests/bench/live/latency.mjs [--seconds 60] [--warmup 10] [--viewers 200] [--only a,b,c,d]
+//   node tests/bench/live/latency.mjs [--seconds 60] [--warmup 10] [--viewers 200] [--only a,b,c,d,e,f]
 
 import { spawn } from 'node:child_process';
 import { createReadStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -31,7 +35,7 @@ const opt = (name, fallback) => {
 const SECONDS = Number(opt('seconds', '60'));
 const WARMUP = Number(opt('warmup', '10'));
 const VIEWERS = Number(opt('viewers', '200'));
-const ONLY = opt('only', 'a,b,c,d').split(',');
+const ONLY = opt('only', 'a,b,c,d,e,f').split(',');
 // ffmpeg publishes for longer than a run needs and is stopped at its end.
 const PUBLISH_SECS = SECONDS + WARMUP + 120;
 
@@ -88,10 +92,14 @@ function spawnPublisher(args) {
   return ff;
 }
 
-/** One upcast run: a fresh origin with `args`, ffmpeg over RTMP, the Live page; `viewers` simulated. */
-async function upcast(ctx, args, viewers = 0) {
+/**
+ * One upcast run: a fresh origin with `args`, ffmpeg over RTMP, played by the Live page (or, with `rate`,
+ * by player.html with that maxLiveSyncPlaybackRate); `viewers` simulated LL viewers beside it.
+ */
+async function upcast(ctx, args, { viewers = 0, rate = 0 } = {}) {
   const origin = await startOrigin({ rtmp: true, args: ['--api-rate-per-ip', '0', ...args] });
   let ff;
+  let web;
   try {
     const r = await fetch(`${origin.url}/api/streams`, {
       method: 'POST',
@@ -120,32 +128,39 @@ async function upcast(ctx, args, viewers = 0) {
     );
     const crowd = viewers ? startViewers(video, viewers) : null;
     const page = await ctx.newPage();
-    await page.goto(`${origin.url}/live.html#token=${ADMIN}`);
-    await page.waitForFunction(() => location.hash === '');
-    await page.evaluate((id) => {
-      location.hash = `s=${id}`;
-    }, s.id);
+    if (rate) {
+      // The benchmark's player page, from another origin (the live routes' CORS at work).
+      web = await serveStatic(null);
+      await page.goto(`${web.base}/player.html?ll=1&rate=${rate}&src=${encodeURIComponent(index)}`);
+    } else {
+      await page.goto(`${origin.url}/live.html#token=${ADMIN}`);
+      await page.waitForFunction(() => location.hash === '');
+      await page.evaluate((id) => {
+        location.hash = `s=${id}`;
+      }, s.id);
+    }
     const result = await sample(page);
     result.viewers = crowd ? await crowd.stop() : null;
     await page.close();
     return result;
   } finally {
     ff?.kill('SIGKILL');
+    web?.close();
     origin.stop();
   }
 }
 
-/** ffmpeg's own HLS in `dir` (`/hls/`), hls.js and plain.html, on 127.0.0.1 with CORS and no caching. */
+/** player.html, hls.js and ffmpeg's own HLS in `dir` (`/hls/`) on 127.0.0.1, with CORS and no caching. */
 async function serveStatic(dir) {
   const types = { '.m3u8': 'application/vnd.apple.mpegurl', '.m4s': 'video/iso.segment', '.mp4': 'video/mp4' };
   const server = createServer((req, res) => {
     const url = new URL(req.url, 'http://x').pathname;
     const path =
-      url === '/plain.html'
-        ? join(here, 'plain.html')
+      url === '/player.html'
+        ? join(here, 'player.html')
         : url === '/vendor/hls.min.js'
           ? join(root, 'node_modules/hls.js/dist/hls.min.js')
-          : url.startsWith('/hls/') && !url.includes('..')
+          : dir && url.startsWith('/hls/') && !url.includes('..')
             ? join(dir, url.slice(5))
             : null;
     if (!path || !existsSync(path) || statSync(path).isDirectory()) return res.writeHead(404).end();
@@ -170,7 +185,7 @@ async function plain(ctx) {
   try {
     await untilOk(`${web.base}/hls/index.m3u8`, 60_000, () => ff.log, listed);
     const page = await ctx.newPage();
-    await page.goto(`${web.base}/plain.html`);
+    await page.goto(`${web.base}/player.html?src=/hls/index.m3u8`);
     const result = await sample(page);
     await page.close();
     return result;
@@ -202,7 +217,22 @@ const RUNS = {
     run: (ctx) => upcast(ctx, ['--live-part-target-ms', '333']),
   },
   c: { name: '(c) ffmpeg -f hls -hls_time 1, static', goal: null, run: plain },
-  d: { name: `(d) = (a) + ${VIEWERS} LL viewers`, goal: 2, run: (ctx) => upcast(ctx, crowdArgs, VIEWERS) },
+  d: {
+    name: `(d) = (a) + ${VIEWERS} LL viewers`,
+    goal: 2,
+    run: (ctx) => upcast(ctx, crowdArgs, { viewers: VIEWERS }),
+  },
+  // Not asked for: (a) with a player that may play up to 1.5× to reach hls.js's target latency.
+  e: {
+    name: '(e) = (a), hls.js maxLiveSyncPlaybackRate 1.5',
+    goal: 2,
+    run: (ctx) => upcast(ctx, [], { rate: 1.5 }),
+  },
+  f: {
+    name: `(f) = (e) + ${VIEWERS} LL viewers`,
+    goal: 2,
+    run: (ctx) => upcast(ctx, crowdArgs, { viewers: VIEWERS, rate: 1.5 }),
+  },
 };
 
 const ctx = await launch();
@@ -212,7 +242,7 @@ try {
     const { name, run } = RUNS[key];
     console.error(`running ${name} …`);
     results[key] = await run(ctx);
-    const { lag, latency, ...rest } = results[key];
+    const { lag, latency, viewers, ...rest } = results[key];
     console.error(JSON.stringify(rest));
   }
 } finally {
@@ -224,11 +254,13 @@ console.log(
   `glass-to-glass latency = wall clock − hls.playingDate, every 250 ms for ${SECONDS} s after ${WARMUP} s of playback; ` +
     'ffmpeg -re testsrc2 320x180@30 + sine, x264 ultrafast zerolatency -g 30, AAC; headless Chromium, hls.js 1.7.4',
 );
-console.log(`${'run'.padEnd(40)}${'p50'.padStart(8)}${'p95'.padStart(9)}  hls.latency p50  stalls  goal (p50)  ratio`);
+console.log(
+  `${'run'.padEnd(46)}${'p50'.padStart(8)}${'p95'.padStart(9)}  hls.latency p50 (target)  stalls  goal (p50)  ratio`,
+);
 for (const [key, r] of Object.entries(results)) {
   const { name, goal } = RUNS[key];
   const p50 = pct(r.lag, 50);
-  const line = `${name.padEnd(40)}${f(p50)} ${f(pct(r.lag, 95))}  ${f(pct(r.latency, 50))}       ${String(r.stalls).padStart(6)}`;
+  const line = `${name.padEnd(46)}${f(p50)} ${f(pct(r.lag, 95))}  ${f(pct(r.latency, 50))} (${r.targetLatency.toFixed(2)} s)  ${String(r.stalls).padStart(6)}`;
   const verdict = goal
     ? `  < ${goal.toFixed(1)} s     ${(p50 / goal).toFixed(2)}x ${p50 < goal ? 'met' : 'MISSED'}`
     : results.a
@@ -236,11 +268,13 @@ for (const [key, r] of Object.entries(results)) {
       : '  (reference)';
   console.log(line + verdict + (r.fatal ? `  fatal: ${r.fatal}` : '') + (r.lowLatencyMode ? '' : '  [no LL mode]'));
 }
-const crowd = results.d?.viewers;
-if (crowd) {
+for (const key of ['d', 'f']) {
+  const crowd = results[key]?.viewers;
+  if (!crowd) continue;
   const failures = Object.entries(crowd.failures);
   console.log(
-    `(d) ${VIEWERS} simulated viewers: ${crowd.reloads} blocked reloads answered, ${crowd.parts} parts fetched ` +
+    `(${key}) ${VIEWERS} simulated viewers: ${crowd.reloads} blocked reloads answered (held p50 ${pct(crowd.held, 50).toFixed(0)} ms, ` +
+      `p95 ${pct(crowd.held, 95).toFixed(0)} ms), ${crowd.parts} parts fetched ` +
       `(${(crowd.bytes / 1e6).toFixed(1)} MB); failures: ${failures.length ? failures.map(([k, n]) => `${k} ×${n}`).join(', ') : 'none'}`,
   );
 }

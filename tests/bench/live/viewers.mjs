@@ -22,17 +22,25 @@ export function partUri(playlist, { msn, part }) {
 
 /**
  * Start `count` viewers of the media playlist `url`; they run until `stop()` resolves to their counts:
- * blocked reloads answered, parts fetched and bytes, and failures by kind (HTTP status or error message).
+ * blocked reloads answered (and how long each was held, ms), parts fetched and bytes, and failures by kind (HTTP status or error message).
  * @param {string} url @param {number} count
  */
 export function startViewers(url, count) {
-  const stats = { reloads: 0, parts: 0, bytes: 0, failures: /** @type {Record<string, number>} */ ({}) };
-  const abort = new AbortController();
+  const stats = {
+    reloads: 0,
+    held: /** @type {number[]} */ ([]),
+    parts: 0,
+    bytes: 0,
+    failures: /** @type {Record<string, number>} */ ({}),
+  };
+  let stopped = false;
   const fail = (what) => {
     stats.failures[what] = (stats.failures[what] ?? 0) + 1;
   };
+  // One signal per request (a shared AbortSignal collects a listener per fetch in undici); a request that
+  // takes longer than 20 s counts as failed.
   const get = async (u) => {
-    const r = await fetch(u, { signal: abort.signal, cache: 'no-store' });
+    const r = await fetch(u, { signal: AbortSignal.timeout(20_000), cache: 'no-store' });
     const body = await r.arrayBuffer();
     if (!r.ok) fail(`HTTP ${r.status} ${new URL(u).search ? 'reload' : 'GET'}`);
     return { ok: r.ok, body };
@@ -43,7 +51,7 @@ export function startViewers(url, count) {
 
   async function viewer() {
     let playlist = '';
-    while (!abort.signal.aborted) {
+    while (!stopped) {
       try {
         const next = playlist && nextPart(playlist);
         if (!next) {
@@ -56,6 +64,7 @@ export function startViewers(url, count) {
         const u = new URL(url);
         u.searchParams.set('_HLS_msn', String(next.msn));
         u.searchParams.set('_HLS_part', String(next.part));
+        const asked = performance.now();
         const r = await get(u.href);
         playlist = r.ok ? text(r.body) : '';
         if (!r.ok) {
@@ -63,6 +72,7 @@ export function startViewers(url, count) {
           continue;
         }
         stats.reloads++;
+        stats.held.push(performance.now() - asked);
         const uri = partUri(playlist, next);
         if (!uri) {
           fail('reload without the part asked for');
@@ -74,7 +84,7 @@ export function startViewers(url, count) {
           stats.bytes += p.body.byteLength;
         }
       } catch (e) {
-        if (abort.signal.aborted) break;
+        if (stopped) break;
         fail(e.cause?.code ?? e.message);
         playlist = '';
         await pause();
@@ -86,7 +96,7 @@ export function startViewers(url, count) {
   return {
     stats,
     stop: async () => {
-      abort.abort();
+      stopped = true;
       await Promise.allSettled(running);
       return stats;
     },

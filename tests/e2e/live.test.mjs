@@ -49,8 +49,11 @@ test('ffmpeg → RTMP → LL-HLS plays in hls.js low-latency mode; the page foll
   const exited = new Promise((resolve) => ffmpeg.on('exit', resolve));
 
   // The page starts playing once the playlist exists (before that hls.js would see a 404 and retry).
-  const playlist = await untilOk(`${origin.url}${s.playback_url}`, 60_000, () => ffmpegLog, (b) =>
-    b.includes('#EXT-X-STREAM-INF'),
+  const playlist = await untilOk(
+    `${origin.url}${s.playback_url}`,
+    60_000,
+    () => ffmpegLog,
+    (b) => b.includes('#EXT-X-STREAM-INF'),
   );
   const video = playlist.split('\n').find((l) => l && !l.startsWith('#'));
   const media = await untilOk(

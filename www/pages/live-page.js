@@ -117,7 +117,9 @@ async function watch(id) {
     video.src = url;
     return;
   }
-  hls = new Hls({ lowLatencyMode: true, backBufferLength: 30 });
+  // Up to 1.5× to reach the target latency (PART-HOLD-BACK) after a join or a stall: hls.js's default of 1×
+  // never catches up, and sits about a second behind it (tests/bench/live/RESULTS.md).
+  hls = new Hls({ lowLatencyMode: true, backBufferLength: 30, maxLiveSyncPlaybackRate: 1.5 });
   /** @type {any} */ (window).upcastHls = hls; // For the end-to-end tests and the console.
   hls.on(Hls.Events.MANIFEST_PARSED, (_e, data) => {
     const q = $('#quality');

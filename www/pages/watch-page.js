@@ -17,7 +17,7 @@ const w = window;
 /**
  * One player behind the page's controls. Levels are what the quality menu lists: the video
  * Representations (or the audio ones of a package without video), in the library's own order.
- * @typedef {{height: number, bitrate: number}} Level
+ * @typedef {{height: number, bitrate: number, id: string}} Level
  * @typedef {{
  *   levels: () => Level[],
  *   current: () => number,
@@ -191,7 +191,9 @@ function startHls(video, url, on) {
   hls.loadSource(url);
   hls.attachMedia(video);
   return {
-    levels: () => hls.levels.map((l) => ({ height: l.height, bitrate: l.bitrate })),
+    // A level's id: its rendition's folder (the Representation id in the MPD).
+    levels: () =>
+      hls.levels.map((l) => ({ height: l.height, bitrate: l.bitrate, id: l.url[0]?.split('/').at(-2) ?? '' })),
     current: () => hls.currentLevel,
     auto: () => hls.autoLevelEnabled,
     select: (i) => (hls.currentLevel = i),
@@ -253,7 +255,12 @@ function startShaka(video, url, on) {
     })
     .catch((e) => on.fail(`Shaka error ${e.code ?? ''} ${e.message ?? ''}`.trim()));
   return {
-    levels: () => variants().map((t) => ({ height: t.height ?? 0, bitrate: t.videoBandwidth || t.bandwidth })),
+    levels: () =>
+      variants().map((t) => ({
+        height: t.height ?? 0,
+        bitrate: t.videoBandwidth || t.audioBandwidth || t.bandwidth,
+        id: t.originalVideoId ?? t.originalAudioId ?? '',
+      })),
     current: () => {
       const v = variants();
       const active = player.getVariantTracks().find((t) => t.active);
@@ -300,7 +307,7 @@ function startDashjs(video, url, on) {
   player.initialize(video, url, true);
   const reps = () => (ready ? player.getRepresentationsByType(type) : []);
   return {
-    levels: () => reps().map((r) => ({ height: r.height ?? 0, bitrate: r.bandwidth })),
+    levels: () => reps().map((r) => ({ height: r.height ?? 0, bitrate: r.bandwidth, id: r.id })),
     current: () => {
       const c = ready ? player.getCurrentRepresentationForType(type) : null;
       return c ? reps().findIndex((r) => r.id === c.id) : -1;
@@ -350,7 +357,7 @@ function startVideojs(video, url, on) {
   let forced = -1;
   const list = () => Array.from({ length: q.length }, (_, i) => q[i]);
   return {
-    levels: () => list().map((l) => ({ height: l.height ?? 0, bitrate: l.bitrate })),
+    levels: () => list().map((l) => ({ height: l.height ?? 0, bitrate: l.bitrate, id: l.id })),
     current: () => q.selectedIndex,
     auto: () => forced < 0,
     select: (i) => {

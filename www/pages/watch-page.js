@@ -49,10 +49,10 @@ const STORE = 'upcast.player';
 let engine = null;
 let generation = 0;
 
-/** The hash's `v=` (video) and `player=` (engine) values. */
+/** The hash's `v=` (video), `player=` (engine) and `q=` (a level to start on) values. */
 function fromHash() {
   const h = new URLSearchParams(location.hash.slice(1));
-  return { id: h.get('v'), player: h.get('player') };
+  return { id: h.get('v'), player: h.get('player'), quality: h.get('q') };
 }
 
 /** The engine to use: the hash's, else the one last chosen here, else hls.js. */
@@ -342,7 +342,11 @@ function startVideojs(video, url, on) {
   w.upcastVjs = player;
   w.upcastPlayer = player;
   const q = player.qualityLevels();
-  q.on('addqualitylevel', on.levels);
+  let forced = -1;
+  q.on('addqualitylevel', (e) => {
+    if (forced >= 0) e.qualityLevel.enabled = q.length - 1 === forced;
+    on.levels();
+  });
   q.on('change', on.level);
   player.audioTracks().on('change', on.levels);
   player.on('error', () => {
@@ -354,7 +358,6 @@ function startVideojs(video, url, on) {
     player.play()?.catch(() => {});
   });
   player.src({ src: url, type: 'application/dash+xml' });
-  let forced = -1;
   const list = () => Array.from({ length: q.length }, (_, i) => q[i]);
   return {
     levels: () => list().map((l) => ({ height: l.height ?? 0, bitrate: l.bitrate, id: l.id })),
@@ -383,7 +386,8 @@ async function hasMpd(url) {
   return !!r?.ok;
 }
 
-async function play(v) {
+/** @param {any} v @param {number} [quality] the level to start on (-1: automatic) */
+async function play(v, quality = -1) {
   const mine = ++generation;
   const was = engine;
   engine = null;
@@ -424,7 +428,15 @@ async function play(v) {
   const live = () => mine === generation;
   /** @type {Hooks} */
   const on = {
-    levels: () => live() && fillMenus(),
+    levels: () => {
+      if (!live()) return;
+      // A level named by the address is chosen as soon as the player knows it, before it buffers much.
+      if (quality >= 0 && engine && engine.levels().length > quality) {
+        engine.select(quality);
+        quality = -1;
+      }
+      fillMenus();
+    },
     level: () => live() && showLevel(),
     fail: (message) => {
       if (!live()) return;
@@ -455,12 +467,13 @@ async function main() {
     // The player is remembered both ways: the address names it (a link someone shares), and this browser
     // keeps the last one chosen (a video picked from the list, whose link names none).
     const player = chosenEngine();
+    const quality = Number(fromHash().quality ?? -1);
     localStorage.setItem(STORE, player);
     if (v) history.replaceState(null, '', `${location.pathname}${location.search}#v=${v.id}&player=${player}`);
     const key = v && `${v.id} ${player}`;
     if (v && key !== shown) {
       shown = key;
-      await play(v);
+      await play(v, quality);
     }
   };
   $('#engine').value = chosenEngine();

@@ -125,11 +125,11 @@ async function until(what, fn, arg, timeout = 60_000) {
 }
 
 /** Play from 0 until past the end of segment `k` (1-based) of `reps`, or to the end; no error. */
-async function playPast(what, reps, mpd, level) {
+async function playPast(what, reps, mpd, level, until_ = undefined) {
   const k = Math.min(3, ...reps.map((r) => r.ends.length));
   const short = reps.some((r) => r.ends.length <= 3);
   // Past three segments; a package of three or fewer plays to its end.
-  const target = short ? mpd.duration - 0.3 : Math.max(...reps.map((r) => r.ends[k - 1])) + 0.05;
+  const target = until_ ?? (short ? mpd.duration - 0.3 : Math.max(...reps.map((r) => r.ends[k - 1])) + 0.05);
   await until(
     `${what}: playing past ${target.toFixed(2)} s`,
     ({ target, level }) => {
@@ -175,7 +175,8 @@ async function playAll(id, label) {
   const video = mpd.reps.filter((r) => r.type === 'video');
   const audio = mpd.reps.filter((r) => r.type === 'audio');
   const main = video.length ? video : audio.slice(0, 1);
-  const has = (id, r, from, k) => [...Array(k).keys()].every((n) => fetched(id, r.id, from).has(n + 1));
+  const has = (id, r, from, k, start = 1) =>
+    [...Array(k - start + 1).keys()].every((n) => fetched(id, r.id, from).has(n + start));
   for (const player of PLAYERS) {
     const what = `${label} in ${player}`;
     const played = new Set();
@@ -199,9 +200,18 @@ async function playAll(id, label) {
       const rep = main.find((r) => r.id === l.id) ?? main.find((r) => r.bandwidth === l.bitrate);
       assert.ok(rep, `${what}, level ${level}: ${JSON.stringify(l)} is none of ${main.map((r) => r.id)}`);
       await restart(-1);
-      const k = await playPast(`${what}, level ${level} (${rep.id})`, main, mpd, main.length > 1 ? level : -1);
+      let k = await playPast(`${what}, level ${level} (${rep.id})`, main, mpd, main.length > 1 ? level : -1);
+      // A player that had started on another level (VHS picks its first one before the choice applies)
+      // switches at a segment boundary: then three segments from the first one it fetched of this level.
+      const first = Math.min(...fetched(id, rep.id, from));
+      if (first > 1 && first <= rep.ends.length) {
+        const last = Math.min(first + 2, rep.ends.length);
+        const end = last === rep.ends.length ? mpd.duration - 0.3 : rep.ends[last - 1] + 0.05;
+        await playPast(`${what}, level ${level} (${rep.id}) from segment ${first}`, [rep], mpd, level, end);
+        k = last;
+      }
       assert.ok(
-        has(id, rep, from, k),
+        has(id, rep, from, k, first > 1 ? first : 1),
         `${what}, level ${level}: ${rep.id} segments ${[...fetched(id, rep.id, from)]}, not 1–${k}`,
       );
       played.add(rep.id);

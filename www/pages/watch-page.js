@@ -6,7 +6,7 @@
 /* global Hls */
 
 import { clock, mbps } from '../lib/findings.js';
-import { listVideos } from './api.js';
+import { listVideos, videoPlayback } from './api.js';
 import { playlistInfo } from './playlist-info.js';
 import { askToken } from './token.js';
 
@@ -83,11 +83,19 @@ function load(src, style = false) {
 /** The MPD beside a master playlist (its query, a signed link's, kept). */
 export const mpdUrl = (playback) => playback.replace(/master\.m3u8(?=$|[?#])/, 'manifest.mpd');
 
+/** A public video has its playback URL; a private one, once published, plays through a signed link. */
+const playable = (v) => v.playback_url || (v.visibility === 'private' && v.state === 'ready');
+
+/** The master playlist's URL: the public path, or a signed link (one hour) the admin token asks for. */
+async function masterUrl(admin, v) {
+  return v.playback_url ?? (await videoPlayback(admin, v.id)).url;
+}
+
 async function renderList(admin) {
   const { videos } = await listVideos(admin);
   const ul = $('#videos');
   ul.replaceChildren();
-  for (const v of videos.filter((v) => v.playback_url)) {
+  for (const v of videos.filter(playable)) {
     const li = document.createElement('li');
     const a = Object.assign(document.createElement('a'), { href: `#v=${v.id}` });
     a.dataset.id = v.id;
@@ -106,9 +114,12 @@ async function renderList(admin) {
     a.append(title, meta);
     if (v.state !== 'ready')
       a.append(Object.assign(document.createElement('span'), { className: 'badge', textContent: 'uploading' }));
+    if (v.visibility === 'private')
+      a.append(Object.assign(document.createElement('span'), { className: 'badge', textContent: 'private' }));
     li.append(a);
     ul.append(li);
-    playlistInfo(v.playback_url)
+    masterUrl(admin, v)
+      .then(playlistInfo)
       .then((i) => {
         // Largest first (the playlist lists the ~2 Mb/s rendition first, for players to start with).
         const res = i.renditions
@@ -386,8 +397,12 @@ async function hasMpd(url) {
   return !!r?.ok;
 }
 
-/** @param {any} v @param {number} [quality] the level to start on (-1: automatic) */
-async function play(v, quality = -1) {
+/**
+ * @param {any} v the video
+ * @param {string} master its master playlist's URL (signed, for a private video)
+ * @param {number} [quality] the level to start on (-1: automatic)
+ */
+async function play(v, master, quality = -1) {
   const mine = ++generation;
   const was = engine;
   engine = null;
@@ -403,7 +418,7 @@ async function play(v, quality = -1) {
     a.toggleAttribute('aria-current', /** @type {HTMLElement} */ (a).dataset.id === v.id);
   let kind = chosenEngine();
   $('#engine').value = kind;
-  const mpd = mpdUrl(v.playback_url);
+  const mpd = mpdUrl(master);
   if (kind !== 'hls' && !(await hasMpd(mpd))) {
     $('#note').textContent =
       `This video has no DASH manifest (it was packaged before upcast wrote one): playing its HLS with hls.js instead of ${ENGINES[kind].label.replace(/^DASH \((.*)\)$/, '$1')}.`;
@@ -418,7 +433,7 @@ async function play(v, quality = -1) {
     return;
   }
   if (mine !== generation) return; // Another video or player was chosen meanwhile.
-  const url = kind === 'hls' ? v.playback_url : mpd;
+  const url = kind === 'hls' ? master : mpd;
   $('#manifest').textContent = `${spec.manifest} · ${new URL(url, location.href).pathname.split('/').pop()}`;
   $('#manifest').title = url;
   document.body.dataset.manifest = spec.manifest;
@@ -463,7 +478,7 @@ async function main() {
     const { id } = fromHash();
     let v = videos.find((x) => x.id === id);
     if (id && !v) videos = await renderList(admin);
-    v = videos.find((x) => x.id === id) ?? videos.find((x) => x.playback_url);
+    v = videos.find((x) => x.id === id && playable(x)) ?? videos.find(playable);
     // The player is remembered both ways: the address names it (a link someone shares), and this browser
     // keeps the last one chosen (a video picked from the list, whose link names none).
     const player = chosenEngine();
@@ -473,7 +488,7 @@ async function main() {
     const key = v && `${v.id} ${player}`;
     if (v && key !== shown) {
       shown = key;
-      await play(v, quality);
+      await play(v, await masterUrl(admin, v), quality);
     }
   };
   $('#engine').value = chosenEngine();

@@ -233,7 +233,13 @@ async function playAll(id, label) {
     for (const r of audio.filter((r) => !played.has(r.id))) {
       await page.goto('about:blank');
       await page.goto(`${origin.url}/watch.html#v=${id}&player=${player}`);
-      await until(`${what}: audio choices`, () => window.upcastFatal || window.upcastView?.audios().length > 1);
+      // The viewer's audio menu, shown once the player knows the languages.
+      await until(
+        `${what}: the audio menu`,
+        () =>
+          window.upcastFatal ||
+          (!document.querySelector('#audio-choice').hidden && document.querySelector('#audio').options.length > 1),
+      );
       const langs = await page.evaluate(() => window.upcastView.audios());
       const i = langs.findIndex((l) => l && r.lang && (l === r.lang || l.startsWith(r.lang) || r.lang.startsWith(l)));
       assert.ok(i >= 0, `${what}: ${r.id} (${r.lang}) is not among the audio choices ${JSON.stringify(langs)}`);

@@ -195,6 +195,7 @@ function startHls(video, url, on) {
   });
   hls.on(Hls.Events.LEVEL_SWITCHED, on.level);
   hls.on(Hls.Events.FRAG_CHANGED, on.level);
+  hls.on(Hls.Events.AUDIO_TRACKS_UPDATED, on.levels); // after MANIFEST_PARSED: the audio menu
   hls.on(Hls.Events.AUDIO_TRACK_SWITCHED, on.levels);
   hls.on(Hls.Events.ERROR, (_e, d) => {
     if (d.fatal) on.fail(`${d.type}: ${d.details}${d.reason ? ` (${d.reason})` : ''}`);

@@ -153,23 +153,16 @@ async function playPast(what, reps, mpd, level, until_ = undefined) {
   return k;
 }
 
-/** From 0 at RATE, after the viewer's menu chose `level` (-1: leave it). */
-async function restart(level) {
-  await page.evaluate(
-    ({ level, rate }) => {
-      const v = document.querySelector('#stage video');
-      v.pause();
-      if (level >= 0) {
-        const q = document.querySelector('#quality');
-        q.value = String(level);
-        q.dispatchEvent(new Event('change'));
-      }
-      v.currentTime = 0;
-      v.playbackRate = rate;
-      v.play().catch(() => {});
-    },
-    { level, rate: RATE },
-  );
+/** From 0 at RATE (Shaka keeps its own rate: through its `trickPlay`). */
+async function restart() {
+  await page.evaluate((rate) => {
+    const v = document.querySelector('#stage video');
+    v.pause();
+    v.currentTime = 0;
+    v.playbackRate = rate;
+    if (document.body.dataset.player === 'shaka') window.upcastShaka.trickPlay(rate, false);
+    v.play().catch(() => {});
+  }, RATE);
 }
 
 /**
@@ -177,7 +170,7 @@ async function restart(level) {
  * first), then each other audio language; asserts every Representation of the MPD was played past three
  * segments (or to the end), each fetched from its first segment on.
  */
-async function playAll(id, label) {
+async function playAll(id, label, diag = () => {}) {
   const mpd = readMpd(await (await fetch(origin.url + (await mpdPath(id)))).text());
   const video = mpd.reps.filter((r) => r.type === 'video');
   const audio = mpd.reps.filter((r) => r.type === 'audio');
@@ -206,7 +199,7 @@ async function playAll(id, label) {
       const l = await page.evaluate((i) => window.upcastView.levels()[i], level);
       const rep = main.find((r) => r.id === l.id) ?? main.find((r) => r.bandwidth === l.bitrate);
       assert.ok(rep, `${what}, level ${level}: ${JSON.stringify(l)} is none of ${main.map((r) => r.id)}`);
-      await restart(-1);
+      await restart();
       let k = await playPast(`${what}, level ${level} (${rep.id})`, main, mpd, main.length > 1 ? level : -1);
       // A player that had started on another level (VHS picks its first one before the choice applies)
       // switches at a segment boundary: then three segments from the first one it fetched of this level.
@@ -216,6 +209,7 @@ async function playAll(id, label) {
         const end = last === rep.ends.length ? mpd.duration - 0.3 : rep.ends[last - 1] + 0.05;
         await playPast(`${what}, level ${level} (${rep.id}) from segment ${first}`, [rep], mpd, level, end);
         k = last;
+        diag(`${what}: level ${level} (${rep.id}) began at segment ${first}, played to ${last}`);
       }
       assert.ok(
         has(id, rep, from, k, first <= rep.ends.length ? first : 1),
@@ -244,7 +238,7 @@ async function playAll(id, label) {
       const i = langs.findIndex((l) => l && r.lang && (l === r.lang || l.startsWith(r.lang) || r.lang.startsWith(l)));
       assert.ok(i >= 0, `${what}: ${r.id} (${r.lang}) is not among the audio choices ${JSON.stringify(langs)}`);
       const from = requests.length;
-      await restart(-1); // a short video may have played to its end meanwhile
+      await restart(); // a short video may have played to its end meanwhile
       await page.evaluate((i) => {
         const a = document.querySelector('#audio');
         a.value = String(i);
@@ -255,7 +249,7 @@ async function playAll(id, label) {
       const begun = page.waitForRequest((q) => q.url().includes(`/v/${id}/${r.id}/seg_`), { timeout: 30_000 });
       if (!fetched(id, r.id, from).size) await begun;
       else begun.catch(() => {});
-      await restart(-1);
+      await restart();
       const k = await playPast(`${what}, audio ${r.lang}`, [r], mpd, -1);
       assert.ok(
         has(id, r, from, k),
@@ -296,7 +290,7 @@ test('every fixture: Shaka Player, dash.js and video.js play the MPD and hls.js 
       t.diagnostic(`${file}: not played, Chromium here cannot decode ${cannot.join(', ')}`);
       continue;
     }
-    await playAll(id, file);
+    await playAll(id, file, (m) => t.diagnostic(m));
   }
 });
 
@@ -314,7 +308,7 @@ test('a private video plays through its signed link, with every player', async (
   for (const u of mine) assert.match(new URL(u).pathname, /^\/s\/\d+\/[^/]+\/v\//, u);
 });
 
-test('a ladder made in the browser: every player plays every rung', async () => {
+test('a ladder made in the browser: every player plays every rung', async (t) => {
   const up = await ctx.newPage();
   up.on('pageerror', (e) => console.error('page error:', e.message));
   await up.goto(`${origin.url}/index.html?target=2`);
@@ -329,6 +323,7 @@ test('a ladder made in the browser: every player plays every rung', async () => 
   const mpd = readMpd(await (await fetch(`${origin.url}/v/${id}/manifest.mpd`)).text());
   const video = mpd.reps.filter((r) => r.type === 'video');
   assert.ok(video.length >= 3, `the ladder has ${video.length} video Representations`);
-  await playAll(id, 'the ladder');
+  t.diagnostic(`the ladder: ${video.map((r) => r.id).join(', ')}`);
+  await playAll(id, 'the ladder', (m) => t.diagnostic(m));
   await page.screenshot({ path: join(out, 'watch-dash.png') });
 });

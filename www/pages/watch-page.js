@@ -421,8 +421,11 @@ async function play(v, master, quality = -1) {
   $('#engine').value = kind;
   const mpd = mpdUrl(master);
   if (kind !== 'hls' && !(await hasMpd(mpd))) {
+    const why =
+      v.state === 'ready' ? 'it was packaged before upcast wrote one' : 'not yet: its upload is still running';
+    const instead = ENGINES[kind].label.replace(/^DASH \((.*)\)$/, '$1');
     $('#note').textContent =
-      `This video has no DASH manifest (it was packaged before upcast wrote one): playing its HLS with hls.js instead of ${ENGINES[kind].label.replace(/^DASH \((.*)\)$/, '$1')}.`;
+      `This video has no DASH manifest (${why}): playing its HLS with hls.js instead of ${instead}.`;
     kind = 'hls';
   }
   const spec = ENGINES[kind];
@@ -440,7 +443,6 @@ async function play(v, master, quality = -1) {
   document.body.dataset.manifest = spec.manifest;
   document.body.dataset.player = kind;
   const video = freshVideo();
-  video.playbackRate = 1;
   const live = () => mine === generation;
   /** @type {Hooks} */
   const on = {

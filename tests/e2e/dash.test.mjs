@@ -1,9 +1,11 @@
 // DASH from the same CMAF segments, played (issue 15): every fixture packaged by the core (`upcast segment`,
-// the code the upload page runs as wasm) and uploaded (`upcast upload`), and a ladder encoded and uploaded by the upload page in Chromium. In the viewer, Shaka Player,
+// the code the upload page runs as wasm) and uploaded (`upcast upload`), a private one through its signed
+// link, and a ladder encoded and uploaded by the upload page in Chromium. In the viewer, Shaka Player,
 // dash.js and video.js (VHS) each play `manifest.mpd`, and hls.js `master.m3u8`, on every Representation in
-// turn (forced through the viewer's quality menu, which calls each library's own API), past three segments
-// (or to the end of a shorter one), with no error. What was played is read from the requests the browser
-// made: every segment up to there of exactly the chosen Representation. One origin, one browser.
+// turn (the level named in the address, `#q=N`, which the viewer applies through each library's own API;
+// other languages through its audio menu), past three segments (or to the end of a shorter package), with
+// no error. What was played is read from the requests the browser made: the chosen Representation's
+// segments up to there. A package without an MPD falls back to hls.js with a note. One origin, one browser.
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -20,7 +22,7 @@ const RATE = 4; // playback speed: every frame still goes through the decoder, i
 let origin;
 let ctx;
 let page;
-/** Every request the page made: [url, time]. */
+/** The URL of every request the page made, in order. */
 const requests = [];
 
 before(async () => {

@@ -407,7 +407,8 @@ async function play(v, master, quality = -1) {
   const mine = ++generation;
   const was = engine;
   engine = null;
-  w.upcastView = null;
+  // No handle on a player being destroyed (a test polling `upcastHls.levels` would read a dead one).
+  w.upcastView = w.upcastPlayer = w.upcastHls = w.upcastShaka = w.upcastDash = w.upcastVjs = null;
   w.upcastFatal = undefined;
   await was?.destroy();
   $('#error').textContent = '';

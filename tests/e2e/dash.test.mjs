@@ -204,6 +204,9 @@ async function playAll(id, label, diag = () => {}) {
       const shown = await page.evaluate(() => [document.body.dataset.player, document.body.dataset.manifest]);
       assert.deepEqual(shown, [player, player === 'hls' ? 'HLS' : 'DASH'], `${what}: what the page says it plays`);
       assert.match(await page.textContent('#manifest'), player === 'hls' ? /master\.m3u8/ : /manifest\.mpd/);
+      // The picture is on the page in its 16:9 box (a wrapped player once collapsed to its control bar).
+      const box = await page.locator('#stage video').boundingBox();
+      assert.ok(box && box.height > 0.5 * box.width, `${what}: the video is ${JSON.stringify(box)}`);
       // The Representation behind this level, by the id (or the bandwidth) the library reports.
       const l = await page.evaluate((i) => window.upcastView.levels()[i], level);
       const rep = main.find((r) => r.id === l.id) ?? main.find((r) => r.bandwidth === l.bitrate);

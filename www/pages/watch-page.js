@@ -348,7 +348,8 @@ function startVideojs(video, url, on) {
   const videojs = w.videojs;
   video.classList.add('video-js');
   const player = videojs(video, {
-    fill: true,
+    fluid: true, // the page's 16:9 box, as the <video> of the other players
+    aspectRatio: '16:9',
     html5: { vhs: { overrideNative: true }, nativeAudioTracks: false, nativeVideoTracks: false },
   });
   w.upcastVjs = player;

@@ -44,7 +44,8 @@ setup_python3() {
 
 # The browser side: Debian's Chromium + ChromeDriver and Firefox ESR (the tests never download a browser),
 # geckodriver and wasm-pack (for `wasm-pack test --headless --chrome/--firefox`), and the npm packages
-# (hls.js, playwright-core, mediabunny, typescript, biome, esbuild) from the committed package-lock.json.
+# (hls.js, shaka-player, dashjs, video.js, playwright-core, mediabunny, typescript, biome, esbuild) from the
+# committed package-lock.json.
 setup_browsers() {
 	local missing=()
 	command -v chromium >/dev/null || missing+=(chromium)
@@ -93,7 +94,8 @@ setup_cargo_tools() {
 }
 
 # npm ci when node_modules is missing, older than the lock file, or (for the tests) without the dev
-# packages a run-only install left out. `run`: only what the pages need (hls.js), `--omit=dev`.
+# packages a run-only install left out. `run`: only what the pages need (the players: hls.js, Shaka Player,
+# dash.js, video.js), `--omit=dev`.
 setup_npm() {
 	local root want=$1
 	root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -110,7 +112,7 @@ setup_npm() {
 }
 
 # `tests/setup.sh run` (what `npm start` calls): only what running the product needs, the wasm toolchain
-# and hls.js, so a newcomer sees the page without waiting for browsers, drivers and test tools.
+# and the viewer's players, so a newcomer sees the page without waiting for browsers, drivers and test tools.
 # `tests/setup.sh` (what `npm test` calls): everything the tests need.
 case ${1:-test} in
 run)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build what the pages and the library need into www/: the wasm core and its JS glue (www/pkg/), hls.js
-# from npm (www/vendor/) and the library's type declarations (www/types/, from the JSDoc of www/lib/).
+# and the DASH players (Shaka Player, dash.js, video.js with its VHS) from npm (www/vendor/) and the library's type declarations (www/types/, from the JSDoc of www/lib/).
 # Offline: cargo + the installed wasm-bindgen-cli, no wasm-pack download, no CDN.
 #
 #   www/build.sh            release build
@@ -24,3 +24,9 @@ done
 
 mkdir -p www/vendor
 cp node_modules/hls.js/dist/hls.min.js www/vendor/hls.min.js
+# The viewer's DASH players, loaded only when chosen: Shaka's DASH-only build (no HLS, no UI), dash.js's
+# player without MSS/offline/protection, video.js with VHS (its CSS carries its icon font inline).
+cp node_modules/shaka-player/dist/shaka-player.dash-es2021.js www/vendor/shaka-player.dash.js
+cp node_modules/dashjs/dist/modern/umd/dash.mediaplayer.min.js www/vendor/dash.mediaplayer.min.js
+cp node_modules/video.js/dist/video.min.js www/vendor/video.min.js
+cp node_modules/video.js/dist/video-js.min.css www/vendor/video-js.min.css

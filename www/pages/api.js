@@ -46,6 +46,8 @@ export const getVideo = (token, id) => call('GET', `/api/videos/${id}`, token);
 export const storedFiles = (token, id) => call('GET', `/api/videos/${id}/files`, token);
 export const newTicket = (admin, id) => call('POST', `/api/videos/${id}/tickets`, admin);
 export const publish = (token, id) => call('POST', `/api/videos/${id}/publish`, token);
+/** A private video's signed playback link: {url, expires_at}. */
+export const videoPlayback = (admin, id) => call('GET', `/api/videos/${id}/playback`, admin);
 
 /**
  * PUT one file: `{path, sha256, body}` (body: bytes or a Blob). XMLHttpRequest, not fetch, for upload progress. `onBytes(sent)` reports bytes on the wire.

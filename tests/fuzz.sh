@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A short fuzz run of the origin's upload checks, part of `npm test` (tests/run_all.sh, after cargo test):
 # the playlist check (`check_playlist`: the URI extractor, the package resolver and the m3u8-rs parse, held
-# to a model of what hls.js would fetch) and the CMAF readers (`read_cmaf`: read_init and read_segment), each
-# for UPCAST_FUZZ_SECONDS (60 by default). The corpus and libFuzzer's output go to a scratch directory
+# to a model of what hls.js would fetch), the CMAF readers (`read_cmaf`: read_init and read_segment) and the
+# live ingest's tag reader and muxer (`flv_tag`: FLV / Enhanced RTMP bodies from a publisher), each for
+# UPCAST_FUZZ_SECONDS (60 by default). The corpus and libFuzzer's output go to a scratch directory
 # (UPCAST_FUZZ_DIR, target/fuzz-run by default), never into the tree. A crash fails the step; commit the
 # input under wasm/tests/fuzz_regressions/<target>/ (wasm/fuzz/README.md) so `cargo test` replays it.
 #
@@ -15,7 +16,7 @@ export RUSTC_BOOTSTRAP=1
 secs=${UPCAST_FUZZ_SECONDS:-60}
 work=${UPCAST_FUZZ_DIR:-${CARGO_TARGET_DIR:-$root/target}/fuzz-run}
 targets=("$@")
-((${#targets[@]})) || targets=(check_playlist read_cmaf)
+((${#targets[@]})) || targets=(check_playlist read_cmaf flv_tag)
 
 mkdir -p "$work"
 # The seed corpus (fixture packages' segments and playlists) once; a corpus kept from an earlier run

@@ -69,6 +69,11 @@ fn read_cmaf() {
 }
 
 #[test]
+fn flv_tag() {
+    run("flv_tag", &upcast_core::live::fuzz_run::check_tag_run);
+}
+
+#[test]
 fn sample_entry() {
     run("sample_entry", &check_sample_entry);
 }

@@ -4,72 +4,14 @@
 //! `$Number$` segments the LL-HLS routes serve), and the core's reader parsing the same MPD.
 #[path = "../../testkit/harness/mod.rs"]
 mod harness;
+#[path = "../../testkit/live_client.rs"]
+mod live_client;
 
-use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use harness::*;
-use serde_json::Value;
+use live_client::{create_stream, publish, server, until};
 use upcast_core::dash::Mpd;
-
-fn create_stream(s: &Server) -> (String, String) {
-    let body = serde_json::json!({"title": "dash", "visibility": "public", "record": false});
-    let (code, text) = status(
-        agent()
-            .post(&s.url("/api/streams"))
-            .set("Authorization", &format!("Bearer {ADMIN}"))
-            .set("Content-Type", "application/json")
-            .send_string(&body.to_string()),
-    );
-    assert_eq!(code, 201, "{text}");
-    let v: Value = serde_json::from_str(&text).unwrap();
-    (
-        v["id"].as_str().unwrap().into(),
-        v["stream_key"].as_str().unwrap().into(),
-    )
-}
-
-/// ffmpeg publishing `seconds` of a test picture and tone, in real time, to `rtmp://addr/live/key`.
-fn publish(addr: SocketAddr, key: &str, seconds: u32) -> Child {
-    Command::new("ffmpeg")
-        .args(["-nostdin", "-hide_banner", "-v", "error", "-re"])
-        .args(["-f", "lavfi", "-i"])
-        .arg(format!("testsrc2=size=320x180:rate=30:duration={seconds}"))
-        .args(["-f", "lavfi", "-i"])
-        .arg(format!(
-            "sine=frequency=440:sample_rate=44100:duration={seconds}"
-        ))
-        .args([
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-tune",
-            "zerolatency",
-        ])
-        .args([
-            "-g", "30", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "64k",
-        ])
-        .args(["-f", "flv"])
-        .arg(format!("rtmp://{addr}/live/{key}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("ffmpeg (tests/setup.sh installs it)")
-}
-
-/// Poll `f` until it answers Some, for at most `secs`.
-fn until<T>(secs: u64, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let end = Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(Instant::now() < end, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 /// Segments the first video Representation's timeline lists.
 fn video_segments(m: &Mpd) -> usize {
@@ -90,11 +32,8 @@ fn video_segments(m: &Mpd) -> usize {
 #[test]
 fn ffmpeg_reads_the_live_mpd_while_the_stream_is_live() {
     let dir = tempfile::tempdir().unwrap();
-    let s = Server::start(
-        &dir.path().join("data"),
-        &["--rtmp-listen", "127.0.0.1:0", "--api-rate-per-ip", "0"],
-    );
-    let (id, key) = create_stream(&s);
+    let s = server(&dir.path().join("data"));
+    let (id, key) = create_stream(&s, false);
     assert_eq!(
         status(
             agent()

@@ -9,6 +9,7 @@
 pub mod config;
 pub mod flv;
 mod flv_ex;
+pub mod fuzz_run;
 mod muxer;
 mod part;
 mod sps;

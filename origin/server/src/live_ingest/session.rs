@@ -196,11 +196,9 @@ impl Session {
         let Some(t) = self.tracks.get_mut(name) else {
             return;
         };
+        let mut finished = None;
         if part.starts_segment || t.open.is_none() {
-            if let (Some(seg), Some(c)) = (t.open.take(), closed) {
-                self.record(name, seg, c);
-            }
-            let t = self.tracks.get_mut(name).expect("present above");
+            finished = t.open.take().zip(closed);
             t.open = Some(OpenSegment {
                 generation,
                 start: part.start,
@@ -209,17 +207,20 @@ impl Session {
                 key_frames: Vec::new(),
             });
         }
-        let t = self.tracks.get_mut(name).expect("present above");
-        let Some(seg) = t.open.as_mut() else { return };
-        if let Some((offset, len)) = part.key_chunk {
-            seg.key_frames.push(KeyFrame {
-                offset: seg.len + offset,
-                len,
-                time: part.start,
-            });
+        if let Some(seg) = t.open.as_mut() {
+            if let Some((offset, len)) = part.key_chunk {
+                seg.key_frames.push(KeyFrame {
+                    offset: seg.len + offset,
+                    len,
+                    time: part.start,
+                });
+            }
+            seg.len += part.bytes.len() as u64;
+            seg.duration = (part.start + part.duration).saturating_sub(seg.start);
         }
-        seg.len += part.bytes.len() as u64;
-        seg.duration = (part.start + part.duration).saturating_sub(seg.start);
+        if let Some((seg, c)) = finished {
+            self.record(name, seg, c);
+        }
     }
 
     /// Hand a closed segment to the recording its publisher was writing.

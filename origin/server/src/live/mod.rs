@@ -10,6 +10,7 @@ mod reload;
 pub mod routes;
 pub mod slots;
 pub mod stream;
+mod viewers;
 pub mod window;
 
 use std::collections::HashMap;

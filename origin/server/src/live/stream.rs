@@ -12,9 +12,6 @@ use upcast_core::live::{Part, TrackInfo};
 use super::window::{ClosedSegment, RenditionWindow};
 use super::{HubLimits, LiveError, LiveOptions};
 
-/// Addresses remembered for the viewer count, at most (older ones are forgotten first).
-const MAX_TRACKED_VIEWERS: usize = 100_000;
-
 pub(super) struct State {
     pub opts: LiveOptions,
     pub renditions: Vec<RenditionWindow>,
@@ -44,7 +41,7 @@ pub struct LiveStream {
     limits: HubLimits,
     state: Mutex<State>,
     changed: watch::Sender<u64>,
-    viewers: Mutex<HashMap<IpAddr, Instant>>,
+    viewers: super::viewers::Viewers,
     /// By (rendition, delta update): viewers released together by one part share one rendering.
     rendered: Mutex<HashMap<(usize, bool), Rendered>>,
 }
@@ -65,7 +62,7 @@ impl LiveStream {
                 first_pdt: None,
             }),
             changed: watch::channel(0).0,
-            viewers: Mutex::default(),
+            viewers: Default::default(),
             rendered: Mutex::default(),
         }
     }
@@ -256,26 +253,13 @@ impl LiveStream {
 
     /// Remember that `ip` fetched a playlist now.
     pub fn saw_viewer(&self, ip: IpAddr) {
-        let mut v = self.viewers.lock().unwrap_or_else(|e| e.into_inner());
-        let now = Instant::now();
-        if v.len() >= MAX_TRACKED_VIEWERS && !v.contains_key(&ip) {
-            let horizon = self.viewer_horizon();
-            v.retain(|_, t| now.duration_since(*t) < horizon);
-            if v.len() >= MAX_TRACKED_VIEWERS {
-                return;
-            }
-        }
-        v.insert(ip, now);
+        self.viewers.saw(ip, self.viewer_horizon());
     }
 
     /// Approximate current viewers: distinct addresses that fetched a playlist within the last two
     /// target durations.
     pub fn viewers(&self) -> usize {
-        let horizon = self.viewer_horizon();
-        let mut v = self.viewers.lock().unwrap_or_else(|e| e.into_inner());
-        let now = Instant::now();
-        v.retain(|_, t| now.duration_since(*t) < horizon);
-        v.len()
+        self.viewers.count(self.viewer_horizon())
     }
 
     fn viewer_horizon(&self) -> Duration {

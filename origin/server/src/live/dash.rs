@@ -257,3 +257,36 @@ fn representation(r: &RenditionWindow, epoch: u32, period_start: SystemTime) -> 
         }),
     }
 }
+
+/// The stream's live MPD for the clock at `utc_url`, rendered once per state of the window (viewers
+/// polling every second share one rendering), gzipped (then `true`) when asked and compressing works.
+pub(super) fn cached_mpd(
+    stream: &super::LiveStream,
+    utc_url: &str,
+    gzip: bool,
+) -> Option<(actix_web::web::Bytes, bool)> {
+    use actix_web::web::Bytes;
+    let st = stream.lock();
+    let mut cache = stream.mpd.lock().unwrap_or_else(|e| e.into_inner());
+    let fresh = cache
+        .as_ref()
+        .is_some_and(|(u, r)| u == utc_url && r.version == st.version);
+    if !fresh {
+        let text = mpd(&st, utc_url)?;
+        let r = super::stream::Rendered {
+            version: st.version,
+            identity: Bytes::from(text),
+            gzip: None,
+        };
+        *cache = Some((utc_url.to_string(), r));
+    }
+    drop(st);
+    let (_, r) = cache.as_mut()?;
+    if gzip && r.gzip.is_none() {
+        r.gzip = crate::rendered::gzip(&r.identity).ok().map(Bytes::from);
+    }
+    match (&r.gzip, gzip) {
+        (Some(z), true) => Some((z.clone(), true)),
+        _ => Some((r.identity.clone(), false)),
+    }
+}

@@ -172,12 +172,10 @@ async fn serve(
             }
             let info = req.connection_info();
             let utc = format!("{}://{}/live/time", info.scheme(), info.host());
-            let text = super::dash::mpd(&stream.lock(), &utc).ok_or(ApiError::NotFound)?;
-            let gzipped = crate::serve::accepts_gzip(req)
-                .then(|| crate::rendered::gzip(text.as_bytes()).ok())
-                .flatten();
-            encoding = gzipped.is_some().then_some("gzip");
-            let body = gzipped.map_or_else(|| Bytes::from(text), Bytes::from);
+            let gzip = crate::serve::accepts_gzip(req);
+            let (body, gzipped) =
+                super::dash::cached_mpd(&stream, &utc, gzip).ok_or(ApiError::NotFound)?;
+            encoding = gzipped.then_some("gzip");
             (body, MPD_MIME, 1)
         }
         Target::Playlist(r) => {

@@ -29,11 +29,11 @@ pub(super) struct State {
     pub first_pdt: Option<SystemTime>,
 }
 
-/// A media playlist rendered for one state of the window, and its gzip form once asked for.
-struct Rendered {
-    version: u64,
-    identity: Bytes,
-    gzip: Option<Bytes>,
+/// A playlist or MPD rendered for one state of the window, and its gzip form once asked for.
+pub(super) struct Rendered {
+    pub version: u64,
+    pub identity: Bytes,
+    pub gzip: Option<Bytes>,
 }
 
 pub struct LiveStream {
@@ -44,6 +44,8 @@ pub struct LiveStream {
     viewers: super::viewers::Viewers,
     /// By (rendition, delta update): viewers released together by one part share one rendering.
     rendered: Mutex<HashMap<(usize, bool), Rendered>>,
+    /// The live MPD for one state of the window and one clock URL (see `dash::cached_mpd`).
+    pub(super) mpd: Mutex<Option<(String, Rendered)>>,
 }
 
 impl LiveStream {
@@ -64,6 +66,7 @@ impl LiveStream {
             changed: watch::channel(0).0,
             viewers: Default::default(),
             rendered: Mutex::default(),
+            mpd: Mutex::default(),
         }
     }
 

@@ -57,6 +57,19 @@ fn an_ffmpeg_stream_plays_as_ll_hls_and_its_recording_becomes_a_video() {
     let (ok, report) = validate(&["--live", &url, "--reloads", "4"]);
     assert!(ok, "upcast validate --live:\n{report}");
 
+    // A plain HLS client (no LL-HLS: ffmpeg's HLS demuxer knows none of its tags) plays the same
+    // playlists from their whole segments.
+    let plain = std::process::Command::new("ffmpeg")
+        .args(["-nostdin", "-hide_banner", "-v", "error", "-i", &url])
+        .args(["-t", "2", "-f", "null", "-"])
+        .output()
+        .unwrap();
+    assert!(
+        plain.status.success() && plain.stderr.is_empty(),
+        "ffmpeg reading the live HLS: {}",
+        String::from_utf8_lossy(&plain.stderr)
+    );
+
     let st = stream_state(&s, &id);
     assert_eq!(st["state"], "live", "{st}");
     let status_json = st.to_string();

@@ -35,6 +35,15 @@ pub struct LiveSegment {
     pub parts: Vec<LivePart>,
 }
 
+/// The open segment's tags (see [`LivePlaylist::open_tags`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpenTags {
+    pub discontinuity: bool,
+    pub map_uri: Option<String>,
+    /// Unix milliseconds.
+    pub pdt_ms: Option<i64>,
+}
+
 /// EXT-X-RENDITION-REPORT for another rendition of the same stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RenditionReport {
@@ -58,6 +67,11 @@ pub struct LivePlaylist {
     pub segments: Vec<LiveSegment>,
     /// Parts of the open segment (MSN `media_sequence + segments.len()`), pushed whole.
     pub open_parts: Vec<LivePart>,
+    /// What the open segment's own tags say before its first part (the same tags its EXTINF line carries
+    /// once it is complete): a discontinuity after a reconnect, a new EXT-X-MAP after a changed init, its
+    /// program date-time. A player reading the parts of a segment that follows a reconnect must learn of
+    /// the discontinuity before them, not one segment later.
+    pub open_tags: OpenTags,
     /// EXT-X-PRELOAD-HINT TYPE=PART: the next part's URI.
     pub preload_hint: Option<String>,
     pub rendition_reports: Vec<RenditionReport>,
@@ -144,6 +158,25 @@ impl LivePlaylist {
             out.push_str(&format!("#EXT-X-SKIP:SKIPPED-SEGMENTS={skipped}\n"));
         }
         out.push_str(segments);
+        if !self.open_parts.is_empty() {
+            let t = &self.open_tags;
+            if t.discontinuity {
+                out.push_str("#EXT-X-DISCONTINUITY\n");
+            }
+            // With no complete segment written (a stream's first second), the open segment carries the
+            // playlist's map: parts are unplayable without their init segment.
+            let first = self.segments.len() <= skipped;
+            let map = t.map_uri.as_ref().or(first.then_some(&self.map_uri));
+            if let Some(uri) = map {
+                out.push_str(&format!("#EXT-X-MAP:URI=\"{uri}\"\n"));
+            }
+            if let Some(when) = t.pdt_ms.and_then(pdt) {
+                out.push_str(&format!(
+                    "#EXT-X-PROGRAM-DATE-TIME:{}\n",
+                    when.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+                ));
+            }
+        }
         for p in &self.open_parts {
             out.push_str(&format!("{}\n", part_tag(p)));
         }

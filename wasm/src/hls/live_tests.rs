@@ -28,6 +28,7 @@ fn window(n: u64) -> LivePlaylist {
             })
             .collect(),
         open_parts: vec![part(10 + n, 0, 0.5)],
+        open_tags: OpenTags::default(),
         preload_hint: Some(format!("{}.1.m4s", 10 + n)),
         rendition_reports: vec![RenditionReport {
             uri: "../audio/index.m3u8".into(),
@@ -188,4 +189,40 @@ fn map_change_after_reconnect_is_written() {
             None
         ]
     );
+}
+
+#[test]
+fn the_open_segment_says_its_discontinuity_map_and_time_before_its_parts() {
+    let mut w = window(3);
+    w.open_tags = OpenTags {
+        discontinuity: true,
+        map_uri: Some("init-1.mp4".into()),
+        pdt_ms: Some(1_700_000_009_000),
+    };
+    let text = w.write(false);
+    let tail: Vec<&str> = text
+        .lines()
+        .skip_while(|l| *l != "12.m4s")
+        .skip(1)
+        .collect();
+    assert_eq!(
+        &tail[..4],
+        [
+            "#EXT-X-DISCONTINUITY",
+            "#EXT-X-MAP:URI=\"init-1.mp4\"",
+            "#EXT-X-PROGRAM-DATE-TIME:2023-11-14T22:13:29.000Z",
+            "#EXT-X-PART:DURATION=0.5,URI=\"13.0.m4s\",INDEPENDENT=YES",
+        ],
+        "{text}"
+    );
+}
+
+#[test]
+fn a_playlist_of_open_parts_alone_names_its_init_segment() {
+    let mut w = window(0);
+    w.open_tags.pdt_ms = Some(1_700_000_000_000);
+    let text = w.write(false);
+    let map = text.find("#EXT-X-MAP:URI=\"init.mp4\"").expect(&text);
+    let part = text.find("#EXT-X-PART:").expect(&text);
+    assert!(map < part, "{text}");
 }

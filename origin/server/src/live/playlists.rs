@@ -3,7 +3,7 @@
 use std::time::UNIX_EPOCH;
 
 use upcast_core::demux::TrackKind;
-use upcast_core::hls::live::{LivePart, LivePlaylist, LiveSegment, RenditionReport};
+use upcast_core::hls::live::{LivePart, LivePlaylist, LiveSegment, OpenTags, RenditionReport};
 
 use super::stream::State;
 use super::window::RenditionWindow;
@@ -72,11 +72,32 @@ pub(super) fn media(st: &State, i: usize, skip: bool) -> Option<String> {
         map_uri: init_uri(first_gen),
         segments,
         open_parts: parts(edge, open.into_iter()),
+        open_tags: open_tags(r),
         preload_hint: Some(format!("{edge}.{have}.m4s")),
         rendition_reports: reports(st, i),
         ended: st.ended,
     };
     Some(p.write(skip))
+}
+
+/// The open segment's own tags, written before its parts: its discontinuity, its init segment when it
+/// differs from the last listed segment's, its program date-time.
+fn open_tags(r: &RenditionWindow) -> OpenTags {
+    let Some(o) = &r.open else {
+        return OpenTags::default();
+    };
+    let last_gen = r.listed().last().map(|s| s.init_gen);
+    OpenTags {
+        discontinuity: o.discontinuity,
+        map_uri: last_gen
+            .is_some_and(|g| g != o.init_gen)
+            .then(|| init_uri(o.init_gen)),
+        pdt_ms: o
+            .pdt
+            .duration_since(UNIX_EPOCH)
+            .ok()
+            .and_then(|d| i64::try_from(d.as_millis()).ok()),
+    }
 }
 
 fn parts(msn: u64, ps: impl Iterator<Item = (f64, bool)>) -> Vec<LivePart> {

@@ -65,6 +65,8 @@ pub struct AppState {
     pub live: live::Hub,
     /// The RTMP listener's bound address (with `--rtmp-listen …:0`, the port the OS chose).
     pub rtmp_bound: std::sync::OnceLock<std::net::SocketAddr>,
+    /// Live publishers' sessions and HTTP publish tickets (RTMP and HTTP ingest share them).
+    pub live_publish: live_ingest::Registry,
 }
 
 impl AppState {
@@ -149,6 +151,17 @@ pub fn routes(state: web::Data<AppState>) -> impl FnOnce(&mut ServiceConfig) {
             .route(
                 "/v/{id}/{path:.*}",
                 web::method(actix_web::http::Method::OPTIONS).to(serve::preflight),
+            )
+            .route("/api/live/publish", web::post().to(live_ingest::publish))
+            .route("/api/live/{id}/renew", web::post().to(live_ingest::renew))
+            .route("/api/live/{id}/end", web::post().to(live_ingest::end))
+            .route(
+                "/api/live/{id}/{rendition}/init.mp4",
+                web::put().to(live_ingest::put_init),
+            )
+            .route(
+                "/api/live/{id}/{rendition}/parts/{n}",
+                web::put().to(live_ingest::put_part),
             )
             .route("/live/time", web::get().to(live::dash::time))
             .route("/live/time", web::head().to(live::dash::time))

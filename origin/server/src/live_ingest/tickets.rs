@@ -1,0 +1,200 @@
+//! HTTP publish tickets: `POST /api/live/publish` trades a stream key for one (`upp_…`, shown once, kept
+//! hashed). A ticket holds its stream's publishing right (the [`crate::streams::Publisher`] inside its
+//! [`Feed`]) until it expires, its publisher goes idle, or it ends the publish.
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use super::check::Rung;
+use super::feed::Feed;
+use crate::auth::hash_token;
+
+/// Parts (and init segments) one ticket may have in flight (bodies being received or checked) at once.
+pub const MAX_IN_FLIGHT: usize = 8;
+/// Requests one ticket may make per second.
+pub const MAX_PER_SECOND: u32 = 64;
+
+/// What an HTTP publisher has sent so far.
+pub struct Publish {
+    pub feed: Feed,
+    pub rungs: HashMap<String, Rung>,
+    /// Wall clock when the first part arrived, and that part's end on the media clock (µs).
+    pub anchor: Option<(std::time::SystemTime, i64)>,
+    pub last_seen: Instant,
+    /// When the status figures were last refreshed.
+    pub stats_at: Option<Instant>,
+    /// Start of the current one-second rate window and the requests in it.
+    rate: (Instant, u32),
+}
+
+/// A ticket's life: its expiry (renewable) and when its publish ended.
+pub struct Lease {
+    expires: Mutex<Instant>,
+    /// When the publish ended (idle, expired, ended): the ticket answers `ticket-ended` for a while.
+    gone: Mutex<Option<Instant>>,
+}
+
+impl Lease {
+    pub fn new(ttl: Duration) -> Lease {
+        Lease {
+            expires: Mutex::new(Instant::now() + ttl),
+            gone: Mutex::new(None),
+        }
+    }
+
+    pub fn expired(&self) -> bool {
+        Instant::now() >= *self.expires.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A new expiry `ttl` from now.
+    pub fn renew(&self, ttl: Duration) {
+        *self.expires.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now() + ttl;
+    }
+
+    /// The publish is over: the ticket is refused from now on.
+    pub fn set_gone(&self) {
+        self.gone
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_or_insert_with(Instant::now);
+    }
+
+    fn gone_for(&self) -> Option<Duration> {
+        self.gone
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .map(|t| t.elapsed())
+    }
+
+    /// Whether the ticket may be used now.
+    pub fn check(&self) -> Result<(), TicketError> {
+        if self.expired() {
+            Err(TicketError::Expired)
+        } else if self.gone_for().is_some() {
+            Err(TicketError::Ended)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+pub struct Ticket {
+    pub stream_id: String,
+    pub lease: Lease,
+    in_flight: AtomicUsize,
+    pub publish: Mutex<Publish>,
+}
+
+/// A slot of [`MAX_IN_FLIGHT`], released when dropped.
+pub struct Slot(Arc<Ticket>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl Ticket {
+    pub fn lock(&self) -> MutexGuard<'_, Publish> {
+        self.publish.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Take an in-flight slot and count the request against the rate: `Err(code)` when over either.
+    pub fn admit(self: &Arc<Self>) -> Result<Slot, &'static str> {
+        {
+            let mut p = self.lock();
+            p.last_seen = Instant::now();
+            if p.rate.0.elapsed() >= Duration::from_secs(1) {
+                p.rate = (Instant::now(), 0);
+            }
+            p.rate.1 += 1;
+            if p.rate.1 > MAX_PER_SECOND {
+                return Err("rate-limited");
+            }
+        }
+        if self.in_flight.fetch_add(1, Ordering::AcqRel) >= MAX_IN_FLIGHT {
+            self.in_flight.fetch_sub(1, Ordering::AcqRel);
+            return Err("too-many-in-flight");
+        }
+        Ok(Slot(self.clone()))
+    }
+}
+
+/// Why a bearer ticket was refused.
+#[derive(Debug, PartialEq, Eq)]
+pub enum TicketError {
+    /// No ticket, an unknown one, or one for another stream.
+    Bad,
+    Expired,
+    /// The publish ended (the publisher went idle or said it ended).
+    Ended,
+}
+
+/// A ticket whose publish is over is remembered this long (to answer `ticket-ended` / `ticket-expired`
+/// rather than `bad-ticket`), then forgotten.
+const REMEMBER_GONE: Duration = Duration::from_secs(600);
+
+#[derive(Default)]
+pub struct Tickets {
+    all: Mutex<HashMap<String, Arc<Ticket>>>,
+}
+
+impl Tickets {
+    fn all(&self) -> MutexGuard<'_, HashMap<String, Arc<Ticket>>> {
+        self.all.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Keep `feed` under `token` (its hash) for `ttl`.
+    pub fn issue(&self, token: &str, feed: Feed, ttl: Duration) -> Arc<Ticket> {
+        let t = Arc::new(Ticket {
+            stream_id: feed.stream_id.clone(),
+            lease: Lease::new(ttl),
+            in_flight: AtomicUsize::new(0),
+            publish: Mutex::new(Publish {
+                feed,
+                rungs: HashMap::new(),
+                anchor: None,
+                last_seen: Instant::now(),
+                stats_at: None,
+                rate: (Instant::now(), 0),
+            }),
+        });
+        let mut all = self.all();
+        all.retain(|_, t| t.lease.gone_for().is_none_or(|d| d < REMEMBER_GONE));
+        all.insert(hash_token(token), t.clone());
+        t
+    }
+
+    /// The ticket `token` for stream `id`.
+    pub fn find(&self, token: &str, id: &str) -> Result<Arc<Ticket>, TicketError> {
+        let t = self
+            .all()
+            .get(&hash_token(token))
+            .cloned()
+            .ok_or(TicketError::Bad)?;
+        if t.stream_id != id {
+            return Err(TicketError::Bad);
+        }
+        t.lease.check()?;
+        Ok(t)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lease_expires_renews_and_ends() {
+        let l = Lease::new(Duration::from_millis(30));
+        assert_eq!(l.check(), Ok(()));
+        std::thread::sleep(Duration::from_millis(40));
+        assert_eq!(l.check(), Err(TicketError::Expired));
+        l.renew(Duration::from_secs(60));
+        assert_eq!(l.check(), Ok(()));
+        l.set_gone();
+        assert_eq!(l.check(), Err(TicketError::Ended));
+        assert!(l.gone_for().is_some_and(|d| d < REMEMBER_GONE));
+    }
+}

@@ -144,24 +144,25 @@ pub fn routes(state: web::Data<AppState>) -> impl FnOnce(&mut ServiceConfig) {
                         "/streams/{id}/playback",
                         web::get().to(streams::api::playback),
                     )
-                    .route("/streams/{id}/events", web::get().to(streams::events::one)),
+                    .route("/streams/{id}/events", web::get().to(streams::events::one))
+                    // Publishing over HTTP: the stream key buys a ticket, the ticket uploads parts.
+                    .route("/live/publish", web::post().to(live_ingest::publish))
+                    .route("/live/{id}/renew", web::post().to(live_ingest::renew))
+                    .route("/live/{id}/end", web::post().to(live_ingest::end))
+                    .route(
+                        "/live/{id}/{rendition}/init.mp4",
+                        web::put().to(live_ingest::put_init),
+                    )
+                    .route(
+                        "/live/{id}/{rendition}/parts/{n}",
+                        web::put().to(live_ingest::put_part),
+                    ),
             )
             .route("/v/{id}/{path:.*}", web::get().to(serve::public))
             .route("/v/{id}/{path:.*}", web::head().to(serve::public))
             .route(
                 "/v/{id}/{path:.*}",
                 web::method(actix_web::http::Method::OPTIONS).to(serve::preflight),
-            )
-            .route("/api/live/publish", web::post().to(live_ingest::publish))
-            .route("/api/live/{id}/renew", web::post().to(live_ingest::renew))
-            .route("/api/live/{id}/end", web::post().to(live_ingest::end))
-            .route(
-                "/api/live/{id}/{rendition}/init.mp4",
-                web::put().to(live_ingest::put_init),
-            )
-            .route(
-                "/api/live/{id}/{rendition}/parts/{n}",
-                web::put().to(live_ingest::put_part),
             )
             .route("/live/time", web::get().to(live::dash::time))
             .route("/live/time", web::head().to(live::dash::time))

@@ -3,18 +3,17 @@
 //! rendition's init segment and then its parts, checked ([`super::check`]) and pushed through the same
 //! [`Feed`] an RTMP publish uses: one session, status, recording, webhooks, metrics and grace period.
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Duration;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::json;
 
-use super::check::{check_init, check_part, parse_claim, refused, Refused, Rung};
+use super::check::{check_init, parse_claim, refused, Refused, Rung};
 use super::feed::Feed;
 use super::sink::lock;
 use super::tickets::{Ticket, TicketError};
-use super::timing;
 use crate::AppState;
 
 fn answer(r: Refused) -> HttpResponse {
@@ -78,7 +77,7 @@ pub async fn publish(state: web::Data<AppState>, body: web::Json<PublishBody>) -
         "stream_id": id,
         "ticket": token,
         "expires_in_secs": opts.ticket_ttl.as_secs(),
-        "part_target_ms": opts.part_target.as_millis() as u64,
+        "part_target_ms": u64::try_from(opts.part_target.as_millis()).unwrap_or(u64::MAX),
         "idle_timeout_secs": opts.idle.as_secs_f64(),
         "playback_url": crate::streams::api::playback_path(&id),
     }))
@@ -254,96 +253,8 @@ pub async fn put_part(
         Ok(x) => x,
         Err(r) => return answer(r),
     };
-    match push(&state, &t, &name, n, claim, bytes) {
+    match super::http_part::push(&state, &t, &name, n, claim, bytes) {
         Ok((status, v)) => HttpResponse::build(status).json(v),
         Err(r) => answer(r),
-    }
-}
-
-fn push(
-    state: &AppState,
-    t: &Ticket,
-    name: &str,
-    n: u64,
-    claim: super::check::Claim,
-    bytes: Vec<u8>,
-) -> Result<(actix_web::http::StatusCode, Value), Refused> {
-    use actix_web::http::StatusCode;
-    let mut guard = t.lock();
-    let p = &mut *guard;
-    let rung = p.rungs.get(name).ok_or_else(|| {
-        refused(
-            409,
-            "no-init",
-            format!("PUT {name}/init.mp4 before its parts"),
-        )
-    })?;
-    if n + 1 == rung.next_n {
-        return match &rung.last {
-            Some((b, v)) if *b == bytes => Ok((StatusCode::OK, v.clone())),
-            _ => Err(refused(
-                409,
-                "part-conflict",
-                format!("part {n} was stored with other bytes"),
-            )),
-        };
-    }
-    if n != rung.next_n {
-        let expected = rung.next_n;
-        return Err(Refused {
-            expected: Some(expected),
-            ..refused(
-                409,
-                "part-gap",
-                format!("expected part {expected}, not {n}"),
-            )
-        });
-    }
-    p.feed
-        .still_allowed()
-        .map_err(|e| refused(409, "publisher-stopped", e))?;
-    let part_target = state.cfg.live_ingest.part_target;
-    let max_ticks = u64::from(rung.init.timescale) * 2 * part_target.as_millis() as u64 / 1000;
-    let (part, samples) = check_part(rung, bytes.clone(), claim, max_ticks)?;
-    let now = SystemTime::now();
-    let (start_us, end_us) = (timing::start_us(&part), timing::end_us(&part));
-    let (wall, media) = *p.anchor.get_or_insert((now, end_us));
-    let pdt = shift(wall, start_us - media);
-    let lag_ms = now.duration_since(shift(wall, end_us - media)).map_or_else(
-        |e| -(e.duration().as_millis() as i64),
-        |d| d.as_millis() as i64,
-    );
-    let (end, session) = (part.start + part.duration, p.feed.session.clone());
-    let counted = (part.bytes.len() as u64, part.duration, samples);
-    let mut s = lock(&session);
-    p.feed
-        .part(&mut s, name, part, pdt)
-        .map_err(|e| refused(422, "refused-by-window", e))?;
-    let (msn, idx) = s
-        .live
-        .windows()
-        .into_iter()
-        .find(|w| w.0 == name)
-        .map_or((0, 0), |w| (w.2, w.3.saturating_sub(1)));
-    drop(s);
-    let v = json!({ "msn": msn, "part": idx, "lag_ms": lag_ms });
-    let rung = p.rungs.get_mut(name).expect("checked above");
-    rung.next_n = n + 1;
-    rung.end = Some(end);
-    rung.last = Some((bytes, v.clone()));
-    rung.totals.0 += counted.0;
-    rung.totals.1 += counted.1;
-    rung.totals.2 += counted.2;
-    p.last_seen = Instant::now();
-    super::http_stats::refresh(state, &t.stream_id, p);
-    Ok((StatusCode::CREATED, v))
-}
-
-fn shift(t: SystemTime, us: i64) -> SystemTime {
-    let d = Duration::from_micros(us.unsigned_abs());
-    if us >= 0 {
-        t + d
-    } else {
-        t.checked_sub(d).unwrap_or(t)
     }
 }

@@ -12,6 +12,7 @@ mod check;
 mod end;
 mod feed;
 mod http;
+mod http_part;
 mod http_stats;
 mod record;
 mod session;

@@ -24,60 +24,6 @@ use serde_json::Value;
 
 const SECONDS: u32 = 10;
 
-/// Upload `parts` at the pace they were made; on the way, check a retry, a conflict, a gap and a false
-/// INDEPENDENT claim. Returns the lags the origin reported.
-fn upload(base: &str, id: &str, ticket: &str, parts: &[Upload]) -> Vec<i64> {
-    let t0 = Instant::now();
-    let mut next: HashMap<String, u64> = HashMap::new();
-    let (mut retried, mut lied) = (false, false);
-    let mut lags = Vec::new();
-    for u in parts {
-        let due = t0 + Duration::from_millis(u64::from(u.due_ms));
-        // The pace of a real-time encoder (the source's clock, not a wait for the server).
-        std::thread::sleep(due.saturating_duration_since(Instant::now()));
-        let n = next.entry(u.rendition.clone()).or_insert(0);
-        let path = format!("/api/live/{id}/{}/parts/{n}", u.rendition);
-        let bytes = &u.part.bytes;
-        if u.rendition == "video" && !u.part.independent && !lied {
-            let lie = Some("independent=1; segment=0");
-            let (c, v) = call(base, "PUT", &path, ticket, lie, bytes);
-            assert_eq!(
-                (c, v["code"].as_str()),
-                (422, Some("not-independent")),
-                "{v}"
-            );
-            lied = true;
-        }
-        let (c, v) = call(base, "PUT", &path, ticket, Some(&claim(&u.part)), bytes);
-        assert_eq!(c, 201, "{path}: {v}");
-        assert!(v["msn"].is_u64() && v["part"].is_u64(), "{v}");
-        lags.push(v["lag_ms"].as_i64().expect("lag_ms"));
-        if u.rendition == "video_2" && *n == 3 && !retried {
-            let (c2, v2) = call(base, "PUT", &path, ticket, Some(&claim(&u.part)), bytes);
-            assert_eq!((c2, &v2), (200, &v), "a retry is a no-op");
-            let mut other = bytes.clone();
-            other.push(0);
-            let (c3, v3) = call(base, "PUT", &path, ticket, Some(&claim(&u.part)), &other);
-            assert_eq!(
-                (c3, v3["code"].as_str()),
-                (409, Some("part-conflict")),
-                "{v3}"
-            );
-            let gap = format!("/api/live/{id}/video_2/parts/{}", *n + 2);
-            let (c4, v4) = call(base, "PUT", &gap, ticket, Some("independent=0"), bytes);
-            assert_eq!((c4, v4["code"].as_str()), (409, Some("part-gap")), "{v4}");
-            assert_eq!(v4["expected"], *n + 1, "{v4}");
-            retried = true;
-        }
-        *n += 1;
-    }
-    assert!(
-        retried && lied,
-        "the ladder had the parts these checks need"
-    );
-    lags
-}
-
 fn start(data: &std::path::Path, extra: &[&str]) -> Server {
     let mut args = vec!["--api-rate-per-ip", "0", "--live-grace-secs", "3"];
     args.extend(extra);
@@ -140,7 +86,7 @@ fn a_ladder_published_over_http_plays_validates_and_is_recorded() {
     assert_eq!(c, 200, "the same init again is a no-op");
 
     let lags = std::thread::scope(|scope| {
-        let up = scope.spawn(|| upload(&base, &id, &ticket, &muxed.parts));
+        let up = scope.spawn(|| upload_checked(&base, &id, &ticket, &muxed.parts));
         let (hi, lo) = (
             format!("/live/{id}/video/index.m3u8"),
             format!("/live/{id}/video_2/index.m3u8"),

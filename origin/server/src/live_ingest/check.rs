@@ -241,3 +241,7 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+#[path = "check_tests.rs"]
+mod fixture_tests;

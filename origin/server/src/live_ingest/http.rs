@@ -49,6 +49,10 @@ pub async fn publish(state: web::Data<AppState>, body: web::Json<PublishBody>) -
             return answer(refused(status, r.code(), r));
         }
     };
+    let token = match crate::auth::random_token("upp_") {
+        Ok(t) => t,
+        Err(e) => return answer(refused(500, "internal", e)),
+    };
     let opts = state.cfg.live_ingest.clone();
     let reg = &state.live_publish;
     let row = publisher.stream.clone();
@@ -59,10 +63,6 @@ pub async fn publish(state: web::Data<AppState>, body: web::Json<PublishBody>) -
             return answer(refused(503, "live-unavailable", e));
         }
     };
-    let token = match crate::auth::random_token("upp_") {
-        Ok(t) => t,
-        Err(e) => return answer(refused(500, "internal", e)),
-    };
     let id = publisher.stream.id.clone();
     let feed = Feed::new(
         state.clone(),
@@ -72,7 +72,7 @@ pub async fn publish(state: web::Data<AppState>, body: web::Json<PublishBody>) -
         reg.sessions.clone(),
     );
     let ticket = reg.tickets.issue(&token, feed, opts.ticket_ttl);
-    actix_web::rt::spawn(watch(ticket, opts.idle));
+    actix_web::rt::spawn(watch(state.clone(), ticket, opts.idle));
     HttpResponse::Created().json(json!({
         "stream_id": id,
         "ticket": token,
@@ -85,10 +85,13 @@ pub async fn publish(state: web::Data<AppState>, body: web::Json<PublishBody>) -
 
 /// A ticket's watchdog: a publisher silent for `idle`, or a ticket past its expiry, goes away as an
 /// RTMP publisher's disconnect does (`reconnecting`, then the grace period).
-async fn watch(ticket: Arc<Ticket>, idle: Duration) {
+async fn watch(state: web::Data<AppState>, ticket: Arc<Ticket>, idle: Duration) {
     let tick = (idle / 4).clamp(Duration::from_millis(50), Duration::from_secs(1));
     loop {
         actix_web::rt::time::sleep(tick).await;
+        if ticket.lease.is_gone() {
+            return;
+        }
         let why = if ticket.lease.expired() {
             "ticket-expired"
         } else if ticket.lock().last_seen.elapsed() >= idle {
@@ -96,7 +99,7 @@ async fn watch(ticket: Arc<Ticket>, idle: Duration) {
         } else {
             continue;
         };
-        ticket.lease.set_gone();
+        state.live_publish.tickets.retire(&ticket);
         ticket.lock().feed.close(why);
         return;
     }
@@ -149,7 +152,7 @@ pub async fn end(
 ) -> HttpResponse {
     match ticket(&state, &req, &id) {
         Ok(t) => {
-            t.lease.set_gone();
+            state.live_publish.tickets.retire(&t);
             t.lock().feed.end_now();
             HttpResponse::NoContent().finish()
         }
@@ -157,8 +160,17 @@ pub async fn end(
     }
 }
 
-/// Read a body of at most `max` bytes.
-async fn body(mut payload: web::Payload, max: usize) -> Result<Vec<u8>, Refused> {
+/// How long one part's body may take to arrive.
+const BODY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Read a body of at most `max` bytes, within [`BODY_TIMEOUT`].
+async fn body(payload: web::Payload, max: usize) -> Result<Vec<u8>, Refused> {
+    actix_web::rt::time::timeout(BODY_TIMEOUT, read_body(payload, max))
+        .await
+        .unwrap_or_else(|_| Err(refused(408, "body-timeout", "the body took over 30 s")))
+}
+
+async fn read_body(mut payload: web::Payload, max: usize) -> Result<Vec<u8>, Refused> {
     let mut out = Vec::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| refused(400, "body-aborted", e))?;

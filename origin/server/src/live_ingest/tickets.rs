@@ -31,7 +31,7 @@ pub struct Publish {
 /// A ticket's life: its expiry (renewable) and when its publish ended.
 pub struct Lease {
     expires: Mutex<Instant>,
-    /// When the publish ended (idle, expired, ended): the ticket answers `ticket-ended` for a while.
+    /// When the publish ended (idle, expired, ended).
     gone: Mutex<Option<Instant>>,
 }
 
@@ -60,18 +60,18 @@ impl Lease {
             .get_or_insert_with(Instant::now);
     }
 
-    fn gone_for(&self) -> Option<Duration> {
+    pub fn is_gone(&self) -> bool {
         self.gone
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .map(|t| t.elapsed())
+            .is_some()
     }
 
     /// Whether the ticket may be used now.
     pub fn check(&self) -> Result<(), TicketError> {
         if self.expired() {
             Err(TicketError::Expired)
-        } else if self.gone_for().is_some() {
+        } else if self.is_gone() {
             Err(TicketError::Ended)
         } else {
             Ok(())
@@ -80,6 +80,7 @@ impl Lease {
 }
 
 pub struct Ticket {
+    hash: String,
     pub stream_id: String,
     pub lease: Lease,
     in_flight: AtomicUsize,
@@ -122,7 +123,7 @@ impl Ticket {
 }
 
 /// Why a bearer ticket was refused.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TicketError {
     /// No ticket, an unknown one, or one for another stream.
     Bad,
@@ -135,9 +136,15 @@ pub enum TicketError {
 /// rather than `bad-ticket`), then forgotten.
 const REMEMBER_GONE: Duration = Duration::from_secs(600);
 
+/// Tickets whose publish is over are remembered (their hash and why) at most this many at once.
+const MAX_GONE: usize = 4096;
+
+/// The live tickets, and the hashes of those whose publish ended (tombstones: a ticket that ended keeps
+/// nothing of its stream in memory).
 #[derive(Default)]
 pub struct Tickets {
     all: Mutex<HashMap<String, Arc<Ticket>>>,
+    gone: Mutex<HashMap<String, (Instant, TicketError, String)>>,
 }
 
 impl Tickets {
@@ -145,9 +152,14 @@ impl Tickets {
         self.all.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    fn gone(&self) -> MutexGuard<'_, HashMap<String, (Instant, TicketError, String)>> {
+        self.gone.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Keep `feed` under `token` (its hash) for `ttl`.
     pub fn issue(&self, token: &str, feed: Feed, ttl: Duration) -> Arc<Ticket> {
         let t = Arc::new(Ticket {
+            hash: hash_token(token),
             stream_id: feed.stream_id.clone(),
             lease: Lease::new(ttl),
             in_flight: AtomicUsize::new(0),
@@ -160,19 +172,35 @@ impl Tickets {
                 rate: (Instant::now(), 0),
             }),
         });
-        let mut all = self.all();
-        all.retain(|_, t| t.lease.gone_for().is_none_or(|d| d < REMEMBER_GONE));
-        all.insert(hash_token(token), t.clone());
+        self.all().insert(t.hash.clone(), t.clone());
         t
+    }
+
+    /// The publish of `t` is over: it is refused from now on, and forgotten but for a tombstone.
+    pub fn retire(&self, t: &Ticket) {
+        let why = if t.lease.expired() {
+            TicketError::Expired
+        } else {
+            TicketError::Ended
+        };
+        t.lease.set_gone();
+        self.all().remove(&t.hash);
+        let mut gone = self.gone();
+        gone.retain(|_, (at, _, _)| at.elapsed() < REMEMBER_GONE);
+        if gone.len() < MAX_GONE {
+            gone.insert(t.hash.clone(), (Instant::now(), why, t.stream_id.clone()));
+        }
     }
 
     /// The ticket `token` for stream `id`.
     pub fn find(&self, token: &str, id: &str) -> Result<Arc<Ticket>, TicketError> {
-        let t = self
-            .all()
-            .get(&hash_token(token))
-            .cloned()
-            .ok_or(TicketError::Bad)?;
+        let hash = hash_token(token);
+        let Some(t) = self.all().get(&hash).cloned() else {
+            return match self.gone().get(&hash) {
+                Some((_, why, sid)) if sid == id => Err(*why),
+                _ => Err(TicketError::Bad),
+            };
+        };
         if t.stream_id != id {
             return Err(TicketError::Bad);
         }
@@ -195,6 +223,6 @@ mod tests {
         assert_eq!(l.check(), Ok(()));
         l.set_gone();
         assert_eq!(l.check(), Err(TicketError::Ended));
-        assert!(l.gone_for().is_some_and(|d| d < REMEMBER_GONE));
+        assert!(l.is_gone());
     }
 }

@@ -137,6 +137,9 @@ fn a_ladder_published_over_http_plays_validates_and_is_recorded() {
             .filter_map(|r| r["width"].as_u64().map(Value::from))
             .collect();
         assert_eq!(sizes, [640, 320], "{st}");
+        assert_eq!(st["ingest"]["keyframe_interval_ms"], 1000, "{st}");
+        assert_eq!(st["ingest"]["b_frames"], false, "{st}");
+        assert!(st["ingest"]["bitrate_bps"].as_u64() > Some(10_000), "{st}");
         up.join().expect("every part was taken")
     });
     let mut sorted = lags.clone();

@@ -33,12 +33,45 @@ pub struct Rung {
     pub init: InitInfo,
     /// The `n` the next part must have.
     pub next_n: u64,
-    /// The last part accepted: its body (a retry with the same bytes is a no-op) and its answer.
-    pub last: Option<(Vec<u8>, serde_json::Value)>,
+    /// The last part accepted: its body's SHA-256 (a retry with the same bytes is a no-op) and its answer.
+    pub last: Option<([u8; 32], serde_json::Value)>,
     /// Where the last part ended (decode time, the init's timescale).
     pub end: Option<u64>,
     /// Bytes, ticks and samples accepted (for the status's bitrate and frame rate).
     pub totals: (u64, u64, u64),
+    /// A sample's composition time differed from its decode time (the encoder makes B-frames).
+    pub b_frames: bool,
+    /// Decode time of the last part that started a segment, and the time since the one before (ticks).
+    pub keys: (Option<u64>, Option<u64>),
+}
+
+impl Rung {
+    pub fn new(info: TrackInfo, init: InitInfo) -> Rung {
+        Rung {
+            info,
+            init,
+            next_n: 0,
+            last: None,
+            end: None,
+            totals: (0, 0, 0),
+            b_frames: false,
+            keys: (None, None),
+        }
+    }
+
+    /// Count an accepted part into the status figures: its `(start, duration)`, size, whether it starts
+    /// a segment, and `(samples, B-frames seen)`.
+    pub fn count(&mut self, span: (u64, u64), size: usize, starts: bool, seen: (u64, bool)) {
+        let (start, duration) = span;
+        self.totals.0 += size as u64;
+        self.totals.1 += duration;
+        self.totals.2 += seen.0;
+        self.b_frames |= seen.1;
+        self.end = Some(start + duration);
+        if starts {
+            self.keys = (Some(start), self.keys.0.map(|k| start.saturating_sub(k)));
+        }
+    }
 }
 
 /// The rendition names an HTTP publisher may use: `video`, `video_2` … `video_8`, `audio`, `audio_2` ….
@@ -123,13 +156,13 @@ pub fn parse_claim(header: Option<&str>) -> Result<Claim, Refused> {
 }
 
 /// Check one part of `rung` (body `bytes`, longest duration allowed `max_ticks`) and make it a [`Part`].
-/// Also returns the part's sample count.
+/// Also returns the part's sample count and whether any sample has a composition offset (B-frames).
 pub fn check_part(
     rung: &Rung,
     bytes: Vec<u8>,
     claim: Claim,
     max_ticks: u64,
-) -> Result<(Part, u64), Refused> {
+) -> Result<(Part, u64, bool), Refused> {
     let init = &rung.init;
     let frags = read_segment(&bytes, init).map_err(|e| refused(422, "not-cmaf", e))?;
     let mut at = frags[0].base_decode_time;
@@ -188,6 +221,9 @@ pub fn check_part(
         (0, end)
     });
     let samples = frags.iter().map(|f| f.samples.len() as u64).sum();
+    let b_frames = frags
+        .iter()
+        .any(|f| f.samples.iter().any(|s| s.cts_offset != 0));
     let part = Part {
         bytes,
         start,
@@ -197,7 +233,7 @@ pub fn check_part(
         starts_segment: claim.segment,
         key_chunk,
     };
-    Ok((part, samples))
+    Ok((part, samples, b_frames))
 }
 
 #[cfg(test)]

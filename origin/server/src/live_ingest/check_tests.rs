@@ -9,14 +9,7 @@ fn fixture(path: &str) -> Vec<u8> {
 
 fn rung(name: &str, dir: &str) -> Rung {
     let (info, init) = check_init(name, &fixture(&format!("{dir}/init.mp4"))).unwrap();
-    Rung {
-        info,
-        init,
-        next_n: 0,
-        last: None,
-        end: None,
-        totals: (0, 0, 0),
-    }
+    Rung::new(info, init)
 }
 
 const SEGMENT: Claim = Claim {
@@ -30,12 +23,12 @@ fn parts_are_read_not_trusted_and_must_follow_each_other() {
     let mut r = rung("video_2", "video");
     assert_eq!(r.info.kind, TrackKind::Video);
     assert!(r.info.codec.starts_with("avc1."), "{}", r.info.codec);
-    let (p1, samples) = check_part(&r, fixture("video/seg_00001.m4s"), SEGMENT, ANY).unwrap();
+    let (p1, samples, _) = check_part(&r, fixture("video/seg_00001.m4s"), SEGMENT, ANY).unwrap();
     assert!(p1.independent && p1.starts_segment && samples > 0);
     assert!(p1.duration > 0 && p1.key_chunk.is_some_and(|(o, l)| o == 0 && l > 0));
     assert_eq!(p1.timescale, r.init.timescale);
     r.end = Some(p1.start + p1.duration);
-    let (p2, _) = check_part(&r, fixture("video/seg_00002.m4s"), SEGMENT, ANY).unwrap();
+    let (p2, _, _) = check_part(&r, fixture("video/seg_00002.m4s"), SEGMENT, ANY).unwrap();
     assert_eq!(p2.start, p1.start + p1.duration);
     // Skipping a segment leaves a hole in decode time.
     let e = check_part(&r, fixture("video/seg_00003.m4s"), SEGMENT, ANY).unwrap_err();
@@ -88,6 +81,6 @@ fn an_init_is_one_track_of_the_rendition_kind() {
     assert!(a.info.sample_rate > 0 && a.info.channels > 0);
     let e = check_init("video", &fixture("audio/init.mp4")).unwrap_err();
     assert_eq!(e.code, "wrong-kind");
-    let (p, _) = check_part(&a, fixture("audio/seg_00001.m4s"), SEGMENT, ANY).unwrap();
+    let (p, _, _) = check_part(&a, fixture("audio/seg_00001.m4s"), SEGMENT, ANY).unwrap();
     assert!(p.independent && p.key_chunk.is_none());
 }

@@ -233,14 +233,7 @@ pub async fn put_init(
     if let Err(e) = p.feed.track(&mut lock(&session), &name, &info) {
         return answer(refused(409, "live-window", e));
     }
-    let rung = Rung {
-        info,
-        init,
-        next_n: 0,
-        last: None,
-        end: None,
-        totals: (0, 0, 0),
-    };
+    let rung = Rung::new(info, init);
     p.rungs.insert(name.clone(), rung);
     HttpResponse::Created().json(json!({ "rendition": name }))
 }

@@ -2,6 +2,7 @@
 use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
 
 use super::check::{check_part, refused, Claim, Refused};
 use super::sink::lock;
@@ -29,9 +30,10 @@ pub fn push(
             format!("PUT {name}/init.mp4 before its parts"),
         )
     })?;
+    let digest: [u8; 32] = Sha256::digest(&bytes).into();
     if n + 1 == rung.next_n {
         return match &rung.last {
-            Some((b, v)) if *b == bytes => Ok((StatusCode::OK, v.clone())),
+            Some((d, v)) if *d == digest => Ok((StatusCode::OK, v.clone())),
             _ => Err(refused(
                 409,
                 "part-conflict",
@@ -56,7 +58,7 @@ pub fn push(
     let part_target = state.cfg.live_ingest.part_target;
     let ms = u64::try_from(part_target.as_millis()).unwrap_or(u64::MAX);
     let max_ticks = u64::from(rung.init.timescale).saturating_mul(2 * ms) / 1000;
-    let (part, samples) = check_part(rung, bytes.clone(), claim, max_ticks)?;
+    let (part, samples, b_frames) = check_part(rung, bytes, claim, max_ticks)?;
     let now = SystemTime::now();
     let (start_us, end_us) = (timing::start_us(&part), timing::end_us(&part));
     let (wall, media) = *p.anchor.get_or_insert((now, end_us));
@@ -65,8 +67,12 @@ pub fn push(
         Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
         Err(e) => -i64::try_from(e.duration().as_millis()).unwrap_or(i64::MAX),
     };
-    let (end, session) = (part.start + part.duration, p.feed.session.clone());
-    let counted = (part.bytes.len() as u64, part.duration, samples);
+    let session = p.feed.session.clone();
+    let counted = (
+        (part.start, part.duration),
+        part.bytes.len(),
+        part.starts_segment,
+    );
     let mut s = lock(&session);
     p.feed
         .part(&mut s, name, part, pdt)
@@ -81,11 +87,8 @@ pub fn push(
     let v = json!({ "msn": msn, "part": idx, "lag_ms": lag_ms });
     let rung = p.rungs.get_mut(name).expect("checked above");
     rung.next_n = n + 1;
-    rung.end = Some(end);
-    rung.last = Some((bytes, v.clone()));
-    rung.totals.0 += counted.0;
-    rung.totals.1 += counted.1;
-    rung.totals.2 += counted.2;
+    rung.last = Some((digest, v.clone()));
+    rung.count(counted.0, counted.1, counted.2, (samples, b_frames));
     p.last_seen = Instant::now();
     super::http_stats::refresh(state, &t.stream_id, p);
     Ok((StatusCode::CREATED, v))

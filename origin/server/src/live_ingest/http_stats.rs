@@ -36,10 +36,15 @@ pub fn refresh(state: &AppState, id: &str, p: &mut Publish) {
         let fps = (video && secs > 0.0).then(|| (r.totals.2 as f64 / secs * 100.0).round() / 100.0);
         st.bitrate_bps += upcast_core::num::f64_to_u64(bitrate);
         st.codecs.push(r.info.codec.clone());
+        st.b_frames |= r.b_frames;
         if video && st.width.is_none() {
             st.width = Some(r.info.width);
             st.height = Some(r.info.height);
             st.frame_rate = fps;
+            st.keyframe_interval_ms = r
+                .keys
+                .1
+                .map(|t| t * 1000 / u64::from(r.init.timescale.max(1)));
         }
         st.renditions.push(Rendition {
             track: u32::try_from(i).unwrap_or(u32::MAX),

@@ -106,20 +106,34 @@ impl Ticket {
         {
             let mut p = self.lock();
             p.last_seen = Instant::now();
-            if p.rate.0.elapsed() >= Duration::from_secs(1) {
-                p.rate = (Instant::now(), 0);
-            }
-            p.rate.1 += 1;
-            if p.rate.1 > MAX_PER_SECOND {
+            if !rate_hit(&mut p.rate, Instant::now()) {
                 return Err("rate-limited");
             }
         }
-        if self.in_flight.fetch_add(1, Ordering::AcqRel) >= MAX_IN_FLIGHT {
-            self.in_flight.fetch_sub(1, Ordering::AcqRel);
+        if !take_slot(&self.in_flight) {
             return Err("too-many-in-flight");
         }
         Ok(Slot(self.clone()))
     }
+}
+
+/// Count a request in the one-second window `rate` (its start, requests in it): false beyond
+/// [`MAX_PER_SECOND`].
+fn rate_hit(rate: &mut (Instant, u32), now: Instant) -> bool {
+    if now.saturating_duration_since(rate.0) >= Duration::from_secs(1) {
+        *rate = (now, 0);
+    }
+    rate.1 += 1;
+    rate.1 <= MAX_PER_SECOND
+}
+
+/// Take one of [`MAX_IN_FLIGHT`] slots counted by `c` (give it back with `fetch_sub`).
+fn take_slot(c: &AtomicUsize) -> bool {
+    if c.fetch_add(1, Ordering::AcqRel) >= MAX_IN_FLIGHT {
+        c.fetch_sub(1, Ordering::AcqRel);
+        return false;
+    }
+    true
 }
 
 /// Why a bearer ticket was refused.
@@ -212,6 +226,32 @@ impl Tickets {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn requests_are_bounded_per_second_and_in_flight() {
+        let t0 = Instant::now();
+        let mut rate = (t0, 0);
+        for _ in 0..MAX_PER_SECOND {
+            assert!(rate_hit(&mut rate, t0));
+        }
+        assert!(!rate_hit(&mut rate, t0 + Duration::from_millis(999)));
+        assert!(
+            rate_hit(&mut rate, t0 + Duration::from_secs(1)),
+            "a new second"
+        );
+        let c = AtomicUsize::new(0);
+        for _ in 0..MAX_IN_FLIGHT {
+            assert!(take_slot(&c));
+        }
+        assert!(!take_slot(&c));
+        assert_eq!(
+            c.load(Ordering::Acquire),
+            MAX_IN_FLIGHT,
+            "a refusal takes nothing"
+        );
+        c.fetch_sub(1, Ordering::AcqRel);
+        assert!(take_slot(&c));
+    }
 
     #[test]
     fn a_lease_expires_renews_and_ends() {

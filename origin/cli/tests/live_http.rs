@@ -187,8 +187,40 @@ fn a_ladder_published_over_http_plays_validates_and_is_recorded() {
     check_invariants(&s.data);
 }
 
+/// Publish with `key`, PUT the inits and, per rendition, the parts due in `ms` from its first that
+/// starts a segment; the ticket.
+fn publish_some(base: &str, id: &str, key: &str, m: &Muxed, ms: std::ops::Range<u32>) -> String {
+    let (c, v) = publish_http(base, key);
+    assert_eq!(c, 201, "{v}");
+    let ticket = v["ticket"].as_str().unwrap().to_string();
+    for (n, init) in &m.inits {
+        let path = format!("/api/live/{id}/{n}/init.mp4");
+        assert_eq!(call(base, "PUT", &path, &ticket, None, init).0, 201);
+    }
+    let mut next: HashMap<&str, u64> = HashMap::new();
+    for u in m.parts.iter().filter(|u| ms.contains(&u.due_ms)) {
+        if !next.contains_key(u.rendition.as_str()) && !u.part.starts_segment {
+            continue;
+        }
+        let n = next.entry(&u.rendition).or_insert(0);
+        let path = format!("/api/live/{id}/{}/parts/{n}", u.rendition);
+        let (c, v) = call(
+            base,
+            "PUT",
+            &path,
+            &ticket,
+            Some(&claim(&u.part)),
+            &u.part.bytes,
+        );
+        assert_eq!(c, 201, "{path}: {v}");
+        *n += 1;
+    }
+    assert_eq!(next.len(), m.inits.len(), "every rendition sent parts");
+    ticket
+}
+
 #[test]
-fn an_idle_publisher_ends_its_stream_and_an_expired_ticket_is_refused() {
+fn an_idle_publisher_reconnects_then_ends_and_an_expired_ticket_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let muxed = encode_ladder(dir.path(), 3);
     let s = start(
@@ -199,51 +231,28 @@ fn an_idle_publisher_ends_its_stream_and_an_expired_ticket_is_refused() {
 
     // A publisher that sends a second of media and goes silent.
     let (id, key) = create_stream(&s, false);
-    let ticket = publish_http(&base, &key).1["ticket"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    for (n, init) in &muxed.inits {
-        let (c, v) = call(
-            &base,
-            "PUT",
-            &format!("/api/live/{id}/{n}/init.mp4"),
-            &ticket,
-            None,
-            init,
-        );
-        assert_eq!(c, 201, "{v}");
-    }
-    let mut next: HashMap<&str, u64> = HashMap::new();
-    for u in muxed.parts.iter().filter(|u| u.due_ms < 1000) {
-        let n = next.entry(&u.rendition).or_insert(0);
-        let path = format!("/api/live/{id}/{}/parts/{n}", u.rendition);
-        let (c, v) = call(
-            &base,
-            "PUT",
-            &path,
-            &ticket,
-            Some(&claim(&u.part)),
-            &u.part.bytes,
-        );
-        assert_eq!(c, 201, "{path}: {v}");
-        *n += 1;
-    }
-    assert_eq!(stream_state(&s, &id)["state"], "live");
+    let ticket = publish_some(&base, &id, &key, &muxed, 0..1000);
+    until(10, "live", || {
+        (stream_state(&s, &id)["state"] == "live").then_some(())
+    });
     let st = until(20, "reconnecting", || {
         let st = stream_state(&s, &id);
         (st["state"] == "reconnecting").then_some(st)
     });
     assert_eq!(st["reason"], "publisher-idle", "{st}");
-    let (c, v) = call(
-        &base,
-        "PUT",
-        &format!("/api/live/{id}/video/init.mp4"),
-        &ticket,
-        None,
-        &muxed.inits[0].1,
-    );
+    let path = format!("/api/live/{id}/video/init.mp4");
+    let (c, v) = call(&base, "PUT", &path, &ticket, None, &muxed.inits[0].1);
     assert_eq!((c, v["code"].as_str()), (401, Some("ticket-ended")), "{v}");
+    // Back within the grace period with a new ticket: the same stream, after a discontinuity (on the
+    // first segment the new publisher completes).
+    publish_some(&base, &id, &key, &muxed, 1000..3000);
+    let st = until(10, "live again", || {
+        let st = stream_state(&s, &id);
+        (st["state"] == "live").then_some(st)
+    });
+    assert_eq!(st["reason"], "publisher-reconnected", "{st}");
+    let text = get(&s, &format!("/live/{id}/video/index.m3u8")).1;
+    assert!(text.contains("#EXT-X-DISCONTINUITY"), "{text}");
     until(20, "ended", || {
         (stream_state(&s, &id)["state"] == "ended").then_some(())
     });

@@ -104,6 +104,12 @@ pub struct Args {
     /// Milliseconds of an LL-HLS part (PART-TARGET); 333 gives lower latency, more requests.
     #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(100..=2000))]
     pub live_part_target_ms: u64,
+    /// Seconds an HTTP publisher (`/api/live/…`) may send nothing before its stream goes `reconnecting`.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub live_idle_secs: u64,
+    /// Seconds an HTTP publish ticket lives (renewable with `POST /api/live/{id}/renew`).
+    #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..=86400))]
+    pub live_ticket_secs: u64,
     /// Blocked playlist reloads and preload-hint requests waiting at once, all viewers together.
     #[arg(long, default_value_t = 4096)]
     pub live_max_blocked: usize,
@@ -172,6 +178,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     cfg.rtmp.max_connections_per_ip = args.rtmp_max_connections_per_ip;
     cfg.live_ingest.grace = Duration::from_secs(args.live_grace_secs);
     cfg.live_ingest.part_target = Duration::from_millis(args.live_part_target_ms);
+    cfg.live_ingest.idle = Duration::from_secs(args.live_idle_secs);
+    cfg.live_ingest.ticket_ttl = Duration::from_secs(args.live_ticket_secs);
     cfg.live.max_blocked = args.live_max_blocked;
     cfg.live.max_blocked_per_ip = args.live_max_blocked_per_ip;
     actix_web::rt::System::new().block_on(upcast_origin::run(cfg))?;

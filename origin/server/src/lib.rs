@@ -65,6 +65,8 @@ pub struct AppState {
     pub live: live::Hub,
     /// The RTMP listener's bound address (with `--rtmp-listen …:0`, the port the OS chose).
     pub rtmp_bound: std::sync::OnceLock<std::net::SocketAddr>,
+    /// Live publishers' sessions and HTTP publish tickets (RTMP and HTTP ingest share them).
+    pub live_publish: live_ingest::Registry,
 }
 
 impl AppState {
@@ -142,7 +144,19 @@ pub fn routes(state: web::Data<AppState>) -> impl FnOnce(&mut ServiceConfig) {
                         "/streams/{id}/playback",
                         web::get().to(streams::api::playback),
                     )
-                    .route("/streams/{id}/events", web::get().to(streams::events::one)),
+                    .route("/streams/{id}/events", web::get().to(streams::events::one))
+                    // Publishing over HTTP: the stream key buys a ticket, the ticket uploads parts.
+                    .route("/live/publish", web::post().to(live_ingest::publish))
+                    .route("/live/{id}/renew", web::post().to(live_ingest::renew))
+                    .route("/live/{id}/end", web::post().to(live_ingest::end))
+                    .route(
+                        "/live/{id}/{rendition}/init.mp4",
+                        web::put().to(live_ingest::put_init),
+                    )
+                    .route(
+                        "/live/{id}/{rendition}/parts/{n}",
+                        web::put().to(live_ingest::put_part),
+                    ),
             )
             .route("/v/{id}/{path:.*}", web::get().to(serve::public))
             .route("/v/{id}/{path:.*}", web::head().to(serve::public))

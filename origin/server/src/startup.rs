@@ -77,6 +77,7 @@ pub fn prepare(cfg: Config) -> Result<(web::Data<AppState>, Option<String>), Str
         streams,
         live: super::live::Hub::new(live_limits),
         rtmp_bound: std::sync::OnceLock::new(),
+        live_publish: Default::default(),
     };
     Ok((web::Data::new(state), generated))
 }

@@ -8,10 +8,16 @@
 //! the same key within it continues the same stream (the window goes on with a discontinuity, timestamps
 //! continue, the recording goes on). When the grace period passes, the stream ends: the window gets
 //! ENDLIST, the recording is published as a video, and `stream.ended` is sent.
+mod check;
 mod end;
+mod feed;
+mod http;
+mod http_part;
+mod http_stats;
 mod record;
 mod session;
 mod sink;
+mod tickets;
 mod timing;
 
 use std::collections::HashMap;
@@ -26,7 +32,18 @@ use crate::rtmp::{Grant, PublishGate, PublishRequest, Refusal, Sink, SinkFactory
 use crate::streams::{self, Publisher};
 use crate::AppState;
 
+pub use feed::{Feed, FeedError};
+pub use http::{end, publish, put_init, put_part, renew};
 pub use session::Session;
+pub use sink::Sessions;
+
+/// What the origin keeps of its publishers: the streams' sessions (RTMP and HTTP publishers share
+/// them) and the HTTP publish tickets.
+#[derive(Default)]
+pub struct Registry {
+    pub sessions: Sessions,
+    pub tickets: tickets::Tickets,
+}
 
 /// How live ingest behaves (`upcast serve --live-*`).
 #[derive(Clone, Debug)]
@@ -37,6 +54,10 @@ pub struct IngestOptions {
     pub part_target: Duration,
     /// A key frame starts a new segment once the open one is at least this long.
     pub min_segment: Duration,
+    /// An HTTP publisher silent this long has gone (the stream is `reconnecting`).
+    pub idle: Duration,
+    /// How long an HTTP publish ticket lives (renewable).
+    pub ticket_ttl: Duration,
 }
 
 impl Default for IngestOptions {
@@ -45,6 +66,8 @@ impl Default for IngestOptions {
             grace: Duration::from_secs(10),
             part_target: Duration::from_millis(500),
             min_segment: Duration::from_secs(1),
+            idle: Duration::from_secs(5),
+            ticket_ttl: Duration::from_secs(3600),
         }
     }
 }
@@ -61,7 +84,7 @@ pub struct LiveIngest {
     opts: IngestOptions,
     pending: Mutex<HashMap<(String, SocketAddr), Pending>>,
     /// Streams being published or waiting for their publisher, by stream id.
-    sessions: Arc<Mutex<HashMap<String, Arc<Mutex<Session>>>>>,
+    sessions: Sessions,
 }
 
 /// A pending grant not taken within this long was abandoned (its connection died in between).
@@ -70,10 +93,10 @@ const PENDING_TTL: Duration = Duration::from_secs(30);
 impl LiveIngest {
     pub fn new(state: web::Data<AppState>, opts: IngestOptions) -> Arc<LiveIngest> {
         Arc::new(LiveIngest {
-            state,
             opts,
             pending: Mutex::default(),
-            sessions: Arc::default(),
+            sessions: state.live_publish.sessions.clone(),
+            state,
         })
     }
 
@@ -127,16 +150,19 @@ impl SinkFactory for LiveIngest {
             .pending()
             .remove(&(grant.stream_id.clone(), req.peer))
             .ok_or_else(|| Refusal::Unavailable("grant-expired".into()))?;
-        let session = session::begin(self, pending.publisher.stream.clone()).map_err(|e| {
-            self.state.metrics.publish_refused("live-unavailable");
-            Refusal::Unavailable(e)
-        })?;
-        Ok(Box::new(sink::IngestSink::new(
+        let row = pending.publisher.stream.clone();
+        let session =
+            session::begin(&self.state, &self.sessions, &self.opts, row).map_err(|e| {
+                self.state.metrics.publish_refused("live-unavailable");
+                Refusal::Unavailable(e)
+            })?;
+        let feed = Feed::new(
             self.state.clone(),
             self.opts.clone(),
             session,
             pending.publisher,
             self.sessions.clone(),
-        )))
+        );
+        Ok(Box::new(sink::IngestSink::new(feed, &self.opts)))
     }
 }

@@ -9,7 +9,7 @@ use serde_json::json;
 use upcast_core::live::{Part, TrackInfo};
 
 use super::record::start_recording;
-use super::LiveIngest;
+use super::sink::Sessions;
 use crate::api_types::Visibility;
 use crate::live::{ClosedSegment, LiveStream};
 use crate::recording::writer::RecordingWriter;
@@ -62,10 +62,14 @@ fn live_options(row: &StreamRow, opts: &super::IngestOptions) -> crate::live::Li
 }
 
 /// The session a new publisher of `row` takes: the one waiting in its grace period, or a new one.
-pub(super) fn begin(ingest: &LiveIngest, row: StreamRow) -> Result<Arc<Mutex<Session>>, String> {
-    let state = &ingest.state;
-    let mut all = ingest.sessions.lock().unwrap_or_else(|e| e.into_inner());
-    let opts = live_options(&row, &ingest.opts);
+pub(super) fn begin(
+    state: &web::Data<AppState>,
+    sessions: &Sessions,
+    ingest: &super::IngestOptions,
+    row: StreamRow,
+) -> Result<Arc<Mutex<Session>>, String> {
+    let mut all = sessions.lock().unwrap_or_else(|e| e.into_inner());
+    let opts = live_options(&row, ingest);
     let live = state
         .live
         .open(&row.id, opts)

@@ -4,115 +4,68 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use actix_web::web;
 use bytes::Bytes;
 use upcast_core::demux::TrackKind;
 use upcast_core::live::{LiveEvent, LiveMuxer, LiveOptions, TrackInfo};
 
-use super::session::{spawn_state, Session};
-use super::timing::{self, Clock};
+use super::feed::{Feed, FeedError};
+use super::session::Session;
+use super::timing::Clock;
 use super::IngestOptions;
 use crate::rtmp::{CloseReason, Metadata, Sink, SinkError};
-use crate::streams::status::{IngestStats, Rendition, State};
-use crate::streams::{Publisher, KEY_REVOKED, STREAM_DELETED};
-use crate::AppState;
+use crate::streams::status::{IngestStats, Rendition};
 
-pub(super) type Sessions = Arc<Mutex<HashMap<String, Arc<Mutex<Session>>>>>;
+pub type Sessions = Arc<Mutex<HashMap<String, Arc<Mutex<Session>>>>>;
 
 /// Status and metrics are refreshed this often while media flows.
 const STATS_EVERY: Duration = Duration::from_secs(1);
 
 pub struct IngestSink {
-    state: web::Data<AppState>,
-    opts: IngestOptions,
-    session: Arc<Mutex<Session>>,
-    sessions: Sessions,
-    /// Holds the stream's publishing right until the publisher goes.
-    publisher: Option<Publisher>,
-    generation: u64,
-    stream_id: String,
+    feed: Feed,
     muxer: LiveMuxer,
     clock: Clock,
     /// Rendition name of each muxer track.
     names: Vec<String>,
     kinds: Vec<TrackKind>,
     last_stats: Option<Instant>,
-    /// Ticks added to each track's parts so that it continues where the previous publisher's stopped.
-    shifts: HashMap<String, i64>,
-    /// The first error that stopped the publish: the stream fails with it if the publisher does not return.
-    error: Option<(String, String)>,
 }
 
 impl IngestSink {
-    pub fn new(
-        state: web::Data<AppState>,
-        opts: IngestOptions,
-        session: Arc<Mutex<Session>>,
-        publisher: Publisher,
-        sessions: Sessions,
-    ) -> IngestSink {
-        let (generation, end_us) = {
-            let g = lock(&session);
-            (g.generation, g.end_us)
-        };
+    pub fn new(feed: Feed, opts: &IngestOptions) -> IngestSink {
+        let end_us = feed.end_us();
         let muxer = LiveMuxer::new(LiveOptions {
             part_target_us: micros(opts.part_target),
             min_segment_us: micros(opts.min_segment),
             ..LiveOptions::default()
         });
         IngestSink {
-            stream_id: publisher.stream.id.clone(),
-            state,
-            opts,
-            session,
-            sessions,
-            publisher: Some(publisher),
-            generation,
+            feed,
             muxer,
             clock: Clock::new(end_us),
             names: Vec::new(),
             kinds: Vec::new(),
             last_stats: None,
-            shifts: HashMap::new(),
-            error: None,
         }
     }
 
     /// Handle what the muxer made of a tag.
     fn take(&mut self, events: Vec<LiveEvent>) -> Result<(), SinkError> {
-        let session = self.session.clone();
+        let session = self.feed.session.clone();
         let mut s = lock(&session);
         for ev in events {
             match ev {
                 LiveEvent::Track { track, info } => {
                     let name = self.name_for(track, &info);
-                    s.add_track(&name, &info)
-                        .map_err(|e| self.fail("live-window", e))?;
+                    self.feed.track(&mut s, &name, &info).map_err(sink_error)?;
                 }
-                LiveEvent::Part { track, mut part } => {
+                LiveEvent::Part { track, part } => {
                     let Some(name) = self.names.get(track).cloned() else {
                         continue;
                     };
                     let pdt = self.clock.pdt(&part);
-                    let end = timing::end_us(&part);
-                    let shift = *self.shifts.entry(name.clone()).or_insert_with(|| {
-                        s.track_ends.get(&name).map_or(0, |&prev| {
-                            i64::try_from(i128::from(prev) - i128::from(part.start)).unwrap_or(0)
-                        })
-                    });
-                    if shift != 0 {
-                        upcast_core::cmaf::retime::shift_tfdt(&mut part.bytes, shift)
-                            .map_err(|e| self.core_error(e))?;
-                        part.start = part.start.saturating_add_signed(shift);
-                    }
-                    s.track_ends
-                        .insert(name.clone(), part.start.saturating_add(part.duration));
-                    let closed = s
-                        .live
-                        .push(&name, part.clone(), pdt)
-                        .map_err(|e| self.fail(e.code(), e.to_string()))?;
-                    s.on_part(&name, &part, closed);
-                    s.end_us = Some(s.end_us.map_or(end, |e| e.max(end)));
+                    self.feed
+                        .part(&mut s, &name, part, pdt)
+                        .map_err(sink_error)?;
                 }
             }
         }
@@ -142,20 +95,8 @@ impl IngestSink {
         name
     }
 
-    /// Remember why the publish stops, and say so in the status.
-    fn fail(&mut self, code: &str, msg: impl ToString) -> SinkError {
-        let msg = msg.to_string();
-        self.state.streams.set_error(&self.stream_id, code, &msg);
-        self.error.get_or_insert((code.to_string(), msg.clone()));
-        SinkError(format!("{code}: {msg}"))
-    }
-
     fn core_error(&mut self, e: upcast_core::Error) -> SinkError {
-        let code = e.code();
-        let msg = e.to_string();
-        self.state.streams.set_error(&self.stream_id, code, &msg);
-        self.error.get_or_insert((code.to_string(), msg.clone()));
-        SinkError(format!("{code}: {msg}"))
+        sink_error(self.feed.fail(e.code(), e))
     }
 
     /// Refresh the stream's measured figures (status, metrics) at most every [`STATS_EVERY`].
@@ -192,12 +133,13 @@ impl IngestSink {
             });
         }
         st.bitrate_bps = upcast_core::num::f64_to_u64(bits);
-        let viewers = lock(&self.session).live.viewers() as u64;
-        let id = &self.stream_id;
-        self.state.metrics.ingest_bitrate(id, st.bitrate_bps);
-        self.state.metrics.viewers(id, viewers);
-        self.state.streams.ingest_stats(id, st);
-        self.state.streams.set_viewers(id, viewers);
+        let viewers = lock(&self.feed.session).live.viewers() as u64;
+        let id = &self.feed.stream_id;
+        let state = &self.feed.state;
+        state.metrics.ingest_bitrate(id, st.bitrate_bps);
+        state.metrics.viewers(id, viewers);
+        state.streams.ingest_stats(id, st);
+        state.streams.set_viewers(id, viewers);
     }
 }
 
@@ -209,20 +151,13 @@ pub(super) fn lock(s: &Arc<Mutex<Session>>) -> MutexGuard<'_, Session> {
     s.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-impl IngestSink {
-    /// Refuse the message when the registry stopped this publisher (key revoked or rotated, stream
-    /// deleted).
-    fn still_allowed(&mut self) -> Result<(), SinkError> {
-        match self.publisher.as_ref().and_then(Publisher::stopped) {
-            None => Ok(()),
-            Some(why) => Err(self.fail(why, "the registry stopped this publisher")),
-        }
-    }
+fn sink_error(e: FeedError) -> SinkError {
+    SinkError(e.to_string())
 }
 
 impl Sink for IngestSink {
     fn video(&mut self, ts_ms: u32, body: Bytes) -> Result<(), SinkError> {
-        self.still_allowed()?;
+        self.feed.still_allowed().map_err(sink_error)?;
         let t = self.clock.map(ts_ms);
         let events = self
             .muxer
@@ -234,7 +169,7 @@ impl Sink for IngestSink {
     }
 
     fn audio(&mut self, ts_ms: u32, body: Bytes) -> Result<(), SinkError> {
-        self.still_allowed()?;
+        self.feed.still_allowed().map_err(sink_error)?;
         let t = self.clock.map(ts_ms);
         let events = self
             .muxer
@@ -259,34 +194,6 @@ impl Sink for IngestSink {
                 let _ = self.core_error(e);
             }
         }
-        lock(&self.session).pause();
-        // The stream is free for the publisher to come back.
-        self.publisher = None;
-        let why = match &self.error {
-            Some((code, _)) => code.clone(),
-            None => reason.to_string(),
-        };
-        let why = why.split(':').next().unwrap_or("disconnected").to_string();
-        spawn_state(
-            &self.state,
-            &self.stream_id,
-            State::Reconnecting,
-            Some(&why),
-        );
-        // A publisher the registry stopped did not fail: the stream ends (with the reason) if none returns.
-        let failed = self
-            .error
-            .as_ref()
-            .is_some_and(|(code, _)| !matches!(code.as_str(), KEY_REVOKED | STREAM_DELETED));
-        let (sessions, id, generation) = (
-            self.sessions.clone(),
-            self.stream_id.clone(),
-            self.generation,
-        );
-        let (state, grace) = (self.state.clone(), self.opts.grace);
-        actix_web::rt::spawn(async move {
-            actix_web::rt::time::sleep(grace).await;
-            super::end::end_if_idle(&state, &sessions, &id, generation, &why, failed).await;
-        });
+        self.feed.close(&reason.to_string());
     }
 }

@@ -100,3 +100,50 @@ pub fn ladder(main: &[Tag], others: &[Vec<Tag>]) -> Vec<Tag> {
     }
     out
 }
+
+/// Two renditions (640x360, 320x180) of one picture with the same key frames (every 30 frames), each
+/// with the same AAC, made by ffmpeg as FLV at test time: their tags.
+pub fn ladder_flvs(dir: &std::path::Path, seconds: u32) -> (Vec<Tag>, Vec<Tag>) {
+    let x264 = [
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-tune",
+        "zerolatency",
+        "-g",
+        "30",
+        "-keyint_min",
+        "30",
+        "-sc_threshold",
+        "0",
+        "-pix_fmt",
+        "yuv420p",
+    ];
+    let (hi, lo) = (dir.join("hi.flv"), dir.join("lo.flv"));
+    let out = std::process::Command::new("ffmpeg")
+        .args(["-nostdin", "-hide_banner", "-v", "error", "-y"])
+        .args(["-f", "lavfi", "-i"])
+        .arg(format!("testsrc2=size=640x360:rate=30:duration={seconds}"))
+        .args(["-f", "lavfi", "-i"])
+        .arg(format!(
+            "sine=frequency=440:sample_rate=44100:duration={seconds}"
+        ))
+        .args(["-map", "0:v", "-map", "1:a"])
+        .args(x264)
+        .args(["-c:a", "aac", "-b:a", "64k"])
+        .arg(&hi)
+        // The same audio in both files, so that both get the same timestamp offset (its priming).
+        .args(["-map", "0:v", "-map", "1:a", "-vf", "scale=320:180"])
+        .args(x264)
+        .args(["-c:a", "aac", "-b:a", "64k"])
+        .arg(&lo)
+        .output()
+        .expect("ffmpeg (tests/setup.sh installs it)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (read_flv(&hi), read_flv(&lo))
+}

@@ -5,10 +5,9 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::flv_tags::{ladder, read_flv};
+use crate::flv_tags::{ladder, ladder_flvs};
 use crate::harness::*;
 use serde_json::Value;
 use upcast_core::demux::TrackKind;
@@ -28,49 +27,10 @@ pub struct Muxed {
     pub parts: Vec<Upload>,
 }
 
-/// Two renditions (640x360, 320x180) of one picture with the same key frames (every 30 frames), and AAC.
+/// Two renditions (640x360, 320x180) of one picture with the same key frames, and AAC, muxed.
 pub fn encode_ladder(dir: &Path, seconds: u32) -> Muxed {
-    let x264 = [
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        "-tune",
-        "zerolatency",
-        "-g",
-        "30",
-        "-keyint_min",
-        "30",
-        "-sc_threshold",
-        "0",
-        "-pix_fmt",
-        "yuv420p",
-    ];
-    let (hi, lo) = (dir.join("hi.flv"), dir.join("lo.flv"));
-    let out = Command::new("ffmpeg")
-        .args(["-nostdin", "-hide_banner", "-v", "error", "-y"])
-        .args(["-f", "lavfi", "-i"])
-        .arg(format!("testsrc2=size=640x360:rate=30:duration={seconds}"))
-        .args(["-f", "lavfi", "-i"])
-        .arg(format!(
-            "sine=frequency=440:sample_rate=44100:duration={seconds}"
-        ))
-        .args(["-map", "0:v", "-map", "1:a"])
-        .args(x264)
-        .args(["-c:a", "aac", "-b:a", "64k"])
-        .arg(&hi)
-        .args(["-map", "0:v", "-map", "1:a", "-vf", "scale=320:180"])
-        .args(x264)
-        .args(["-c:a", "aac", "-b:a", "64k"])
-        .arg(&lo)
-        .output()
-        .expect("ffmpeg (tests/setup.sh installs it)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    mux(&ladder(&read_flv(&hi), &[read_flv(&lo)]))
+    let (hi, lo) = ladder_flvs(dir, seconds);
+    mux(&ladder(&hi, &[lo]))
 }
 
 fn mux(tags: &[crate::flv_tags::Tag]) -> Muxed {

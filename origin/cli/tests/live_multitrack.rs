@@ -16,63 +16,15 @@ mod rtmp_client;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use flv_tags::{ladder, read_flv, Tag};
+use flv_tags::{ladder, ladder_flvs, Tag};
 use harness::*;
 use live_client::*;
 use rtmp_client::RawPublisher;
 use serde_json::Value;
 
 const SECONDS: u32 = 14;
-
-/// Two renditions of one picture with the same key frames (every 30 frames), each with the same AAC.
-fn encode_ladder(dir: &Path) -> (Vec<Tag>, Vec<Tag>) {
-    let x264 = [
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        "-tune",
-        "zerolatency",
-        "-g",
-        "30",
-        "-keyint_min",
-        "30",
-        "-sc_threshold",
-        "0",
-        "-pix_fmt",
-        "yuv420p",
-    ];
-    let (hi, lo) = (dir.join("hi.flv"), dir.join("lo.flv"));
-    let out = Command::new("ffmpeg")
-        .args(["-nostdin", "-hide_banner", "-v", "error", "-y"])
-        .args(["-f", "lavfi", "-i"])
-        .arg(format!("testsrc2=size=640x360:rate=30:duration={SECONDS}"))
-        .args(["-f", "lavfi", "-i"])
-        .arg(format!(
-            "sine=frequency=440:sample_rate=44100:duration={SECONDS}"
-        ))
-        .args(["-map", "0:v", "-map", "1:a"])
-        .args(x264)
-        .args(["-c:a", "aac", "-b:a", "64k"])
-        .arg(&hi)
-        // The same audio in both files, so that both get the same timestamp offset (its priming).
-        .args(["-map", "0:v", "-map", "1:a", "-vf", "scale=320:180"])
-        .args(x264)
-        .args(["-c:a", "aac", "-b:a", "64k"])
-        .arg(&lo)
-        .output()
-        .expect("ffmpeg (tests/setup.sh installs it)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (read_flv(&hi), read_flv(&lo))
-}
 
 /// Publish `tags` to `rtmp://addr/live/key` at the pace of their timestamps (as an encoder does).
 fn publish_tags(addr: SocketAddr, key: &str, tags: Vec<Tag>) -> std::thread::JoinHandle<()> {
@@ -126,7 +78,7 @@ fn variants(master: &str) -> Vec<&str> {
 #[test]
 fn a_multitrack_publish_becomes_an_aligned_ladder_and_a_two_rung_recording() {
     let dir = tempfile::tempdir().unwrap();
-    let (hi, lo) = encode_ladder(dir.path());
+    let (hi, lo) = ladder_flvs(dir.path(), SECONDS);
     let tags = ladder(&hi, &[lo]);
     let s = server(&dir.path().join("data"));
     let (id, key) = create_stream(&s, true);

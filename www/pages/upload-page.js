@@ -220,7 +220,7 @@ async function send(file, pkg, ctl) {
           if (note) note.textContent = `Continuing: ${n} files already on the origin were not sent again. `;
         } else if (e.type === 'bytes') {
           meter.update(e.sent, e.total);
-        } else if (e.type === 'retry') {
+        } else if (e.type === 'retry' && !ctl.signal.aborted && $('#resume').hidden) {
           status(`${e.error.message}: trying again in ${(e.delay / 1000).toFixed(1)} s (attempt ${e.attempt})`);
         }
       },

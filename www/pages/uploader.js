@@ -25,6 +25,9 @@ async function retry(fn, { onRetry, signal }) {
       return await fn();
     } catch (e) {
       if (!(e instanceof api.ApiError) || !e.retryable || attempt >= BACKOFF_MS.length) throw e;
+      // The job stopped meanwhile (another file used up its retries, or the user left): no retry to
+      // announce, and a late "trying again" must not overwrite what the page says about the stop.
+      if (signal?.aborted) throw signal.reason;
       const delay = BACKOFF_MS[attempt] * (0.75 + Math.random() / 2);
       onRetry?.({ attempt: attempt + 1, delay, error: e });
       await sleep(delay, signal);

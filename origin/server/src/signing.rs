@@ -310,3 +310,20 @@ mod tests {
         keys.verify("abcdefabcdefabcd", exp, &legacy).unwrap();
     }
 }
+
+/// `?ttl=N` on a request for a signed playback link (a video's or a live stream's).
+#[derive(Debug, Deserialize)]
+pub struct LinkQuery {
+    ttl: Option<u64>,
+}
+
+impl LinkQuery {
+    /// When the link expires (unix seconds): `ttl` seconds from now, one hour by default, at most
+    /// [`MAX_LINK_TTL`].
+    pub fn expires(&self) -> i64 {
+        let ttl = i64::try_from(self.ttl.unwrap_or(3600))
+            .unwrap_or(MAX_LINK_TTL)
+            .clamp(1, MAX_LINK_TTL);
+        now_secs() + ttl
+    }
+}

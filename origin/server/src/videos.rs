@@ -1,7 +1,6 @@
 //! Video management: create (with an upload ticket), list, get, delete, list stored files, new tickets,
 //! and signed playback links for private videos.
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::Deserialize;
 
 use super::api_types::{
     CreateVideo, CreatedVideo, FileList, PlaybackLink, Ticket, Video, VideoList,
@@ -11,7 +10,6 @@ use super::db::{self, VideoRow};
 use super::error::{ApiError, ApiResult};
 use super::paths;
 use super::publish::MASTER;
-use super::signing::MAX_LINK_TTL;
 use super::store::ObjectKey;
 use super::AppState;
 
@@ -168,23 +166,15 @@ pub async fn ticket(
     Ok(HttpResponse::Created().json(issue_ticket(&state, &v.id).await?))
 }
 
-#[derive(Deserialize)]
-pub struct LinkQuery {
-    ttl: Option<u64>,
-}
-
 /// A playback URL valid for `ttl` seconds (default one hour, at most 7 days).
 pub async fn playback(
     state: web::Data<AppState>,
     req: HttpRequest,
     id: web::Path<String>,
-    q: web::Query<LinkQuery>,
+    q: web::Query<crate::signing::LinkQuery>,
 ) -> ApiResult<HttpResponse> {
     let v = load(&state, &req, &id, None).await?;
-    let ttl = i64::try_from(q.ttl.unwrap_or(3600))
-        .unwrap_or(MAX_LINK_TTL)
-        .clamp(1, MAX_LINK_TTL);
-    let exp = db::now_secs() + ttl;
+    let exp = q.expires();
     let sig = state.keys.sign(&v.id, exp);
     Ok(HttpResponse::Ok().json(PlaybackLink {
         url: format!("/s/{exp}/{sig}/v/{}/{MASTER}", v.id),

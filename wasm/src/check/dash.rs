@@ -7,11 +7,11 @@
 //!
 //! Segments the HLS check already measured are not read again: the MPD names the same files.
 
-use super::load::{fail, read_file, Pkg};
+use super::load::{read_file, Pkg};
 use super::paths::{line_containing, resolve};
 use super::segment::{measure, Seg};
 use super::{CheckLimits, Location, PackageReader, Report, Severity};
-use crate::cmaf::read::{read_init, InitInfo};
+use crate::cmaf::read::InitInfo;
 use crate::dash::refs::{representations, RepFiles};
 use crate::dash::Mpd;
 use crate::hls::resolve::Strictness;
@@ -154,7 +154,7 @@ fn load(
         let init = match hls_inits.get(files.init.as_str()) {
             Some(i) => Some((*i).clone()),
             None if hls_maps.contains(&files.init) => None, // unreadable: reported already
-            None => read_init_file(reader, &files.init, limits, report),
+            None => super::load::load_init(reader, &files.init, limits, report),
         };
         let mut segs = Vec::with_capacity(files.segments.len());
         for s in &files.segments {
@@ -223,23 +223,4 @@ fn files_fail(report: &mut Report, path: &str, msg: String) {
         Location::File,
         msg,
     );
-}
-
-fn read_init_file(
-    reader: &dyn PackageReader,
-    path: &str,
-    limits: &CheckLimits,
-    report: &mut Report,
-) -> Option<InitInfo> {
-    let bytes = read_file(reader, path, limits.max_init_bytes, report, "init segment")?;
-    read_init(&bytes)
-        .map_err(|e| {
-            fail(
-                report,
-                path,
-                Location::File,
-                format!("not a CMAF init segment: {e}"),
-            )
-        })
-        .ok()
 }

@@ -351,7 +351,7 @@ fn segment_slice<'a>(
     Some((lo, slice))
 }
 
-fn load_init(
+pub(super) fn load_init(
     reader: &dyn PackageReader,
     path: &str,
     limits: &CheckLimits,

@@ -1,7 +1,6 @@
 //! `/api/streams`: create (the stream key shown once), list, get (with status), update, delete, rotate and
 //! revoke the key, and a signed playback link. Keys are stored as SHA-256 hashes, like tickets.
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::Deserialize;
 
 use super::rows::{self, StreamRow};
 use crate::api_types::{
@@ -11,7 +10,6 @@ use crate::auth::{hash_token, random_token, Action};
 use crate::db::now_secs;
 use crate::error::{ApiError, ApiResult};
 use crate::paths::check_video_id;
-use crate::signing::MAX_LINK_TTL;
 use crate::upload::small_body;
 use crate::videos::{check_title, new_id};
 use crate::AppState;
@@ -274,25 +272,17 @@ pub async fn revoke_key(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[derive(Deserialize)]
-pub struct LinkQuery {
-    ttl: Option<u64>,
-}
-
 /// `GET /api/streams/{id}/playback` (`read`): a signed link to the playlist, valid `ttl` seconds (default
 /// one hour, at most 7 days), for private streams (public ones may use it too).
 pub async fn playback(
     state: web::Data<AppState>,
     req: HttpRequest,
     id: web::Path<String>,
-    q: web::Query<LinkQuery>,
+    q: web::Query<crate::signing::LinkQuery>,
 ) -> ApiResult<HttpResponse> {
     state.require(&req, Action::ReadStreams).await?;
     let row = load(&state, &id).await?;
-    let ttl = i64::try_from(q.ttl.unwrap_or(3600))
-        .unwrap_or(MAX_LINK_TTL)
-        .clamp(1, MAX_LINK_TTL);
-    let exp = now_secs() + ttl;
+    let exp = q.expires();
     let sig = state.keys.sign(&signing_subject(&row.id), exp);
     Ok(HttpResponse::Ok().json(PlaybackLink {
         url: format!("/s/{exp}/{sig}{}", playback_path(&row.id)),

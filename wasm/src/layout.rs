@@ -11,6 +11,9 @@
 //! <rendition>/iframes.m3u8    the I-frame playlist of a video rendition
 //! <rendition>/init.mp4        the CMAF init segment (EXT-X-MAP)
 //! <rendition>/seg_00001.m4s   media segments, numbered from 1
+//! <dir>/<name>.vtt            WebVTT text: caption/subtitle segments, a chapters track, a storyboard's
+//!                             thumbnail track
+//! <dir>/<name>.jpg | .webp    images inside a directory: a storyboard's sprite sheets
 //! ```
 
 /// The multivariant playlist, at the package root: what a player opens.
@@ -62,15 +65,29 @@ pub enum FileKind {
     Segment,
     /// [`POSTER`].
     Poster,
+    /// `.vtt`: a WebVTT file (W3C WebVTT; caption and subtitle segments, chapters, thumbnail tracks).
+    Text,
+    /// `.jpg` or `.webp` inside a directory: an image other than the poster (a storyboard's sprite sheet).
+    Image(Picture),
+}
+
+/// The two image formats a package may hold besides its poster.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Picture {
+    Jpeg,
+    Webp,
 }
 
 impl FileKind {
     /// The extension of each kind a package holds under a rendition ([`FileKind::Poster`] is a name).
-    const EXTENSIONS: [(&'static str, FileKind); 4] = [
+    const EXTENSIONS: [(&'static str, FileKind); 7] = [
         (".m3u8", FileKind::Playlist),
         (".mpd", FileKind::Manifest),
         (".mp4", FileKind::Init),
         (".m4s", FileKind::Segment),
+        (".vtt", FileKind::Text),
+        (".jpg", FileKind::Image(Picture::Jpeg)),
+        (".webp", FileKind::Image(Picture::Webp)),
     ];
 
     /// The kind of the file at `path` by its name alone, without the path rules of
@@ -96,6 +113,9 @@ impl FileKind {
             FileKind::Init => "video/mp4",
             FileKind::Segment => "video/iso.segment",
             FileKind::Poster => "image/jpeg",
+            FileKind::Text => "text/vtt",
+            FileKind::Image(Picture::Jpeg) => "image/jpeg",
+            FileKind::Image(Picture::Webp) => "image/webp",
         }
     }
 }
@@ -113,7 +133,8 @@ pub const MAX_LEN: usize = 200;
 
 /// The path rules of a stored package: relative, lowercase, `dir/dir/name.ext` with `[a-z0-9_-]` directory
 /// names, `[a-z0-9_.-]` file names that do not start with a dot, at most [`MAX_DEPTH`] components and
-/// [`MAX_LEN`] bytes, and an extension of `.m3u8`, `.mpd`, `.mp4` or `.m4s`; or [`POSTER`] at the root. No `..`, no
+/// [`MAX_LEN`] bytes, and an extension of `.m3u8`, `.mpd`, `.mp4`, `.m4s` or `.vtt` (`.jpg` and `.webp`
+/// inside a directory only); or [`POSTER`] at the root. No `..`, no
 /// absolute paths, no percent-escapes, no odd characters. The origin refuses any other path, and the
 /// playlist URI resolver in its strict mode ([`crate::hls::resolve::Strictness::Package`]) applies them.
 pub fn check_package_path(path: &str) -> Result<FileKind, String> {
@@ -146,8 +167,13 @@ pub fn check_package_path(path: &str) -> Result<FileKind, String> {
         .into_iter()
         .find(|(ext, _)| name.strip_suffix(ext).is_some_and(|stem| !stem.is_empty()));
     match kind {
+        Some((_, FileKind::Image(_))) if dirs.is_empty() => {
+            bad("images other than poster.jpg live inside a directory")
+        }
         Some((_, k)) => Ok(k),
-        None => bad("only .m3u8, .mpd, .mp4 and .m4s files (and poster.jpg) are accepted"),
+        None => bad(
+            "only .m3u8, .mpd, .mp4, .m4s, .vtt, .jpg and .webp files (and poster.jpg) are accepted",
+        ),
     }
 }
 
@@ -190,6 +216,8 @@ mod tests {
         assert_eq!(check_package_path(MANIFEST), Ok(FileKind::Manifest));
         assert_eq!(mime("video/seg_00001.m4s"), "video/iso.segment");
         assert_eq!(mime("poster.jpg"), "image/jpeg");
+        assert_eq!(mime("subs_en/seg_00001.vtt"), "text/vtt");
+        assert_eq!(mime("storyboard/sheet_001.webp"), "image/webp");
         assert_eq!(mime("x.html"), "application/octet-stream");
         for p in ["master.m3u8", "v/init.mp4", "v/seg_00001.m4s", "poster.jpg"] {
             assert_eq!(FileKind::of(p), check_package_path(p).ok(), "{p}");
@@ -209,6 +237,19 @@ mod tests {
             Ok(FileKind::Playlist)
         );
         assert_eq!(check_package_path("poster.jpg"), Ok(FileKind::Poster));
+        assert_eq!(
+            check_package_path("subs_en/seg_00001.vtt"),
+            Ok(FileKind::Text)
+        );
+        assert_eq!(check_package_path("chapters.vtt"), Ok(FileKind::Text));
+        assert_eq!(
+            check_package_path("storyboard/sheet_001.webp"),
+            Ok(FileKind::Image(Picture::Webp))
+        );
+        assert_eq!(
+            check_package_path("storyboard/sheet_001.jpg"),
+            Ok(FileKind::Image(Picture::Jpeg))
+        );
         for p in [
             "",
             "../x.m4s",
@@ -228,7 +269,10 @@ mod tests {
             "a\\b.m4s",
             "a%2fb.m4s",
             "a/..m4s",
-            "v/poster.jpg",
+            "other.jpg",
+            "sheet.webp",
+            "x.png",
+            ".vtt",
         ] {
             assert!(check_package_path(p).is_err(), "{p:?} accepted");
         }

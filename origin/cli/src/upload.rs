@@ -79,13 +79,13 @@ fn scan(root: &Path, dir: &Path, out: &mut Vec<Local>) -> anyhow::Result<()> {
 
 /// Upload order: playlists and the MPD first (the package is playable as a growing EVENT stream while it
 /// uploads),
-/// then init segments, then media segments by name, the poster last.
+/// then init segments, then media segments and text (captions) by name, images and the poster last.
 fn order(k: FileKind) -> u8 {
     match k {
         FileKind::Playlist | FileKind::Manifest => 0,
         FileKind::Init => 1,
-        FileKind::Segment => 2,
-        FileKind::Poster => 3,
+        FileKind::Segment | FileKind::Text => 2,
+        FileKind::Image(_) | FileKind::Poster => 3,
     }
 }
 

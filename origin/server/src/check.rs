@@ -10,6 +10,7 @@ use upcast_core::cmaf::read::{read_init, read_segment};
 use super::error::ApiError;
 use super::paths::FileKind;
 use super::playlist;
+use upcast_core::layout::Picture;
 
 /// The init segment a media segment at `path` is read against: `init.mp4` in the same rendition directory
 /// (the layout `upcast segment` writes).
@@ -51,6 +52,56 @@ fn check_jpeg(path: &str, bytes: &[u8]) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// A WebVTT text file or caption segment: 5 MiB is far above any real one.
+pub const MAX_TEXT_BYTES: u64 = 5 << 20;
+/// A storyboard sprite sheet: ~100–200 small tiles; 4 MiB is plenty.
+pub const MAX_IMAGE_BYTES: u64 = 4 << 20;
+
+/// A WebVTT file is UTF-8 and starts (after an optional BOM) with the signature `WEBVTT`, followed by a
+/// space, a tab, a line end or the end of the file (W3C WebVTT § 4.1). The caption checks that read cues
+/// build on this; this refuses HTML or a binary renamed `.vtt`.
+fn check_webvtt(path: &str, bytes: &[u8]) -> Result<(), ApiError> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| ApiError::NotWebvtt(format!("{path}: not UTF-8 text ({e})")))?;
+    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let rest = body.strip_prefix("WEBVTT").ok_or_else(|| {
+        ApiError::NotWebvtt(format!(
+            "{path}: line 1: expected the WebVTT signature \"WEBVTT\""
+        ))
+    })?;
+    if !(rest.is_empty() || rest.starts_with([' ', '\t', '\n', '\r'])) {
+        return Err(ApiError::NotWebvtt(format!(
+            "{path}: line 1: \"WEBVTT\" must be followed by a space, a tab or a line end"
+        )));
+    }
+    Ok(())
+}
+
+/// A WebP file is a RIFF container of form type `WEBP` whose RIFF size matches the file and whose first
+/// chunk is an image (Google's WebP container specification); a JPEG as [`check_jpeg`].
+fn check_image(path: &str, picture: Picture, bytes: &[u8]) -> Result<(), ApiError> {
+    match picture {
+        Picture::Jpeg => check_jpeg(path, bytes)
+            .map_err(|_| ApiError::NotImage(format!("{path}: not a JPEG image (SOI … EOI)"))),
+        Picture::Webp => {
+            // The first chunk is the image: VP8 (lossy), VP8L (lossless) or VP8X (extended).
+            let riff = bytes.len() >= 20
+                && &bytes[..4] == b"RIFF"
+                && &bytes[8..12] == b"WEBP"
+                && matches!(&bytes[12..16], b"VP8 " | b"VP8L" | b"VP8X");
+            let declared = bytes
+                .get(4..8)
+                .map(|b| u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]])) + 8);
+            if !riff || declared != u64::try_from(bytes.len()).ok() {
+                return Err(ApiError::NotImage(format!(
+                    "{path}: not a WebP image (RIFF … WEBP with the file's size)"
+                )));
+            }
+            Ok(())
+        }
+    }
+}
+
 pub fn check_bytes(
     path: &str,
     kind: FileKind,
@@ -62,6 +113,14 @@ pub fn check_bytes(
         FileKind::Manifest => playlist::mpd_references(path, bytes),
         FileKind::Poster => {
             check_jpeg(path, bytes)?;
+            Ok(Vec::new())
+        }
+        FileKind::Text => {
+            check_webvtt(path, bytes)?;
+            Ok(Vec::new())
+        }
+        FileKind::Image(picture) => {
+            check_image(path, picture, bytes)?;
             Ok(Vec::new())
         }
         FileKind::Init => {
@@ -85,6 +144,33 @@ pub fn check_bytes(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn webvtt_signature() {
+        let ok = |b: &[u8]| check_bytes("s/a.vtt", FileKind::Text, b, None).is_ok();
+        assert!(ok(b"WEBVTT"));
+        assert!(ok(b"WEBVTT\n\n00:00.000 --> 00:01.000\nhi\n"));
+        assert!(ok("\u{feff}WEBVTT - title\r\n".as_bytes()));
+        assert!(!ok(b"WEBVTTX\n"));
+        assert!(!ok(b"<html>WEBVTT"));
+        assert!(!ok(b"WEBVTT\n\xff\xfe"));
+    }
+
+    #[test]
+    fn images_by_signature() {
+        let webp =
+            |b: &[u8]| check_bytes("s/a.webp", FileKind::Image(Picture::Webp), b, None).is_ok();
+        let mut good = b"RIFF\0\0\0\0WEBPVP8 \0\0\0\0".to_vec();
+        let n = u32::try_from(good.len() - 8).unwrap();
+        good[4..8].copy_from_slice(&n.to_le_bytes());
+        assert!(webp(&good));
+        assert!(!webp(b"RIFF\x04\0\0\0WEBP"));
+        assert!(!webp(b"GIF89a......"));
+        let jpeg =
+            |b: &[u8]| check_bytes("s/a.jpg", FileKind::Image(Picture::Jpeg), b, None).is_ok();
+        assert!(jpeg(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0, 0xFF, 0xD9]));
+        assert!(!jpeg(b"<svg></svg>"));
+    }
 
     #[test]
     fn init_path_is_in_the_rendition_directory() {

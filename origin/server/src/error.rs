@@ -45,6 +45,10 @@ pub enum ApiError {
     NotCmaf(String),
     #[error("{0}")]
     NotJpeg(String),
+    #[error("{0}")]
+    NotImage(String),
+    #[error("{0}")]
+    NotWebvtt(String),
     #[error("webhook URL refused: {0}")]
     BadWebhookUrl(String),
     #[error("bad playlist: {0}")]
@@ -105,6 +109,8 @@ impl ApiError {
             ApiError::SegmentTooLarge(_) => "segment-too-large",
             ApiError::NotCmaf(_) => "not-cmaf",
             ApiError::NotJpeg(_) => "not-jpeg",
+            ApiError::NotImage(_) => "not-image",
+            ApiError::NotWebvtt(_) => "not-webvtt",
             ApiError::BadWebhookUrl(_) => "bad-webhook-url",
             ApiError::BadPlaylist(_) => "bad-playlist",
             ApiError::Published(_) => "published",
@@ -203,6 +209,8 @@ impl ResponseError for ApiError {
             ApiError::DigestMismatch { .. }
             | ApiError::NotCmaf(_)
             | ApiError::NotJpeg(_)
+            | ApiError::NotImage(_)
+            | ApiError::NotWebvtt(_)
             | ApiError::BadWebhookUrl(_)
             | ApiError::BadPlaylist(_)
             | ApiError::UnsupportedMedia(_)

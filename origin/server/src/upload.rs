@@ -52,6 +52,8 @@ pub fn size_limit(state: &AppState, kind: FileKind) -> u64 {
         FileKind::Playlist | FileKind::Manifest => state.cfg.limits.max_playlist_bytes,
         FileKind::Init | FileKind::Segment => state.cfg.limits.max_segment_bytes,
         FileKind::Poster => check::MAX_POSTER_BYTES,
+        FileKind::Text => check::MAX_TEXT_BYTES,
+        FileKind::Image(_) => check::MAX_IMAGE_BYTES,
     }
 }
 

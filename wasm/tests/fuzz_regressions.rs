@@ -217,3 +217,18 @@ fn moof_64_bit_sizes() {
     let e = read("trun-64bit-size.bin").unwrap_err().to_string();
     assert!(e.contains("segment/moof/traf/trun at byte 68"), "{e}");
 }
+
+/// Fragments whose truns take every field from the defaults cost 104 bytes each and declare a million
+/// samples: the segment's samples are bounded as a whole, and the error names the fragment that went over.
+#[test]
+fn defaults_only_truns_are_bounded_per_segment() {
+    let init = fixture_init();
+    let bytes =
+        std::fs::read(dir("tests/fuzz_regressions/read_cmaf").join("defaults-only-truns.bin"))
+            .unwrap();
+    let e = upcast_core::cmaf::read::read_segment(&bytes, &init)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("segment/moof/traf/trun at byte 104"), "{e}");
+    assert!(e.contains("over 1048576 samples"), "{e}");
+}

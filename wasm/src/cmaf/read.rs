@@ -14,6 +14,10 @@ use super::moof;
 
 /// Samples one trun may declare: defaults-only truns cost no bytes per sample, so their count is bounded here.
 pub const MAX_TRUN_SAMPLES: u64 = 1 << 20;
+/// Samples one whole media segment may declare, over all its fragments: a 104-byte fragment whose trun
+/// takes every field from the defaults declares [`MAX_TRUN_SAMPLES`], so a bound per trun alone lets a
+/// small segment ask for millions of sample records. A real segment holds hundreds.
+pub const MAX_SEGMENT_SAMPLES: u64 = 1 << 20;
 
 /// What an init segment declares about its (single) track.
 #[derive(Debug, Clone)]
@@ -229,12 +233,26 @@ fn read_trex_defaults(moov_bytes: &[u8], trex: &Span, track_id: u32) -> Result<[
 pub fn read_segment(bytes: &[u8], init: &InitInfo) -> Result<Vec<FragmentInfo>> {
     let mut frags: Vec<FragmentInfo> = Vec::new();
     let mut pending: Option<FragmentInfo> = None;
+    let mut samples = 0u64;
     for child in children(bytes, 0, "segment") {
         let (h, body) = child?;
         match &h.kind {
             b"styp" | b"sidx" | b"prft" | b"emsg" | b"free" | b"skip"
                 if frags.is_empty() && pending.is_none() => {}
-            b"moof" if pending.is_none() => pending = Some(read_moof(&h, body, init)?),
+            b"moof" if pending.is_none() => {
+                let f = read_moof(&h, body, init)?;
+                samples += u64::try_from(f.samples.len()).unwrap_or(u64::MAX);
+                if samples > MAX_SEGMENT_SAMPLES {
+                    return Err(Error::limit(
+                        "segment/moof/traf/trun",
+                        h.start,
+                        format!(
+                            "the segment declares over {MAX_SEGMENT_SAMPLES} samples by this fragment"
+                        ),
+                    ));
+                }
+                pending = Some(f);
+            }
             b"mdat" => {
                 let f = pending.take().ok_or_else(|| {
                     Error::malformed("segment/mdat", h.start, "mdat without a moof before it")

@@ -72,6 +72,8 @@ export class GrowingPackage {
     this.summary = null;
     /** @type {string[]} */
     this.findings = [];
+    /** @type {(import('./storyboard.js').StoryboardInfo | {problem: string}) | null} what the storyboard holds */
+    this.storyboard = null;
     this.complete = false;
     /** @type {unknown} */
     this.error = null;
@@ -248,6 +250,7 @@ export class LadderJob {
       (done) => {
         pkg.add(wrap(done.files));
         w.terminate(); // a fresh module instance for the next job
+        pkg.storyboard = done.storyboard ?? null;
         pkg.end(done.summary);
       },
       (e) => pkg.fail(e), // the Worker is terminated already

@@ -84,10 +84,5 @@ fn duration_ms(pkg: &Pkg) -> Option<u64> {
         })
         .fold(None, |a: Option<f64>, d| Some(a.map_or(d, |a| a.max(d))))
         .filter(|d| d.is_finite() && *d > 0.0)
-        // A finite, positive number of seconds far below u64::MAX milliseconds.
-        .map(|d| {
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            let ms = (d * 1000.0).round() as u64;
-            ms
-        })
+        .map(|d| crate::num::f64_to_u64((d * 1000.0).round()))
 }

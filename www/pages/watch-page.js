@@ -7,8 +7,8 @@
 
 import { clock, mbps } from '../lib/findings.js';
 import { listVideos, videoPlayback } from './api.js';
-import { loadChapters, loadThumbnails } from './player/cues.js';
 import { PlayerUi } from './player/controls.js';
+import { loadChapters, loadThumbnails } from './player/cues.js';
 import { listPreview } from './player/preview.js';
 import { playlistInfo } from './playlist-info.js';
 import { askToken } from './token.js';
@@ -514,7 +514,10 @@ async function decorate(target, v, master, live) {
   document.body.dataset.storyboard = thumbs ? String(thumbs.tiles.length) : '0';
   $('#chapters').replaceChildren(
     ...chapters.map((c) => {
-      const b = Object.assign(document.createElement('button'), { type: 'button', textContent: `${clock(c.start)} ${c.text}` });
+      const b = Object.assign(document.createElement('button'), {
+        type: 'button',
+        textContent: `${clock(c.start)} ${c.text}`,
+      });
       b.onclick = () => {
         target.video.currentTime = c.start;
         target.video.play().catch(() => {});

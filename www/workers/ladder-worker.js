@@ -4,7 +4,7 @@
 // writes the playlists. Files go to the page as soon as they are complete.
 //
 // Messages in:  {type: 'open', file, options} · {type: 'run', rungs, copy, maxPendingBytes} ·
-//               {type: 'release', bytes}
+//               {type: 'release', bytes} (`storyboard: false` in 'run': no storyboard)
 // Messages out: {type: 'opened', source, candidates, proposal, summary, audioTarget, rotation} ·
 //               {type: 'files', files: [{path, bytes} | recipe]} · {type: 'progress', ...} ·
 //               {type: 'done', files, summary} · {type: 'error', error} (workers/worker-host.js)
@@ -143,8 +143,8 @@ function bytesOf(d) {
     : new Uint8Array(d).slice();
 }
 
-/** @param {{rungs: Rung[], copy: boolean, maxPendingBytes: number | null}} request */
-async function run({ rungs, copy: copyTop, maxPendingBytes }) {
+/** @param {{rungs: Rung[], copy: boolean, storyboard?: boolean, maxPendingBytes: number | null}} request */
+async function run({ rungs, copy: copyTop, storyboard: withStoryboard = true, maxPendingBytes }) {
   if (!job) throw new Error('open a file first');
   const { ladder, file, source, rotation } = job;
   if (rungs.length && job.decodeProblem) throw new Error(job.decodeProblem);
@@ -162,7 +162,7 @@ async function run({ rungs, copy: copyTop, maxPendingBytes }) {
     postMessage({ type: 'progress', ...progress, pendingBytes: pending });
   };
   const tasks = [];
-  const board = rungs.length ? await storyboardFor(source, rotation, ladder.videoSamples()) : null;
+  const board = rungs.length && withStoryboard ? await storyboardFor(source, rotation, ladder.videoSamples()) : null;
   if (rungs.length) {
     tasks.push(
       encodeVideo({
@@ -261,8 +261,15 @@ async function finishStoryboard({ core, size, plan, sheets }) {
     const files = storyboardFiles(core, size, done);
     post(files);
     const bytes = files.reduce((n, f) => n + f.bytes.length, 0);
-    return { tiles: plan.count, intervalS: plan.intervalMs / 1000, sheets: plan.sheets, picture: done.picture,
-      missing: done.missing, bytes, ms: sheets.ms };
+    return {
+      tiles: plan.count,
+      intervalS: plan.intervalMs / 1000,
+      sheets: plan.sheets,
+      picture: done.picture,
+      missing: done.missing,
+      bytes,
+      ms: sheets.ms,
+    };
   } catch (e) {
     return { problem: `no storyboard: ${e.message ?? e}` };
   }

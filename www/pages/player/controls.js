@@ -45,7 +45,8 @@ export class PlayerUi {
   }
 
   build() {
-    const b = (label, cls, text) => el('button', { type: 'button', className: cls, title: label, ariaLabel: label, textContent: text });
+    const b = (label, cls, text) =>
+      el('button', { type: 'button', className: cls, title: label, ariaLabel: label, textContent: text });
     this.play = b('Play (space)', 'play', '▶');
     this.fill = el('div', { className: 'fill' });
     this.marks = el('div', { className: 'marks' });
@@ -57,10 +58,23 @@ export class PlayerUi {
     ]);
     this.time = el('span', { className: 'time', textContent: '0:00 / 0:00' });
     this.mute = b('Mute (m)', 'mute', '🔊');
-    this.volume = el('input', { type: 'range', min: '0', max: '1', step: '0.05', className: 'volume', ariaLabel: 'Volume' });
-    this.speed = el('select', { className: 'speed', ariaLabel: 'Speed', title: 'Speed' }, SPEEDS.map((s) => new Option(`${s}×`, String(s))));
+    this.volume = el('input', {
+      type: 'range',
+      min: '0',
+      max: '1',
+      step: '0.05',
+      className: 'volume',
+      ariaLabel: 'Volume',
+    });
+    this.speed = el(
+      'select',
+      { className: 'speed', ariaLabel: 'Speed', title: 'Speed' },
+      SPEEDS.map((s) => new Option(`${s}×`, String(s))),
+    );
     this.speed.value = '1';
-    this.captions = el('select', { className: 'captions', ariaLabel: 'Captions', title: 'Captions (c)' }, [new Option('Captions off', '-1')]);
+    this.captions = el('select', { className: 'captions', ariaLabel: 'Captions', title: 'Captions (c)' }, [
+      new Option('Captions off', '-1'),
+    ]);
     this.captions.hidden = true;
     this.shareBtn = b('Copy a link to this moment', 'share', 'Share');
     this.full = b('Fullscreen (f)', 'full', '⛶');
@@ -150,7 +164,10 @@ export class PlayerUi {
       k: () => this.toggle(),
       ArrowLeft: () => (v.currentTime = Math.max(0, v.currentTime - 5)),
       ArrowRight: () => (v.currentTime = Math.min(end, v.currentTime + 5)),
-      ArrowUp: () => ((v.volume = Math.min(1, v.volume + 0.1)), (v.muted = false)),
+      ArrowUp: () => {
+        v.volume = Math.min(1, v.volume + 0.1);
+        v.muted = false;
+      },
       ArrowDown: () => (v.volume = Math.max(0, v.volume - 0.1)),
       f: () => this.fullscreen(),
       m: () => (v.muted = !v.muted),
@@ -183,10 +200,16 @@ export class PlayerUi {
         backgroundImage: `url("${tile.sheet}")`,
         backgroundPosition: `-${tile.x}px -${tile.y}px`,
       });
-      Object.assign(box.dataset, { sheet: tile.sheet, xywh: `${tile.x},${tile.y},${tile.w},${tile.h}`, start: String(tile.start) });
+      Object.assign(box.dataset, {
+        sheet: tile.sheet,
+        xywh: `${tile.x},${tile.y},${tile.w},${tile.h}`,
+        start: String(tile.start),
+      });
     }
     const chapter = this.chapterAt(t);
-    /** @type {HTMLElement} */ (this.thumb.lastChild).textContent = chapter ? `${chapter.text} · ${clock(t)}` : clock(t);
+    /** @type {HTMLElement} */ (this.thumb.lastChild).textContent = chapter
+      ? `${chapter.text} · ${clock(t)}`
+      : clock(t);
     const w = tile?.w ?? 80;
     this.thumb.style.left = `${Math.min(Math.max(0, e.clientX - r.left - w / 2), r.width - w)}px`;
     this.thumb.dataset.time = String(t);

@@ -24,7 +24,14 @@ export function parseCues(text) {
     const start = vttTime(a);
     const end = vttTime(rest.trim().split(/\s+/)[0]);
     if (Number.isFinite(start) && Number.isFinite(end))
-      cues.push({ start, end, text: lines.slice(at + 1).join('\n').trim() });
+      cues.push({
+        start,
+        end,
+        text: lines
+          .slice(at + 1)
+          .join('\n')
+          .trim(),
+      });
   }
   return cues;
 }

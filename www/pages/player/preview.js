@@ -18,8 +18,9 @@ export function listPreview(card, storyboardUrl) {
     thumbs ??= loadThumbnails(storyboardUrl).catch(() => null);
     const t = await thumbs;
     if (!t || timer) return;
-    const picks = Array.from({ length: Math.min(FRAMES, t.tiles.length) }, (_, i) =>
-      t.tiles[Math.floor((i * t.tiles.length) / Math.min(FRAMES, t.tiles.length))],
+    const picks = Array.from(
+      { length: Math.min(FRAMES, t.tiles.length) },
+      (_, i) => t.tiles[Math.floor((i * t.tiles.length) / Math.min(FRAMES, t.tiles.length))],
     );
     let i = 0;
     const show = () => {

@@ -65,6 +65,7 @@ export async function drawFromKeyFrames({ file, video, rotation, samples, plan, 
       roomy: () => decoder.decodeQueueSize <= DECODE_QUEUE,
       codecs: [decoder],
       latch,
+      pause: null,
       isKey: () => true,
     });
     if (!latch.error) await Promise.race([decoder.flush(), stopped(latch.signal)]);

@@ -94,7 +94,7 @@ export class Sheets {
     const sheets = [];
     for (const [k, c] of this.canvases.entries()) {
       let blob = picture === 'webp' ? await c.convertToBlob({ type: 'image/webp', quality: QUALITY }) : null;
-      if (!blob || blob.type !== 'image/webp') {
+      if (blob?.type !== 'image/webp') {
         picture = 'jpeg';
         blob = await c.convertToBlob({ type: 'image/jpeg', quality: QUALITY });
       }

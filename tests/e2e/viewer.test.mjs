@@ -8,7 +8,8 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -28,18 +29,40 @@ after(async () => {
   origin?.stop();
 });
 
-const SIDE = [32, 18];
-
-/** ffmpeg's frame of the 16 s fixture at `t` seconds, 32×18 grayscale. */
+/** ffmpeg's frame of the 16 s fixture at `t` seconds, as a 160×90 tile, then 32×18 grayscale. */
 function sourceFrame(t) {
   const src = join(out, 'e2e_16s.mp4');
-  return execFileSync('ffmpeg', [
-    ...['-nostdin', '-v', 'error', '-ss', String(t), '-i', src, '-frames:v', '1'],
-    ...['-vf', `scale=${SIDE[0]}:${SIDE[1]}:flags=area,format=gray`, '-f', 'rawvideo', 'pipe:1'],
-  ]);
+  return gray(['-ss', String(t), '-i', src, '-frames:v', '1'], 'scale=160:90:flags=area');
 }
 
-const mad = (a, b) => a.reduce((s, x, i) => s + Math.abs(x - b[i]), 0) / a.length;
+/** The tile at `xywh` of a sheet's bytes, 32×18 grayscale (the same scaling as the source frames). */
+function tileGray(sheet, [x, y, w, h]) {
+  return gray(['-i', 'pipe:0'], `crop=${w}:${h}:${x}:${y}`, sheet);
+}
+
+function gray(input, first, stdin) {
+  return execFileSync(
+    'ffmpeg',
+    [
+      ...['-nostdin', '-v', 'error', ...input],
+      ...['-vf', `${first},scale=32:18:flags=area,format=gray`, '-f', 'rawvideo', 'pipe:1'],
+    ].filter((a) => !(stdin && a === '-nostdin')),
+    stdin ? { input: stdin } : {},
+  );
+}
+
+/** Mean absolute difference of two grayscale pictures, each first brought to mean 0 and standard
+ * deviation 1: the canvas (RGB from the decoder, then WebP's YUV) and ffmpeg (the video's Y) do not turn
+ * colour into gray alike (green comes out 150 against 127), so a picture is compared by its structure. */
+function mad(a, b) {
+  const z = (x) => {
+    const m = x.reduce((s, v) => s + v, 0) / x.length;
+    const sd = Math.sqrt(x.reduce((s, v) => s + (v - m) ** 2, 0) / x.length) || 1;
+    return Array.from(x, (v) => (v - m) / sd);
+  };
+  const [za, zb] = [z(a), z(b)];
+  return za.reduce((s, v, i) => s + Math.abs(v - zb[i]), 0) / za.length;
+}
 
 /** Upload the fixture through the upload page (with or without a ladder); the video's id once published. */
 async function upload(name, { ladder }) {
@@ -74,42 +97,48 @@ async function storedAndListed(id) {
   assert.doesNotMatch(report, /thumbnail/i);
 }
 
-/** Hover the seek bar at `t` seconds: the tile shown, as 32×18 grayscale read in the page, and its time. */
+/** Hover the seek bar at `t` seconds: the tile shown (its sheet's URL, rectangle and start time). */
 async function hoverTile(page, t) {
   const box = await page.locator('.seek').boundingBox();
   const d = await page.evaluate(() => document.querySelector('#player').duration);
   await page.mouse.move(box.x + (box.width * t) / d, box.y + box.height / 2);
-  await page.waitForSelector('.seek .thumb:not([hidden]) .tile[data-sheet]');
-  return page.evaluate(async ([w, h]) => {
+  await page.waitForFunction(
+    (want) => {
+      const tile = document.querySelector('.seek .thumb:not([hidden]) .tile[data-sheet]');
+      return tile && Number(tile.dataset.start) === want;
+    },
+    Math.floor(t),
+    { timeout: 10_000 },
+  );
+  return page.evaluate(() => {
     const tile = document.querySelector('.seek .thumb .tile');
-    const [x, y, tw, th] = tile.dataset.xywh.split(',').map(Number);
-    const img = new Image();
-    img.src = tile.dataset.sheet;
-    await img.decode();
-    const c = new OffscreenCanvas(w, h);
-    const g = c.getContext('2d');
-    g.imageSmoothingQuality = 'high';
-    g.drawImage(img, x, y, tw, th, 0, 0, w, h);
-    const rgba = g.getImageData(0, 0, w, h).data;
-    const gray = [];
-    for (let i = 0; i < rgba.length; i += 4) gray.push(0.299 * rgba[i] + 0.587 * rgba[i + 1] + 0.114 * rgba[i + 2]);
-    return { gray, start: Number(tile.dataset.start), shown: getComputedStyle(tile).backgroundImage };
-  }, SIDE);
+    return {
+      sheet: tile.dataset.sheet,
+      xywh: tile.dataset.xywh.split(',').map(Number),
+      start: Number(tile.dataset.start),
+      shown: getComputedStyle(tile).backgroundImage,
+    };
+  });
 }
 
-/** The tile under the pointer at several times matches ffmpeg's frame there, and not a frame 3 s away. */
+/** The tile under the pointer at several times is ffmpeg's frame at its time: nearer to it than to the
+ * frames 1 and 2 s either side (the fixture's picture moves), and close in absolute terms. */
 async function thumbnailsMatch(page, label) {
   await page.waitForFunction(() => Number(document.body.dataset.storyboard) > 0, null, { timeout: 60_000 });
   await page.waitForFunction(() => document.querySelector('#player').duration > 0, null, { timeout: 60_000 });
   for (const t of [2.5, 7.5, 12.5]) {
     const tile = await hoverTile(page, t);
-    assert.equal(tile.start, Math.floor(t), `${label}: the tile for ${t} s starts at its second`);
     assert.match(tile.shown, /sheet_001\.webp/);
-    const same = mad(tile.gray, sourceFrame(tile.start));
-    const other = mad(tile.gray, sourceFrame(tile.start + 3));
-    console.log(`${label}: tile at ${tile.start} s: MAD ${same.toFixed(1)} vs the frame 3 s later ${other.toFixed(1)}`);
-    assert.ok(same < 12, `${label}: tile at ${tile.start} s differs from ffmpeg's frame (MAD ${same})`);
-    assert.ok(same < other / 2, `${label}: tile at ${tile.start} s is no closer to its frame than to another`);
+    const sheet = Buffer.from(await (await fetch(tile.sheet)).arrayBuffer());
+    const mine = tileGray(sheet, tile.xywh);
+    const near = [-2, -1, 0, 1, 2].map((dt) => ({ dt, mad: mad(mine, sourceFrame(tile.start + dt)) }));
+    const same = near.find((n) => n.dt === 0).mad;
+    console.log(
+      `${label}: tile at ${tile.start} s, MAD against ffmpeg's frames at ±0/1/2 s: ${near.map((n) => `${n.dt}: ${n.mad.toFixed(2)}`).join(', ')}`,
+    );
+    assert.ok(same < 0.21, `${label}: the tile at ${tile.start} s differs from ffmpeg's frame (MAD ${same})`);
+    for (const n of near.filter((n) => n.dt !== 0))
+      assert.ok(same < n.mad, `${label}: the tile at ${tile.start} s is nearer the frame at ${n.dt} s`);
   }
 }
 
@@ -216,14 +245,41 @@ function handMadePackage() {
   return dir;
 }
 
+/**
+ * Every file of the package at `dir` PUT through the API (playlists, then init segments, then the rest),
+ * not published: the checker on this branch does not know subtitle renditions yet (the captions work adds
+ * them), and the viewer plays a public video while it uploads. The video's id.
+ */
+async function uploadUnpublished(dir) {
+  const r = await fetch(`${origin.url}/api/videos`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${ADMIN}` },
+    body: JSON.stringify({ title: 'subs' }),
+  });
+  const v = await r.json();
+  const files = readdirSync(dir, { recursive: true })
+    .filter((p) => /\.(m3u8|mpd|mp4|m4s|vtt)$/.test(p))
+    .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  for (const path of files) {
+    const body = readFileSync(join(dir, path));
+    const put = await fetch(`${origin.url}/api/videos/${v.id}/files/${path}`, {
+      method: 'PUT',
+      headers: {
+        Authorization: `Bearer ${v.upload.ticket}`,
+        'X-Upcast-Sha256': createHash('sha256').update(body).digest('hex'),
+      },
+      body,
+    });
+    assert.ok(put.ok, `${path}: ${put.status} ${await put.text()}`);
+  }
+  return v.id;
+}
+
+const rank = (p) => (p.endsWith('.m3u8') || p.endsWith('.mpd') ? 0 : p.endsWith('init.mp4') ? 1 : 2);
+
 test('hand-made package: chapters listed and marked, captions menu lists both tracks, a cue shows, c toggles', async () => {
   longFixture();
-  const dir = handMadePackage();
-  const printed = execFileSync(bin, ['upload', dir, '--to', origin.url, '--token', ADMIN, '--title', 'subs'], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const id = printed.match(/\/v\/([a-z0-9]+)\//)?.[1] ?? printed.trim().split(/\s+/).pop();
+  const id = await uploadUnpublished(handMadePackage());
   const page = await ctx.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
   await page.goto(`${origin.url}/watch.html#v=${id}&player=hls`);

@@ -8,7 +8,7 @@
 import { clock, mbps } from '../lib/findings.js';
 import { listVideos, videoPlayback } from './api.js';
 import { PlayerUi } from './player/controls.js';
-import { loadChapters, loadThumbnails } from './player/cues.js';
+import { hms, loadChapters, loadThumbnails } from './player/cues.js';
 import { listPreview } from './player/preview.js';
 import { playlistInfo } from './playlist-info.js';
 import { askToken } from './token.js';
@@ -516,7 +516,7 @@ async function decorate(target, v, master, live) {
     ...chapters.map((c) => {
       const b = Object.assign(document.createElement('button'), {
         type: 'button',
-        textContent: `${clock(c.start)} ${c.text}`,
+        textContent: `${hms(c.start)} ${c.text}`,
       });
       b.onclick = () => {
         target.video.currentTime = c.start;

@@ -162,7 +162,11 @@ async function run({ rungs, copy: copyTop, storyboard: withStoryboard = true, ma
     postMessage({ type: 'progress', ...progress, pendingBytes: pending });
   };
   const tasks = [];
-  const board = rungs.length && withStoryboard ? await storyboardFor(source, rotation, ladder.videoSamples()) : null;
+  // A storyboard that cannot be planned leaves the video without one; the ladder goes on.
+  const board =
+    rungs.length && withStoryboard
+      ? await storyboardFor(source, rotation, ladder.videoSamples()).catch(() => null)
+      : null;
   if (rungs.length) {
     tasks.push(
       encodeVideo({
@@ -259,8 +263,8 @@ async function finishStoryboard({ core, size, plan, sheets }) {
   try {
     const done = await sheets.finish();
     const files = storyboardFiles(core, size, done);
+    const bytes = files.reduce((n, f) => n + f.bytes.length, 0); // before post() transfers the buffers
     post(files);
-    const bytes = files.reduce((n, f) => n + f.bytes.length, 0);
     return {
       tiles: plan.count,
       intervalS: plan.intervalMs / 1000,

@@ -17,16 +17,31 @@ fn plan_of(duration_ms: f64, width: u32, height: u32) -> WebResult<Plan> {
 /// columns, tilesPerSheet, sheets, sheetSizes: [[w, h]], tiles: [{sheet, x, y, startMs, endMs}]}`.
 #[wasm_bindgen(js_name = storyboardPlan)]
 pub fn storyboard_plan(duration_ms: f64, width: u32, height: u32) -> WebResult<JsValue> {
+    // Spelled out rather than `#[serde(flatten)]`: a flattened struct serializes as a map, whose keys the
+    // JS conversion keeps as they are (snake_case) instead of camelCasing them as fields.
     #[derive(serde::Serialize)]
-    struct Out<'a> {
-        #[serde(flatten)]
-        plan: &'a Plan,
+    struct Out {
+        interval_ms: u64,
+        duration_ms: u64,
+        count: u32,
+        tile_width: u32,
+        tile_height: u32,
+        columns: u32,
+        tiles_per_sheet: u32,
+        sheets: u32,
         sheet_sizes: Vec<(u32, u32)>,
         tiles: Vec<crate::storyboard::Tile>,
     }
     let p = plan_of(duration_ms, width, height)?;
     to_js(&Out {
-        plan: &p,
+        interval_ms: p.interval_ms,
+        duration_ms: p.duration_ms,
+        count: p.count,
+        tile_width: p.tile_width,
+        tile_height: p.tile_height,
+        columns: p.columns,
+        tiles_per_sheet: p.tiles_per_sheet,
+        sheets: p.sheets,
         sheet_sizes: (0..p.sheets).map(|k| p.sheet_size(k)).collect(),
         tiles: p.tiles().collect(),
     })

@@ -6,7 +6,7 @@
 // share link that starts at the current time (`#t=`), and the keyboard shortcuts people know from YouTube:
 // space/k play, ←/→ 5 s, ↑/↓ volume, f fullscreen, m mute, c captions.
 
-import { clock } from '../../lib/findings.js';
+import { hms as clock } from './cues.js';
 
 const VOLUME = 'upcast.volume';
 const MUTED = 'upcast.muted';

@@ -4,6 +4,14 @@
 // track (cue text = chapter title). Only what these need: cue timings and text; a cue that cannot be read
 // is skipped (the origin checked the storyboard at publish).
 
+/** Seconds as a clock, whole seconds: `1:05`, `1:02:03`. @param {number} s */
+export function hms(s) {
+  const t = Math.max(0, Math.floor(s || 0));
+  const [h, m, sec] = [Math.floor(t / 3600), Math.floor((t % 3600) / 60), t % 60];
+  const mm = h ? String(m).padStart(2, '0') : String(m);
+  return `${h ? `${h}:` : ''}${mm}:${String(sec).padStart(2, '0')}`;
+}
+
 /** `[hh:]mm:ss.ttt` in seconds, or NaN. */
 export function vttTime(s) {
   const m = /^(?:(\d+):)?(\d{2}):(\d{2})\.(\d{3})$/.exec(s.trim());

@@ -57,7 +57,7 @@ export class PlayerUi {
       this.thumb,
     ]);
     this.time = el('span', { className: 'time', textContent: '0:00 / 0:00' });
-    this.mute = b('Mute (m)', 'mute', '🔊');
+    this.mute = b('Mute (m)', 'mute', 'Mute');
     this.volume = el('input', {
       type: 'range',
       min: '0',
@@ -77,7 +77,7 @@ export class PlayerUi {
     ]);
     this.captions.hidden = true;
     this.shareBtn = b('Copy a link to this moment', 'share', 'Share');
-    this.full = b('Fullscreen (f)', 'full', '⛶');
+    this.full = b('Fullscreen (f)', 'full', 'Full screen');
     this.bar = el('div', { className: 'player-bar' }, [
       this.play,
       this.seek,
@@ -102,7 +102,7 @@ export class PlayerUi {
 
   showVolume() {
     this.volume.value = String(this.video.muted ? 0 : this.video.volume);
-    this.mute.textContent = this.video.muted || this.video.volume === 0 ? '🔇' : '🔊';
+    this.mute.textContent = this.video.muted || this.video.volume === 0 ? 'Unmute' : 'Mute';
   }
 
   listen() {

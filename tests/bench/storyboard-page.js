@@ -23,7 +23,7 @@ async function ladder(file, storyboard) {
   return { ms: performance.now() - t0, storyboard: pkg.storyboard };
 }
 
-export async function run(runs) {
+export async function run(runs, withLadder = true) {
   const file = input();
   const copy = [];
   let info = null;
@@ -32,6 +32,7 @@ export async function run(runs) {
     info = (await makeStoryboard(file)).storyboard;
     copy.push(performance.now() - t0);
   }
+  if (!withLadder) return { copy: { ms: median(copy), times: copy, info }, ladder: { skipped: true } };
   const withBoard = [];
   const without = [];
   let drawn = null;

@@ -13,8 +13,8 @@ import { loadCore, serve } from './worker-host.js';
 
 /** @param {{file: File, options: object}} request */
 async function run({ file, options }) {
-  const core = await loadCore('upcast_full');
   const t0 = performance.now();
+  const core = await loadCore('upcast_full');
   const ladder = new core.Ladder(file, options);
   try {
     const video = ladder.source().video;
@@ -28,7 +28,10 @@ async function run({ file, options }) {
     };
     const plan = core.storyboardPlan(size.durationMs, size.width, size.height);
     const samples = ladder.videoSamples();
+    const t1 = performance.now();
     const { sheets, decoded } = await drawFromKeyFrames({ file, video, rotation, samples, plan });
+    const t2 = performance.now();
+    const drawMs = sheets.ms;
     const done = await sheets.finish();
     const files = storyboardFiles(core, size, done);
     const storyboard = {
@@ -40,6 +43,12 @@ async function run({ file, options }) {
       decoded,
       bytes: files.reduce((n, f) => n + f.bytes.length, 0),
       ms: performance.now() - t0,
+      // Where the time went: loading the core and reading the moov; decoding (and drawing, `drawMs` of it);
+      // encoding the sheets.
+      openMs: t1 - t0,
+      decodeMs: t2 - t1,
+      drawMs,
+      encodeMs: performance.now() - t2,
     };
     return { message: { type: 'done', files, storyboard }, transfer: files.map((f) => f.bytes.buffer) };
   } finally {

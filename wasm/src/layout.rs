@@ -32,6 +32,16 @@ pub const IFRAMES: &str = "iframes.m3u8";
 pub const VIDEO_DIR: &str = "video";
 /// The directory of the first audio rendition; further ones are `audio_2`, `audio_3`, ...
 pub const AUDIO_DIR: &str = "audio";
+/// The directory of the storyboard (seek-bar thumbnails): its thumbnail track and sprite sheets.
+pub const STORYBOARD_DIR: &str = "storyboard";
+/// The storyboard's WebVTT thumbnail track, from the package root (cues name sheets relative to it).
+pub const STORYBOARD_VTT: &str = "storyboard/storyboard.vtt";
+
+/// The file name of the `k`-th (0-based) storyboard sheet, relative to [`STORYBOARD_VTT`]:
+/// `sheet_001.webp`, `sheet_002.jpg`, ...; [`in_dir`]`(`[`STORYBOARD_DIR`]`, ..)` is its package path.
+pub fn storyboard_sheet(k: u32, picture: Picture) -> String {
+    format!("sheet_{:03}.{}", u64::from(k) + 1, picture.extension())
+}
 
 /// The directory of the `i`-th (0-based) audio rendition: `audio`, `audio_2`, `audio_3`, ...
 pub fn audio_dir(i: usize) -> String {
@@ -76,6 +86,16 @@ pub enum FileKind {
 pub enum Picture {
     Jpeg,
     Webp,
+}
+
+impl Picture {
+    /// The file extension, without the dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Picture::Jpeg => "jpg",
+            Picture::Webp => "webp",
+        }
+    }
 }
 
 impl FileKind {
@@ -194,6 +214,14 @@ mod tests {
         assert_eq!(audio_dir(0), "audio");
         assert_eq!(audio_dir(1), "audio_2");
         assert_eq!(in_dir(VIDEO_DIR, INIT), "video/init.mp4");
+        assert_eq!(storyboard_sheet(0, Picture::Webp), "sheet_001.webp");
+        assert_eq!(storyboard_sheet(11, Picture::Jpeg), "sheet_012.jpg");
+        let sheet = in_dir(STORYBOARD_DIR, &storyboard_sheet(0, Picture::Jpeg));
+        assert_eq!(
+            check_package_path(&sheet),
+            Ok(FileKind::Image(Picture::Jpeg))
+        );
+        assert_eq!(check_package_path(STORYBOARD_VTT), Ok(FileKind::Text));
         for p in [
             MASTER.to_string(),
             MANIFEST.to_string(),

@@ -23,6 +23,7 @@ pub mod num;
 pub mod package;
 pub mod plan;
 pub mod source;
+pub mod storyboard;
 pub mod summary;
 #[cfg(target_arch = "wasm32")]
 pub mod web;

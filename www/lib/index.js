@@ -7,3 +7,4 @@ export { describe, findings } from './findings.js';
 export { GrowingPackage, LadderJob, ladder, openLadder } from './ladder.js';
 export { PackageFile, timeOrder } from './package-file.js';
 export { segment } from './segment.js';
+export { makeStoryboard } from './storyboard.js';

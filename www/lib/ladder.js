@@ -31,6 +31,8 @@ import { WorkerClient } from './worker-rpc.js';
  * @property {boolean} [copy] copy the source as the top rung (default: the proposal's)
  * @property {(p: LadderProgress) => void} [onProgress]
  * @property {AbortSignal} [signal]
+ * @property {boolean} [storyboard] draw the storyboard's tiles from the decoded frames (default true);
+ *   its files arrive before the playlists, and `pkg.storyboard` says what it holds
  * @property {number} [maxPendingBytes] encoding waits while more than this many bytes of finished files
  *   are not yet released (`pkg.release(f)`)
  */
@@ -72,6 +74,8 @@ export class GrowingPackage {
     this.summary = null;
     /** @type {string[]} */
     this.findings = [];
+    /** @type {(import('./storyboard.js').StoryboardInfo | {problem: string}) | null} what the storyboard holds */
+    this.storyboard = null;
     this.complete = false;
     /** @type {unknown} */
     this.error = null;
@@ -193,7 +197,14 @@ export class LadderJob {
    * @param {RunOptions} [options]
    * @returns {GrowingPackage}
    */
-  run({ rungs = this.proposal.rungs, copy = this.proposal.copy, onProgress, signal, maxPendingBytes = Infinity } = {}) {
+  run({
+    rungs = this.proposal.rungs,
+    copy = this.proposal.copy,
+    onProgress,
+    signal,
+    maxPendingBytes = Infinity,
+    storyboard = true,
+  } = {}) {
     if (this.started) throw new Error('a ladder job runs once; open the file again');
     this.started = true;
     const w = this.worker;
@@ -233,6 +244,7 @@ export class LadderJob {
       type: 'run',
       rungs,
       copy,
+      storyboard,
       maxPendingBytes: Number.isFinite(maxPendingBytes) ? maxPendingBytes : null,
     };
     w.request(request, {
@@ -248,6 +260,7 @@ export class LadderJob {
       (done) => {
         pkg.add(wrap(done.files));
         w.terminate(); // a fresh module instance for the next job
+        pkg.storyboard = done.storyboard ?? null;
         pkg.end(done.summary);
       },
       (e) => pkg.fail(e), // the Worker is terminated already

@@ -1,7 +1,7 @@
 // @ts-check
 // The upload page: drop a file → package it in a Worker (upcast.js) → show what was found → upload it to
 // this origin with retries and resume → a link to watch and a copyable playback URL.
-import { describe, findings, openLadder, PackageFile, segment, UpcastError } from '../lib/index.js';
+import { describe, findings, makeStoryboard, openLadder, PackageFile, segment, UpcastError } from '../lib/index.js';
 import { editLadder, RungMeters } from './ladder-editor.js';
 import { bytes, Meter } from './meter.js';
 import { makePoster } from './poster.js';
@@ -122,6 +122,7 @@ async function ladderFlow(file, job, ctl) {
   pkg.done.then(
     () => {
       meters.finish();
+      showStoryboard(pkg.storyboard);
       document.body.dataset.packaged = String(pkg.list.length);
       document.body.dataset.encoded = 'true';
     },
@@ -162,12 +163,31 @@ async function copyFlow(file, ctl) {
     );
     return;
   }
-  const poster = await makePoster(file);
-  if (poster) {
-    pkg.list.push(posterFile(poster));
-    document.body.dataset.packaged = String(pkg.list.length);
-  }
+  const [poster, board] = await Promise.all([
+    makePoster(file),
+    // Seek-bar thumbnails from the key frames; a file the browser cannot decode simply has none.
+    makeStoryboard(file, { signal: ctl.signal }).catch((e) => ({ problem: `no storyboard: ${e.message}` })),
+  ]);
+  if (ctl.signal.aborted) return;
+  if (poster) pkg.list.push(posterFile(poster));
+  if ('files' in board) pkg.list.push(...board.files);
+  showStoryboard('files' in board ? board.storyboard : board);
+  document.body.dataset.packaged = String(pkg.list.length);
   await send(file, pkg, ctl);
+}
+
+/** The storyboard as one more line of what was found (tiles, interval, format, size). */
+function showStoryboard(sb) {
+  if (!sb) return;
+  const dl = $('#found dl');
+  const text =
+    'problem' in sb
+      ? sb.problem
+      : `${sb.tiles} thumbnails, one every ${sb.intervalS} s, ${sb.sheets} ${sb.picture === 'webp' ? 'WebP' : 'JPEG'} ` +
+        `sheet${sb.sheets > 1 ? 's' : ''} (${bytes(sb.bytes)})`;
+  dl.append(Object.assign(document.createElement('dt'), { textContent: 'Storyboard' }));
+  dl.append(Object.assign(document.createElement('dd'), { textContent: text, className: 'storyboard' }));
+  if (!('problem' in sb)) document.body.dataset.storyboard = String(sb.tiles);
 }
 
 /**

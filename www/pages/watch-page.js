@@ -7,6 +7,9 @@
 
 import { clock, mbps } from '../lib/findings.js';
 import { listVideos, videoPlayback } from './api.js';
+import { PlayerUi } from './player/controls.js';
+import { hms, loadChapters, loadThumbnails } from './player/cues.js';
+import { listPreview } from './player/preview.js';
 import { playlistInfo } from './playlist-info.js';
 import { askToken } from './token.js';
 
@@ -47,13 +50,19 @@ const STORE = 'upcast.player';
 
 /** @type {Engine | null} */
 let engine = null;
+/** @type {PlayerUi | null} */
+let ui = null;
 let generation = 0;
 
-/** The hash's `v=` (video), `player=` (engine) and `q=` (a level to start on) values. */
+/** The hash's `v=` (video), `player=` (engine), `q=` (a level to start on) and `t=` (a time to start at,
+ * seconds, as a share link has it) values. */
 function fromHash() {
   const h = new URLSearchParams(location.hash.slice(1));
-  return { id: h.get('v'), player: h.get('player'), quality: h.get('q') };
+  return { id: h.get('v'), player: h.get('player'), quality: h.get('q'), t: Number(h.get('t')) || 0 };
 }
+
+/** A file beside the master playlist (a signed link's query kept, as for the MPD). */
+const besideMaster = (master, path) => master.replace(/master\.m3u8(?=$|[?#])/, path);
 
 /** The engine to use: the hash's, else the one last chosen here, else hls.js. */
 function chosenEngine() {
@@ -112,6 +121,7 @@ async function renderList(admin) {
       );
     }
     a.append(title, meta);
+    if (v.storyboard_url) listPreview(a, v.storyboard_url);
     if (v.state !== 'ready')
       a.append(Object.assign(document.createElement('span'), { className: 'badge', textContent: 'uploading' }));
     if (v.visibility === 'private')
@@ -403,11 +413,16 @@ async function hasMpd(url) {
  * @param {any} v the video
  * @param {string} master its master playlist's URL (signed, for a private video)
  * @param {number} [quality] the level to start on (-1: automatic)
+ * @param {number} [startAt] the time to start at, in seconds (a share link's `#t=`)
  */
-async function play(v, master, quality = -1) {
+async function play(v, master, quality = -1, startAt = 0) {
   const mine = ++generation;
   const was = engine;
   engine = null;
+  ui?.destroy();
+  ui = null;
+  $('#chapters').replaceChildren();
+  $('#share-url').hidden = true;
   // No handle on a player being destroyed (a test polling `upcastHls.levels` would read a dead one).
   w.upcastView = w.upcastPlayer = w.upcastHls = w.upcastShaka = w.upcastDash = w.upcastVjs = null;
   w.upcastFatal = undefined;
@@ -464,9 +479,54 @@ async function play(v, master, quality = -1) {
       $('#error').textContent = `Playback failed: ${message}`;
     },
   };
+  if (startAt > 0)
+    video.addEventListener('loadedmetadata', () => (video.currentTime = Math.min(startAt, video.duration || startAt)), {
+      once: true,
+    });
+  // video.js draws its own skin; the other three play into a plain <video> that gets the page's controls.
+  if (kind !== 'videojs') {
+    ui = new PlayerUi($('#stage'), video, { share: (t) => shareLink(v.id, t) });
+    w.upcastUi = ui;
+    decorate(ui, v, master, live);
+  }
   const start = { hls: startHls, shaka: startShaka, dashjs: startDashjs, videojs: startVideojs }[kind];
   engine = start(video, url, on);
   w.upcastView = engine; // The page's controls' view of any player: for the tests, and the console.
+}
+
+/** The link to video `id` at `t` seconds on this page (the player is the viewer's own choice). */
+const shareLink = (id, t) => `${location.origin}${location.pathname}#v=${id}${t > 0 ? `&t=${t}` : ''}`;
+
+/**
+ * The storyboard's thumbnails on the seek bar and the chapters (marks on the bar, a list below it), read
+ * from the package: `storyboard/storyboard.vtt` when the video has one, the chapters track the API names
+ * (`chapters_url`), else `chapters.vtt` beside the master playlist when there is one.
+ * @param {PlayerUi} target @param {any} v @param {string} master @param {() => boolean} live
+ */
+async function decorate(target, v, master, live) {
+  const [thumbs, chapters] = await Promise.all([
+    v.storyboard ? loadThumbnails(besideMaster(master, 'storyboard/storyboard.vtt')).catch(() => null) : null,
+    loadChapters(v.chapters_url ?? besideMaster(master, 'chapters.vtt')),
+  ]);
+  if (!live()) return;
+  target.thumbs = thumbs;
+  target.setChapters(chapters);
+  document.body.dataset.storyboard = thumbs ? String(thumbs.tiles.length) : '0';
+  $('#chapters').replaceChildren(
+    ...chapters.map((c) => {
+      const b = Object.assign(document.createElement('button'), {
+        type: 'button',
+        textContent: `${hms(c.start)} ${c.text}`,
+      });
+      b.onclick = () => {
+        target.video.currentTime = c.start;
+        target.video.play().catch(() => {});
+      };
+      const li = document.createElement('li');
+      li.append(b);
+      return li;
+    }),
+  );
 }
 
 $('#quality').addEventListener('change', (e) => {
@@ -488,12 +548,15 @@ async function main() {
     // keeps the last one chosen (a video picked from the list, whose link names none).
     const player = chosenEngine();
     const quality = Number(fromHash().quality ?? -1);
+    const startAt = fromHash().t;
     localStorage.setItem(STORE, player);
     if (v) history.replaceState(null, '', `${location.pathname}${location.search}#v=${v.id}&player=${player}`);
     const key = v && `${v.id} ${player}`;
     if (v && key !== shown) {
       shown = key;
-      await play(v, await masterUrl(admin, v), quality);
+      await play(v, await masterUrl(admin, v), quality, startAt);
+    } else if (v && startAt > 0 && ui) {
+      ui.video.currentTime = startAt; // a share link of the video already playing
     }
   };
   $('#engine').value = chosenEngine();

@@ -66,6 +66,12 @@ export interface SegmentBuild {
   exports: { memory: WebAssembly.Memory };
 }
 
-export interface FullBuild extends SegmentBuild {
+/** The storyboard's tiling (`wasm/src/web/storyboard.rs`), in both builds. */
+export interface StoryboardBindings {
+  storyboardPlan(durationMs: number, width: number, height: number): import('./storyboard/sheets.js').Plan;
+  storyboardTrack(durationMs: number, width: number, height: number, picture: 'webp' | 'jpeg'): string;
+}
+
+export interface FullBuild extends SegmentBuild, StoryboardBindings {
   Ladder: typeof Ladder;
 }

@@ -4,7 +4,7 @@
 // writes the playlists. Files go to the page as soon as they are complete.
 //
 // Messages in:  {type: 'open', file, options} · {type: 'run', rungs, copy, maxPendingBytes} ·
-//               {type: 'release', bytes}
+//               {type: 'release', bytes} (`storyboard: false` in 'run': no storyboard)
 // Messages out: {type: 'opened', source, candidates, proposal, summary, audioTarget, rotation} ·
 //               {type: 'files', files: [{path, bytes} | recipe]} · {type: 'progress', ...} ·
 //               {type: 'done', files, summary} · {type: 'error', error} (workers/worker-host.js)
@@ -12,6 +12,7 @@
 import { audioTarget, audioUndecodable, encodeAudio } from './ladder/audio.js';
 import { avcDescription } from './ladder/avc-config.js';
 import { decoderConfig, encoderConfig, encodeVideo } from './ladder/video.js';
+import { Sheets, storyboardFiles, tileTargets } from './storyboard/sheets.js';
 import { loadCore, serve } from './worker-host.js';
 
 /** @typedef {import('../lib/types.js').Rung} Rung */
@@ -142,8 +143,8 @@ function bytesOf(d) {
     : new Uint8Array(d).slice();
 }
 
-/** @param {{rungs: Rung[], copy: boolean, maxPendingBytes: number | null}} request */
-async function run({ rungs, copy: copyTop, maxPendingBytes }) {
+/** @param {{rungs: Rung[], copy: boolean, storyboard?: boolean, maxPendingBytes: number | null}} request */
+async function run({ rungs, copy: copyTop, storyboard: withStoryboard = true, maxPendingBytes }) {
   if (!job) throw new Error('open a file first');
   const { ladder, file, source, rotation } = job;
   if (rungs.length && job.decodeProblem) throw new Error(job.decodeProblem);
@@ -161,6 +162,11 @@ async function run({ rungs, copy: copyTop, maxPendingBytes }) {
     postMessage({ type: 'progress', ...progress, pendingBytes: pending });
   };
   const tasks = [];
+  // A storyboard that cannot be planned leaves the video without one; the ladder goes on.
+  const board =
+    rungs.length && withStoryboard
+      ? await storyboardFor(source, rotation, ladder.videoSamples()).catch(() => null)
+      : null;
   if (rungs.length) {
     tasks.push(
       encodeVideo({
@@ -178,6 +184,7 @@ async function run({ rungs, copy: copyTop, maxPendingBytes }) {
           const desc = d ? (/^avc[13]\./.test(rungs[i].codec) ? avcDescription(bytesOf(d), bytes) : bytesOf(d)) : null;
           post(ladder.pushVideo(added[i], bytes, chunk.timestamp, chunk.type === 'key', desc));
         },
+        onFrame: board && ((frame) => board.sheets.draw(frame)),
         onProgress: (p) => {
           progress.video = p;
           tell(false);
@@ -223,11 +230,53 @@ async function run({ rungs, copy: copyTop, maxPendingBytes }) {
   }
   await Promise.all(tasks);
   tell(true);
+  const storyboard = board && (await finishStoryboard(board));
   const files = ladder.finish();
   const summary = ladder.summary();
   post(files.filter((f) => !f.path.endsWith('.m3u8')));
   // Playlists last, once every segment they name has gone out.
-  return { message: { type: 'done', files: files.filter((f) => f.path.endsWith('.m3u8')), summary } };
+  return { message: { type: 'done', files: files.filter((f) => f.path.endsWith('.m3u8')), summary, storyboard } };
+}
+
+/**
+ * The storyboard's sheets, drawn from the frames the ladder decodes: each tile shows the decoded frame
+ * nearest its time (every sample's presentation time is known from the sample table).
+ * @param {import('../lib/types.js').LadderSource} source @param {number} rotation
+ * @param {import('./core.js').SampleTable} samples
+ */
+async function storyboardFor(source, rotation, samples) {
+  const core = await loadCore('upcast_full');
+  const v = source.video;
+  const turned = rotation === 90 || rotation === 270;
+  const size = {
+    durationMs: Math.round(v.durationUs / 1000),
+    width: turned ? v.displayHeight : v.displayWidth,
+    height: turned ? v.displayWidth : v.displayHeight,
+  };
+  const plan = core.storyboardPlan(size.durationMs, size.width, size.height);
+  return { core, size, plan, sheets: new Sheets(plan, tileTargets(plan, samples.timestampUs), rotation) };
+}
+
+/** Encode the sheets, post them and the track; what the page shows of it. A storyboard the browser
+ * could not encode leaves the video without one (said in `problem`), never the upload stopped. */
+async function finishStoryboard({ core, size, plan, sheets }) {
+  try {
+    const done = await sheets.finish();
+    const files = storyboardFiles(core, size, done);
+    const bytes = files.reduce((n, f) => n + f.bytes.length, 0); // before post() transfers the buffers
+    post(files);
+    return {
+      tiles: plan.count,
+      intervalS: plan.intervalMs / 1000,
+      sheets: plan.sheets,
+      picture: done.picture,
+      missing: done.missing,
+      bytes,
+      ms: sheets.ms,
+    };
+  } catch (e) {
+    return { problem: `no storyboard: ${e.message ?? e}` };
+  }
 }
 
 serve(async (data) => {

@@ -137,6 +137,14 @@ pub struct Video {
     /// Public videos with a poster: its path on this origin.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub poster_url: Option<String>,
+    /// The video has a storyboard: seek-bar thumbnails, a WebVTT thumbnail track
+    /// (`storyboard/storyboard.vtt`) naming tiles of sprite sheets beside it.
+    #[serde(default)]
+    pub storyboard: bool,
+    /// Public videos with a storyboard: its thumbnail track's path on this origin (a private video's is
+    /// `storyboard/storyboard.vtt` under its signed playback link's prefix).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storyboard_url: Option<String>,
 }
 
 /// An upload ticket: the bearer token that may write one video's files until `expires_at` (Unix seconds).

@@ -155,6 +155,8 @@ pub struct VideoRow {
     pub bytes: i64,
     /// The video has a `poster.jpg`.
     pub poster: bool,
+    /// The video has a storyboard (`storyboard/storyboard.vtt`).
+    pub storyboard: bool,
 }
 
 impl VideoRow {
@@ -293,7 +295,8 @@ pub fn ticket(c: &Connection, hash: &str) -> ApiResult<Option<(String, i64)>> {
 const VIDEO_COLS: &str = "v.id, v.title, v.visibility, v.state, v.created_at, v.published_at,
     (SELECT COUNT(*) FROM files f WHERE f.video_id = v.id),
     (SELECT COALESCE(SUM(size), 0) FROM files f WHERE f.video_id = v.id),
-    EXISTS (SELECT 1 FROM files f WHERE f.video_id = v.id AND f.path = 'poster.jpg')";
+    EXISTS (SELECT 1 FROM files f WHERE f.video_id = v.id AND f.path = 'poster.jpg'),
+    EXISTS (SELECT 1 FROM files f WHERE f.video_id = v.id AND f.path = 'storyboard/storyboard.vtt')";
 
 fn video_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<VideoRow> {
     Ok(VideoRow {
@@ -306,6 +309,7 @@ fn video_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<VideoRow> {
         files: r.get(6)?,
         bytes: r.get(7)?,
         poster: r.get(8)?,
+        storyboard: r.get(9)?,
     })
 }
 

@@ -28,6 +28,9 @@ pub fn video_view(v: &VideoRow) -> Video {
         poster: v.poster,
         playback_url: public.then(|| format!("/v/{}/{MASTER}", v.id)),
         poster_url: (public && v.poster).then(|| format!("/v/{}/{}", v.id, paths::POSTER)),
+        storyboard: v.storyboard,
+        storyboard_url: (public && v.storyboard)
+            .then(|| format!("/v/{}/{}", v.id, upcast_core::layout::STORYBOARD_VTT)),
     }
 }
 

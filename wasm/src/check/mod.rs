@@ -19,6 +19,7 @@ mod media;
 mod paths;
 mod report;
 mod segment;
+mod storyboard;
 mod timeline;
 mod uris;
 
@@ -221,5 +222,6 @@ pub fn check_package_with(
     master::check_master(&pkg, &mut report);
     iframes::check_iframes(reader, &pkg, limits, &mut report);
     dash::check_dash(reader, &mpd_path(master_path), &pkg, limits, &mut report);
+    storyboard::check_storyboard(reader, &pkg, limits, &mut report);
     report
 }

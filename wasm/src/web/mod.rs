@@ -12,6 +12,7 @@ pub mod ladder;
 pub mod options;
 pub mod recipe;
 pub mod source;
+pub mod storyboard;
 
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;

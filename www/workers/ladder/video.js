@@ -135,12 +135,13 @@ function fanOut({ encoders, rungs, boundariesUs, frameRate, rotation }) {
  * Encode `rungs` from the source's `samples` (the columns of Ladder.videoSamples(), decode order).
  * `onChunk(rungIndex, chunk, metadata)` gets every encoded chunk in output order; `onProgress(p)` about
  * four times a second; `pause()` (optional) is awaited before each sample, for the caller's own
- * back-pressure (files not yet taken away). Resolves to {frames, decoded, ms}; rejects on the first codec
- * error, naming the rung.
+ * back-pressure (files not yet taken away); `onFrame(frame)` (optional) sees every decoded frame before
+ * the encoders do (the storyboard's tiles are drawn from it; the frame is closed after). Resolves to
+ * {frames, decoded, ms}; rejects on the first codec error, naming the rung.
  * @param {{file: Blob, video: import('../../lib/types.js').LadderSource['video'],
  *   samples: import('../core.js').SampleTable, boundariesUs: ArrayLike<number>, rungs: Rung[], rotation?: number,
  *   onChunk: (i: number, chunk: EncodedVideoChunk, meta?: EncodedVideoChunkMetadata) => void,
- *   onProgress?: (p: object) => void, pause?: (signal: AbortSignal) => Promise<void> | null,
+ *   onFrame?: (frame: VideoFrame) => void, onProgress?: (p: object) => void, pause?: (signal: AbortSignal) => Promise<void> | null,
  *   signal?: AbortSignal}} job
  */
 export async function encodeVideo({
@@ -151,6 +152,7 @@ export async function encodeVideo({
   rungs,
   rotation = 0,
   onChunk,
+  onFrame,
   onProgress,
   pause,
   signal,
@@ -174,7 +176,10 @@ export async function encodeVideo({
       lastOutput = performance.now();
       decoded++;
       try {
-        if (!latch.error) encodeFrame(frame);
+        if (!latch.error) {
+          onFrame?.(frame);
+          encodeFrame(frame);
+        }
       } catch (e) {
         fail(e);
       } finally {

@@ -1,0 +1,50 @@
+// @ts-check
+// `makeStoryboard(file)`: the seek-bar thumbnails of a video, made in the browser without a ladder. A
+// dedicated Worker (workers/storyboard-worker.js) decodes only the key frames the tiles show and draws
+// them 160 px wide into sprite sheets (WebP, or JPEG where the browser cannot encode WebP); the core writes
+// the WebVTT thumbnail track (`storyboard/storyboard.vtt`, cues `sheet_001.webp#xywh=x,y,w,h`). With a
+// ladder (`openLadder`), the ladder's Worker draws them from the frames it decodes anyway.
+//
+//   const sb = await makeStoryboard(file, { signal });
+//   sb.files;       // [PackageFile]: storyboard/storyboard.vtt, storyboard/sheet_001.webp, ...
+//   sb.storyboard;  // {tiles, intervalS, sheets, picture, missing, decoded, bytes, ms}
+import { abortReason } from './error.js';
+import { PackageFile } from './package-file.js';
+import { WorkerClient } from './worker-rpc.js';
+
+const workerUrl = new URL('../workers/storyboard-worker.js', import.meta.url);
+
+/**
+ * What a storyboard holds, as the upload page shows it.
+ * @typedef {{tiles: number, intervalS: number, sheets: number, picture: 'webp' | 'jpeg', missing: number,
+ *   decoded?: number, bytes: number, ms: number}} StoryboardInfo
+ */
+
+/**
+ * @param {File} file
+ * @param {{signal?: AbortSignal}} [options]
+ * @returns {Promise<{files: PackageFile[], storyboard: StoryboardInfo}>}
+ */
+export async function makeStoryboard(file, { signal } = {}) {
+  if (signal?.aborted) throw abortReason(signal);
+  const worker = new WorkerClient(workerUrl);
+  try {
+    const done = await worker.request(
+      { file, options: {} },
+      { until: 'done', failure: 'the storyboard could not be made', signal },
+    );
+    return { files: storyboardPackageFiles(done.files), storyboard: done.storyboard };
+  } finally {
+    worker.terminate();
+  }
+}
+
+/**
+ * Files made in memory (a storyboard's track and sheets) as package files.
+ * @param {{path: string, type: string, bytes: Uint8Array<ArrayBuffer>}[]} files
+ */
+export function storyboardPackageFiles(files) {
+  return files.map(
+    (f) => new PackageFile(null, { path: f.path, size: f.bytes.length, type: f.type, head: f.bytes, layout: null }),
+  );
+}

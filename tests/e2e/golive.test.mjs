@@ -83,7 +83,9 @@ test('the Go live page publishes three rungs from a fake camera; hls.js plays ea
       { timeout: 60_000 },
     );
     assert.equal(await viewer.evaluate(() => window.upcastFatal ?? null), null, `level ${level}: no fatal error`);
-    t.diagnostic(`level ${level} plays (hls.js latency ${(await viewer.evaluate(() => window.upcastHls.latency)).toFixed(2)} s)`);
+    t.diagnostic(
+      `level ${level} plays (hls.js latency ${(await viewer.evaluate(() => window.upcastHls.latency)).toFixed(2)} s)`,
+    );
   }
   await viewer.screenshot({ path: join(out, 'golive-viewer.png') });
 
@@ -91,7 +93,10 @@ test('the Go live page publishes three rungs from a fake camera; hls.js plays ea
   await page.waitForFunction((n) => (window.upcastLive.stats?.mediaS ?? 0) >= n, SECONDS, { timeout: 120_000 });
   const stats = await page.evaluate(() => window.upcastLive.stats);
   t.diagnostic(`stats ${JSON.stringify(stats.rungs.map((r) => [r.label, r.fps.toFixed(1), r.dropped, r.lagMs]))}`);
-  assert.ok(stats.rungs.every((r) => r.active), 'no rung dropped on loopback');
+  assert.ok(
+    stats.rungs.every((r) => r.active),
+    'no rung dropped on loopback',
+  );
   const cuts = await liveCuts(origin, s, master, 'golive-chromium');
   t.diagnostic(`segment starts (ms) in every rung: ${cuts.join(' ')}`);
   await page.screenshot({ path: join(out, 'golive-page.png') });

@@ -74,8 +74,9 @@ function onFrame(frame) {
     if (videoZero === null) {
       videoZero = frame.timestamp;
       startedAt = performance.now();
-      session.captureStartMs = performance.timeOrigin + startedAt;
-      post({ type: 'started', captureStartMs: session.captureStartMs });
+      // The frame's arrival here stands for its capture (the few ms from the camera are not counted).
+      session.info.captureMs = performance.timeOrigin + startedAt;
+      post({ type: 'started', captureStartMs: session.info.captureMs });
     }
     const t = frame.timestamp - videoZero;
     const key = t - lastCutUs >= segmentUs;

@@ -28,7 +28,7 @@ class Rendition {
 export class Session {
   /**
    * @param {any} core the full build (`LiveRung`)
-   * @param {{base: string, streamId: string, ticket: string, windowMs: number, partTargetMs: number}} info
+   * @param {{base: string, streamId: string, ticket: string, windowMs: number, partTargetMs: number, captureMs?: number}} info
    * @param {(e: import('./uplink.js').UplinkLost) => void} onLost
    */
   constructor(core, info, onLost) {
@@ -38,9 +38,6 @@ export class Session {
     /** @type {Map<string, Rendition>} */
     this.renditions = new Map();
     this.lost = false;
-    /** performance.now() at this publish's media time 0, and the wall clock then (ms since 1970) */
-    this.startedAt = -1;
-    this.captureStartMs = 0;
   }
 
   /** @param {string} name @param {string} codec */

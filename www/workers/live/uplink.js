@@ -25,7 +25,7 @@ export class UplinkLost extends Error {
  */
 export class RenditionUplink {
   /**
-   * @param {{base: string, streamId: string, ticket: string, windowMs: number}} session
+   * @param {{base: string, streamId: string, ticket: string, windowMs: number, captureMs?: number}} session
    * @param {string} name the rendition (`video`, `video_2`, `audio`)
    * @param {Uint8Array} init
    * @param {(e: UplinkLost) => void} onLost
@@ -55,7 +55,9 @@ export class RenditionUplink {
   /** @param {{bytes: Uint8Array, independent: boolean, startsSegment: boolean}} part */
   add(part) {
     if (this.stopped) return;
-    const claim = `independent=${part.independent ? 1 : 0}; segment=${part.startsSegment ? 1 : 0}`;
+    // `capture=`: the wall clock at this publish's media time 0, the origin's PROGRAM-DATE-TIME anchor.
+    const capture = this.session.captureMs ? `; capture=${Math.round(this.session.captureMs)}` : '';
+    const claim = `independent=${part.independent ? 1 : 0}; segment=${part.startsSegment ? 1 : 0}${capture}`;
     this.queue.push({ path: `${this.name}/parts/${this.next++}`, bytes: part.bytes, claim, madeAt: performance.now() });
     this.pump();
   }

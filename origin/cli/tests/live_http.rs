@@ -302,12 +302,10 @@ fn pdt_ms(s: &str) -> i64 {
     let n = |r: std::ops::Range<usize>| s[r].parse::<i64>().unwrap();
     let (y, m, d) = (n(0..4), n(5..7), n(8..10));
     let (hh, mm, ss) = (n(11..13), n(14..16), n(17..19));
-    let frac = s[19..]
-        .strip_prefix('.')
-        .map_or(0, |f| {
-            let digits: String = f.chars().take_while(char::is_ascii_digit).collect();
-            format!("{digits:0<3}")[..3].parse::<i64>().unwrap()
-        });
+    let frac = s[19..].strip_prefix('.').map_or(0, |f| {
+        let digits: String = f.chars().take_while(char::is_ascii_digit).collect();
+        format!("{digits:0<3}")[..3].parse::<i64>().unwrap()
+    });
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
@@ -366,9 +364,15 @@ fn a_publishers_capture_clock_anchors_program_date_time_clamped_to_the_arrival()
 
     // A clock in the future is clamped: the first part's end is no later than its arrival.
     let (pdt, sent) = first_pdt(&s, &muxed, now_ms() + 60_000);
-    assert!(pdt <= now_ms() && pdt >= sent - 1000, "PDT {pdt}, sent {sent}");
+    assert!(
+        pdt <= now_ms() && pdt >= sent - 1000,
+        "PDT {pdt}, sent {sent}"
+    );
 
     // A clock far in the past is clamped to 5 s (plus the first part) before the arrival.
     let (pdt, sent) = first_pdt(&s, &muxed, 1_000);
-    assert!(pdt >= sent - 7_000 && pdt <= sent - 4_000, "PDT {pdt}, sent {sent}");
+    assert!(
+        pdt >= sent - 7_000 && pdt <= sent - 4_000,
+        "PDT {pdt}, sent {sent}"
+    );
 }

@@ -58,7 +58,11 @@ fn ticks_to_us(ticks: u64, timescale: u32) -> f64 {
 fn part_to_js(p: Part) -> WebResult<JsValue> {
     let o = Object::new();
     set(&o, "startUs", &ticks_to_us(p.start, p.timescale).into())?;
-    set(&o, "durationUs", &ticks_to_us(p.duration, p.timescale).into())?;
+    set(
+        &o,
+        "durationUs",
+        &ticks_to_us(p.duration, p.timescale).into(),
+    )?;
     set(&o, "independent", &p.independent.into())?;
     set(&o, "startsSegment", &p.starts_segment.into())?;
     set(&o, "bytes", &Uint8Array::from(p.bytes.as_slice()).into())?;

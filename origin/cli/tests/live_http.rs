@@ -357,10 +357,21 @@ fn a_publishers_capture_clock_anchors_program_date_time_clamped_to_the_arrival()
     let s = start(&dir.path().join("data"), &[]);
     assert_eq!(pdt_ms("1970-01-02T00:00:01.5Z"), 86_401_500);
 
-    // Captured 1.5 s before the upload: the first segment (media time 0) is stamped with the capture.
+    // Captured 1.5 s before the upload: the first segment is stamped with the capture plus its media
+    // time (its first frame's decode time; the muxer's clock starts at the publisher's first tag).
+    let first = &muxed
+        .parts
+        .iter()
+        .find(|u| u.rendition == "video")
+        .unwrap()
+        .part;
+    let start_ms = i64::try_from(first.start * 1000 / u64::from(first.timescale)).unwrap();
     let capture = now_ms() - 1500;
     let (pdt, _) = first_pdt(&s, &muxed, capture);
-    assert!((pdt - capture).abs() <= 1, "PDT {pdt} vs capture {capture}");
+    assert!(
+        (pdt - (capture + start_ms)).abs() <= 1,
+        "PDT {pdt} vs capture {capture} + {start_ms} ms"
+    );
 
     // A clock in the future is clamped: the first part's end is no later than its arrival.
     let (pdt, sent) = first_pdt(&s, &muxed, now_ms() + 60_000);

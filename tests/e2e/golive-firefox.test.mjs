@@ -1,7 +1,7 @@
 // Go live from headless Firefox ESR (through geckodriver, tests/e2e/webdriver.mjs) against a real `upcast
 // serve` on 127.0.0.1, with Firefox's fake camera and microphone (`media.navigator.streams.fake`): Firefox
 // has no MediaStreamTrackProcessor, so the page's fallback feeds the Worker (the preview drawn into
-// VideoFrames at each new picture, the sound through an AudioWorklet). Two rungs for 30 s; hls.js plays
+// VideoFrames at each new picture, the sound through an AudioWorklet). Two rungs (480p, 360p) for 30 s; hls.js plays
 // each rung forced in turn in Firefox (the Live page in a frame of the publishing page, so the publisher's
 // tab stays in the foreground); every rung's segments start with an IDR at the same instants; Stop ends
 // the stream and the recording passes `upcast validate`.
@@ -40,14 +40,15 @@ test('Firefox publishes two rungs through the fallback path; hls.js plays each; 
     document.querySelector('#source button[type=submit]').click();
     await wait(() => !document.querySelector('#publish').hidden, 'the ladder');
     const boxes = [...document.querySelectorAll('#ladder tbody input[type=checkbox]')];
+    // 480p and 360p: Firefox's software H.264 encoder at 720p drops frames on a loaded 2-core machine.
     boxes.forEach((b, i) => {
-      b.checked = i < 2;
+      b.checked = i === 1 || i === 2;
       b.dispatchEvent(new Event('change'));
     });
     document.querySelector('#start').click();
     await wait(() => window.upcastLive.state === 'live', 'live');
     return {
-      rungs: [...document.querySelectorAll('#ladder tbody tr')].slice(0, 2).map((r) => r.dataset.rung),
+      rungs: [...document.querySelectorAll('#ladder tbody tr')].slice(1, 3).map((r) => r.dataset.rung),
       notices: window.upcastLive.notices,
     };
   });
@@ -67,9 +68,18 @@ test('Firefox publishes two rungs through the fallback path; hls.js plays each; 
     });
     document.body.append(frame);
     const w = () => /** @type {any} */ (frame.contentWindow);
+    let frags = 0;
     const until = async (ok, what, ms = 90_000) => {
       for (const t0 = performance.now(); !ok(); await new Promise((r) => setTimeout(r, 100)))
-        if (performance.now() - t0 > ms) throw new Error(`timed out: ${what}; fatal ${w()?.upcastFatal}`);
+        if (performance.now() - t0 > ms) {
+          const v = video();
+          const hls = w()?.upcastHls;
+          const st = window.upcastLive.stats?.rungs?.map((r) => `${r.label} ${r.fps.toFixed(1)} fps lag ${r.lagMs}`);
+          throw new Error(
+            `timed out: ${what}; fatal ${w()?.upcastFatal}; t ${v?.currentTime} paused ${v?.paused} ready ${v?.readyState}; ` +
+              `level ${hls?.currentLevel} loading ${hls?.loadLevel} frags ${frags}; publisher ${st}`,
+          );
+        }
     };
     const video = () => w()?.document.querySelector('#player');
     await until(() => w()?.upcastHls?.levels?.length === 2 && video()?.currentTime > 2, 'playing');
@@ -77,7 +87,7 @@ test('Firefox publishes two rungs through the fallback path; hls.js plays each; 
     for (let level = 0; level < 2; level++) {
       const hls = w().upcastHls;
       hls.currentLevel = level;
-      let frags = 0;
+      frags = 0;
       hls.on('hlsFragChanged', (_e, d) => {
         if (d.frag.level === level) frags++;
       });

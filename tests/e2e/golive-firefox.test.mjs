@@ -59,7 +59,12 @@ test('Firefox publishes two rungs through the fallback path; hls.js plays each; 
     'the fallback path',
   );
 
-  const master = await masterWith(origin, s, 2);
+  await masterWith(origin, s, 2);
+  // The sound (through the AudioWorklet, in Opus) joins once its first AudioData reached the Worker.
+  const master = await until('the audio group in the multivariant playlist', 30_000, async () => {
+    const text = await (await fetch(`${origin.url}${s.playback_url}`)).text();
+    return /CODECS="avc1\.[^"]*,opus"/.test(text) ? text : null;
+  });
   const played = await ff.run(async (id) => {
     const frame = Object.assign(document.createElement('iframe'), {
       src: `/live.html#s=${id}`,

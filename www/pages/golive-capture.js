@@ -76,7 +76,8 @@ registerProcessor('upcast-tap', Tap);
 `;
 
 /**
- * Post the track's sound to `worker` as AudioData (planar f32) until `signal` aborts.
+ * Post the track's sound to `worker` as AudioData (planar f32) until `signal` aborts. Resolves to a note
+ * for the page when the browser keeps the sound suspended, else null.
  * @param {MediaStream} stream @param {Worker} worker @param {AbortSignal} signal
  */
 export async function pumpAudio(stream, worker, signal) {
@@ -111,4 +112,14 @@ export async function pumpAudio(stream, worker, signal) {
   };
   src.connect(tap);
   signal.addEventListener('abort', () => ctx.close());
+  // An AudioContext made without a user gesture at hand starts suspended (autoplay rules): resume it now,
+  // and at the next click on the page if the browser still holds it.
+  // resume() stays pending while the browser holds the context (or has no audio output device to run it
+  // on, as headless Firefox without a sound server): wait for it a moment, not for ever.
+  await Promise.race([ctx.resume().catch(() => {}), new Promise((r) => setTimeout(r, 2000))]);
+  if (ctx.state !== 'running') {
+    document.addEventListener('click', () => ctx.resume(), { once: true });
+    return 'No sound yet: the browser holds it (autoplay rules: click the page; or no audio device to run it on).';
+  }
+  return null;
 }

@@ -151,7 +151,10 @@ async function start() {
   if (!hasProcessor()) {
     notice('This browser has no MediaStreamTrackProcessor: frames are drawn from the preview on this page.');
     pumpFrames(preview, worker, pumps.signal);
-    if (at) pumpAudio(stream, worker, pumps.signal).catch((e) => notice(`No sound: ${e.message}`));
+    if (at)
+      pumpAudio(stream, worker, pumps.signal)
+        .then((note) => note && notice(note))
+        .catch((e) => notice(`No sound: ${e.message}`));
   }
   const watch = /** @type {HTMLAnchorElement} */ ($('#watch'));
   watch.href = `live.html#s=${pub.stream_id}`;

@@ -59,9 +59,18 @@ export async function liveCuts(origin, s, master, tag) {
 
 /** The recording, once published: its video id. */
 export async function recording(origin, streamId) {
-  return until('the recording, published', 120_000, async () => {
-    const r = await fetch(`${origin.url}/api/videos`, { headers: { Authorization: `Bearer ${ADMIN}` } });
-    const v = (await r.json()).videos?.find((x) => x.state === 'ready' && (x.stream_id === streamId || !x.stream_id));
-    return v?.id ?? null;
-  });
+  let seen = [];
+  try {
+    return await until('the recording, published', 120_000, async () => {
+      const r = await fetch(`${origin.url}/api/videos`, { headers: { Authorization: `Bearer ${ADMIN}` } });
+      seen = (await r.json()).videos ?? [];
+      const v = seen.find((x) => x.state === 'ready' && (x.stream_id === streamId || !x.stream_id));
+      return v?.id ?? null;
+    });
+  } catch (e) {
+    const stream = await fetch(`${origin.url}/api/streams/${streamId}`, {
+      headers: { Authorization: `Bearer ${ADMIN}` },
+    });
+    throw new Error(`${e.message}: videos ${JSON.stringify(seen)}; stream ${await stream.text()}`);
+  }
 }

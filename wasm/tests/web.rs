@@ -4,7 +4,8 @@
 //! the conformance checker finds nothing when it runs in the browser on the Blob-backed source, only
 //! headers and the moov are read, a broken file throws an `UpcastError` with the core's code, box path
 //! and byte offset as fields, and the summary (built as a JS value without serde_json) is what its JSON
-//! parses to, with struct fields in camelCase.
+//! parses to, with struct fields in camelCase; `class Ladder` and the Go live page's `class LiveRung` work
+//! through their JS-facing methods.
 #![cfg(all(target_arch = "wasm32", feature = "browser-tests"))]
 // Test fixtures: offsets, sizes, counts and timestamps of files of a few MB at most, far inside every type
 // they are cast to.

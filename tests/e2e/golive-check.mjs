@@ -74,3 +74,14 @@ export async function recording(origin, streamId) {
     throw new Error(`${e.message}: videos ${JSON.stringify(seen)}; stream ${await stream.text()}`);
   }
 }
+
+/** Until every variant's media playlist lists a whole segment: a player opened on a playlist without one
+ * gets hls.js's fatal `levelEmptyError` (the Live page then tries again, but a test counts the error). */
+export async function untilSegments(origin, s, master) {
+  const base = `${origin.url}/live/${s.id}/`;
+  for (const v of variants(master))
+    await until(`a segment in ${v.uri}`, 60_000, async () => {
+      const r = await fetch(base + v.uri);
+      return r.status === 200 && (await r.text()).includes('#EXTINF:');
+    });
+}

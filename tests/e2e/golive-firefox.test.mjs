@@ -8,7 +8,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { createStream, liveCuts, masterWith, recording, streamState, until } from './golive-check.mjs';
+import { createStream, liveCuts, masterWith, recording, streamState, until, untilSegments } from './golive-check.mjs';
 import { ADMIN, startOrigin } from './harness.mjs';
 import { validate } from './ladder-check.mjs';
 import { firefox } from './webdriver.mjs';
@@ -67,6 +67,7 @@ test('Firefox publishes two rungs through the fallback path; hls.js plays each; 
   // The sound goes through an AudioWorklet, whose AudioContext headless Firefox cannot run on a machine
   // without a sound server (it stays suspended): the page says so, and the stream goes out without it.
   const master = await masterWith(origin, s, 2);
+  await untilSegments(origin, s, master);
   const notes = await ff.run(async () => {
     while (!window.upcastLive.notices.some((n) => /sound/i.test(n)) && !window.upcastLive.stats?.audio?.codec)
       await new Promise((r) => setTimeout(r, 250));

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { createStream, liveCuts, masterWith, recording, streamState, until } from './golive-check.mjs';
+import { createStream, liveCuts, masterWith, recording, streamState, until, untilSegments } from './golive-check.mjs';
 import { ADMIN, launch, out, startOrigin } from './harness.mjs';
 import { validate } from './ladder-check.mjs';
 
@@ -50,6 +50,7 @@ test('the Go live page publishes three rungs from a fake camera; hls.js plays ea
 
   const master = await masterWith(origin, s, 3);
   assert.match(master, /CODECS="avc1\.[^"]*,opus"/, 'audio shared by every rung');
+  await untilSegments(origin, s, master);
 
   // A second page plays the stream in hls.js low-latency mode; each level forced in turn plays on.
   const viewer = await ctx.newPage();
@@ -101,6 +102,8 @@ test('the Go live page publishes three rungs from a fake camera; hls.js plays ea
   t.diagnostic(`segment starts (ms) in every rung: ${cuts.join(' ')}`);
   await page.screenshot({ path: join(out, 'golive-page.png') });
 
+  const notices = await page.evaluate(() => window.upcastLive.notices);
+  if (notices.length) t.diagnostic(`page notices: ${notices.join(' | ')}`);
   await page.click('#stop');
   await page.waitForFunction(() => window.upcastLive.state === 'ended', null, { timeout: 60_000 });
   await until('the stream ended', 30_000, async () => (await streamState(origin, s.id)) === 'ended');

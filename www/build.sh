@@ -11,11 +11,11 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 # Two builds of the core, named for what they hold: `upcast_segment` is the segmenter alone (what
 # `segment()` needs); `upcast_full` adds the HLS conformance checker (feature `check`) and the ladder's
-# bindings (feature `ladder`), loaded only by jobs that check or encode. (binaryen's wasm-opt -Oz was tried:
+# bindings (feature `ladder`) and the Go live page's (feature `live`), loaded only by jobs that check or encode. (binaryen's wasm-opt -Oz was tried:
 # 10 % fewer raw bytes but 2 % more gzipped bytes, so it is not used.)
 rm -rf www/pkg
 wasm=${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/wasm/upcast_core.wasm
-for build in "upcast_segment --no-default-features" "upcast_full --features check,ladder"; do
+for build in "upcast_segment --no-default-features" "upcast_full --features check,ladder,live"; do
 	read -r name features <<<"$build"
 	cargo build --quiet -p upcast-core --lib --target wasm32-unknown-unknown --profile wasm $features
 	wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section \

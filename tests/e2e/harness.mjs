@@ -56,8 +56,8 @@ export function startOrigin({ rtmp = false, args = [] } = {}) {
   });
 }
 
-/** Debian's Chromium, headless, with the flags this machine needs and a fresh profile. */
-export async function launch() {
+/** Debian's Chromium, headless, with the flags this machine needs (and `extraArgs`) and a fresh profile. */
+export async function launch(extraArgs = []) {
   const profile = mkdtempSync(join(tmpdir(), 'upcast-chromium-'));
   const ctx = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
@@ -72,6 +72,7 @@ export async function launch() {
       '--disable-component-update',
       '--disable-sync',
       '--autoplay-policy=no-user-gesture-required',
+      ...extraArgs,
     ],
   });
   ctx.profileDir = profile; // finds this browser's processes (tests/bench/renderer-memory.mjs)

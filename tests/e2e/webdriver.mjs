@@ -4,8 +4,9 @@ import { spawn } from 'node:child_process';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
-/** Start geckodriver on 127.0.0.1 (a free port) and a headless Firefox session with a fresh profile. */
-export async function firefox() {
+/** Start geckodriver on 127.0.0.1 (a free port) and a headless Firefox session with a fresh profile
+ * (`prefs` added to the session's). */
+export async function firefox({ prefs = {} } = {}) {
   const bin = process.env.GECKODRIVER ?? join(homedir(), '.cargo/bin/geckodriver');
   const child = spawn(bin, ['--host', '127.0.0.1', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const base = await new Promise((resolve, reject) => {
@@ -41,7 +42,7 @@ export async function firefox() {
           'moz:firefoxOptions': {
             binary: process.env.FIREFOX ?? '/usr/bin/firefox-esr',
             args: ['-headless'],
-            prefs: { 'media.autoplay.default': 0 },
+            prefs: { 'media.autoplay.default': 0, ...prefs },
           },
           timeouts: { script: 300_000, pageLoad: 60_000 },
         },

@@ -4,7 +4,8 @@
 //! the conformance checker finds nothing when it runs in the browser on the Blob-backed source, only
 //! headers and the moov are read, a broken file throws an `UpcastError` with the core's code, box path
 //! and byte offset as fields, and the summary (built as a JS value without serde_json) is what its JSON
-//! parses to, with struct fields in camelCase.
+//! parses to, with struct fields in camelCase; `class Ladder` and the Go live page's `class LiveRung` work
+//! through their JS-facing methods.
 #![cfg(all(target_arch = "wasm32", feature = "browser-tests"))]
 // Test fixtures: offsets, sizes, counts and timestamps of files of a few MB at most, far inside every type
 // they are cast to.
@@ -437,4 +438,89 @@ fn ladder_binding_round_trip() {
         Some("copy")
     );
     assert!(job.finish().is_err(), "a finished job is spent");
+}
+
+/// `class LiveRung` (the Go live page's muxer) through its JS-facing methods: a fixture's own H.264
+/// samples as one live rung leading its cuts; the init is an ftyp + moov with the encoder's avcC, the first
+/// part starts a segment with a key frame, parts are whole moof + mdat chunks with continuous times, and
+/// bad input (a codec, a role, a time going back) throws an `UpcastError` rather than trapping.
+#[wasm_bindgen_test]
+fn live_rung_binding_round_trip() {
+    use js_sys::Float64Array;
+    use upcast_core::web::ladder::Ladder;
+    use upcast_core::web::live::LiveRung;
+    let (_, bytes) = FIXTURES[1];
+    let job = Ladder::new(&blob_of(bytes), JsValue::UNDEFINED).unwrap();
+    let desc = Uint8Array::new(&get(&get(&job.source().unwrap(), "video"), "description"));
+    let samples = job.video_samples().unwrap();
+    let col = |k: &str| Float64Array::new(&get(&samples, k)).to_vec();
+    let offset = col("offset");
+    let size = js_sys::Uint32Array::new(&get(&samples, "size")).to_vec();
+    let key = Uint8Array::new(&get(&samples, "key")).to_vec();
+
+    let mut rung = LiveRung::new(
+        "video",
+        "h264",
+        Some(desc.clone()),
+        "leader",
+        500_000.0,
+        1e6,
+    )
+    .unwrap();
+    let init = rung.init().to_vec();
+    assert_eq!(&init[4..8], b"ftyp");
+    assert!(rung.codec().starts_with("avc1."), "{}", rung.codec());
+    let mut parts = Vec::new();
+    // Decode order at 25 fps (the fixture's timestamps are presentation times, B-frames reordered; a
+    // WebCodecs realtime encoder's chunks have none, so decode and presentation times are one).
+    for i in 0..size.len() {
+        let at = offset[i] as usize;
+        let chunk = Uint8Array::from(&bytes[at..at + size[i] as usize]);
+        let out = rung
+            .push(
+                &chunk,
+                f64::from(u32::try_from(i).unwrap()) * 40_000.0,
+                key[i] == 1,
+            )
+            .unwrap();
+        parts.extend(Array::from(&get(&out, "parts")).iter());
+    }
+    parts.extend(rung.finish().unwrap().iter());
+    assert!(parts.len() > 2, "{} parts", parts.len());
+    assert_eq!(get(&parts[0], "startsSegment"), JsValue::TRUE);
+    assert_eq!(get(&parts[0], "independent"), JsValue::TRUE);
+    let mut end = 0.0;
+    for p in &parts {
+        let b = Uint8Array::new(&get(p, "bytes")).to_vec();
+        assert_eq!(&b[4..8], b"moof", "a part is whole chunks");
+        let start = get(p, "startUs").as_f64().unwrap();
+        assert!(
+            (start - end).abs() < 1.0,
+            "part at {start} µs after {end} µs"
+        );
+        end = start + get(p, "durationUs").as_f64().unwrap();
+        assert!(get(p, "durationUs").as_f64().unwrap() <= 1_000_000.0);
+    }
+
+    let code = |e: JsValue| get(&e, "code").as_string().unwrap_or_default();
+    let bad = LiveRung::new("video", "mpeg2", None, "leader", 5e5, 1e6)
+        .err()
+        .unwrap();
+    assert!(!code(bad.into_js()).is_empty());
+    let bad = LiveRung::new("video", "h264", Some(desc.clone()), "boss", 5e5, 1e6)
+        .err()
+        .unwrap();
+    assert!(!code(bad.into_js()).is_empty());
+    let mut r = LiveRung::new("video", "h264", Some(desc), "follower", 5e5, 0.0).unwrap();
+    r.cut_at(0.0).unwrap();
+    let k = Uint8Array::from(&bytes[offset[0] as usize..(offset[0] as usize + size[0] as usize)]);
+    r.push(&k, 40_000.0, true).unwrap();
+    let e = r.push(&k, 20_000.0, true).err().unwrap().into_js();
+    assert!(
+        get(&e, "message")
+            .as_string()
+            .unwrap()
+            .contains("goes back"),
+        "{e:?}"
+    );
 }

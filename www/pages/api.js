@@ -96,3 +96,22 @@ export const rotateStreamKey = (admin, id) => call('POST', `/api/streams/${id}/k
 export const revokeStreamKey = (admin, id) => call('DELETE', `/api/streams/${id}/key`, admin);
 export const deleteStream = (admin, id) => call('DELETE', `/api/streams/${id}`, admin);
 export const streamPlayback = (admin, id) => call('GET', `/api/streams/${id}/playback`, admin);
+
+// Publishing from the browser (API.md § "Ingest over HTTP"): the stream key buys a ticket; the ticket, not
+// the admin token, authenticates the parts, its renewal and the end.
+export const publishLive = async (streamKey) => {
+  const r = await fetch('/api/live/publish', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ stream_key: streamKey }),
+  }).catch((e) => {
+    throw new ApiError(0, 'network', `network: ${e.message}`);
+  });
+  const json = await r.json().catch(() => null);
+  if (!r.ok) throw new ApiError(r.status, json?.code, json?.msg ?? `HTTP ${r.status}`);
+  return json;
+};
+export const renewLive = (ticket, id) => call('POST', `/api/live/${id}/renew`, ticket);
+/** The end of a publish; `keepalive` so it still goes out while the tab closes. */
+export const endLive = (ticket, id) =>
+  fetch(`/api/live/${id}/end`, { method: 'POST', headers: { Authorization: `Bearer ${ticket}` }, keepalive: true });

@@ -90,6 +90,7 @@ function showKey(s) {
   box.hidden = false;
   box.querySelector('.server').textContent = s.rtmp_url ?? 'this origin has no RTMP listener (--rtmp-listen)';
   box.querySelector('.stream-key').textContent = s.stream_key;
+  box.querySelector('.golive').href = `golive.html#key=${encodeURIComponent(s.stream_key)}`;
   box.querySelector('.ffmpeg').textContent =
     `ffmpeg -re -i input.mp4 -c:v libx264 -tune zerolatency -g 60 -c:a aac -f flv ${s.publish_url}`;
 }

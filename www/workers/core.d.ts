@@ -72,6 +72,35 @@ export interface StoryboardBindings {
   storyboardTrack(durationMs: number, width: number, height: number, picture: 'webp' | 'jpeg'): string;
 }
 
+/** One part of a live rendition (wasm/src/web/live.rs). */
+export interface LivePart {
+  bytes: Uint8Array<ArrayBuffer>;
+  startUs: number;
+  durationUs: number;
+  independent: boolean;
+  startsSegment: boolean;
+}
+
+/** `class LiveRung` (feature `live`, build `upcast_full`): one rendition of a live ladder. */
+export declare class LiveRung {
+  constructor(
+    name: string,
+    codec: 'h264' | 'hevc' | 'av1' | 'vp9' | 'aac' | 'opus' | string,
+    description: Uint8Array | null,
+    role: 'leader' | 'follower',
+    partTargetUs: number,
+    minSegmentUs: number,
+  );
+  init(): Uint8Array<ArrayBuffer>;
+  codec(): string;
+  cutAt(tUs: number): void;
+  push(bytes: Uint8Array, timestampUs: number, key: boolean): { parts: LivePart[]; cut: boolean };
+  finish(): LivePart[];
+  retainedBytes(): number;
+  free(): void;
+}
+
 export interface FullBuild extends SegmentBuild, StoryboardBindings {
   Ladder: typeof Ladder;
+  LiveRung: typeof LiveRung;
 }

@@ -296,3 +296,94 @@ fn an_idle_publisher_reconnects_then_ends_and_an_expired_ticket_is_refused() {
         "expired {refused_at:?} after the publish"
     );
 }
+
+/// `2026-12-02T14:50:00.123Z` (or `+00:00`) as ms since 1970 (Howard Hinnant's days-from-civil).
+fn pdt_ms(s: &str) -> i64 {
+    let n = |r: std::ops::Range<usize>| s[r].parse::<i64>().unwrap();
+    let (y, m, d) = (n(0..4), n(5..7), n(8..10));
+    let (hh, mm, ss) = (n(11..13), n(14..16), n(17..19));
+    let frac = s[19..].strip_prefix('.').map_or(0, |f| {
+        let digits: String = f.chars().take_while(char::is_ascii_digit).collect();
+        format!("{digits:0<3}")[..3].parse::<i64>().unwrap()
+    });
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    ((days * 24 + hh) * 60 + mm) * 60_000 + ss * 1000 + frac
+}
+
+fn now_ms() -> i64 {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    i64::try_from(d.as_millis()).unwrap()
+}
+
+/// Publish the first `ms` of the ladder, the first part of each rendition claiming `capture=`
+/// `capture_ms`; the program date-time of the video's first segment, and when its first part was sent.
+fn first_pdt(s: &Server, m: &Muxed, capture_ms: i64) -> (i64, i64) {
+    let base = s.url("");
+    let (id, key) = create_stream(s, false);
+    let (c, v) = publish_http(&base, &key);
+    assert_eq!(c, 201, "{v}");
+    let ticket = v["ticket"].as_str().unwrap().to_string();
+    for (n, init) in &m.inits {
+        let path = format!("/api/live/{id}/{n}/init.mp4");
+        assert_eq!(call(&base, "PUT", &path, &ticket, None, init).0, 201);
+    }
+    let mut next: HashMap<&str, u64> = HashMap::new();
+    let mut sent_at = None;
+    for u in m.parts.iter().filter(|u| u.due_ms < 2500) {
+        let n = next.entry(&u.rendition).or_insert(0);
+        let path = format!("/api/live/{id}/{}/parts/{n}", u.rendition);
+        let header = format!("{}; capture={capture_ms}", claim(&u.part));
+        sent_at.get_or_insert_with(now_ms);
+        let (c, v) = call(&base, "PUT", &path, &ticket, Some(&header), &u.part.bytes);
+        assert_eq!(c, 201, "{path}: {v}");
+        *n += 1;
+    }
+    let text = get(s, &format!("/live/{id}/video/index.m3u8")).1;
+    let (_, pdt) = segments(&text).into_values().next().expect("a segment");
+    (pdt_ms(&pdt.expect("PROGRAM-DATE-TIME")), sent_at.unwrap())
+}
+
+#[test]
+fn a_publishers_capture_clock_anchors_program_date_time_clamped_to_the_arrival() {
+    let dir = tempfile::tempdir().unwrap();
+    let muxed = encode_ladder(dir.path(), 3);
+    let s = start(&dir.path().join("data"), &[]);
+    assert_eq!(pdt_ms("1970-01-02T00:00:01.5Z"), 86_401_500);
+
+    // Captured 1.5 s before the upload: the first segment is stamped with the capture plus its media
+    // time (its first frame's decode time; the muxer's clock starts at the publisher's first tag).
+    let first = &muxed
+        .parts
+        .iter()
+        .find(|u| u.rendition == "video")
+        .unwrap()
+        .part;
+    let start_ms = i64::try_from(first.start * 1000 / u64::from(first.timescale)).unwrap();
+    let capture = now_ms() - 1500;
+    let (pdt, _) = first_pdt(&s, &muxed, capture);
+    assert!(
+        (pdt - (capture + start_ms)).abs() <= 1,
+        "PDT {pdt} vs capture {capture} + {start_ms} ms"
+    );
+
+    // A clock in the future is clamped: the first part's end is no later than its arrival.
+    let (pdt, sent) = first_pdt(&s, &muxed, now_ms() + 60_000);
+    assert!(
+        pdt <= now_ms() && pdt >= sent - 1000,
+        "PDT {pdt}, sent {sent}"
+    );
+
+    // A clock far in the past is clamped to 5 s (plus the first part) before the arrival.
+    let (pdt, sent) = first_pdt(&s, &muxed, 1_000);
+    assert!(
+        pdt >= sent - 7_000 && pdt <= sent - 4_000,
+        "PDT {pdt}, sent {sent}"
+    );
+}

@@ -9,6 +9,9 @@ pub mod js;
 /// `class Ladder` (the adaptive ladder): feature `ladder`, in the full build only.
 #[cfg(feature = "ladder")]
 pub mod ladder;
+/// `class LiveRung` (one rung of a live ladder from the Go live page): feature `live`, in the full build.
+#[cfg(feature = "live")]
+pub mod live;
 pub mod options;
 pub mod recipe;
 pub mod source;

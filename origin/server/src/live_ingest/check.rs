@@ -123,11 +123,14 @@ pub fn check_init(name: &str, bytes: &[u8]) -> Result<(TrackInfo, InitInfo), Ref
     Ok((info, init))
 }
 
-/// What the `X-Upcast-Part` header claims: `independent=0|1; segment=0|1` (both default to 0).
+/// What the `X-Upcast-Part` header claims: `independent=0|1; segment=0|1` (both default to 0), and
+/// optionally `capture=MS`: the wall clock (ms since 1970) at which the publish's media time 0 was
+/// captured, the anchor of its program date-times (read from the ticket's first part only).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Claim {
     pub independent: bool,
     pub segment: bool,
+    pub capture_ms: Option<u64>,
 }
 
 pub fn parse_claim(header: Option<&str>) -> Result<Claim, Refused> {
@@ -138,6 +141,10 @@ pub fn parse_claim(header: Option<&str>) -> Result<Claim, Refused> {
             continue;
         }
         let (k, v) = item.split_once('=').ok_or_else(|| bad(item))?;
+        if k.trim() == "capture" {
+            c.capture_ms = Some(v.trim().parse().map_err(|_| bad(item))?);
+            continue;
+        }
         let v = match v.trim() {
             "1" => true,
             "0" => false,
@@ -258,8 +265,17 @@ mod tests {
         let c = parse_claim(Some("independent=1; segment=1")).unwrap();
         assert!(c.independent && c.segment);
         let c = parse_claim(Some("independent=1")).unwrap();
-        assert!(c.independent && !c.segment);
-        for bad in ["segment=1", "independent=yes", "key=1", "independent"] {
+        assert!(c.independent && !c.segment && c.capture_ms.is_none());
+        let c = parse_claim(Some("independent=1; segment=1; capture=1764686400123")).unwrap();
+        assert_eq!(c.capture_ms, Some(1_764_686_400_123));
+        for bad in [
+            "segment=1",
+            "independent=yes",
+            "key=1",
+            "independent",
+            "capture=-1",
+            "capture=soon",
+        ] {
             assert_eq!(
                 parse_claim(Some(bad)).unwrap_err().code,
                 "bad-part-header",

@@ -15,6 +15,7 @@ fn rung(name: &str, dir: &str) -> Rung {
 const SEGMENT: Claim = Claim {
     independent: true,
     segment: true,
+    capture_ms: None,
 };
 const ANY: u64 = u64::MAX;
 
@@ -41,6 +42,7 @@ fn parts_are_read_not_trusted_and_must_follow_each_other() {
     let claim = Claim {
         independent: true,
         segment: false,
+        capture_ms: None,
     };
     let e = check_part(&r, fixture("video/seg_00001.m4s"), claim, ANY).unwrap_err();
     assert_eq!(e.code, "no-key-frame");

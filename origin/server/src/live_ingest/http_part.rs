@@ -61,7 +61,9 @@ pub fn push(
     let (part, samples, b_frames) = check_part(rung, bytes, claim, max_ticks)?;
     let now = SystemTime::now();
     let (start_us, end_us) = (timing::start_us(&part), timing::end_us(&part));
-    let (wall, media) = *p.anchor.get_or_insert((now, end_us));
+    let (wall, media) = *p
+        .anchor
+        .get_or_insert_with(|| timing::http_anchor(now, claim.capture_ms, end_us));
     let pdt = shift(wall, start_us - media);
     let lag_ms = match now.duration_since(shift(wall, end_us - media)) {
         Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),

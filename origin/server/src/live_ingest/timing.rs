@@ -56,6 +56,26 @@ impl Clock {
     }
 }
 
+/// How far before a part's arrival its capture time may lie: a publisher's clock that claims more (a
+/// skewed clock, a stale header) is clamped to it.
+pub const MAX_CAPTURE_LEAD: Duration = Duration::from_secs(5);
+
+/// The program date-time anchor of an HTTP publish: `(wall clock, media µs)` that stand for each other.
+/// Without a capture clock, the first part's arrival stands for its end (`end_us`). With one
+/// (`capture_ms`: the wall clock at media time 0, from `X-Upcast-Part: capture=`), media time 0 is that
+/// instant, clamped so that the part's end is never after its arrival (`now`) nor more than
+/// [`MAX_CAPTURE_LEAD`] before it.
+pub fn http_anchor(now: SystemTime, capture_ms: Option<u64>, end_us: i64) -> (SystemTime, i64) {
+    let Some(ms) = capture_ms else {
+        return (now, end_us);
+    };
+    let end = Duration::from_micros(u64::try_from(end_us).unwrap_or(0));
+    let claimed_end = SystemTime::UNIX_EPOCH + Duration::from_millis(ms) + end;
+    let earliest_end = now.checked_sub(MAX_CAPTURE_LEAD).unwrap_or(now);
+    let part_end = claimed_end.clamp(earliest_end, now);
+    (part_end.checked_sub(end).unwrap_or(part_end), 0)
+}
+
 /// A part's start on the stream's clock, µs.
 pub fn start_us(part: &Part) -> i64 {
     ticks_us(part.start, part.timescale)
@@ -69,4 +89,26 @@ pub fn end_us(part: &Part) -> i64 {
 fn ticks_us(ticks: u64, timescale: u32) -> i64 {
     let us = u128::from(ticks) * 1_000_000 / u128::from(timescale.max(1));
     i64::try_from(us).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_capture_clock_is_clamped_to_the_arrival() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let now_ms = 1_800_000_000_000u64;
+        // No capture clock: the arrival stands for the part's end.
+        assert_eq!(http_anchor(now, None, 500_000), (now, 500_000));
+        // Captured 1.2 s before the part's end arrived: media 0 is then.
+        let (w, m) = http_anchor(now, Some(now_ms - 1_700), 500_000);
+        assert_eq!((w, m), (now - Duration::from_millis(1_700), 0));
+        // In the future: the part's end is its arrival.
+        let (w, _) = http_anchor(now, Some(now_ms + 60_000), 500_000);
+        assert_eq!(w, now - Duration::from_millis(500));
+        // Far in the past: at most the lead before the arrival.
+        let (w, _) = http_anchor(now, Some(1), 500_000);
+        assert_eq!(w, now - MAX_CAPTURE_LEAD - Duration::from_millis(500));
+    }
 }

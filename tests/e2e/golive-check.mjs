@@ -1,0 +1,87 @@
+// What the Go live tests (Chromium and Firefox) share: driving the Go live page through its steps, and
+// reading back what the origin serves of the live stream and of its recording.
+import assert from 'node:assert/strict';
+import { ADMIN } from './harness.mjs';
+import { rendition, sameCuts, variants } from './ladder-check.mjs';
+
+/** A recorded public stream created through the API: {id, stream_key, playback_url}. */
+export async function createStream(origin, title = 'e2e go live') {
+  const r = await fetch(`${origin.url}/api/streams`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${ADMIN}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ title, visibility: 'public', record: true }),
+  });
+  assert.equal(r.status, 201);
+  return r.json();
+}
+
+/** The admin view of a stream (its status). */
+export async function streamState(origin, id) {
+  const r = await fetch(`${origin.url}/api/streams/${id}`, { headers: { Authorization: `Bearer ${ADMIN}` } });
+  return (await r.json()).status?.state;
+}
+
+/** Until `f()` returns something truthy (every 250 ms, at most `ms`); its value. */
+export async function until(what, ms, f) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** The multivariant playlist once it lists `n` video variants. */
+export async function masterWith(origin, s, n) {
+  return until(`${n} variants in ${s.playback_url}`, 90_000, async () => {
+    const r = await fetch(`${origin.url}${s.playback_url}`);
+    if (r.status !== 200) return null;
+    const text = await r.text();
+    return variants(text).length >= n ? text : null;
+  });
+}
+
+/**
+ * Every video rendition of the live window read back (init + the segments every rendition lists), and
+ * their segments checked to start with an IDR at the same decode times; the cut times (ms).
+ */
+export async function liveCuts(origin, s, master, tag) {
+  const base = `${origin.url}/live/${s.id}/`;
+  const list = [];
+  for (const v of variants(master)) list.push({ ...(await rendition(base, v.uri, tag)), CODECS: v.CODECS });
+  // The playlists were read one after the other: compare the segments every rendition lists.
+  const n = Math.min(...list.map((x) => x.segments.length));
+  assert.ok(n >= 3, `at least three whole segments in every rendition (${n})`);
+  for (const x of list) x.segments = x.segments.slice(0, n);
+  return sameCuts(list);
+}
+
+/** The recording, once published: its video id. */
+export async function recording(origin, streamId) {
+  let seen = [];
+  try {
+    return await until('the recording, published', 120_000, async () => {
+      const r = await fetch(`${origin.url}/api/videos`, { headers: { Authorization: `Bearer ${ADMIN}` } });
+      seen = (await r.json()).videos ?? [];
+      const v = seen.find((x) => x.state === 'ready' && (x.stream_id === streamId || !x.stream_id));
+      return v?.id ?? null;
+    });
+  } catch (e) {
+    const stream = await fetch(`${origin.url}/api/streams/${streamId}`, {
+      headers: { Authorization: `Bearer ${ADMIN}` },
+    });
+    throw new Error(`${e.message}: videos ${JSON.stringify(seen)}; stream ${await stream.text()}`);
+  }
+}
+
+/** Until every variant's media playlist lists a whole segment: a player opened on a playlist without one
+ * gets hls.js's fatal `levelEmptyError` (the Live page then tries again, but a test counts the error). */
+export async function untilSegments(origin, s, master) {
+  const base = `${origin.url}/live/${s.id}/`;
+  for (const v of variants(master))
+    await until(`a segment in ${v.uri}`, 60_000, async () => {
+      const r = await fetch(base + v.uri);
+      return r.status === 200 && (await r.text()).includes('#EXTINF:');
+    });
+}

@@ -1,0 +1,115 @@
+// Go live from the browser, end to end in Debian's headless Chromium (a fake camera and microphone:
+// `--use-fake-device-for-media-stream --use-fake-ui-for-media-stream`) against a real `upcast serve` on
+// loopback: a stream created through the API, the Go live page (www/golive.html) publishing 30 s of three
+// rungs (720p/480p/360p H.264, encoded in the tab, muxed by the wasm core, one PUT per part) and Opus;
+// a second page plays it with hls.js in low-latency mode, every rung forced in turn; every rung's segments
+// start with an IDR at the same instants; Stop ends the stream and the recording passes `upcast validate`.
+
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { createStream, liveCuts, masterWith, recording, streamState, until, untilSegments } from './golive-check.mjs';
+import { ADMIN, launch, out, startOrigin } from './harness.mjs';
+import { validate } from './ladder-check.mjs';
+
+const SECONDS = 30;
+let origin;
+let ctx;
+
+before(async () => {
+  origin = await startOrigin({ args: ['--api-rate-per-ip', '0', '--live-grace-secs', '3'] });
+  ctx = await launch(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream']);
+});
+
+after(async () => {
+  await ctx?.close();
+  origin?.stop();
+});
+
+/** Open the Go live page with `key`, preview the camera, turn the first `rungs` rungs on, go live. */
+async function goLive(page, key, rungs) {
+  await page.goto(`${origin.url}/golive.html#key=${encodeURIComponent(key)}`);
+  await page.click('#source button[type=submit]');
+  await page.waitForSelector('#publish:not([hidden])', { timeout: 120_000 });
+  const labels = await page.$$eval('#ladder tbody tr', (rows) => rows.map((r) => /** @type {any} */ (r).dataset.rung));
+  assert.ok(labels.length >= rungs, `the planner offers ${labels.join(', ')}`);
+  // The probe may propose fewer on a loaded machine; the test asks for the ladder it proves.
+  for (const [i, label] of labels.entries()) await page.setChecked(`input[name="on-${label}"]`, i < rungs);
+  await page.click('#start');
+  await page.waitForFunction(() => window.upcastLive?.state === 'live', null, { timeout: 30_000 });
+  return labels.slice(0, rungs);
+}
+
+test('the Go live page publishes three rungs from a fake camera; hls.js plays each; the recording validates', async (t) => {
+  const s = await createStream(origin);
+  const page = await ctx.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  const labels = await goLive(page, s.stream_key, 3);
+  assert.deepEqual(labels, ['720p', '480p', '360p']);
+
+  const master = await masterWith(origin, s, 3);
+  assert.match(master, /CODECS="avc1\.[^"]*,opus"/, 'audio shared by every rung');
+  await untilSegments(origin, s, master);
+
+  // A second page plays the stream in hls.js low-latency mode; each level forced in turn plays on.
+  const viewer = await ctx.newPage();
+  await viewer.goto(`${origin.url}/live.html#token=${ADMIN}`);
+  await viewer.waitForFunction(() => location.hash === '');
+  await viewer.evaluate((id) => {
+    location.hash = `s=${id}`;
+  }, s.id);
+  await viewer.waitForFunction(
+    () => {
+      const hls = /** @type {any} */ (window).upcastHls;
+      const v = /** @type {HTMLVideoElement} */ (document.querySelector('#player'));
+      return hls?.levels?.length === 3 && v.currentTime > 2 && !v.paused;
+    },
+    null,
+    { timeout: 90_000 },
+  );
+  for (let level = 0; level < 3; level++) {
+    await viewer.evaluate((l) => {
+      const hls = /** @type {any} */ (window).upcastHls;
+      hls.currentLevel = l;
+      /** @type {any} */ (window).fragsOn = 0;
+      hls.on('hlsFragChanged', (_e, d) => {
+        if (d.frag.level === l) /** @type {any} */ (window).fragsOn++;
+      });
+    }, level);
+    const t0 = await viewer.evaluate(() => document.querySelector('#player').currentTime);
+    await viewer.waitForFunction(
+      (t) => window.fragsOn >= 2 && document.querySelector('#player').currentTime > t + 2,
+      t0,
+      { timeout: 60_000 },
+    );
+    assert.equal(await viewer.evaluate(() => window.upcastFatal ?? null), null, `level ${level}: no fatal error`);
+    t.diagnostic(
+      `level ${level} plays (hls.js latency ${(await viewer.evaluate(() => window.upcastHls.latency)).toFixed(2)} s)`,
+    );
+  }
+  await viewer.screenshot({ path: join(out, 'golive-viewer.png') });
+
+  // 30 s of media, then the live window's segments: IDRs at the same instants in every rung.
+  await page.waitForFunction((n) => (window.upcastLive.stats?.mediaS ?? 0) >= n, SECONDS, { timeout: 120_000 });
+  const stats = await page.evaluate(() => window.upcastLive.stats);
+  t.diagnostic(`stats ${JSON.stringify(stats.rungs.map((r) => [r.label, r.fps.toFixed(1), r.dropped, r.lagMs]))}`);
+  assert.ok(
+    stats.rungs.every((r) => r.active),
+    'no rung dropped on loopback',
+  );
+  const cuts = await liveCuts(origin, s, master, 'golive-chromium');
+  t.diagnostic(`segment starts (ms) in every rung: ${cuts.join(' ')}`);
+  await page.screenshot({ path: join(out, 'golive-page.png') });
+
+  const notices = await page.evaluate(() => window.upcastLive.notices);
+  if (notices.length) t.diagnostic(`page notices: ${notices.join(' | ')}`);
+  await page.click('#stop');
+  await page.waitForFunction(() => window.upcastLive.state === 'ended', null, { timeout: 60_000 });
+  await until('the stream ended', 30_000, async () => (await streamState(origin, s.id)) === 'ended');
+  const vid = await recording(origin, s.id);
+  t.diagnostic(validate(`${origin.url}/v/${vid}/master.m3u8`));
+  assert.deepEqual(errors, [], 'no page errors');
+  await viewer.close();
+  await page.close();
+});

@@ -1,0 +1,232 @@
+// @ts-check
+// The Go live page's dedicated Worker: the capture's frames in (a MediaStreamTrackProcessor's stream,
+// transferred, or VideoFrames the page draws from its <video> where the browser has no processor), every
+// rung's VideoEncoder and the one AudioEncoder, the core's live muxer per rendition, and the uploads.
+// Encoding is driven by the frames, never by timers, so a tab in the background keeps its pace as long
+// as the browser delivers frames.
+//
+// Messages in:  {type: 'start', video?: ReadableStream<VideoFrame>, audio?: ReadableStream<AudioData>,
+//                 rungs, segmentMs, session} · {type: 'frame', frame} · {type: 'audio', data} ·
+//               {type: 'republish', session} · {type: 'stop'}
+// Messages out: {type: 'started', captureStartMs} · {type: 'stats', ...} · {type: 'notice', message} ·
+//               {type: 'lost', code, message} · {type: 'dropped', rung, reason} · {type: 'stopped'} ·
+//               {type: 'error', error}
+
+import { errorData } from '../lib/error.js';
+import { AudioRung } from './live/audio.js';
+import { Session } from './live/session.js';
+import { coreCodec, VideoRung } from './live/video.js';
+import { loadCore } from './worker-host.js';
+
+/** A rung is dropped when its uploads are this far behind (parts waiting, or the origin's lag). */
+const DROP_WAITING_PARTS = 6;
+const DROP_LAG_MS = 3000;
+
+/** @type {any} */
+let core = null;
+/** @type {Session | null} */
+let session = null;
+/** @type {VideoRung[]} */
+let rungs = [];
+/** @type {AudioRung | null} */
+let audio = null;
+let segmentUs = 2_000_000;
+let stopping = false;
+/** Clocks: the capture's timestamp (µs) at this publish's media time 0, performance.now() then. */
+let videoZero = null;
+let startedAt = 0;
+let audioZero = null;
+let lastCutUs = -Infinity;
+let framesIn = 0;
+const stats = { atUs: 0, frames: new Map(), bytes: new Map(), framesIn: 0 };
+
+const post = (m) => self.postMessage(m);
+const renditionName = (i) => (i === 0 ? 'video' : `video_${i + 1}`);
+const bytesOf = (chunk) => {
+  const b = new Uint8Array(chunk.byteLength);
+  chunk.copyTo(b);
+  return b;
+};
+
+function newSession(info) {
+  session = new Session(core, info, (e) => post({ type: 'lost', code: e.code, message: e.message }));
+  rungs.forEach((r, i) => {
+    if (!r.active && !r.broken) {
+      // A rung dropped for the uplink comes back with a new publish (its encoder is made again at the
+      // first segment boundary).
+      r.active = true;
+      r.broken = true;
+      r.dropReason = null;
+    }
+    if (r.active) session?.add(renditionName(i), coreCodec(r.plan.codec));
+  });
+  if (audio?.config && !audio.failed) session.add('audio', audio.coreCodec);
+  videoZero = null;
+  audioZero = null;
+  lastCutUs = -Infinity;
+}
+
+/** @param {VideoFrame} frame */
+function onFrame(frame) {
+  try {
+    if (stopping || !session) return;
+    framesIn++;
+    if (videoZero === null) {
+      videoZero = frame.timestamp;
+      startedAt = performance.now();
+      // The frame's arrival here stands for its capture (the few ms from the camera are not counted).
+      session.info.captureMs = performance.timeOrigin + startedAt;
+      post({ type: 'started', captureStartMs: session.info.captureMs });
+    }
+    const t = frame.timestamp - videoZero;
+    const key = t - lastCutUs >= segmentUs;
+    if (key) {
+      lastCutUs = t;
+      session.cut(t);
+    }
+    for (const r of rungs) r.encode(frame, key);
+    adapt();
+    if (t - stats.atUs >= 1_000_000) postStats(t);
+  } finally {
+    frame.close();
+  }
+}
+
+/** Drop the top rung still uploaded when its uploads fall behind (the origin keeps the others). */
+function adapt() {
+  if (!session) return;
+  const live = rungs.map((r, i) => ({ r, i })).filter(({ r }) => r.active);
+  if (live.length < 2) return;
+  const { r, i } = live[0];
+  const up = session.uplink(renditionName(i));
+  if (!up) return;
+  const behind = up.waiting > DROP_WAITING_PARTS || up.lagMs > DROP_LAG_MS;
+  if (!behind) return;
+  const reason = `uplink behind (${up.waiting} parts waiting, lag ${(up.lagMs / 1000).toFixed(1)} s)`;
+  r.active = false;
+  r.dropReason = `${reason}: not uploaded; back when the stream is published again`;
+  r.encoder?.close();
+  r.encoder = null;
+  session.drop(renditionName(i));
+  post({ type: 'dropped', rung: r.plan.label, reason });
+}
+
+function postStats(tUs) {
+  const secs = (tUs - stats.atUs) / 1e6;
+  const out = rungs.map((r, i) => {
+    const up = session?.uplink(renditionName(i));
+    const name = renditionName(i);
+    const frames = r.frames - (stats.frames.get(name) ?? 0);
+    const bytes = (up?.sentBytes ?? 0) - (stats.bytes.get(name) ?? 0);
+    stats.frames.set(name, r.frames);
+    stats.bytes.set(name, up?.sentBytes ?? 0);
+    return {
+      label: r.plan.label,
+      rendition: name,
+      active: r.active,
+      fps: frames / secs,
+      bitrate: (bytes * 8) / secs,
+      queue: r.queue,
+      waiting: up?.waiting ?? 0,
+      lagMs: up?.lagMs ?? 0,
+      frames: r.frames,
+      dropped: r.dropped.busy + r.dropped.encoder + r.dropped.uplink,
+      dropReason: r.dropReason,
+    };
+  });
+  const aup = session?.uplink('audio');
+  post({
+    type: 'stats',
+    mediaS: tUs / 1e6,
+    framesIn,
+    fpsIn: (framesIn - stats.framesIn) / secs,
+    rungs: out,
+    audio: audio && {
+      codec: audio.config?.codec ?? null,
+      frames: audio.frames,
+      waiting: aup?.waiting ?? 0,
+      lagMs: aup?.lagMs ?? 0,
+    },
+  });
+  stats.atUs = tUs;
+  stats.framesIn = framesIn;
+}
+
+/** @param {AudioData} data */
+function onAudio(data) {
+  if (stopping || !session || !audio || videoZero === null) {
+    data.close();
+    return;
+  }
+  if (audioZero === null) audioZero = data.timestamp - (performance.now() - startedAt) * 1000;
+  audio.encode(data);
+}
+
+/** @param {ReadableStream<any>} stream @param {(v: any) => void} each */
+async function drain(stream, each) {
+  const reader = stream.getReader();
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done || stopping) {
+      value?.close?.();
+      reader.cancel().catch(() => {});
+      return;
+    }
+    each(value);
+  }
+}
+
+async function start(m) {
+  core = await loadCore('upcast_full');
+  segmentUs = m.segmentMs * 1000;
+  rungs = m.rungs.map(
+    (plan, i) =>
+      new VideoRung(
+        plan,
+        (_r, chunk, desc) => {
+          if (videoZero === null || chunk.timestamp < videoZero) return; // a frame of an earlier publish
+          session?.push(renditionName(i), bytesOf(chunk), chunk.timestamp - videoZero, chunk.type === 'key', desc);
+        },
+        (_r, message) => post({ type: 'notice', message }),
+      ),
+  );
+  if (m.audio || m.withAudio) {
+    audio = new AudioRung(
+      (chunk, desc) => {
+        if (audioZero === null) return;
+        session?.push('audio', bytesOf(chunk), Math.round(chunk.timestamp - audioZero), true, desc);
+      },
+      (message) => post({ type: 'notice', message }),
+    );
+    // The audio's codec is known once the first AudioData arrives: the rendition is added then.
+    const open = audio.open.bind(audio);
+    audio.open = async (d) => {
+      await open(d);
+      if (!audio?.failed) session?.add('audio', audio.coreCodec);
+    };
+  }
+  newSession(m.session);
+  if (m.video) drain(m.video, onFrame).catch((e) => post({ type: 'notice', message: `capture: ${e.message}` }));
+  if (m.audio) drain(m.audio, onAudio).catch((e) => post({ type: 'notice', message: `audio capture: ${e.message}` }));
+}
+
+async function stop() {
+  stopping = true;
+  await Promise.all([...rungs.map((r) => r.flush()), audio?.flush()]);
+  await session?.finish();
+  for (const r of rungs) r.close();
+  audio?.close();
+  post({ type: 'stopped' });
+}
+
+self.onmessage = async ({ data: m }) => {
+  try {
+    if (m.type === 'start') await start(m);
+    else if (m.type === 'frame') onFrame(m.frame);
+    else if (m.type === 'audio') onAudio(m.data);
+    else if (m.type === 'republish') newSession(m.session);
+    else if (m.type === 'stop') await stop();
+  } catch (e) {
+    post({ type: 'error', error: errorData(e) });
+  }
+};

@@ -1,0 +1,109 @@
+// @ts-check
+// One publish of the Go live Worker: for every rendition the core's muxer (`class LiveRung`) and its
+// uploads. A publish starts its media time at 0 on its first frame (the origin continues each rendition's
+// time across publishes and marks the discontinuity); a new publish after an outage is a new Session over
+// the same encoders.
+
+import { RenditionUplink } from './uplink.js';
+
+/**
+ * One rendition: its muxer (made at its encoder's first chunk, from the chunk's description), the cut
+ * times it has not passed yet, and its uploads.
+ */
+class Rendition {
+  /** @param {string} name @param {string} codec the core's codec name */
+  constructor(name, codec) {
+    this.name = name;
+    this.codec = codec;
+    /** @type {import('../core.js').LiveRung | null} */
+    this.mux = null;
+    /** @type {RenditionUplink | null} */
+    this.up = null;
+    /** @type {number[]} */
+    this.cuts = [];
+    this.lastUs = -1;
+  }
+}
+
+export class Session {
+  /**
+   * @param {any} core the full build (`LiveRung`)
+   * @param {{base: string, streamId: string, ticket: string, windowMs: number, partTargetMs: number, captureMs?: number}} info
+   * @param {(e: import('./uplink.js').UplinkLost) => void} onLost
+   */
+  constructor(core, info, onLost) {
+    this.core = core;
+    this.info = info;
+    this.onLost = onLost;
+    /** @type {Map<string, Rendition>} */
+    this.renditions = new Map();
+    this.lost = false;
+  }
+
+  /** @param {string} name @param {string} codec */
+  add(name, codec) {
+    this.renditions.set(name, new Rendition(name, codec));
+  }
+
+  /** Every rendition starts a segment at its first key frame (audio: frame) at or after `tUs`. */
+  cut(tUs) {
+    for (const r of this.renditions.values()) r.cuts.push(tUs);
+  }
+
+  /**
+   * One encoded chunk of `name` at `tUs` on this publish's clock; its parts go up.
+   * @param {string} name @param {Uint8Array} bytes @param {number} tUs @param {boolean} key
+   * @param {Uint8Array | null} description
+   */
+  push(name, bytes, tUs, key, description) {
+    const r = this.renditions.get(name);
+    if (!r || this.lost || tUs < 0 || tUs <= r.lastUs) return;
+    if (!r.mux) {
+      // The first chunk of a rendition must start its first segment: a video rung waits for its key frame.
+      if (r.codec !== 'aac' && r.codec !== 'opus' && !key) return;
+      const partUs = this.info.partTargetMs * 1000;
+      r.mux = new this.core.LiveRung(`${name} rendition`, r.codec, description, 'follower', partUs, 0);
+      r.up = new RenditionUplink(this.info, name, r.mux.init(), (e) => this.lose(e));
+      // A rendition that starts after the first cut starts at its own first frame.
+      if (!r.cuts.length || r.cuts[0] > tUs) r.cuts.unshift(tUs);
+    }
+    while (r.cuts.length && r.cuts[0] <= tUs) r.mux.cutAt(/** @type {number} */ (r.cuts.shift()));
+    r.lastUs = tUs;
+    const { parts } = r.mux.push(bytes, tUs, key);
+    for (const p of parts) r.up?.add(p);
+  }
+
+  /** @param {import('./uplink.js').UplinkLost} e */
+  lose(e) {
+    if (this.lost) return;
+    this.lost = true;
+    for (const r of this.renditions.values()) r.up?.stop();
+    this.onLost(e);
+  }
+
+  /** Stop uploading `name` (a dropped rung). @param {string} name */
+  drop(name) {
+    const r = this.renditions.get(name);
+    r?.up?.stop();
+    this.renditions.delete(name);
+  }
+
+  /** The uploads of `name` (null before its first chunk). @param {string} name */
+  uplink(name) {
+    return this.renditions.get(name)?.up ?? null;
+  }
+
+  /** The last parts of every rendition, and every upload finished. */
+  async finish() {
+    for (const r of this.renditions.values()) {
+      if (!r.mux) continue;
+      try {
+        for (const p of r.mux.finish()) r.up?.add(p);
+      } catch {
+        /* a rendition with nothing held */
+      }
+    }
+    await Promise.all([...this.renditions.values()].map((r) => r.up?.drain()));
+    for (const r of this.renditions.values()) r.mux?.free();
+  }
+}

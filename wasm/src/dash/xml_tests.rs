@@ -48,6 +48,7 @@ fn sample() -> Mpd {
                     value: "main".into(),
                 }),
                 segment_template: None,
+                label: None,
                 representations: vec![Representation {
                     id: "a&b".into(),
                     bandwidth: 128_000,

@@ -9,6 +9,7 @@
 //! microseconds (`_us`, what EXTINF's six decimals carry).
 
 pub mod attach;
+pub mod build;
 pub mod chapters;
 pub mod cue;
 pub mod segment;
@@ -21,7 +22,8 @@ mod tests;
 #[cfg(test)]
 mod tests_segment;
 
-pub use attach::{attach, CaptionFiles, CaptionInfo};
+pub use attach::{attach, captions_in_master, first_variant, CaptionFiles, CaptionInfo};
+pub use build::{add_text, CaptionInput, InputError, Manifests, TextOutcome};
 pub use chapters::{chapters_vtt, parse_chapter_list, Chapter};
 pub use cue::{Cue, Track};
 pub use segment::{segment_track, Timeline};

@@ -19,6 +19,7 @@ mod media;
 mod paths;
 mod report;
 mod segment;
+mod subtitles;
 mod timeline;
 mod uris;
 
@@ -28,6 +29,8 @@ mod tests;
 mod tests_dash;
 #[cfg(test)]
 mod tests_hostile;
+#[cfg(test)]
+mod tests_subtitles;
 #[cfg(test)]
 mod tests_util;
 
@@ -221,5 +224,6 @@ pub fn check_package_with(
     master::check_master(&pkg, &mut report);
     iframes::check_iframes(reader, &pkg, limits, &mut report);
     dash::check_dash(reader, &mpd_path(master_path), &pkg, limits, &mut report);
+    subtitles::check_subtitles(reader, &pkg, limits, &mut report);
     report
 }

@@ -28,6 +28,8 @@ pub fn video_view(v: &VideoRow) -> Video {
         poster: v.poster,
         playback_url: public.then(|| format!("/v/{}/{MASTER}", v.id)),
         poster_url: (public && v.poster).then(|| format!("/v/{}/{}", v.id, paths::POSTER)),
+        captions: Vec::new(),
+        chapters_url: None,
     }
 }
 
@@ -140,7 +142,9 @@ pub async fn get(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let v = load(&state, &req, &id, None).await?;
-    Ok(HttpResponse::Ok().json(video_view(&v)))
+    let mut view = video_view(&v);
+    super::captions::text_view(&state, &mut view).await?;
+    Ok(HttpResponse::Ok().json(view))
 }
 
 pub async fn files(

@@ -146,7 +146,7 @@ fn announced_in_master_and_mpd_and_replaced() {
     let refs = crate::dash::package_references("manifest.mpd", mpd.as_bytes()).unwrap();
     assert!(refs.contains(&en.info.whole_file()), "{refs:?}");
     // Replacing: announcing only the new English leaves no trace of the old renditions.
-    let (master2, mpd2) = attach(&master, Some(&mpd), &[pt.info.clone()]).unwrap();
+    let (master2, mpd2) = attach(&master, Some(&mpd), std::slice::from_ref(&pt.info)).unwrap();
     assert!(!master2.contains(&en.info.dir) && master2.contains(&pt.info.dir));
     assert!(!mpd2.as_ref().unwrap().contains(&en.info.dir));
     let (master3, mpd3) = attach(&master2, mpd2.as_deref(), &[]).unwrap();

@@ -72,7 +72,8 @@ fn captioned_package_passes() {
 fn broken_subtitles_are_reported() {
     let (good, en) = captioned();
     let seg = |k| format!("{en}/seg_{k:05}.vtt");
-    let cases: Vec<(Box<dyn Fn(&mut MemReader)>, &str)> = vec![
+    type Break = Box<dyn Fn(&mut MemReader)>;
+    let cases: Vec<(Break, &str)> = vec![
         (
             Box::new(|p| {
                 edit(

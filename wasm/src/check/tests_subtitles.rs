@@ -72,7 +72,7 @@ fn captioned_package_passes() {
 fn broken_subtitles_are_reported() {
     let (good, en) = captioned();
     let seg = |k| format!("{en}/seg_{k:05}.vtt");
-    type Break = Box<dyn Fn(&mut MemReader)>;
+    type Break<'a> = Box<dyn Fn(&mut MemReader) + 'a>;
     let cases: Vec<(Break, &str)> = vec![
         (
             Box::new(|p| {

@@ -3,7 +3,7 @@
 //! default, forced, bytes: Uint8Array}], chapters: "0:00 Intro\n…"}`, every part optional.
 
 use js_sys::{Array, Reflect, Uint8Array};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 use super::error::{js_text, WebError, WebResult};
 use crate::captions::{parse_chapter_list, CaptionInput, TextLimits};

@@ -118,7 +118,7 @@ fn refused_documents() {
         (
             "<Period",
             "<BaseURL>http://x.example/</BaseURL><Period",
-            "<BaseURL> is not accepted",
+            "<BaseURL> is not where the MPD schema puts it",
         ),
         (
             "<Period",

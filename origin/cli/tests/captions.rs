@@ -1,9 +1,12 @@
 //! `upcast segment --captions … --chapters …` end to end: the package passes `upcast validate` (the
 //! subtitle rules included), ffmpeg's WebVTT reader reads every caption file it wrote, and a bad caption
-//! file is refused with its line before anything is written.
+//! file is refused with its line before anything is written. `upcast upload --captions` adds captions to
+//! the published video through a real `upcast serve`, and `upcast validate` passes on what it serves.
 
 #[path = "../../testkit/common/mod.rs"]
 mod common;
+#[path = "../../testkit/harness/mod.rs"]
+mod harness;
 
 use common::{ffmpeg, fixture, require_ffmpeg, run, scratch_dir};
 use std::process::Command;
@@ -120,4 +123,44 @@ fn bad_captions_write_nothing() {
         .arg(&out)
         .args(["--captions", "en"]));
     assert!(r.stderr.contains("LANG[:NAME]=FILE"), "{}", r.stderr);
+}
+
+#[test]
+fn upload_adds_captions_through_the_api() {
+    let dir = scratch_dir("cli_captions_upload");
+    let out = dir.join("pkg");
+    let r = run(upcast()
+        .arg("segment")
+        .arg(fixture("h264_aac_bframes.mp4"))
+        .arg(&out)
+        .args(["--target-duration", "2"]));
+    assert!(r.clean(), "{}", r.stderr);
+    std::fs::write(
+        dir.join("fr.srt"),
+        "1\n00:00:00,200 --> 00:00:01,800\nBonjour\n",
+    )
+    .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let s = harness::Server::start(data.path(), &[]);
+    let r = run(upcast()
+        .arg("upload")
+        .arg(&out)
+        .args(["--to", &s.url(""), "--token", harness::ADMIN])
+        .arg("--captions")
+        .arg(format!("fr:Français={}", dir.join("fr.srt").display())));
+    assert!(r.status.success(), "{}", r.stderr);
+    assert!(r.stderr.contains("captions fr added"), "{}", r.stderr);
+    let master_url = r.stdout.trim().to_string();
+    let master = harness::agent()
+        .get(&master_url)
+        .call()
+        .unwrap()
+        .into_string()
+        .unwrap();
+    assert!(
+        master.contains("LANGUAGE=\"fr\",NAME=\"Français\""),
+        "{master}"
+    );
+    let r = run(upcast().arg("validate").arg(&master_url));
+    assert!(r.clean(), "validate: {}\n{}", r.stdout, r.stderr);
 }

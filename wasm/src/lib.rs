@@ -4,6 +4,7 @@
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod boxes;
+pub mod captions;
 /// The HLS conformance checker (feature `check`, on by default; the browser's segmenter-only build leaves
 /// it out, see www/build.sh).
 #[cfg(feature = "check")]

@@ -51,6 +51,8 @@ pub struct Package {
     /// Path → text of every manifest: the multivariant playlist first, the media and I-frame playlists,
     /// then the MPD ([`layout::MANIFEST`]).
     pub playlists: Vec<(String, String)>,
+    /// Path → text of the caption renditions and the chapters track ([`Package::add_text`]).
+    pub texts: Vec<(String, String)>,
     pub summary: Summary,
 }
 
@@ -63,6 +65,7 @@ impl Package {
         let mut out: Vec<(String, FileBody<'_>)> = self
             .playlists
             .iter()
+            .chain(&self.texts)
             .map(|(p, t)| (p.clone(), FileBody::Bytes(t.as_bytes())))
             .collect();
         for r in &self.renditions {
@@ -78,6 +81,52 @@ impl Package {
             }
         }
         out
+    }
+
+    /// Add caption renditions and a chapters track ([`crate::captions::add_text`]) on the boundaries of
+    /// the first video rendition (the first audio one in an audio-only package): rewrites `master.m3u8`
+    /// and `manifest.mpd`, lists them in the summary, and returns the warnings (also in the summary).
+    pub fn add_text(
+        &mut self,
+        inputs: &[crate::captions::CaptionInput],
+        chapters: Option<&[crate::captions::Chapter]>,
+        limits: &crate::captions::TextLimits,
+    ) -> std::result::Result<Vec<String>, crate::captions::InputError> {
+        use crate::captions::{add_text, InputError, Manifests, Timeline};
+        let lead = self.video().into_iter().chain(self.audio()).next();
+        let lead = lead.ok_or_else(|| InputError::Option("the package has no rendition".into()))?;
+        let text_of = |path: &str| {
+            self.playlists
+                .iter()
+                .find(|(p, _)| p == path)
+                .map(|(_, t)| t.as_str())
+        };
+        let timeline = Timeline::from_rendition(lead, self.summary.playlist_target_duration);
+        let master = text_of(MASTER).ok_or_else(|| InputError::Option("no master.m3u8".into()))?;
+        let keep = crate::captions::captions_in_master(master).map_err(InputError::Option)?;
+        let out = add_text(
+            &Manifests {
+                master_path: MASTER,
+                master,
+                mpd_path: layout::MANIFEST,
+                mpd: text_of(layout::MANIFEST),
+                timeline: &timeline,
+            },
+            &keep,
+            inputs,
+            chapters,
+            limits,
+        )?;
+        for (path, text) in out.files {
+            match self.playlists.iter_mut().find(|(p, _)| *p == path) {
+                Some(slot) => slot.1 = text,
+                None => self.texts.push((path, text)),
+            }
+        }
+        self.summary.captions = out.captions;
+        self.summary.chapters = out.chapters.or(self.summary.chapters.take());
+        self.summary.warnings.extend(out.warnings.iter().cloned());
+        Ok(out.warnings)
     }
 
     pub fn video(&self) -> Vec<&Rendition> {
@@ -128,6 +177,7 @@ pub fn package_planned(movie: &Movie, plan: Plan) -> Result<Package> {
         plan,
         renditions,
         playlists,
+        texts: Vec::new(),
         summary,
     })
 }

@@ -59,6 +59,10 @@ pub struct Summary {
     pub playlist_target_duration: u64,
     pub long_gop: Option<LongGop>,
     pub warnings: Vec<String>,
+    /// The subtitle renditions the package announces (`crate::captions`).
+    pub captions: Vec<crate::captions::CaptionInfo>,
+    /// The chapters track's path, when the package has one.
+    pub chapters: Option<String>,
 }
 
 impl Summary {
@@ -154,6 +158,8 @@ impl Summary {
             playlist_target_duration: target,
             long_gop: plan.long_gop.clone(),
             warnings,
+            captions: Vec::new(),
+            chapters: None,
         }
     }
 }

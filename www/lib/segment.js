@@ -26,6 +26,9 @@ import { WorkerClient } from './worker-rpc.js';
  * @property {Record<string, number>} [limits] the core's `Limits`, camelCase (`{maxMoovBytes: …}`)
  * @property {boolean} [hash] compute every file's SHA-256 before resolving (a full read of the media)
  * @property {boolean} [check] run the HLS conformance check in the tab (default true; loads the full build)
+ * @property {{captions?: {lang: string, name?: string, default?: boolean, forced?: boolean, bytes: Uint8Array}[],
+ *   chapters?: string}} [text] caption files (WebVTT or SRT) per language and chapters (`0:00 Intro` lines):
+ *   checked, segmented on the video's boundaries and announced in master.m3u8 and the MPD by the core
  * @property {(p: {phase: 'segment' | 'hash', done: number, total: number}) => void} [onProgress]
  * @property {AbortSignal} [signal]
  */
@@ -80,11 +83,11 @@ export async function segment(file, options = {}) {
  * @param {SegmentOptions} options
  * @returns {Promise<Package>}
  */
-async function plan(file, { targetDuration = 6, limits, check = true, onProgress, signal }) {
+async function plan(file, { targetDuration = 6, limits, check = true, text, onProgress, signal }) {
   if (signal?.aborted) throw abortReason(signal);
   const worker = idle ?? new WorkerClient(workerUrl);
   idle = null;
-  const options = { plan: { targetDurationS: targetDuration }, ...(limits && { limits }) };
+  const options = { plan: { targetDurationS: targetDuration }, ...(limits && { limits }), ...(text && { text }) };
   const done = await worker.request(
     { file, options, check },
     {

@@ -15,7 +15,7 @@ export class ApiError extends Error {
   }
 }
 
-async function call(method, path, token, body) {
+async function call(method, path, token, body, raw) {
   let r;
   try {
     r = await fetch(path, {
@@ -24,7 +24,7 @@ async function call(method, path, token, body) {
         Authorization: `Bearer ${token}`,
         ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
       },
-      body: body !== undefined ? JSON.stringify(body) : undefined,
+      body: raw ?? (body !== undefined ? JSON.stringify(body) : undefined),
     });
   } catch (e) {
     throw new ApiError(0, 'network', `network: ${e.message}`);
@@ -46,6 +46,21 @@ export const getVideo = (token, id) => call('GET', `/api/videos/${id}`, token);
 export const storedFiles = (token, id) => call('GET', `/api/videos/${id}/files`, token);
 export const newTicket = (admin, id) => call('POST', `/api/videos/${id}/tickets`, admin);
 export const publish = (token, id) => call('POST', `/api/videos/${id}/publish`, token);
+/**
+ * Add or replace a published video's captions in one language (an SRT or WebVTT file): `{video, warnings}`.
+ * @param {string} token @param {string} id @param {{lang: string, name: string, default: boolean, forced: boolean, bytes: Uint8Array<ArrayBuffer>}} c
+ */
+export const putCaptions = (token, id, c) =>
+  call(
+    'PUT',
+    `/api/videos/${id}/captions/${encodeURIComponent(c.lang)}?` +
+      new URLSearchParams({ name: c.name, default: String(c.default), forced: String(c.forced) }),
+    token,
+    undefined,
+    c.bytes,
+  );
+export const deleteCaptions = (token, id, lang) =>
+  call('DELETE', `/api/videos/${id}/captions/${encodeURIComponent(lang)}`, token);
 /** A private video's signed playback link: {url, expires_at}. */
 export const videoPlayback = (admin, id) => call('GET', `/api/videos/${id}/playback`, admin);
 

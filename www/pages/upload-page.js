@@ -2,6 +2,7 @@
 // The upload page: drop a file → package it in a Worker (upcast.js) → show what was found → upload it to
 // this origin with retries and resume → a link to watch and a copyable playback URL.
 import { describe, findings, makeStoryboard, openLadder, PackageFile, segment, UpcastError } from '../lib/index.js';
+import { addLater, captionsCard, textOptions } from './captions-form.js';
 import { editLadder, RungMeters } from './ladder-editor.js';
 import { bytes, Meter } from './meter.js';
 import { makePoster } from './poster.js';
@@ -14,6 +15,7 @@ let busy = null; // AbortController of the running job
 let paused = null; // {file, pkg} of an upload that gave up after retries
 
 const adminReady = askToken($('#token'));
+captionsCard($('#text'));
 // Whether to encode a ladder is remembered across visits (a reload to resume keeps the choice).
 const encodeBox = $('#encode');
 encodeBox.checked = localStorage.getItem('upcast.encode') !== 'false';
@@ -83,9 +85,16 @@ async function handle(file) {
   $('#pending').hidden = true;
   const ctl = new AbortController();
   busy = ctl;
+  let text;
+  try {
+    text = await textOptions($('#text'));
+  } catch (e) {
+    busy = null;
+    return showProblem(e);
+  }
   if (encodeBox.checked) {
     const job = await openLadder(file, { targetDuration, signal: ctl.signal }).catch((e) => e);
-    if (!(job instanceof Error)) return ladderFlow(file, job, ctl);
+    if (!(job instanceof Error)) return ladderFlow(file, job, ctl, text?.captions);
     if (job.name === 'AbortError') return;
     // A file the core cannot make a ladder of (no video: code 'no-video', not a fault in the file)
     // is packaged without one; anything else is shown.
@@ -94,11 +103,11 @@ async function handle(file) {
       return showProblem(job);
     }
   }
-  return copyFlow(file, ctl);
+  return copyFlow(file, ctl, text);
 }
 
 /** Plan the ladder, let the person edit it, then encode and upload at the same time. */
-async function ladderFlow(file, job, ctl) {
+async function ladderFlow(file, job, ctl, captions) {
   showFound(file, { summary: job.summary, findings: findings(job.summary) }, { ladder: true });
   let choice;
   try {
@@ -128,10 +137,10 @@ async function ladderFlow(file, job, ctl) {
     },
     () => {},
   );
-  await send(file, pkg, ctl);
+  await send(file, pkg, ctl, captions);
 }
 
-async function copyFlow(file, ctl) {
+async function copyFlow(file, ctl, text) {
   $('#progress').hidden = false;
   $('#cancel').hidden = false;
   const seg = new Meter($('#m-segment'), 'Packaging');
@@ -141,6 +150,7 @@ async function copyFlow(file, ctl) {
     pkg = await segment(file, {
       targetDuration,
       signal: ctl.signal,
+      text,
       onProgress: (p) => seg.update(p.done, p.total),
     });
   } catch (e) {
@@ -198,7 +208,7 @@ function posterFile(jpeg) {
   return new PackageFile(null, { path: 'poster.jpg', size: jpeg.length, type: 'image/jpeg', head: jpeg, layout: null });
 }
 
-async function send(file, pkg, ctl) {
+async function send(file, pkg, ctl, laterCaptions) {
   const admin = await adminReady;
   const meter = new Meter($('#m-upload'), 'Uploading');
   $('#resume').hidden = true;
@@ -246,6 +256,10 @@ async function send(file, pkg, ctl) {
       },
     });
     meter.finish();
+    if (laterCaptions?.length) {
+      status('Adding the captions…');
+      await addLater(admin, video.id, laterCaptions);
+    }
     done(video);
   } catch (e) {
     if (e.name === 'AbortError') return;
@@ -273,6 +287,7 @@ function done(video) {
   const url = new URL(video.playback_url, location.href).href;
   box.querySelector('.watch').href = `watch.html#v=${video.id}`;
   box.querySelector('.url').value = url;
+  box.dataset.video = video.id;
   box.hidden = false;
   document.body.dataset.state = 'published';
 }
@@ -309,6 +324,23 @@ $('#done .copy-btn').addEventListener('click', async () => {
     $('#done .copy-btn').textContent = 'Copied';
   } catch {
     document.execCommand('copy');
+  }
+});
+$('#done .later').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const form = e.target;
+  const say = (t) => (form.querySelector('.later-status').textContent = t);
+  const file = form.querySelector('.file').files[0];
+  const lang = form.querySelector('.lang').value.trim();
+  try {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    const name = form.querySelector('.cname').value.trim();
+    const warnings = await addLater(await adminReady, $('#done').dataset.video, [
+      { lang, name, default: false, forced: false, bytes },
+    ]);
+    say(`Added${warnings.length ? ` (${warnings.join('; ')})` : ''}.`);
+  } catch (err) {
+    say(`Refused: ${err.message}`);
   }
 });
 showPending();

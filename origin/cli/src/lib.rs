@@ -5,6 +5,7 @@
 
 pub mod segment;
 pub mod serve;
+pub mod text_args;
 pub mod upload;
 pub mod validate;
 pub mod validate_live;

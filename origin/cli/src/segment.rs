@@ -22,6 +22,8 @@ pub struct Args {
     /// Print the summary as JSON instead of text.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub text: crate::text_args::TextArgs,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -29,8 +31,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot open {}", args.input.display()))?;
     let mut opts = SegmentOptions::default();
     opts.plan.target_duration_s = args.target_duration;
-    let package = upcast_core::segment(&src, &opts)
+    let mut package = upcast_core::segment(&src, &opts)
         .map_err(|e| anyhow::anyhow!("{}: {e}", args.input.display()))?;
+    if !args.text.is_empty() {
+        let limits = upcast_core::captions::TextLimits::default();
+        let inputs = args.text.inputs(limits.max_bytes)?;
+        let chapters = args.text.chapters()?;
+        package
+            .add_text(&inputs, chapters.as_deref(), &limits)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
     write_package(&package, &src, &args.outdir)?;
     let mut out = std::io::stdout().lock();
     if args.json {
@@ -127,6 +137,21 @@ pub fn print_summary(out: &mut dyn Write, s: &Summary, outdir: &Path) -> std::io
             mbps(r.average_bitrate),
             mbps(r.peak_bitrate)
         )?;
+    }
+    for c in &s.captions {
+        let flags = [(c.default, " default"), (c.forced, " forced")]
+            .iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, f)| *f)
+            .collect::<String>();
+        writeln!(
+            out,
+            "  captions [{}] {}{flags} in {}/",
+            c.lang, c.name, c.dir
+        )?;
+    }
+    if let Some(ch) = &s.chapters {
+        writeln!(out, "  chapters in {ch}")?;
     }
     for w in &s.warnings {
         writeln!(out, "warning: {w}")?;

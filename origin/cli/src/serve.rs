@@ -58,6 +58,9 @@ pub struct Args {
     /// Bytes all videos together may hold.
     #[arg(long)]
     pub max_total_bytes: Option<u64>,
+    /// Largest caption file (SRT or WebVTT) the captions API accepts, bytes.
+    #[arg(long, default_value_t = 5 << 20)]
+    pub max_caption_bytes: u64,
     /// HTTP worker threads (default: one per core).
     #[arg(long)]
     pub workers: Option<usize>,
@@ -155,6 +158,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(n) = args.max_total_bytes {
         limits.max_total_bytes = n;
     }
+    limits.max_caption_bytes = args.max_caption_bytes;
     let mut cfg = Config::new(args.listen, args.data);
     cfg.www_dir = Some(args.www);
     cfg.admin_token = std::env::var("UPCAST_ADMIN_TOKEN")

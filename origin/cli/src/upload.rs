@@ -1,6 +1,7 @@
 //! `upcast upload OUTDIR --to URL [--token T]`: upload a package made by `upcast segment` through the
 //! origin's API, skipping what the origin already has, then publish. Interrupted runs resume: the video id
-//! and upload ticket are kept in `OUTDIR/.upcast-upload.json`.
+//! and upload ticket are kept in `OUTDIR/.upcast-upload.json`. `--captions LANG[:NAME]=FILE` adds caption
+//! files to the published video through the captions API (`PUT /api/videos/{id}/captions/{lang}`).
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -38,6 +39,9 @@ pub struct Args {
     /// Attempts per request before giving up.
     #[arg(long, default_value_t = 5)]
     pub retries: u32,
+    /// Caption files added to the video once it is published (`--chapters` belongs to `upcast segment`).
+    #[command(flatten)]
+    pub text: crate::text_args::TextArgs,
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -278,7 +282,37 @@ fn send_files(
     Ok((sent, skipped))
 }
 
+/// PUT each `--captions` file to the published video; the origin's warnings go to stderr.
+fn add_captions(
+    client: &Client,
+    video_id: &str,
+    auth: &str,
+    text: &crate::text_args::TextArgs,
+) -> anyhow::Result<()> {
+    for c in text.inputs(64 << 20)? {
+        let url = client.url(&format!("/api/videos/{video_id}/captions/{}", c.lang));
+        let answer: upcast_origin::captions::CaptionAnswer =
+            client.call(&format!("captions {}", c.lang), |a| {
+                a.put(&url)
+                    .set("Authorization", auth)
+                    .query("name", &c.name)
+                    .query("default", &c.default.to_string())
+                    .query("forced", &c.forced.to_string())
+                    .send_bytes(&c.bytes)
+                    .map_err(Box::new)
+            })?;
+        for w in answer.warnings {
+            eprintln!("upcast: {w}");
+        }
+        eprintln!("upcast: captions {} added", c.lang);
+    }
+    Ok(())
+}
+
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if args.text.chapters.is_some() {
+        bail!("--chapters goes into the package: `upcast segment --chapters FILE`, then upload");
+    }
     let root = args
         .outdir
         .canonicalize()
@@ -322,6 +356,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         "upcast: {sent} files sent, {skipped} already there; state {}",
         serde_json::Value::from(video.state.as_str())
     );
+    add_captions(&client, &video_id, &auth, &args.text)?;
     match video.playback_url {
         Some(p) => println!("{}{p}", client.base),
         None => println!("{}/api/videos/{video_id}/playback", client.base),

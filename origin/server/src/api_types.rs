@@ -145,6 +145,13 @@ pub struct Video {
     /// `storyboard/storyboard.vtt` under its signed playback link's prefix).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storyboard_url: Option<String>,
+    /// The subtitle renditions `master.m3u8` announces (`GET /api/videos/{id}` and the captions API
+    /// fill it; the video list leaves it empty).
+    #[serde(default)]
+    pub captions: Vec<crate::captions::CaptionView>,
+    /// Public videos with chapters: the WebVTT chapters track's path on this origin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chapters_url: Option<String>,
 }
 
 /// An upload ticket: the bearer token that may write one video's files until `expires_at` (Unix seconds).

@@ -57,24 +57,24 @@ pub const MAX_TEXT_BYTES: u64 = 5 << 20;
 /// A storyboard sprite sheet: ~100–200 small tiles; 4 MiB is plenty.
 pub const MAX_IMAGE_BYTES: u64 = 4 << 20;
 
-/// A WebVTT file is UTF-8 and starts (after an optional BOM) with the signature `WEBVTT`, followed by a
-/// space, a tab, a line end or the end of the file (W3C WebVTT § 4.1). The caption checks that read cues
-/// build on this; this refuses HTML or a binary renamed `.vtt`.
+/// A WebVTT file (a caption segment, a whole caption track, a chapters or thumbnail track) must parse
+/// with the core's WebVTT reader (`upcast_core::captions`, the code that made it in the browser): the
+/// signature, every block a cue, NOTE, STYLE or REGION, every timestamp well-formed, within the cue limit.
+/// The refusal names the line and what was expected there.
 fn check_webvtt(path: &str, bytes: &[u8]) -> Result<(), ApiError> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| ApiError::NotWebvtt(format!("{path}: not UTF-8 text ({e})")))?;
-    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let rest = body.strip_prefix("WEBVTT").ok_or_else(|| {
-        ApiError::NotWebvtt(format!(
-            "{path}: line 1: expected the WebVTT signature \"WEBVTT\""
-        ))
-    })?;
-    if !(rest.is_empty() || rest.starts_with([' ', '\t', '\n', '\r'])) {
+    let body = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+    if !body.starts_with(b"WEBVTT") {
         return Err(ApiError::NotWebvtt(format!(
-            "{path}: line 1: \"WEBVTT\" must be followed by a space, a tab or a line end"
+            "{path}: line 1: expected the WebVTT signature \"WEBVTT\""
         )));
     }
-    Ok(())
+    let limits = upcast_core::captions::TextLimits {
+        max_bytes: usize::try_from(MAX_TEXT_BYTES).unwrap_or(usize::MAX),
+        ..Default::default()
+    };
+    upcast_core::captions::parse(bytes, &limits)
+        .map(|_| ())
+        .map_err(|e| ApiError::NotWebvtt(format!("{path}: {e}")))
 }
 
 /// A WebP file is a RIFF container of form type `WEBP` whose RIFF size matches the file and whose first
@@ -154,6 +154,21 @@ mod tests {
         assert!(!ok(b"WEBVTTX\n"));
         assert!(!ok(b"<html>WEBVTT"));
         assert!(!ok(b"WEBVTT\n\xff\xfe"));
+        let e = check_bytes(
+            "s/a.vtt",
+            FileKind::Text,
+            b"WEBVTT\n\n00:00.000 --> 00:01.00\nhi\n",
+            None,
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("line 3: expected a timestamp"),
+            "{e}"
+        );
+        // A thumbnail track (the storyboard's) is WebVTT too.
+        assert!(ok(
+            b"WEBVTT\n\n00:00.000 --> 00:05.000\nsheet_001.jpg#xywh=0,0,160,90\n"
+        ));
     }
 
     #[test]

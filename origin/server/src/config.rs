@@ -18,6 +18,8 @@ pub struct Limits {
     pub max_total_bytes: u64,
     /// Most files one video may hold.
     pub max_files_per_video: u64,
+    /// Largest caption file (SRT/WebVTT) `PUT /api/videos/{id}/captions/{lang}` accepts.
+    pub max_caption_bytes: u64,
     /// A request body that sends nothing for this long is dropped.
     pub body_idle_timeout: Duration,
     /// How long a new upload ticket stays valid.
@@ -58,6 +60,7 @@ impl Default for Limits {
             max_video_bytes: 20 << 30,
             max_total_bytes: 500 << 30,
             max_files_per_video: 20_000,
+            max_caption_bytes: 5 << 20,
             body_idle_timeout: Duration::from_secs(30),
             ticket_ttl: Duration::from_secs(24 * 3600),
             max_publish_checks: 2,

@@ -49,6 +49,12 @@ pub enum ApiError {
     NotImage(String),
     #[error("{0}")]
     NotWebvtt(String),
+    /// A caption file that does not parse (the message names the line) or a bad caption option.
+    #[error("{0}")]
+    BadCaptions(String),
+    /// Another change to the same video's manifests won the race; the request can be repeated.
+    #[error("{0}")]
+    Conflict(String),
     #[error("webhook URL refused: {0}")]
     BadWebhookUrl(String),
     #[error("bad playlist: {0}")]
@@ -111,6 +117,8 @@ impl ApiError {
             ApiError::NotJpeg(_) => "not-jpeg",
             ApiError::NotImage(_) => "not-image",
             ApiError::NotWebvtt(_) => "not-webvtt",
+            ApiError::BadCaptions(_) => "bad-captions",
+            ApiError::Conflict(_) => "conflict",
             ApiError::BadWebhookUrl(_) => "bad-webhook-url",
             ApiError::BadPlaylist(_) => "bad-playlist",
             ApiError::Published(_) => "published",
@@ -211,6 +219,7 @@ impl ResponseError for ApiError {
             | ApiError::NotJpeg(_)
             | ApiError::NotImage(_)
             | ApiError::NotWebvtt(_)
+            | ApiError::BadCaptions(_)
             | ApiError::BadWebhookUrl(_)
             | ApiError::BadPlaylist(_)
             | ApiError::UnsupportedMedia(_)
@@ -221,6 +230,7 @@ impl ResponseError for ApiError {
             ApiError::Published(_)
             | ApiError::MissingFiles(_)
             | ApiError::InitMissing(_)
+            | ApiError::Conflict(_)
             | ApiError::ChangedDuringPublish => StatusCode::CONFLICT,
             ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::InsufficientStorage => StatusCode::INSUFFICIENT_STORAGE,

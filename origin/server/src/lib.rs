@@ -8,6 +8,7 @@ pub mod api_types;
 pub mod auth;
 pub mod body;
 pub mod cache;
+pub mod captions;
 pub mod catalog;
 pub mod check;
 pub mod config;
@@ -113,6 +114,11 @@ pub fn routes(state: web::Data<AppState>) -> impl FnOnce(&mut ServiceConfig) {
                         web::put().to(upload::put_file),
                     )
                     .route("/videos/{id}/publish", web::post().to(publish::publish))
+                    .route("/videos/{id}/captions/{lang}", web::put().to(captions::put))
+                    .route(
+                        "/videos/{id}/captions/{lang}",
+                        web::delete().to(captions::delete),
+                    )
                     .route("/videos/{id}/tickets", web::post().to(videos::ticket))
                     .route("/videos/{id}/playback", web::get().to(videos::playback))
                     .route("/webhooks", web::post().to(webhooks::api::create))

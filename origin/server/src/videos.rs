@@ -31,6 +31,8 @@ pub fn video_view(v: &VideoRow) -> Video {
         storyboard: v.storyboard,
         storyboard_url: (public && v.storyboard)
             .then(|| format!("/v/{}/{}", v.id, upcast_core::layout::STORYBOARD_VTT)),
+        captions: Vec::new(),
+        chapters_url: None,
     }
 }
 
@@ -143,7 +145,9 @@ pub async fn get(
     id: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let v = load(&state, &req, &id, None).await?;
-    Ok(HttpResponse::Ok().json(video_view(&v)))
+    let mut view = video_view(&v);
+    super::captions::text_view(&state, &mut view).await?;
+    Ok(HttpResponse::Ok().json(view))
 }
 
 pub async fn files(

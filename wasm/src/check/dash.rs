@@ -147,7 +147,11 @@ fn load(
         .filter_map(|m| m.init.as_ref().map(|(p, i)| (p.as_str(), i)))
         .collect();
     let sets = mpd.periods.first().map_or(&[][..], |p| &p.adaptation_sets);
-    let all_reps = sets.iter().flat_map(|a| &a.representations);
+    // Text Representations (a whole WebVTT file each) are checked with the subtitle renditions.
+    let all_reps = sets
+        .iter()
+        .flat_map(|a| &a.representations)
+        .filter(|r| r.base_url.is_none());
     let mut budget = limits.max_segments;
     let mut reps = Vec::new();
     for (files, r) in files.into_iter().zip(all_reps) {

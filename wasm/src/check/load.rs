@@ -112,7 +112,13 @@ pub(crate) fn load(
     match m3u8_rs::parse_playlist_res(&bytes) {
         Ok(Playlist::MasterPlaylist(m)) => {
             let mut uris: Vec<&str> = m.variants.iter().map(|v| v.uri.as_str()).collect();
-            uris.extend(m.alternatives.iter().filter_map(|a| a.uri.as_deref()));
+            // Subtitle renditions are WebVTT, not CMAF: `subtitles.rs` checks them.
+            uris.extend(
+                m.alternatives
+                    .iter()
+                    .filter(|a| a.media_type != m3u8_rs::AlternativeMediaType::Subtitles)
+                    .filter_map(|a| a.uri.as_deref()),
+            );
             let mut seen = Vec::new();
             for uri in uris {
                 let Ok(path) = resolve(master_path, uri) else {

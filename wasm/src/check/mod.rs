@@ -20,6 +20,7 @@ mod paths;
 mod report;
 mod segment;
 mod storyboard;
+mod subtitles;
 mod timeline;
 mod uris;
 
@@ -29,6 +30,8 @@ mod tests;
 mod tests_dash;
 #[cfg(test)]
 mod tests_hostile;
+#[cfg(test)]
+mod tests_subtitles;
 #[cfg(test)]
 mod tests_util;
 
@@ -223,5 +226,6 @@ pub fn check_package_with(
     iframes::check_iframes(reader, &pkg, limits, &mut report);
     dash::check_dash(reader, &mpd_path(master_path), &pkg, limits, &mut report);
     storyboard::check_storyboard(reader, &pkg, limits, &mut report);
+    subtitles::check_subtitles(reader, &pkg, limits, &mut report);
     report
 }

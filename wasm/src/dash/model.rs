@@ -54,6 +54,8 @@ pub struct AdaptationSet {
     /// Every segment starts with a SAP of this type or lower.
     pub start_with_sap: Option<u8>,
     pub role: Option<Descriptor>,
+    /// The `Label` element's text: what a player's menu shows (a subtitle track's name).
+    pub label: Option<String>,
     /// A SegmentTemplate its Representations inherit when they have none (upcast writes one per
     /// Representation; a hand-made MPD may put it here).
     pub segment_template: Option<SegmentTemplate>,
@@ -80,6 +82,9 @@ pub struct Representation {
     pub audio_sampling_rate: Option<u32>,
     pub audio_channel_configuration: Option<Descriptor>,
     pub segment_template: Option<SegmentTemplate>,
+    /// A text Representation's one file (a whole WebVTT track), package-relative; only in a
+    /// `contentType="text"` AdaptationSet (see `crate::captions::attach`).
+    pub base_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -47,7 +47,7 @@ pub fn representations(
     let mut budget = max_segments;
     let mut out = Vec::new();
     for (set, a) in period.adaptation_sets.iter().enumerate() {
-        for r in &a.representations {
+        for r in a.representations.iter().filter(|r| r.base_url.is_none()) {
             let template = r.segment_template.as_ref().or(a.segment_template.as_ref());
             out.push(rep_files(
                 mpd_path,
@@ -125,6 +125,41 @@ fn rep_files(
     })
 }
 
+/// A text Representation's one file (its BaseURL), resolved against the MPD's path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextFile {
+    pub set: usize,
+    pub id: String,
+    pub lang: Option<String>,
+    pub path: String,
+}
+
+/// The text Representations of the (first) Period: those with a BaseURL, which [`representations`]
+/// leaves out.
+pub fn text_files(
+    mpd_path: &str,
+    mpd: &Mpd,
+    strictness: Strictness,
+) -> Result<Vec<TextFile>, String> {
+    let mut out = Vec::new();
+    for p in mpd.periods.iter().take(1) {
+        for (set, a) in p.adaptation_sets.iter().enumerate() {
+            for r in &a.representations {
+                let Some(u) = &r.base_url else { continue };
+                let path = resolve(mpd_path, u, strictness)
+                    .map_err(|e| format!("Representation {}: BaseURL {e}", r.id))?;
+                out.push(TextFile {
+                    set,
+                    id: r.id.clone(),
+                    lang: a.lang.clone(),
+                    path,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// The package paths the MPD at package path `path` names, each once, as the origin checks an upload:
 /// UTF-8, parses as an MPD upcast accepts ([`Mpd::parse`]), every URL inside the package under its path
 /// rules.
@@ -133,8 +168,9 @@ pub fn package_references(path: &str, bytes: &[u8]) -> Result<Vec<String>, Strin
     let mpd = Mpd::parse(text).map_err(|e| format!("{path}: {e}"))?;
     let reps = representations(path, &mpd, 200_000, Strictness::Package)
         .map_err(|e| format!("{path}: {e}"))?;
+    let texts = text_files(path, &mpd, Strictness::Package).map_err(|e| format!("{path}: {e}"))?;
     let mut seen = std::collections::HashSet::new();
-    let mut out = Vec::new();
+    let mut out: Vec<String> = texts.into_iter().map(|t| t.path).collect();
     for r in &reps {
         for p in std::iter::once(&r.init).chain(r.segments.iter().map(|s| &s.path)) {
             if seen.insert(p.clone()) {

@@ -59,6 +59,7 @@ pub fn mpd(videos: &[&Rendition], audios: &[&Rendition]) -> String {
                 value: if i == 0 { "main" } else { "alternate" }.into(),
             }),
             segment_template: None,
+            label: None,
             representations: audios
                 .iter()
                 .filter(|a| rfc5646(&a.language) == *lang)
@@ -114,6 +115,7 @@ fn representation(r: &Rendition) -> Representation {
                 entries: timeline(&r.segments),
             }),
         }),
+        base_url: None,
     }
 }
 

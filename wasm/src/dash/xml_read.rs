@@ -1,9 +1,10 @@
 //! [`Mpd::parse`]: an MPD read back with quick-xml's event reader into [`super::model`]. What upcast does
 //! not write is refused rather than half-understood: only the elements of [`ALLOWED_ELEMENTS`], each
-//! where the schema puts it (no `BaseURL`, `Location`, `SegmentList`, `SegmentBase`, `ContentSteering`,
+//! where the schema puts it (no `Location`, `SegmentList`, `SegmentBase`, `ContentSteering`,
 //! ..., each of which can send a player elsewhere), no `xlink:href` or `xml:base`, no DOCTYPE, and no
 //! SegmentTemplate attribute that names a URL the checks do not read (`index`, `bitstreamSwitching`) or
-//! shifts the timeline (`presentationTimeOffset`). A dynamic (live) MPD, which the origin writes and the
+//! shifts the timeline (`presentationTimeOffset`). `BaseURL` only as a text Representation's one file
+//! (a whole WebVTT track, `crate::captions`), resolved inside the package like every other URL. A dynamic (live) MPD, which the origin writes and the
 //! package checks refuse by its type, may also have `UTCTiming` and `presentationTimeOffset`.
 
 use super::model::{
@@ -15,7 +16,7 @@ use std::borrow::Cow;
 
 /// Elements an accepted MPD may hold. Their only URL-bearing attributes are `SegmentTemplate@media` and
 /// `@initialization`, which the checks resolve inside the package.
-pub const ALLOWED_ELEMENTS: [&str; 16] = [
+pub const ALLOWED_ELEMENTS: [&str; 17] = [
     "MPD",
     "ProgramInformation",
     "Title",
@@ -32,6 +33,7 @@ pub const ALLOWED_ELEMENTS: [&str; 16] = [
     "SegmentTemplate",
     "SegmentTimeline",
     "S",
+    "BaseURL",
 ];
 
 /// The attributes of one element, names and unescaped values.
@@ -215,6 +217,14 @@ impl Builder {
                     .representations
                     .push(r);
             }
+            ("BaseURL", "Representation") => {
+                if self.set().is_none_or(|s| s.content_type != "text") {
+                    return Err(
+                        "<BaseURL> is accepted only in a text (WebVTT) Representation".into(),
+                    );
+                }
+                self.rep().ok_or("no Representation")?.base_url = Some(String::new());
+            }
             ("AudioChannelConfiguration", "Representation") => {
                 self.rep()
                     .ok_or("no Representation")?
@@ -246,11 +256,32 @@ impl Builder {
                     .push(s);
             }
             ("MPD" | "Period" | "AdaptationSet" | "Role" | "Representation" | "UTCTiming", _)
-            | ("AudioChannelConfiguration" | "SegmentTemplate" | "SegmentTimeline" | "S", _) => {
+            | ("AudioChannelConfiguration" | "SegmentTemplate" | "SegmentTimeline" | "S", _)
+            | ("BaseURL", _) => {
                 return misplaced();
             }
             _ if stack.is_empty() => return misplaced(),
             _ => {} // descriptive elements (ProgramInformation, Label, ...): not modelled
+        }
+        Ok(())
+    }
+}
+
+impl Builder {
+    /// Text inside element `parent`: a BaseURL's URL, a Label's name; other text is not modelled.
+    fn text(&mut self, parent: &str, text: &str) -> Result<(), String> {
+        match parent {
+            "BaseURL" => {
+                if let Some(u) = self.rep().and_then(|r| r.base_url.as_mut()) {
+                    u.push_str(text);
+                }
+            }
+            "Label" => {
+                if let Some(s) = self.set() {
+                    s.label.get_or_insert_with(String::new).push_str(text);
+                }
+            }
+            _ => {}
         }
         Ok(())
     }
@@ -269,6 +300,13 @@ impl Mpd {
                 Ok(Event::Empty(e)) => (e, true),
                 Ok(Event::End(_)) => {
                     stack.pop();
+                    continue;
+                }
+                Ok(Event::Text(t)) => {
+                    let text = t
+                        .xml10_content()
+                        .map_err(|e| format!("bad text near byte {pos}: {e}"))?;
+                    b.text(stack.last().map_or("", String::as_str), text.trim())?;
                     continue;
                 }
                 Ok(Event::DocType(_)) => return Err("a DOCTYPE is not accepted in an MPD".into()),

@@ -48,6 +48,7 @@ fn sample() -> Mpd {
                     value: "main".into(),
                 }),
                 segment_template: None,
+                label: None,
                 representations: vec![Representation {
                     id: "a&b".into(),
                     bandwidth: 128_000,
@@ -117,7 +118,7 @@ fn refused_documents() {
         (
             "<Period",
             "<BaseURL>http://x.example/</BaseURL><Period",
-            "<BaseURL> is not accepted",
+            "<BaseURL> is not where the MPD schema puts it",
         ),
         (
             "<Period",

@@ -1,7 +1,7 @@
 //! [`Mpd::to_xml`]: the MPD written with quick-xml's event writer, indented, attributes escaped by it.
 
 use super::model::{AdaptationSet, Descriptor, Mpd, Representation, SegmentTemplate};
-use quick_xml::events::{BytesDecl, Event};
+use quick_xml::events::{BytesDecl, BytesText, Event};
 use quick_xml::Writer;
 use std::io::Result as IoResult;
 
@@ -36,6 +36,12 @@ fn element(w: &mut W, name: &'static str, attrs: &Attrs, inner: Option<Inner<'_>
         Some(f) => e.write_inner_content(|w| f(w)).map(|_| ()),
         None => e.write_empty().map(|_| ()),
     }
+}
+
+fn text_element(w: &mut W, name: &'static str, text: &str) -> IoResult<()> {
+    w.create_element(name)
+        .write_text_content(BytesText::new(text))
+        .map(|_| ())
 }
 
 fn descriptor(w: &mut W, name: &'static str, d: &Descriptor) -> IoResult<()> {
@@ -94,6 +100,10 @@ fn representation(w: &mut W, r: &Representation) -> IoResult<()> {
             if let Some(c) = &r.audio_channel_configuration {
                 descriptor(w, "AudioChannelConfiguration", c)?;
             }
+            // ISO/IEC 23009-1 Table 9: BaseURL before SegmentTemplate.
+            if let Some(u) = &r.base_url {
+                text_element(w, "BaseURL", u)?;
+            }
             if let Some(t) = &r.segment_template {
                 template(w, t)?;
             }
@@ -115,6 +125,9 @@ fn adaptation_set(w: &mut W, s: &AdaptationSet) -> IoResult<()> {
         "AdaptationSet",
         &a,
         Some(&|w: &mut W| {
+            if let Some(label) = &s.label {
+                text_element(w, "Label", label)?;
+            }
             if let Some(role) = &s.role {
                 descriptor(w, "Role", role)?;
             }

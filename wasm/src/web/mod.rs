@@ -16,6 +16,7 @@ pub mod options;
 pub mod recipe;
 pub mod source;
 pub mod storyboard;
+pub mod text;
 
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
@@ -57,14 +58,16 @@ pub(crate) fn set(obj: &Object, key: &str, value: &JsValue) -> WebResult<()> {
 /// bytesRead}` (files as [`recipe`]s); `report` is the conformance checker's (`null` unless `check`).
 ///
 /// `options` is `undefined` or `{plan: {targetDurationS}, limits: {...}}` (the core's `SegmentOptions`,
-/// camelCase as everything that crosses the boundary).
+/// camelCase as everything that crosses the boundary), and `text: {captions, chapters}` to add caption
+/// renditions and a chapters track ([`text::add_text`]).
 /// Must run in a dedicated Worker (`FileReaderSync`). Throws an `UpcastError` ([`error`]): `code`, `path`,
 /// `offset` and `reason` as fields, the core's message as `message`.
 #[wasm_bindgen(js_name = segmentFile)]
 pub fn segment_file(file: &Blob, options: JsValue, check: bool) -> WebResult<JsValue> {
     let opts = options::segment_options(&options)?;
     let src = BlobSource::new(file.clone())?;
-    let package = segment(&src, &opts)?;
+    let mut package = segment(&src, &opts)?;
+    text::add_text(&mut package, &options)?;
     let bytes_read = src.bytes_read();
     let report = check_report(&package, &src, check)?;
     let files = Array::new();

@@ -255,6 +255,7 @@ fn representation(r: &RenditionWindow, epoch: u32, period_start: SystemTime) -> 
                 entries: timeline(&media),
             }),
         }),
+        base_url: None,
     }
 }
 

@@ -742,14 +742,15 @@ async fn a_poster_is_checked_stored_listed_and_served_as_jpeg() {
     let dir = tempfile::tempdir().unwrap();
     let app = app(dir.path()).await;
     let (id, ticket) = create(&app).await;
-    // Not a JPEG, a JPEG cut short, and a poster anywhere but the root: refused, nothing left behind.
+    // Not a JPEG, a JPEG cut short, a JPEG named as a WebP sheet, and a JPEG at the root that is not the
+    // poster: refused, nothing left behind.
     let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
     let mut cut = jpeg();
     cut.truncate(cut.len() - 2);
     for (path, body, code) in [
         ("poster.jpg", png, "not-jpeg"),
         ("poster.jpg", cut, "not-jpeg"),
-        ("video/poster.jpg", jpeg(), "bad-path"),
+        ("storyboard/sheet_001.webp", jpeg(), "not-image"),
         ("thumb.jpg", jpeg(), "bad-path"),
     ] {
         let (st, v) = call(&app, put(&id, path, &ticket, &sha(&body), body)).await;

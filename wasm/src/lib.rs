@@ -24,6 +24,7 @@ pub mod package;
 pub mod plan;
 pub mod source;
 pub mod summary;
+pub mod sync;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 

@@ -90,6 +90,9 @@ packaged! {
     ntsc_2997 => "ntsc_2997.mp4",
     two_audio_langs => "two_audio_langs.mp4",
     co64 => "co64.mp4",
+    h264_aac_fragmented => "h264_aac_fragmented.mp4",
+    h264_aac_cmaf => "h264_aac_cmaf.mp4",
+    h264_aac_trimmed => "h264_aac_trimmed.mp4",
 }
 
 /// A fixture added to tests/fixtures/ without a line here would silently go unchecked.

@@ -27,6 +27,7 @@ pub mod summary;
 pub mod sync;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
+pub mod webm;
 
 pub use error::{Error, Result};
 pub use limits::Limits;

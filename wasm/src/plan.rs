@@ -236,7 +236,9 @@ fn plan_video(t: &Track, target: f64, warnings: &mut Vec<String>) -> Result<Trac
             "composition offsets out of range",
         )
     })?;
-    if t.edit.media_start != 0 && i128::from(t.edit.media_start) != earliest {
+    // An edit that starts presentation after the first key frame's first frame hides frames the package
+    // must keep (they are needed to decode the rest): say so. One that starts earlier is only a delay.
+    if i128::from(t.edit.media_start) > earliest {
         warnings.push(format!(
             "the video's edit list starts presentation at {:.3} s of its media; the package also shows \
              the frames from its first key frame ({:.3} s) on, and keeps the audio in sync",

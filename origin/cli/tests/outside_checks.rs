@@ -43,9 +43,9 @@ fn segments_cleanly(fixture: &str) {
     );
 }
 
-/// Inputs `upcast segment` must refuse with a message and without writing a package. None so far: list
-/// a fixture here (and remove it from `packaged!`) once the product decides not to handle it.
-const REFUSED: &[&str] = &[];
+/// Inputs `upcast segment` must refuse with a message and without writing a package: VP8 and Vorbis have
+/// no CMAF packaging (the browser's ladder re-encodes such video).
+const REFUSED: &[&str] = &["vp8_vorbis.webm"];
 
 #[test]
 fn refused_inputs_fail_with_a_message() {
@@ -93,6 +93,10 @@ packaged! {
     h264_aac_fragmented => "h264_aac_fragmented.mp4",
     h264_aac_cmaf => "h264_aac_cmaf.mp4",
     h264_aac_trimmed => "h264_aac_trimmed.mp4",
+    vp9_opus_webm => "vp9_opus.webm",
+    vp9_opus_live_webm => "vp9_opus_live.webm",
+    av1_opus_webm => "av1_opus.webm",
+    h264_aac_mkv => "h264_aac.mkv",
 }
 
 /// A fixture added to tests/fixtures/ without a line here would silently go unchecked.
@@ -109,7 +113,7 @@ fn every_fixture_is_listed() {
         })
         .filter(|n| {
             let ext = Path::new(n).extension().and_then(|e| e.to_str());
-            matches!(ext, Some("mp4" | "mov" | "m4a"))
+            matches!(ext, Some("mp4" | "mov" | "m4a" | "webm" | "mkv"))
         })
         .collect();
     on_disk.sort();

@@ -17,6 +17,13 @@ use crate::source::Source;
 
 /// Read the file's structure and sample tables. Payload bytes are never read.
 pub fn demux(src: &dyn Source, limits: &Limits) -> Result<Movie> {
+    let mut magic = [0u8; 4];
+    if src.len() >= 4 {
+        src.read_exact_at(0, &mut magic)?;
+    }
+    if magic == crate::webm::MAGIC {
+        return crate::webm::demux(src, limits);
+    }
     let top = toplevel::scan(src, limits)?;
     let moov_h = top.moov;
     let moov = src.read_vec(moov_h.start, moov_h.size)?;
@@ -67,8 +74,7 @@ pub fn demux(src: &dyn Source, limits: &Limits) -> Result<Movie> {
             movie.tracks.push(track);
         }
     }
-    pick_primary_tracks(&mut movie, moov_h.start)?;
-    warn_left_out_tracks(&mut movie);
+    finish_movie(&mut movie, moov_h.start)?;
     Ok(movie)
 }
 
@@ -234,6 +240,13 @@ fn read_sample_entry(
             _ => Err(e),
         },
     }
+}
+
+/// Pick the primary tracks (refusing a movie without any) and warn about the tracks left out.
+pub(crate) fn finish_movie(movie: &mut Movie, at: u64) -> Result<()> {
+    pick_primary_tracks(movie, at)?;
+    warn_left_out_tracks(movie);
+    Ok(())
 }
 
 /// Choose the primary video and audio tracks; a movie with neither is refused, saying why for each track.

@@ -60,6 +60,12 @@ fn refused_inputs_fail_with_a_message() {
     }
 }
 
+/// Fixtures checked by tests/timing_fidelity.rs instead (frames, packets, A/V sync and `upcast validate`):
+/// a trimmed source's package also shows the frames its edit list hides, so it is not frame-exact against
+/// ffmpeg's trimmed view; the fragmented file's video starts 80 ms after its audio, which the package keeps
+/// and the HLS duration (one playlist's EXTINF sum) does not count.
+const TIMING_ONLY: &[&str] = &["h264_aac_trimmed.mp4", "h264_aac_fragmented.mp4"];
+
 macro_rules! packaged {
     ($($test:ident => $file:literal,)*) => {
         $(
@@ -90,9 +96,7 @@ packaged! {
     ntsc_2997 => "ntsc_2997.mp4",
     two_audio_langs => "two_audio_langs.mp4",
     co64 => "co64.mp4",
-    h264_aac_fragmented => "h264_aac_fragmented.mp4",
     h264_aac_cmaf => "h264_aac_cmaf.mp4",
-    h264_aac_trimmed => "h264_aac_trimmed.mp4",
     vp9_opus_webm => "vp9_opus.webm",
     vp9_opus_live_webm => "vp9_opus_live.webm",
     av1_opus_webm => "av1_opus.webm",
@@ -120,6 +124,7 @@ fn every_fixture_is_listed() {
     let mut listed: Vec<String> = PACKAGED
         .iter()
         .chain(REFUSED)
+        .chain(TIMING_ONLY)
         .map(|s| s.to_string())
         .collect();
     listed.sort();

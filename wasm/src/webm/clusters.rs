@@ -80,8 +80,8 @@ pub fn read_segment(src: &dyn Source, seg: &Element, limits: &Limits) -> Result<
         }
         pos = el.end(end);
     }
-    let tracks = tracks
-        .ok_or_else(|| Error::malformed("Segment", seg.start, "has no Tracks element"))?;
+    let tracks =
+        tracks.ok_or_else(|| Error::malformed("Segment", seg.start, "has no Tracks element"))?;
     Ok(SegmentRead {
         scale,
         tracks,
@@ -156,7 +156,11 @@ impl Walk<'_> {
             let el = self.header(pos, end, path)?;
             match el.id {
                 ebml::BLOCK if block.is_some() => {
-                    return Err(Error::malformed(path, el.start, "a second Block in a BlockGroup"))
+                    return Err(Error::malformed(
+                        path,
+                        el.start,
+                        "a second Block in a BlockGroup",
+                    ))
                 }
                 ebml::BLOCK => block = Some(el),
                 ebml::REFERENCE_BLOCK => key = false,
@@ -173,16 +177,27 @@ impl Walk<'_> {
     }
 
     /// A SimpleBlock (`group` None: the key flag is in the header) or a BlockGroup's Block (§ 10).
-    fn block(&mut self, b: &Element, base: i64, group: Option<(bool, Option<u64>)>, path: &str) -> Result<()> {
+    fn block(
+        &mut self,
+        b: &Element,
+        base: i64,
+        group: Option<(bool, Option<u64>)>,
+        path: &str,
+    ) -> Result<()> {
         let size = b.size.unwrap_or(0);
-        let head = self.src.read_vec(b.data_start(), size.min(MAX_LACE_HEADER))?;
+        let head = self
+            .src
+            .read_vec(b.data_start(), size.min(MAX_LACE_HEADER))?;
         let bad = |msg: String| Error::malformed(path, b.start, msg);
-        let (n_len, track) = super::lacing::vint(&head).ok_or_else(|| bad("track number cut short".into()))?;
+        let (n_len, track) =
+            super::lacing::vint(&head).ok_or_else(|| bad("track number cut short".into()))?;
         let rel = head
             .get(n_len..n_len + 2)
             .map(|t| i16::from_be_bytes([t[0], t[1]]))
             .ok_or_else(|| bad("block header cut short".into()))?;
-        let flags = *head.get(n_len + 2).ok_or_else(|| bad("block header cut short".into()))?;
+        let flags = *head
+            .get(n_len + 2)
+            .ok_or_else(|| bad("block header cut short".into()))?;
         let (key, block_duration) = match group {
             Some(g) => g,
             None => (flags & 0x80 != 0, None),
@@ -191,7 +206,8 @@ impl Walk<'_> {
             .checked_add(i64::from(rel))
             .ok_or_else(|| bad("timestamp overflows".into()))?;
         let sizes = super::lacing::frame_sizes(&head, n_len + 3, size, flags, path, b.start)?;
-        let count = u16::try_from(sizes.frames.len()).map_err(|_| bad("too many laced frames".into()))?;
+        let count =
+            u16::try_from(sizes.frames.len()).map_err(|_| bad("too many laced frames".into()))?;
         self.total += u64::from(count);
         if self.total > self.limits.max_fragment_samples {
             return Err(Error::limit(

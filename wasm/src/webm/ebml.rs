@@ -52,14 +52,20 @@ fn vint(bytes: &[u8]) -> Option<(usize, u64, bool)> {
 
 /// Read the header of the element at `at`, inside a parent that ends at `parent_end`. `path` names the
 /// parent in errors ("Segment/Cluster").
-pub fn read_header<S: Source + ?Sized>(src: &S, at: u64, parent_end: u64, path: &str) -> Result<Element> {
+pub fn read_header<S: Source + ?Sized>(
+    src: &S,
+    at: u64,
+    parent_end: u64,
+    path: &str,
+) -> Result<Element> {
     let room = parent_end.saturating_sub(at);
     let mut buf = [0u8; 12];
     let n = usize::try_from(room.min(12)).unwrap_or(12);
     let head = buf.get_mut(..n).unwrap_or_default();
     src.read_exact_at(at, head)?;
     let bad = |msg: &str| Error::malformed(path, at, msg.to_string());
-    let (id_len, _, _) = vint(head).ok_or_else(|| bad("element ID cut short or longer than 4 bytes"))?;
+    let (id_len, _, _) =
+        vint(head).ok_or_else(|| bad("element ID cut short or longer than 4 bytes"))?;
     if id_len > 4 {
         return Err(bad("element ID longer than 4 bytes"));
     }
@@ -103,7 +109,11 @@ pub fn read_header<S: Source + ?Sized>(src: &S, at: u64, parent_end: u64, path: 
 /// An unsigned integer element's value (§ 7.1: 0 to 8 bytes, big-endian).
 pub fn uint(data: &[u8], path: &str, at: u64) -> Result<u64> {
     if data.len() > 8 {
-        return Err(Error::malformed(path, at, "unsigned integer longer than 8 bytes"));
+        return Err(Error::malformed(
+            path,
+            at,
+            "unsigned integer longer than 8 bytes",
+        ));
     }
     Ok(data.iter().fold(0u64, |a, &b| (a << 8) | u64::from(b)))
 }
@@ -118,7 +128,11 @@ pub fn float(data: &[u8], path: &str, at: u64) -> Result<f64> {
         8 => Ok(f64::from_be_bytes([
             data[0], data[1], data[2], data[3], data[4], data[5], data[6], data[7],
         ])),
-        n => Err(Error::malformed(path, at, format!("float of {n} bytes (0, 4 or 8)"))),
+        n => Err(Error::malformed(
+            path,
+            at,
+            format!("float of {n} bytes (0, 4 or 8)"),
+        )),
     }
 }
 
@@ -143,7 +157,9 @@ pub fn children<'a>(data: &'a [u8], base: u64, path: &str) -> Result<Vec<(Elemen
             ));
         };
         let s = crate::boxes::index(el.data_start());
-        let body = data.get(s..s + crate::boxes::index(size)).unwrap_or_default();
+        let body = data
+            .get(s..s + crate::boxes::index(size))
+            .unwrap_or_default();
         out.push((
             Element {
                 start: base + el.start,
@@ -200,7 +216,15 @@ pub const REFERENCE_BLOCK: u32 = 0xFB;
 
 /// Elements that may follow a Cluster at the Segment level: one of these ends an unknown-size Cluster.
 pub const SEGMENT_LEVEL: [u32; 9] = [
-    CLUSTER, 0x114D_9B74, INFO, TRACKS, 0x1C53_BB6B, 0x1941_A469, 0x1043_A770, 0x1254_C367, SEGMENT,
+    CLUSTER,
+    0x114D_9B74,
+    INFO,
+    TRACKS,
+    0x1C53_BB6B,
+    0x1941_A469,
+    0x1043_A770,
+    0x1254_C367,
+    SEGMENT,
 ];
 
 /// The element's name for error paths (the Matroska spec's names; the ID in hex for the rest).

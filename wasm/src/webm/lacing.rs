@@ -11,7 +11,14 @@ pub struct Laced {
 
 /// `head` holds the block's first bytes (at least its whole lace header for an honest block), `at` is where
 /// the lace header starts in it, `size` the block's data size and `flags` its flags byte.
-pub fn frame_sizes(head: &[u8], at: usize, size: u64, flags: u8, path: &str, offset: u64) -> Result<Laced> {
+pub fn frame_sizes(
+    head: &[u8],
+    at: usize,
+    size: u64,
+    flags: u8,
+    path: &str,
+    offset: u64,
+) -> Result<Laced> {
     let bad = |msg: String| Error::malformed(path, offset, msg);
     let lacing = (flags >> 1) & 3;
     if lacing == 0 {
@@ -25,7 +32,11 @@ pub fn frame_sizes(head: &[u8], at: usize, size: u64, flags: u8, path: &str, off
         });
     }
     let mut pos = at;
-    let count = usize::from(*head.get(pos).ok_or_else(|| bad("lace header cut short".into()))?) + 1;
+    let count = usize::from(
+        *head
+            .get(pos)
+            .ok_or_else(|| bad("lace header cut short".into()))?,
+    ) + 1;
     pos += 1;
     let mut sizes: Vec<u64> = Vec::with_capacity(count);
     match lacing {
@@ -34,7 +45,9 @@ pub fn frame_sizes(head: &[u8], at: usize, size: u64, flags: u8, path: &str, off
             for _ in 0..count - 1 {
                 let mut s = 0u64;
                 loop {
-                    let b = *head.get(pos).ok_or_else(|| bad("Xiph lace sizes cut short".into()))?;
+                    let b = *head
+                        .get(pos)
+                        .ok_or_else(|| bad("Xiph lace sizes cut short".into()))?;
                     pos += 1;
                     s += u64::from(b);
                     if b != 255 {
@@ -57,7 +70,8 @@ pub fn frame_sizes(head: &[u8], at: usize, size: u64, flags: u8, path: &str, off
                     let bias = (1i128 << (7 * len - 1)) - 1;
                     prev + i128::from(v) - bias
                 };
-                let s = u64::try_from(s).map_err(|_| bad(format!("laced frame {k} has a negative size")))?;
+                let s = u64::try_from(s)
+                    .map_err(|_| bad(format!("laced frame {k} has a negative size")))?;
                 prev = i128::from(s);
                 sizes.push(s);
             }

@@ -30,7 +30,9 @@ pub fn demux(src: &dyn Source, limits: &Limits) -> Result<Movie> {
     let len = src.len();
     let head = ebml::read_header(src, 0, len, "file")?;
     if head.id != ebml::EBML {
-        return Err(Error::NotMp4("it does not start with an EBML header".into()));
+        return Err(Error::NotMp4(
+            "it does not start with an EBML header".into(),
+        ));
     }
     let doc = doc_type(src, &head)?;
     let seg = ebml::read_header(src, head.end(len), len, "file")?;
@@ -65,7 +67,11 @@ pub fn demux(src: &dyn Source, limits: &Limits) -> Result<Movie> {
 fn doc_type(src: &dyn Source, head: &ebml::Element) -> Result<String> {
     let size = head.size.unwrap_or(0);
     if size > 4096 {
-        return Err(Error::limit("file/EBML", head.start, format!("EBML header of {size} bytes")));
+        return Err(Error::limit(
+            "file/EBML",
+            head.start,
+            format!("EBML header of {size} bytes"),
+        ));
     }
     let data = src.read_vec(head.data_start(), size)?;
     let doc = ebml::children(&data, head.data_start(), "file/EBML")?
@@ -113,7 +119,12 @@ fn make_track(src: &dyn Source, read: &SegmentRead, t: &TrackInfo) -> Result<Opt
         index: t.index,
         id: u32::try_from(t.number).unwrap_or(u32::MAX),
         kind,
-        handler: if kind == TrackKind::Video { "vide" } else { "soun" }.into(),
+        handler: if kind == TrackKind::Video {
+            "vide"
+        } else {
+            "soun"
+        }
+        .into(),
         timescale,
         language: language(&t.language),
         enabled: t.enabled,
@@ -140,10 +151,15 @@ fn make_track(src: &dyn Source, read: &SegmentRead, t: &TrackInfo) -> Result<Opt
 /// Ticks per second for a track: the sample rate for audio when block timestamps convert to it exactly,
 /// else what TimestampScale makes a tick (1000 for the usual millisecond).
 fn track_timescale(scale: u64, t: &TrackInfo, path: &str) -> Result<u32> {
-    let rate = if t.codec_id == "A_OPUS" { 48000.0 } else { t.sampling_frequency };
+    let rate = if t.codec_id == "A_OPUS" {
+        48000.0
+    } else {
+        t.sampling_frequency
+    };
     let rate_u = crate::num::f64_to_u64(rate.round());
     if t.kind == 2 && rate_u > 0 && (u128::from(rate_u) * u128::from(scale)) % 1_000_000_000 == 0 {
-        return u32::try_from(rate_u).map_err(|_| Error::malformed(path, t.at, "sample rate too high"));
+        return u32::try_from(rate_u)
+            .map_err(|_| Error::malformed(path, t.at, "sample rate too high"));
     }
     if 1_000_000_000 % scale == 0 {
         return u32::try_from(1_000_000_000 / scale)
@@ -158,7 +174,12 @@ fn track_timescale(scale: u64, t: &TrackInfo, path: &str) -> Result<u32> {
 
 /// The sample entry the CMAF init segment will carry, built from CodecPrivate (or the bitstream for VP9).
 /// Unsupported: the track is left out with this message.
-fn sample_entry(src: &dyn Source, t: &TrackInfo, frames: &[Frame], path: &str) -> Result<SampleEntry> {
+fn sample_entry(
+    src: &dyn Source,
+    t: &TrackInfo,
+    frames: &[Frame],
+    path: &str,
+) -> Result<SampleEntry> {
     let here = format!("{path}/CodecPrivate");
     let private = t.private.as_deref();
     let need = || {

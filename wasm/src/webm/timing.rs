@@ -36,8 +36,8 @@ pub fn samples(
     let dts: Vec<i128> = sorted.iter().map(|s| s - shift).collect();
     // Track ticks start at 0: what lies before goes into media_start with the codec delay.
     let origin = dts.first().copied().unwrap_or(0).min(0);
-    let media_start =
-        u64::try_from(delay - origin).map_err(|_| err("negative codec delay or timestamps out of range"))?;
+    let media_start = u64::try_from(delay - origin)
+        .map_err(|_| err("negative codec delay or timestamps out of range"))?;
     let mut out = Vec::with_capacity(frames.len());
     for (i, f) in frames.iter().enumerate() {
         let duration = match dts.get(i + 1) {

@@ -44,7 +44,10 @@ fn level(width: u64, height: u64) -> u32 {
 
 /// The codec string of a VP9 key frame, or why it cannot be read.
 pub fn codec_string(frame: &[u8], width: u64, height: u64) -> Result<String, String> {
-    let mut b = Bits { data: frame, pos: 0 };
+    let mut b = Bits {
+        data: frame,
+        pos: 0,
+    };
     let short = || "the first key frame's header is cut short".to_string();
     if b.bits(2).ok_or_else(short)? != 2 {
         return Err("the first key frame does not start with the VP9 frame marker".into());

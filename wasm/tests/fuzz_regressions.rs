@@ -69,6 +69,11 @@ fn read_fmp4() {
 }
 
 #[test]
+fn read_webm() {
+    run("read_webm", &check_file);
+}
+
+#[test]
 fn read_cmaf() {
     let init = fixture_init();
     run("read_cmaf", &|b| check_cmaf_bytes(b, &init));
@@ -142,11 +147,14 @@ fn write_seed_corpus() {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         if !matches!(
             path.extension().and_then(|x| x.to_str()),
-            Some("mp4" | "mov" | "m4a")
+            Some("mp4" | "mov" | "m4a" | "webm" | "mkv")
         ) {
             continue;
         }
         let src = std::fs::read(&path).unwrap();
+        if src.starts_with(&upcast_core::webm::MAGIC) {
+            write("read_webm", &name, &src);
+        }
         write("segment_roundtrip", &name, &src);
         if let Some(moov) = top_level_box(&src, b"moov") {
             write("moov_roundtrip", &format!("{name}.moov"), moov);

@@ -36,13 +36,12 @@ fn fragmented_fixtures_package_every_sample() {
 
 #[test]
 fn trun_count_larger_than_its_box_is_refused() {
-    let (trun, body) = first(FRAGMENTED, b"trun");
+    let (_, body) = first(FRAGMENTED, b"trun");
     let mut f = FRAGMENTED.to_vec();
     put_u32(&mut f, body + 4, u32::MAX);
     let e = err(&f);
     assert_at(&e, (body + 4) as u64, "fit in the box");
     assert!(e.to_string().contains("moof[0]/traf[0]/trun"), "{e}");
-    let _ = trun;
 }
 
 #[test]

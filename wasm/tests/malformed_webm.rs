@@ -108,7 +108,10 @@ fn lacing_that_overflows_its_block_is_refused() {
     // EBML lacing, 3 frames: the first of 1 byte, the second 63 bytes smaller (a negative size).
     let bad = block(0, 0x80 | 0x06, &[2, 0x81, 0x80, 1, 2, 3]);
     let e = err(&opus_webm(&[bad]));
-    assert!(e.to_string().contains("SimpleBlock") && e.to_string().contains("negative size"), "{e}");
+    assert!(
+        e.to_string().contains("SimpleBlock") && e.to_string().contains("negative size"),
+        "{e}"
+    );
     // Fixed lacing of 3 frames over 4 bytes.
     let bad = block(0, 0x80 | 0x04, &[2, 1, 2, 3, 4]);
     assert!(err(&opus_webm(&[bad])).to_string().contains("equal size"));
@@ -126,7 +129,7 @@ fn a_child_larger_than_its_parent_is_refused_with_its_offset() {
     f[at + 8] = 0xE8;
     let e = err(&f);
     assert!(e.to_string().contains("runs past its parent"), "{e}");
-    assert_at(&e, (at - 0) as u64, "TrackEntry");
+    assert_at(&e, at as u64, "TrackEntry");
 }
 
 #[test]

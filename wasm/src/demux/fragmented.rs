@@ -272,11 +272,10 @@ impl Reader<'_> {
             .filter(|&&b| flags & b != 0)
             .count() as u64
             * 4;
-        let fit = if per_sample == 0 {
-            u64::MAX
-        } else {
-            c.remaining() as u64 / per_sample
-        };
+        // Without per-sample fields the count is bounded by max_fragment_samples below.
+        let fit = (c.remaining() as u64)
+            .checked_div(per_sample)
+            .unwrap_or(u64::MAX);
         self.total += u64::from(count);
         if u64::from(count) > fit {
             return Err(Error::malformed(

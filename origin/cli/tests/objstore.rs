@@ -13,7 +13,11 @@ use s3::S3Server;
 
 fn serve_on(server: &S3Server, data: &std::path::Path) -> Server {
     let spec = server.store_spec();
-    let mut cmd = Server::command(data, &["--store", &spec, "--store-attempts", "2"]);
+    // No object served from the origin's memory: every segment by redirect to the bucket.
+    let mut cmd = Server::command(
+        data,
+        &["--store", &spec, "--store-attempts", "2", "--cache-max-object-kib", "0"],
+    );
     cmd.envs(server.env());
     Server::spawn(cmd, data)
 }

@@ -159,16 +159,12 @@ async fn serve(
 ) -> ApiResult<HttpResponse> {
     paths::check_video_id(id)?;
     let kind = paths::check(path).map_err(|_| ApiError::NotFound)?;
-    let view = match state.catalog.get(&state.db, id).await? {
-        Some(v) => v,
-        // A read-only origin may not have seen the writer's newest video yet.
-        None if super::read_only::learn(state, id).await? => state
-            .catalog
-            .get(&state.db, id)
-            .await?
-            .ok_or(ApiError::NotFound)?,
-        None => return Err(ApiError::NotFound),
-    };
+    let mut view = state.catalog.get(&state.db, id).await?;
+    // A read-only origin may not have seen the writer's newest video yet.
+    if view.is_none() && super::read_only::learn(state, id).await? {
+        view = state.catalog.get(&state.db, id).await?;
+    }
+    let view = view.ok_or(ApiError::NotFound)?;
     if !view.video.is_public() && matches!(access, Access::Public) {
         // Do not confirm that a private video exists.
         return Err(ApiError::NotFound);

@@ -27,8 +27,7 @@ fn put(store: &dyn Store, video: &str, bytes: &[u8]) -> io::Result<ObjectKey> {
     Ok(k)
 }
 
-fn bytes_of(store: &dyn Store, o: Object) -> Vec<u8> {
-    let _ = store;
+fn bytes_of(o: Object) -> Vec<u8> {
     match o {
         Object::Local(p) => std::fs::read(p).unwrap(),
         Object::Remote(url) => {
@@ -40,16 +39,23 @@ fn bytes_of(store: &dyn Store, o: Object) -> Vec<u8> {
     }
 }
 
+/// 300 000 bytes that are not all alike.
+fn pattern() -> Vec<u8> {
+    (0..300_000u32)
+        .map(|i| u8::try_from(i % 251).unwrap())
+        .collect()
+}
+
 /// What every store must do.
 fn contract(store: &dyn Store, tmp: &std::path::Path) {
     let a = b"#EXTM3U\n#EXT-X-VERSION:7\n".to_vec();
-    let b: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let b: Vec<u8> = pattern();
     let ka = put(store, "v_one", &a).unwrap();
     let kb = put(store, "v_one", &b).unwrap();
     let kc = put(store, "v_two", &a).unwrap();
     assert_eq!(store.read(&ka).unwrap(), a);
     assert_eq!(store.size(&kb).unwrap(), Some(300_000));
-    assert_eq!(bytes_of(store, store.open(&kb).unwrap()), b);
+    assert_eq!(bytes_of(store.open(&kb).unwrap()), b);
     let mut listed = store.list().unwrap();
     listed.sort_by(|x, y| (&x.video_id, &x.sha256).cmp(&(&y.video_id, &y.sha256)));
     let mut want = vec![ka.clone(), kb.clone(), kc.clone()];
@@ -98,7 +104,7 @@ fn s3_store_keeps_the_contract() {
     let store = S3Store::open(&server.location(), d.path(), S3Server::quick_retry()).unwrap();
     contract(&store, d.path());
     // The bytes are in the bucket, under the content-addressed key.
-    let kb = key("v_one", &(0..300_000u32).map(|i| (i % 251) as u8).collect::<Vec<_>>());
+    let kb = key("v_one", &pattern());
     assert!(server.object_file(&object_path(&kb)).is_file());
     // Nothing of the objects stays on the origin's disk.
     assert!(!d.path().join("objects").exists());
@@ -159,8 +165,11 @@ fn the_bucket_refuses_bytes_that_do_not_match_their_checksum() {
         .bucket()
         .put_object_with_content_type_and_headers("objects/v/x", b"bytes", "x/y", Some(headers))
         .unwrap();
+    // (rust-s3 hands back a PUT's ETag header as its body, so the error document is not seen here: the
+    // presigned test below reads BadDigest from the bucket's own answer.)
     assert_eq!(r.status_code(), 400);
-    assert!(String::from_utf8_lossy(r.as_slice()).contains("BadDigest"));
+    // And the store's own PUT sends the right checksum: accepted.
+    store.put_bytes("objects/v/y", b"bytes", "x/y").unwrap();
 }
 
 #[test]

@@ -101,7 +101,11 @@ impl S3Server {
 
     /// `s3://BUCKET?endpoint=…` as `upcast serve --store` takes it.
     pub fn store_spec(&self) -> String {
-        format!("s3://{}?endpoint={}&region=us-east-1", self.bucket, self.endpoint())
+        format!(
+            "s3://{}?endpoint={}&region=us-east-1",
+            self.bucket,
+            self.endpoint()
+        )
     }
 
     pub fn location(&self) -> S3Location {

@@ -175,8 +175,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut cfg = Config::new(args.listen, args.data);
     if let Some(spec) = &args.store {
         let env = |k: &str| std::env::var(k).unwrap_or_default();
-        let loc = S3Location::parse(spec, &env("AWS_ACCESS_KEY_ID"), &env("AWS_SECRET_ACCESS_KEY"))
-            .map_err(anyhow::Error::msg)?;
+        let loc = S3Location::parse(
+            spec,
+            &env("AWS_ACCESS_KEY_ID"),
+            &env("AWS_SECRET_ACCESS_KEY"),
+        )
+        .map_err(anyhow::Error::msg)?;
         let retry = Retry {
             attempts: args.store_attempts,
             ..Retry::default()

@@ -12,8 +12,8 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
 use upcast_origin::api_types::{
-    CreateVideo, CreatedVideo, DirectFile, DirectUpload, ErrorBody, FileList, PutFileAnswer, Ticket,
-    Video, Visibility,
+    CreateVideo, CreatedVideo, DirectFile, DirectUpload, ErrorBody, FileList, PutFileAnswer,
+    Ticket, Video, Visibility,
 };
 use upcast_origin::error::ApiError;
 use upcast_origin::paths::{self, FileKind};
@@ -279,17 +279,21 @@ fn send_direct(
             .send_string(&body)
             .map_err(Box::new)
     };
-    let answer: DirectUpload =
-        match client.try_call(&format!("presign {}", f.path), |a| post(a, &presign))? {
-            Ok(answer) => answer,
-            Err((409, body)) if body.contains(ApiError::DirectUploadsOff.code()) => return Ok(false),
-            Err((code, body)) => bail!("presign {}: HTTP {code} {body}", f.path),
-        };
+    let answer: DirectUpload = match client
+        .try_call(&format!("presign {}", f.path), |a| post(a, &presign))?
+    {
+        Ok(answer) => answer,
+        Err((409, body)) if body.contains(ApiError::DirectUploadsOff.code()) => return Ok(false),
+        Err((code, body)) => bail!("presign {}: HTTP {code} {body}", f.path),
+    };
     if answer.stored.is_some() {
         return Ok(true);
     }
     let Some(url) = answer.url else {
-        bail!("presign {}: the answer has neither `stored` nor `url`", f.path);
+        bail!(
+            "presign {}: the answer has neither `stored` nor `url`",
+            f.path
+        );
     };
     // The bucket's answer is XML, not the API's JSON: only its status matters here.
     let _: serde_json::Value = client.call(&format!("send {} to the bucket", f.path), |a| {
@@ -305,8 +309,7 @@ fn send_direct(
             .map_err(Box::new)
     })?;
     let complete = client.url(&format!("/api/videos/{video_id}/direct-uploads/complete"));
-    let _: PutFileAnswer =
-        client.call(&format!("complete {}", f.path), |a| post(a, &complete))?;
+    let _: PutFileAnswer = client.call(&format!("complete {}", f.path), |a| post(a, &complete))?;
     Ok(true)
 }
 

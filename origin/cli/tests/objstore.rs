@@ -16,7 +16,14 @@ fn serve_on(server: &S3Server, data: &std::path::Path) -> Server {
     // No object served from the origin's memory: every segment by redirect to the bucket.
     let mut cmd = Server::command(
         data,
-        &["--store", &spec, "--store-attempts", "2", "--cache-max-object-kib", "0"],
+        &[
+            "--store",
+            &spec,
+            "--store-attempts",
+            "2",
+            "--cache-max-object-kib",
+            "0",
+        ],
     );
     cmd.envs(server.env());
     Server::spawn(cmd, data)
@@ -51,7 +58,10 @@ fn uploads_publishes_and_plays_from_the_bucket() {
         assert_eq!(std::fs::read(&in_bucket).unwrap(), f.bytes, "{}", f.path);
     }
     // Playlists come from the origin itself…
-    let r = agent().get(&s.url(&format!("/v/{id}/master.m3u8"))).call().unwrap();
+    let r = agent()
+        .get(&s.url(&format!("/v/{id}/master.m3u8")))
+        .call()
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert!(r.into_string().unwrap().starts_with("#EXTM3U"));
     // … segments by redirect to the bucket, which serves the very bytes uploaded.
@@ -118,7 +128,8 @@ fn serve_refuses_a_bad_store_spec_or_missing_credentials() {
         cmd.env_remove("AWS_ACCESS_KEY_ID")
             .env_remove("AWS_SECRET_ACCESS_KEY");
         if env {
-            cmd.env("AWS_ACCESS_KEY_ID", "a").env("AWS_SECRET_ACCESS_KEY", "b");
+            cmd.env("AWS_ACCESS_KEY_ID", "a")
+                .env("AWS_SECRET_ACCESS_KEY", "b");
         }
         let out = cmd.output().unwrap();
         assert!(!out.status.success(), "{spec}");
@@ -128,14 +139,22 @@ fn serve_refuses_a_bad_store_spec_or_missing_credentials() {
 }
 
 /// `POST` a JSON body with a bearer token; the status and the JSON answer.
-fn post_json(s: &Server, path: &str, token: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
+fn post_json(
+    s: &Server,
+    path: &str,
+    token: &str,
+    body: &serde_json::Value,
+) -> (u16, serde_json::Value) {
     let (code, text) = status(
         agent()
             .post(&s.url(path))
             .set("Authorization", &format!("Bearer {token}"))
             .send_string(&body.to_string()),
     );
-    (code, serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+    (
+        code,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+    )
 }
 
 /// Sends `body` to the presigned PUT the origin handed out; the bucket's status.
@@ -162,11 +181,20 @@ fn direct_uploads_go_to_the_bucket_and_are_checked_before_they_count() {
     let desc = |f: &PkgFile| serde_json::json!({"path": f.path, "sha256": f.sha256, "size": f.bytes.len()});
 
     // A wrong length, declared: the limits apply before any URL is handed out.
-    let (code, v) = post_json(&s, &presign, &ticket, &serde_json::json!({"path": "video/seg_00001.m4s", "sha256": files[0].sha256, "size": 1u64 << 40}));
+    let (code, v) = post_json(
+        &s,
+        &presign,
+        &ticket,
+        &serde_json::json!({"path": "video/seg_00001.m4s", "sha256": files[0].sha256, "size": 1u64 << 40}),
+    );
     assert_eq!((code, v["code"].as_str()), (413, Some("too-large")), "{v}");
     // Completing before sending: the bucket has nothing.
     let (code, v) = post_json(&s, &complete, &ticket, &desc(&files[0]));
-    assert_eq!((code, v["code"].as_str()), (409, Some("not-in-store")), "{v}");
+    assert_eq!(
+        (code, v["code"].as_str()),
+        (409, Some("not-in-store")),
+        "{v}"
+    );
 
     for f in &files {
         let (code, v) = post_json(&s, &presign, &ticket, &desc(f));
@@ -181,7 +209,11 @@ fn direct_uploads_go_to_the_bucket_and_are_checked_before_they_count() {
     assert_eq!(code, 200);
     assert_eq!(v["stored"]["sha256"], files[1].sha256.as_str(), "{v}");
     let (code, v) = post_json(&s, &complete, &ticket, &desc(&files[1]));
-    assert_eq!((code, &v["created"]), (200, &serde_json::Value::Bool(false)), "{v}");
+    assert_eq!(
+        (code, &v["created"]),
+        (200, &serde_json::Value::Bool(false)),
+        "{v}"
+    );
     // No media byte passed through the origin's disk.
     assert!(stored_files(data.path()).is_empty());
     let (code, body) = publish(&s, &id, &ticket);
@@ -204,12 +236,25 @@ fn bytes_the_bucket_kept_under_a_wrong_key_are_refused_and_deleted() {
     assert_eq!(send_direct(&v, &wrong), 400);
     let in_bucket = bucket.object_file(&format!("objects/{id}/{}", f.sha256));
     let kept = in_bucket.is_file();
-    let (code, v) = post_json(&s, &format!("/api/videos/{id}/direct-uploads/complete"), &ticket, &d);
+    let (code, v) = post_json(
+        &s,
+        &format!("/api/videos/{id}/direct-uploads/complete"),
+        &ticket,
+        &d,
+    );
     if kept {
-        assert_eq!((code, v["code"].as_str()), (422, Some("digest-mismatch")), "{v}");
+        assert_eq!(
+            (code, v["code"].as_str()),
+            (422, Some("digest-mismatch")),
+            "{v}"
+        );
         assert!(!in_bucket.exists(), "the refused object is deleted");
     } else {
-        assert_eq!((code, v["code"].as_str()), (409, Some("not-in-store")), "{v}");
+        assert_eq!(
+            (code, v["code"].as_str()),
+            (409, Some("not-in-store")),
+            "{v}"
+        );
     }
     assert!(file_rows(data.path()).is_empty());
 }
@@ -222,12 +267,19 @@ fn an_origin_on_local_disk_says_direct_uploads_are_off() {
     let f = pkg_file("master.m3u8");
     let d = serde_json::json!({"path": f.path, "sha256": f.sha256, "size": f.bytes.len()});
     let (code, v) = post_json(&s, &format!("/api/videos/{id}/direct-uploads"), &ticket, &d);
-    assert_eq!((code, v["code"].as_str()), (409, Some("direct-uploads-off")), "{v}");
+    assert_eq!(
+        (code, v["code"].as_str()),
+        (409, Some("direct-uploads-off")),
+        "{v}"
+    );
 }
 
 fn read_only_on(server: &S3Server, data: &std::path::Path, keys: &std::path::Path) -> Server {
     let spec = server.store_spec();
-    let mut cmd = Server::command(data, &["--store", &spec, "--read-only", "--signing-keys-file"]);
+    let mut cmd = Server::command(
+        data,
+        &["--store", &spec, "--read-only", "--signing-keys-file"],
+    );
     cmd.arg(keys).envs(server.env());
     Server::spawn(cmd, data)
 }
@@ -285,14 +337,22 @@ fn read_only_origins_serve_the_writers_videos_and_outlive_it() {
     assert_eq!(play(&reader, &tampered).0, 403);
 
     // The reader refuses every write.
-    let (code, v) = post_json(&reader, "/api/videos", ADMIN, &serde_json::json!({"title": "x"}));
+    let (code, v) = post_json(
+        &reader,
+        "/api/videos",
+        ADMIN,
+        &serde_json::json!({"title": "x"}),
+    );
     assert_eq!((code, v["code"].as_str()), (405, Some("read-only")), "{v}");
     let (code, _) = put_file(&reader, &id, &ticket, "video/seg_00001.m4s", &seg.bytes);
     assert_eq!(code, 405);
 
     // The writer dies; the reader keeps playing.
     writer.kill9();
-    assert_eq!(play(&reader, &format!("/v/{id}/video/seg_00001.m4s")).0, 200);
+    assert_eq!(
+        play(&reader, &format!("/v/{id}/video/seg_00001.m4s")).0,
+        200
+    );
     assert_eq!(play(&reader, &format!("/v/{id}/master.m3u8")).0, 200);
 
     // A fresh origin with an empty database rebuilds the catalog from the bucket: it takes the lease of
@@ -306,8 +366,14 @@ fn read_only_origins_serve_the_writers_videos_and_outlive_it() {
         .iter()
         .map(|v| v["id"].as_str().unwrap())
         .collect();
-    assert!(ids.contains(&id.as_str()) && ids.contains(&pid.as_str()), "{list}");
-    assert_eq!(play(&fresh_reader, &format!("/v/{id}/video/seg_00003.m4s")).0, 200);
+    assert!(
+        ids.contains(&id.as_str()) && ids.contains(&pid.as_str()),
+        "{list}"
+    );
+    assert_eq!(
+        play(&fresh_reader, &format!("/v/{id}/video/seg_00003.m4s")).0,
+        200
+    );
 }
 
 #[test]
@@ -352,7 +418,10 @@ fn upcast_upload_sends_media_straight_to_the_bucket_and_resumes() {
     let out = upload();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
-    assert!(err.contains(&format!("{} files sent", pkg().len())), "{err}");
+    assert!(
+        err.contains(&format!("{} files sent", pkg().len())),
+        "{err}"
+    );
     let id = std::fs::read_to_string(pkgdir.path().join(".upcast-upload.json")).unwrap();
     let id: serde_json::Value = serde_json::from_str(&id).unwrap();
     let id = id["video_id"].as_str().unwrap().to_string();
@@ -369,5 +438,8 @@ fn upcast_upload_sends_media_straight_to_the_bucket_and_resumes() {
     let out = upload();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
-    assert!(err.contains(&format!("0 files sent, {} already there", pkg().len())), "{err}");
+    assert!(
+        err.contains(&format!("0 files sent, {} already there", pkg().len())),
+        "{err}"
+    );
 }

@@ -45,8 +45,8 @@ pid {d}/nginx.pid;
 error_log {d}/error.log warn;
 events {{ worker_connections 64; }}
 http {{
-    access_log {d}/access.log cdn;
     log_format cdn '$upstream_cache_status $status $request_uri';
+    access_log {d}/access.log cdn;
     client_body_temp_path {d}/tmp; proxy_temp_path {d}/tmp; fastcgi_temp_path {d}/tmp;
     uwsgi_temp_path {d}/tmp; scgi_temp_path {d}/tmp;
     proxy_cache_path {d}/cache levels=1 keys_zone=cdn:1m max_size=64m;
@@ -87,7 +87,8 @@ http {{
                 return;
             }
             if let Some(st) = self.child.try_wait().unwrap() {
-                let log = std::fs::read_to_string(self.dir.path().join("error.log")).unwrap_or_default();
+                let log =
+                    std::fs::read_to_string(self.dir.path().join("error.log")).unwrap_or_default();
                 panic!("nginx exited ({st}): {log}");
             }
             std::thread::yield_now();
@@ -202,7 +203,10 @@ fn nginx_caches_public_answers_and_never_serves_private_ones_unsigned() {
     // Private: on /v/ not found (and not cached as found); on a signed link served, never from the cache;
     // a link with a wrong signature is refused even right after a valid one was served.
     let (_, link) = get_json(&writer, &format!("/api/videos/{pid}/playback"));
-    let signed = link["url"].as_str().unwrap().replace("master.m3u8", "video/seg_00001.m4s");
+    let signed = link["url"]
+        .as_str()
+        .unwrap()
+        .replace("master.m3u8", "video/seg_00001.m4s");
     let forged = {
         let parts: Vec<&str> = signed.splitn(4, '/').collect(); // "", "s", exp, "sig/v/…"
         let (sig, rest) = parts[3].split_once('/').unwrap();
@@ -220,6 +224,10 @@ fn nginx_caches_public_answers_and_never_serves_private_ones_unsigned() {
     }
     let log = log_with(&cdn, 17);
     for uri in [&unsigned, &signed, &forged] {
-        assert_eq!(counts(&log, uri).0, 0, "{uri} was served from the cache: {log:?}");
+        assert_eq!(
+            counts(&log, uri).0,
+            0,
+            "{uri} was served from the cache: {log:?}"
+        );
     }
 }

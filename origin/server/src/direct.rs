@@ -37,7 +37,12 @@ async fn file_of(
     let f: DirectFile =
         serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let kind = paths::check(&f.path)?;
-    if f.sha256.len() != 64 || !f.sha256.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+    if f.sha256.len() != 64
+        || !f
+            .sha256
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    {
         return Err(ApiError::MissingDigest);
     }
     let limit = size_limit(state, kind);

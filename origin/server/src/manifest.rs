@@ -85,7 +85,10 @@ pub fn parse(video_id: &str, bytes: &[u8]) -> ApiResult<Manifest> {
     }
     let m: Manifest = serde_json::from_slice(bytes).map_err(|e| bad(e.to_string()))?;
     if m.version != VERSION {
-        return Err(bad(format!("version {}, this origin reads {VERSION}", m.version)));
+        return Err(bad(format!(
+            "version {}, this origin reads {VERSION}",
+            m.version
+        )));
     }
     if m.id != video_id {
         return Err(bad(format!("names video {:?}", m.id)));

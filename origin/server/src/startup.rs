@@ -7,10 +7,10 @@ use actix_web::web;
 
 use super::auth::Keys;
 use super::cache::ObjectCache;
+use super::config::StoreConfig;
 use super::db::{self, Db};
 use super::ingest::{rows as ingest_rows, Ctx as IngestCtx, Jobs};
 use super::publish_gate::PublishGate;
-use super::config::StoreConfig;
 use super::store::{LocalStore, Store};
 use super::store_s3::S3Store;
 use super::{AppState, Config};
@@ -107,8 +107,7 @@ fn shared_catalog(cfg: &Config, db: &Db, store: &Arc<dyn Store>) -> Result<(), S
     if !cfg.read_only {
         super::lease::acquire(store, &cfg.data_dir)?;
     }
-    let got =
-        super::manifest::recover(store.as_ref(), db).map_err(|e| format!("catalog: {e}"))?;
+    let got = super::manifest::recover(store.as_ref(), db).map_err(|e| format!("catalog: {e}"))?;
     if got.imported > 0 || got.refused > 0 {
         eprintln!("upcast: catalog from the store: {got:?}");
     }
@@ -154,9 +153,9 @@ pub fn open_store(cfg: &Config) -> Result<Arc<dyn Store>, String> {
         StoreConfig::Local => {
             Arc::new(LocalStore::open(&cfg.data_dir).map_err(|e| format!("store: {e}"))?)
         }
-        StoreConfig::S3(loc, retry) => Arc::new(
-            S3Store::open(loc, &cfg.data_dir, *retry).map_err(|e| format!("store: {e}"))?,
-        ),
+        StoreConfig::S3(loc, retry) => {
+            Arc::new(S3Store::open(loc, &cfg.data_dir, *retry).map_err(|e| format!("store: {e}"))?)
+        }
     })
 }
 

@@ -82,7 +82,12 @@ pub trait Store: Send + Sync + 'static {
     fn clear_spool(&self) -> io::Result<usize>;
     /// A presigned PUT for `key` that the store accepts only with `size` bytes whose SHA-256 is
     /// `key.sha256`, valid `ttl_secs`. None: the store takes bodies only through the origin (local disk).
-    fn direct_put(&self, _key: &ObjectKey, _size: u64, _ttl_secs: u32) -> io::Result<Option<DirectPut>> {
+    fn direct_put(
+        &self,
+        _key: &ObjectKey,
+        _size: u64,
+        _ttl_secs: u32,
+    ) -> io::Result<Option<DirectPut>> {
         Ok(None)
     }
     /// Where anyone may fetch `key` without a signature (a public bucket, or a CDN in front of it), when

@@ -71,7 +71,10 @@ fn contract(store: &dyn Store, tmp: &std::path::Path) {
     store.delete(&ka).unwrap();
     assert_eq!(store.size(&ka).unwrap(), None);
     assert_eq!(store.read(&ka).unwrap_err().kind(), io::ErrorKind::NotFound);
-    assert_eq!(store.open(&ka).err().unwrap().kind(), io::ErrorKind::NotFound);
+    assert_eq!(
+        store.open(&ka).err().unwrap().kind(),
+        io::ErrorKind::NotFound
+    );
     assert_eq!(store.read(&kc).unwrap(), a);
 
     // A spool dropped without commit leaves nothing; one left by a crash is cleared at start-up.
@@ -137,7 +140,10 @@ fn presigned_get_urls_name_one_object_and_expire() {
     let Object::Remote(url) = store.open(&k).unwrap() else {
         panic!("the bucket store answers with a URL")
     };
-    assert_eq!(ureq::get(&url).call().unwrap().into_string().unwrap(), "segment bytes");
+    assert_eq!(
+        ureq::get(&url).call().unwrap().into_string().unwrap(),
+        "segment bytes"
+    );
     // The signature covers the key: the same query on another key is refused.
     let other = url.replace(&k.sha256, &"0".repeat(64));
     match ureq::get(&other).call() {
@@ -213,7 +219,10 @@ fn presigned_puts_pin_key_size_and_digest() {
     let store = S3Store::open(&server.location(), d.path(), S3Server::quick_retry()).unwrap();
     let body = b"the very bytes of a segment".to_vec();
     let k = key("v_direct", &body);
-    let put = store.direct_put(&k, body.len() as u64, 600).unwrap().unwrap();
+    let put = store
+        .direct_put(&k, body.len() as u64, 600)
+        .unwrap()
+        .unwrap();
     assert!(put.url.contains(&object_path(&k)), "{}", put.url);
 
     // Another length: the signed Content-Length does not match.
@@ -226,7 +235,11 @@ fn presigned_puts_pin_key_size_and_digest() {
     // Without the checksum header the signature fails.
     let (code, err) = direct_send(&put.url, &put.headers[1..], &body);
     assert_eq!(code, 403, "{err}");
-    assert_eq!(store.size(&k).unwrap(), None, "nothing stored by the refused requests");
+    assert_eq!(
+        store.size(&k).unwrap(),
+        None,
+        "nothing stored by the refused requests"
+    );
     // Same length, other bytes: the bucket answers BadDigest.
     let mut wrong = body.clone();
     wrong[0] ^= 1;

@@ -354,7 +354,12 @@ impl Store for S3Store {
         Some(format!("{base}/{}", object_path(key)))
     }
 
-    fn direct_put(&self, key: &ObjectKey, size: u64, ttl_secs: u32) -> io::Result<Option<DirectPut>> {
+    fn direct_put(
+        &self,
+        key: &ObjectKey,
+        size: u64,
+        ttl_secs: u32,
+    ) -> io::Result<Option<DirectPut>> {
         let digest = hex::decode(&key.sha256)
             .map_err(|_| other(format!("{} is not a hex SHA-256", key.sha256)))?;
         let headers = vec![
@@ -428,7 +433,12 @@ fn status_error(status: u16, what: &str, body: &[u8]) -> io::Error {
         403 => io::ErrorKind::PermissionDenied,
         _ => io::ErrorKind::Other,
     };
-    io::Error::new(kind, format!("{what}: HTTP {status} {code}").trim_end().to_string())
+    io::Error::new(
+        kind,
+        format!("{what}: HTTP {status} {code}")
+            .trim_end()
+            .to_string(),
+    )
 }
 
 #[cfg(test)]
@@ -450,13 +460,20 @@ mod tests {
 
     #[test]
     fn status_errors_carry_the_s3_code() {
-        let e = status_error(503, "PUT objects/v/x", b"<Error><Code>SlowDown</Code></Error>");
+        let e = status_error(
+            503,
+            "PUT objects/v/x",
+            b"<Error><Code>SlowDown</Code></Error>",
+        );
         assert_eq!(e.to_string(), "PUT objects/v/x: HTTP 503 SlowDown");
         assert!(matches!(
             ok_or_failure(503, "x", b""),
             Err(Failure::Transient(_))
         ));
-        assert!(matches!(ok_or_failure(403, "x", b""), Err(Failure::Final(_))));
+        assert!(matches!(
+            ok_or_failure(403, "x", b""),
+            Err(Failure::Final(_))
+        ));
         assert_eq!(status_error(404, "x", b"").kind(), io::ErrorKind::NotFound);
     }
 }

@@ -106,6 +106,15 @@ setup_s3s_fs() {
 	cargo install --quiet --locked --force s3s-fs --version "$S3S_FS_VERSION" --features binary
 }
 
+# Debian's nginx: the proxy_cache CDN in origin/cli/tests/objstore_cdn.rs (each test writes its own config).
+setup_nginx() {
+	if command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]]; then
+		return
+	fi
+	echo "setup: installing nginx" >&2
+	apt_install nginx-light
+}
+
 # npm ci when node_modules is missing, older than the lock file, or (for the tests) without the dev
 # packages a run-only install left out. `run`: only what the pages need (the players: hls.js, Shaka Player,
 # dash.js, video.js), `--omit=dev`.
@@ -139,6 +148,7 @@ test)
 	setup_browsers
 	setup_cargo_tools
 	setup_s3s_fs
+	setup_nginx
 	setup_npm test
 	;;
 *)

@@ -304,9 +304,10 @@ fn send_direct(
                 r = r.set(k, v);
             }
         }
-        r.send_bytes(bytes)
-            .and_then(|_| ureq::Response::new(200, "OK", "null"))
-            .map_err(Box::new)
+        match r.send_bytes(bytes) {
+            Ok(_) => ureq::Response::new(200, "OK", "null").map_err(Box::new),
+            Err(e) => Err(Box::new(e)),
+        }
     })?;
     let complete = client.url(&format!("/api/videos/{video_id}/direct-uploads/complete"));
     let _: PutFileAnswer = client.call(&format!("complete {}", f.path), |a| post(a, &complete))?;

@@ -59,9 +59,11 @@ impl S3Location {
                 "endpoint" => loc.endpoint = Some(http_url(spec, "endpoint", &v)?),
                 "region" if !v.is_empty() => loc.region = v.into_owned(),
                 "public_url" => loc.public_url = Some(http_url(spec, "public_url", &v)?),
-                other => return Err(format!(
+                other => {
+                    return Err(format!(
                     "--store {spec:?}: unknown parameter {other:?} (endpoint, region, public_url)"
-                )),
+                ))
+                }
             }
         }
         if loc.access_key.is_empty() || loc.secret_key.is_empty() {

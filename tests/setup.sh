@@ -93,6 +93,28 @@ setup_cargo_tools() {
 	fi
 }
 
+# s3s-fs, a real S3-compatible server (the origin's object-store tests start one on loopback; see
+# origin/testkit/s3.rs). 0.14.1: the last release that builds with the workspace's Rust (0.17 needs a newer
+# one); its `binary` feature is the server program.
+S3S_FS_VERSION=0.14.1
+setup_s3s_fs() {
+	export PATH="$HOME/.cargo/bin:$PATH"
+	if [[ $(s3s-fs --version 2>/dev/null) == "s3s-fs $S3S_FS_VERSION" ]]; then
+		return
+	fi
+	echo "setup: installing s3s-fs $S3S_FS_VERSION" >&2
+	cargo install --quiet --locked --force s3s-fs --version "$S3S_FS_VERSION" --features binary
+}
+
+# Debian's nginx: the proxy_cache CDN in origin/cli/tests/objstore_cdn.rs (each test writes its own config).
+setup_nginx() {
+	if command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]]; then
+		return
+	fi
+	echo "setup: installing nginx" >&2
+	apt_install nginx-light
+}
+
 # npm ci when node_modules is missing, older than the lock file, or (for the tests) without the dev
 # packages a run-only install left out. `run`: only what the pages need (the players: hls.js, Shaka Player,
 # dash.js, video.js), `--omit=dev`.
@@ -125,6 +147,8 @@ test)
 	setup_wasm
 	setup_browsers
 	setup_cargo_tools
+	setup_s3s_fs
+	setup_nginx
 	setup_npm test
 	;;
 *)

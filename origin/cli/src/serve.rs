@@ -4,7 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use upcast_origin::{Config, Limits};
+use upcast_origin::store_s3::{Retry, S3Location};
+use upcast_origin::{Config, Limits, StoreConfig};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -14,6 +15,22 @@ pub struct Args {
     /// Data directory (database, stored objects).
     #[arg(long, default_value = "./data")]
     pub data: PathBuf,
+    /// Where media objects live: local disk under --data (default), or an S3-compatible bucket,
+    /// `s3://BUCKET?endpoint=http://HOST:PORT&region=NAME[&public_url=URL]`, signed with
+    /// AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY. The database and spool files stay under --data.
+    #[arg(long)]
+    pub store: Option<String>,
+    /// Serve every video the --store bucket's manifests publish, and refuse every write (405 read-only).
+    /// Run any number of these beside one writer (the origin without --read-only).
+    #[arg(long)]
+    pub read_only: bool,
+    /// The playback signing keys' file (default: DATA/signing-keys.json). Origins serving private videos
+    /// from one bucket share it, so each accepts the links any of them signs.
+    #[arg(long)]
+    pub signing_keys_file: Option<PathBuf>,
+    /// Attempts per bucket request on 503 SlowDown, 5xx, 429 and timeouts (jittered exponential backoff).
+    #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub store_attempts: u32,
     /// Static pages served at `/`.
     #[arg(long, default_value = "./www")]
     pub www: PathBuf,
@@ -160,6 +177,22 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     limits.max_caption_bytes = args.max_caption_bytes;
     let mut cfg = Config::new(args.listen, args.data);
+    if let Some(spec) = &args.store {
+        let env = |k: &str| std::env::var(k).unwrap_or_default();
+        let loc = S3Location::parse(
+            spec,
+            &env("AWS_ACCESS_KEY_ID"),
+            &env("AWS_SECRET_ACCESS_KEY"),
+        )
+        .map_err(anyhow::Error::msg)?;
+        let retry = Retry {
+            attempts: args.store_attempts,
+            ..Retry::default()
+        };
+        cfg.store = StoreConfig::S3(loc, retry);
+    }
+    cfg.read_only = args.read_only;
+    cfg.signing_keys_file = args.signing_keys_file.clone();
     cfg.www_dir = Some(args.www);
     cfg.admin_token = std::env::var("UPCAST_ADMIN_TOKEN")
         .ok()

@@ -13,7 +13,8 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
 use upcast_origin::api_types::{
-    CreateVideo, CreatedVideo, ErrorBody, FileList, PutFileAnswer, Ticket, Video, Visibility,
+    CreateVideo, CreatedVideo, DirectFile, DirectUpload, ErrorBody, FileList, PutFileAnswer,
+    Ticket, Video, Visibility,
 };
 use upcast_origin::error::ApiError;
 use upcast_origin::paths::{self, FileKind};
@@ -107,6 +108,18 @@ impl Client {
         what: &str,
         f: impl Fn(&ureq::Agent) -> Result<ureq::Response, Box<ureq::Error>>,
     ) -> anyhow::Result<T> {
+        match self.try_call(what, f)? {
+            Ok(v) => Ok(v),
+            Err((code, body)) => bail!("{what}: HTTP {code} {body}"),
+        }
+    }
+
+    /// [`Client::call`], with a refusal that retrying cannot change handed back as (status, body).
+    fn try_call<T: DeserializeOwned>(
+        &self,
+        what: &str,
+        f: impl Fn(&ureq::Agent) -> Result<ureq::Response, Box<ureq::Error>>,
+    ) -> anyhow::Result<Result<T, (u16, String)>> {
         let mut last = String::new();
         for attempt in 0..self.retries.max(1) {
             if attempt > 0 {
@@ -116,7 +129,8 @@ impl Client {
                 Ok(r) => {
                     let text = r.into_string().unwrap_or_default();
                     return serde_json::from_str(&text)
-                        .with_context(|| format!("{what}: the origin's answer: {text}"));
+                        .map(Ok)
+                        .with_context(|| format!("{what}: the answer: {text}"));
                 }
                 Err(ureq::Error::Status(code, r)) => {
                     let body = r.into_string().unwrap_or_default();
@@ -125,7 +139,7 @@ impl Client {
                         last = format!("{what}: HTTP {code} {body}");
                         continue;
                     }
-                    bail!("{what}: HTTP {code} {body}");
+                    return Ok(Err((code, body)));
                 }
                 Err(e) => last = format!("{what}: {e}"),
             }
@@ -246,7 +260,66 @@ fn renew_ticket_if_expired(
     Ok(())
 }
 
-/// PUT every local file the origin does not already hold with the same bytes. Returns (sent, skipped).
+/// Sends one file straight to the origin's bucket: a presigned PUT from the origin, the bytes to the bucket
+/// (which checks their SHA-256 and length), then `complete` (the origin reads them back and checks them).
+/// Returns false when the origin stores on its own disk (`direct-uploads-off`).
+fn send_direct(
+    client: &Client,
+    video_id: &str,
+    auth: &str,
+    f: &Local,
+    bytes: &[u8],
+) -> anyhow::Result<bool> {
+    let desc = DirectFile {
+        path: f.path.clone(),
+        sha256: f.sha256.clone(),
+        size: u64::try_from(bytes.len())?,
+    };
+    let body = serde_json::to_string(&desc)?;
+    let presign = client.url(&format!("/api/videos/{video_id}/direct-uploads"));
+    let post = |a: &ureq::Agent, url: &str| {
+        a.post(url)
+            .set("Authorization", auth)
+            .send_string(&body)
+            .map_err(Box::new)
+    };
+    let answer: DirectUpload = match client
+        .try_call(&format!("presign {}", f.path), |a| post(a, &presign))?
+    {
+        Ok(answer) => answer,
+        Err((409, body)) if body.contains(ApiError::DirectUploadsOff.code()) => return Ok(false),
+        Err((code, body)) => bail!("presign {}: HTTP {code} {body}", f.path),
+    };
+    if answer.stored.is_some() {
+        return Ok(true);
+    }
+    let Some(url) = answer.url else {
+        bail!(
+            "presign {}: the answer has neither `stored` nor `url`",
+            f.path
+        );
+    };
+    // The bucket's answer is XML, not the API's JSON: only its status matters here.
+    let _: serde_json::Value = client.call(&format!("send {} to the bucket", f.path), |a| {
+        let mut r = a.put(&url);
+        for (k, v) in &answer.headers {
+            // ureq sends the body's own Content-Length, which the signature pins.
+            if !k.eq_ignore_ascii_case("content-length") {
+                r = r.set(k, v);
+            }
+        }
+        match r.send_bytes(bytes) {
+            Ok(_) => ureq::Response::new(200, "OK", "null").map_err(Box::new),
+            Err(e) => Err(Box::new(e)),
+        }
+    })?;
+    let complete = client.url(&format!("/api/videos/{video_id}/direct-uploads/complete"));
+    let _: PutFileAnswer = client.call(&format!("complete {}", f.path), |a| post(a, &complete))?;
+    Ok(true)
+}
+
+/// Send every local file the origin does not already hold with the same bytes: straight to the bucket when
+/// the origin's store is one, else through the origin (PUT). Returns (sent, skipped).
 fn send_files(
     client: &Client,
     video_id: &str,
@@ -263,12 +336,19 @@ fn send_files(
     let remote: HashMap<String, String> =
         have.files.into_iter().map(|f| (f.path, f.sha256)).collect();
     let (mut sent, mut skipped) = (0usize, 0usize);
+    let mut direct = true;
     for f in local {
         if remote.get(&f.path) == Some(&f.sha256) {
             skipped += 1;
             continue;
         }
         let bytes = fs::read(&f.file)?;
+        if direct && send_direct(client, video_id, auth, f, &bytes)? {
+            sent += 1;
+            continue;
+        }
+        // The origin stores on its own disk (or said so once): every file through it.
+        direct = false;
         let url = client.url(&format!("/api/videos/{video_id}/files/{}", f.path));
         let _: PutFileAnswer = client.call(&format!("PUT {}", f.path), |a| {
             a.put(&url)

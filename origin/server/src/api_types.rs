@@ -336,3 +336,24 @@ mod tests {
         );
     }
 }
+
+/// `POST /api/videos/{id}/direct-uploads` and `…/direct-uploads/complete`: one file of the package, named
+/// by its path, its SHA-256 (lowercase hex) and its size in bytes.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DirectFile {
+    pub path: String,
+    pub sha256: String,
+    pub size: u64,
+}
+
+/// `POST /api/videos/{id}/direct-uploads`: where to send the bytes. `stored` when the same bytes are already
+/// recorded at that path (nothing to send); otherwise a presigned `PUT` that the bucket accepts only with
+/// exactly these headers (the SHA-256 the bucket checks, the length), until `expires_in` seconds pass.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DirectUpload {
+    pub stored: Option<StoredFile>,
+    pub url: Option<String>,
+    #[serde(default)]
+    pub headers: Vec<(String, String)>,
+    pub expires_in: Option<u64>,
+}

@@ -83,8 +83,12 @@ impl Default for Limits {
 #[derive(Clone, Debug)]
 pub struct Config {
     pub listen: SocketAddr,
-    /// Holds `upcast.db`, `objects/` and `tmp/`.
+    /// Holds `upcast.db`, `objects/` (local store) and `tmp/` (spool files, whatever the store).
     pub data_dir: PathBuf,
+    /// Where objects live: local disk under `data_dir` (the default) or an S3-compatible bucket.
+    pub store: StoreConfig,
+    /// Serve what the shared store's manifests publish and refuse every write (`--read-only`).
+    pub read_only: bool,
     /// Static pages served at `/` when the directory exists.
     pub www_dir: Option<PathBuf>,
     /// Admin token given by the operator (`UPCAST_ADMIN_TOKEN`); generated on first start when absent.
@@ -114,6 +118,16 @@ pub struct Config {
     pub live: crate::live::HubLimits,
     /// How live ingest cuts parts and segments and how long a stream waits for its publisher.
     pub live_ingest: crate::live_ingest::IngestOptions,
+}
+
+/// The object store `upcast serve --store` chose.
+#[derive(Clone, Debug, Default)]
+pub enum StoreConfig {
+    /// `data_dir/objects/` (embedded default).
+    #[default]
+    Local,
+    /// An S3-compatible bucket, with the retry policy for its requests.
+    S3(crate::store_s3::S3Location, crate::store_s3::Retry),
 }
 
 /// How webhook events are delivered (see `webhooks`).
@@ -150,6 +164,8 @@ impl Config {
         Config {
             listen,
             data_dir,
+            store: StoreConfig::Local,
+            read_only: false,
             www_dir: None,
             admin_token: None,
             limits: Limits::default(),

@@ -461,6 +461,32 @@ pub fn mark_ready(c: &Connection, video_id: &str) -> ApiResult<()> {
     Ok(())
 }
 
+/// Record a published video with its files as a manifest in the shared store describes it (a catalog
+/// rebuilt from the bucket, or a read-only origin learning of a video).
+pub fn insert_published(c: &Connection, m: &crate::manifest::Manifest) -> ApiResult<()> {
+    c.execute(
+        "INSERT INTO videos (id, title, visibility, state, created_at, published_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            m.id,
+            m.title,
+            m.visibility,
+            VideoState::Ready,
+            m.created_at,
+            m.published_at
+        ],
+    )?;
+    let mut st = c.prepare(
+        "INSERT INTO files (video_id, path, sha256, size, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for f in &m.files {
+        let size = i64::try_from(f.size)
+            .map_err(|_| ApiError::Internal(format!("{}: size {}", f.path, f.size)))?;
+        st.execute(params![m.id, f.path, f.sha256, size, now_secs()])?;
+    }
+    Ok(())
+}
+
 /// Delete a video's rows (files and tickets cascade). Objects are deleted afterwards by the caller; a crash
 /// in between leaves orphans that the next start collects.
 pub fn delete_video(c: &Connection, video_id: &str) -> ApiResult<bool> {

@@ -88,6 +88,18 @@ pub enum ApiError {
     /// The server is short of a resource it needs for this request (file descriptors, memory); transient.
     #[error("the origin is busy; try again shortly")]
     Busy,
+    /// `direct-uploads` on an origin whose store is its local disk: send the file with `PUT …/files/…`.
+    #[error("this origin stores objects on its own disk: upload with PUT /api/videos/{{id}}/files/{{path}}")]
+    DirectUploadsOff,
+    /// `direct-uploads/complete` for an object the bucket does not hold (not sent yet, or cut off).
+    #[error("{0} is not in the bucket: send it to the presigned URL first")]
+    NotInStore(String),
+    /// A write to a read-only origin (`upcast serve --read-only`).
+    #[error("this origin is read-only: send uploads, publishes and deletes to the writer origin")]
+    ReadOnly,
+    /// The object store (the S3 bucket) did not answer after the bounded retries; transient.
+    #[error("the object store is unavailable; try again shortly")]
+    StoreUnavailable,
     /// The detail is logged on the server and never sent: it may hold paths or OS error text.
     #[error("internal error")]
     Internal(String),
@@ -132,6 +144,10 @@ impl ApiError {
             ApiError::InsufficientStorage => "insufficient-storage",
             ApiError::RateLimited { .. } => "rate-limited",
             ApiError::Busy => "busy",
+            ApiError::StoreUnavailable => "store-unavailable",
+            ApiError::DirectUploadsOff => "direct-uploads-off",
+            ApiError::ReadOnly => "read-only",
+            ApiError::NotInStore(_) => "not-in-store",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -164,6 +180,9 @@ impl ApiError {
             ApiError::InsufficientStorage
         } else if is_out_of_resources(&e) {
             ApiError::Busy
+        } else if crate::store_s3::retry::gave_up(&e) {
+            eprintln!("upcast: object store: {e}");
+            ApiError::StoreUnavailable
         } else {
             ApiError::Internal(e.to_string())
         }
@@ -228,6 +247,8 @@ impl ResponseError for ApiError {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
             ApiError::Published(_)
+            | ApiError::DirectUploadsOff
+            | ApiError::NotInStore(_)
             | ApiError::MissingFiles(_)
             | ApiError::InitMissing(_)
             | ApiError::Conflict(_)
@@ -235,7 +256,8 @@ impl ResponseError for ApiError {
             ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::InsufficientStorage => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Busy | ApiError::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::ReadOnly => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -252,8 +274,11 @@ impl ResponseError for ApiError {
             ApiError::RateLimited { retry_after, .. } => {
                 resp.insert_header(("Retry-After", retry_after.to_string()));
             }
-            ApiError::Busy => {
+            ApiError::Busy | ApiError::StoreUnavailable => {
                 resp.insert_header(("Retry-After", "5"));
+            }
+            ApiError::ReadOnly => {
+                resp.insert_header(("Allow", "GET, HEAD, OPTIONS"));
             }
             _ => {}
         }

@@ -13,17 +13,21 @@ pub mod catalog;
 pub mod check;
 pub mod config;
 pub mod db;
+pub mod direct;
 pub mod error;
 pub mod ingest;
+pub mod lease;
 pub mod limits;
 pub mod live;
 pub mod live_ingest;
+pub mod manifest;
 pub mod metrics;
 pub mod paths;
 pub mod playlist;
 pub mod publish;
 pub mod publish_gate;
 pub mod ranges;
+pub mod read_only;
 pub mod recording;
 pub mod rendered;
 pub mod rtmp;
@@ -32,6 +36,7 @@ pub mod signing;
 pub mod signing_api;
 pub mod startup;
 pub mod store;
+pub mod store_s3;
 pub mod streams;
 pub mod tokens;
 pub mod upload;
@@ -42,7 +47,7 @@ use std::sync::Arc;
 
 use actix_web::web::{self, ServiceConfig};
 
-pub use config::{Config, Limits, WebhookConfig};
+pub use config::{Config, Limits, StoreConfig, WebhookConfig};
 
 /// Everything a handler needs, shared by all workers.
 pub struct AppState {
@@ -68,6 +73,8 @@ pub struct AppState {
     pub rtmp_bound: std::sync::OnceLock<std::net::SocketAddr>,
     /// Live publishers' sessions and HTTP publish tickets (RTMP and HTTP ingest share them).
     pub live_publish: live_ingest::Registry,
+    /// A read-only origin's recent catalog misses (ids the store had no manifest for).
+    pub read_only_misses: read_only::Misses,
 }
 
 impl AppState {
@@ -94,6 +101,7 @@ pub fn routes(state: web::Data<AppState>) -> impl FnOnce(&mut ServiceConfig) {
             .route("/metrics", web::get().to(metrics::http::scrape))
             .service(
                 web::scope("/api")
+                    .wrap(actix_web::middleware::from_fn(read_only::guard))
                     .wrap(actix_web::middleware::from_fn(limits::api))
                     .wrap(
                         actix_web::middleware::DefaultHeaders::new()
@@ -118,6 +126,14 @@ pub fn routes(state: web::Data<AppState>) -> impl FnOnce(&mut ServiceConfig) {
                     .route(
                         "/videos/{id}/captions/{lang}",
                         web::delete().to(captions::delete),
+                    )
+                    .route(
+                        "/videos/{id}/direct-uploads",
+                        web::post().to(direct::presign),
+                    )
+                    .route(
+                        "/videos/{id}/direct-uploads/complete",
+                        web::post().to(direct::complete),
                     )
                     .route("/videos/{id}/tickets", web::post().to(videos::ticket))
                     .route("/videos/{id}/playback", web::get().to(videos::playback))
@@ -219,7 +235,11 @@ pub fn prepare(cfg: Config) -> Result<(web::Data<AppState>, Option<String>), Str
 pub async fn run(cfg: Config) -> std::io::Result<()> {
     let listen = cfg.listen;
     let workers = cfg.workers;
-    let rtmp = cfg.rtmp_listen.map(|a| (a, cfg.rtmp.clone()));
+    // A read-only origin takes no live ingest either.
+    let rtmp = cfg
+        .rtmp_listen
+        .filter(|_| !cfg.read_only)
+        .map(|a| (a, cfg.rtmp.clone()));
     let (state, generated) = prepare(cfg).map_err(std::io::Error::other)?;
     if let Some(t) = generated {
         // Printed once: only its hash is stored.

@@ -154,6 +154,10 @@ pub async fn publish(
     caller.may(Action::UploadVideo(&video_id))?;
     match publish_checked(&state, &video_id).await {
         Ok((video, newly)) => {
+            // The shared catalog (a bucket's manifests) learns of the video; publishing again after a
+            // failure here writes it then (and the writer's next start writes any that are missing).
+            let (store, db, vid) = (state.store.clone(), state.db.clone(), video_id.clone());
+            web::block(move || crate::manifest::write(store.as_ref(), &db, &vid)).await??;
             if newly {
                 let data = serde_json::to_value(&video).unwrap_or_default();
                 state
@@ -222,7 +226,10 @@ async fn publish_checked(
         Ok(f) => f,
         Err(e) => {
             ticket.failed();
-            let verdict = !matches!(e, ApiError::Internal(_) | ApiError::Busy);
+            let verdict = !matches!(
+                e,
+                ApiError::Internal(_) | ApiError::Busy | ApiError::StoreUnavailable
+            );
             return Err((e, verdict));
         }
     };

@@ -30,6 +30,8 @@ use super::AppState;
 pub const SEGMENT_CACHE: &str = "public, max-age=31536000, immutable";
 pub const PLAYLIST_CACHE: &str = "public, max-age=10";
 pub const UPLOADING_CACHE: &str = "no-cache";
+/// A redirect to a presigned bucket URL (valid an hour, see `store_s3::GET_URL_TTL_SECS`).
+pub const PRESIGNED_REDIRECT_CACHE: &str = "public, max-age=300";
 const SEGMENT_MAX_AGE: i64 = 31_536_000;
 const PLAYLIST_MAX_AGE: i64 = 10;
 
@@ -157,11 +159,12 @@ async fn serve(
 ) -> ApiResult<HttpResponse> {
     paths::check_video_id(id)?;
     let kind = paths::check(path).map_err(|_| ApiError::NotFound)?;
-    let view = state
-        .catalog
-        .get(&state.db, id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let mut view = state.catalog.get(&state.db, id).await?;
+    // A read-only origin may not have seen the writer's newest video yet.
+    if view.is_none() && super::read_only::learn(state, id).await? {
+        view = state.catalog.get(&state.db, id).await?;
+    }
+    let view = view.ok_or(ApiError::NotFound)?;
     if !view.video.is_public() && matches!(access, Access::Public) {
         // Do not confirm that a private video exists.
         return Err(ApiError::NotFound);
@@ -175,7 +178,16 @@ async fn serve(
     let mut resp = if matches!(kind, FileKind::Playlist | FileKind::Manifest) {
         serve_playlist(state, req, &view, kind, path, key).await?
     } else {
-        serve_object(state, req, kind, key, file.size).await?
+        let public = view.video.is_public() && matches!(access, Access::Public);
+        serve_object(state, req, kind, key, file.size, public).await?
+    };
+    let cache = match resp.headers().get(header::LOCATION) {
+        // A presigned bucket URL expires: the redirect to it may be kept a little while, not a year.
+        Some(l) if l.to_str().is_ok_and(|l| l.contains("X-Amz-Signature=")) => match access {
+            Access::Public => HeaderValue::from_static(PRESIGNED_REDIRECT_CACHE),
+            Access::Signed { .. } => HeaderValue::from_static("private, max-age=300"),
+        },
+        _ => cache,
     };
     resp.headers_mut().insert(header::CACHE_CONTROL, cache);
     Ok(resp)
@@ -189,6 +201,7 @@ async fn serve_object(
     kind: FileKind,
     key: ObjectKey,
     size: u64,
+    public: bool,
 ) -> ApiResult<HttpResponse> {
     let etag = format!("\"{}\"", key.sha256);
     let answer = ranges::answer(req, &etag, size);
@@ -208,6 +221,12 @@ async fn serve_object(
             )));
         }
         return Ok(b.body(slice(&bytes, start, end)?));
+    }
+    // A public video's object at the bucket's public URL (or a CDN's): immutable, content-addressed.
+    if let Some(url) = state.store.public_url(&key).filter(|_| public) {
+        return Ok(HttpResponse::TemporaryRedirect()
+            .insert_header((header::LOCATION, url))
+            .finish());
     }
     let store = state.store.clone();
     let object = web::block(move || store.open(&key).and_then(open_local))

@@ -7,10 +7,12 @@ use actix_web::web;
 
 use super::auth::Keys;
 use super::cache::ObjectCache;
+use super::config::StoreConfig;
 use super::db::{self, Db};
 use super::ingest::{rows as ingest_rows, Ctx as IngestCtx, Jobs};
 use super::publish_gate::PublishGate;
 use super::store::{LocalStore, Store};
+use super::store_s3::S3Store;
 use super::{AppState, Config};
 
 /// What orphan collection found.
@@ -29,14 +31,23 @@ pub fn prepare(cfg: Config) -> Result<(web::Data<AppState>, Option<String>), Str
     // Only the origin's own user reads the data directory: the database holds the admin token's hash and
     // the tickets' hashes, objects/ holds private videos.
     private_dir(&cfg.data_dir).map_err(shown)?;
-    let store: Arc<dyn Store> =
-        Arc::new(LocalStore::open(&cfg.data_dir).map_err(|e| format!("store: {e}"))?);
+    let store = open_store(&cfg)?;
     let db_path = cfg.data_dir.join("upcast.db");
     private_file(&db_path).map_err(|e| format!("database: {e}"))?;
     let db = Db::open(&db_path).map_err(|e| format!("database: {e}"))?;
-    let got = collect(&db, store.as_ref())?;
-    if got != Collected::default() {
-        eprintln!("upcast: start-up clean-up: {got:?}");
+    shared_catalog(&cfg, &db, &store)?;
+    if cfg.read_only {
+        // A read-only origin never deletes: the objects belong to the writer's catalog, not its own.
+        store.clear_spool().map_err(|e| format!("store: {e}"))?;
+    } else {
+        let got = collect(&db, store.as_ref())?;
+        if got != Collected::default() {
+            eprintln!("upcast: start-up clean-up: {got:?}");
+        }
+        let n = super::manifest::reconcile(store.as_ref(), &db).map_err(|e| e.to_string())?;
+        if n > 0 {
+            eprintln!("upcast: wrote {n} missing manifest(s) to the store");
+        }
     }
     let key_file = cfg
         .signing_keys_file
@@ -78,8 +89,29 @@ pub fn prepare(cfg: Config) -> Result<(web::Data<AppState>, Option<String>), Str
         live: super::live::Hub::new(live_limits),
         rtmp_bound: std::sync::OnceLock::new(),
         live_publish: Default::default(),
+        read_only_misses: Default::default(),
     };
     Ok((web::Data::new(state), generated))
+}
+
+/// With a shared store (a bucket): a writer takes the writer lease (or refuses to start), then every origin
+/// imports the published videos its database lacks from the bucket's manifests — before orphan collection,
+/// so a writer with a new, empty database does not take the bucket's objects for orphans.
+fn shared_catalog(cfg: &Config, db: &Db, store: &Arc<dyn Store>) -> Result<(), String> {
+    if !store.shared() {
+        if cfg.read_only {
+            return Err("--read-only serves from a shared store: add --store s3://…".into());
+        }
+        return Ok(());
+    }
+    if !cfg.read_only {
+        super::lease::acquire(store, &cfg.data_dir)?;
+    }
+    let got = super::manifest::recover(store.as_ref(), db).map_err(|e| format!("catalog: {e}"))?;
+    if got.imported > 0 || got.refused > 0 {
+        eprintln!("upcast: catalog from the store: {got:?}");
+    }
+    Ok(())
 }
 
 /// The signing keys' file in the data directory unless configured elsewhere.
@@ -115,10 +147,24 @@ fn private_file(path: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// The configured store: local disk, or the bucket (which must answer now).
+pub fn open_store(cfg: &Config) -> Result<Arc<dyn Store>, String> {
+    Ok(match &cfg.store {
+        StoreConfig::Local => {
+            Arc::new(LocalStore::open(&cfg.data_dir).map_err(|e| format!("store: {e}"))?)
+        }
+        StoreConfig::S3(loc, retry) => {
+            Arc::new(S3Store::open(loc, &cfg.data_dir, *retry).map_err(|e| format!("store: {e}"))?)
+        }
+    })
+}
+
 /// Mark ingest jobs that were queued or running failed (`interrupted`) and drop their file rows; delete
 /// spool files, objects no `files` row references (an interrupted job's, among them), and rows whose object
 /// is missing or has the wrong size (cannot happen when the write order holds; checked so that a damaged
 /// disk does not serve broken files).
+/// In a shared store (a bucket) a row's object is checked by presence in the listing, not by a request
+/// per row.
 pub fn collect(db: &Db, store: &dyn Store) -> Result<Collected, String> {
     let mut got = Collected {
         interrupted_jobs: db
@@ -128,6 +174,7 @@ pub fn collect(db: &Db, store: &dyn Store) -> Result<Collected, String> {
         ..Default::default()
     };
     let objects = store.list().map_err(|e| e.to_string())?;
+    let listed: std::collections::HashSet<&super::store::ObjectKey> = objects.iter().collect();
     db.run_now(|c| {
         for key in &objects {
             if !db::object_referenced(c, &key.video_id, &key.sha256)? {
@@ -144,7 +191,11 @@ pub fn collect(db: &Db, store: &dyn Store) -> Result<Collected, String> {
                 video_id: vid.clone(),
                 sha256: sha,
             };
-            let ok = store.size(&key).map_err(super::error::ApiError::from_io)? == Some(size);
+            let ok = if store.shared() {
+                listed.contains(&key)
+            } else {
+                store.size(&key).map_err(super::error::ApiError::from_io)? == Some(size)
+            };
             if !ok {
                 c.execute(
                     "DELETE FROM files WHERE video_id = ?1 AND path = ?2",

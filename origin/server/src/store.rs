@@ -19,7 +19,8 @@ pub struct ObjectKey {
 pub enum Object {
     /// A local file: served with `sendfile`, Range and conditional requests by actix-files.
     Local(PathBuf),
-    /// An object behind a URL (object storage): the origin would redirect or proxy. Not produced yet.
+    /// An object behind a URL (object storage: a presigned GET or the bucket's public URL): the origin
+    /// redirects to it.
     Remote(String),
 }
 
@@ -45,6 +46,24 @@ impl Drop for Spool {
     }
 }
 
+/// The condition of a [`Store::put_blob`]: the store compares and writes in one step.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PutIf {
+    Always,
+    /// No object has the name (`If-None-Match: *`).
+    Absent,
+    /// The object is still this version (`If-Match: ETAG`).
+    Matches(String),
+}
+
+/// A presigned request a client sends an object's bytes with, straight to the store.
+#[derive(Clone, Debug)]
+pub struct DirectPut {
+    pub url: String,
+    /// Headers the signature covers: the client must send exactly these.
+    pub headers: Vec<(String, String)>,
+}
+
 pub trait Store: Send + Sync + 'static {
     /// A new, empty spool file for an incoming body.
     fn spool(&self) -> io::Result<Spool>;
@@ -61,6 +80,43 @@ pub trait Store: Send + Sync + 'static {
     fn list(&self) -> io::Result<Vec<ObjectKey>>;
     /// Remove spool files left by a crash. Call only before serving starts.
     fn clear_spool(&self) -> io::Result<usize>;
+    /// A presigned PUT for `key` that the store accepts only with `size` bytes whose SHA-256 is
+    /// `key.sha256`, valid `ttl_secs`. None: the store takes bodies only through the origin (local disk).
+    fn direct_put(
+        &self,
+        _key: &ObjectKey,
+        _size: u64,
+        _ttl_secs: u32,
+    ) -> io::Result<Option<DirectPut>> {
+        Ok(None)
+    }
+    /// Where anyone may fetch `key` without a signature (a public bucket, or a CDN in front of it), when
+    /// the operator configured one. Only public videos' objects are sent there.
+    fn public_url(&self, _key: &ObjectKey) -> Option<String> {
+        None
+    }
+    /// Whether the store is shared by several origins (a bucket): then the catalog of published videos
+    /// is also kept in it ([`crate::manifest`]) and the blob methods below work.
+    fn shared(&self) -> bool {
+        false
+    }
+    /// A small named object outside the content-addressed space (manifests, the writer lease), replaced
+    /// whole, on the condition `when`; `Ok(None)` when the condition failed, else the new version's tag.
+    /// Unsupported on a store that is not [`Store::shared`].
+    fn put_blob(&self, _name: &str, _bytes: &[u8], _when: PutIf) -> io::Result<Option<String>> {
+        Err(io::ErrorKind::Unsupported.into())
+    }
+    /// A named object's bytes and version tag (ETag), None when absent.
+    fn get_blob(&self, _name: &str) -> io::Result<Option<(Vec<u8>, String)>> {
+        Err(io::ErrorKind::Unsupported.into())
+    }
+    /// Names under `prefix`.
+    fn list_blobs(&self, _prefix: &str) -> io::Result<Vec<String>> {
+        Err(io::ErrorKind::Unsupported.into())
+    }
+    fn delete_blob(&self, _name: &str) -> io::Result<()> {
+        Err(io::ErrorKind::Unsupported.into())
+    }
 }
 
 /// Objects under `root/objects/{video}/{sha256}`, spool files under `root/tmp/` (same filesystem, so a
@@ -100,6 +156,37 @@ fn fsync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
+/// A new owner-only spool file in `tmp`.
+pub(crate) fn new_spool(tmp: &Path) -> io::Result<Spool> {
+    let path = tmp.join(format!("{}.part", random_name()?));
+    let file = fs::OpenOptions::new()
+        .write(true)
+        .read(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)?;
+    Ok(Spool {
+        file,
+        path,
+        done: false,
+    })
+}
+
+/// Marks a spool as consumed: dropping it no longer deletes its file (the caller moved or removed it).
+pub(crate) fn spool_done(spool: &mut Spool) {
+    spool.done = true;
+}
+
+/// Removes every file in `dir`; returns how many.
+pub(crate) fn clear_dir(dir: &Path) -> io::Result<usize> {
+    let mut n = 0;
+    for f in fs::read_dir(dir)? {
+        fs::remove_file(f?.path())?;
+        n += 1;
+    }
+    Ok(n)
+}
+
 fn random_name() -> io::Result<String> {
     let mut b = [0u8; 12];
     getrandom::fill(&mut b).map_err(|e| io::Error::other(e.to_string()))?;
@@ -108,18 +195,7 @@ fn random_name() -> io::Result<String> {
 
 impl Store for LocalStore {
     fn spool(&self) -> io::Result<Spool> {
-        let path = self.tmp.join(format!("{}.part", random_name()?));
-        let file = fs::OpenOptions::new()
-            .write(true)
-            .read(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&path)?;
-        Ok(Spool {
-            file,
-            path,
-            done: false,
-        })
+        new_spool(&self.tmp)
     }
 
     fn commit(&self, mut spool: Spool, key: &ObjectKey) -> io::Result<()> {
@@ -196,11 +272,6 @@ impl Store for LocalStore {
     }
 
     fn clear_spool(&self) -> io::Result<usize> {
-        let mut n = 0;
-        for f in fs::read_dir(&self.tmp)? {
-            fs::remove_file(f?.path())?;
-            n += 1;
-        }
-        Ok(n)
+        clear_dir(&self.tmp)
     }
 }

@@ -133,7 +133,7 @@ pub async fn put_file(
 /// Cheap answers before reading the body: the same bytes already stored at `path` (returned), or a
 /// published package (refused). A declared size is reserved against the quotas in full now; a chunked
 /// body's reservation grows as it arrives.
-async fn before_body(
+pub async fn before_body(
     state: &AppState,
     video_id: &str,
     path: &str,
@@ -195,6 +195,18 @@ async fn commit(
     let Received {
         spool, reservation, ..
     } = got;
+    record(state, video_id, row, Some(spool), reservation).await
+}
+
+/// [`commit`]'s work, also for an object a client sent straight to the bucket (`spool` None: the object is
+/// already under its key, and a refused row deletes it the same way).
+pub async fn record(
+    state: &AppState,
+    video_id: &str,
+    row: &StoredFile,
+    spool: Option<Spool>,
+    reservation: Reservation,
+) -> ApiResult<bool> {
     let store = state.store.clone();
     let (vid, r) = (video_id.to_string(), row.clone());
     let quota = quota(state);
@@ -207,7 +219,9 @@ async fn commit(
                 video_id: vid.clone(),
                 sha256: r.sha256.clone(),
             };
-            store.commit(spool, &key).map_err(ApiError::from_io)?;
+            if let Some(spool) = spool {
+                store.commit(spool, &key).map_err(ApiError::from_io)?;
+            }
             match db::put_file(c, &vid, &r, &quota) {
                 Ok(PutOutcome::Replaced { orphan: Some(old) }) => {
                     let old = ObjectKey {
@@ -233,7 +247,7 @@ async fn commit(
         .await
 }
 
-async fn init_bytes(state: &AppState, video_id: &str, path: &str) -> ApiResult<web::Bytes> {
+pub async fn init_bytes(state: &AppState, video_id: &str, path: &str) -> ApiResult<web::Bytes> {
     let init_path = check::init_path_for(path);
     let (vid, ip) = (video_id.to_string(), init_path.clone());
     let row = state.db.run(move |c| db::file(c, &vid, &ip)).await?;

@@ -201,6 +201,12 @@ pub async fn delete(
         .db
         .run(move |c| {
             let files = db::files(c, &vid)?;
+            // Read-only origins stop learning of the video before any of its objects goes.
+            if store.shared() {
+                store
+                    .delete_blob(&crate::manifest::name(&vid))
+                    .map_err(ApiError::from_io)?;
+            }
             db::delete_video(c, &vid)?;
             // Rows first, objects after: a crash in between leaves orphans, collected at the next start.
             for f in files {

@@ -76,7 +76,13 @@ pub fn run(ctx: &Ctx, job: Queued) {
     let (id, video_id) = (job.id.clone(), job.video_id.clone());
     drop(job); // Deletes the spooled source.
     let e = match outcome {
-        Ok(()) => return ready(ctx, &id, &video_id),
+        Ok(()) => {
+            if let Err(e) = crate::manifest::write(ctx.store.as_ref(), &ctx.db, &video_id) {
+                // Written at the next start (manifest::reconcile).
+                eprintln!("upcast: manifest of {video_id}: {e}");
+            }
+            return ready(ctx, &id, &video_id);
+        }
         Err(e) => e,
     };
     // Objects first, then the `failed` state: a client that sees `failed` sees the clean-up done. Safe in

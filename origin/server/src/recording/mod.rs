@@ -123,6 +123,10 @@ impl Recording {
         crate::publish::check_conformant(store.as_ref(), &self.video_id, &self.files)?;
         let vid = self.video_id.clone();
         self.ctx.db.run_now(|c| db::mark_ready(c, &vid))?;
+        if let Err(e) = crate::manifest::write(store.as_ref(), &self.ctx.db, &vid) {
+            // Written at the next start (manifest::reconcile).
+            eprintln!("upcast: manifest of {vid}: {e}");
+        }
         self.committed.clear();
         Ok(std::mem::take(&mut self.video_id))
     }

@@ -14,7 +14,7 @@ pub mod chapters;
 pub mod cue;
 pub mod segment;
 mod srt;
-mod timestamp;
+pub(crate) mod timestamp;
 mod vtt;
 
 #[cfg(test)]

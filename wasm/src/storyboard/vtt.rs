@@ -28,16 +28,9 @@ pub fn write(plan: &Plan, picture: Picture) -> String {
     out
 }
 
-/// `hh:mm:ss.ttt` (WebVTT § 4.5 timestamps; hours may pass 99).
-pub fn timestamp(ms: u64) -> String {
-    let (h, rest) = (ms / 3_600_000, ms % 3_600_000);
-    format!(
-        "{h:02}:{:02}:{:02}.{:03}",
-        rest / 60_000,
-        rest % 60_000 / 1000,
-        rest % 1000
-    )
-}
+/// WebVTT timestamps (§ 4.5; hours may pass 99) are read and written by the caption reader's one
+/// implementation.
+pub use crate::captions::timestamp::format as timestamp;
 
 /// One cue of a thumbnail track.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -135,29 +128,9 @@ fn parse_timing(l: &str) -> Result<(u64, u64), String> {
     Ok((start, end))
 }
 
-/// `[hh:]mm:ss.ttt` in milliseconds (WebVTT § 4.5).
+/// `[hh:]mm:ss.ttt` in milliseconds (WebVTT § 4.5), read as caption files' are.
 pub fn parse_time(s: &str) -> Option<u64> {
-    let (hms, frac) = s.split_once('.')?;
-    if frac.len() != 3 || !frac.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let parts: Vec<&str> = hms.split(':').collect();
-    let num = |p: &str| -> Option<u64> {
-        (!p.is_empty() && p.len() <= 10 && p.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| p.parse().ok())
-            .flatten()
-    };
-    let (h, m, sec) = match parts.as_slice() {
-        [m, s] => (0, num(m)?, num(s)?),
-        [h, m, s] => (num(h)?, num(m)?, num(s)?),
-        _ => return None,
-    };
-    if m > 59 || sec > 59 || parts.iter().skip(parts.len() - 2).any(|p| p.len() != 2) {
-        return None;
-    }
-    h.checked_mul(3_600_000)?
-        .checked_add(m * 60_000 + sec * 1000)?
-        .checked_add(frac.parse::<u64>().ok()?)
+    crate::captions::timestamp::parse(s, crate::captions::timestamp::Flavour::Vtt).ok()
 }
 
 /// `name.webp#xywh=x,y,w,h`.

@@ -190,6 +190,7 @@ test('copy-only upload: key-frame storyboard stored, listed, valid; seek-bar til
   });
   await page.waitForFunction(() => document.querySelector('#player').seeking === false);
   await page.click('.player-bar .share');
+  await page.waitForFunction(() => /** @type {HTMLInputElement} */ (document.querySelector('#share-url')).value !== '');
   const link = await page.inputValue('#share-url');
   assert.equal(link, `${origin.url}/watch.html#v=${id}&t=11`);
   await page.close();

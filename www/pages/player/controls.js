@@ -275,16 +275,17 @@ export class PlayerUi {
   async copyLink() {
     const url = this.share(Math.floor(this.video.currentTime));
     this.shareBtn.dataset.url = url;
+    // The link is shown at once; the clipboard (which may ask or refuse) only changes the button's word.
+    const out = document.querySelector('#share-url');
+    if (out instanceof HTMLInputElement) {
+      out.value = url;
+      out.hidden = false;
+    }
     try {
       await navigator.clipboard.writeText(url);
       this.shareBtn.textContent = 'Link copied';
     } catch {
       this.shareBtn.textContent = 'Link below';
-    }
-    const out = document.querySelector('#share-url');
-    if (out instanceof HTMLInputElement) {
-      out.value = url;
-      out.hidden = false;
     }
     setTimeout(() => (this.shareBtn.textContent = 'Share'), 2000);
   }

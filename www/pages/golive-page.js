@@ -232,11 +232,12 @@ function stop(note = '') {
   if (note) showError(note);
   if (!worker || live.state === 'stopping') return;
   setState('stopping', 'Stopping: sending the last parts…');
-  pumps?.abort();
+  // The frames and sound keep coming until the Worker has ended every track at the same time ('stopped').
   worker.postMessage({ type: 'stop' });
 }
 
 async function finishStop() {
+  pumps?.abort();
   clearTimeout(renewTimer);
   await endLive(pub.ticket, pub.stream_id).catch(() => {});
   worker?.terminate();

@@ -14,6 +14,8 @@
 
 import { errorData } from '../lib/error.js';
 import { AudioRung } from './live/audio.js';
+import { AudioClock } from './live/clock.js';
+import { Ending } from './live/ending.js';
 import { Session } from './live/session.js';
 import { coreCodec, VideoRung } from './live/video.js';
 import { loadCore } from './worker-host.js';
@@ -35,8 +37,15 @@ let stopping = false;
 /** Clocks: the capture's timestamp (µs) at this publish's media time 0, performance.now() then. */
 let videoZero = null;
 let startedAt = 0;
-let audioZero = null;
+/** The sound on the video's clock: pieces restamped in media time. */
+let clock = new AudioClock();
 let lastCutUs = -Infinity;
+/** Where each track has got to (µs, this publish's media time), for an [`Ending`] that ends them together. */
+let lastFrameUs = -1;
+let videoEndUs = 0;
+let audioEndUs = -Infinity;
+/** @type {Ending | null} */
+let ending = null;
 let framesIn = 0;
 const stats = { atUs: 0, frames: new Map(), bytes: new Map(), framesIn: 0 };
 
@@ -62,8 +71,12 @@ function newSession(info) {
   });
   if (audio?.config && !audio.failed) session.add('audio', audio.coreCodec);
   videoZero = null;
-  audioZero = null;
+  clock.drop();
+  clock = new AudioClock();
   lastCutUs = -Infinity;
+  lastFrameUs = -1;
+  videoEndUs = 0;
+  audioEndUs = -Infinity;
 }
 
 /** @param {VideoFrame} frame */
@@ -79,6 +92,14 @@ function onFrame(frame) {
       post({ type: 'started', captureStartMs: session.info.captureMs });
     }
     const t = frame.timestamp - videoZero;
+    // A camera's frames carry no duration: the last interval stands for it.
+    const dur = frame.duration ?? (lastFrameUs >= 0 && t > lastFrameUs ? t - lastFrameUs : 33_333);
+    if (ending && !ending.frame(t, dur)) {
+      releaseHeldAudio();
+      return;
+    }
+    lastFrameUs = t;
+    videoEndUs = t + dur;
     const key = t - lastCutUs >= segmentUs;
     if (key) {
       lastCutUs = t;
@@ -143,6 +164,8 @@ function postStats(tUs) {
     rungs: out,
     audio: audio && {
       codec: audio.config?.codec ?? null,
+      // Where the sound has got to against the video (ms; > 0: ahead). Tells a drifting clock on the page.
+      aheadMs: clock.pos === null ? null : (audioEndUs - videoEndUs) / 1000,
       frames: audio.frames,
       waiting: aup?.waiting ?? 0,
       lagMs: aup?.lagMs ?? 0,
@@ -158,8 +181,30 @@ function onAudio(data) {
     data.close();
     return;
   }
-  if (audioZero === null) audioZero = data.timestamp - (performance.now() - startedAt) * 1000;
+  for (const piece of clock.audio(data, performance.now(), startedAt)) feedAudio(piece.data, piece.tUs);
+}
+
+/** A piece of sound at media time `tUs`: encoded, unless the publish has ended before it. @param {AudioData} data @param {number} tUs */
+function feedAudio(data, tUs) {
+  if (!audio) return data.close();
+  if (ending) {
+    const what = ending.audio(tUs);
+    if (what === 'hold') return ending.hold(tUs, data);
+    if (what === 'drop') return data.close();
+  }
+  audioEndUs = tUs + data.duration;
   audio.encode(data);
+}
+
+/** The video's end is known: the audio held until then is encoded up to it, the rest closed. */
+function releaseHeldAudio() {
+  if (!ending || ending.videoEnd === null) return;
+  for (const h of ending.release()) {
+    if (ending.audio(h.tUs) === 'encode' && audio) {
+      audioEndUs = h.tUs + h.data.duration;
+      audio.encode(h.data);
+    } else h.data.close();
+  }
 }
 
 /** @param {ReadableStream<any>} stream @param {(v: any) => void} each */
@@ -193,8 +238,8 @@ async function start(m) {
   if (m.audio || m.withAudio) {
     audio = new AudioRung(
       (chunk, desc) => {
-        if (audioZero === null) return;
-        session?.push('audio', bytesOf(chunk), Math.round(chunk.timestamp - audioZero), true, desc);
+        // The encoder was given media time (the clock restamps every piece).
+        session?.push('audio', bytesOf(chunk), Math.round(chunk.timestamp), true, desc);
       },
       (message) => post({ type: 'notice', message }),
     );
@@ -210,7 +255,19 @@ async function start(m) {
   if (m.audio) drain(m.audio, onAudio).catch((e) => post({ type: 'notice', message: `audio capture: ${e.message}` }));
 }
 
+/** How long the tracks get to reach their common end before they are ended where they are. */
+const END_DEADLINE_MS = 1500;
+
 async function stop() {
+  if (session && videoZero !== null && !ending) {
+    // Sound the clock still holds (a burst not yet placed) goes out first.
+    for (const piece of clock.settle(startedAt)) feedAudio(piece.data, piece.tUs);
+    const withAudio = Boolean(audio && !audio.failed && clock.pos !== null);
+    ending = new Ending(videoEndUs, withAudio ? audioEndUs : -Infinity, withAudio);
+    const deadline = setTimeout(() => ending?.force(), END_DEADLINE_MS);
+    await ending.done;
+    clearTimeout(deadline);
+  }
   stopping = true;
   await Promise.all([...rungs.map((r) => r.flush()), audio?.flush()]);
   await session?.finish();

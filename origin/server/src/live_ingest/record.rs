@@ -71,20 +71,25 @@ async fn recording_done(state: &web::Data<AppState>, stream_id: &str, outcome: O
         }
         Err(e) => {
             eprintln!("upcast: live {stream_id}: the recording was not published: {e}");
+            // The status and the webhook say why: the first MUST rule broken, where the publisher sees it.
+            let mut msg = e.to_string();
             if let crate::error::ApiError::NotConformant(report) = &e {
-                for f in report
+                let must = report
                     .findings
                     .iter()
-                    .filter(|f| f.severity == upcast_core::check::Severity::Must)
-                {
+                    .filter(|f| f.severity == upcast_core::check::Severity::Must);
+                for (i, f) in must.enumerate() {
                     eprintln!(
                         "upcast: live {stream_id}:   {} {}: {}",
                         f.rule, f.file, f.message
                     );
+                    if i == 0 {
+                        msg = format!("{msg}; first: {} {}: {}", f.rule, f.file, f.message);
+                    }
                 }
             }
-            state.streams.set_error(stream_id, e.code(), &e.to_string());
-            let data = json!({ "stream_id": stream_id, "code": e.code(), "msg": e.to_string() });
+            state.streams.set_error(stream_id, e.code(), &msg);
+            let data = json!({ "stream_id": stream_id, "code": e.code(), "msg": msg });
             state
                 .webhooks
                 .emit_logged(EventKind::VideoFailed, data)

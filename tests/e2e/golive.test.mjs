@@ -94,7 +94,9 @@ test('the Go live page publishes three rungs from a fake camera; hls.js plays ea
   await page.waitForFunction((n) => (window.upcastLive.stats?.mediaS ?? 0) >= n, SECONDS, { timeout: 120_000 });
   const stats = await page.evaluate(() => window.upcastLive.stats);
   t.diagnostic(`stats ${JSON.stringify(stats.rungs.map((r) => [r.label, r.fps.toFixed(1), r.dropped, r.lagMs]))}`);
-  t.diagnostic(`sound against the video: ${stats.audio?.aheadMs?.toFixed(0)} ms (the sound's pieces are placed by arrival)`);
+  t.diagnostic(
+    `sound against the video: ${stats.audio?.aheadMs?.toFixed(0)} ms (the sound's pieces are placed by arrival)`,
+  );
   assert.ok(
     stats.rungs.every((r) => r.active),
     'no rung dropped on loopback',

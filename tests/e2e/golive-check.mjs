@@ -85,3 +85,26 @@ export async function untilSegments(origin, s, master) {
       return r.status === 200 && (await r.text()).includes('#EXTINF:');
     });
 }
+
+/**
+ * The recording plays as a video on demand in the viewer's hls.js: `levels` levels, a playlist with
+ * ENDLIST, the playhead past `secs` with no fatal error.
+ */
+export async function playsRecording(ctx, origin, id, levels, secs = 4) {
+  const watch = await ctx.newPage();
+  await watch.goto(`${origin.url}/watch.html#v=${id}&player=hls`);
+  await watch.waitForFunction((n) => window.upcastHls?.levels?.length === n, levels, { timeout: 60_000 });
+  await watch.evaluate(() => {
+    const v = /** @type {HTMLVideoElement} */ (document.querySelector('#player'));
+    v.muted = true;
+    v.play();
+  });
+  await watch.waitForFunction((s) => document.querySelector('#player').currentTime > s, secs, { timeout: 60_000 });
+  const seen = await watch.evaluate(() => {
+    const hls = window.upcastHls;
+    return { live: hls.levels[Math.max(0, hls.currentLevel)].details?.live, fatal: window.upcastFatal ?? null };
+  });
+  assert.equal(seen.fatal, null, 'no fatal error playing the recording');
+  assert.equal(seen.live, false, 'the recording is a video on demand (ENDLIST)');
+  await watch.close();
+}

@@ -8,7 +8,16 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { createStream, liveCuts, masterWith, recording, streamState, until, untilSegments } from './golive-check.mjs';
+import {
+  createStream,
+  liveCuts,
+  masterWith,
+  playsRecording,
+  recording,
+  streamState,
+  until,
+  untilSegments,
+} from './golive-check.mjs';
 import { ADMIN, launch, out, startOrigin } from './harness.mjs';
 import { validate } from './ladder-check.mjs';
 
@@ -89,6 +98,11 @@ test('the Go live page publishes three rungs from a fake camera; hls.js plays ea
     );
   }
   await viewer.screenshot({ path: join(out, 'golive-viewer.png') });
+  // The Go live page (opened with the key only, no admin token) shows the origin's status of its stream,
+  // read with its publish ticket: live, with the viewer counted.
+  await page.waitForFunction(() => /^origin: live · live for \d+ s · [1-9]\d* viewer/.test(document.querySelector("#origin")?.textContent ?? ""), null, {
+    timeout: 30_000,
+  });
 
   // 30 s of media, then the live window's segments: IDRs at the same instants in every rung.
   await page.waitForFunction((n) => (window.upcastLive.stats?.mediaS ?? 0) >= n, SECONDS, { timeout: 120_000 });
@@ -112,6 +126,7 @@ test('the Go live page publishes three rungs from a fake camera; hls.js plays ea
   await until('the stream ended', 30_000, async () => (await streamState(origin, s.id)) === 'ended');
   const vid = await recording(origin, s.id);
   t.diagnostic(validate(`${origin.url}/v/${vid}/master.m3u8`));
+  await playsRecording(ctx, origin, vid, 3);
   assert.deepEqual(errors, [], 'no page errors');
   await viewer.close();
   await page.close();

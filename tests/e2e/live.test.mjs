@@ -2,13 +2,16 @@
 // loopback: a stream is created through the API, real ffmpeg publishes to it in real time (x264
 // `-tune zerolatency` + AAC over RTMP), the Live page plays it with hls.js in low-latency mode (parts
 // loaded, latency low, no fatal error), shows its status as it changes (server-sent events) and, once the
-// publisher goes, shows it reconnecting and then ended after the grace period.
+// publisher goes, shows it reconnecting and then ended after the grace period. The stream records: its
+// recording, published at the end, plays as a video on demand and passes `upcast validate`.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { playsRecording, recording } from './golive-check.mjs';
 import { ADMIN, launch, out, startOrigin } from './harness.mjs';
+import { validate } from './ladder-check.mjs';
 import { publisher, untilOk } from './live-publisher.mjs';
 
 let origin;
@@ -31,7 +34,7 @@ async function createStream() {
   const r = await fetch(`${origin.url}/api/streams`, {
     method: 'POST',
     headers: { Authorization: `Bearer ${ADMIN}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ title: 'e2e live', visibility: 'public', record: false }),
+    body: JSON.stringify({ title: 'e2e live', visibility: 'public', record: true }),
   });
   assert.equal(r.status, 201);
   return r.json();
@@ -131,4 +134,9 @@ test('ffmpeg → RTMP → LL-HLS plays in hls.js low-latency mode; the page foll
   assert.deepEqual(states, ['live', 'reconnecting', 'ended'], `states ${states.join(' → ')}`);
   assert.match(await page.textContent('#streams'), /ended/);
   await page.close();
+
+  // The recording: published once the stream ended, valid, and it plays from its start as a VOD.
+  const vid = await recording(origin, s.id);
+  console.log(validate(`${origin.url}/v/${vid}/master.m3u8`));
+  await playsRecording(ctx, origin, vid, 1, 2);
 });

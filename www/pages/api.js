@@ -127,6 +127,8 @@ export const publishLive = async (streamKey) => {
   return json;
 };
 export const renewLive = (ticket, id) => call('POST', `/api/live/${id}/renew`, ticket);
+/** The origin's status of the ticket's own stream: `{status: {state, since, viewers, …}}`. */
+export const liveStatus = (ticket, id) => call('GET', `/api/live/${id}/status`, ticket);
 /** The end of a publish; `keepalive` so it still goes out while the tab closes. */
 export const endLive = (ticket, id) =>
   fetch(`/api/live/${id}/end`, { method: 'POST', headers: { Authorization: `Bearer ${ticket}` }, keepalive: true });

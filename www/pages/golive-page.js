@@ -5,11 +5,10 @@
 // shows each rung's status, renews the ticket, publishes again after an outage, and ends the stream on
 // Stop or when the tab closes.
 
-import { ApiError, endLive, getStream, publishLive, renewLive } from './api.js';
+import { ApiError, endLive, liveStatus, publishLive, renewLive } from './api.js';
 import { hasProcessor, openSource, pumpAudio, pumpFrames, trackStream } from './golive-capture.js';
 import { proposeLadder } from './golive-planner.js';
 import { originLine, renderLadder, renderStats } from './golive-status.js';
-import { adminToken } from './token.js';
 
 const $ = (s) => document.querySelector(s);
 const preview = /** @type {HTMLVideoElement} */ ($('#preview'));
@@ -214,13 +213,12 @@ function onWorker(m) {
   }
 }
 
-/** The origin's status for the stream (viewers, live since), with an admin token if this browser has one. */
+/** The origin's status for the stream (viewers, live since), read with the publish ticket. */
 async function checkOrigin() {
-  const admin = adminToken();
-  if (!admin || !pub || Date.now() - lastOriginCheck < 5000) return;
+  if (!pub || Date.now() - lastOriginCheck < 5000) return;
   lastOriginCheck = Date.now();
   try {
-    $('#origin').textContent = originLine(await getStream(admin, pub.stream_id));
+    $('#origin').textContent = originLine(await liveStatus(pub.ticket, pub.stream_id));
   } catch {
     /* status is a nicety; the stream goes on */
   }

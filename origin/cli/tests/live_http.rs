@@ -150,6 +150,32 @@ fn a_ladder_published_over_http_plays_validates_and_is_recorded() {
         "lag_ms median {median}: {lags:?}"
     );
 
+    // The ticket reads its own stream's status (the Go live page shows it without an admin token),
+    // and nothing else's.
+    let (c, v) = call(
+        &base,
+        "GET",
+        &format!("/api/live/{id}/status"),
+        &ticket,
+        None,
+        b"",
+    );
+    assert_eq!(
+        (c, &v["status"]["state"]),
+        (200, &Value::from("live")),
+        "{v}"
+    );
+    assert!(v["status"]["viewers"].is_u64(), "{v}");
+    let (c, v) = call(
+        &base,
+        "GET",
+        "/api/live/st_other/status",
+        &ticket,
+        None,
+        b"",
+    );
+    assert_eq!(c, 401, "{v}");
+
     let (c, _) = call(
         &base,
         "POST",

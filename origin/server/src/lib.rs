@@ -171,6 +171,7 @@ pub fn routes(state: web::Data<AppState>) -> impl FnOnce(&mut ServiceConfig) {
                     .route("/live/publish", web::post().to(live_ingest::publish))
                     .route("/live/{id}/renew", web::post().to(live_ingest::renew))
                     .route("/live/{id}/end", web::post().to(live_ingest::end))
+                    .route("/live/{id}/status", web::get().to(live_ingest::status))
                     .route(
                         "/live/{id}/{rendition}/init.mp4",
                         web::put().to(live_ingest::put_init),

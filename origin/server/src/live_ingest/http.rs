@@ -144,6 +144,24 @@ pub async fn renew(
     }
 }
 
+/// `GET /api/live/{id}/status`: the origin's status of the ticket's own stream (state, since, viewers,
+/// ingest figures), so the publishing page can show it without a token that reads every stream.
+pub async fn status(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> HttpResponse {
+    if let Err(r) = ticket(&state, &req, &id) {
+        return answer(r);
+    }
+    match crate::streams::api::load(&state, &id).await {
+        Ok(row) => HttpResponse::Ok()
+            .insert_header(("Cache-Control", "no-store"))
+            .json(json!({ "status": state.streams.view(&row) })),
+        Err(e) => actix_web::ResponseError::error_response(&e),
+    }
+}
+
 /// `POST /api/live/{id}/end`: the publish is over; the stream ends now (no grace period).
 pub async fn end(
     state: web::Data<AppState>,

@@ -92,7 +92,7 @@ fn created(state: &AppState, req: &HttpRequest, row: &StreamRow, key: String) ->
     }
 }
 
-async fn load(state: &AppState, id: &str) -> ApiResult<StreamRow> {
+pub(crate) async fn load(state: &AppState, id: &str) -> ApiResult<StreamRow> {
     check_video_id(id)?;
     let id = id.to_string();
     state

@@ -100,9 +100,13 @@ test('the Go live page publishes three rungs from a fake camera; hls.js plays ea
   await viewer.screenshot({ path: join(out, 'golive-viewer.png') });
   // The Go live page (opened with the key only, no admin token) shows the origin's status of its stream,
   // read with its publish ticket: live, with the viewer counted.
-  await page.waitForFunction(() => /^origin: live · live for \d+ s · [1-9]\d* viewer/.test(document.querySelector("#origin")?.textContent ?? ""), null, {
-    timeout: 30_000,
-  });
+  await page.waitForFunction(
+    () => /^origin: live · live for \d+ s · [1-9]\d* viewer/.test(document.querySelector('#origin')?.textContent ?? ''),
+    null,
+    {
+      timeout: 30_000,
+    },
+  );
 
   // 30 s of media, then the live window's segments: IDRs at the same instants in every rung.
   await page.waitForFunction((n) => (window.upcastLive.stats?.mediaS ?? 0) >= n, SECONDS, { timeout: 120_000 });

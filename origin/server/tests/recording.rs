@@ -191,3 +191,75 @@ async fn a_segment_that_is_not_cmaf_is_refused_and_the_recording_goes_on() {
         .unwrap()
         .is_ready());
 }
+
+/// A publisher stopped with its sound ahead of its pictures (ffmpeg killed mid-stream): the video's last
+/// segment ends half a second before the audio's. The writer cuts the audio's tail at the video's end, so
+/// the recording covers one time range and publishes (without the cut, rule 8.7 refuses it).
+#[actix_web::test]
+async fn the_sound_past_the_last_picture_is_cut_so_the_recording_publishes() {
+    use upcast_core::cmaf::read::read_init;
+    use upcast_core::cmaf::trim::cut_before;
+    use upcast_origin::recording::writer::RecordingWriter;
+
+    let dir = tempfile::tempdir().unwrap();
+    let state = state(config(&dir.path().join("data")));
+    let (package, src) = vod_package(dir.path());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut w = RecordingWriter::spawn(ctx(&state), "Live: cut", Visibility::Public, move |o| {
+        tx.send(o).unwrap();
+    })
+    .unwrap();
+    for r in &package.renditions {
+        w.track(&r.id, &info(r)).unwrap();
+    }
+    let video = package
+        .renditions
+        .iter()
+        .position(|r| r.kind == upcast_core::demux::TrackKind::Video)
+        .unwrap();
+    let last = package.renditions[video].segments.len() - 1;
+    let mut audio_last_len = 0;
+    for k in 0..=last {
+        for (i, r) in package.renditions.iter().enumerate() {
+            let (seg, data) = (&r.segments[k], &r.data[k]);
+            let mut bytes = Vec::new();
+            data.write_to(&src, &mut bytes).unwrap();
+            let mut duration = seg.duration;
+            if i == video && k == last {
+                // The pictures stop half way through their last segment.
+                let init = read_init(&r.init).unwrap();
+                let cut = cut_before(&bytes, &init, seg.start + seg.duration / 2)
+                    .unwrap()
+                    .unwrap();
+                bytes = cut.bytes;
+                duration = cut.duration;
+            } else if i != video && k == last {
+                audio_last_len = bytes.len();
+            }
+            w.segment(&r.id, bytes.into(), seg.start, duration, Vec::new())
+                .unwrap();
+        }
+    }
+    w.finish();
+    let id = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .unwrap()
+        .expect("the recording publishes");
+    let files = state
+        .db
+        .run_now(|c| upcast_origin::db::files(c, &id))
+        .unwrap();
+    let audio = package
+        .renditions
+        .iter()
+        .find(|r| r.kind == upcast_core::demux::TrackKind::Audio)
+        .unwrap();
+    let path = upcast_core::layout::in_dir(&audio.id, &upcast_core::layout::segment_name(last));
+    let row = files.iter().find(|f| f.path == path).unwrap();
+    assert!(
+        row.size < audio_last_len as u64 * 3 / 4,
+        "the audio's last segment lost its tail: {} of {audio_last_len} bytes",
+        row.size
+    );
+    check_invariants(&dir.path().join("data"));
+}

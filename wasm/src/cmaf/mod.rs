@@ -9,6 +9,7 @@ mod moof;
 pub mod read;
 pub mod rendition;
 pub mod retime;
+pub mod trim;
 
 pub use data::{Chunk, SegmentData};
 pub use rendition::{IFrameRef, MediaSegment, Rendition};

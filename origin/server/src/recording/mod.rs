@@ -10,11 +10,14 @@
 mod package;
 pub mod writer;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
+use upcast_core::cmaf::read::read_init;
+use upcast_core::cmaf::trim::cut_before;
 use upcast_core::cmaf::IFrameRef;
+use upcast_core::demux::TrackKind;
 use upcast_core::live::TrackInfo;
 
 use crate::api_types::Visibility;
@@ -109,6 +112,45 @@ impl Recording {
         let samples = self.put(&path, seg.bytes, Some(&init))?;
         let iframes = iframe_refs(seg);
         self.tracks[track].push_segment(len, seg.start, seg.duration, samples, iframes);
+        Ok(())
+    }
+
+    /// The tracks' last segments (held back for this) end together: a sound track that runs past the
+    /// end of the video (an RTMP publisher stopped with its audio a few frames ahead) loses the samples
+    /// decoded after the video's end, so that the package covers one time range (HLS Authoring Spec 8.7).
+    fn align_ends(&self, held: &mut BTreeMap<usize, writer::Held>) -> ApiResult<()> {
+        let videos: Vec<(u64, u32)> = held
+            .iter()
+            .filter(|(k, _)| self.tracks[**k].kind() == TrackKind::Video)
+            .map(|(k, h)| (h.start + h.duration, self.tracks[*k].timescale().max(1)))
+            .collect();
+        for (k, h) in held.iter_mut() {
+            let t = &self.tracks[*k];
+            if t.kind() != TrackKind::Audio {
+                continue;
+            }
+            // The video's end in this track's ticks, rounded up (the latest of the video tracks).
+            let ts = u128::from(t.timescale());
+            let Some(end) = videos
+                .iter()
+                .map(|&(v, vts)| (u128::from(v) * ts).div_ceil(u128::from(vts)))
+                .max()
+                .and_then(|e| u64::try_from(e).ok())
+            else {
+                continue;
+            };
+            if h.start + h.duration <= end {
+                continue;
+            }
+            let info = read_init(&t.init)
+                .map_err(|e| ApiError::NotCmaf(format!("{}/init.mp4: {e}", t.dir)))?;
+            let cut = cut_before(&h.bytes, &info, end)
+                .map_err(|e| ApiError::NotCmaf(format!("{}: the last segment: {e}", t.dir)))?;
+            if let Some(c) = cut {
+                h.bytes = c.bytes.into();
+                h.duration = c.duration;
+            }
+        }
         Ok(())
     }
 

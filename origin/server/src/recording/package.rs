@@ -40,6 +40,14 @@ impl RecTrack {
         })
     }
 
+    pub fn kind(&self) -> TrackKind {
+        self.rendition.kind
+    }
+
+    pub fn timescale(&self) -> u32 {
+        self.rendition.timescale
+    }
+
     pub fn segments(&self) -> usize {
         self.rendition.segments.len()
     }

@@ -1,6 +1,7 @@
 //! A [`Recording`] on its own thread: the live side hands it tracks and closed segments through a bounded
 //! queue and never waits for the disk. If the disk falls behind by more than the queue holds, the
 //! recording fails (and is deleted) rather than the live stream stalling or memory growing.
+use std::collections::BTreeMap;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 
 use actix_web::web::Bytes;
@@ -108,7 +109,31 @@ impl RecordingWriter {
     }
 }
 
+/// A closed segment held back until the next one of its track arrives (or the end): the last segment of
+/// each track may still have its tail cut so that the tracks end together ([`Recording::align_ends`]).
+pub(super) struct Held {
+    pub bytes: Bytes,
+    pub start: u64,
+    pub duration: u64,
+    pub key_frames: Vec<KeyFrame>,
+}
+
+impl Held {
+    fn commit(self, rec: &mut Recording, track: usize) -> Result<(), ApiError> {
+        rec.add_segment(
+            track,
+            &RecSegment {
+                bytes: &self.bytes,
+                start: self.start,
+                duration: self.duration,
+                key_frames: self.key_frames,
+            },
+        )
+    }
+}
+
 fn run(mut rec: Recording, rx: &Receiver<Cmd>) -> Outcome {
+    let mut held: BTreeMap<usize, Held> = BTreeMap::new();
     while let Ok(cmd) = rx.recv() {
         match cmd {
             Cmd::Track(dir, info) => {
@@ -126,17 +151,21 @@ fn run(mut rec: Recording, rx: &Receiver<Cmd>) -> Outcome {
                     .iter()
                     .position(|t| t.dir == dir)
                     .ok_or_else(|| ApiError::Internal(format!("recording: no track {dir}")))?;
-                rec.add_segment(
-                    k,
-                    &RecSegment {
-                        bytes: &bytes,
-                        start,
-                        duration,
-                        key_frames,
-                    },
-                )?;
+                let next = Held {
+                    bytes,
+                    start,
+                    duration,
+                    key_frames,
+                };
+                if let Some(prev) = held.insert(k, next) {
+                    prev.commit(&mut rec, k)?;
+                }
             }
             Cmd::Finish => {
+                rec.align_ends(&mut held)?;
+                for (k, h) in std::mem::take(&mut held) {
+                    h.commit(&mut rec, k)?;
+                }
                 if rec.segments() == 0 {
                     return Err(ApiError::UnsupportedMedia(
                         "the stream ended before a whole segment was recorded".into(),

@@ -65,10 +65,16 @@ async function start(name, { sets, keep, before: prepare }) {
 
 /** Wait for the page to publish; the video's id and the base URL of its files. */
 async function published(page) {
-  await page.waitForFunction(() => document.body.dataset.state === 'published' || !document.querySelector('#problem').hidden, null, {
-    timeout: 300_000,
-  });
-  const problem = await page.evaluate(() => (document.querySelector('#problem').hidden ? null : document.querySelector('#problem').textContent));
+  await page.waitForFunction(
+    () => document.body.dataset.state === 'published' || !document.querySelector('#problem').hidden,
+    null,
+    {
+      timeout: 300_000,
+    },
+  );
+  const problem = await page.evaluate(() =>
+    document.querySelector('#problem').hidden ? null : document.querySelector('#problem').textContent,
+  );
   assert.equal(problem, null, 'the upload page shows no problem');
   const id = await page.evaluate(() => document.body.dataset.video);
   assert.equal((await api(origin, `/api/videos/${id}`)).state, 'ready');
@@ -126,9 +132,17 @@ async function playEveryLevel(id, levels) {
         .catch(async (e) => {
           const s = await watch.evaluate(() => {
             const v = /** @type {HTMLVideoElement} */ (document.querySelector('#player'));
-            return { level: window.upcastHls.currentLevel, t: v.currentTime, w: v.videoWidth, h: v.videoHeight, fatal: window.upcastFatal ?? null };
+            return {
+              level: window.upcastHls.currentLevel,
+              t: v.currentTime,
+              w: v.videoWidth,
+              h: v.videoHeight,
+              fatal: window.upcastFatal ?? null,
+            };
           });
-          throw new Error(`level ${level} (${levels[level].uri}) did not play: ${JSON.stringify(s)} (${e.message.split('\n')[0]})`);
+          throw new Error(
+            `level ${level} (${levels[level].uri}) did not play: ${JSON.stringify(s)} (${e.message.split('\n')[0]})`,
+          );
         });
       assert.equal(await watch.evaluate(() => window.upcastFatal ?? null), null, `level ${level}`);
     }
@@ -154,8 +168,14 @@ test('an AV1 + H.264 ladder: H.264 first, CODECS per variant, valid, one DASH se
   assert.match(validate(`${base}master.m3u8`), /pass/i);
   const sets = videoSets((await get(`${base}manifest.mpd`)).toString());
   assert.equal(sets.length, 2, JSON.stringify(sets));
-  assert.ok(sets.some((s) => s.length === 1 && s[0].startsWith('avc1.')), JSON.stringify(sets));
-  assert.ok(sets.some((s) => s.length === 2 && s.every((c) => c.startsWith('av01.'))), JSON.stringify(sets));
+  assert.ok(
+    sets.some((s) => s.length === 1 && s[0].startsWith('avc1.')),
+    JSON.stringify(sets),
+  );
+  assert.ok(
+    sets.some((s) => s.length === 2 && s.every((c) => c.startsWith('av01.'))),
+    JSON.stringify(sets),
+  );
   await playEveryLevel(id, vs);
 });
 

@@ -62,7 +62,8 @@ export function editLadder(root, job, signal) {
   );
   const row = (c) => {
     const family = familyOf(c.codec);
-    const ticked = family === 'h264' ? chosen.has(c.id) : chosenSizes.size === 0 || chosenSizes.has(`${c.width}x${c.height}`);
+    const ticked =
+      family === 'h264' ? chosen.has(c.id) : chosenSizes.size === 0 || chosenSizes.has(`${c.width}x${c.height}`);
     const box = el('input', { type: 'checkbox', checked: c.supported && ticked, disabled: !c.supported, name: c.id });
     const rate = el('input', {
       type: 'number',
@@ -109,7 +110,12 @@ export function editLadder(root, job, signal) {
     const mine = rows.filter((r) => r.family === f.key);
     if (!mine.length) continue;
     const usable = mine.some((r) => r.c.supported);
-    const sw = el('input', { type: 'checkbox', name: `set-${f.key}`, checked: f.key === 'h264' && usable, disabled: !usable });
+    const sw = el('input', {
+      type: 'checkbox',
+      name: `set-${f.key}`,
+      checked: f.key === 'h264' && usable,
+      disabled: !usable,
+    });
     sw.onchange = place;
     switches.set(f.key, sw);
     const how = usable

@@ -42,7 +42,18 @@ export function sampleRange(samples, fromUs, untilUs) {
  *   encoder: () => VideoEncoder, latch: ReturnType<typeof import('./codec-queue.js').faultLatch>,
  *   onOutput: () => void}} job
  */
-export async function catchUp({ file, config, samples, fromUs, untilUs, onFrame, queueSize, encoder, latch, onOutput }) {
+export async function catchUp({
+  file,
+  config,
+  samples,
+  fromUs,
+  untilUs,
+  onFrame,
+  queueSize,
+  encoder,
+  latch,
+  onOutput,
+}) {
   const [a, z] = sampleRange(samples, fromUs, untilUs);
   const decoder = new VideoDecoder({
     output: (frame) => {
@@ -56,7 +67,8 @@ export async function catchUp({ file, config, samples, fromUs, untilUs, onFrame,
         frame.close();
       }
     },
-    error: (e) => latch.fail(new Error(`the source's video could not be decoded again for a replaced encoder: ${e.message}`)),
+    error: (e) =>
+      latch.fail(new Error(`the source's video could not be decoded again for a replaced encoder: ${e.message}`)),
   });
   try {
     decoder.configure(config);
@@ -75,6 +87,7 @@ export async function catchUp({ file, config, samples, fromUs, untilUs, onFrame,
       roomy: () => decoder.decodeQueueSize <= DECODE_QUEUE && queueSize() <= ENCODE_QUEUE,
       codecs: [decoder, encoder()],
       latch,
+      pause: null, // the main feed holds back while a rung catches up; this one goes at the codecs' pace
     });
   } finally {
     closeQuietly(decoder);

@@ -129,7 +129,10 @@ export class RungEncoder {
       f.times--;
       // What reclamation does: the codec is closed (pending outputs dropped) and its error callback runs.
       enc.close();
-      this.broke(enc, new DOMException('Codec reclaimed (forced by the failEncoderAt test hook)', 'QuotaExceededError'));
+      this.broke(
+        enc,
+        new DOMException('Codec reclaimed (forced by the failEncoderAt test hook)', 'QuotaExceededError'),
+      );
     }
   }
 

@@ -335,4 +335,3 @@ export async function encodeVideo({
   report();
   return { frames: counts, decoded, ms: performance.now() - t0 };
 }
-

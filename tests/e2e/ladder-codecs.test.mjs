@@ -97,8 +97,22 @@ async function playEveryLevel(id, levels) {
   try {
     await watch.goto(`${origin.url}/watch.html#v=${id}`);
     await watch.waitForFunction((n) => window.upcastHls?.levels?.length === n, levels.length, { timeout: 90_000 });
+    await watch.evaluate(() => {
+      window.hlsErrors = [];
+      window.upcastHls.on('hlsError', (_e, d) =>
+        window.hlsErrors.push(`${d.type}/${d.details}: ${d.error?.message ?? d.reason ?? ''}`),
+      );
+    });
     for (let level = 0; level < levels.length; level++) {
-      const [w, h] = levels[level].RESOLUTION.split('x').map(Number);
+      // hls.js orders its levels by bit rate, not as the playlist lists them: its own level's size.
+      const [w, h, uri] = await watch.evaluate((level) => {
+        const l = window.upcastHls.levels[level];
+        return [l.width, l.height, Array.isArray(l.url) ? l.url[0] : l.url];
+      }, level);
+      assert.ok(
+        levels.some((v) => v.RESOLUTION === `${w}x${h}` && uri.endsWith(v.uri)),
+        `hls.js level ${level}: ${w}x${h} ${uri}`,
+      );
       const frames0 = await watch.evaluate((level) => {
         const hls = window.upcastHls;
         const video = /** @type {HTMLVideoElement} */ (document.querySelector('#player'));
@@ -134,15 +148,17 @@ async function playEveryLevel(id, levels) {
             const v = /** @type {HTMLVideoElement} */ (document.querySelector('#player'));
             return {
               level: window.upcastHls.currentLevel,
+              frags: window.levelFrags,
               t: v.currentTime,
               w: v.videoWidth,
               h: v.videoHeight,
+              decoded: v.getVideoPlaybackQuality().totalVideoFrames,
+              errors: window.hlsErrors,
+              codecs: window.upcastHls.levels.map((l) => l.attrs.CODECS),
               fatal: window.upcastFatal ?? null,
             };
           });
-          throw new Error(
-            `level ${level} (${levels[level].uri}) did not play: ${JSON.stringify(s)} (${e.message.split('\n')[0]})`,
-          );
+          throw new Error(`level ${level} (${uri}) did not play: ${JSON.stringify(s)} (${e.message.split('\n')[0]})`);
         });
       assert.equal(await watch.evaluate(() => window.upcastFatal ?? null), null, `level ${level}`);
     }

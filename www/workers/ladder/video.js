@@ -7,9 +7,10 @@
 //
 // A rung whose encoder fails (reclaimed, crashed) gets a new one (rung-encoder.js): the core drops the
 // rung's segment in progress, the source is decoded again from that segment's start for the new encoder
-// (catch-up.js) up to the next boundary after the last frame the old one was given, and the frames the
-// main decoder puts out from that boundary on are held (a decoder queue's worth: no sample is fed while a
-// rung catches up) and given to the new encoder after. The other rungs go on meanwhile.
+// (catch-up.js) up to the next boundary after the last frame the old one was given; the main decoder's
+// frames before that boundary are dropped for the rung, those from it on that come out while the rung
+// catches up are held (a decoder queue's worth: no sample is fed meanwhile) and given to the new encoder
+// after. The other rungs take every frame as before.
 
 import { catchUp } from './catch-up.js';
 import { closeQuietly, faultLatch, feed, stopped } from './codec-queue.js';
@@ -90,6 +91,9 @@ function fanOut({ encoders, rungs, boundaries, frameRate, rotation }) {
   const owed = rungs.map(() => 0);
   /** @type {({untilUs: number, frames: {frame: VideoFrame, key: boolean}[]} | null)[]} */
   const holds = rungs.map(() => null);
+  // After a catch-up, the frames before its end came from the second decoder: the main decoder's are
+  // dropped (it was held back meanwhile, so it puts them out after the catch-up).
+  const caughtUpTo = rungs.map(() => -Infinity);
   const top = rungs.reduce((a, r) => (r.width * r.height > a.width * a.height ? r : a), rungs[0]);
   const upright = rotator(rotation, top.width, top.height);
   /** Rung `i` takes `src` (as a key frame when `key`) unless its frame rate skips it. */
@@ -102,8 +106,9 @@ function fanOut({ encoders, rungs, boundaries, frameRate, rotation }) {
   /** Hand `frame` (key when `key`) to rung `i`, or to its hold while it is replaced. */
   const route = (i, src, key) => {
     const h = holds[i];
-    if (!h) deliver(i, src, key);
-    else if (src.timestamp + 1 >= h.untilUs) h.frames.push({ frame: src.clone(), key });
+    if (!h) {
+      if (src.timestamp + 1 >= caughtUpTo[i]) deliver(i, src, key);
+    } else if (src.timestamp + 1 >= h.untilUs) h.frames.push({ frame: src.clone(), key });
   };
   /** @param {VideoFrame} frame */
   const onFrame = (frame) => {
@@ -139,9 +144,11 @@ function fanOut({ encoders, rungs, boundaries, frameRate, rotation }) {
       }
     };
   };
-  /** Rung `i`'s hold is over: its frames go to the encoder, or into a new hold if it broke again. */
+  /** Rung `i`'s hold is over: its frames go to the encoder (or into a new hold if it breaks again), and
+   * the main decoder's frames before the hold's start are dropped from now on. */
   const release = (i, hold) => {
     holds[i] = null;
+    caughtUpTo[i] = hold.untilUs;
     for (const h of hold.frames) {
       try {
         route(i, h.frame, h.key);

@@ -4,7 +4,7 @@
 //! first key frame; the CODECS strings must equal what ffmpeg's own muxer wrote for the same streams.
 #![cfg(all(not(target_arch = "wasm32"), feature = "check"))]
 // Test fixtures: offsets, sizes and counts of files of a few kB, far inside every type they are cast to.
-#![allow(clippy::cast_possible_truncation)]
+#![allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
 
 mod common;
 use common::VIDEO_ONLY;

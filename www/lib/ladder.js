@@ -35,12 +35,15 @@ import { WorkerClient } from './worker-rpc.js';
  *   its files arrive before the playlists, and `pkg.storyboard` says what it holds
  * @property {number} [maxPendingBytes] encoding waits while more than this many bytes of finished files
  *   are not yet released (`pkg.release(f)`)
+ * @property {{rung: string, frame: number, times?: number} | null} [failEncoderAt] test hook: rung `rung`'s
+ *   encoder fails as a reclaimed codec does after its `frame`-th frame, `times` times (see
+ *   workers/ladder/rung-encoder.js); a failed encoder is replaced at most 3 times per rung
  */
 
 /**
  * @typedef {object} LadderProgress
  * @property {{id: string, width: number, height: number, frames: number, total: number, fps: number,
- *   etaS: number | null}[]} rungs
+ *   etaS: number | null, restarts: number}[]} rungs (`restarts`: how often its encoder was replaced)
  * @property {number} total frames of the source
  * @property {any} video
  * @property {any} audio
@@ -204,6 +207,7 @@ export class LadderJob {
     signal,
     maxPendingBytes = Infinity,
     storyboard = true,
+    failEncoderAt = null,
   } = {}) {
     if (this.started) throw new Error('a ladder job runs once; open the file again');
     this.started = true;
@@ -226,7 +230,7 @@ export class LadderJob {
         pendingBytes: data.pendingBytes,
         total: totalFrames,
         rungs: rungs.map((r, i) => {
-          const frames = v?.rungs[i]?.frames ?? 0;
+          const frames = Math.min(totalFrames, v?.rungs[i]?.frames ?? 0);
           const fps = v && v.ms > 0 ? (frames * 1000) / v.ms : 0;
           return {
             id: r.id,
@@ -236,6 +240,7 @@ export class LadderJob {
             total: totalFrames,
             fps,
             etaS: fps > 0 ? (totalFrames - frames) / fps : null,
+            restarts: v?.rungs[i]?.restarts ?? 0,
           };
         }),
       });
@@ -246,6 +251,7 @@ export class LadderJob {
       copy,
       storyboard,
       maxPendingBytes: Number.isFinite(maxPendingBytes) ? maxPendingBytes : null,
+      failEncoderAt,
     };
     w.request(request, {
       until: 'done',

@@ -1,3 +1,9 @@
 // hls.js is loaded by watch.html as a classic script (www/vendor/hls.min.js, copied from npm by
 // www/build.sh): the viewer uses its global, typed by the package's own declarations.
 declare const Hls: typeof import('hls.js').default;
+
+// Test hook read by the upload page when a ladder starts (tests/e2e/ladder-codecs.test.mjs): rung `rung`'s
+// encoder fails as a reclaimed codec does after its `frame`-th frame (www/workers/ladder/rung-encoder.js).
+interface Window {
+  __upcastFailEncoderAt?: { rung: string; frame: number; times?: number };
+}

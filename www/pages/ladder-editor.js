@@ -26,10 +26,24 @@ function audioNote(job) {
   return `Audio: the source's ${a.codec} is encoded as AAC (${t.numberOfChannels} ch, ${t.sampleRate} Hz).`;
 }
 
-/** Show the proposal in `root`; resolves to {rungs, copy} when the person starts. */
+/** The codec families the planner offers (wasm/src/ladder/codecs.rs), H.264 first: it plays everywhere. */
+const FAMILIES = [
+  { key: 'h264', name: 'H.264', test: /^avc[13]\./, note: 'plays everywhere' },
+  { key: 'av1', name: 'AV1', test: /^av01\./, note: 'about 60 % of the bits for the same quality' },
+  { key: 'vp9', name: 'VP9', test: /^vp09\./, note: 'about two thirds of the bits' },
+];
+
+/** The family of a codec string (`h264`, `av1`, `vp9`). */
+export const familyOf = (codec) => FAMILIES.find((f) => f.test.test(codec))?.key ?? 'h264';
+
+/** Show the proposal in `root`; resolves to {rungs, copy} when the person starts. One rung set per codec
+ * family: H.264's is on (the proposal's rungs ticked); AV1's and VP9's are offered where this browser can
+ * encode them, and their rows appear when their set is switched on (ticked where H.264's are). A ladder
+ * may mix sets: players choose by CODECS, and the multivariant playlist lists an H.264 variant first. */
 export function editLadder(root, job, signal) {
   const { source, candidates, proposal } = job;
   const chosen = new Set(proposal.rungs.map((r) => r.id));
+  const chosenSizes = new Set(proposal.rungs.map((r) => `${r.width}x${r.height}`));
   const tbody = root.querySelector('tbody');
   tbody.replaceChildren();
   const v = source.video;
@@ -46,8 +60,11 @@ export function editLadder(root, job, signal) {
       el('td', {}, source.copyable ? 'copied, no re-encoding' : 'cannot be copied'),
     ),
   );
-  const rows = candidates.map((c) => {
-    const box = el('input', { type: 'checkbox', checked: chosen.has(c.id), disabled: !c.supported, name: c.id });
+  const row = (c) => {
+    const family = familyOf(c.codec);
+    const ticked =
+      family === 'h264' ? chosen.has(c.id) : chosenSizes.size === 0 || chosenSizes.has(`${c.width}x${c.height}`);
+    const box = el('input', { type: 'checkbox', checked: c.supported && ticked, disabled: !c.supported, name: c.id });
     const rate = el('input', {
       type: 'number',
       min: 50,
@@ -65,20 +82,52 @@ export function editLadder(root, job, signal) {
       : job.decodeProblem
         ? 'unavailable: the source cannot be decoded here'
         : 'this browser cannot encode it';
-    tbody.append(
-      el(
-        'tr',
-        {},
-        el('td', {}, box),
-        el('td', {}, c.id),
-        el('td', {}, `${c.width}×${c.height}`),
-        el('td', {}, rate, ' kb/s'),
-        el('td', {}, el('code', {}, c.codec)),
-        el('td', {}, enc),
-      ),
+    const tr = el(
+      'tr',
+      {},
+      el('td', {}, box),
+      el('td', {}, c.id),
+      el('td', {}, `${c.width}×${c.height}`),
+      el('td', {}, rate, ' kb/s'),
+      el('td', {}, el('code', {}, c.codec)),
+      el('td', {}, enc),
     );
-    return { c, box, rate };
-  });
+    tr.dataset.rung = c.id;
+    tr.dataset.family = family;
+    return { c, box, rate, tr, family };
+  };
+  const rows = candidates.map(row);
+  // The rung sets: a switch per codec family; a family this browser cannot encode at all is shown off.
+  const sets = root.querySelector('.codec-sets');
+  sets.replaceChildren('Codecs: ');
+  /** @type {Map<string, HTMLInputElement>} */
+  const switches = new Map();
+  const place = () => {
+    const shown = rows.filter((r) => switches.get(r.family)?.checked);
+    tbody.replaceChildren(tbody.rows[0], ...shown.map((r) => r.tr));
+  };
+  for (const f of FAMILIES) {
+    const mine = rows.filter((r) => r.family === f.key);
+    if (!mine.length) continue;
+    const usable = mine.some((r) => r.c.supported);
+    const sw = el('input', {
+      type: 'checkbox',
+      name: `set-${f.key}`,
+      checked: f.key === 'h264' && usable,
+      disabled: !usable,
+    });
+    sw.onchange = place;
+    switches.set(f.key, sw);
+    const how = usable
+      ? mine.some((r) => r.c.hardwareAcceleration === 'prefer-hardware')
+        ? `${f.note}; hardware encoder`
+        : f.note
+      : job.decodeProblem
+        ? 'the source cannot be decoded here'
+        : 'this browser cannot encode it';
+    sets.append(el('label', { title: how }, sw, ` ${f.name}`), el('span', { className: 'set-note' }, ` (${how}) `));
+  }
+  place();
   const notes = [];
   if (job.decodeProblem) {
     const cap = job.decodeProblem[0].toUpperCase() + job.decodeProblem.slice(1);
@@ -103,9 +152,9 @@ export function editLadder(root, job, signal) {
     signal?.addEventListener('abort', onAbort, { once: true });
     start.onclick = () => {
       const rungs = rows
-        .filter((r) => r.box.checked && !r.box.disabled)
+        .filter((r) => switches.get(r.family)?.checked && r.box.checked && !r.box.disabled)
         .map((r) => ({ ...r.c, bitrate: Math.max(50, Number(r.rate.value) || r.c.bitrate / 1000) * 1000 }))
-        .map(({ supported, ...rung }) => rung);
+        .map(({ supported, reason, ...rung }) => rung);
       const copy = copyBox.checked && !copyBox.disabled;
       if (!rungs.length && !copy) {
         root.querySelector('.copy-reason').textContent = 'Pick at least one rendition.';
@@ -131,7 +180,11 @@ export class RungMeters {
         el(
           'div',
           { className: 'meter' },
-          el('span', { className: 'label', title: `${r.id}: ${r.width}×${r.height}` }, `${r.width}×${r.height}`),
+          el(
+            'span',
+            { className: 'label', title: `${r.id}: ${r.width}×${r.height} ${r.codec}` },
+            `${r.width}×${r.height}${familyOf(r.codec) === 'h264' ? '' : ` ${FAMILIES.find((f) => f.key === familyOf(r.codec))?.name}`}`,
+          ),
           bar,
           fig,
         ),
@@ -150,6 +203,7 @@ export class RungMeters {
       const parts = [`${r.frames} of ${r.total} frames`];
       if (r.fps > 0) parts.push(`${r.fps.toFixed(0)} fps`);
       if (r.etaS != null && r.frames < r.total) parts.push(`${Math.ceil(r.etaS)} s left`);
+      if (r.restarts) parts.push(`encoder replaced ${r.restarts}×`);
       row.fig.textContent = parts.join(' · ');
     }
   }

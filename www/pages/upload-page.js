@@ -126,6 +126,8 @@ async function ladderFlow(file, job, ctl, captions) {
     signal: ctl.signal,
     maxPendingBytes: 96 << 20,
     onProgress: (p) => meters.update(p),
+    // The e2e's way to make an encoder fail mid-ladder (tests/e2e/ladder-codecs.test.mjs).
+    failEncoderAt: window.__upcastFailEncoderAt ?? null,
   });
   if (poster) pkg.add([posterFile(poster)]);
   pkg.done.then(

@@ -40,6 +40,9 @@ export declare class Ladder {
     isKey: boolean,
     description: Uint8Array | null,
   ): OutFile[];
+  /** Rung `rung`'s encoder was replaced: its segment in progress is dropped; the instant (µs) the new
+   * encoder's first chunk, a key frame, must start at. */
+  restartRung(rung: number): number;
   setAudioEncoding(config: {
     codec: string;
     sampleRate: number;

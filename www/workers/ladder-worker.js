@@ -4,7 +4,8 @@
 // writes the playlists. Files go to the page as soon as they are complete.
 //
 // Messages in:  {type: 'open', file, options} · {type: 'run', rungs, copy, maxPendingBytes} ·
-//               {type: 'release', bytes} (`storyboard: false` in 'run': no storyboard)
+//               {type: 'release', bytes} (`storyboard: false` in 'run': no storyboard; `failEncoderAt`:
+//               the test hook of ladder/rung-encoder.js)
 // Messages out: {type: 'opened', source, candidates, proposal, summary, audioTarget, rotation} ·
 //               {type: 'files', files: [{path, bytes} | recipe]} · {type: 'progress', ...} ·
 //               {type: 'done', files, summary} · {type: 'error', error} (workers/worker-host.js)
@@ -143,8 +144,9 @@ function bytesOf(d) {
     : new Uint8Array(d).slice();
 }
 
-/** @param {{rungs: Rung[], copy: boolean, storyboard?: boolean, maxPendingBytes: number | null}} request */
-async function run({ rungs, copy: copyTop, storyboard: withStoryboard = true, maxPendingBytes }) {
+/** @param {{rungs: Rung[], copy: boolean, storyboard?: boolean, maxPendingBytes: number | null,
+ *   failEncoderAt?: import('./ladder/rung-encoder.js').FailAt | null}} request */
+async function run({ rungs, copy: copyTop, storyboard: withStoryboard = true, maxPendingBytes, failEncoderAt }) {
   if (!job) throw new Error('open a file first');
   const { ladder, file, source, rotation } = job;
   if (rungs.length && job.decodeProblem) throw new Error(job.decodeProblem);
@@ -177,13 +179,18 @@ async function run({ rungs, copy: copyTop, storyboard: withStoryboard = true, ma
         rungs,
         rotation,
         pause,
+        failAt: failEncoderAt ?? null,
         onChunk: (i, chunk, meta) => {
           const bytes = new Uint8Array(chunk.byteLength);
           chunk.copyTo(bytes);
+          // avcC (fixed where Firefox gets it wrong) or an AV1 encoder's av1C; VP9 encoders give none, and
+          // an AV1 encoder may not either: the core reads the key frame then (sequence header OBU, VP9
+          // uncompressed header).
           const d = meta?.decoderConfig?.description;
           const desc = d ? (/^avc[13]\./.test(rungs[i].codec) ? avcDescription(bytesOf(d), bytes) : bytesOf(d)) : null;
           post(ladder.pushVideo(added[i], bytes, chunk.timestamp, chunk.type === 'key', desc));
         },
+        onRestart: (i) => ladder.restartRung(added[i]),
         onFrame: board && ((frame) => board.sheets.draw(frame)),
         onProgress: (p) => {
           progress.video = p;

@@ -1,5 +1,7 @@
 //! The static MPD of a package, from the same [`Rendition`]s the HLS playlists are written from: one
-//! AdaptationSet for the video renditions and one per audio language, a Representation per rendition whose
+//! AdaptationSet per video codec family (a player switches between the Representations of one set
+//! seamlessly, which ISO/IEC 23009-1 § 5.3.3.1 allows only for one codec; it picks the set it can decode
+//! by @codecs) and one per audio language, a Representation per rendition whose
 //! SegmentTemplate names the rendition's existing `init.mp4` and `seg_NNNNN.m4s` files, with a
 //! SegmentTimeline of the segments' tfdt and durations in the rendition's timescale.
 //!
@@ -24,18 +26,38 @@ pub const CHANNELS_SCHEME: &str = "urn:mpeg:dash:23003:3:audio_channel_configura
 /// The `$Number$` template of the media segments, matching [`layout::segment_name`] from `startNumber` 1.
 pub const NUMBER_TEMPLATE: &str = "seg_$Number%05d$.m4s";
 
-/// The MPD (`manifest.mpd`) of a package: `videos` in one AdaptationSet, `audios` one AdaptationSet per
-/// language, in the order given.
+/// The codec family of a rendition: the sample entry's four-character code ("avc1", "av01", "vp09"...),
+/// with avc3 counted as avc1 and hev1 as hvc1 (the same codec, parameter sets in band or not).
+fn family(r: &Rendition) -> &str {
+    match r.entry.codec_string.split('.').next().unwrap_or_default() {
+        "avc3" => "avc1",
+        "hev1" => "hvc1",
+        f => f,
+    }
+}
+
+/// The MPD (`manifest.mpd`) of a package: `videos` one AdaptationSet per codec family (in the order of
+/// each family's first rendition), `audios` one AdaptationSet per language, in the order given.
 pub fn mpd(videos: &[&Rendition], audios: &[&Rendition]) -> String {
     let mut sets = Vec::new();
-    if !videos.is_empty() {
+    let mut families: Vec<&str> = Vec::new();
+    for v in videos {
+        if !families.contains(&family(v)) {
+            families.push(family(v));
+        }
+    }
+    for f in families {
         sets.push(AdaptationSet {
-            id: "0".into(),
+            id: sets.len().to_string(),
             content_type: "video".into(),
             mime_type: "video/mp4".into(),
             segment_alignment: Some(true),
             start_with_sap: Some(1),
-            representations: videos.iter().map(|r| representation(r)).collect(),
+            representations: videos
+                .iter()
+                .filter(|r| family(r) == f)
+                .map(|r| representation(r))
+                .collect(),
             ..AdaptationSet::default()
         });
     }

@@ -6,10 +6,12 @@
 //! Written by hand, with the gaps of the `mp4` crate (0.14) named: its Avc1Box and Hev1Box re-serialize
 //! the configuration from parsed fields (the avcC's High-profile extension is dropped), and the decoder
 //! configuration an encoder hands out must reach the player byte for byte; it has no av01, av1C, Opus or
-//! dOps box at all; its EsdsBox rebuilds the AudioSpecificConfig from three fields (losing HE-AAC and
-//! explicit sample rates). Its VpccBox is used for vpcC. No `btrt`: the init segment is handed out with
-//! the first chunk, before any bit rate could be measured.
+//! dOps box at all (av1C is built in [`super::config_record`] when the encoder gives none); its EsdsBox
+//! rebuilds the AudioSpecificConfig from three fields (losing HE-AAC and explicit sample rates). Its
+//! VpccBox is used for vpcC. No `btrt`: the init segment is handed out with the first chunk, before any
+//! bit rate could be measured.
 
+use super::config_record::{av1c_from_key_frame, vpcc_from_key_frame, VpccFields};
 use crate::boxes::writer::BoxWriter;
 use crate::codec::{parse_sample_entry, SampleEntry};
 use crate::error::{Error, Result};
@@ -25,12 +27,15 @@ fn bad_config(msg: impl Into<String>) -> Error {
 }
 
 /// The video sample entry for chunks of `codec` (a WebCodecs codec string) at `width` x `height`, with
-/// the encoder's `description` (avcC / hvcC / av1C / vpcC payload).
+/// the encoder's `description` (avcC / hvcC / av1C / vpcC payload). Without a description, AV1's av1C
+/// and VP9's vpcC come from `first_key` (the encoder's first key frame: its sequence header OBU, its
+/// uncompressed header) when given, else from the codec string alone.
 pub fn video_entry(
     codec: &str,
     width: u32,
     height: u32,
     description: Option<&[u8]>,
+    first_key: Option<&[u8]>,
 ) -> Result<SampleEntry> {
     let (w, h) = (
         u16::try_from(width).map_err(|_| bad(format!("width {width} does not fit 16 bits")))?,
@@ -50,17 +55,19 @@ pub fn video_entry(
         "hvc1" | "hev1" => (b"hvc1", config_box(b"hvcC", need("hvcC")?)?),
         "av01" => (
             b"av01",
-            match description {
-                Some(d) => config_box(b"av1C", d)?,
-                None => config_box(b"av1C", &av1c_from_codec(codec)?)?,
+            match (description, first_key) {
+                (Some(d), _) => config_box(b"av1C", d)?,
+                (None, Some(key)) => config_box(b"av1C", &av1c_from_key_frame(key)?)?,
+                (None, None) => config_box(b"av1C", &av1c_from_codec(codec)?)?,
             },
         ),
         "vp09" => (
             b"vp09",
-            match description {
+            match (description, first_key) {
                 // The vpcC payload starts with its FullBox version and flags.
-                Some(d) => config_box(b"vpcC", d)?,
-                None => vpcc_from_codec(codec)?,
+                (Some(d), _) => config_box(b"vpcC", d)?,
+                (None, Some(key)) => vpcc_box(&vpcc_from_key_frame(key, vp9_level(codec)?)?)?,
+                (None, None) => vpcc_from_codec(codec)?,
             },
         ),
         _ => {
@@ -154,6 +161,14 @@ fn av1c_from_codec(codec: &str) -> Result<Vec<u8>> {
     ])
 }
 
+/// The level of a "vp09.PP.LL.DD..." codec string.
+fn vp9_level(codec: &str) -> Result<u8> {
+    let f = codec_fields(codec)?;
+    f.get(1)
+        .and_then(|&l| u8::try_from(l).ok())
+        .ok_or_else(|| bad(format!("codec '{codec}' lacks a VP9 level")))
+}
+
 /// vpcC (VP Codec ISO Media File Format Binding § 2.2) from "vp09.PP.LL.DD[.CC.cp.tc.mc.FF]".
 fn vpcc_from_codec(codec: &str) -> Result<Vec<u8>> {
     let f = codec_fields(codec)?;
@@ -165,6 +180,20 @@ fn vpcc_from_codec(codec: &str) -> Result<Vec<u8>> {
     let get = |i: usize, d: u32| rest.get(i).copied().unwrap_or(d);
     let byte =
         |v: u32| u8::try_from(v).map_err(|_| bad(format!("codec '{codec}': {v} is out of range")));
+    vpcc_box(&VpccFields {
+        profile: byte(*profile)?,
+        level: byte(*level)?,
+        bit_depth: byte(*depth)?,
+        chroma_subsampling: byte(get(0, 1))?,
+        primaries: byte(get(1, 1))?,
+        transfer: byte(get(2, 1))?,
+        matrix: byte(get(3, 1))?,
+        full_range: get(4, 0) == 1,
+    })
+}
+
+/// The vpcC box (version 1, no codec initialization data) of `f`, through the `mp4` crate's VpccBox.
+fn vpcc_box(f: &VpccFields) -> Result<Vec<u8>> {
     // The crate names VpccBox only as a field of its Vp09Box: build one through a MoovBox, as init.rs does.
     let mut m = mp4::MoovBox::default();
     m.traks.push(Default::default());
@@ -178,14 +207,14 @@ fn vpcc_from_codec(codec: &str) -> Result<Vec<u8>> {
     let vpcc = &mut vp09.vpcc;
     vpcc.version = 1;
     vpcc.flags = 0;
-    vpcc.profile = byte(*profile)?;
-    vpcc.level = byte(*level)?;
-    vpcc.bit_depth = byte(*depth)?;
-    vpcc.chroma_subsampling = byte(get(0, 1))?;
-    vpcc.color_primaries = byte(get(1, 1))?;
-    vpcc.transfer_characteristics = byte(get(2, 1))?;
-    vpcc.matrix_coefficients = byte(get(3, 1))?;
-    vpcc.video_full_range_flag = get(4, 0) == 1;
+    vpcc.profile = f.profile;
+    vpcc.level = f.level;
+    vpcc.bit_depth = f.bit_depth;
+    vpcc.chroma_subsampling = f.chroma_subsampling;
+    vpcc.color_primaries = f.primaries;
+    vpcc.transfer_characteristics = f.transfer;
+    vpcc.matrix_coefficients = f.matrix;
+    vpcc.video_full_range_flag = f.full_range;
     vpcc.codec_initialization_data_size = 0;
     let mut w = BoxWriter::new();
     w.mp4_box(&*vpcc)?;
@@ -349,21 +378,35 @@ mod tests {
         let avcc = [
             1, 0x64, 0, 0x28, 0xff, 0xe1, 0, 2, 0x67, 0x64, 1, 0, 1, 0x68,
         ];
-        let e = video_entry("avc1.640028", 1920, 1080, Some(&avcc)).unwrap();
+        let e = video_entry("avc1.640028", 1920, 1080, Some(&avcc), None).unwrap();
         assert_eq!(e.codec_string, "avc1.640028");
         assert_eq!(e.config.as_deref(), Some(&avcc[..]));
         let v = e.video.unwrap();
         assert_eq!((v.width, v.height), (1920, 1080));
-        assert!(video_entry("avc1.640028", 1920, 1080, None).is_err());
+        assert!(video_entry("avc1.640028", 1920, 1080, None, None).is_err());
     }
 
     #[test]
     fn vp9_and_av1_entries_from_the_codec_string() {
-        let e = video_entry("vp09.00.31.08", 1280, 720, None).unwrap();
+        let e = video_entry("vp09.00.31.08", 1280, 720, None, None).unwrap();
         assert_eq!(e.codec_string, "vp09.00.31.08");
-        let e = video_entry("av01.0.08M.08", 1280, 720, None).unwrap();
+        let e = video_entry("av01.0.08M.08", 1280, 720, None, None).unwrap();
         assert_eq!(e.codec_string, "av01.0.08M.08");
-        assert!(video_entry("mp4v.20.9", 640, 360, None).is_err());
+        assert!(video_entry("mp4v.20.9", 640, 360, None, None).is_err());
+    }
+
+    #[test]
+    fn vp9_entry_from_the_first_key_frame() {
+        // Profile 0 key frame, BT.709, full range: the level comes from the codec string.
+        let key = [0b1000_0010, 0x49, 0x83, 0x42, 0b0101_0000];
+        let e = video_entry("vp09.00.40.08", 1920, 1080, None, Some(&key)).unwrap();
+        assert_eq!(e.codec_string, "vp09.00.40.08.01.01.01.01.01");
+        let limited = [0b1000_0010, 0x49, 0x83, 0x42, 0b0100_0000];
+        let e = video_entry("vp09.00.40.08", 1920, 1080, None, Some(&limited)).unwrap();
+        assert_eq!(e.codec_string, "vp09.00.40.08");
+        // A delta frame cannot describe the stream.
+        let inter = [0b1000_0110, 0, 0, 0, 0];
+        assert!(video_entry("vp09.00.40.08", 1920, 1080, None, Some(&inter)).is_err());
     }
 
     #[test]

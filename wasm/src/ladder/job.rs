@@ -2,6 +2,7 @@
 //! chunks of every encoded rung and of the encoded audio, and write the playlists of the whole ladder.
 
 use super::audio::{AudioEncoding, AudioMuxer};
+use super::codecs::Family;
 use super::describe;
 use super::mux::VideoMuxer;
 use super::plan::{self, Candidate, CopyDecision, Proposal, SourceShape};
@@ -279,6 +280,19 @@ impl LadderJob {
         m.push(&self.timeline, bytes, timestamp_us, key, description)
     }
 
+    /// Rung `rung`'s encoder failed and is replaced: its segment in progress is dropped
+    /// ([`VideoMuxer::restart_segment`]). Returns the instant (µs) the new encoder starts at, with a key
+    /// frame.
+    pub fn restart_rung(&mut self, rung: usize) -> Result<f64> {
+        self.check_open()?;
+        let n = self.rungs.len();
+        let m = self
+            .rungs
+            .get_mut(rung)
+            .ok_or_else(|| Error::InvalidOption(format!("rung {rung}: {n} rungs were added")))?;
+        m.restart_segment(&self.timeline)
+    }
+
     pub fn set_audio_encoding(&mut self, enc: &AudioEncoding) -> Result<()> {
         self.check_open()?;
         if self.audio.is_some() {
@@ -343,13 +357,16 @@ impl LadderJob {
             .collect())
     }
 
-    /// Every rendition of the ladder: videos (the one nearest 2 Mb/s first) and audios.
+    /// Every rendition of the ladder: videos (the H.264 one nearest 2 Mb/s first, for players that take
+    /// the first variant whatever its CODECS) and audios.
     fn renditions(&self) -> (Vec<Rendition>, Vec<Rendition>) {
         let mut videos: Vec<Rendition> = self.rungs.iter().filter_map(|r| r.rendition()).collect();
         if self.copy_video {
             videos.extend(self.package.video().into_iter().cloned());
         }
-        plan::order_first_near_2mbps(&mut videos, Rendition::average_bitrate);
+        plan::order_first_near_2mbps_of(&mut videos, Rendition::average_bitrate, |r| {
+            Family::of(&r.entry.codec_string) == Some(Family::H264)
+        });
         let audios = match &self.audio {
             Some(a) => vec![a.rendition()],
             None if self.copies_audio() => self.package.audio().into_iter().cloned().collect(),

@@ -4,6 +4,8 @@
 //! the browser bindings are `web::ladder`.
 
 pub mod audio;
+pub mod codecs;
+pub mod config_record;
 mod describe;
 pub mod entry;
 pub mod job;

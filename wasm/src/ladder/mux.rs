@@ -4,6 +4,10 @@
 //! until the next key frame (its decode times come from its sorted presentation times), a segment until
 //! the boundary that closes it; then its bytes are handed out and only its size, timing and I-frame
 //! ranges are kept.
+//!
+//! An encoder that fails mid-segment (a reclaimed or crashed codec) is replaced by the caller:
+//! [`VideoMuxer::restart_segment`] drops what the segment in progress holds and says where it started, and
+//! the new encoder's chunks write it again from that instant.
 
 use super::plan::Candidate;
 use super::timeline::Timeline;
@@ -39,6 +43,9 @@ struct OpenSegment {
     bytes: Vec<u8>,
     start: u64,
     iframes: Vec<IFrameRef>,
+    /// Chunks written into `bytes` (closed GOPs), and the fragment sequence number before the first.
+    frames: u64,
+    seq_before: u32,
 }
 
 pub struct VideoMuxer {
@@ -56,6 +63,8 @@ pub struct VideoMuxer {
     segments: Vec<MediaSegment>,
     frames: u64,
     finished: bool,
+    /// After [`VideoMuxer::restart_segment`]: where the next chunk (a key frame) starts the segment again.
+    resume_at: Option<u64>,
 }
 
 /// What the encoder gave this rung cannot be muxed.
@@ -71,6 +80,23 @@ fn rung_err(kind: fn(String) -> Error, rung: &str, msg: &str) -> Error {
 /// A tick of the timeline as text for an error.
 fn at_us(tl: &Timeline, t: u64) -> String {
     format!("{:.0} µs", tl.to_us(t))
+}
+
+/// After a restart, the first chunk is a key frame at the start of the segment that was in progress.
+fn check_resumed_chunk(tl: &Timeline, id: &str, at: u64, pts: u64, key: bool) -> Result<()> {
+    if !key || pts != at {
+        return Err(err(
+            id,
+            format!(
+                "after the encoder was restarted, the first chunk must be a key frame at {} (it is {} \
+                 at {})",
+                at_us(tl, at),
+                if key { "a key frame" } else { "a delta frame" },
+                at_us(tl, pts)
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The first chunk of a rung is a key frame at the timeline's first presentation time.
@@ -104,6 +130,7 @@ impl VideoMuxer {
             segments: Vec::new(),
             frames: 0,
             finished: false,
+            resume_at: None,
         }
     }
 
@@ -127,10 +154,14 @@ impl VideoMuxer {
         }
         let pts = tl.tick_of_us(timestamp_us)?;
         if self.seg.is_none() {
-            check_first_chunk(tl, &id, pts, key)?;
+            match self.resume_at {
+                Some(at) => check_resumed_chunk(tl, &id, at, pts, key)?,
+                None => check_first_chunk(tl, &id, pts, key)?,
+            }
+            self.resume_at = None;
         }
         let mut out = Vec::new();
-        out.extend(self.take_init(description)?);
+        out.extend(self.take_init(description, &bytes)?);
         if self.seg.is_none() {
             self.open_segment(pts);
             self.gop.push(Chunk { bytes, pts });
@@ -151,9 +182,10 @@ impl VideoMuxer {
         Ok(out)
     }
 
-    /// With the first chunk, the init segment (from the encoder's decoder configuration); later, a check
-    /// that the configuration did not change.
-    fn take_init(&mut self, description: Option<&[u8]>) -> Result<Option<OutFile>> {
+    /// With the first chunk (a key frame), the init segment (from the encoder's decoder configuration, or
+    /// from the key frame itself for AV1 and VP9 without one); later, a check that the configuration did
+    /// not change.
+    fn take_init(&mut self, description: Option<&[u8]>, chunk: &[u8]) -> Result<Option<OutFile>> {
         match (&self.entry, description) {
             (None, _) => {
                 let entry = super::entry::video_entry(
@@ -161,6 +193,7 @@ impl VideoMuxer {
                     self.rung.width,
                     self.rung.height,
                     description,
+                    Some(chunk),
                 )?;
                 self.init = init_segment(&InitTrack {
                     kind: TrackKind::Video,
@@ -230,7 +263,36 @@ impl VideoMuxer {
             bytes: styp(),
             start,
             iframes: Vec::new(),
+            frames: 0,
+            seq_before: self.seq,
         });
+    }
+
+    /// The rung's encoder failed: drop the segment in progress (the GOPs written into it and the one
+    /// held), so that a new encoder writes it again. Returns the instant (µs) the new encoder's first
+    /// chunk, a key frame, must have: the segment's start (the first frame for a rung that has written
+    /// nothing yet). Segments already handed out stay as they are; fragment sequence numbers continue
+    /// from the last of those.
+    pub fn restart_segment(&mut self, tl: &Timeline) -> Result<f64> {
+        if self.finished {
+            return Err(rung_err(
+                Error::CallOrder,
+                &self.rung.id,
+                "the rung is finished",
+            ));
+        }
+        let held = self.gop.len() as u64;
+        self.gop.clear();
+        let start = match self.seg.take() {
+            Some(seg) => {
+                self.seq = seg.seq_before;
+                self.frames = self.frames.saturating_sub(seg.frames + held);
+                seg.start
+            }
+            None => self.resume_at.unwrap_or_else(|| tl.pts(0)),
+        };
+        self.resume_at = Some(start);
+        Ok(tl.to_us(start))
     }
 
     /// Write the held GOP as two fragments (its key frame, then the rest) into the open segment. `end` is
@@ -285,6 +347,7 @@ impl VideoMuxer {
             for c in &gop[at..at + part.len()] {
                 seg.bytes.extend_from_slice(&c.bytes);
             }
+            seg.frames += part.len() as u64;
             if n == 0 {
                 seg.iframes.push(IFrameRef {
                     offset: moof_at,

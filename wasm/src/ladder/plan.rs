@@ -1,8 +1,11 @@
 //! The ladder planner: which renditions to encode from a source, in the spirit of the Apple HLS Authoring
 //! Specification's bit rate table (16:9: 416x234 @ 145 kb/s, 640x360 @ 365 kb/s, 960x540 @ 2 Mb/s,
 //! 1280x720 @ 3 Mb/s, 1920x1080 @ 6 Mb/s; one rung per height), never above the source, at the source's
-//! display aspect ratio and frame rate, with H.264 CODECS strings whose level fits each rung.
+//! display aspect ratio and frame rate, with CODECS strings whose level fits each rung. Each rung size is
+//! offered in every codec family ([`super::codecs`]): H.264 at the table's rate, AV1 and VP9 at their
+//! fraction of it; the browser says which of them it can encode.
 
+use super::codecs::{av1_codec, vp9_codec, Family, FAMILIES};
 use crate::num::{f64_to_u32, f64_to_u64};
 
 /// One rung the browser may encode: its directory name, picture size (display orientation, square
@@ -15,6 +18,13 @@ pub struct Candidate {
     pub bitrate: u64,
     pub framerate: f64,
     pub codec: String,
+}
+
+impl Candidate {
+    /// The rung's codec family (H.264 when the codec string names none the planner knows).
+    pub fn family(&self) -> Family {
+        Family::of(&self.codec).unwrap_or(Family::H264)
+    }
 }
 
 /// What the planner needs to know of the source's video.
@@ -96,9 +106,19 @@ pub fn h264_codec(width: u32, height: u32, fps: f64) -> String {
 }
 
 /// The rungs for `source`: one per reference height not above the source's short side, at its aspect
-/// ratio, frame rate (capped at 60) and never above its bit rate. A source smaller than the smallest
-/// reference gets one rung at its own size.
+/// ratio, frame rate (capped at 60) and never above its bit rate, in each codec family (H.264's first,
+/// then AV1's and VP9's at their share of the bits). A source smaller than the smallest reference gets one
+/// rung per family at its own size.
 pub fn candidates(source: &SourceShape) -> Vec<Candidate> {
+    FAMILIES
+        .iter()
+        .flat_map(|&f| family_candidates(source, f))
+        .collect()
+}
+
+/// The rungs of one codec family. The source's bit rate caps each rung at the family's share of it (the
+/// source is counted as H.264: the common case, and a safe bound for a more efficient source).
+fn family_candidates(source: &SourceShape, family: Family) -> Vec<Candidate> {
     let (w, h) = (source.display_width.max(1), source.display_height.max(1));
     let portrait = h > w;
     let (short, long) = if portrait { (w, h) } else { (h, w) };
@@ -110,7 +130,7 @@ pub fn candidates(source: &SourceShape) -> Vec<Candidate> {
     };
     let fps = (fps * 1000.0).round() / 1000.0;
     let cap = if source.bitrate > 0 {
-        source.bitrate
+        f64_to_u64(family.bitrate(source.bitrate as f64).round())
     } else {
         u64::MAX
     };
@@ -118,14 +138,19 @@ pub fn candidates(source: &SourceShape) -> Vec<Candidate> {
         let (rs, rl) = (even(f64::from(s)), even(f64::from(s) * aspect));
         let (rw, rh) = if portrait { (rs, rl) } else { (rl, rs) };
         let area = f64::from(rw) * f64::from(rh);
-        let bps = f64_to_u64((ref_bps as f64 * area / ref_area * frame_rate_factor(fps)).round());
+        let h264_bps = ref_bps as f64 * area / ref_area * frame_rate_factor(fps);
+        let bps = f64_to_u64(family.bitrate(h264_bps).round()).min(cap).max(1);
         Candidate {
-            id: format!("v{rs}"),
+            id: family.rung_id(rs),
             width: rw,
             height: rh,
-            bitrate: bps.min(cap).max(1),
+            bitrate: bps,
             framerate: fps,
-            codec: h264_codec(rw, rh, fps),
+            codec: match family {
+                Family::H264 => h264_codec(rw, rh, fps),
+                Family::Av1 => av1_codec(rw, rh, fps, bps),
+                Family::Vp9 => vp9_codec(rw, rh, fps, bps),
+            },
         }
     };
     let mut out: Vec<Candidate> = REFERENCE
@@ -151,17 +176,20 @@ pub struct CopyDecision {
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Proposal {
-    /// The rungs to encode, the one nearest 2 Mb/s first, then from the highest bit rate down.
+    /// The rungs to encode, the one nearest 2 Mb/s first, then from the highest bit rate down. Only
+    /// H.264 rungs: they play on every device, and a browser encodes them fastest; AV1 and VP9 rungs are
+    /// offered (the candidates) and added by choice, beside an H.264 set for older players.
     pub rungs: Vec<Candidate>,
     pub copy: bool,
     pub copy_reason: Option<String>,
 }
 
-/// Order the rungs the browser can encode and decide on the copy rung. A rung of the source's own size at
-/// (or capped to) the source's bit rate adds nothing next to the copy rung and is dropped.
+/// Order the H.264 rungs the browser can encode and decide on the copy rung. A rung of the source's own
+/// size at (or capped to) the source's bit rate adds nothing next to the copy rung and is dropped.
 pub fn propose(supported: &[Candidate], source: &SourceShape, copy: &CopyDecision) -> Proposal {
     let mut rungs: Vec<Candidate> = supported
         .iter()
+        .filter(|c| c.family() == Family::H264)
         .filter(|c| {
             !(copy.copyable
                 && c.width == source.display_width
@@ -180,10 +208,23 @@ pub fn propose(supported: &[Candidate], source: &SourceShape, copy: &CopyDecisio
 
 /// Highest bit rate first, then the one nearest [`FIRST_VARIANT_BPS`] (on a log scale) moved to the front.
 pub fn order_first_near_2mbps<T>(items: &mut Vec<T>, bps: impl Fn(&T) -> f64) {
+    order_first_near_2mbps_of(items, bps, |_| true);
+}
+
+/// As [`order_first_near_2mbps`], the first item chosen among those `eligible` (all of them when none
+/// is): a ladder that mixes codecs lists an H.264 variant first, since a player that does not look at
+/// CODECS (or cannot decode the others) starts with the first variant.
+pub fn order_first_near_2mbps_of<T>(
+    items: &mut Vec<T>,
+    bps: impl Fn(&T) -> f64,
+    eligible: impl Fn(&T) -> bool,
+) {
     items.sort_by(|a, b| bps(b).total_cmp(&bps(a)));
     let distance = |x: &T| (bps(x).max(1.0) / FIRST_VARIANT_BPS).ln().abs();
-    if let Some(best) =
-        (0..items.len()).min_by(|&a, &b| distance(&items[a]).total_cmp(&distance(&items[b])))
+    let any = items.iter().any(&eligible);
+    if let Some(best) = (0..items.len())
+        .filter(|&i| !any || eligible(&items[i]))
+        .min_by(|&a, &b| distance(&items[a]).total_cmp(&distance(&items[b])))
     {
         let first = items.remove(best);
         items.insert(0, first);
@@ -203,13 +244,20 @@ mod tests {
         }
     }
 
+    fn h264(s: &SourceShape) -> Vec<Candidate> {
+        candidates(s)
+            .into_iter()
+            .filter(|c| c.family() == Family::H264)
+            .collect()
+    }
+
     fn sizes(c: &[Candidate]) -> Vec<(u32, u32)> {
         c.iter().map(|c| (c.width, c.height)).collect()
     }
 
     #[test]
     fn full_hd_source_gets_the_apple_ladder() {
-        let c = candidates(&shape(1920, 1080, 30.0, 20_000_000));
+        let c = h264(&shape(1920, 1080, 30.0, 20_000_000));
         assert_eq!(
             sizes(&c),
             [
@@ -239,20 +287,20 @@ mod tests {
 
     #[test]
     fn never_above_the_source() {
-        let c = candidates(&shape(1280, 720, 25.0, 5_000_000));
+        let c = h264(&shape(1280, 720, 25.0, 5_000_000));
         assert_eq!(sizes(&c), [(1280, 720), (960, 540), (640, 360), (416, 234)]);
     }
 
     #[test]
     fn portrait_keeps_its_orientation() {
-        let c = candidates(&shape(1080, 1920, 30.0, 10_000_000));
+        let c = h264(&shape(1080, 1920, 30.0, 10_000_000));
         assert_eq!(sizes(&c)[..3], [(1080, 1920), (720, 1280), (540, 960)]);
         assert_eq!(c[0].codec, "avc1.640028");
     }
 
     #[test]
     fn four_by_three_has_even_sizes_and_scaled_rates() {
-        let c = candidates(&shape(1440, 1080, 30.0, 50_000_000));
+        let c = h264(&shape(1440, 1080, 30.0, 50_000_000));
         assert_eq!(
             sizes(&c),
             [(1440, 1080), (960, 720), (720, 540), (480, 360), (312, 234)]
@@ -263,13 +311,13 @@ mod tests {
 
     #[test]
     fn odd_aspect_rounds_to_even() {
-        let c = candidates(&shape(853, 480, 24.0, 2_000_000));
+        let c = h264(&shape(853, 480, 24.0, 2_000_000));
         assert_eq!(sizes(&c), [(640, 360), (416, 234)]);
     }
 
     #[test]
     fn high_frame_rate_scales_bitrate_and_caps_at_60() {
-        let c = candidates(&shape(1920, 1080, 120.0, 100_000_000));
+        let c = h264(&shape(1920, 1080, 120.0, 100_000_000));
         assert_eq!(c[0].framerate, 60.0);
         assert_eq!(c[0].bitrate, 9_000_000);
         // 1080p60 needs level 4.2.
@@ -279,14 +327,14 @@ mod tests {
 
     #[test]
     fn low_bitrate_source_caps_and_drops_duplicates() {
-        let c = candidates(&shape(1280, 720, 30.0, 1_000_000));
+        let c = h264(&shape(1280, 720, 30.0, 1_000_000));
         assert_eq!(sizes(&c), [(1280, 720), (640, 360), (416, 234)]);
         assert_eq!(c[0].bitrate, 1_000_000);
     }
 
     #[test]
     fn tiny_source_gets_one_rung_of_its_own_size() {
-        let c = candidates(&shape(160, 90, 25.0, 20_000));
+        let c = h264(&shape(160, 90, 25.0, 20_000));
         assert_eq!(sizes(&c), [(160, 90)]);
         assert_eq!(c[0].bitrate, 20_000);
         assert_eq!(c[0].id, "v90");
@@ -313,5 +361,40 @@ mod tests {
             [(960, 540), (1280, 720), (640, 360), (416, 234)]
         );
         assert_eq!(p.copy_reason.as_deref(), Some("long GOP"));
+    }
+
+    #[test]
+    fn av1_and_vp9_rungs_at_their_share_of_the_bits() {
+        let c = candidates(&shape(1920, 1080, 30.0, 20_000_000));
+        assert_eq!(c.len(), 15);
+        let av1: Vec<&Candidate> = c.iter().filter(|c| c.family() == Family::Av1).collect();
+        let vp9: Vec<&Candidate> = c.iter().filter(|c| c.family() == Family::Vp9).collect();
+        assert_eq!(av1[0].id, "av1_1080");
+        assert_eq!(av1[0].codec, "av01.0.08M.08");
+        assert_eq!(av1[0].bitrate, 3_600_000);
+        assert_eq!(av1[3].bitrate, 219_000);
+        assert_eq!(vp9[1].id, "vp9_720");
+        assert_eq!(vp9[1].codec, "vp09.00.31.08");
+        assert_eq!(vp9[1].bitrate, 2_010_000);
+        // The source caps each family at its share of the source's rate.
+        let low = candidates(&shape(1280, 720, 30.0, 1_000_000));
+        let a = low.iter().find(|c| c.id == "av1_720").unwrap();
+        assert_eq!(a.bitrate, 600_000);
+        // The proposal keeps H.264 only, and the first variant of a mixed ladder is H.264.
+        let s = shape(1920, 1080, 30.0, 20_000_000);
+        let no_copy = CopyDecision {
+            copyable: false,
+            reason: None,
+        };
+        let p = propose(&c, &s, &no_copy);
+        assert!(p.rungs.iter().all(|r| r.family() == Family::H264));
+        let mut mixed: Vec<&Candidate> = av1.iter().copied().chain([&c[3]]).collect();
+        order_first_near_2mbps_of(
+            &mut mixed,
+            |c| c.bitrate as f64,
+            |c| c.family() == Family::H264,
+        );
+        assert_eq!(mixed[0].id, "v360");
+        assert_eq!(mixed[1].id, "av1_1080");
     }
 }

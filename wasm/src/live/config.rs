@@ -38,7 +38,7 @@ pub fn configure(codec: CodecKind, config: Option<&[u8]>) -> Result<Configured> 
             let (w, h) = size
                 .filter(|&(w, h)| w <= 0xffff && h <= 0xffff)
                 .unwrap_or((0, 0));
-            video_entry(family, w, h, Some(config))?
+            video_entry(family, w, h, Some(config), None)?
         }
         CodecKind::Aac => {
             let asc = config.ok_or_else(|| missing(codec))?;

@@ -270,6 +270,13 @@ impl Ladder {
         files_to_js(files)
     }
 
+    /// Rung `rung`'s encoder failed: drop its segment in progress; returns the instant (µs) at which the
+    /// replacing encoder's first chunk, a key frame, must start.
+    #[wasm_bindgen(js_name = restartRung)]
+    pub fn restart_rung(&mut self, rung: u32) -> WebResult<f64> {
+        self.job.restart_rung(rung as usize).map_err(WebError::from)
+    }
+
     #[wasm_bindgen(js_name = setAudioEncoding)]
     pub fn set_audio_encoding(&mut self, config: JsValue) -> WebResult<()> {
         let what = "audio encoding";

@@ -4,8 +4,17 @@
 // size itself), with a key frame forced at each of the plan's segment boundaries so that every rung cuts at
 // the same instants. Back-pressure: no sample is decoded while the decoder or any encoder has more than a
 // few requests queued, so memory holds a handful of frames whatever the length of the input.
+//
+// A rung whose encoder fails (reclaimed, crashed) gets a new one (rung-encoder.js): the core drops the
+// rung's segment in progress, the source is decoded again from that segment's start for the new encoder
+// (catch-up.js) up to the next boundary after the last frame the old one was given; the main decoder's
+// frames before that boundary are dropped for the rung, those from it on that come out while the rung
+// catches up are held (a decoder queue's worth: no sample is fed meanwhile) and given to the new encoder
+// after. The other rungs take every frame as before.
 
+import { catchUp } from './catch-up.js';
 import { closeQuietly, faultLatch, feed, stopped } from './codec-queue.js';
+import { RungEncoder } from './rung-encoder.js';
 import { SampleReader } from './sample-reader.js';
 
 const DECODE_QUEUE = 8;
@@ -67,50 +76,42 @@ function rotator(rotation, width, height) {
 }
 
 /**
- * One VideoEncoder per rung, configured; each encoded chunk goes to `onChunk(rungIndex, chunk, meta)`.
- * @param {Rung[]} rungs
- * @param {{onChunk: (i: number, chunk: EncodedVideoChunk, meta?: EncodedVideoChunkMetadata) => void,
- *          onOutput: (i: number) => void, fail: (e: unknown) => void}} to
- */
-function rungEncoders(rungs, { onChunk, onOutput, fail }) {
-  return rungs.map((r, i) => {
-    const enc = new VideoEncoder({
-      output: (chunk, meta) => {
-        onOutput(i);
-        try {
-          onChunk(i, chunk, meta);
-        } catch (e) {
-          fail(e);
-        }
-      },
-      error: (e) => fail(refused(r, e)),
-    });
-    try {
-      enc.configure(encoderConfig(r));
-    } catch (e) {
-      fail(refused(r, e)); // a configuration WebCodecs rejects outright (TypeError), before any frame
-    }
-    return enc;
-  });
-}
-
-/**
  * What to do with each decoded frame: hand it to every rung's encoder, as a key frame at each of the plan's
  * boundaries, every n-th frame for rungs below the source's frame rate (boundary frames always), drawn
- * upright first for a rotated source. The caller closes the frame.
- * @param {{encoders: VideoEncoder[], rungs: Rung[], boundariesUs: ArrayLike<number>, frameRate: number,
+ * upright first for a rotated source. A rung whose encoder is being replaced gets nothing here: the
+ * frames before its hold's `untilUs` are decoded again for it, those after are kept (cloned) in the hold.
+ * The caller closes the frame.
+ * @param {{encoders: RungEncoder[], rungs: Rung[], boundaries: number[], frameRate: number,
  *          rotation: number}} plan
- * @returns {(frame: VideoFrame) => void}
  */
-function fanOut({ encoders, rungs, boundariesUs, frameRate, rotation }) {
-  const boundaries = Array.from(boundariesUs, (b) => Math.round(b));
+function fanOut({ encoders, rungs, boundaries, frameRate, rotation }) {
   let nextBoundary = 0;
   const fps = frameRate || 30;
   const keepEvery = rungs.map((r) => (r.framerate && r.framerate < fps * 0.95 ? fps / r.framerate : 1));
   const owed = rungs.map(() => 0);
+  /** @type {({untilUs: number, frames: {frame: VideoFrame, key: boolean}[]} | null)[]} */
+  const holds = rungs.map(() => null);
+  // After a catch-up, the frames before its end came from the second decoder: the main decoder's are
+  // dropped (it was held back meanwhile, so it puts them out after the catch-up).
+  const caughtUpTo = rungs.map(() => -Infinity);
   const top = rungs.reduce((a, r) => (r.width * r.height > a.width * a.height ? r : a), rungs[0]);
   const upright = rotator(rotation, top.width, top.height);
-  return (frame) => {
+  /** Rung `i` takes `src` (as a key frame when `key`) unless its frame rate skips it. */
+  const deliver = (i, src, key) => {
+    owed[i] += 1;
+    if (!key && owed[i] < keepEvery[i] - 1e-6) return;
+    owed[i] = key ? 0 : owed[i] - keepEvery[i];
+    encoders[i].encode(src, key);
+  };
+  /** Hand `frame` (key when `key`) to rung `i`, or to its hold while it is replaced. */
+  const route = (i, src, key) => {
+    const h = holds[i];
+    if (!h) {
+      if (src.timestamp + 1 >= caughtUpTo[i]) deliver(i, src, key);
+    } else if (src.timestamp + 1 >= h.untilUs) h.frames.push({ frame: src.clone(), key });
+  };
+  /** @param {VideoFrame} frame */
+  const onFrame = (frame) => {
     const ts = frame.timestamp;
     let key = false;
     while (nextBoundary < boundaries.length && boundaries[nextBoundary] <= ts + 1) {
@@ -119,30 +120,62 @@ function fanOut({ encoders, rungs, boundariesUs, frameRate, rotation }) {
     }
     const src = upright ? upright(frame) : frame;
     try {
-      for (let i = 0; i < encoders.length; i++) {
-        owed[i] += 1;
-        if (!key && owed[i] < keepEvery[i] - 1e-6) continue;
-        owed[i] = key ? 0 : owed[i] - keepEvery[i];
-        encoders[i].encode(src, { keyFrame: key });
-      }
+      for (let i = 0; i < encoders.length; i++) route(i, src, key);
     } finally {
       if (src !== frame) src.close();
     }
   };
+  /** The frames of a catch-up for rung `i` from `fromUs`: key frames at the boundaries from there on. */
+  const catchUpFeed = (i, fromUs) => {
+    let next = boundaries.findIndex((b) => b >= fromUs - 1);
+    if (next < 0) next = boundaries.length;
+    owed[i] = 0;
+    return (/** @type {VideoFrame} */ frame) => {
+      let key = false;
+      while (next < boundaries.length && boundaries[next] <= frame.timestamp + 1) {
+        key = true;
+        next++;
+      }
+      const src = upright ? upright(frame) : frame;
+      try {
+        deliver(i, src, key);
+      } finally {
+        if (src !== frame) src.close();
+      }
+    };
+  };
+  /** Rung `i`'s hold is over: its frames go to the encoder (or into a new hold if it breaks again), and
+   * the main decoder's frames before the hold's start are dropped from now on. */
+  const release = (i, hold) => {
+    holds[i] = null;
+    caughtUpTo[i] = hold.untilUs;
+    for (const h of hold.frames) {
+      try {
+        route(i, h.frame, h.key);
+      } finally {
+        h.frame.close();
+      }
+    }
+  };
+  return { onFrame, holds, catchUpFeed, release };
 }
 
 /**
  * Encode `rungs` from the source's `samples` (the columns of Ladder.videoSamples(), decode order).
- * `onChunk(rungIndex, chunk, metadata)` gets every encoded chunk in output order; `onProgress(p)` about
- * four times a second; `pause()` (optional) is awaited before each sample, for the caller's own
- * back-pressure (files not yet taken away); `onFrame(frame)` (optional) sees every decoded frame before
- * the encoders do (the storyboard's tiles are drawn from it; the frame is closed after). Resolves to
- * {frames, decoded, ms}; rejects on the first codec error, naming the rung.
+ * `onChunk(rungIndex, chunk, metadata)` gets every encoded chunk in output order; `onRestart(rungIndex)`
+ * is called when a rung's encoder is replaced, drops the rung's segment in progress (Ladder.restartRung)
+ * and returns the instant (µs) the new encoder starts at; `onProgress(p)` about four times a second;
+ * `pause()` (optional) is awaited before each sample, for the caller's own back-pressure (files not yet
+ * taken away); `onFrame(frame)` (optional) sees every decoded frame before the encoders do (the
+ * storyboard's tiles are drawn from it; the frame is closed after); `failAt` is the test hook of
+ * rung-encoder.js. Resolves to {frames, decoded, ms}; rejects on the first error that replacing an
+ * encoder cannot mend, naming the rung.
  * @param {{file: Blob, video: import('../../lib/types.js').LadderSource['video'],
  *   samples: import('../core.js').SampleTable, boundariesUs: ArrayLike<number>, rungs: Rung[], rotation?: number,
  *   onChunk: (i: number, chunk: EncodedVideoChunk, meta?: EncodedVideoChunkMetadata) => void,
+ *   onRestart: (i: number) => number,
  *   onFrame?: (frame: VideoFrame) => void, onProgress?: (p: object) => void, pause?: (signal: AbortSignal) => Promise<void> | null,
- *   signal?: AbortSignal}} job
+ *   signal?: AbortSignal, failAt?: import('./rung-encoder.js').FailAt | null}} job
  */
 export async function encodeVideo({
   file,
@@ -152,15 +185,20 @@ export async function encodeVideo({
   rungs,
   rotation = 0,
   onChunk,
+  onRestart,
   onFrame,
   onProgress,
   pause,
   signal,
+  failAt,
 }) {
   const latch = faultLatch(signal);
   const fail = latch.fail;
   const total = samples.size.length;
   const counts = rungs.map(() => 0);
+  const boundaries = Array.from(boundariesUs, (b) => Math.round(b));
+  /** @type {Set<Promise<void>>} encoders being replaced */
+  const recoveries = new Set();
   let decoded = 0;
   let lastOutput = performance.now();
   let waiting = false;
@@ -169,8 +207,56 @@ export async function encodeVideo({
     lastOutput = performance.now();
     counts[i]++;
   };
-  const encoders = rungEncoders(rungs, { onChunk, onOutput, fail });
-  const encodeFrame = fanOut({ encoders, rungs, boundariesUs, frameRate: video.frameRate, rotation });
+  /** @type {ReturnType<typeof fanOut>} */
+  let fan;
+  /** Replace rung `i`'s encoder: the core drops its segment in progress, a new encoder encodes it again
+   * from the source, then takes the frames held meanwhile. Again if the new one breaks too. */
+  const recover = async (i, hold) => {
+    const re = encoders[i];
+    do {
+      const fromUs = Math.round(onRestart(i));
+      re.restart();
+      await catchUp({
+        file,
+        config: decoderConfig(video, rotation),
+        samples,
+        fromUs,
+        untilUs: hold.untilUs,
+        onFrame: fan.catchUpFeed(i, fromUs),
+        queueSize: () => re.queueSize,
+        encoder: () => re.enc,
+        latch,
+        onOutput: () => {
+          lastOutput = performance.now();
+        },
+      });
+    } while (re.broken && !latch.error);
+    if (!latch.error) fan.release(i, hold);
+    else for (const h of hold.frames) h.frame.close();
+  };
+  /** @param {number} i */
+  const broken = (i) => {
+    if (fan.holds[i]) return; // breaking while it catches up: `recover` starts it again
+    const last = encoders[i].lastUs;
+    const hold = { untilUs: boundaries.find((b) => b > last + 1) ?? Infinity, frames: [] };
+    fan.holds[i] = hold;
+    const p = recover(i, hold)
+      .catch(fail)
+      .finally(() => recoveries.delete(p));
+    recoveries.add(p);
+  };
+  const encoders = rungs.map(
+    (r, i) =>
+      new RungEncoder(r, encoderConfig(r), {
+        onChunk: (chunk, meta) => onChunk(i, chunk, meta),
+        onOutput: () => onOutput(i),
+        onBroken: () => broken(i),
+        fail,
+        failAt,
+      }),
+  );
+  fan = fanOut({ encoders, rungs, boundaries, frameRate: video.frameRate, rotation });
+  const encodeFrame = fan.onFrame;
   const decoder = new VideoDecoder({
     output: (frame) => {
       lastOutput = performance.now();
@@ -202,16 +288,19 @@ export async function encodeVideo({
       decoded,
       total,
       ms: performance.now() - t0,
-      rungs: rungs.map((r, i) => ({ id: r.id, frames: counts[i] })),
+      rungs: rungs.map((r, i) => ({ id: r.id, frames: counts[i], restarts: encoders[i].restarts })),
     });
   const ticker = setInterval(() => {
     report();
     if (!waiting && performance.now() - lastOutput > STALL_MS)
       fail(new Error(`no frame came out of the codecs for ${STALL_MS / 1000} s: the encode stalled`));
   }, 250);
-  const codecs = [decoder, ...encoders];
+  const codecs = () => [decoder, ...encoders.map((e) => e.enc)];
+  // No sample is fed while a rung catches up: what the main decoder puts out meanwhile is held for it.
   const roomy = () =>
-    decoder.decodeQueueSize <= DECODE_QUEUE && encoders.every((e) => e.encodeQueueSize <= ENCODE_QUEUE);
+    recoveries.size === 0 &&
+    decoder.decodeQueueSize <= DECODE_QUEUE &&
+    encoders.every((e) => e.queueSize <= ENCODE_QUEUE);
   try {
     // Waiting for the upload to take files away is not a stalled codec.
     const paused =
@@ -231,28 +320,25 @@ export async function encodeVideo({
       decoder,
       Chunk: EncodedVideoChunk,
       roomy,
-      codecs,
+      codecs: codecs(),
       latch,
       pause: paused,
     });
-    if (!latch.error) await Promise.race([Promise.all(encoders.map((e) => e.flush())), stopped(latch.signal)]);
+    // Flush every encoder; one that breaks meanwhile is replaced, catches up, and is flushed again.
+    while (!latch.error) {
+      await Promise.race([Promise.all(recoveries), stopped(latch.signal)]);
+      await Promise.race([Promise.all(encoders.map((e) => e.flush())), stopped(latch.signal)]);
+      if (recoveries.size === 0) break;
+    }
   } catch (e) {
     fail(e);
   } finally {
     clearInterval(ticker);
     latch.dispose();
-    codecs.forEach(closeQuietly);
+    closeQuietly(decoder);
+    for (const e of encoders) e.close();
   }
   if (latch.error) throw latch.error;
   report();
   return { frames: counts, decoded, ms: performance.now() - t0 };
-}
-
-/** The error of rung `r`'s encoder, in words (a reclaimed codec: WebCodecs § 11, "Codec reclaimation"). */
-function refused(r, e) {
-  const what = `rung ${r.id} (${r.codec} ${r.width}x${r.height} at ${r.framerate} fps)`;
-  if (e.name === 'QuotaExceededError')
-    return new Error(`${what}: the browser reclaimed the encoder (${e.message}); start again with this tab in front`);
-  if (e.name === 'NotSupportedError') return new Error(`${what}: this browser cannot encode it (${e.message})`);
-  return new Error(`${what}: the encoder failed: ${e.message}`);
 }

@@ -92,6 +92,10 @@ fn fixtures_hold_the_roundtrip_invariants() {
             path.extension().and_then(|x| x.to_str()),
             Some("mp4" | "mov" | "m4a")
         ) {
+            // VP8 + Vorbis has no CMAF packaging: the core refuses it (tests/outside_checks.rs).
+            if path.file_name().is_some_and(|n| n == "vp8_vorbis.webm") {
+                continue;
+            }
             let src = std::fs::read(&path).unwrap();
             let opts = upcast_core::SegmentOptions {
                 plan: upcast_core::plan::PlanOptions {

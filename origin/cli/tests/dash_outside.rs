@@ -153,9 +153,13 @@ fn every_fixture_mpd_is_read_and_decoded_by_ffmpeg() {
         .expect("tests/fixtures")
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .filter(|n| n.ends_with(".mp4") || n.ends_with(".mov") || n.ends_with(".m4a"))
+        // The `-ss` trimmed source hides its pre-roll with an edit list that ffmpeg honours when it reads
+        // the source; the package keeps those samples (they are needed to decode) and aligns A/V without
+        // elst, so packet lists differ by design. Its timing is checked by tests/timing_fidelity.rs.
+        .filter(|n| n != "h264_aac_trimmed.mp4")
         .collect();
     fixtures.sort();
-    assert_eq!(fixtures.len(), 16, "{fixtures:?}");
+    assert_eq!(fixtures.len(), 18, "{fixtures:?}");
     for f in &fixtures {
         check_fixture(f);
     }

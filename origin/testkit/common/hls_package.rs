@@ -11,7 +11,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::playlist::{parse_master, parse_media, resolve, Master, Media};
-use super::probe::{first_packet_duration_s, probe, Probe};
+use super::probe::{first_packet_duration_s, packet_span_s, probe, Probe};
 use super::{ffmpeg, ffprobe, files_with_suffix, framemd5, run, Hash};
 
 /// Outcome per named check; an empty list means the check passed.
@@ -393,10 +393,11 @@ fn duration(source: &Path, src: &Probe, outdir: &Path) -> Vec<String> {
         Ok(p) => p.duration_s,
         Err(e) => return vec![e],
     };
-    let (Some(a), Some(b)) = (src.duration_s, pkg_duration) else {
+    // A MediaRecorder WebM states no duration: take what its packets span.
+    let source_duration = src.duration_s.or_else(|| packet_span_s(source));
+    let (Some(a), Some(b)) = (source_duration, pkg_duration) else {
         return vec![format!(
-            "no duration: source {:?}, package {pkg_duration:?}",
-            src.duration_s
+            "no duration: source {source_duration:?}, package {pkg_duration:?}"
         )];
     };
     // One frame: a video frame, or an audio frame when that is longer (or there is no video).

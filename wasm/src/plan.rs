@@ -101,16 +101,13 @@ pub fn plan(movie: &Movie, opts: &PlanOptions) -> Result<Plan> {
         )));
     }
     let mut warnings = Vec::new();
-    let mut video = match movie.video {
+    let video = match movie.video {
         Some(i) => Some(plan_video(&movie.tracks[i], target, &mut warnings)?),
         None => None,
     };
-    let audio_tracks = audio_tracks(movie, &mut warnings);
-    let delays = start_delays(movie, video.as_mut(), &audio_tracks)?;
     let mut audio = Vec::new();
-    for (t, delay) in audio_tracks.into_iter().zip(delays) {
+    for t in audio_tracks(movie, &mut warnings) {
         let mut p = track_timing(t, 0);
-        p.delay = delay;
         p.segments = match &video {
             Some(v) => cut_like(t, &p, &movie.tracks[v.track], v),
             None => cut_greedy(t, &p, 0..t.samples.len(), target, 0, &|_| true),
@@ -140,32 +137,6 @@ pub fn plan(movie: &Movie, opts: &PlanOptions) -> Result<Plan> {
         long_gop,
         warnings,
     })
-}
-
-/// Place every track on one output timeline with the source's A/V sync ([`crate::sync`]): moves the
-/// video's segments to its start and returns each audio track's.
-fn start_delays(
-    movie: &Movie,
-    video: Option<&mut TrackPlan>,
-    audio: &[&Track],
-) -> Result<Vec<u64>> {
-    let Some(v) = video else {
-        let Some((first, rest)) = audio.split_first() else {
-            return Ok(Vec::new());
-        };
-        let at = first.samples.first().map_or(0, |s| i128::from(s.dts));
-        let (d, mut ds) = crate::sync::start_delays((first, at), rest)?;
-        ds.insert(0, d);
-        return Ok(ds);
-    };
-    let vt = &movie.tracks[v.track];
-    let earliest = i128::from(v.dts_origin) + i128::from(v.cts_adjust);
-    let (d, ds) = crate::sync::start_delays((vt, earliest), audio)?;
-    for s in &mut v.segments {
-        s.start = s.start - v.delay + d;
-    }
-    v.delay = d;
-    Ok(ds)
 }
 
 /// The primary audio track, then the other usable audio tracks that share its codec.
@@ -236,16 +207,6 @@ fn plan_video(t: &Track, target: f64, warnings: &mut Vec<String>) -> Result<Trac
             "composition offsets out of range",
         )
     })?;
-    // An edit that starts presentation after the first key frame's first frame hides frames the package
-    // must keep (they are needed to decode the rest): say so. One that starts earlier is only a delay.
-    if i128::from(t.edit.media_start) > earliest {
-        warnings.push(format!(
-            "the video's edit list starts presentation at {:.3} s of its media; the package also shows \
-             the frames from its first key frame ({:.3} s) on, and keeps the audio in sync",
-            t.edit.media_start as f64 / f64::from(t.timescale),
-            earliest as f64 / f64::from(t.timescale)
-        ));
-    }
     if t.edit.complex {
         warnings.push("the video's edit list has several edits; only the first is applied".into());
     }

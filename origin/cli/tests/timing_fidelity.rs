@@ -1,13 +1,17 @@
 //! A/V sync of a package equals the source's, without edit lists in the output: AAC encoder delay (an audio
 //! edit list), a `-ss` stream copy (a video edit list inside the first GOP), a fragmented MP4 without edit
-//! lists whose video starts after its audio, WebM's Opus CodecDelay and Matroska H.264 with B-frames.
+//! lists whose video starts after its audio, a CMAF file with negative composition offsets, MP3's encoder
+//! delay, WebM's Opus CodecDelay and Matroska H.264 with B-frames.
 //!
-//! For each fixture, `upcast segment`, then `upcast validate` must pass, and ffmpeg's view of the source
-//! and of the package must agree: the source's decoded video frames are the package's last ones (a
-//! trimmed source's package also shows the frames its edit list hides, which its first key frame needs),
-//! the source's audio packets are the package's last ones, and the time from the first source audio packet
-//! to the first source video frame is the same in both, to one audio sample (one TimestampScale tick
-//! for WebM, whose timestamps ffmpeg reads in milliseconds).
+//! For each fixture, `upcast segment`, then `upcast validate` must pass. The source is read by ffprobe and
+//! ffmpeg (which apply its edit lists); the package's times are read from its own boxes (tfdt, trun), not
+//! through a demuxer. Then:
+//! - frames: the source's decoded frames are the package's last ones; the package's others (the pre-roll a
+//!   trimmed source decodes but does not show) are presented within one tick each before them;
+//! - packets: the package's audio packets are the source's last ones; the source's others (priming) end
+//!   before its presentation starts, so no sound is lost;
+//! - sync: the time from a frame to an audio packet, both in the two, is the same to one audio sample (one
+//!   TimestampScale tick for WebM, whose timestamps ffprobe reads in milliseconds).
 
 #[path = "../../testkit/common/mod.rs"]
 mod common;
@@ -16,22 +20,20 @@ use std::path::Path;
 use std::process::Command;
 
 use common::{ffprobe, framemd5, run, Hash};
+use upcast_core::cmaf::read::{read_init, read_segment};
+use upcast_core::layout;
 
-/// What [`times`] lists.
+/// What [`source_times`] lists.
 #[derive(Clone, Copy, PartialEq)]
 enum Of {
     /// The decoded video frames: what a source's edit list shows.
     Frames,
-    VideoPackets,
     AudioPackets,
 }
 
-/// Presentation times (seconds), in presentation order.
-fn times(path: &Path, of: Of) -> Vec<f64> {
-    let mut cmd = ffprobe();
-    if path.extension().is_some_and(|e| e == "m3u8") {
-        cmd.args(["-allowed_extensions", "ALL"]);
-    }
+/// Presentation times (seconds) in the source as ffprobe reads it: frames in presentation order, audio
+/// packets in file order.
+fn source_times(path: &Path, of: Of) -> Vec<f64> {
     let args: &[&str] = match of {
         Of::Frames => &[
             "-select_streams",
@@ -39,10 +41,9 @@ fn times(path: &Path, of: Of) -> Vec<f64> {
             "-show_entries",
             "frame=best_effort_timestamp_time",
         ],
-        Of::VideoPackets => &["-select_streams", "v:0", "-show_entries", "packet=pts_time"],
         Of::AudioPackets => &["-select_streams", "a:0", "-show_entries", "packet=pts_time"],
     };
-    let r = run(cmd.args(args).args(["-of", "csv=p=0"]).arg(path));
+    let r = run(ffprobe().args(args).args(["-of", "csv=p=0"]).arg(path));
     assert!(
         r.status.success(),
         "ffprobe {}: {}",
@@ -54,21 +55,58 @@ fn times(path: &Path, of: Of) -> Vec<f64> {
         .lines()
         .filter_map(|l| l.split(',').next()?.trim().parse().ok())
         .collect();
-    if of != Of::AudioPackets {
+    if of == Of::Frames {
         t.sort_by(f64::total_cmp);
     }
     t
 }
 
-/// `source` must be the tail of `package`; returns where it starts in it.
-fn tail_of(what: &str, source: &[String], package: &[String]) -> usize {
+/// One rendition of the package as its boxes say: each sample's presentation time (seconds), in decode
+/// order, and the timescale.
+struct Rendition {
+    pts_s: Vec<f64>,
+    timescale: u32,
+}
+
+fn rendition(dir: &Path) -> Rendition {
+    let init = read_init(&std::fs::read(dir.join(layout::INIT)).unwrap())
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    let mut pts_s = Vec::new();
+    for k in 0.. {
+        let Ok(bytes) = std::fs::read(dir.join(layout::segment_name(k))) else {
+            break;
+        };
+        let fragments = read_segment(&bytes, &init).unwrap_or_else(|e| panic!("{e}"));
+        for f in fragments {
+            let mut dts = i128::from(f.base_decode_time);
+            for s in &f.samples {
+                let pts = dts + i128::from(s.cts_offset);
+                pts_s.push(pts as f64 / f64::from(init.timescale));
+                dts += i128::from(s.duration);
+            }
+        }
+    }
+    assert!(!pts_s.is_empty(), "{}: no media segments", dir.display());
+    Rendition {
+        pts_s,
+        timescale: init.timescale,
+    }
+}
+
+/// Where the two lists start to agree to their ends: `(i, j)` with `a[i..] == b[j..]` and `i` or `j` 0.
+fn common_tail(what: &str, a: &[String], b: &[String]) -> (usize, usize) {
+    let (i, j) = if a.len() >= b.len() {
+        (a.len() - b.len(), 0)
+    } else {
+        (0, b.len() - a.len())
+    };
     assert!(
-        package.len() >= source.len() && package.ends_with(source),
-        "{what}: the source's {} are not the last of the package's {}",
-        source.len(),
-        package.len()
+        a[i..] == b[j..],
+        "{what}: the shorter list (source {}, package {}) is not the end of the longer",
+        a.len(),
+        b.len()
     );
-    package.len() - source.len()
+    (i, j)
 }
 
 fn check(fixture: &str, tolerance_s: f64) {
@@ -82,7 +120,7 @@ fn check(fixture: &str, tolerance_s: f64) {
         .arg(&out)
         .args(["--target-duration", "2"]));
     assert!(r.status.success(), "segment {fixture}: {}", r.stderr);
-    let master = out.join("master.m3u8");
+    let master = out.join(layout::MASTER);
     let r = run(upcast().arg("validate").arg(&master));
     assert!(
         r.status.success(),
@@ -92,39 +130,79 @@ fn check(fixture: &str, tolerance_s: f64) {
     );
 
     let hashes = |p: &Path, map: &str, h| framemd5(p, map, h).unwrap_or_else(|e| panic!("{e}"));
-    tail_of(
-        "video frames",
-        &hashes(&source, "0:v:0", Hash::DecodedFrames),
-        &hashes(&master, "0:v:0", Hash::DecodedFrames),
+    let (src_frames, pkg_frames) = (
+        hashes(&source, "0:v:0", Hash::DecodedFrames),
+        hashes(&master, "0:v:0", Hash::DecodedFrames),
     );
-    let j = tail_of(
-        "audio packets",
-        &hashes(&source, "0:a:0", Hash::Packets),
-        &hashes(&master, "0:a:0", Hash::Packets),
+    let (sv, pv) = common_tail("video frames", &src_frames, &pkg_frames);
+    assert_eq!(sv, 0, "{fixture}: the package lacks {sv} shown frames");
+    let (src_packets, pkg_packets) = (
+        hashes(&source, "0:a:0", Hash::Packets),
+        hashes(&master, "0:a:0", Hash::Packets),
     );
-    // The source's first shown frame, and how long after its first decodable frame (its key frame, which
-    // the package shows first) it comes. ffmpeg reads the package's negative composition offsets (trun
-    // version 1) with a shift on every frame but the first, so the package's frame times are not used
-    // beyond its first frame's.
-    let (shown, decodable) = (
-        times(&source, Of::Frames)[0],
-        times(&source, Of::VideoPackets)[0],
+    let (sa, pa) = common_tail("audio packets", &src_packets, &pkg_packets);
+    assert_eq!(
+        pa, 0,
+        "{fixture}: the package has {pa} audio packets the source lacks"
     );
-    let source_gap = shown - times(&source, Of::AudioPackets)[0];
-    let first = times(&master, Of::VideoPackets)[0];
-    let package_gap = first + (shown - decodable) - times(&master, Of::AudioPackets)[j];
+
+    let video = rendition(&out.join(layout::VIDEO_DIR));
+    let audio = rendition(&out.join(layout::AUDIO_DIR));
+    let mut frames = video.pts_s.clone();
+    frames.sort_by(f64::total_cmp);
+    assert_eq!(
+        frames.len(),
+        pkg_frames.len(),
+        "{fixture}: frames in the boxes"
+    );
+    assert_eq!(
+        audio.pts_s.len(),
+        pkg_packets.len(),
+        "{fixture}: audio in the boxes"
+    );
+    // The pre-roll (frames decoded but not shown by the source) lasts one tick each.
+    let tick = 1.0 / f64::from(video.timescale);
+    assert!(
+        frames[pv] - frames[0] <= pv as f64 * tick + 1e-9,
+        "{fixture}: the {pv} frames before the first shown one span {} s",
+        frames[pv] - frames[0]
+    );
+    let src_audio = source_times(&source, Of::AudioPackets);
+    assert_eq!(
+        src_audio.len(),
+        src_packets.len(),
+        "{fixture}: audio packets"
+    );
+    // Only what the source presents wholly before its start is dropped: the packet that straddles it stays.
+    assert_eq!(
+        sa,
+        common::probe::audio_packets_before_start(&source, 0),
+        "{fixture}: audio packets dropped"
+    );
+    let source_gap = source_times(&source, Of::Frames)[0] - src_audio[sa];
+    let package_gap = frames[pv] - audio.pts_s[0];
     assert!(
         (source_gap - package_gap).abs() <= tolerance_s,
-        "{fixture}: the source presents its first video frame {source_gap:.6} s after its first audio \
-         packet, the package {package_gap:.6} s"
+        "{fixture}: the source presents its first shown frame {source_gap:.6} s after the package's first \
+         audio packet, the package {package_gap:.6} s"
+    );
+    // The package starts at 0: its earliest sample is presented at 0, or within a video tick of it when
+    // the audio comes first (the video moves by whole ticks, the audio follows it to its own tick).
+    let earliest = frames[0].min(audio.pts_s[0]);
+    assert!(
+        (0.0..=tick + 1e-9).contains(&earliest),
+        "{fixture}: the package starts at {earliest} s"
     );
 }
 
 /// One audio sample at 48 kHz, and the microsecond ffprobe prints times to.
 const SAMPLE: f64 = 1.0 / 48000.0 + 1e-6;
 
+/// One millisecond (WebM's TimestampScale), and the microsecond ffprobe prints times to.
+const MILLISECOND: f64 = 0.001 + 1e-6;
+
 #[test]
-fn aac_priming_is_kept_in_sync() {
+fn aac_priming_is_dropped_in_sync() {
     check("h264_aac_bframes.mp4", SAMPLE);
 }
 
@@ -139,11 +217,21 @@ fn a_fragmented_file_keeps_its_track_starts() {
 }
 
 #[test]
+fn a_cmaf_file_with_negative_composition_offsets_keeps_its_sync() {
+    check("h264_aac_cmaf.mp4", SAMPLE);
+}
+
+#[test]
+fn mp3_encoder_delay_keeps_its_sync() {
+    check("h264_mp3.mp4", SAMPLE);
+}
+
+#[test]
 fn opus_codec_delay_in_webm_is_priming() {
-    check("vp9_opus.webm", 0.001 + 1e-6);
+    check("vp9_opus.webm", MILLISECOND);
 }
 
 #[test]
 fn matroska_b_frames_keep_their_presentation_times() {
-    check("h264_aac.mkv", 0.001 + 1e-6);
+    check("h264_aac.mkv", MILLISECOND);
 }

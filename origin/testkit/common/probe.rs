@@ -108,6 +108,32 @@ pub fn packet_span_s(path: &Path) -> Option<f64> {
     (last > first).then_some(last - first)
 }
 
+/// How many of the first packets of the `k`-th audio stream end at or before the source's presentation
+/// starts (its time 0, after its edit list): the encoder priming, or the sound before a `-ss` cut. A
+/// package drops them (the one straddling 0 stays), so its packets are the source's after these.
+pub fn audio_packets_before_start(path: &Path, k: usize) -> usize {
+    let r = run(ffprobe()
+        .args(["-select_streams", &format!("a:{k}")])
+        .args([
+            "-show_entries",
+            "packet=pts_time,duration_time",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(path));
+    r.stdout
+        .lines()
+        .map(|line| {
+            let mut f = line.split(',').map(|x| x.trim().parse::<f64>().ok());
+            match (f.next().flatten(), f.next().flatten()) {
+                (Some(pts), Some(dur)) => pts + dur <= 1e-6,
+                _ => false,
+            }
+        })
+        .take_while(|&before| before)
+        .count()
+}
+
 fn stream(s: &Value) -> Stream {
     let text = |k: &str| s[k].as_str().map(str::to_owned);
     let sar = text("sample_aspect_ratio").filter(|r| r != "0:1" && r != "N/A");

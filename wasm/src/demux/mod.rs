@@ -242,11 +242,12 @@ fn read_sample_entry(
     }
 }
 
-/// Pick the primary tracks (refusing a movie without any) and warn about the tracks left out.
+/// Pick the primary tracks (refusing a movie without any), warn about the tracks left out, and place the
+/// tracks on one output timeline with the source's A/V sync ([`crate::sync::align`]).
 pub(crate) fn finish_movie(movie: &mut Movie, at: u64) -> Result<()> {
     pick_primary_tracks(movie, at)?;
     warn_left_out_tracks(movie);
-    Ok(())
+    crate::sync::align(movie)
 }
 
 /// Choose the primary video and audio tracks; a movie with neither is refused, saying why for each track.

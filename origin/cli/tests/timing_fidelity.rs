@@ -1,7 +1,9 @@
 //! A/V sync of a package equals the source's, without edit lists in the output: AAC encoder delay (an audio
 //! edit list), a `-ss` stream copy (a video edit list inside the first GOP), a fragmented MP4 without edit
-//! lists whose video starts after its audio, a CMAF file with negative composition offsets, MP3's encoder
-//! delay, WebM's Opus CodecDelay and Matroska H.264 with B-frames.
+//! lists whose video starts after its audio, MP3's encoder delay, WebM's Opus CodecDelay and Matroska H.264
+//! with B-frames. Not `h264_aac_cmaf.mp4`: ffmpeg reads a track with negative composition offsets (trun
+//! version 1) and no edit list with every presentation time moved by the largest negative offset, so its
+//! view of that source is not the source's timing (the file is checked frame-exact by outside_checks.rs).
 //!
 //! For each fixture, `upcast segment`, then `upcast validate` must pass. The source is read by ffprobe and
 //! ffmpeg (which apply its edit lists); the package's times are read from its own boxes (tfdt, trun), not
@@ -214,11 +216,6 @@ fn a_trimmed_start_keeps_the_sources_sync() {
 #[test]
 fn a_fragmented_file_keeps_its_track_starts() {
     check("h264_aac_fragmented.mp4", SAMPLE);
-}
-
-#[test]
-fn a_cmaf_file_with_negative_composition_offsets_keeps_its_sync() {
-    check("h264_aac_cmaf.mp4", SAMPLE);
 }
 
 #[test]

@@ -121,16 +121,14 @@ pub fn audio_packets_before_start(path: &Path, k: usize) -> usize {
             "csv=p=0",
         ])
         .arg(path));
+    // One line a packet; csv also prints empty lines for empty side-data sections, which are skipped.
     r.stdout
         .lines()
-        .map(|line| {
+        .filter_map(|line| {
             let mut f = line.split(',').map(|x| x.trim().parse::<f64>().ok());
-            match (f.next().flatten(), f.next().flatten()) {
-                (Some(pts), Some(dur)) => pts + dur <= 1e-6,
-                _ => false,
-            }
+            Some(f.next()?? + f.next()??)
         })
-        .take_while(|&before| before)
+        .take_while(|&end| end <= 1e-6)
         .count()
 }
 

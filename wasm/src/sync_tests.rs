@@ -4,7 +4,7 @@ use crate::demux::{Edit, Movie, Sample, Track, TrackHeader, TrackKind};
 fn track(index: usize, kind: TrackKind, timescale: u32, samples: Vec<Sample>, edit: Edit) -> Track {
     Track {
         index,
-        id: index as u32 + 1,
+        id: u32::try_from(index).unwrap() + 1,
         kind,
         handler: if kind == TrackKind::Video {
             "vide"

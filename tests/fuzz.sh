@@ -16,7 +16,7 @@ export RUSTC_BOOTSTRAP=1
 secs=${UPCAST_FUZZ_SECONDS:-60}
 work=${UPCAST_FUZZ_DIR:-${CARGO_TARGET_DIR:-$root/target}/fuzz-run}
 targets=("$@")
-((${#targets[@]})) || targets=(check_playlist read_cmaf flv_tag)
+((${#targets[@]})) || targets=(check_playlist read_cmaf flv_tag read_fmp4 read_webm)
 
 mkdir -p "$work"
 # The seed corpus (fixture packages' segments and playlists) once; a corpus kept from an earlier run

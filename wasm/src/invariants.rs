@@ -37,6 +37,36 @@ pub fn check_file(file: &[u8]) -> Result<(), Violation> {
     }
 }
 
+/// The `read_fmp4` fuzz target: `fragments` (moof + mdat pairs) after the ftyp and moov of the fragmented
+/// file `head_of`, so mutations land on tfhd, tfdt and trun instead of on the movie header; then as
+/// [`check_file`].
+pub fn check_fmp4_fragments(head_of: &[u8], fragments: &[u8]) -> Result<(), Violation> {
+    let mut file = head_of
+        .get(..movie_end(head_of))
+        .unwrap_or_default()
+        .to_vec();
+    file.extend_from_slice(fragments);
+    check_file(&file)
+}
+
+/// Where the first top-level moov of `file` ends (0 when there is none).
+pub fn movie_end(file: &[u8]) -> usize {
+    let mut at = 0u64;
+    while let Ok(h) = crate::boxes::read_header(
+        file.get(crate::boxes::index(at)..).unwrap_or_default(),
+        at,
+        file.len() as u64,
+        crate::boxes::Level::Top,
+        "file",
+    ) {
+        if &h.kind == b"moov" {
+            return crate::boxes::index(h.end());
+        }
+        at = h.end();
+    }
+    0
+}
+
 /// Bytes before the moov in the `moov_roundtrip` fuzz target: an ftyp and an mdat of zeros, long enough
 /// that the chunk offsets of every committed fixture's moov land inside it.
 pub const MOOV_PREFIX_BYTES: usize = 96 << 10;

@@ -1,5 +1,7 @@
-//! upcast core: MP4/MOV in, CMAF HLS package out. Pure code (no clocks, threads or file system beyond the
-//! native-only [`source::FileSource`]) so that it builds and tests natively and runs in the browser as wasm.
+//! upcast core: MP4/MOV, fragmented MP4/CMAF ([`demux::fragmented`]) and WebM/Matroska ([`webm`]) in, CMAF
+//! HLS package out; A/V sync from the sources' edit lists without edit lists in the output ([`sync`]). Pure
+//! code (no clocks, threads or file system beyond the native-only [`source::FileSource`]) so that it builds
+//! and tests natively and runs in the browser as wasm.
 #![forbid(unsafe_code)]
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
@@ -26,8 +28,10 @@ pub mod plan;
 pub mod source;
 pub mod storyboard;
 pub mod summary;
+pub mod sync;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
+pub mod webm;
 
 pub use error::{Error, Result};
 pub use limits::Limits;

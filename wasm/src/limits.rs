@@ -20,6 +20,11 @@ pub struct Limits {
     /// of stsz in an honest file; a constant-size stsz with a huge count is how a 100-byte moov asks for
     /// billions of samples).
     pub moov_bytes_per_sample: u64,
+    /// Largest moof box of a fragmented input read into memory.
+    pub max_moof_bytes: u64,
+    /// Most samples all the fragments of a fragmented input may declare together (about 10 hours of 60 fps
+    /// video with 48 kHz AAC); each costs 32 bytes of memory.
+    pub max_fragment_samples: u64,
 }
 
 impl Default for Limits {
@@ -32,6 +37,8 @@ impl Default for Limits {
             max_tracks: 32,
             max_top_level_boxes: 100_000,
             moov_bytes_per_sample: 4,
+            max_moof_bytes: 16 << 20,
+            max_fragment_samples: 4_000_000,
         }
     }
 }

@@ -207,14 +207,6 @@ fn plan_video(t: &Track, target: f64, warnings: &mut Vec<String>) -> Result<Trac
             "composition offsets out of range",
         )
     })?;
-    if t.edit.media_start != 0 && i128::from(t.edit.media_start) != earliest {
-        warnings.push(format!(
-            "the video's edit list starts presentation at {:.3} s of its media; the package starts at \
-             its first frame ({:.3} s)",
-            t.edit.media_start as f64 / f64::from(t.timescale),
-            earliest as f64 / f64::from(t.timescale)
-        ));
-    }
     if t.edit.complex {
         warnings.push("the video's edit list has several edits; only the first is applied".into());
     }

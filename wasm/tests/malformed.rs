@@ -324,12 +324,12 @@ fn sample_past_the_end_of_the_file_is_refused() {
 }
 
 #[test]
-fn fragmented_input_is_refused_clearly() {
+fn fragments_without_a_movie_extends_box_are_refused() {
     let mut f = FASTSTART.to_vec();
     f.extend_from_slice(&bx(b"moof", &[]));
     let e = err(&f);
     assert!(
-        matches!(e, Error::Unsupported { .. }) && e.to_string().contains("fragmented"),
+        matches!(e, Error::Malformed { .. }) && e.to_string().contains("no mvex/trex"),
         "{e}"
     );
 }

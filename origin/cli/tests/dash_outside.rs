@@ -114,9 +114,10 @@ fn check_fixture(fixture: &str) {
         );
     }
 
-    // What was decoded is the source: the same pictures, and every audio stream the same packets (packets,
-    // not decoded frames: the source's edit list hides its AAC priming frame from a decoder, the package's
-    // audio carries it as a sample, as the HLS check also compares).
+    // What was decoded is the source: the same pictures, and every audio stream the same packets after
+    // those the source presents wholly before its start (the AAC priming its edit list hides, which the
+    // package drops), as the HLS check also compares. Packets, not decoded frames: the first kept AAC
+    // frame decodes differently without the dropped one before it.
     let counts = frame_counts(&mpd);
     let source_counts = frame_counts(&source);
     let audio = |c: &[(String, u64)]| c.iter().filter(|(k, _)| k == "audio").count();
@@ -129,6 +130,7 @@ fn check_fixture(fixture: &str) {
         let map = format!("0:a:{k}");
         let via_dash = framemd5(&mpd, &map, Hash::Packets).expect("framemd5 of the MPD");
         let original = framemd5(&source, &map, Hash::Packets).expect("framemd5 of the source");
+        let original = &original[common::probe::audio_packets_before_start(&source, k)..];
         assert_eq!(
             via_dash, original,
             "{fixture}: audio {k} packets differ through the MPD"
@@ -153,9 +155,13 @@ fn every_fixture_mpd_is_read_and_decoded_by_ffmpeg() {
         .expect("tests/fixtures")
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .filter(|n| n.ends_with(".mp4") || n.ends_with(".mov") || n.ends_with(".m4a"))
+        // The `-ss` trimmed source hides its pre-roll with an edit list that ffmpeg honours when it reads
+        // the source; the package keeps those samples (they are needed to decode) and aligns A/V without
+        // elst, so packet lists differ by design. Its timing is checked by tests/timing_fidelity.rs.
+        .filter(|n| n != "h264_aac_trimmed.mp4")
         .collect();
     fixtures.sort();
-    assert_eq!(fixtures.len(), 16, "{fixtures:?}");
+    assert_eq!(fixtures.len(), 18, "{fixtures:?}");
     for f in &fixtures {
         check_fixture(f);
     }

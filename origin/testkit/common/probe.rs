@@ -81,6 +81,57 @@ pub fn first_packet_duration_s(path: &Path, kind: &str) -> Option<f64> {
     line.split(',').next()?.trim().parse().ok()
 }
 
+/// The time from the earliest packet's presentation to the latest packet's end, over every stream, in
+/// seconds: what a file spans when its container states no duration (a MediaRecorder WebM).
+pub fn packet_span_s(path: &Path) -> Option<f64> {
+    let mut cmd = ffprobe();
+    if path.extension().is_some_and(|e| e == "m3u8") {
+        cmd.args(["-allowed_extensions", "ALL"]);
+    }
+    let r = run(cmd
+        .args([
+            "-show_entries",
+            "packet=pts_time,duration_time",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(path));
+    let (mut first, mut last) = (f64::INFINITY, f64::NEG_INFINITY);
+    for line in r.stdout.lines() {
+        let mut f = line.split(',').map(|x| x.trim().parse::<f64>().ok());
+        let (Some(Some(pts)), Some(dur)) = (f.next(), f.next()) else {
+            continue;
+        };
+        first = first.min(pts);
+        last = last.max(pts + dur.unwrap_or(0.0));
+    }
+    (last > first).then_some(last - first)
+}
+
+/// How many of the first packets of the `k`-th audio stream end at or before the source's presentation
+/// starts (its time 0, after its edit list): the encoder priming, or the sound before a `-ss` cut. A
+/// package drops them (the one straddling 0 stays), so its packets are the source's after these.
+pub fn audio_packets_before_start(path: &Path, k: usize) -> usize {
+    let r = run(ffprobe()
+        .args(["-select_streams", &format!("a:{k}")])
+        .args([
+            "-show_entries",
+            "packet=pts_time,duration_time",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(path));
+    // One line a packet; csv also prints empty lines for empty side-data sections, which are skipped.
+    r.stdout
+        .lines()
+        .filter_map(|line| {
+            let mut f = line.split(',').map(|x| x.trim().parse::<f64>().ok());
+            Some(f.next()?? + f.next()??)
+        })
+        .take_while(|&end| end <= 1e-6)
+        .count()
+}
+
 fn stream(s: &Value) -> Stream {
     let text = |k: &str| s[k].as_str().map(str::to_owned);
     let sar = text("sample_aspect_ratio").filter(|r| r != "0:1" && r != "N/A");

@@ -70,7 +70,8 @@ pub fn index_moov(moov: &[u8], header: &BoxHeader, limits: &Limits) -> Result<Mo
     Ok(w.index)
 }
 
-fn dup(path: &str, h: &BoxHeader) -> Error {
+/// A second box of a kind that may appear once in its parent.
+pub(crate) fn dup_error(path: &str, h: &BoxHeader) -> Error {
     Error::malformed(
         format!("{path}/{}", h.name()),
         h.start,
@@ -80,7 +81,7 @@ fn dup(path: &str, h: &BoxHeader) -> Error {
 
 fn set_once(slot: &mut Option<Span>, span: Span, path: &str) -> Result<()> {
     if slot.is_some() {
-        return Err(dup(path, &span.header));
+        return Err(dup_error(path, &span.header));
     }
     *slot = Some(span);
     Ok(())
@@ -220,7 +221,7 @@ impl Walker<'_> {
                 let entries = self.check_stsd(body, h, path)?;
                 if let Some(t) = trak {
                     if t.stsd.is_some() {
-                        return Err(dup(path.rsplit_once('/').map_or(path, |p| p.0), h));
+                        return Err(dup_error(path.rsplit_once('/').map_or(path, |p| p.0), h));
                     }
                     t.stsd = Some(self.span(h));
                     t.entries = entries;

@@ -1,5 +1,6 @@
 //! Demux: from a [`Source`] to a [`Movie`], reading only box headers and the moov.
 
+pub mod fragmented;
 pub mod guard;
 pub mod movie;
 pub mod samples;
@@ -16,6 +17,13 @@ use crate::source::Source;
 
 /// Read the file's structure and sample tables. Payload bytes are never read.
 pub fn demux(src: &dyn Source, limits: &Limits) -> Result<Movie> {
+    let mut magic = [0u8; 4];
+    if src.len() >= 4 {
+        src.read_exact_at(0, &mut magic)?;
+    }
+    if magic == crate::webm::MAGIC {
+        return crate::webm::demux(src, limits);
+    }
     let top = toplevel::scan(src, limits)?;
     let moov_h = top.moov;
     let moov = src.read_vec(moov_h.start, moov_h.size)?;
@@ -41,6 +49,19 @@ pub fn demux(src: &dyn Source, limits: &Limits) -> Result<Movie> {
         audio: None,
         warnings: Vec::new(),
     };
+    let mut fragments = if top.moofs.is_empty() {
+        std::collections::BTreeMap::new()
+    } else {
+        if index.trex.is_empty() {
+            return Err(Error::malformed(
+                "moov",
+                moov_h.start,
+                "the file has movie fragments (moof) but the moov has no mvex/trex to describe them",
+            ));
+        }
+        let trex = fragmented::read_trex(&moov, &index.trex)?;
+        fragmented::read_fragments(src, &top.moofs, &trex, limits)?
+    };
     let moov_ctx = MoovContext {
         moov: &moov,
         moov_start: moov_h.start,
@@ -49,12 +70,11 @@ pub fn demux(src: &dyn Source, limits: &Limits) -> Result<Movie> {
         file_len: src.len(),
     };
     for (i, t) in index.traks.iter().enumerate() {
-        if let Some(track) = read_track(&moov_ctx, t, i, &mut movie.warnings)? {
+        if let Some(track) = read_track(&moov_ctx, t, i, &mut fragments, &mut movie.warnings)? {
             movie.tracks.push(track);
         }
     }
-    pick_primary_tracks(&mut movie, moov_h.start)?;
-    warn_left_out_tracks(&mut movie);
+    finish_movie(&mut movie, moov_h.start)?;
     Ok(movie)
 }
 
@@ -88,6 +108,7 @@ fn read_track(
     ctx: &MoovContext<'_>,
     t: &guard::TrakIndex,
     i: usize,
+    fragments: &mut Fragments,
     warnings: &mut Vec<String>,
 ) -> Result<Option<Track>> {
     let path = format!("moov/trak[{i}]");
@@ -96,8 +117,14 @@ fn read_track(
         Some(h) => matches!(&tracks::handler_type(ctx.moov, h)?, b"vide" | b"soun"),
         None => true,
     };
-    let read = tracks::parse_trak(ctx.moov, ctx.mvhd, t, i)
-        .and_then(|p| Ok((samples::expand(&p.moov, ctx.file_len, &path, at)?, p)));
+    let read = tracks::parse_trak(ctx.moov, ctx.mvhd, t, i).and_then(|p| {
+        let mut samples = samples::expand(&p.moov, ctx.file_len, &path, at)?;
+        let id = p.moov.traks[0].tkhd.track_id;
+        if let Some(more) = fragments.remove(&id) {
+            append_fragments(&mut samples, more, &path, at)?;
+        }
+        Ok((samples, p))
+    });
     let (samples, parsed) = match read {
         Ok(r) => r,
         // A broken timecode, text or metadata track does not stop the video and audio.
@@ -142,6 +169,29 @@ fn read_track(
         edit,
         header: TrackHeader::from_mp4(&parsed.moov),
     }))
+}
+
+/// Each track's samples read from the movie fragments, by track ID.
+type Fragments = std::collections::BTreeMap<u32, Vec<Sample>>;
+
+/// Add the samples of the movie fragments after those of the moov's own tables. Fragments without a tfdt
+/// count from 0: they continue where the moov's samples end.
+fn append_fragments(
+    samples: &mut Vec<Sample>,
+    mut more: Vec<Sample>,
+    path: &str,
+    at: u64,
+) -> Result<()> {
+    let end = samples.last().map_or(0, |s| s.dts + u64::from(s.duration));
+    if more.first().is_some_and(|f| f.dts < end) {
+        for s in &mut more {
+            s.dts = s.dts.checked_add(end).ok_or_else(|| {
+                Error::malformed(path, at, "fragment decode times overflow 64 bits")
+            })?;
+        }
+    }
+    samples.append(&mut more);
+    Ok(())
 }
 
 /// Output decode times are the media's shifted by the empty edits' delay: they must fit 64 bits too.
@@ -190,6 +240,14 @@ fn read_sample_entry(
             _ => Err(e),
         },
     }
+}
+
+/// Pick the primary tracks (refusing a movie without any), warn about the tracks left out, and place the
+/// tracks on one output timeline with the source's A/V sync ([`crate::sync::align`]).
+pub(crate) fn finish_movie(movie: &mut Movie, at: u64) -> Result<()> {
+    pick_primary_tracks(movie, at)?;
+    warn_left_out_tracks(movie);
+    crate::sync::align(movie)
 }
 
 /// Choose the primary video and audio tracks; a movie with neither is refused, saying why for each track.

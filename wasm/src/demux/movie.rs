@@ -34,7 +34,8 @@ impl Sample {
 /// The start of presentation from the track's edit list (§ 8.6.6), in media timescale ticks.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Edit {
-    /// Empty edits before the media starts (presentation is delayed by this).
+    /// Empty edits before the media starts (presentation is delayed by this). Once demuxing is done
+    /// ([`crate::sync::align`]), the output presentation time of the track's first packaged sample.
     pub delay: u64,
     /// Media time where presentation starts (B-frame delay for video, encoder priming for audio).
     pub media_start: u64,

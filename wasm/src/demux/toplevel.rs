@@ -14,6 +14,8 @@ const TOP_LEVEL: [&[u8; 4]; 17] = [
 pub struct TopLevel {
     pub ftyp: Option<(BoxHeader, Vec<u8>)>,
     pub moov: BoxHeader,
+    /// The movie fragments of a fragmented file, in file order (found by their headers, not read).
+    pub moofs: Vec<BoxHeader>,
 }
 
 pub fn scan(src: &dyn Source, limits: &Limits) -> Result<TopLevel> {
@@ -23,6 +25,7 @@ pub fn scan(src: &dyn Source, limits: &Limits) -> Result<TopLevel> {
     }
     let mut ftyp = None;
     let mut moov: Option<BoxHeader> = None;
+    let mut moofs = Vec::new();
     let mut pos = 0u64;
     let mut count = 0usize;
     while pos < len {
@@ -74,13 +77,7 @@ pub fn scan(src: &dyn Source, limits: &Limits) -> Result<TopLevel> {
                 }
                 moov = Some(h);
             }
-            b"moof" => {
-                return Err(Error::unsupported(
-                    "file/moof",
-                    h.start,
-                    "fragmented MP4 input; give the original (progressive) MP4 or MOV",
-                ))
-            }
+            b"moof" => moofs.push(h),
             _ => {}
         }
         pos = h.end();
@@ -92,7 +89,7 @@ pub fn scan(src: &dyn Source, limits: &Limits) -> Result<TopLevel> {
             "no moov box: the file has no index (was the recording interrupted?)",
         )
     })?;
-    Ok(TopLevel { ftyp, moov })
+    Ok(TopLevel { ftyp, moov, moofs })
 }
 
 /// Say "not an MP4" for files that are something else, rather than a confusing box error.

@@ -72,6 +72,8 @@ pub fn segment_options(v: &JsValue) -> WebResult<SegmentOptions> {
         max_tracks,
         max_top_level_boxes,
         moov_bytes_per_sample,
+        max_moof_bytes,
+        max_fragment_samples,
     } = &mut o.limits;
     whole(&l, "max_moov_bytes", max_moov_bytes)?;
     whole(&l, "max_ftyp_bytes", max_ftyp_bytes)?;
@@ -80,5 +82,7 @@ pub fn segment_options(v: &JsValue) -> WebResult<SegmentOptions> {
     whole(&l, "max_tracks", max_tracks)?;
     whole(&l, "max_top_level_boxes", max_top_level_boxes)?;
     whole(&l, "moov_bytes_per_sample", moov_bytes_per_sample)?;
+    whole(&l, "max_moof_bytes", max_moof_bytes)?;
+    whole(&l, "max_fragment_samples", max_fragment_samples)?;
     Ok(o)
 }

@@ -193,12 +193,12 @@ fn sample_entry(
     );
     let channels = u16::try_from(t.channels).unwrap_or(0);
     let made = match t.codec_id.as_str() {
-        "V_MPEG4/ISO/AVC" => video_entry("avc1", w, h, Some(need()?)),
-        "V_MPEGH/ISO/HEVC" => video_entry("hvc1", w, h, Some(need()?)),
-        "V_AV1" => video_entry("av01", w, h, Some(need()?)),
+        "V_MPEG4/ISO/AVC" => video_entry("avc1", w, h, Some(need()?), None),
+        "V_MPEGH/ISO/HEVC" => video_entry("hvc1", w, h, Some(need()?), None),
+        "V_AV1" => video_entry("av01", w, h, Some(need()?), None),
         "V_VP9" => {
             let codec = vp9_codec(src, t, frames, path)?;
-            video_entry(&codec, w, h, None)
+            video_entry(&codec, w, h, None, None)
         }
         "A_OPUS" => opus_entry(Some(need()?), channels),
         "A_AAC" => {

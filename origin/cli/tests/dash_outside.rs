@@ -155,7 +155,7 @@ fn every_fixture_mpd_is_read_and_decoded_by_ffmpeg() {
         .filter(|n| n.ends_with(".mp4") || n.ends_with(".mov") || n.ends_with(".m4a"))
         .collect();
     fixtures.sort();
-    assert_eq!(fixtures.len(), 16, "{fixtures:?}");
+    assert_eq!(fixtures.len(), 17, "{fixtures:?}");
     for f in &fixtures {
         check_fixture(f);
     }

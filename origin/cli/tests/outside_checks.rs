@@ -90,6 +90,7 @@ packaged! {
     ntsc_2997 => "ntsc_2997.mp4",
     two_audio_langs => "two_audio_langs.mp4",
     co64 => "co64.mp4",
+    chapters => "chapters.mp4",
 }
 
 /// A fixture added to tests/fixtures/ without a line here would silently go unchecked.

@@ -27,6 +27,7 @@ pub const FIXTURES: [&str; 16] = [
     "ntsc_2997.mp4",
     "two_audio_langs.mp4",
     "co64.mp4",
+    "chapters.mp4",
 ];
 
 pub fn fixture(name: &str) -> Vec<u8> {

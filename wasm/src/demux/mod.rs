@@ -1,5 +1,6 @@
 //! Demux: from a [`Source`] to a [`Movie`], reading only box headers and the moov.
 
+pub mod chapters;
 pub mod guard;
 pub mod movie;
 pub mod samples;
@@ -40,6 +41,8 @@ pub fn demux(src: &dyn Source, limits: &Limits) -> Result<Movie> {
         video: None,
         audio: None,
         warnings: Vec::new(),
+        chapters: Vec::new(),
+        chapter_tracks: Vec::new(),
     };
     let moov_ctx = MoovContext {
         moov: &moov,
@@ -54,6 +57,17 @@ pub fn demux(src: &dyn Source, limits: &Limits) -> Result<Movie> {
         }
     }
     pick_primary_tracks(&mut movie, moov_h.start)?;
+    // Optional metadata: a chapter list that cannot be read leaves the video without the source's chapters.
+    match chapters::read(src, &moov, &index, &movie.tracks) {
+        Ok(found) => {
+            movie.chapters = found.chapters;
+            movie.chapter_tracks = found.track_ids;
+            movie.warnings.extend(found.warnings);
+        }
+        Err(e) => movie
+            .warnings
+            .push(format!("the source's chapters are left out: {e}")),
+    }
     warn_left_out_tracks(&mut movie);
     Ok(movie)
 }
@@ -217,7 +231,12 @@ fn pick_primary_tracks(movie: &mut Movie, moov_start: u64) -> Result<()> {
 
 /// One warning for each track that is left out of the package.
 fn warn_left_out_tracks(movie: &mut Movie) {
-    for t in &movie.tracks {
+    // A chapter text track is read as the chapters, not left out.
+    for t in movie
+        .tracks
+        .iter()
+        .filter(|t| !movie.chapter_tracks.contains(&t.id))
+    {
         if let Some(why) = &t.unusable {
             movie
                 .warnings

@@ -36,20 +36,24 @@ pub(crate) fn check_images(
     for set in &sets {
         let loc = super::paths::line_containing(text, &format!("id=\"{}\"", set.id))
             .map_or(Location::File, |line| Location::Line { line });
-        check_set(reader, mpd_path, set, loc, limits, report);
+        let mut problems = Vec::new();
+        check_set(reader, set, limits, report, &mut problems);
+        for msg in problems {
+            fail(report, mpd_path, loc.clone(), msg);
+        }
     }
 }
 
+/// The problems of one image Representation, into `problems`; the sheets read are counted in `report`.
 fn check_set(
     reader: &dyn PackageReader,
-    mpd_path: &str,
     set: &ImageFiles,
-    loc: Location,
     limits: &CheckLimits,
     report: &mut Report,
+    problems: &mut Vec<String>,
 ) {
     let id = &set.id;
-    let mut say = |msg: String| fail(report, mpd_path, loc.clone(), msg);
+    let mut say = |msg: String| problems.push(msg);
     let ext = match set.mime_type.as_str() {
         "image/jpeg" => ".jpg",
         "image/webp" => ".webp",
@@ -68,7 +72,7 @@ fn check_set(
     let (Some(width), Some(height)) = (set.width, set.height) else {
         return say(format!("image Representation {id}: no @width and @height"));
     };
-    if width % cols != 0 || height % rows != 0 {
+    if width == 0 || height == 0 || width % cols != 0 || height % rows != 0 {
         return say(format!(
             "image Representation {id}: {width}x{height} is not a whole number of {cols}x{rows} tiles"
         ));

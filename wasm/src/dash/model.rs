@@ -99,6 +99,9 @@ pub struct SegmentTemplate {
     /// Every segment's duration in `timescale` ticks, for a template without a SegmentTimeline: only the
     /// storyboard's image Representation (one sprite sheet per duration) is written so.
     pub duration: Option<u64>,
+    /// The number of the last segment (ISO/IEC 23009-1:2022 § 5.3.9.2.2, `@endNumber`): the storyboard's
+    /// last sheet, when the presentation (its longest track) runs a little past the sheets' span.
+    pub end_number: Option<u64>,
     /// The media time (in `timescale` ticks) at the Period's start (dynamic MPDs only: upcast's static
     /// packages start at zero).
     pub presentation_time_offset: Option<u64>,

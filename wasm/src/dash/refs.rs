@@ -196,7 +196,7 @@ pub fn parse_tiles(value: &str) -> Option<(u32, u32)> {
 }
 
 /// The image Representations of the (first) Period with the sheets they name: a SegmentTemplate with
-/// `@duration` and `$Number$` media, expanded over `mediaPresentationDuration`. At most `max_segments`
+/// `@duration` and `$Number$` media, expanded over `mediaPresentationDuration` (up to `@endNumber`). At most `max_segments`
 /// sheets over all.
 pub fn image_files(
     mpd_path: &str,
@@ -239,13 +239,19 @@ pub fn image_files(
                         "an image AdaptationSet needs MPD@mediaPresentationDuration".to_string()
                     })?;
                 let total_ticks = u128::from(total_ms) * u128::from(timescale);
-                let count = total_ticks.div_ceil(u128::from(duration) * 1000);
+                let start = t.start_number.unwrap_or(1);
+                let mut count = total_ticks.div_ceil(u128::from(duration) * 1000);
+                if let Some(end) = t.end_number {
+                    let last = end.checked_sub(start).ok_or_else(|| {
+                        format!("image Representation {id}: endNumber {end} is before startNumber {start}")
+                    })?;
+                    count = count.min(u128::from(last) + 1);
+                }
                 let count = usize::try_from(count)
                     .ok()
                     .filter(|c| *c <= budget)
                     .ok_or("the MPD names more segments than are checked")?;
                 budget -= count;
-                let start = t.start_number.unwrap_or(1);
                 let mut sheets = Vec::with_capacity(count);
                 for k in 0..count as u64 {
                     let number = start.saturating_add(k);

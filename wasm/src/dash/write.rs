@@ -111,6 +111,7 @@ fn representation(r: &Rendition) -> Representation {
             media: layout::in_dir(&r.id, NUMBER_TEMPLATE),
             start_number: Some(1),
             duration: None,
+            end_number: None,
             presentation_time_offset: None,
             segment_timeline: Some(SegmentTimeline {
                 entries: timeline(&r.segments),

@@ -101,6 +101,7 @@ fn template(a: &[(String, String)], dynamic: bool) -> Result<SegmentTemplate, St
         media: text(a, "media"),
         start_number: num(a, el, "startNumber")?,
         duration: num(a, el, "duration")?,
+        end_number: num(a, el, "endNumber")?,
         presentation_time_offset: num(a, el, "presentationTimeOffset")?,
         segment_timeline: None,
     })

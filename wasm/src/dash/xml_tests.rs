@@ -11,6 +11,7 @@ fn sample() -> Mpd {
         media: format!("{dir}/seg_$Number%05d$.m4s"),
         start_number: Some(1),
         duration: None,
+        end_number: None,
         presentation_time_offset: None,
         segment_timeline: Some(SegmentTimeline {
             entries: vec![

@@ -57,6 +57,7 @@ fn template(w: &mut W, t: &SegmentTemplate) -> IoResult<()> {
         .add("initialization", &t.initialization)
         .add("media", &t.media)
         .opt("startNumber", t.start_number)
+        .opt("endNumber", t.end_number)
         .opt("duration", t.duration)
         .opt("presentationTimeOffset", t.presentation_time_offset);
     let Some(tl) = &t.segment_timeline else {

@@ -6,7 +6,7 @@
 //!   <Representation id="storyboard" bandwidth="12000" width="1600" height="900">
 //!     <EssentialProperty schemeIdUri="http://dashif.org/thumbnail_tile" value="10x10"/>
 //!     <SegmentTemplate timescale="1000" media="storyboard/sheet_$Number%03d$.webp" startNumber="1"
-//!                      duration="100000"/>
+//!                      endNumber="2" duration="100000"/>
 //!   </Representation>
 //! </AdaptationSet>
 //! ```
@@ -66,6 +66,9 @@ pub fn adaptation_set(
                 timescale: Some(1000),
                 media: media_template(picture),
                 start_number: Some(1),
+                // The presentation may run a few ms past the video (audio), which would name one sheet
+                // more than there is.
+                end_number: Some(u64::from(plan.sheets.max(1))),
                 duration: Some(per_sheet_ms),
                 ..SegmentTemplate::default()
             }),
@@ -130,7 +133,7 @@ mod tests {
         let imgs = image_files("manifest.mpd", &mpd, 100, Strictness::Package).unwrap();
         assert_eq!(imgs.len(), 1);
         let i = &imgs[0];
-        assert_eq!(i.id, "1");
+        assert_eq!((i.id.as_str(), i.set), ("storyboard", 1));
         assert_eq!(
             i.sheets,
             ["storyboard/sheet_001.webp", "storyboard/sheet_002.webp"]
@@ -147,6 +150,11 @@ mod tests {
             refs.contains(&"storyboard/sheet_002.webp".to_string()),
             "{refs:?}"
         );
+        // A presentation a little longer than the sheets' span (audio past the video) names no sheet more.
+        let longer = out.replace("PT150.000S", "PT200.021S");
+        let mpd = Mpd::parse(&longer).unwrap();
+        let imgs = image_files("manifest.mpd", &mpd, 100, Strictness::Package).unwrap();
+        assert_eq!(imgs[0].sheets.len(), 2);
         // Attaching again replaces the set.
         let again = attach(&out, &plan, Picture::Jpeg, 50_000).unwrap();
         assert_eq!(again.matches("contentType=\"image\"").count(), 1);

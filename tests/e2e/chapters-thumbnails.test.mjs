@@ -34,17 +34,21 @@ async function uploadPage({ ladder }) {
   return page;
 }
 
-/** dash.js's thumbnail for `t` seconds on the watch page: {url, x, y, width, height}. */
+/** dash.js's thumbnail for `t` seconds on the watch page: {url, x, y, width, height}. Asked again on each
+ * animation frame until dash.js has read the image track (it answers null before). */
 async function dashThumbnail(page, t) {
   await page.waitForFunction(() => document.body.dataset.player === 'dashjs', null, { timeout: 60_000 });
   return page
     .waitForFunction(
-      (time) =>
-        new Promise((resolve) => {
-          const p = window.upcastDash;
-          if (!p?.isReady?.()) return resolve(null);
-          p.provideThumbnail(time, (th) => resolve(th ? { url: th.url, x: th.x, y: th.y, width: th.width, height: th.height } : null));
-        }),
+      (time) => {
+        const p = window.upcastDash;
+        if (window.thumbAnswer) return window.thumbAnswer;
+        if (p?.isReady?.())
+          p.provideThumbnail(time, (th) => {
+            if (th) window.thumbAnswer = { url: th.url, x: th.x, y: th.y, width: th.width, height: th.height };
+          });
+        return window.thumbAnswer ?? null;
+      },
       t,
       { timeout: 60_000 },
     )

@@ -54,7 +54,11 @@ fn descriptor(w: &mut W, name: &'static str, d: &Descriptor) -> IoResult<()> {
 fn template(w: &mut W, t: &SegmentTemplate) -> IoResult<()> {
     let a = Attrs::new()
         .opt("timescale", t.timescale)
-        .add("initialization", &t.initialization)
+        // An image Representation (the storyboard's sheets) has no initialization segment.
+        .opt(
+            "initialization",
+            (!t.initialization.is_empty()).then_some(&t.initialization),
+        )
         .add("media", &t.media)
         .opt("startNumber", t.start_number)
         .opt("endNumber", t.end_number)

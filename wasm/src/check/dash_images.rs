@@ -39,7 +39,7 @@ pub(crate) fn check_images(
         let mut problems = Vec::new();
         check_set(reader, set, limits, report, &mut problems);
         for msg in problems {
-            fail(report, mpd_path, loc.clone(), msg);
+            fail(report, mpd_path, loc, msg);
         }
     }
 }

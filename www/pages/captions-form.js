@@ -89,7 +89,8 @@ export async function textOptions(root) {
   const fromFile = area.dataset.fromFile;
   const chapters = fromFile && area.value === fromFile ? '' : area.value;
   const sourceChapters =
-    /** @type {HTMLInputElement} */ (root.querySelector('.source-chapters')).checked && !(fromFile && !area.value.trim());
+    /** @type {HTMLInputElement} */ (root.querySelector('.source-chapters')).checked &&
+    !(fromFile && !area.value.trim());
   if (!captions.length && !chapters.trim() && sourceChapters) return undefined;
   return { captions, chapters, sourceChapters };
 }

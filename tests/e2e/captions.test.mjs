@@ -60,7 +60,8 @@ test('two caption languages and chapters: uploaded with the video, listed by hls
     v.captions.map((c) => [c.lang, c.name, c.default]),
     [
       ['en', 'English', true],
-      ['pt-br', 'Português', false],
+      // The tag keeps BCP 47's conventional case.
+      ['pt-BR', 'Português', false],
     ],
   );
   assert.equal(v.chapters_url, `/v/${id}/chapters.vtt`);
@@ -83,7 +84,7 @@ test('two caption languages and chapters: uploaded with the video, listed by hls
   const langs = await watch.evaluate(() =>
     [...document.querySelector('#player').textTracks].filter((t) => t.kind === 'subtitles').map((t) => t.language),
   );
-  assert.deepEqual(langs.sort(), ['en', 'pt-br']);
+  assert.deepEqual(langs.sort(), ['en', 'pt-BR']);
   await watch.evaluate(() => {
     const hls = window.upcastHls;
     hls.subtitleTrack = hls.subtitleTracks.findIndex((t) => t.lang === 'en');

@@ -49,6 +49,9 @@ export function readMpd(xml) {
   const reps = [];
   for (const set of xml.matchAll(/<AdaptationSet\b([^>]*)>([\s\S]*?)<\/AdaptationSet>/g)) {
     const type = attr(set[1], 'contentType');
+    // The storyboard's image set is no media a player plays through MSE (its thumbnails are checked in
+    // chapters-thumbnails.test.mjs), nor is a text set (a whole WebVTT file).
+    if (type === 'image' || type === 'text') continue;
     for (const rep of set[2].matchAll(/<Representation\b([^>]*)>([\s\S]*?)<\/Representation>/g)) {
       const tpl = rep[2].match(/<SegmentTemplate\b[^>]*>/)[0];
       const scale = Number(attr(tpl, 'timescale'));

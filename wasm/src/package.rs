@@ -129,6 +129,22 @@ impl Package {
         Ok(out.warnings)
     }
 
+    /// The source's chapters that start before the package's end (the first video rendition's, else the
+    /// first audio one's): what [`Package::add_text`] takes when the caller typed none.
+    pub fn source_chapters(&self) -> Vec<crate::captions::Chapter> {
+        let end_ms = self
+            .video()
+            .into_iter()
+            .chain(self.audio())
+            .next()
+            .map(|r| {
+                crate::captions::Timeline::from_rendition(r, self.summary.playlist_target_duration)
+                    .end_ms()
+            })
+            .unwrap_or(0);
+        crate::captions::chapters::before_end(&self.summary.source_chapters, end_ms)
+    }
+
     pub fn video(&self) -> Vec<&Rendition> {
         self.renditions
             .iter()

@@ -63,6 +63,9 @@ pub struct Summary {
     pub captions: Vec<crate::captions::CaptionInfo>,
     /// The chapters track's path, when the package has one.
     pub chapters: Option<String>,
+    /// The chapters the source file carries (`crate::demux::chapters`): the package's chapters track
+    /// unless typed chapters replace them or the caller leaves them out.
+    pub source_chapters: Vec<crate::captions::Chapter>,
 }
 
 impl Summary {
@@ -160,6 +163,7 @@ impl Summary {
             warnings,
             captions: Vec::new(),
             chapters: None,
+            source_chapters: movie.chapters.clone(),
         }
     }
 }

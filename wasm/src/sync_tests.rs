@@ -76,6 +76,8 @@ fn movie(tracks: Vec<Track>) -> Movie {
         video,
         audio,
         warnings: Vec::new(),
+        chapters: Vec::new(),
+        chapter_tracks: Vec::new(),
     }
 }
 

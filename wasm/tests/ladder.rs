@@ -14,6 +14,7 @@
 mod common;
 use common::{FASTSTART, LONG_GOP, MOOV_AT_END};
 use std::collections::BTreeMap;
+use upcast_core::captions::{CaptionInput, Chapter, TextRequest};
 use upcast_core::check::{check_package, MemReader, Severity};
 use upcast_core::cmaf::read::{read_init, read_segment};
 use upcast_core::demux::{demux, Sample};
@@ -23,6 +24,7 @@ use upcast_core::{Limits, SegmentOptions};
 
 const VIDEO_ONLY: &[u8] = include_bytes!("../../tests/fixtures/video_only.mp4");
 const VP9_OPUS: &[u8] = include_bytes!("../../tests/fixtures/vp9_opus.mp4");
+const CHAPTERS: &[u8] = include_bytes!("../../tests/fixtures/chapters.mp4");
 
 fn opts(target: f64) -> SegmentOptions {
     SegmentOptions {
@@ -61,8 +63,21 @@ fn ladder(
     copy: bool,
     audio: Audio,
 ) -> (LadderJob, BTreeMap<String, Vec<u8>>) {
+    ladder_with_text(fixture, target, ids, copy, audio, TextRequest::default())
+}
+
+/// [`ladder`] with captions and chapters given to the job before anything is pushed.
+fn ladder_with_text(
+    fixture: &[u8],
+    target: f64,
+    ids: &[&str],
+    copy: bool,
+    audio: Audio,
+    text: TextRequest,
+) -> (LadderJob, BTreeMap<String, Vec<u8>>) {
     let src = fixture.to_vec();
     let mut job = LadderJob::new(&src, &opts(target)).unwrap();
+    job.set_text(text).unwrap();
     let desc = job.source().video.description.clone().unwrap();
     let mut files = BTreeMap::new();
     let mut put = |list: Vec<(String, Vec<u8>)>| {
@@ -513,4 +528,92 @@ fn opus_from_a_44_1_khz_source_declares_48_khz_in_both_places() {
     assert_eq!(&dops[4..8], &48000u32.to_be_bytes(), "InputSampleRate");
     assert_eq!(init.timescale, 48000);
     assert_conforms(&files);
+}
+
+fn caption(lang: &str, text: &str) -> CaptionInput {
+    CaptionInput {
+        lang: lang.into(),
+        name: "Captions & more".into(),
+        default: true,
+        forced: false,
+        bytes: text.as_bytes().to_vec(),
+    }
+}
+
+#[test]
+fn ladder_with_captions_and_the_source_chapters_announces_them_and_conforms() {
+    let text = TextRequest {
+        inputs: vec![caption(
+            "pt-br",
+            "WEBVTT\n\n00:00:01.000 --> 00:00:04.000\nOlá\n",
+        )],
+        ..TextRequest::default()
+    };
+    let (job, files) = ladder_with_text(CHAPTERS, 2.0, &["v90"], true, Audio::Copy, text);
+    assert_conforms(&files);
+    let master = String::from_utf8(files["master.m3u8"].clone()).unwrap();
+    assert!(
+        master.contains("TYPE=SUBTITLES,URI=\"subs_pt-br_")
+            && master.contains("LANGUAGE=\"pt-BR\",NAME=\"Captions & more\",DEFAULT=YES"),
+        "{master}"
+    );
+    let variants: Vec<&str> = master
+        .lines()
+        .filter(|l| l.starts_with("#EXT-X-STREAM-INF"))
+        .collect();
+    assert_eq!(variants.len(), 2, "{master}");
+    assert!(variants.iter().all(|l| l.contains("SUBTITLES=\"subs\"")));
+    let mpd = String::from_utf8(files["manifest.mpd"].clone()).unwrap();
+    assert!(
+        mpd.contains("<Label>Captions &amp; more</Label>") && mpd.contains("lang=\"pt-BR\""),
+        "{mpd}"
+    );
+    // No chapters were typed: the source's chapter track is the chapters track.
+    let chapters = String::from_utf8(files["chapters.vtt"].clone()).unwrap();
+    assert!(
+        chapters.contains("00:00:03.000 --> 00:00:06.000\nCafé tour\n")
+            && chapters.contains("\nQ&amp;A and credits\n"),
+        "{chapters}"
+    );
+    let s = job.summary();
+    assert_eq!(s.package.chapters.as_deref(), Some("chapters.vtt"));
+    assert_eq!(s.package.captions.len(), 1);
+    assert_eq!(s.package.source_chapters.len(), 3);
+}
+
+#[test]
+fn ladder_typed_chapters_win_and_source_chapters_can_be_left_out() {
+    let typed = TextRequest {
+        chapters: Some(vec![Chapter {
+            start_ms: 0,
+            title: "Mine".into(),
+        }]),
+        ..TextRequest::default()
+    };
+    let (_, files) = ladder_with_text(CHAPTERS, 2.0, &["v90"], true, Audio::Copy, typed);
+    let chapters = String::from_utf8(files["chapters.vtt"].clone()).unwrap();
+    assert!(
+        chapters.contains("\nMine\n") && !chapters.contains("Opening"),
+        "{chapters}"
+    );
+    let none = TextRequest {
+        use_source_chapters: false,
+        ..TextRequest::default()
+    };
+    let (_, files) = ladder_with_text(CHAPTERS, 2.0, &["v90"], true, Audio::Copy, none);
+    assert!(!files.contains_key("chapters.vtt"));
+    assert!(!String::from_utf8_lossy(&files["master.m3u8"]).contains("SUBTITLES"));
+}
+
+#[test]
+fn ladder_refuses_a_bad_caption_file_before_encoding() {
+    let src = CHAPTERS.to_vec();
+    let mut job = LadderJob::new(&src, &opts(2.0)).unwrap();
+    let e = job
+        .set_text(TextRequest {
+            inputs: vec![caption("en", "WEBVTT\n\n00:01.000 --> 00:0x.000\nhi\n")],
+            ..TextRequest::default()
+        })
+        .unwrap_err();
+    assert!(e.to_string().contains("line 3"), "{e}");
 }

@@ -33,6 +33,11 @@ import { WorkerClient } from './worker-rpc.js';
  * @property {AbortSignal} [signal]
  * @property {boolean} [storyboard] draw the storyboard's tiles from the decoded frames (default true);
  *   its files arrive before the playlists, and `pkg.storyboard` says what it holds
+ * @property {{captions?: {lang: string, name?: string, default?: boolean, forced?: boolean, bytes: Uint8Array}[],
+ *   chapters?: string, sourceChapters?: boolean}} [text] caption files and chapters, as `segment()` takes
+ *   them: announced in the ladder's master.m3u8 and MPD when it finishes (a bad caption file is refused
+ *   before encoding starts); the source's own chapters are the chapters track unless `chapters` is given or
+ *   `sourceChapters` is false
  * @property {number} [maxPendingBytes] encoding waits while more than this many bytes of finished files
  *   are not yet released (`pkg.release(f)`)
  * @property {{rung: string, frame: number, times?: number} | null} [failEncoderAt] test hook: rung `rung`'s
@@ -208,6 +213,7 @@ export class LadderJob {
     maxPendingBytes = Infinity,
     storyboard = true,
     failEncoderAt = null,
+    text,
   } = {}) {
     if (this.started) throw new Error('a ladder job runs once; open the file again');
     this.started = true;
@@ -250,6 +256,7 @@ export class LadderJob {
       rungs,
       copy,
       storyboard,
+      text,
       maxPendingBytes: Number.isFinite(maxPendingBytes) ? maxPendingBytes : null,
       failEncoderAt,
     };

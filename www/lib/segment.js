@@ -27,8 +27,10 @@ import { WorkerClient } from './worker-rpc.js';
  * @property {boolean} [hash] compute every file's SHA-256 before resolving (a full read of the media)
  * @property {boolean} [check] run the HLS conformance check in the tab (default true; loads the full build)
  * @property {{captions?: {lang: string, name?: string, default?: boolean, forced?: boolean, bytes: Uint8Array}[],
- *   chapters?: string}} [text] caption files (WebVTT or SRT) per language and chapters (`0:00 Intro` lines):
- *   checked, segmented on the video's boundaries and announced in master.m3u8 and the MPD by the core
+ *   chapters?: string, sourceChapters?: boolean}} [text] caption files (WebVTT or SRT) per language and
+ *   chapters (`0:00 Intro` lines): checked, segmented on the video's boundaries and announced in master.m3u8
+ *   and the MPD by the core. Without typed chapters the file's own (a chapter track or chpl box) are the
+ *   chapters track, unless `sourceChapters` is false
  * @property {(p: {phase: 'segment' | 'hash', done: number, total: number}) => void} [onProgress]
  * @property {AbortSignal} [signal]
  */

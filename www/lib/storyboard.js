@@ -5,8 +5,9 @@
 // the WebVTT thumbnail track (`storyboard/storyboard.vtt`, cues `sheet_001.webp#xywh=x,y,w,h`). With a
 // ladder (`openLadder`), the ladder's Worker draws them from the frames it decodes anyway.
 //
-//   const sb = await makeStoryboard(file, { signal });
+//   const sb = await makeStoryboard(file, { signal, mpd });   // mpd: the package's manifest.mpd text
 //   sb.files;       // [PackageFile]: storyboard/storyboard.vtt, storyboard/sheet_001.webp, ...
+//   sb.manifest;    // PackageFile manifest.mpd with the sheets as a DASH thumbnails AdaptationSet (or null)
 //   sb.storyboard;  // {tiles, intervalS, sheets, picture, missing, decoded, bytes, ms}
 import { abortReason } from './error.js';
 import { PackageFile } from './package-file.js';
@@ -22,18 +23,24 @@ const workerUrl = new URL('../workers/storyboard-worker.js', import.meta.url);
 
 /**
  * @param {File} file
- * @param {{signal?: AbortSignal}} [options]
- * @returns {Promise<{files: PackageFile[], storyboard: StoryboardInfo}>}
+ * @param {{signal?: AbortSignal, mpd?: string | null}} [options] `mpd`: the package's MPD text, returned
+ *   as `manifest` with the storyboard announced in it
+ * @returns {Promise<{files: PackageFile[], manifest: PackageFile | null, storyboard: StoryboardInfo}>}
  */
-export async function makeStoryboard(file, { signal } = {}) {
+export async function makeStoryboard(file, { signal, mpd = null } = {}) {
   if (signal?.aborted) throw abortReason(signal);
   const worker = new WorkerClient(workerUrl);
   try {
     const done = await worker.request(
-      { file, options: {} },
+      { file, options: {}, mpd },
       { until: 'done', failure: 'the storyboard could not be made', signal },
     );
-    return { files: storyboardPackageFiles(done.files), storyboard: done.storyboard };
+    const all = storyboardPackageFiles(done.files);
+    return {
+      files: all.filter((f) => f.path !== 'manifest.mpd'),
+      manifest: all.find((f) => f.path === 'manifest.mpd') ?? null,
+      storyboard: done.storyboard,
+    };
   } finally {
     worker.terminate();
   }

@@ -27,6 +27,9 @@
  * @property {number} playlistTargetDuration
  * @property {{longestSegmentS: number, targetDurationS: number, message: string} | null} longGop
  * @property {string[]} warnings
+ * @property {{startMs: number, title: string}[]} [sourceChapters] the chapters the file carries (a chapter
+ *   track or a chpl box): the package's chapters track unless typed ones replace them
+ * @property {string | null} [chapters] the chapters track's path, when the package has one
  */
 
 /**

@@ -25,10 +25,48 @@ export function captionsCard(root) {
   root.querySelector('.add-caption')?.addEventListener('click', () => addRow(root));
 }
 
+/** `m:ss` or `h:mm:ss` of a time in milliseconds, as chapters are typed. @param {number} ms */
+function clock(ms) {
+  const s = Math.floor(ms / 1000);
+  const frac = ms % 1000 ? `.${String(ms % 1000).padStart(3, '0')}` : '';
+  const two = (/** @type {number} */ n) => String(n).padStart(2, '0');
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return `${h ? `${h}:${two(m)}` : m}:${two(s % 60)}${frac}`;
+}
+
 /**
- * The caption files and chapters the person gave, read: `undefined` when there are none.
+ * Show the chapters a file carries in the chapters box (unless the person typed their own), so they can
+ * be edited or removed. Chapters shown from an earlier file are replaced.
+ * @param {HTMLElement} root @param {{startMs: number, title: string}[] | undefined} chapters
+ */
+export function showSourceChapters(root, chapters) {
+  const area = /** @type {HTMLTextAreaElement} */ (root.querySelector('.chapters'));
+  const note = /** @type {HTMLElement} */ (root.querySelector('.chapters-note'));
+  const use = /** @type {HTMLInputElement} */ (root.querySelector('.source-chapters'));
+  const typed = area.value.trim() && area.value !== area.dataset.fromFile;
+  if (!chapters?.length || typed) {
+    if (!typed && area.dataset.fromFile) area.value = '';
+    delete area.dataset.fromFile;
+    note.textContent = chapters?.length ? `The file has ${chapters.length} chapters; the typed ones are used.` : '';
+    return;
+  }
+  const text = chapters.map((c) => `${clock(c.startMs)} ${c.title}`).join('\n');
+  area.value = text;
+  area.dataset.fromFile = text;
+  note.textContent = use.checked
+    ? `${chapters.length} chapters from the file.`
+    : `The file has ${chapters.length} chapters (not used).`;
+  /** @type {HTMLDetailsElement} */ (root).open = true;
+}
+
+/**
+ * The caption files and chapters the person gave, read: `undefined` when there are none and the file's
+ * own chapters are wanted (the core's default). Chapters shown from the file and left as they were are
+ * not sent as typed (the file's are used, as they are); shown and then cleared, or the box unticked, the
+ * file's chapters are left out.
  * @param {HTMLElement} root
- * @returns {Promise<{captions: CaptionInput[], chapters: string} | undefined>}
+ * @returns {Promise<{captions: CaptionInput[], chapters: string, sourceChapters: boolean} | undefined>}
  */
 export async function textOptions(root) {
   /** @type {CaptionInput[]} */
@@ -47,9 +85,14 @@ export async function textOptions(root) {
       bytes: new Uint8Array(await file.arrayBuffer()),
     });
   }
-  const chapters = /** @type {HTMLTextAreaElement} */ (root.querySelector('.chapters')).value;
-  if (!captions.length && !chapters.trim()) return undefined;
-  return { captions, chapters };
+  const area = /** @type {HTMLTextAreaElement} */ (root.querySelector('.chapters'));
+  const fromFile = area.dataset.fromFile;
+  const chapters = fromFile && area.value === fromFile ? '' : area.value;
+  const sourceChapters =
+    /** @type {HTMLInputElement} */ (root.querySelector('.source-chapters')).checked &&
+    !(fromFile && !area.value.trim());
+  if (!captions.length && !chapters.trim() && sourceChapters) return undefined;
+  return { captions, chapters, sourceChapters };
 }
 
 /**

@@ -2,7 +2,7 @@
 // The upload page: drop a file → package it in a Worker (upcast.js) → show what was found → upload it to
 // this origin with retries and resume → a link to watch and a copyable playback URL.
 import { describe, findings, makeStoryboard, openLadder, PackageFile, segment, UpcastError } from '../lib/index.js';
-import { addLater, captionsCard, textOptions } from './captions-form.js';
+import { addLater, captionsCard, showSourceChapters, textOptions } from './captions-form.js';
 import { editLadder, RungMeters } from './ladder-editor.js';
 import { bytes, Meter } from './meter.js';
 import { makePoster } from './poster.js';
@@ -94,7 +94,7 @@ async function handle(file) {
   }
   if (encodeBox.checked) {
     const job = await openLadder(file, { targetDuration, signal: ctl.signal }).catch((e) => e);
-    if (!(job instanceof Error)) return ladderFlow(file, job, ctl, text?.captions);
+    if (!(job instanceof Error)) return ladderFlow(file, job, ctl);
     if (job.name === 'AbortError') return;
     // A file the core cannot make a ladder of (no video: code 'no-video', not a fault in the file)
     // is packaged without one; anything else is shown.
@@ -106,14 +106,21 @@ async function handle(file) {
   return copyFlow(file, ctl, text);
 }
 
-/** Plan the ladder, let the person edit it, then encode and upload at the same time. */
-async function ladderFlow(file, job, ctl, captions) {
+/** Plan the ladder, let the person edit it (and the file's chapters), then encode and upload at the same
+ * time. The captions and chapters go into the ladder's own manifests, published with it. */
+async function ladderFlow(file, job, ctl) {
   showFound(file, { summary: job.summary, findings: findings(job.summary) }, { ladder: true });
+  showSourceChapters($('#text'), job.summary.sourceChapters);
   let choice;
+  let text;
   try {
     choice = await editLadder($('#ladder'), job, ctl.signal);
-  } catch {
+    // Read again: the chapters may have been edited while the ladder was.
+    text = await textOptions($('#text'));
+  } catch (e) {
     job.close();
+    busy = null;
+    if (e?.name !== 'AbortError' && !ctl.signal.aborted) showProblem(e);
     return;
   }
   $('#progress').hidden = false;
@@ -123,6 +130,7 @@ async function ladderFlow(file, job, ctl, captions) {
   // Encoding waits while 96 MiB of finished files are not yet on the origin: memory stays flat.
   const pkg = job.run({
     ...choice,
+    text,
     signal: ctl.signal,
     maxPendingBytes: 96 << 20,
     onProgress: (p) => meters.update(p),
@@ -139,7 +147,7 @@ async function ladderFlow(file, job, ctl, captions) {
     },
     () => {},
   );
-  await send(file, pkg, ctl, captions);
+  await send(file, pkg, ctl);
 }
 
 async function copyFlow(file, ctl, text) {
@@ -163,6 +171,7 @@ async function copyFlow(file, ctl, text) {
   }
   seg.finish(`${bytes(file.size)} · read ${bytes(pkg.bytesRead)} of it · ${pkg.timings.segmentMs.toFixed(0)} ms`);
   showFound(file, pkg);
+  showSourceChapters($('#text'), pkg.summary.sourceChapters);
   document.body.dataset.packaged = String(pkg.list.length);
   if (pkg.report && !pkg.report.passed) {
     // The origin would refuse it at publish with the same findings: upload nothing.
@@ -177,15 +186,35 @@ async function copyFlow(file, ctl, text) {
   }
   const [poster, board] = await Promise.all([
     makePoster(file),
-    // Seek-bar thumbnails from the key frames; a file the browser cannot decode simply has none.
-    makeStoryboard(file, { signal: ctl.signal }).catch((e) => ({ problem: `no storyboard: ${e.message}` })),
+    // Seek-bar thumbnails from the key frames (announced in the MPD too); a file the browser cannot decode
+    // simply has none.
+    mpdText(pkg)
+      .then((mpd) => makeStoryboard(file, { signal: ctl.signal, mpd }))
+      .catch((e) => ({ problem: `no storyboard: ${e.message}` })),
   ]);
   if (ctl.signal.aborted) return;
   if (poster) pkg.list.push(posterFile(poster));
-  if ('files' in board) pkg.list.push(...board.files);
+  if ('files' in board) {
+    pkg.list.push(...board.files);
+    if (board.manifest) replaceFile(pkg, board.manifest);
+  }
   showStoryboard('files' in board ? board.storyboard : board);
   document.body.dataset.packaged = String(pkg.list.length);
   await send(file, pkg, ctl);
+}
+
+/** The package's MPD text, or null when it has none. */
+async function mpdText(pkg) {
+  const f = pkg.files.get('manifest.mpd');
+  return f ? new TextDecoder().decode(await f.bytes()) : null;
+}
+
+/** Put `file` in the package in place of the file at its path. */
+function replaceFile(pkg, file) {
+  const i = pkg.list.findIndex((f) => f.path === file.path);
+  if (i >= 0) pkg.list[i] = file;
+  else pkg.list.push(file);
+  pkg.files.set(file.path, file);
 }
 
 /** The storyboard as one more line of what was found (tiles, interval, format, size). */
@@ -210,7 +239,7 @@ function posterFile(jpeg) {
   return new PackageFile(null, { path: 'poster.jpg', size: jpeg.length, type: 'image/jpeg', head: jpeg, layout: null });
 }
 
-async function send(file, pkg, ctl, laterCaptions) {
+async function send(file, pkg, ctl) {
   const admin = await adminReady;
   const meter = new Meter($('#m-upload'), 'Uploading');
   $('#resume').hidden = true;
@@ -258,10 +287,6 @@ async function send(file, pkg, ctl, laterCaptions) {
       },
     });
     meter.finish();
-    if (laterCaptions?.length) {
-      status('Adding the captions…');
-      await addLater(admin, video.id, laterCaptions);
-    }
     done(video);
   } catch (e) {
     if (e.name === 'AbortError') return;

@@ -50,6 +50,8 @@ export declare class Ladder {
     description: Uint8Array | null;
   }): void;
   pushAudio(bytes: Uint8Array, timestampUs: number, durationUs: number): OutFile[];
+  /** `options.text` as `segmentFile` takes it: added to the ladder's manifests by `finish`. */
+  setText(options: { text?: unknown }): void;
   copyFiles(includeVideoCopy: boolean): Recipe[];
   finish(): OutFile[];
   summary(): Summary & { ladder: unknown; bytesRead: number };
@@ -73,6 +75,14 @@ export interface SegmentBuild {
 export interface StoryboardBindings {
   storyboardPlan(durationMs: number, width: number, height: number): import('./storyboard/sheets.js').Plan;
   storyboardTrack(durationMs: number, width: number, height: number, picture: 'webp' | 'jpeg'): string;
+  storyboardManifest(
+    mpd: string,
+    durationMs: number,
+    width: number,
+    height: number,
+    picture: 'webp' | 'jpeg',
+    maxSheetBytes: number,
+  ): string;
 }
 
 /** One part of a live rendition (wasm/src/web/live.rs). */

@@ -144,12 +144,22 @@ function bytesOf(d) {
     : new Uint8Array(d).slice();
 }
 
-/** @param {{rungs: Rung[], copy: boolean, storyboard?: boolean, maxPendingBytes: number | null,
+/** @param {{rungs: Rung[], copy: boolean, storyboard?: boolean, text?: object, maxPendingBytes: number | null,
  *   failEncoderAt?: import('./ladder/rung-encoder.js').FailAt | null}} request */
-async function run({ rungs, copy: copyTop, storyboard: withStoryboard = true, maxPendingBytes, failEncoderAt }) {
+async function run({
+  rungs,
+  copy: copyTop,
+  storyboard: withStoryboard = true,
+  text,
+  maxPendingBytes,
+  failEncoderAt,
+}) {
   if (!job) throw new Error('open a file first');
   const { ladder, file, source, rotation } = job;
   if (rungs.length && job.decodeProblem) throw new Error(job.decodeProblem);
+  // Captions and chapters go into the ladder's manifests at the end; a bad caption file is refused now,
+  // before any encoding.
+  ladder.setText({ text });
   maxPending = maxPendingBytes ?? Infinity;
   const added = rungs.map((r) => ladder.addRung(r));
   // The copy rung and copied AAC audio: recipes (header bytes + source ranges), gathered by the page.
@@ -237,9 +247,10 @@ async function run({ rungs, copy: copyTop, storyboard: withStoryboard = true, ma
   }
   await Promise.all(tasks);
   tell(true);
-  const storyboard = board && (await finishStoryboard(board));
+  const sheets = board && (await encodeStoryboard(board));
   const files = ladder.finish();
   const summary = ladder.summary();
+  const storyboard = sheets && postStoryboard(board, sheets, files);
   post(files.filter((f) => !f.path.endsWith('.m3u8')));
   // Playlists last, once every segment they name has gone out.
   return { message: { type: 'done', files: files.filter((f) => f.path.endsWith('.m3u8')), summary, storyboard } };
@@ -264,14 +275,34 @@ async function storyboardFor(source, rotation, samples) {
   return { core, size, plan, sheets: new Sheets(plan, tileTargets(plan, samples.timestampUs), rotation) };
 }
 
-/** Encode the sheets, post them and the track; what the page shows of it. A storyboard the browser
- * could not encode leaves the video without one (said in `problem`), never the upload stopped. */
-async function finishStoryboard({ core, size, plan, sheets }) {
+/** Encode the sheets; a storyboard the browser could not encode leaves the video without one (said in
+ * `problem`), never the upload stopped. */
+async function encodeStoryboard({ sheets }) {
   try {
-    const done = await sheets.finish();
-    const files = storyboardFiles(core, size, done);
-    const bytes = files.reduce((n, f) => n + f.bytes.length, 0); // before post() transfers the buffers
-    post(files);
+    return await sheets.finish();
+  } catch (e) {
+    return { problem: `no storyboard: ${e.message ?? e}` };
+  }
+}
+
+/**
+ * Post the storyboard's track and sheets, and announce them in the ladder's MPD (`files`' manifest.mpd
+ * replaced in place); what the page shows of it.
+ * @param {{core: any, size: {durationMs: number, width: number, height: number}, plan: any, sheets: Sheets}} board
+ * @param {{picture: 'webp' | 'jpeg', sheets: any[], missing: number} | {problem: string}} done
+ * @param {{path: string, type: string, bytes: Uint8Array}[]} files the ladder's last files
+ */
+function postStoryboard({ core, size, plan, sheets }, done, files) {
+  if ('problem' in done) return done;
+  try {
+    const at = files.findIndex((f) => f.path === 'manifest.mpd');
+    const mpd = at >= 0 ? new TextDecoder().decode(files[at].bytes) : null;
+    const made = storyboardFiles(core, size, done, mpd);
+    const board = made.filter((f) => f.path !== 'manifest.mpd');
+    const manifest = made.find((f) => f.path === 'manifest.mpd');
+    if (manifest) files[at] = manifest;
+    const bytes = board.reduce((n, f) => n + f.bytes.length, 0); // before post() transfers the buffers
+    post(board);
     return {
       tiles: plan.count,
       intervalS: plan.intervalMs / 1000,

@@ -4,15 +4,16 @@
 // tiles show, the sheets are drawn and encoded (WebP, else JPEG) and the core writes the thumbnail track.
 // (With a ladder, the ladder's Worker draws the tiles from the frames it decodes anyway.)
 //
-// Request: {file, options} · reply: {type: 'done', files: [{path, type, bytes}], storyboard} ·
+// Request: {file, options, mpd} (mpd: the package's manifest.mpd text, or null) · reply: {type: 'done',
+// files: [{path, type, bytes}] (with manifest.mpd when an MPD was given), storyboard} ·
 // {type: 'error', error} (workers/worker-host.js)
 
 import { drawFromKeyFrames } from './storyboard/keyframes.js';
 import { storyboardFiles } from './storyboard/sheets.js';
 import { loadCore, serve } from './worker-host.js';
 
-/** @param {{file: File, options: object}} request */
-async function run({ file, options }) {
+/** @param {{file: File, options: object, mpd?: string | null}} request */
+async function run({ file, options, mpd = null }) {
   const t0 = performance.now();
   const core = await loadCore('upcast_full');
   const ladder = new core.Ladder(file, options);
@@ -33,7 +34,7 @@ async function run({ file, options }) {
     const t2 = performance.now();
     const drawMs = sheets.ms;
     const done = await sheets.finish();
-    const files = storyboardFiles(core, size, done);
+    const files = storyboardFiles(core, size, done, mpd);
     const storyboard = {
       tiles: plan.count,
       intervalS: plan.intervalMs / 1000,
@@ -41,7 +42,7 @@ async function run({ file, options }) {
       picture: done.picture,
       missing: done.missing,
       decoded,
-      bytes: files.reduce((n, f) => n + f.bytes.length, 0),
+      bytes: files.filter((f) => f.path.startsWith('storyboard/')).reduce((n, f) => n + f.bytes.length, 0),
       ms: performance.now() - t0,
       // Where the time went: loading the core and reading the moov; decoding (and drawing, `drawMs` of it);
       // encoding the sheets.

@@ -22,6 +22,10 @@ pub struct Args {
     /// Print the summary as JSON instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Leave out the chapters the source carries (a chapter track or a chpl box); without this, and
+    /// without --chapters, they become the package's chapters track.
+    #[arg(long)]
+    pub no_source_chapters: bool,
     #[command(flatten)]
     pub text: crate::text_args::TextArgs,
 }
@@ -33,10 +37,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     opts.plan.target_duration_s = args.target_duration;
     let mut package = upcast_core::segment(&src, &opts)
         .map_err(|e| anyhow::anyhow!("{}: {e}", args.input.display()))?;
-    if !args.text.is_empty() {
-        let limits = upcast_core::captions::TextLimits::default();
-        let inputs = args.text.inputs(limits.max_bytes)?;
-        let chapters = args.text.chapters()?;
+    let limits = upcast_core::captions::TextLimits::default();
+    let inputs = args.text.inputs(limits.max_bytes)?;
+    // Typed chapters win over the source's.
+    let chapters = upcast_core::captions::chapters::choose(
+        args.text.chapters()?,
+        package.source_chapters(),
+        !args.no_source_chapters,
+    );
+    if !inputs.is_empty() || chapters.is_some() {
         package
             .add_text(&inputs, chapters.as_deref(), &limits)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -152,6 +161,18 @@ pub fn print_summary(out: &mut dyn Write, s: &Summary, outdir: &Path) -> std::io
     }
     if let Some(ch) = &s.chapters {
         writeln!(out, "  chapters in {ch}")?;
+    }
+    if !s.source_chapters.is_empty() {
+        writeln!(
+            out,
+            "  the source has {} chapters ({})",
+            s.source_chapters.len(),
+            s.source_chapters
+                .iter()
+                .map(|c| c.title.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )?;
     }
     for w in &s.warnings {
         writeln!(out, "warning: {w}")?;

@@ -55,7 +55,7 @@ fn segment_with_captions_and_chapters_validates() {
     );
     assert_eq!(
         (caps[1]["lang"].as_str(), caps[1]["forced"].as_bool()),
-        (Some("pt-br"), Some(true))
+        (Some("pt-BR"), Some(true))
     );
     assert_eq!(summary["chapters"].as_str(), Some("chapters.vtt"));
     let chapters = std::fs::read_to_string(out.join("chapters.vtt")).unwrap();
@@ -163,4 +163,59 @@ fn upload_adds_captions_through_the_api() {
     );
     let r = run(upcast().arg("validate").arg(&master_url));
     assert!(r.clean(), "validate: {}\n{}", r.stdout, r.stderr);
+}
+
+#[test]
+fn segment_takes_the_source_chapters_unless_told_not_to() {
+    let dir = scratch_dir("cli_source_chapters");
+    let out = dir.join("pkg");
+    let r = run(upcast()
+        .arg("segment")
+        .arg(fixture("chapters.mp4"))
+        .arg(&out)
+        .args(["--target-duration", "2"]));
+    assert!(r.clean(), "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("the source has 3 chapters (Opening, Café tour, Q&A and credits)"),
+        "{}",
+        r.stdout
+    );
+    // The chapter text track is read as the chapters, not reported as a track left out.
+    assert!(!r.stdout.contains("left out"), "{}", r.stdout);
+    let chapters = std::fs::read_to_string(out.join("chapters.vtt")).unwrap();
+    assert!(
+        chapters.starts_with("WEBVTT\n\nchapter-1\n00:00:00.000 --> 00:00:03.000\nOpening\n"),
+        "{chapters}"
+    );
+    assert!(
+        chapters.contains("00:00:06.000 --> 00:00:08."),
+        "{chapters}"
+    );
+    let v = run(upcast().arg("validate").arg(&out));
+    assert_eq!(v.status.code(), Some(0), "{}", v.stdout);
+
+    let none = dir.join("none");
+    let r = run(upcast()
+        .arg("segment")
+        .arg(fixture("chapters.mp4"))
+        .arg(&none)
+        .arg("--no-source-chapters"));
+    assert!(r.clean(), "{}", r.stderr);
+    assert!(!none.join("chapters.vtt").exists());
+
+    std::fs::write(dir.join("typed.txt"), "0:00 Typed\n").unwrap();
+    let typed = dir.join("typed");
+    let r = run(upcast()
+        .arg("segment")
+        .arg(fixture("chapters.mp4"))
+        .arg(&typed)
+        .arg("--chapters")
+        .arg(dir.join("typed.txt")));
+    assert!(r.clean(), "{}", r.stderr);
+    let chapters = std::fs::read_to_string(typed.join("chapters.vtt")).unwrap();
+    assert!(
+        chapters.contains("\nTyped\n") && !chapters.contains("Opening"),
+        "{chapters}"
+    );
 }

@@ -101,6 +101,7 @@ packaged! {
     vp9_opus_live_webm => "vp9_opus_live.webm",
     av1_opus_webm => "av1_opus.webm",
     h264_aac_mkv => "h264_aac.mkv",
+    chapters => "chapters.mp4",
 }
 
 /// A fixture added to tests/fixtures/ without a line here would silently go unchecked.

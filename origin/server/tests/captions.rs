@@ -163,7 +163,7 @@ async fn add_replace_delete_captions() {
     assert_eq!(st, StatusCode::OK, "{v}");
     let caps = v["video"]["captions"].as_array().unwrap().clone();
     let langs: Vec<&str> = caps.iter().map(|c| c["lang"].as_str().unwrap()).collect();
-    assert_eq!(langs, ["pt-br", "en"]);
+    assert_eq!(langs, ["pt-BR", "en"]);
     assert_eq!(caps[0]["forced"].as_bool(), Some(true));
     let url2 = caps[1]["url"].as_str().unwrap().to_string();
     assert_ne!(url1, url2);
@@ -208,7 +208,8 @@ async fn add_replace_delete_captions() {
     assert_eq!(get(&app, &url2).await.0, StatusCode::OK);
     let (_, master) = get(&app, &format!("/v/{id}/master.m3u8")).await;
     assert!(
-        !master.contains("LANGUAGE=\"en\",NAME=\"English\"") && master.contains("pt-br"),
+        !master.contains("LANGUAGE=\"en\",NAME=\"English\"")
+            && master.contains("LANGUAGE=\"pt-BR\""),
         "{master}"
     );
     let (st, _, _) = call(

@@ -17,7 +17,7 @@ use m3u8_rs::{AlternativeMedia, AlternativeMediaType, MasterPlaylist};
 /// One subtitle rendition as announced: what the viewer and the API list.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CaptionInfo {
-    /// BCP 47 tag, lowercase (`en`, `pt-br`).
+    /// BCP 47 tag in its conventional case (`en`, `pt-BR`; [`super::language_tag`]).
     pub lang: String,
     /// What a player's menu shows.
     pub name: String,
@@ -72,7 +72,7 @@ pub fn caption_files(
     let whole = track.to_vtt();
     let mut parts: Vec<&str> = vec![lang, name, &playlist, &whole];
     parts.extend(segments.iter().map(String::as_str));
-    let dir = format!("subs_{lang}_{:016x}", fnv1a(&parts));
+    let dir = format!("subs_{}_{:016x}", lang.to_ascii_lowercase(), fnv1a(&parts));
     let info = CaptionInfo {
         lang: lang.to_string(),
         name: name.to_string(),
@@ -180,10 +180,10 @@ fn attach_mpd(text: &str, captions: &[CaptionInfo]) -> Result<String, String> {
         .first_mut()
         .ok_or("the MPD has no Period".to_string())?;
     period.adaptation_sets.retain(|a| a.content_type != "text");
-    let first_id = period.adaptation_sets.len();
-    for (i, c) in captions.iter().enumerate() {
+    for c in captions {
+        let id = period.next_set_id();
         period.adaptation_sets.push(AdaptationSet {
-            id: (first_id + i).to_string(),
+            id,
             content_type: "text".into(),
             mime_type: "text/vtt".into(),
             lang: Some(c.lang.clone()),

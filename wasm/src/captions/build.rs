@@ -10,7 +10,7 @@ use super::{language_tag, parse, TextError, TextLimits, CHAPTERS};
 /// One caption file to add, as a user gave it.
 #[derive(Debug, Clone, serde::Deserialize)]
 pub struct CaptionInput {
-    /// A language tag (`en`, `pt-BR`); lowercased.
+    /// A language tag (`en`, `pt-BR`); put in BCP 47's conventional case.
     pub lang: String,
     /// The menu name; the language tag when empty.
     #[serde(default)]
@@ -22,6 +22,46 @@ pub struct CaptionInput {
     /// WebVTT or SRT bytes.
     #[serde(skip)]
     pub bytes: Vec<u8>,
+}
+
+/// What a caller asks to add: caption files, typed chapters, and whether the source's own chapters are
+/// the chapters track when none are typed (the default).
+#[derive(Debug, Clone)]
+pub struct TextRequest {
+    pub inputs: Vec<CaptionInput>,
+    pub chapters: Option<Vec<Chapter>>,
+    pub use_source_chapters: bool,
+}
+
+impl Default for TextRequest {
+    fn default() -> Self {
+        TextRequest {
+            inputs: Vec::new(),
+            chapters: None,
+            use_source_chapters: true,
+        }
+    }
+}
+
+impl TextRequest {
+    /// Read every caption input now (language tag, WebVTT/SRT syntax, limits), so a bad file is refused
+    /// before a long job rather than at its end.
+    pub fn validate(&self, limits: &TextLimits) -> Result<(), InputError> {
+        for input in &self.inputs {
+            let lang = language_tag(&input.lang).map_err(InputError::Option)?;
+            parse(&input.bytes, limits).map_err(|error| InputError::Captions { lang, error })?;
+        }
+        if let Some(list) = &self.chapters {
+            if list.is_empty() || list.len() > super::chapters::MAX_CHAPTERS {
+                return Err(InputError::Chapters(format!(
+                    "{} chapters: 1 to {} expected",
+                    list.len(),
+                    super::chapters::MAX_CHAPTERS
+                )));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Why an input was refused: which one, and the parser's error.
@@ -125,7 +165,7 @@ pub fn add_text(
     }
     out.captions = keep
         .iter()
-        .filter(|k| !made.iter().any(|n| n.lang == k.lang))
+        .filter(|k| !made.iter().any(|n| n.lang.eq_ignore_ascii_case(&k.lang)))
         .cloned()
         .collect();
     if made.iter().any(|c| c.default) {

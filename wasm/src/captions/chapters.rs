@@ -80,6 +80,29 @@ pub fn parse_chapter_list(text: &str) -> Result<Vec<Chapter>, String> {
     Ok(out)
 }
 
+/// The chapters of `list` that start before `end_ms` (a source's chapter list may run past the packaged
+/// media, or be left from a longer edit).
+pub fn before_end(list: &[Chapter], end_ms: u64) -> Vec<Chapter> {
+    list.iter()
+        .filter(|c| c.start_ms < end_ms)
+        .cloned()
+        .collect()
+}
+
+/// The chapters a package gets: the typed ones when there are any (they win), else the source's when
+/// `use_source`, else none.
+pub fn choose(
+    typed: Option<Vec<Chapter>>,
+    source: Vec<Chapter>,
+    use_source: bool,
+) -> Option<Vec<Chapter>> {
+    match typed {
+        Some(t) if !t.is_empty() => Some(t),
+        _ if use_source && !source.is_empty() => Some(source),
+        _ => None,
+    }
+}
+
 fn escape(title: &str) -> String {
     title
         .replace('&', "&amp;")

@@ -23,7 +23,7 @@ mod tests;
 mod tests_segment;
 
 pub use attach::{attach, captions_in_master, first_variant, CaptionFiles, CaptionInfo};
-pub use build::{add_text, CaptionInput, InputError, Manifests, TextOutcome};
+pub use build::{add_text, CaptionInput, InputError, Manifests, TextOutcome, TextRequest};
 pub use chapters::{chapters_vtt, parse_chapter_list, Chapter};
 pub use cue::{Cue, Track};
 pub use segment::{segment_track, Timeline};
@@ -113,8 +113,10 @@ pub fn parse(bytes: &[u8], limits: &TextLimits) -> Result<Track, TextError> {
     Ok(track)
 }
 
-/// A language tag usable in a directory name and in LANGUAGE: BCP 47 letters, digits and hyphens,
-/// lowercased (`pt-BR` → `pt-br`), 2 to 35 bytes, starting with a letter.
+/// A language tag in BCP 47's conventional case (RFC 5646 § 2.1.1: the language lowercase, a four-letter
+/// script titlecase, a two-letter region uppercase: `pt-br` → `pt-BR`, `zh-hant-tw` → `zh-Hant-TW`), so
+/// LANGUAGE and the MPD's `lang` keep the case people write and two spellings of one tag compare equal.
+/// Letters, digits and hyphens, 2 to 35 bytes, starting with a letter. Directory names use it lowercased.
 pub fn language_tag(lang: &str) -> Result<String, String> {
     let l = lang.trim().to_ascii_lowercase();
     let ok = (2..=35).contains(&l.len())
@@ -123,11 +125,31 @@ pub fn language_tag(lang: &str) -> Result<String, String> {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !l.ends_with('-')
         && !l.contains("--");
-    if ok {
-        Ok(l)
-    } else {
-        Err(format!(
-            "{lang:?} is not a language tag (BCP 47: letters, digits and hyphens, e.g. en, pt-br)"
-        ))
+    if !ok {
+        return Err(format!(
+            "{lang:?} is not a language tag (BCP 47: letters, digits and hyphens, e.g. en, pt-BR)"
+        ));
     }
+    let mut out = Vec::new();
+    let mut after_singleton = false;
+    for (i, sub) in l.split('-').enumerate() {
+        let cased = if i == 0 || after_singleton {
+            sub.to_string()
+        } else if sub.len() == 2 && sub.bytes().all(|b| b.is_ascii_alphabetic()) {
+            sub.to_ascii_uppercase()
+        } else if sub.len() == 4 && sub.bytes().all(|b| b.is_ascii_alphabetic()) {
+            let mut c = sub.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        } else {
+            sub.to_string()
+        };
+        // After an extension or private-use singleton (`-u-`, `-x-`), subtags keep lowercase.
+        if sub.len() == 1 {
+            after_singleton = true;
+        }
+        out.push(cased);
+    }
+    Ok(out.join("-"))
 }

@@ -171,7 +171,11 @@ fn srt_errors() {
 
 #[test]
 fn language_tags() {
-    assert_eq!(language_tag("pt-BR").unwrap(), "pt-br");
+    assert_eq!(language_tag("pt-BR").unwrap(), "pt-BR");
+    assert_eq!(language_tag("pt-br").unwrap(), "pt-BR");
+    assert_eq!(language_tag("ZH-hant-tw").unwrap(), "zh-Hant-TW");
+    assert_eq!(language_tag("en-x-ab").unwrap(), "en-x-ab");
+    assert_eq!(language_tag("es-419").unwrap(), "es-419");
     assert_eq!(language_tag("en").unwrap(), "en");
     for bad in ["", "e", "en_us", "-en", "en-", "../x", "1en", "en--us"] {
         assert!(language_tag(bad).is_err(), "{bad}");

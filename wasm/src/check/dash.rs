@@ -146,10 +146,13 @@ fn load(
         .iter()
         .filter_map(|m| m.init.as_ref().map(|(p, i)| (p.as_str(), i)))
         .collect();
+    super::dash_images::check_images(reader, path, text, &mpd, limits, report);
     let sets = mpd.periods.first().map_or(&[][..], |p| &p.adaptation_sets);
-    // Text Representations (a whole WebVTT file each) are checked with the subtitle renditions.
+    // Text Representations (a whole WebVTT file each) are checked with the subtitle renditions, image
+    // ones (the storyboard) by `dash_images`.
     let all_reps = sets
         .iter()
+        .filter(|a| a.content_type != crate::dash::refs::IMAGE)
         .flat_map(|a| &a.representations)
         .filter(|r| r.base_url.is_none());
     let mut budget = limits.max_segments;

@@ -10,6 +10,7 @@
 mod bitrate;
 mod bitstream;
 mod dash;
+mod dash_images;
 mod dash_rules;
 mod iframes;
 pub mod live;

@@ -252,3 +252,87 @@ fn hostile_mpds_never_panic() {
         );
     }
 }
+
+/// The chapters fixture's package with a storyboard (one 1280 × 90 JPEG sheet of 8 tiles) announced in
+/// its MPD as the browser does it.
+fn with_storyboard() -> MemReader {
+    use crate::layout::Picture;
+    let mut pkg = good("chapters.mp4", 2.0);
+    let plan = crate::storyboard::plan(8000, 160, 90).unwrap();
+    // A JPEG header: SOI, SOF0 (precision 8, height 90, width 1280, one component), EOI.
+    let sheet = vec![
+        0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x0B, 0x08, 0x00, 0x5A, 0x05, 0x00, 0x01, 0x01, 0x11, 0x00,
+        0xFF, 0xD9,
+    ];
+    let mpd =
+        crate::storyboard::dash::attach(&mpd_text(&pkg), &plan, Picture::Jpeg, sheet.len() as u64)
+            .unwrap();
+    pkg.files.insert(MPD.into(), mpd.into_bytes());
+    pkg.files.insert(
+        crate::layout::STORYBOARD_VTT.into(),
+        crate::storyboard::vtt::write(&plan, Picture::Jpeg).into_bytes(),
+    );
+    pkg.files.insert("storyboard/sheet_001.jpg".into(), sheet);
+    pkg
+}
+
+#[test]
+fn storyboard_image_set_passes_and_each_break_fires() {
+    let pkg = with_storyboard();
+    let r = check(&pkg);
+    assert!(r.passed(), "{}", render_text(&r));
+    assert_eq!(
+        r.of_rule("DASH thumbnails").count(),
+        0,
+        "{}",
+        render_text(&r)
+    );
+    for (from, to, needle) in [
+        (
+            "value=\"8x1\"",
+            "value=\"3x1\"",
+            "not a whole number of 3x1 tiles",
+        ),
+        (
+            "value=\"8x1\"",
+            "value=\"4x1\"",
+            "tiles are 160x90 pixels; the MPD's are 320x90",
+        ),
+        (
+            "duration=\"8000\"",
+            "duration=\"16000\"",
+            "a sheet lasts 16000 ms in the MPD",
+        ),
+        (
+            "http://dashif.org/thumbnail_tile",
+            "urn:other",
+            "no EssentialProperty",
+        ),
+        (
+            "width=\"1280\"",
+            "width=\"2560\"",
+            "the MPD declares 2560x90",
+        ),
+        (
+            "sheet_$Number%03d$.jpg",
+            "sheet_$Number%03d$.webp",
+            "not a image/jpeg file",
+        ),
+        (
+            "bandwidth=\"17\"",
+            "bandwidth=\"170\"",
+            "bandwidth 170 is not within 10 %",
+        ),
+    ] {
+        let mut bad = pkg.clone();
+        edit(&mut bad, MPD, from, to);
+        fires(&bad, "DASH thumbnails", needle);
+    }
+    let mut missing = pkg.clone();
+    missing.files.remove("storyboard/sheet_001.jpg");
+    fires(
+        &missing,
+        "DASH thumbnails",
+        "sheet 1 of Representation storyboard",
+    );
+}

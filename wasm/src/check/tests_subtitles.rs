@@ -44,7 +44,7 @@ fn captioned() -> (MemReader, String) {
     assert!(
         warnings
             .iter()
-            .any(|w| w.contains("captions \"pt-br\"") && w.contains("1 cue(s) after it dropped")),
+            .any(|w| w.contains("captions \"pt-BR\"") && w.contains("1 cue(s) after it dropped")),
         "{warnings:?}"
     );
     assert_eq!(pkg.summary.captions.len(), 2);

@@ -10,7 +10,7 @@ use super::*;
 use crate::cmaf::read::{read_init, read_segment};
 use crate::codec::CodecKind;
 
-pub const FIXTURES: [&str; 16] = [
+pub const FIXTURES: [&str; 17] = [
     "h264_aac_bframes.mp4",
     "h264_aac_faststart.mp4",
     "h264_aac.mov",
@@ -27,6 +27,7 @@ pub const FIXTURES: [&str; 16] = [
     "ntsc_2997.mp4",
     "two_audio_langs.mp4",
     "co64.mp4",
+    "chapters.mp4",
 ];
 
 pub fn fixture(name: &str) -> Vec<u8> {

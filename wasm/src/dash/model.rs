@@ -45,7 +45,7 @@ pub struct Period {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AdaptationSet {
     pub id: String,
-    /// `video` or `audio`.
+    /// `video`, `audio`, `text` or `image`.
     pub content_type: String,
     pub mime_type: String,
     pub lang: Option<String>,
@@ -81,6 +81,9 @@ pub struct Representation {
     pub frame_rate: Option<String>,
     pub audio_sampling_rate: Option<u32>,
     pub audio_channel_configuration: Option<Descriptor>,
+    /// An `EssentialProperty` a player must understand to use the Representation: the thumbnail tiling
+    /// (`http://dashif.org/thumbnail_tile`, `COLSxROWS`) of an image Representation.
+    pub essential_property: Option<Descriptor>,
     pub segment_template: Option<SegmentTemplate>,
     /// A text Representation's one file (a whole WebVTT track), package-relative; only in a
     /// `contentType="text"` AdaptationSet (see `crate::captions::attach`).
@@ -93,6 +96,12 @@ pub struct SegmentTemplate {
     pub initialization: String,
     pub media: String,
     pub start_number: Option<u64>,
+    /// Every segment's duration in `timescale` ticks, for a template without a SegmentTimeline: only the
+    /// storyboard's image Representation (one sprite sheet per duration) is written so.
+    pub duration: Option<u64>,
+    /// The number of the last segment (ISO/IEC 23009-1:2022 § 5.3.9.2.2, `@endNumber`): the storyboard's
+    /// last sheet, when the presentation (its longest track) runs a little past the sheets' span.
+    pub end_number: Option<u64>,
     /// The media time (in `timescale` ticks) at the Period's start (dynamic MPDs only: upcast's static
     /// packages start at zero).
     pub presentation_time_offset: Option<u64>,
@@ -111,4 +120,66 @@ pub struct S {
     pub t: Option<u64>,
     pub d: u64,
     pub r: Option<i64>,
+}
+
+impl Period {
+    /// An AdaptationSet id no set of this Period has: one more than the largest numeric id.
+    pub fn next_set_id(&self) -> String {
+        self.adaptation_sets
+            .iter()
+            .filter_map(|a| a.id.parse::<u64>().ok())
+            .max()
+            .map_or(0, |m| m.saturating_add(1))
+            .to_string()
+    }
+}
+
+/// An xs:duration of the form the MPD writer uses (`PT1H2M3.5S`, days too: `P1DT2H`) in milliseconds,
+/// rounded up; `None` for anything else (years and months have no fixed length).
+pub fn duration_ms(text: &str) -> Option<u64> {
+    let rest = text.trim().strip_prefix('P')?;
+    let (days, time) = match rest.split_once('T') {
+        Some((d, t)) => (d, t),
+        None => (rest, ""),
+    };
+    let mut ms: u64 = 0;
+    if !days.is_empty() {
+        let d: u64 = days.strip_suffix('D')?.parse().ok()?;
+        ms = d.checked_mul(86_400_000)?;
+    }
+    let mut num = String::new();
+    for c in time.chars() {
+        match c {
+            '0'..='9' | '.' => num.push(c),
+            'H' | 'M' | 'S' => {
+                let unit: u64 = match c {
+                    'H' => 3_600_000,
+                    'M' => 60_000,
+                    _ => 1000,
+                };
+                let (whole, frac) = num.split_once('.').unwrap_or((&num, ""));
+                if whole.is_empty() && frac.is_empty()
+                    || frac.len() > 9
+                    || c != 'S' && !frac.is_empty()
+                {
+                    return None;
+                }
+                let w: u64 = if whole.is_empty() {
+                    0
+                } else {
+                    whole.parse().ok()?
+                };
+                let mut part = w.checked_mul(unit)?;
+                if !frac.is_empty() {
+                    let f: u64 = frac.parse().ok()?;
+                    let scale = 10u64.pow(u32::try_from(frac.len()).ok()?);
+                    part = part.checked_add((f * 1000).div_ceil(scale))?;
+                }
+                ms = ms.checked_add(part)?;
+                num.clear();
+            }
+            _ => return None,
+        }
+    }
+    num.is_empty().then_some(ms)
 }

@@ -132,11 +132,14 @@ fn representation(r: &Rendition) -> Representation {
             initialization: layout::in_dir(&r.id, layout::INIT),
             media: layout::in_dir(&r.id, NUMBER_TEMPLATE),
             start_number: Some(1),
+            duration: None,
+            end_number: None,
             presentation_time_offset: None,
             segment_timeline: Some(SegmentTimeline {
                 entries: timeline(&r.segments),
             }),
         }),
+        essential_property: None,
         base_url: None,
     }
 }

@@ -100,6 +100,8 @@ fn template(a: &[(String, String)], dynamic: bool) -> Result<SegmentTemplate, St
         initialization: text(a, "initialization"),
         media: text(a, "media"),
         start_number: num(a, el, "startNumber")?,
+        duration: num(a, el, "duration")?,
+        end_number: num(a, el, "endNumber")?,
         presentation_time_offset: num(a, el, "presentationTimeOffset")?,
         segment_timeline: None,
     })
@@ -225,6 +227,16 @@ impl Builder {
                 }
                 self.rep().ok_or("no Representation")?.base_url = Some(String::new());
             }
+            ("EssentialProperty", "Representation") => {
+                let r = self.rep().ok_or("no Representation")?;
+                if r.essential_property.is_some() {
+                    return Err(format!(
+                        "Representation {}: more than one EssentialProperty (upcast writes one)",
+                        r.id
+                    ));
+                }
+                r.essential_property = Some(descriptor(a));
+            }
             ("AudioChannelConfiguration", "Representation") => {
                 self.rep()
                     .ok_or("no Representation")?
@@ -268,7 +280,9 @@ impl Builder {
 }
 
 impl Builder {
-    /// Text inside element `parent`: a BaseURL's URL, a Label's name; other text is not modelled.
+    /// Text inside element `parent`: a BaseURL's URL, a Label's name; other text is not modelled. Pieces
+    /// arrive as they are (text, then a resolved `&amp;`, then text: quick-xml reports entity references
+    /// as events of their own) and are trimmed once the element ends ([`Builder::end`]).
     fn text(&mut self, parent: &str, text: &str) -> Result<(), String> {
         match parent {
             "BaseURL" => {
@@ -285,6 +299,41 @@ impl Builder {
         }
         Ok(())
     }
+
+    /// Element `name` ended: its text is whole, and loses the indentation around it.
+    fn end(&mut self, name: &str) {
+        let trim = |t: &mut String| *t = t.trim().to_string();
+        match name {
+            "BaseURL" => {
+                if let Some(u) = self.rep().and_then(|r| r.base_url.as_mut()) {
+                    trim(u);
+                }
+            }
+            "Label" => {
+                if let Some(l) = self.set().and_then(|s| s.label.as_mut()) {
+                    trim(l);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The text an entity reference stands for: the five XML predefined entities and character references;
+/// any other entity is refused (an MPD upcast accepts declares none: no DOCTYPE).
+fn reference(r: &quick_xml::events::BytesRef<'_>, pos: u64) -> Result<String, String> {
+    if let Some(c) = r
+        .resolve_char_ref()
+        .map_err(|e| format!("bad character reference near byte {pos}: {e}"))?
+    {
+        return Ok(c.to_string());
+    }
+    let name = r
+        .decode()
+        .map_err(|e| format!("bad entity reference near byte {pos}: {e}"))?;
+    quick_xml::escape::resolve_predefined_entity(&name)
+        .map(str::to_string)
+        .ok_or_else(|| format!("unknown entity &{name}; near byte {pos}"))
 }
 
 impl Mpd {
@@ -299,14 +348,21 @@ impl Mpd {
                 Ok(Event::Start(e)) => (e, false),
                 Ok(Event::Empty(e)) => (e, true),
                 Ok(Event::End(_)) => {
-                    stack.pop();
+                    if let Some(name) = stack.pop() {
+                        b.end(&name);
+                    }
                     continue;
                 }
                 Ok(Event::Text(t)) => {
                     let text = t
                         .xml10_content()
                         .map_err(|e| format!("bad text near byte {pos}: {e}"))?;
-                    b.text(stack.last().map_or("", String::as_str), text.trim())?;
+                    b.text(stack.last().map_or("", String::as_str), &text)?;
+                    continue;
+                }
+                Ok(Event::GeneralRef(r)) => {
+                    let text = reference(&r, pos)?;
+                    b.text(stack.last().map_or("", String::as_str), &text)?;
                     continue;
                 }
                 Ok(Event::DocType(_)) => return Err("a DOCTYPE is not accepted in an MPD".into()),

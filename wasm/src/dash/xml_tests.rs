@@ -10,6 +10,8 @@ fn sample() -> Mpd {
         initialization: format!("{dir}/init.mp4"),
         media: format!("{dir}/seg_$Number%05d$.m4s"),
         start_number: Some(1),
+        duration: None,
+        end_number: None,
         presentation_time_offset: None,
         segment_timeline: Some(SegmentTimeline {
             entries: vec![
@@ -207,4 +209,30 @@ fn a_dynamic_mpd_parses_back() {
     let no_pto = static_xml.replacen(" presentationTimeOffset=\"4500\"", "", 1);
     let e = Mpd::parse(&no_pto).unwrap_err();
     assert!(e.contains("UTCTiming"), "{e}");
+}
+
+#[test]
+fn a_label_with_entities_round_trips() {
+    let mut m = sample();
+    let set = &mut m.periods[0].adaptation_sets[0];
+    set.label = Some("Q&A <live> \"now\" & more".into());
+    set.lang = Some("pt-BR".into());
+    let xml = m.to_xml();
+    assert!(
+        xml.contains("<Label>Q&amp;A &lt;live&gt; &quot;now&quot; &amp; more</Label>"),
+        "{xml}"
+    );
+    assert!(xml.contains("lang=\"pt-BR\""), "{xml}");
+    let back = Mpd::parse(&xml).unwrap();
+    assert_eq!(back, m);
+    // Character references, and an entity nobody declared.
+    let refs = xml.replace("Q&amp;A", "Q&#38;A&#x21;");
+    let back = Mpd::parse(&refs).unwrap();
+    assert_eq!(
+        back.periods[0].adaptation_sets[0].label.as_deref(),
+        Some("Q&A! <live> \"now\" & more")
+    );
+    assert!(Mpd::parse(&xml.replace("Q&amp;A", "Q&nbsp;A"))
+        .unwrap_err()
+        .contains("unknown entity &nbsp;"));
 }

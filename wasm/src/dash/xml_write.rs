@@ -54,9 +54,15 @@ fn descriptor(w: &mut W, name: &'static str, d: &Descriptor) -> IoResult<()> {
 fn template(w: &mut W, t: &SegmentTemplate) -> IoResult<()> {
     let a = Attrs::new()
         .opt("timescale", t.timescale)
-        .add("initialization", &t.initialization)
+        // An image Representation (the storyboard's sheets) has no initialization segment.
+        .opt(
+            "initialization",
+            (!t.initialization.is_empty()).then_some(&t.initialization),
+        )
         .add("media", &t.media)
         .opt("startNumber", t.start_number)
+        .opt("endNumber", t.end_number)
+        .opt("duration", t.duration)
         .opt("presentationTimeOffset", t.presentation_time_offset);
     let Some(tl) = &t.segment_timeline else {
         return element(w, "SegmentTemplate", &a, None);
@@ -86,7 +92,7 @@ fn representation(w: &mut W, r: &Representation) -> IoResult<()> {
     let a = Attrs::new()
         .add("id", &r.id)
         .add("bandwidth", r.bandwidth)
-        .add("codecs", &r.codecs)
+        .opt("codecs", (!r.codecs.is_empty()).then_some(&r.codecs))
         .opt("width", r.width)
         .opt("height", r.height)
         .opt("sar", r.sar.as_ref())
@@ -97,8 +103,13 @@ fn representation(w: &mut W, r: &Representation) -> IoResult<()> {
         "Representation",
         &a,
         Some(&|w: &mut W| {
+            // ISO/IEC 23009-1 Table 9 (RepresentationBase): AudioChannelConfiguration, then
+            // EssentialProperty.
             if let Some(c) = &r.audio_channel_configuration {
                 descriptor(w, "AudioChannelConfiguration", c)?;
+            }
+            if let Some(p) = &r.essential_property {
+                descriptor(w, "EssentialProperty", p)?;
             }
             // ISO/IEC 23009-1 Table 9: BaseURL before SegmentTemplate.
             if let Some(u) = &r.base_url {

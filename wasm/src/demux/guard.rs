@@ -33,6 +33,8 @@ pub struct TrakIndex {
     pub stsz: Option<Span>,
     pub stco: Option<Span>,
     pub co64: Option<Span>,
+    /// tref/chap: the track IDs of this track's chapter tracks (QuickTime chapters).
+    pub chap: Option<Span>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -41,6 +43,8 @@ pub struct MoovIndex {
     /// Track extends boxes (moov/mvex/trex), present in fragmented files' init segments.
     pub trex: Vec<Span>,
     pub traks: Vec<TrakIndex>,
+    /// moov/udta/chpl: Nero chapters.
+    pub chpl: Option<Span>,
 }
 
 /// Boxes whose payload is a sequence of boxes (plus `meta`, a FullBox container). Everything else is a leaf.
@@ -230,6 +234,13 @@ impl Walker<'_> {
             }
             _ => {}
         }
+        // Chapters are optional metadata: a second chpl or chap is ignored rather than refusing the file.
+        if kind == b"chpl" && path == "moov/udta/chpl" {
+            if self.index.chpl.is_none() {
+                self.index.chpl = Some(self.span(h));
+            }
+            return Ok(());
+        }
         if kind == b"trex" && path.ends_with("moov/mvex/trex") {
             let s = self.span(h);
             self.index.trex.push(s);
@@ -237,6 +248,12 @@ impl Walker<'_> {
         }
         let Some(t) = trak else { return Ok(()) };
         let parent = path.rsplit_once('/').map_or(path, |p| p.0);
+        if kind == b"chap" && parent.ends_with("/tref") {
+            if t.chap.is_none() {
+                t.chap = Some(self.span(h));
+            }
+            return Ok(());
+        }
         let slot = match kind {
             b"tkhd" => &mut t.tkhd,
             b"elst" => &mut t.elst,

@@ -1,5 +1,6 @@
 //! Demux: from a [`Source`] to a [`Movie`], reading only box headers and the moov.
 
+pub mod chapters;
 pub mod fragmented;
 pub mod guard;
 pub mod movie;
@@ -48,6 +49,8 @@ pub fn demux(src: &dyn Source, limits: &Limits) -> Result<Movie> {
         video: None,
         audio: None,
         warnings: Vec::new(),
+        chapters: Vec::new(),
+        chapter_tracks: Vec::new(),
     };
     let mut fragments = if top.moofs.is_empty() {
         std::collections::BTreeMap::new()
@@ -73,6 +76,17 @@ pub fn demux(src: &dyn Source, limits: &Limits) -> Result<Movie> {
         if let Some(track) = read_track(&moov_ctx, t, i, &mut fragments, &mut movie.warnings)? {
             movie.tracks.push(track);
         }
+    }
+    // Optional metadata: a chapter list that cannot be read leaves the video without the source's chapters.
+    match chapters::read(src, &moov, &index, &movie.tracks) {
+        Ok(found) => {
+            movie.chapters = found.chapters;
+            movie.chapter_tracks = found.track_ids;
+            movie.warnings.extend(found.warnings);
+        }
+        Err(e) => movie
+            .warnings
+            .push(format!("the source's chapters are left out: {e}")),
     }
     finish_movie(&mut movie, moov_h.start)?;
     Ok(movie)
@@ -275,7 +289,12 @@ fn pick_primary_tracks(movie: &mut Movie, moov_start: u64) -> Result<()> {
 
 /// One warning for each track that is left out of the package.
 fn warn_left_out_tracks(movie: &mut Movie) {
-    for t in &movie.tracks {
+    // A chapter text track is read as the chapters, not left out.
+    for t in movie
+        .tracks
+        .iter()
+        .filter(|t| !movie.chapter_tracks.contains(&t.id))
+    {
         if let Some(why) = &t.unusable {
             movie
                 .warnings

@@ -137,4 +137,8 @@ pub struct Movie {
     pub audio: Option<usize>,
     /// Things a user should know that do not stop segmentation.
     pub warnings: Vec<String>,
+    /// The source's own chapters (a chapter text track or a Nero `chpl` box; [`super::chapters`]).
+    pub chapters: Vec<crate::captions::Chapter>,
+    /// The IDs of the text tracks read as chapters.
+    pub chapter_tracks: Vec<u32>,
 }

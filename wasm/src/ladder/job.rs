@@ -96,6 +96,10 @@ pub struct LadderJob {
     rungs: Vec<VideoMuxer>,
     audio: Option<AudioMuxer>,
     finished: bool,
+    /// Captions and chapters added to the manifests at `finish` ([`LadderJob::set_text`]).
+    text: crate::captions::TextRequest,
+    /// What adding them made: the renditions and chapters track announced, and the warnings.
+    text_made: Option<crate::captions::TextOutcome>,
 }
 
 pub(super) fn us(ticks: u64, timescale: u32) -> f64 {
@@ -162,7 +166,20 @@ impl LadderJob {
             rungs: Vec::new(),
             audio: None,
             finished: false,
+            text: crate::captions::TextRequest::default(),
+            text_made: None,
         })
+    }
+
+    /// Captions and chapters for the ladder's package, added to `master.m3u8` and `manifest.mpd` on the
+    /// lead rendition's boundaries at [`LadderJob::finish`] (without a call, the source's own chapters).
+    /// The caption files are read now, so a bad one is refused before encoding starts.
+    pub fn set_text(&mut self, text: crate::captions::TextRequest) -> Result<()> {
+        self.check_open()?;
+        text.validate(&crate::captions::TextLimits::default())
+            .map_err(|e| Error::InvalidOption(e.to_string()))?;
+        self.text = text;
+        Ok(())
     }
 
     pub fn source(&self) -> &SourceInfo {
@@ -400,9 +417,59 @@ impl LadderJob {
         let (videos, audios) = self.renditions();
         let v: Vec<&Rendition> = videos.iter().collect();
         let a: Vec<&Rendition> = audios.iter().collect();
-        let (_, lists) = crate::hls::playlists(&v, &a);
+        let (target, mut lists) = crate::hls::playlists(&v, &a);
+        if let Some(lead) = videos.first() {
+            self.add_text(lead, target, &mut lists)?;
+        }
         out.extend(lists.into_iter().map(|(p, t)| (p, t.into_bytes())));
         Ok(out)
+    }
+
+    /// Add the captions and chapters of [`LadderJob::set_text`] to `lists` (the manifests `finish` wrote).
+    fn add_text(
+        &mut self,
+        lead: &Rendition,
+        target: u64,
+        lists: &mut Vec<(String, String)>,
+    ) -> Result<()> {
+        use crate::captions::{add_text, chapters, Manifests};
+        let timeline = crate::captions::Timeline::from_rendition(lead, target);
+        let source = chapters::before_end(&self.movie.chapters, timeline.end_ms());
+        let req = &self.text;
+        let chapter_list = chapters::choose(req.chapters.clone(), source, req.use_source_chapters);
+        if req.inputs.is_empty() && chapter_list.is_none() {
+            return Ok(());
+        }
+        let text_of = |path: &str| {
+            lists
+                .iter()
+                .find(|(p, _)| p == path)
+                .map(|(_, t)| t.as_str())
+        };
+        let master = text_of(layout::MASTER)
+            .ok_or_else(|| Error::Internal("the ladder wrote no master.m3u8".into()))?;
+        let made = add_text(
+            &Manifests {
+                master_path: layout::MASTER,
+                master,
+                mpd_path: layout::MANIFEST,
+                mpd: text_of(layout::MANIFEST),
+                timeline: &timeline,
+            },
+            &[],
+            &req.inputs,
+            chapter_list.as_deref(),
+            &crate::captions::TextLimits::default(),
+        )
+        .map_err(|e| Error::InvalidOption(e.to_string()))?;
+        for (path, text) in &made.files {
+            match lists.iter_mut().find(|(p, _)| p == path) {
+                Some(slot) => slot.1.clone_from(text),
+                None => lists.push((path.clone(), text.clone())),
+            }
+        }
+        self.text_made = Some(made);
+        Ok(())
     }
 
     /// The package summary over every rendition made so far, with the ladder's details.
@@ -413,8 +480,14 @@ impl LadderJob {
             all.iter()
                 .flat_map(|r| r.segments.iter().map(|s| s.duration_s(r.timescale))),
         );
+        let mut package = Summary::new(&self.movie, &self.package.plan, &all, target);
+        if let Some(made) = &self.text_made {
+            package.captions.clone_from(&made.captions);
+            package.chapters.clone_from(&made.chapters);
+            package.warnings.extend(made.warnings.iter().cloned());
+        }
         LadderSummary {
-            package: Summary::new(&self.movie, &self.package.plan, &all, target),
+            package,
             ladder: LadderDetails {
                 copy: self.copy_video,
                 copy_reason: self.info.copy_reason.clone(),

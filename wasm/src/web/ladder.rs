@@ -238,6 +238,17 @@ impl Ladder {
         table_to_js(&self.job.audio_samples())
     }
 
+    /// `setText({text: {captions, chapters, sourceChapters}})`: the same `options.text` `segmentFile` takes;
+    /// the captions and chapters go into the ladder's manifests when it finishes. A bad caption file is
+    /// refused now (`bad-captions`, naming the language and line).
+    #[wasm_bindgen(js_name = setText)]
+    pub fn set_text(&mut self, options: JsValue) -> WebResult<()> {
+        let req = super::text::read_text(&options)?;
+        req.validate(&crate::captions::TextLimits::default())
+            .map_err(|e| WebError::new(e.code(), &e.to_string()))?;
+        self.job.set_text(req).map_err(WebError::from)
+    }
+
     #[wasm_bindgen(js_name = addRung)]
     pub fn add_rung(&mut self, rung: JsValue) -> WebResult<u32> {
         let c = candidate_from_js(&rung)?;

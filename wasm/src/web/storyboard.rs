@@ -47,6 +47,37 @@ pub fn storyboard_plan(duration_ms: f64, width: u32, height: u32) -> WebResult<J
     })
 }
 
+fn picture_of(picture: &str) -> WebResult<Picture> {
+    match picture {
+        "webp" => Ok(Picture::Webp),
+        "jpeg" => Ok(Picture::Jpeg),
+        other => Err(WebError::option(&format!(
+            "a storyboard sheet is 'webp' or 'jpeg', not {other:?}"
+        ))),
+    }
+}
+
+/// `storyboardManifest(mpd, durationMs, width, height, picture, maxSheetBytes)` → the MPD text with the
+/// storyboard of that plan as its DASH-IF thumbnails AdaptationSet ([`crate::storyboard::dash`]).
+#[wasm_bindgen(js_name = storyboardManifest)]
+pub fn storyboard_manifest(
+    mpd: &str,
+    duration_ms: f64,
+    width: u32,
+    height: u32,
+    picture: &str,
+    max_sheet_bytes: f64,
+) -> WebResult<String> {
+    let plan = plan_of(duration_ms, width, height)?;
+    crate::storyboard::dash::attach(
+        mpd,
+        &plan,
+        picture_of(picture)?,
+        crate::num::f64_to_u64(max_sheet_bytes.max(0.0)),
+    )
+    .map_err(|e| WebError::option(&e))
+}
+
 /// `storyboardTrack(durationMs, width, height, picture)` → the WebVTT thumbnail track of that plan, its
 /// sheets `'webp'` or `'jpeg'` files.
 #[wasm_bindgen(js_name = storyboardTrack)]
@@ -56,14 +87,8 @@ pub fn storyboard_track(
     height: u32,
     picture: &str,
 ) -> WebResult<String> {
-    let picture = match picture {
-        "webp" => Picture::Webp,
-        "jpeg" => Picture::Jpeg,
-        other => {
-            return Err(WebError::option(&format!(
-                "a storyboard sheet is 'webp' or 'jpeg', not {other:?}"
-            )))
-        }
-    };
-    Ok(vtt::write(&plan_of(duration_ms, width, height)?, picture))
+    Ok(vtt::write(
+        &plan_of(duration_ms, width, height)?,
+        picture_of(picture)?,
+    ))
 }

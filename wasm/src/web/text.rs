@@ -1,12 +1,15 @@
 //! The page's caption files and chapters (`options.text`) → the core's inputs, and added to the package
 //! with [`crate::Package::add_text`] before it is checked and handed back: `{captions: [{lang, name,
-//! default, forced, bytes: Uint8Array}], chapters: "0:00 Intro\n…"}`, every part optional.
+//! default, forced, bytes: Uint8Array}], chapters: "0:00 Intro\n…", sourceChapters: true}`, every part
+//! optional. The source's own chapters (a chapter track or `chpl`) become the chapters track when none are
+//! typed, unless `sourceChapters` is `false`.
 
 use js_sys::{Array, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::error::{js_text, WebError, WebResult};
-use crate::captions::{parse_chapter_list, CaptionInput, TextLimits};
+use crate::captions::chapters::choose;
+use crate::captions::{parse_chapter_list, CaptionInput, TextLimits, TextRequest};
 
 fn get(obj: &JsValue, key: &str) -> WebResult<JsValue> {
     if !obj.is_object() {
@@ -23,12 +26,29 @@ fn flag(obj: &JsValue, key: &str) -> WebResult<bool> {
     Ok(get(obj, key)?.as_bool().unwrap_or(false))
 }
 
-/// Add `options.text` (when present) to `package`; the warnings, or the refusal (`bad-captions`,
-/// `captions-over-limit`, `bad-chapters`) naming the language and line.
+/// Add `options.text` to `package` (the source's chapters even without it); the warnings, or the refusal
+/// (`bad-captions`, `captions-over-limit`, `bad-chapters`) naming the language and line.
 pub fn add_text(package: &mut crate::Package, options: &JsValue) -> WebResult<Vec<String>> {
+    let req = read_text(options)?;
+    let limits = TextLimits::default();
+    let chapters = choose(
+        req.chapters,
+        package.source_chapters(),
+        req.use_source_chapters,
+    );
+    if req.inputs.is_empty() && chapters.is_none() {
+        return Ok(Vec::new());
+    }
+    package
+        .add_text(&req.inputs, chapters.as_deref(), &limits)
+        .map_err(|e| WebError::new(e.code(), &e.to_string()))
+}
+
+/// Read `options.text` (absent: nothing typed, source chapters used).
+pub fn read_text(options: &JsValue) -> WebResult<TextRequest> {
     let text = get(options, "text")?;
     if text.is_undefined() || text.is_null() {
-        return Ok(Vec::new());
+        return Ok(TextRequest::default());
     }
     let limits = TextLimits::default();
     let list = get(&text, "captions")?;
@@ -66,10 +86,9 @@ pub fn add_text(package: &mut crate::Package, options: &JsValue) -> WebResult<Ve
                 .map_err(|e| WebError::new("bad-chapters", &format!("chapters: {e}")))?,
         )
     };
-    if inputs.is_empty() && chapters.is_none() {
-        return Ok(Vec::new());
-    }
-    package
-        .add_text(&inputs, chapters.as_deref(), &limits)
-        .map_err(|e| WebError::new(e.code(), &e.to_string()))
+    Ok(TextRequest {
+        inputs,
+        chapters,
+        use_source_chapters: get(&text, "sourceChapters")?.as_bool() != Some(false),
+    })
 }

@@ -53,6 +53,9 @@ pub fn demux(src: &dyn Source, limits: &Limits) -> Result<Movie> {
         video: None,
         audio: None,
         warnings: Vec::new(),
+        // Matroska's Chapters element is not read: a WebM's chapters are typed on the page.
+        chapters: Vec::new(),
+        chapter_tracks: Vec::new(),
     };
     for t in &read.tracks {
         if let Some(track) = make_track(src, &read, t)? {

@@ -67,12 +67,38 @@ export async function loadThumbnails(url) {
   };
 }
 
+const ENTITIES = /** @type {Record<string, string>} */ ({
+  amp: '&',
+  lt: '<',
+  gt: '>',
+  nbsp: '\u00a0',
+  lrm: '\u200e',
+  rlm: '\u200f',
+  quot: '"',
+  apos: "'",
+});
+
 /**
- * The chapters of a chapters track at `url`, or [] when there is none.
+ * A cue's text as plain text: tags (`<b>`, `<c.x>`, `<v Name>`) dropped and character references
+ * (`&amp;`, `&#233;`, `&#xe9;`) resolved, as a browser renders WebVTT cue text (W3C WebVTT § 6.4).
+ * @param {string} text
+ */
+export function plainText(text) {
+  return text.replace(/<[^>]*>/g, '').replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (all, ref) => {
+    if (ref[0] !== '#') return ENTITIES[ref.toLowerCase()] ?? all;
+    const code = ref[1] === 'x' || ref[1] === 'X' ? Number.parseInt(ref.slice(2), 16) : Number(ref.slice(1));
+    return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : all;
+  });
+}
+
+/**
+ * The chapters of a chapters track at `url`, or [] when there is none; titles as plain text.
  * @param {string} url @returns {Promise<{start: number, end: number, text: string}[]>}
  */
 export async function loadChapters(url) {
   const r = await fetch(url).catch(() => null);
   if (!r?.ok) return [];
-  return parseCues(await r.text()).sort((a, b) => a.start - b.start);
+  return parseCues(await r.text())
+    .map((c) => ({ ...c, text: plainText(c.text) }))
+    .sort((a, b) => a.start - b.start);
 }

@@ -121,14 +121,24 @@ export class Sheets {
 }
 
 /**
- * The storyboard's files: the thumbnail track the core writes for `plan`, then the sheets.
- * @param {{storyboardTrack: (d: number, w: number, h: number, p: string) => string}} core
+ * The storyboard's files: the thumbnail track the core writes for `plan`, then the sheets; and, when the
+ * package's MPD text is given, that MPD with the sheets announced as a DASH-IF thumbnails AdaptationSet
+ * (the core's `storyboardManifest`), to replace the package's `manifest.mpd`.
+ * @param {{storyboardTrack: (d: number, w: number, h: number, p: string) => string,
+ *   storyboardManifest: (mpd: string, d: number, w: number, h: number, p: string, max: number) => string}} core
  * @param {{durationMs: number, width: number, height: number}} video
  * @param {{picture: 'webp' | 'jpeg', sheets: OutFile[]}} done
+ * @param {string | null} [mpd]
  * @returns {OutFile[]}
  */
-export function storyboardFiles(core, video, done) {
+export function storyboardFiles(core, video, done, mpd = null) {
   const track = core.storyboardTrack(video.durationMs, video.width, video.height, done.picture);
-  const bytes = /** @type {Uint8Array<ArrayBuffer>} */ (new TextEncoder().encode(track));
-  return [{ path: 'storyboard/storyboard.vtt', type: 'text/vtt', bytes }, ...done.sheets];
+  const text = (/** @type {string} */ t) => /** @type {Uint8Array<ArrayBuffer>} */ (new TextEncoder().encode(t));
+  const files = [{ path: 'storyboard/storyboard.vtt', type: 'text/vtt', bytes: text(track) }, ...done.sheets];
+  if (mpd) {
+    const largest = Math.max(0, ...done.sheets.map((f) => f.bytes.length));
+    const withImages = core.storyboardManifest(mpd, video.durationMs, video.width, video.height, done.picture, largest);
+    files.push({ path: 'manifest.mpd', type: 'application/dash+xml', bytes: text(withImages) });
+  }
+  return files;
 }

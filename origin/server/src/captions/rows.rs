@@ -115,11 +115,14 @@ fn make(
     let (files_out, after, warnings): (Vec<(String, String)>, Vec<CaptionInfo>, Vec<String>) =
         match change {
             Change::Delete(lang) => {
-                if !before.iter().any(|c| c.lang == lang) {
+                if !before.iter().any(|c| c.lang.eq_ignore_ascii_case(&lang)) {
                     return Err(ApiError::NotFound);
                 }
-                let after: Vec<CaptionInfo> =
-                    before.iter().filter(|c| c.lang != lang).cloned().collect();
+                let after: Vec<CaptionInfo> = before
+                    .iter()
+                    .filter(|c| !c.lang.eq_ignore_ascii_case(&lang))
+                    .cloned()
+                    .collect();
                 let (m, d) = attach(&master, mpd.as_deref(), &after).map_err(ApiError::Internal)?;
                 let mut out = vec![(MASTER.to_string(), m)];
                 out.extend(d.map(|d| (MANIFEST.to_string(), d)));

@@ -250,11 +250,14 @@ fn representation(r: &RenditionWindow, epoch: u32, period_start: SystemTime) -> 
             initialization: format!("{}/{}", r.name, init_uri(gen)),
             media: format!("{}/$Number$.m4s", r.name),
             start_number: segs.first().map(|s| s.msn),
+            duration: None,
+            end_number: None,
             presentation_time_offset: Some(pto),
             segment_timeline: Some(SegmentTimeline {
                 entries: timeline(&media),
             }),
         }),
+        essential_property: None,
         base_url: None,
     }
 }

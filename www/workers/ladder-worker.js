@@ -146,14 +146,7 @@ function bytesOf(d) {
 
 /** @param {{rungs: Rung[], copy: boolean, storyboard?: boolean, text?: object, maxPendingBytes: number | null,
  *   failEncoderAt?: import('./ladder/rung-encoder.js').FailAt | null}} request */
-async function run({
-  rungs,
-  copy: copyTop,
-  storyboard: withStoryboard = true,
-  text,
-  maxPendingBytes,
-  failEncoderAt,
-}) {
+async function run({ rungs, copy: copyTop, storyboard: withStoryboard = true, text, maxPendingBytes, failEncoderAt }) {
   if (!job) throw new Error('open a file first');
   const { ladder, file, source, rotation } = job;
   if (rungs.length && job.decodeProblem) throw new Error(job.decodeProblem);

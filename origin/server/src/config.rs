@@ -91,6 +91,8 @@ pub struct Config {
     pub read_only: bool,
     /// Static pages served at `/` when the directory exists.
     pub www_dir: Option<PathBuf>,
+    /// `--access-log FILE`: a JSON line per request (method, path, status, request and response bytes).
+    pub access_log: Option<PathBuf>,
     /// Admin token given by the operator (`UPCAST_ADMIN_TOKEN`); generated on first start when absent.
     pub admin_token: Option<String>,
     pub limits: Limits,
@@ -167,6 +169,7 @@ impl Config {
             store: StoreConfig::Local,
             read_only: false,
             www_dir: None,
+            access_log: None,
             admin_token: None,
             limits: Limits::default(),
             workers: None,

@@ -4,6 +4,7 @@
 //! client; API.md and SECURITY.md beside this crate describe the contract and the threat model.
 #![forbid(unsafe_code)]
 
+pub mod access_log;
 pub mod api_types;
 pub mod auth;
 pub mod body;
@@ -75,6 +76,10 @@ pub struct AppState {
     pub live_publish: live_ingest::Registry,
     /// A read-only origin's recent catalog misses (ids the store had no manifest for).
     pub read_only_misses: read_only::Misses,
+    /// The writer lease this origin holds on a shared store (released when the server stops).
+    pub lease: Option<Arc<lease::Held>>,
+    /// `--access-log FILE`: one line per request.
+    pub access_log: Option<Arc<access_log::AccessLog>>,
 }
 
 impl AppState {
@@ -261,9 +266,11 @@ pub async fn run(cfg: Config) -> std::io::Result<()> {
         let _ = state.rtmp_bound.set(bound);
     }
     let ips = state.limits.ips.clone();
+    let lease = state.lease.clone();
     let mut server = actix_web::HttpServer::new(move || {
         actix_web::App::new()
             .wrap(actix_web::middleware::from_fn(limits::connection))
+            .wrap(actix_web::middleware::from_fn(access_log::middleware))
             .configure(routes(state.clone()))
     })
     .on_connect(move |conn, ext| {
@@ -282,5 +289,15 @@ pub async fn run(cfg: Config) -> std::io::Result<()> {
         "upcast: serving on http://{}",
         server.addrs().first().copied().unwrap_or(listen)
     );
-    server.run().await
+    // SIGTERM and SIGINT stop the server gracefully (actix-web's signal handling); then the writer lease
+    // is given up, so another writer can start at once.
+    let ran = server.run().await;
+    if let Some(l) = lease {
+        match l.release() {
+            Ok(true) => eprintln!("upcast: writer lease released"),
+            Ok(false) => eprintln!("upcast: the writer lease was no longer ours to release"),
+            Err(e) => eprintln!("upcast: {e}"),
+        }
+    }
+    ran
 }

@@ -236,6 +236,18 @@ pub fn prepare(cfg: Config) -> Result<(web::Data<AppState>, Option<String>), Str
     startup::prepare(cfg)
 }
 
+/// Resolves at the first SIGTERM or SIGINT; the handlers are in place when this returns.
+fn stop_signals() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use actix_web::rt::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        let t = Box::pin(term.recv());
+        let i = Box::pin(int.recv());
+        futures_util::future::select(t, i).await;
+    })
+}
+
 /// Run the server until it is stopped.
 pub async fn run(cfg: Config) -> std::io::Result<()> {
     let listen = cfg.listen;
@@ -285,13 +297,20 @@ pub async fn run(cfg: Config) -> std::io::Result<()> {
     if let Some(n) = workers {
         server = server.workers(n);
     }
-    eprintln!(
-        "upcast: serving on http://{}",
-        server.addrs().first().copied().unwrap_or(listen)
-    );
-    // SIGTERM and SIGINT stop the server gracefully (actix-web's signal handling); then the writer lease
-    // is given up, so another writer can start at once.
-    let ran = server.run().await;
+    let bound = server.addrs().first().copied().unwrap_or(listen);
+    // SIGTERM and SIGINT stop the server gracefully, then the writer lease is given up so another writer
+    // can start at once. The handlers are ours, installed before the address is announced: actix-web's
+    // own are installed only when the server is first polled, and a signal sent before that (right after
+    // the announcement) killed the process with the lease still held.
+    let stop = stop_signals()?;
+    let running = server.disable_signals().run();
+    let handle = running.handle();
+    actix_web::rt::spawn(async move {
+        stop.await;
+        handle.stop(true).await;
+    });
+    eprintln!("upcast: serving on http://{bound}");
+    let ran = running.await;
     if let Some(l) = lease {
         match l.release() {
             Ok(true) => eprintln!("upcast: writer lease released"),

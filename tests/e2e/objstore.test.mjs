@@ -33,7 +33,8 @@ before(async () => {
     env: S3_ENV,
     args: ['--store', store, '--store-attempts', '2', '--access-log', logFile],
   });
-  reader = await startOrigin({ env: S3_ENV, args: ['--store', store, '--read-only'] });
+  // Started before anything is published: it follows the writer by polling the bucket's catalog.
+  reader = await startOrigin({ env: S3_ENV, args: ['--store', store, '--read-only', '--read-only-poll-secs', '1'] });
   ctx = await launch();
 });
 
@@ -73,10 +74,15 @@ test('the bucket killed mid-upload: the page retries, nothing is half-published,
   const page = await uploadPage('?target=1');
   let completes = 0;
   let killed = null;
-  // The bucket dies as the fourth file is being recorded: that `complete` and every PUT after it meet a
-  // dead bucket (the proxy answers 502), whatever the lanes are doing.
+  let open;
+  const gate = new Promise((r) => (open = r));
+  // The bucket dies as the fourth file is being recorded: that `complete` meets a dead bucket (503 from the
+  // origin), and every PUT after it too (the proxy answers 502). Later `complete`s wait at the gate, so the
+  // package stays incomplete after the bucket is back until the test opens it.
   await page.route('**/api/videos/*/direct-uploads/complete', async (route) => {
-    if (++completes === 4) killed = bucket.kill();
+    const n = ++completes;
+    if (n === 4) killed = bucket.kill();
+    if (n > 4) await gate;
     await killed;
     await route.continue();
   });
@@ -87,21 +93,33 @@ test('the bucket killed mid-upload: the page retries, nothing is half-published,
   const total = Number(await page.evaluate(() => document.body.dataset.packaged));
 
   // Nothing half-published: not ready, nothing served, and publish refuses while files are missing.
-  const v = await api(writer, `/api/videos/${id}`);
+  // (The file list is the database's; the video's own view reads its master playlist from the bucket, and
+  // answers 503 store-unavailable while the bucket is down.)
+  const v = await api(writer, `/api/videos/${id}/files`);
   assert.notEqual(v.state, 'ready');
-  assert.ok(v.files < total, `${v.files} of ${total} recorded`);
-  assert.equal((await fetch(`${writer.url}/v/${id}/master.m3u8`)).status, 404);
-  const refused = await fetch(`${writer.url}/api/videos/${id}/publish`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${ADMIN}` },
-  });
-  const why = await refused.json();
-  assert.equal(refused.status, 409, JSON.stringify(why));
-  assert.equal(why.code, 'missing-files');
+  assert.ok(v.files.length < total, `${v.files.length} of ${total} recorded`);
+  const view = await fetch(`${writer.url}/api/videos/${id}`, { headers: { Authorization: `Bearer ${ADMIN}` } });
+  assert.equal(view.status, 503);
+  // No manifest in the bucket: no read-only origin can serve it. (The writer serves an uploading video's
+  // playlists as a growing EVENT view; with the bucket down it answers 503, never a half package.)
+  assert.equal(existsSync(bucket.objectFile(`manifests/${id}.json`)), false);
+  assert.equal((await fetch(`${writer.url}/v/${id}/master.m3u8`)).status, 503);
+  const publish = async () => {
+    const r = await fetch(`${writer.url}/api/videos/${id}/publish`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${ADMIN}` },
+    });
+    return [r.status, (await r.json()).code];
+  };
   await page.screenshot({ path: join(out, 'objstore-retrying.png') });
 
-  // The bucket back: the page's retries (or, once they are used up, Resume) finish the upload.
+  // The bucket back, files still missing: publish refuses them by name. (Asked once: a refused publish
+  // makes the next wait a moment, 429.)
   await bucket.restart();
+  assert.deepEqual(await publish(), [409, 'missing-files']);
+  assert.notEqual((await api(writer, `/api/videos/${id}`)).state, 'ready');
+  // The page's retries (or, once they are used up, Resume) finish the upload.
+  open();
   await page.waitForFunction(
     () => document.body.dataset.state === 'published' || !document.querySelector('#resume').hidden,
     null,
@@ -153,6 +171,10 @@ test('direct uploads from the page: no media through the origin; a read-only ori
   console.log(`# media ${mediaBytes} bytes to the bucket; request bytes the origin received for it: ${received}`);
   await page.close();
 
+  // The read-only origin lists it once its poll of the bucket's catalog has run (the viewer page picks
+  // videos from that list).
+  while (!(await api(reader, '/api/videos')).videos.some((x) => x.id === id))
+    await new Promise((r) => setTimeout(r, 100));
   // Playback through the read-only origin. Segments after the third are held until the writer is dead,
   // so hls.js must fetch them from an origin whose writer is gone.
   const watch = await ctx.newPage();
@@ -166,6 +188,9 @@ test('direct uploads from the page: no media through the origin; a read-only ori
     if (killedAt !== null) afterKill.push(route.request().url());
     await route.continue();
   });
+  watch.on('pageerror', (e) => console.error('page error:', e.message));
+  // This origin's pages have not seen the admin token yet (the upload page saved it for the writer's).
+  await watch.addInitScript((t) => localStorage.setItem('upcast.admin', t), ADMIN);
   await watch.goto(`${reader.url}/watch.html#v=${id}`);
   await watch.waitForFunction(() => document.querySelector('#player').currentTime > 1, null, { timeout: 60_000 });
   writer.stop();

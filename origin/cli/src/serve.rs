@@ -24,6 +24,10 @@ pub struct Args {
     /// Run any number of these beside one writer (the origin without --read-only).
     #[arg(long)]
     pub read_only: bool,
+    /// With --read-only: re-read the bucket's catalog every N seconds, so videos published since appear in
+    /// the video list without a restart (a request naming one imports it at once anyway). 0: off.
+    #[arg(long, default_value_t = 30)]
+    pub read_only_poll_secs: u64,
     /// The playback signing keys' file (default: DATA/signing-keys.json). Origins serving private videos
     /// from one bucket share it, so each accepts the links any of them signs.
     #[arg(long)]
@@ -196,6 +200,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         cfg.store = StoreConfig::S3(loc, retry);
     }
     cfg.read_only = args.read_only;
+    cfg.read_only_poll =
+        (args.read_only_poll_secs > 0).then(|| Duration::from_secs(args.read_only_poll_secs));
     cfg.signing_keys_file = args.signing_keys_file.clone();
     cfg.www_dir = Some(args.www);
     cfg.access_log = args.access_log;

@@ -397,6 +397,47 @@ fn a_second_writer_is_refused_while_the_lease_is_held() {
 }
 
 #[test]
+fn a_read_only_origin_lists_videos_published_after_it_started_when_it_polls() {
+    let bucket = S3Server::start("media");
+    let (w, r) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let writer = serve_on(&bucket, w.path());
+    let spec = bucket.store_spec();
+    let mut cmd = Server::command(
+        r.path(),
+        &[
+            "--store",
+            &spec,
+            "--read-only",
+            "--read-only-poll-secs",
+            "1",
+        ],
+    );
+    cmd.envs(bucket.env());
+    let edge = Server::spawn(cmd, r.path());
+    let listed = |s: &Server| -> Vec<String> {
+        let (code, v) = get_json(s, "/api/videos");
+        assert_eq!(code, 200, "{v}");
+        v["videos"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(listed(&edge).is_empty());
+    let (id, ticket) = create_video(&writer, "public");
+    upload_pkg(&writer, &id, &ticket);
+    assert_eq!(publish(&writer, &id, &ticket).0, 200);
+    // No request names the video on the edge: only its poll of the bucket's catalog can bring it. Checked
+    // every 50 ms (under the API's rate limit) until the poll has run.
+    while !listed(&edge).contains(&id) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let (code, v) = get_json(&edge, &format!("/api/videos/{id}"));
+    assert_eq!((code, v["state"].as_str()), (200, Some("ready")), "{v}");
+}
+
+#[test]
 fn a_writer_stopped_by_sigterm_gives_its_lease_up_so_another_starts_at_once() {
     let bucket = S3Server::start("media");
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());

@@ -89,6 +89,9 @@ pub struct Config {
     pub store: StoreConfig,
     /// Serve what the shared store's manifests publish and refuse every write (`--read-only`).
     pub read_only: bool,
+    /// A read-only origin re-reads the store's catalog this often for videos published since
+    /// (`--read-only-poll-secs`); None: only at start and when a request names an unknown video.
+    pub read_only_poll: Option<Duration>,
     /// Static pages served at `/` when the directory exists.
     pub www_dir: Option<PathBuf>,
     /// `--access-log FILE`: a JSON line per request (method, path, status, request and response bytes).
@@ -168,6 +171,7 @@ impl Config {
             data_dir,
             store: StoreConfig::Local,
             read_only: false,
+            read_only_poll: None,
             www_dir: None,
             access_log: None,
             admin_token: None,

@@ -264,6 +264,9 @@ pub async fn run(cfg: Config) -> std::io::Result<()> {
     }
     // Deliver webhook events (those queued before a stop first) on this runtime.
     state.webhooks.start();
+    if let Some(every) = state.cfg.read_only_poll.filter(|_| state.cfg.read_only) {
+        read_only::follow(state.clone(), every);
+    }
     if let Some((addr, limits)) = rtmp {
         // Publishes are authorized by the streams registry; their media goes through the live muxer.
         let ingest = live_ingest::LiveIngest::new(state.clone(), state.cfg.live_ingest.clone());

@@ -8,7 +8,8 @@
 //    bytes (tests/e2e/objstore-kit.mjs `startSegmentCache`: the origin redirects, nginx follows and keeps
 //    the answer), and straight from the local-disk origin's own files.
 // Goals: direct upload >= 0.8x the disk's throughput; the cache >= 1x the origin's req/s.
-// Options: --runs N (uploads per side, default 3), --requests N (per side, default 600), --clients N (8).
+// Options: --runs N (uploads per side, default 3), --requests N (per side, default 600), --clients N (8),
+// --input FILE (default: the 60 s 1080p file of tests/fixtures/make_big.sh, made once).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -25,7 +26,8 @@ const RUNS = arg('runs', 3);
 const REQUESTS = arg('requests', 600);
 const CLIENTS = arg('clients', 8);
 
-const input = join(root, 'tests/fixtures/generated/bench_60s_1080p.mp4');
+const inputAt = process.argv.indexOf('--input');
+const input = inputAt > 0 ? process.argv[inputAt + 1] : join(root, 'tests/fixtures/generated/bench_60s_1080p.mp4');
 if (!existsSync(input))
   execFileSync(join(root, 'tests/fixtures/make_big.sh'), [input, '60', '1920x1080'], { stdio: 'inherit' });
 const source = readFileSync(input);
@@ -54,7 +56,11 @@ async function upload(origin, name) {
       const d = document.body.dataset;
       if (d.video && t.created === undefined) t.created = performance.now();
       if (d.state === 'published' && t.published === undefined) t.published = performance.now();
-    }).observe(document.documentElement, { attributes: true, subtree: true, attributeFilter: ['data-video', 'data-state'] });
+    }).observe(document, {
+      attributes: true,
+      subtree: true,
+      attributeFilter: ['data-video', 'data-state'],
+    });
   });
   await page.goto(`${origin.url}/index.html?target=2#token=${ADMIN}`);
   await page.uncheck('#encode');
@@ -128,8 +134,16 @@ const hits = cdn
   .split('\n')
   .filter((l) => l.startsWith('HIT ')).length;
 
+for (const [side, r] of [
+  ['cache', cached],
+  ['origin', own],
+])
+  if (Object.keys(r.statuses).some((k) => k !== '200'))
+    throw new Error(`${side}: not every segment GET answered 200: ${JSON.stringify(r.statuses)}`);
 const r0 = runs.s3[0];
-console.log(`upload: ${mb(r0.bytes)} MB package (${r0.files} files, 2 s segments) from a ${mb(source.length)} MB file,`);
+console.log(
+  `upload: ${mb(r0.bytes)} MB package (${r0.files} files, 2 s segments) from a ${mb(source.length)} MB file,`,
+);
 console.log(`  Chromium upload page, video created → published, median of ${RUNS}`);
 const line = (label, rs) =>
   console.log(
@@ -138,7 +152,9 @@ const line = (label, rs) =>
 line('browser → bucket (direct, via CORS proxy)', runs.s3);
 line('browser → origin → its disk', runs.disk);
 console.log(`  ratio direct / disk ${(directRate / diskRate).toFixed(2)}x (goal: >= 0.8x)`);
-console.log(`  request bytes the bucket-backed origin received for one upload: ${received} (${mb(r0.bytes)} MB of media)`);
+console.log(
+  `  request bytes the bucket-backed origin received for one upload: ${received} (${mb(r0.bytes)} MB of media)`,
+);
 console.log(`serving: ${REQUESTS} segment GETs per side, ${CLIENTS} keep-alive clients (node http)`);
 console.log(
   `  nginx cache (bucket behind)   ${cached.rps.toFixed(0).padStart(6)} req/s  ${mb(cached.bytesPerS)} MB/s  statuses ${JSON.stringify(cached.statuses)}, ${hits} cache hits`,

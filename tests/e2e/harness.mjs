@@ -14,12 +14,17 @@ export const ADMIN = 'upa_e2e_admin_token';
 
 /**
  * Start `upcast serve` on 127.0.0.1 with a fresh data directory (or `data`); resolves to {url, rtmp, data,
- * pid, stop, term, exited}. With `rtmp`, the RTMP listener is on too (an OS-chosen port) and `rtmp` is its
+ * pid, stop, exited, log}. With `rtmp`, the RTMP listener is on too (an OS-chosen port) and `rtmp` is its
  * `rtmp://…` address. `env` adds to the environment (a bucket's credentials). `stop()` kills it (SIGKILL, a
- * crash); `term()` asks it to stop (SIGTERM) and resolves to its exit code once it has.
+ * crash); `exited` resolves once it has ended; `log()` is what it wrote to stderr so far.
  * @param {{rtmp?: boolean, args?: string[], env?: Record<string, string>, data?: string}} [options]
  */
-export function startOrigin({ rtmp = false, args = [], env = {}, data = mkdtempSync(join(tmpdir(), 'upcast-e2e-')) } = {}) {
+export function startOrigin({
+  rtmp = false,
+  args = [],
+  env = {},
+  data = mkdtempSync(join(tmpdir(), 'upcast-e2e-')),
+} = {}) {
   const bin = process.env.UPCAST_BIN ?? join(root, 'target/debug/upcast');
   const child = spawn(
     bin,
@@ -60,7 +65,6 @@ export function startOrigin({ rtmp = false, args = [], env = {}, data = mkdtempS
           data,
           pid: child.pid,
           stop: () => child.kill('SIGKILL'),
-          term: () => (child.kill('SIGTERM'), exited),
           exited,
           log: () => seen,
         });

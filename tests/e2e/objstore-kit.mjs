@@ -154,7 +154,10 @@ ${locations}
     url: `http://127.0.0.1:${port}`,
     dir,
     log: () => (existsSync(join(dir, 'access.log')) ? readFileSync(join(dir, 'access.log'), 'utf8') : ''),
-    stop: () => (child.kill('SIGKILL'), exited),
+    stop: () => {
+      child.kill('SIGKILL');
+      return exited;
+    },
   };
 }
 

@@ -183,7 +183,12 @@ test('direct uploads from the page: no media through the origin; a read-only ori
   const afterKill = [];
   let killedAt = null;
   await watch.route(`**/v/${id}/**`, async (route) => {
-    const n = Number(route.request().url().match(/seg_(\d+)\.m4s/)?.[1] ?? 0);
+    const n = Number(
+      route
+        .request()
+        .url()
+        .match(/seg_(\d+)\.m4s/)?.[1] ?? 0,
+    );
     if (n > 3) await dead;
     if (killedAt !== null) afterKill.push(route.request().url());
     await route.continue();

@@ -137,7 +137,13 @@ export function putToBucket(url, headers, body, { onBytes, signal } = {}) {
       const text = xhr.responseText ?? '';
       const code = text.match(/<Code>([^<]*)<\/Code>/)?.[1];
       const msg = text.match(/<Message>([^<]*)<\/Message>/)?.[1];
-      reject(new ApiError(xhr.status, code, `the bucket answered ${xhr.status}${code ? ` ${code}` : ''}${msg ? `: ${msg}` : ''}`));
+      reject(
+        new ApiError(
+          xhr.status,
+          code,
+          `the bucket answered ${xhr.status}${code ? ` ${code}` : ''}${msg ? `: ${msg}` : ''}`,
+        ),
+      );
     };
     xhr.onerror = () => {
       done();

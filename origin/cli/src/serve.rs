@@ -197,7 +197,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             attempts: args.store_attempts,
             ..Retry::default()
         };
-        cfg.store = StoreConfig::S3(loc, retry);
+        cfg.store = StoreConfig::S3(Box::new(loc), retry);
     }
     cfg.read_only = args.read_only;
     cfg.read_only_poll =

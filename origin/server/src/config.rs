@@ -132,7 +132,7 @@ pub enum StoreConfig {
     #[default]
     Local,
     /// An S3-compatible bucket, with the retry policy for its requests.
-    S3(crate::store_s3::S3Location, crate::store_s3::Retry),
+    S3(Box<crate::store_s3::S3Location>, crate::store_s3::Retry),
 }
 
 /// How webhook events are delivered (see `webhooks`).

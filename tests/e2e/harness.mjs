@@ -13,13 +13,19 @@ mkdirSync(out, { recursive: true });
 export const ADMIN = 'upa_e2e_admin_token';
 
 /**
- * Start `upcast serve` on 127.0.0.1 with a fresh data directory; resolves to {url, rtmp, data, stop}. With
- * `rtmp`, the RTMP listener is on too (an OS-chosen port) and `rtmp` is its `rtmp://…` address.
- * @param {{rtmp?: boolean, args?: string[]}} [options]
+ * Start `upcast serve` on 127.0.0.1 with a fresh data directory (or `data`); resolves to {url, rtmp, data,
+ * pid, stop, exited, log}. With `rtmp`, the RTMP listener is on too (an OS-chosen port) and `rtmp` is its
+ * `rtmp://…` address. `env` adds to the environment (a bucket's credentials). `stop()` kills it (SIGKILL, a
+ * crash); `exited` resolves once it has ended; `log()` is what it wrote to stderr so far.
+ * @param {{rtmp?: boolean, args?: string[], env?: Record<string, string>, data?: string}} [options]
  */
-export function startOrigin({ rtmp = false, args = [] } = {}) {
+export function startOrigin({
+  rtmp = false,
+  args = [],
+  env = {},
+  data = mkdtempSync(join(tmpdir(), 'upcast-e2e-')),
+} = {}) {
   const bin = process.env.UPCAST_BIN ?? join(root, 'target/debug/upcast');
-  const data = mkdtempSync(join(tmpdir(), 'upcast-e2e-'));
   const child = spawn(
     bin,
     // Never RTMP on the fixed default port 1935: origins run side by side (a live test gets an OS-chosen port).
@@ -38,10 +44,11 @@ export function startOrigin({ rtmp = false, args = [] } = {}) {
       ...args,
     ],
     {
-      env: { ...process.env, UPCAST_ADMIN_TOKEN: ADMIN },
+      env: { ...process.env, UPCAST_ADMIN_TOKEN: ADMIN, ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
     },
   );
+  const exited = new Promise((r) => child.on('exit', (code, signal) => r(code ?? signal)));
   return new Promise((resolve, reject) => {
     let seen = '';
     child.on('exit', (code) => reject(new Error(`upcast serve exited (${code}): ${seen}`)));
@@ -51,7 +58,16 @@ export function startOrigin({ rtmp = false, args = [] } = {}) {
       // ".0.0.1:…"), and a partial match once sent a test to http://127/ (read by Chromium as 0.0.0.127).
       const m = seen.match(/serving on (http:\/\/[\d.:]+)\r?\n/);
       const r = seen.match(/rtmp on (rtmp:\/\/[\d.:]+)\r?\n/);
-      if (m && (r || !rtmp)) resolve({ url: m[1], rtmp: r?.[1], data, stop: () => child.kill('SIGKILL') });
+      if (m && (r || !rtmp))
+        resolve({
+          url: m[1],
+          rtmp: r?.[1],
+          data,
+          pid: child.pid,
+          stop: () => child.kill('SIGKILL'),
+          exited,
+          log: () => seen,
+        });
     });
   });
 }

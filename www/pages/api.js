@@ -103,6 +103,60 @@ export function putFile(token, id, file, { onBytes, signal } = {}) {
   });
 }
 
+// Direct uploads (API.md § "Direct uploads"): when the origin's store is a bucket, it presigns a PUT that
+// pins the object's key, length and SHA-256; the bytes go straight to the bucket, then `complete` has the
+// origin read them back, check them and record the file. A store on the origin's own disk answers 409
+// `direct-uploads-off`.
+/** @param {string} token @param {string} id @param {{path: string, sha256: string, size: number}} file
+ * @returns {Promise<{stored: object | null, url: string | null, headers: [string, string][], expires_in: number | null}>} */
+export const presignUpload = (token, id, file) => call('POST', `/api/videos/${id}/direct-uploads`, token, file);
+/** @param {string} token @param {string} id @param {{path: string, sha256: string, size: number}} file */
+export const completeUpload = (token, id, file) =>
+  call('POST', `/api/videos/${id}/direct-uploads/complete`, token, file);
+
+/**
+ * PUT `body` to a presigned bucket URL with the headers the signature pins (the browser sets
+ * Content-Length itself, to the body's length, which the signature also pins). The bucket answers in S3's
+ * XML: a refusal becomes an ApiError with the S3 code (`SlowDown`, `BadDigest`, …); status 0 for the network.
+ * @param {string} url @param {[string, string][]} headers @param {XMLHttpRequestBodyInit} body
+ * @param {{onBytes?: (sent: number) => void, signal?: AbortSignal}} [options]
+ */
+export function putToBucket(url, headers, body, { onBytes, signal } = {}) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('PUT', url);
+    // Content-Length is the browser's to set (a forbidden header name for scripts).
+    for (const [k, v] of headers) if (k.toLowerCase() !== 'content-length') xhr.setRequestHeader(k, v);
+    xhr.upload.onprogress = (e) => onBytes?.(e.loaded);
+    const abort = () => xhr.abort();
+    signal?.addEventListener('abort', abort);
+    const done = () => signal?.removeEventListener('abort', abort);
+    xhr.onload = () => {
+      done();
+      if (xhr.status >= 200 && xhr.status < 300) return resolve(null);
+      const text = xhr.responseText ?? '';
+      const code = text.match(/<Code>([^<]*)<\/Code>/)?.[1];
+      const msg = text.match(/<Message>([^<]*)<\/Message>/)?.[1];
+      reject(
+        new ApiError(
+          xhr.status,
+          code,
+          `the bucket answered ${xhr.status}${code ? ` ${code}` : ''}${msg ? `: ${msg}` : ''}`,
+        ),
+      );
+    };
+    xhr.onerror = () => {
+      done();
+      reject(new ApiError(0, 'network', 'the connection to the bucket failed'));
+    };
+    xhr.onabort = () => {
+      done();
+      reject(signal?.reason ?? new DOMException('cancelled', 'AbortError'));
+    };
+    xhr.send(body);
+  });
+}
+
 // Live streams (origin/server API.md, "Streams"): the key is in the answer to create and rotate only.
 export const createStream = (admin, body) => call('POST', '/api/streams', admin, body);
 export const listStreams = (admin) => call('GET', '/api/streams', admin);

@@ -25,6 +25,11 @@ export class Meter {
     this.samples = [];
   }
 
+  /** @param {string} text */
+  label(text) {
+    this.root.querySelector('.label').textContent = text;
+  }
+
   update(done, total) {
     const now = performance.now();
     this.samples.push([now, done]);

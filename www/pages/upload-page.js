@@ -279,6 +279,10 @@ async function send(file, pkg, ctl) {
           const n = Number(document.body.dataset.skipped ?? 0) + 1;
           document.body.dataset.skipped = String(n);
           if (note) note.textContent = `Continuing: ${n} files already on the origin were not sent again. `;
+        } else if (e.type === 'file' && e.direct && document.body.dataset.direct !== 'true') {
+          // The origin stores in a bucket: the files go there straight, the origin only records them.
+          document.body.dataset.direct = 'true';
+          meter.label('Uploading straight to the bucket');
         } else if (e.type === 'bytes') {
           meter.update(e.sent, e.total);
         } else if (e.type === 'retry' && !ctl.signal.aborted && $('#resume').hidden) {

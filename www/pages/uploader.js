@@ -1,6 +1,9 @@
 // @ts-check
 // Upload a package to the origin: create the video (or continue the one this file started before), skip
-// what the origin already has, PUT the rest a few at a time with retries and back-off, then publish.
+// what the origin already has, send the rest a few at a time with retries and back-off, then publish.
+// When the origin stores in a bucket, each file goes straight to the bucket with a URL the origin presigns
+// (its key, length and SHA-256 pinned, so the bucket refuses other bytes), and the origin only records it;
+// otherwise it is PUT to the origin. Either way the origin checks every file before it is recorded.
 
 import { timeOrder } from '../lib/package-file.js';
 import * as api from './api.js';
@@ -78,14 +81,47 @@ async function openVideo(admin, file, title, ctx) {
 }
 
 /**
- * PUT one file's `body` with retries; `onBytes(n)` as its bytes go out. Resolves to the origin's answer.
+ * One file straight to the bucket: a presigned PUT from the origin (or word that it has the file already),
+ * the bytes to the bucket, then `complete`. Null when the origin stores on its own disk.
+ * @param {{id: string, ticket: string}} rec @param {{path: string, sha256: string, body: Uint8Array<ArrayBuffer>}} put
+ * @param {(n: number) => void} onBytes @param {AbortSignal} signal
+ */
+async function sendDirect(rec, put, onBytes, signal) {
+  const desc = { path: put.path, sha256: put.sha256, size: put.body.length };
+  let grant;
+  try {
+    grant = await api.presignUpload(rec.ticket, rec.id, desc);
+  } catch (e) {
+    if (e instanceof api.ApiError && e.code === 'direct-uploads-off') return null;
+    throw e;
+  }
+  if (grant.stored) return { file: grant.stored, created: false };
+  if (!grant.url) throw new api.ApiError(500, 'bad-answer', 'the origin gave no upload URL');
+  await api.putToBucket(grant.url, grant.headers, put.body, { signal, onBytes });
+  return api.completeUpload(rec.ticket, rec.id, desc);
+}
+
+/**
+ * Send one file's `body` with retries; `onBytes(n)` as its bytes go out. Resolves to the origin's answer.
+ * `route.direct` is learnt from the first answer: true when the origin presigns bucket uploads, false when
+ * it stores on its own disk (then every file is PUT to the origin). Each attempt at a direct upload asks
+ * for a fresh URL, so a retry after a long back-off never sends to an expired one.
  * @param {{id: string, ticket: string}} rec @param {PackageFile} f @param {Uint8Array<ArrayBuffer>} body
  * @param {(n: number) => void} onBytes @param {{signal: AbortSignal, onRetry: (r: object) => void}} ctx
+ * @param {{direct?: boolean}} route
  */
-async function putWithRetry(rec, f, body, onBytes, ctx) {
+async function putWithRetry(rec, f, body, onBytes, ctx, route) {
   const put = { path: f.path, sha256: await f.sha256(body), body };
-  return retry(() => {
+  return retry(async () => {
     onBytes(0);
+    if (route.direct !== false) {
+      const r = await sendDirect(rec, put, onBytes, ctx.signal);
+      if (r) {
+        route.direct = true;
+        return r;
+      }
+      route.direct = false;
+    }
     return api.putFile(rec.ticket, rec.id, put, { signal: ctx.signal, onBytes });
   }, ctx);
 }
@@ -109,7 +145,8 @@ async function putWithRetry(rec, f, body, onBytes, ctx) {
  * the next file, `release(f)` is told when a file is on the origin); playlists of a growing package come
  * last, and publish waits for them.
  * Events: {type: 'video', id, resumed, skipped, skippedBytes} · {type: 'bytes', sent, total} ·
- *         {type: 'retry', attempt, delay, error} · {type: 'file', path, created} ·
+ *         {type: 'retry', attempt, delay, error} · {type: 'file', path, created, direct} (direct: sent
+ *         straight to the bucket) ·
  *         {type: 'file', path, size, skipped: true} (a growing package's file the origin has) · {type: 'published', video}
  */
 export async function upload({ file, pkg, admin, title, signal: outer, onEvent = () => {} }) {
@@ -119,6 +156,8 @@ export async function upload({ file, pkg, admin, title, signal: outer, onEvent =
   const signal = stop.signal;
   const ctx = { signal, onRetry: (r) => onEvent({ type: 'retry', ...r }) };
   const { rec, have } = await openVideo(admin, file, title, ctx);
+  /** @type {{direct?: boolean}} */
+  const route = {};
   const stored = new Map(have.files.map((f) => [f.path, f]));
   const files = filesOf(pkg);
   // A file the origin has is skipped when its size and SHA-256 match (a read of the local file, or the
@@ -184,8 +223,8 @@ export async function upload({ file, pkg, admin, title, signal: outer, onEvent =
           inFlight.set(f.path, Math.min(n, f.size));
           if (n > 0) report();
         };
-        const r = await putWithRetry(rec, f, body, onBytes, ctx);
-        onEvent({ type: 'file', path: f.path, created: r?.created });
+        const r = await putWithRetry(rec, f, body, onBytes, ctx, route);
+        onEvent({ type: 'file', path: f.path, created: r?.created, direct: route.direct === true });
       } finally {
         inFlight.delete(f.path);
         initDone?.();

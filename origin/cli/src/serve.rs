@@ -16,7 +16,7 @@ pub struct Args {
     #[arg(long, default_value = "./data")]
     pub data: PathBuf,
     /// Where media objects live: local disk under --data (default), or an S3-compatible bucket,
-    /// `s3://BUCKET?endpoint=http://HOST:PORT&region=NAME[&public_url=URL]`, signed with
+    /// `s3://BUCKET?endpoint=http://HOST:PORT&region=NAME[&public_url=URL][&presign_endpoint=URL]`, signed with
     /// AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY. The database and spool files stay under --data.
     #[arg(long)]
     pub store: Option<String>,
@@ -24,6 +24,10 @@ pub struct Args {
     /// Run any number of these beside one writer (the origin without --read-only).
     #[arg(long)]
     pub read_only: bool,
+    /// With --read-only: re-read the bucket's catalog every N seconds, so videos published since appear in
+    /// the video list without a restart (a request naming one imports it at once anyway). 0: off.
+    #[arg(long, default_value_t = 30)]
+    pub read_only_poll_secs: u64,
     /// The playback signing keys' file (default: DATA/signing-keys.json). Origins serving private videos
     /// from one bucket share it, so each accepts the links any of them signs.
     #[arg(long)]
@@ -31,6 +35,10 @@ pub struct Args {
     /// Attempts per bucket request on 503 SlowDown, 5xx, 429 and timeouts (jittered exponential backoff).
     #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=20))]
     pub store_attempts: u32,
+    /// Append one JSON line per request to FILE: method, path (no query), status, request body bytes read
+    /// and response body bytes written (origin/server/API.md, "Access log").
+    #[arg(long, value_name = "FILE")]
+    pub access_log: Option<PathBuf>,
     /// Static pages served at `/`.
     #[arg(long, default_value = "./www")]
     pub www: PathBuf,
@@ -189,11 +197,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             attempts: args.store_attempts,
             ..Retry::default()
         };
-        cfg.store = StoreConfig::S3(loc, retry);
+        cfg.store = StoreConfig::S3(Box::new(loc), retry);
     }
     cfg.read_only = args.read_only;
+    cfg.read_only_poll =
+        (args.read_only_poll_secs > 0).then(|| Duration::from_secs(args.read_only_poll_secs));
     cfg.signing_keys_file = args.signing_keys_file.clone();
     cfg.www_dir = Some(args.www);
+    cfg.access_log = args.access_log;
     cfg.admin_token = std::env::var("UPCAST_ADMIN_TOKEN")
         .ok()
         .filter(|t| !t.is_empty());

@@ -397,6 +397,107 @@ fn a_second_writer_is_refused_while_the_lease_is_held() {
 }
 
 #[test]
+fn a_read_only_origin_lists_videos_published_after_it_started_when_it_polls() {
+    let bucket = S3Server::start("media");
+    let (w, r) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let writer = serve_on(&bucket, w.path());
+    let spec = bucket.store_spec();
+    let mut cmd = Server::command(
+        r.path(),
+        &[
+            "--store",
+            &spec,
+            "--read-only",
+            "--read-only-poll-secs",
+            "1",
+        ],
+    );
+    cmd.envs(bucket.env());
+    let edge = Server::spawn(cmd, r.path());
+    let listed = |s: &Server| -> Vec<String> {
+        let (code, v) = get_json(s, "/api/videos");
+        assert_eq!(code, 200, "{v}");
+        v["videos"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(listed(&edge).is_empty());
+    let (id, ticket) = create_video(&writer, "public");
+    upload_pkg(&writer, &id, &ticket);
+    assert_eq!(publish(&writer, &id, &ticket).0, 200);
+    // No request names the video on the edge: only its poll of the bucket's catalog can bring it. Checked
+    // every 50 ms (under the API's rate limit) until the poll has run.
+    while !listed(&edge).contains(&id) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let (code, v) = get_json(&edge, &format!("/api/videos/{id}"));
+    assert_eq!((code, v["state"].as_str()), (200, Some("ready")), "{v}");
+}
+
+#[test]
+fn a_writer_stopped_by_sigterm_gives_its_lease_up_so_another_starts_at_once() {
+    let bucket = S3Server::start("media");
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut writer = serve_on(&bucket, a.path());
+    let pid = i32::try_from(writer.child.id()).unwrap();
+    // SAFETY: signalling a child process this test started and has not yet waited for.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let st = writer.child.wait().unwrap();
+    assert!(st.success(), "a graceful stop exits 0: {st}");
+    let lease: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(bucket.object_file("writer-lease.json")).unwrap())
+            .unwrap();
+    assert_eq!(lease["expires_at"], 0, "released: {lease}");
+    // Another data directory is another writer: without the release it would wait out the 30 s TTL
+    // (a_second_writer_is_refused_while_the_lease_is_held); now it starts and writes.
+    let next = serve_on(&bucket, b.path());
+    let (id, _) = create_video(&next, "public");
+    assert_eq!(id.len(), 16);
+}
+
+#[test]
+fn the_access_log_has_a_line_per_request_with_the_bytes_each_way() {
+    let data = tempfile::tempdir().unwrap();
+    let log = data.path().join("access.log");
+    let s = Server::start(data.path(), &["--access-log", log.to_str().unwrap()]);
+    let (id, ticket) = create_video(&s, "public");
+    let f = pkg_file("video/init.mp4");
+    let (code, _) = put_file(&s, &id, &ticket, &f.path, &f.bytes);
+    assert_eq!(code, 201);
+    // A line is written once its response body is done, which may be a moment after the client has it.
+    let line = |want: &dyn Fn(&serde_json::Value) -> bool| loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let found = text
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .find(|l| want(l));
+        if let Some(l) = found {
+            return l;
+        }
+        std::thread::yield_now();
+    };
+    let put_path = format!("/api/videos/{id}/files/video/init.mp4");
+    let put = line(&|l| l["path"] == put_path.as_str());
+    assert_eq!(put["method"], "PUT");
+    assert_eq!(put["status"], 201);
+    assert_eq!(put["req_bytes"], f.bytes.len());
+    assert!(put["resp_bytes"].as_u64().unwrap() > 0);
+    let create = line(&|l| l["path"] == "/api/videos" && l["method"] == "POST");
+    assert_eq!(create["status"], 201);
+    assert!(create["req_bytes"].as_u64().unwrap() > 0);
+    // No query in the log (a signed link or token may be there).
+    let (code, _) = status(agent().get(&s.url("/api/videos?token=secret")).call());
+    assert_eq!(code, 401);
+    let l = line(&|l| l["status"] == 401);
+    assert_eq!(l["path"], "/api/videos");
+    assert_eq!(l["req_bytes"], 0);
+    assert!(!std::fs::read_to_string(&log).unwrap().contains("secret"));
+}
+
+#[test]
 fn upcast_upload_sends_media_straight_to_the_bucket_and_resumes() {
     let bucket = S3Server::start("media");
     let data = tempfile::tempdir().unwrap();

@@ -210,9 +210,16 @@ fn nginx_caches_public_answers_and_never_serves_private_ones_unsigned() {
     let forged = {
         let parts: Vec<&str> = signed.splitn(4, '/').collect(); // "", "s", exp, "sig/v/…"
         let (sig, rest) = parts[3].split_once('/').unwrap();
+        // The signature is hex, and hex decoding takes either case: the last digit must change value, not
+        // case (the old flip to "A" left a signature ending in 'a' valid: one run in 16 failed).
         let mut bad = sig.to_string();
-        let flip = if bad.ends_with('A') { "B" } else { "A" };
+        let flip = if bad.ends_with('0') { "1" } else { "0" };
         bad.replace_range(bad.len() - 1.., flip);
+        assert_ne!(
+            hex::decode(&bad).unwrap(),
+            hex::decode(sig).unwrap(),
+            "a forgery"
+        );
         format!("/s/{}/{bad}/{rest}", parts[2])
     };
     let unsigned = format!("/v/{pid}/video/seg_00001.m4s");

@@ -80,9 +80,14 @@ impl ObjectCache {
             return Ok(b);
         }
         let (store, k) = (store.clone(), key.clone());
+        // Only a missing object is "not found": a bucket that is down is 503 (a 404 for a video that exists
+        // would mislead the client, and a CDN could cache it).
         let bytes = web::block(move || store.read(&k))
             .await?
-            .map_err(|_| ApiError::NotFound)?;
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => ApiError::NotFound,
+                _ => ApiError::from_io(e),
+            })?;
         let bytes = Bytes::from(bytes);
         self.insert(key.clone(), bytes.clone());
         Ok(bytes)

@@ -89,8 +89,13 @@ pub struct Config {
     pub store: StoreConfig,
     /// Serve what the shared store's manifests publish and refuse every write (`--read-only`).
     pub read_only: bool,
+    /// A read-only origin re-reads the store's catalog this often for videos published since
+    /// (`--read-only-poll-secs`); None: only at start and when a request names an unknown video.
+    pub read_only_poll: Option<Duration>,
     /// Static pages served at `/` when the directory exists.
     pub www_dir: Option<PathBuf>,
+    /// `--access-log FILE`: a JSON line per request (method, path, status, request and response bytes).
+    pub access_log: Option<PathBuf>,
     /// Admin token given by the operator (`UPCAST_ADMIN_TOKEN`); generated on first start when absent.
     pub admin_token: Option<String>,
     pub limits: Limits,
@@ -127,7 +132,7 @@ pub enum StoreConfig {
     #[default]
     Local,
     /// An S3-compatible bucket, with the retry policy for its requests.
-    S3(crate::store_s3::S3Location, crate::store_s3::Retry),
+    S3(Box<crate::store_s3::S3Location>, crate::store_s3::Retry),
 }
 
 /// How webhook events are delivered (see `webhooks`).
@@ -166,7 +171,9 @@ impl Config {
             data_dir,
             store: StoreConfig::Local,
             read_only: false,
+            read_only_poll: None,
             www_dir: None,
+            access_log: None,
             admin_token: None,
             limits: Limits::default(),
             workers: None,

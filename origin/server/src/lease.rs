@@ -7,9 +7,11 @@
 //! holder, or the lease runs out before a renewal gets through, the process exits (it may no longer
 //! write). A restarted writer with the same data directory is the same holder (its id is kept in
 //! `DATA/writer-id`) and takes its lease back at once; another must wait for it to expire. Origins that
-//! only serve run with `--read-only` and take no lease.
-use std::path::Path;
-use std::sync::Arc;
+//! only serve run with `--read-only` and take no lease. A writer stopped by SIGTERM or SIGINT gives its
+//! lease up on the way out ([`Held::release`]: the lease rewritten as already expired, only if it is still
+//! this holder's version), so a new writer can start at once instead of waiting out the [`TTL`].
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -50,21 +52,57 @@ fn holder_id(data_dir: &Path) -> Result<String, String> {
 }
 
 fn body(holder: &str, data_dir: &Path) -> Vec<u8> {
+    body_until(holder, data_dir, now_secs() + ttl_secs())
+}
+
+fn body_until(holder: &str, data_dir: &Path, expires_at: i64) -> Vec<u8> {
     let lease = Lease {
         holder: holder.to_string(),
         data_dir: data_dir.display().to_string(),
-        expires_at: now_secs() + ttl_secs(),
+        expires_at,
     };
     serde_json::to_vec(&lease).unwrap_or_default()
 }
 
-/// Takes the writer lease, or says who holds it; on success keeps renewing it on a thread for as long as
-/// the process lives.
-pub fn acquire(store: &Arc<dyn Store>, data_dir: &Path) -> Result<(), String> {
+/// The lease this process holds: renewed on a thread until [`Held::release`].
+pub struct Held {
+    store: Arc<dyn Store>,
+    me: String,
+    data_dir: PathBuf,
+    /// The version last written (None once released). Renewal and release take it in turn, so a release
+    /// never races a renewal into writing a live lease back.
+    tag: Mutex<Option<String>>,
+}
+
+impl Held {
+    /// Gives the lease up: rewrites it as expired, only if it is still the version this holder wrote (a
+    /// lease another origin took meanwhile is left alone). Renewal stops. Returns whether it was released.
+    pub fn release(&self) -> Result<bool, String> {
+        let mut tag = self.tag.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(t) = tag.take() else {
+            return Ok(false);
+        };
+        let gone = body_until(&self.me, &self.data_dir, 0);
+        self.store
+            .put_blob(NAME, &gone, PutIf::Matches(t))
+            .map(|v| v.is_some())
+            .map_err(|e| format!("writer lease: release: {e}"))
+    }
+}
+
+/// Takes the writer lease, or says who holds it; on success keeps renewing it on a thread until the
+/// process ends or the returned lease is released.
+pub fn acquire(store: &Arc<dyn Store>, data_dir: &Path) -> Result<Arc<Held>, String> {
     let me = holder_id(data_dir)?;
     let tag = take(store.as_ref(), &me, data_dir)?;
-    renew_forever(store.clone(), me, data_dir.to_path_buf(), tag);
-    Ok(())
+    let held = Arc::new(Held {
+        store: store.clone(),
+        me,
+        data_dir: data_dir.to_path_buf(),
+        tag: Mutex::new(Some(tag)),
+    });
+    renew_until_released(held.clone());
+    Ok(held)
 }
 
 /// One attempt at taking the lease: the new version's tag.
@@ -92,15 +130,19 @@ fn take(store: &dyn Store, me: &str, data_dir: &Path) -> Result<String, String> 
         .ok_or_else(|| "writer lease: another origin took it at the same moment".to_string())
 }
 
-fn renew_forever(store: Arc<dyn Store>, me: String, data_dir: std::path::PathBuf, tag: String) {
+fn renew_until_released(held: Arc<Held>) {
     std::thread::spawn(move || {
-        let mut tag = tag;
         let mut good_until = now_secs() + ttl_secs();
         loop {
             std::thread::sleep(TTL / 3);
-            match store.put_blob(NAME, &body(&me, &data_dir), PutIf::Matches(tag.clone())) {
+            let mut tag = held.tag.lock().unwrap_or_else(|p| p.into_inner());
+            let Some(t) = tag.clone() else {
+                return; // released
+            };
+            let next = body(&held.me, &held.data_dir);
+            match held.store.put_blob(NAME, &next, PutIf::Matches(t)) {
                 Ok(Some(t)) => {
-                    tag = t;
+                    *tag = Some(t);
                     good_until = now_secs() + ttl_secs();
                 }
                 Ok(None) => {

@@ -4,6 +4,7 @@
 //! client; API.md and SECURITY.md beside this crate describe the contract and the threat model.
 #![forbid(unsafe_code)]
 
+pub mod access_log;
 pub mod api_types;
 pub mod auth;
 pub mod body;
@@ -75,6 +76,10 @@ pub struct AppState {
     pub live_publish: live_ingest::Registry,
     /// A read-only origin's recent catalog misses (ids the store had no manifest for).
     pub read_only_misses: read_only::Misses,
+    /// The writer lease this origin holds on a shared store (released when the server stops).
+    pub lease: Option<Arc<lease::Held>>,
+    /// `--access-log FILE`: one line per request.
+    pub access_log: Option<Arc<access_log::AccessLog>>,
 }
 
 impl AppState {
@@ -232,6 +237,18 @@ pub fn prepare(cfg: Config) -> Result<(web::Data<AppState>, Option<String>), Str
     startup::prepare(cfg)
 }
 
+/// Resolves at the first SIGTERM or SIGINT; the handlers are in place when this returns.
+fn stop_signals() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use actix_web::rt::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        let t = Box::pin(term.recv());
+        let i = Box::pin(int.recv());
+        futures_util::future::select(t, i).await;
+    })
+}
+
 /// Run the server until it is stopped.
 pub async fn run(cfg: Config) -> std::io::Result<()> {
     let listen = cfg.listen;
@@ -248,6 +265,9 @@ pub async fn run(cfg: Config) -> std::io::Result<()> {
     }
     // Deliver webhook events (those queued before a stop first) on this runtime.
     state.webhooks.start();
+    if let Some(every) = state.cfg.read_only_poll.filter(|_| state.cfg.read_only) {
+        read_only::follow(state.clone(), every);
+    }
     if let Some((addr, limits)) = rtmp {
         // Publishes are authorized by the streams registry; their media goes through the live muxer.
         let ingest = live_ingest::LiveIngest::new(state.clone(), state.cfg.live_ingest.clone());
@@ -262,9 +282,11 @@ pub async fn run(cfg: Config) -> std::io::Result<()> {
         let _ = state.rtmp_bound.set(bound);
     }
     let ips = state.limits.ips.clone();
+    let lease = state.lease.clone();
     let mut server = actix_web::HttpServer::new(move || {
         actix_web::App::new()
             .wrap(actix_web::middleware::from_fn(limits::connection))
+            .wrap(actix_web::middleware::from_fn(access_log::middleware))
             .configure(routes(state.clone()))
     })
     .on_connect(move |conn, ext| {
@@ -279,9 +301,26 @@ pub async fn run(cfg: Config) -> std::io::Result<()> {
     if let Some(n) = workers {
         server = server.workers(n);
     }
-    eprintln!(
-        "upcast: serving on http://{}",
-        server.addrs().first().copied().unwrap_or(listen)
-    );
-    server.run().await
+    let bound = server.addrs().first().copied().unwrap_or(listen);
+    // SIGTERM and SIGINT stop the server gracefully, then the writer lease is given up so another writer
+    // can start at once. The handlers are ours, installed before the address is announced: actix-web's
+    // own are installed only when the server is first polled, and a signal sent before that (right after
+    // the announcement) killed the process with the lease still held.
+    let stop = stop_signals()?;
+    let running = server.disable_signals().run();
+    let handle = running.handle();
+    actix_web::rt::spawn(async move {
+        stop.await;
+        handle.stop(true).await;
+    });
+    eprintln!("upcast: serving on http://{bound}");
+    let ran = running.await;
+    if let Some(l) = lease {
+        match l.release() {
+            Ok(true) => eprintln!("upcast: writer lease released"),
+            Ok(false) => eprintln!("upcast: the writer lease was no longer ours to release"),
+            Err(e) => eprintln!("upcast: {e}"),
+        }
+    }
+    ran
 }

@@ -156,6 +156,35 @@ pub fn recover(store: &dyn Store, db: &db::Db) -> ApiResult<Recovered> {
     Ok(out)
 }
 
+/// Imports the manifests of the videos the database lacks, reading only those (a read-only origin's poll:
+/// one listing, and one GET per video published since). Returns how many it imported; a manifest that
+/// cannot be read is logged and tried again next time.
+pub fn import_new(store: &dyn Store, db: &db::Db) -> ApiResult<usize> {
+    let ids = list(store)?;
+    let missing: Vec<String> = db.run_now(|c| {
+        let mut out = Vec::new();
+        for id in &ids {
+            if db::video(c, id)?.is_none() {
+                out.push(id.clone());
+            }
+        }
+        Ok(out)
+    })?;
+    let mut imported = 0;
+    for id in missing {
+        match read(store, &id) {
+            Ok(Some(m)) => {
+                if db.run_now(|c| import(c, &m))? {
+                    imported += 1;
+                }
+            }
+            Ok(None) => {} // Deleted meanwhile.
+            Err(e) => eprintln!("upcast: catalog poll: {id}: {e}"),
+        }
+    }
+    Ok(imported)
+}
+
 /// Writes the manifest of every ready video that has none (a write that failed after a publish).
 pub fn reconcile(store: &dyn Store, db: &db::Db) -> ApiResult<usize> {
     if !store.shared() {

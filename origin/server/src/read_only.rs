@@ -1,7 +1,9 @@
 //! `upcast serve --read-only --store s3://…`: an origin that serves every video the shared store's
 //! manifests publish and refuses every write. Its database holds only what it imported: at start-up all
 //! manifests ([`crate::manifest::recover`]), then a video it has not seen yet on the first playback request
-//! that names it ([`learn`]), so a video published by the writer plays everywhere at once.
+//! that names it ([`learn`]), so a video published by the writer plays everywhere at once; and, with
+//! `--read-only-poll-secs N`, every N seconds the manifests of videos published since ([`follow`]), so its
+//! video list (what the viewer page shows) follows the writer without a restart.
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -83,4 +85,22 @@ pub async fn learn(state: &AppState, id: &str) -> ApiResult<bool> {
         state.read_only_misses.note(id);
     }
     Ok(imported)
+}
+
+/// Every `every`, imports the manifests of videos the database lacks (runs for the life of the server).
+pub fn follow(state: web::Data<AppState>, every: Duration) {
+    actix_web::rt::spawn(async move {
+        loop {
+            actix_web::rt::time::sleep(every).await;
+            let (store, db) = (state.store.clone(), state.db.clone());
+            match web::block(move || manifest::import_new(store.as_ref(), &db)).await {
+                Ok(Ok(0)) => {}
+                Ok(Ok(n)) => {
+                    eprintln!("upcast: imported {n} newly published video(s) from the store")
+                }
+                Ok(Err(e)) => eprintln!("upcast: catalog poll: {e}"),
+                Err(e) => eprintln!("upcast: catalog poll: {e}"),
+            }
+        }
+    });
 }

@@ -26,6 +26,8 @@ pub struct Rendered {
 pub enum RenderError {
     NotFound,
     Busy,
+    /// The bucket did not answer within its retries (503, not 500: it comes back on its own).
+    StoreUnavailable,
     Internal(Arc<str>),
 }
 
@@ -34,6 +36,7 @@ impl From<RenderError> for ApiError {
         match e {
             RenderError::NotFound => ApiError::NotFound,
             RenderError::Busy => ApiError::Busy,
+            RenderError::StoreUnavailable => ApiError::StoreUnavailable,
             RenderError::Internal(d) => ApiError::Internal(d.to_string()),
         }
     }
@@ -45,6 +48,8 @@ impl From<std::io::Error> for RenderError {
             RenderError::NotFound
         } else if is_out_of_resources(&e) {
             RenderError::Busy
+        } else if crate::store_s3::retry::gave_up(&e) {
+            RenderError::StoreUnavailable
         } else {
             RenderError::Internal(e.to_string().into())
         }

@@ -35,7 +35,7 @@ pub fn prepare(cfg: Config) -> Result<(web::Data<AppState>, Option<String>), Str
     let db_path = cfg.data_dir.join("upcast.db");
     private_file(&db_path).map_err(|e| format!("database: {e}"))?;
     let db = Db::open(&db_path).map_err(|e| format!("database: {e}"))?;
-    shared_catalog(&cfg, &db, &store)?;
+    let lease = shared_catalog(&cfg, &db, &store)?;
     if cfg.read_only {
         // A read-only origin never deletes: the objects belong to the writer's catalog, not its own.
         store.clear_spool().map_err(|e| format!("store: {e}"))?;
@@ -73,6 +73,10 @@ pub fn prepare(cfg: Config) -> Result<(web::Data<AppState>, Option<String>), Str
         webhooks: webhooks.clone(),
     });
     let streams = super::streams::Streams::open(db.clone())?;
+    let access_log = match &cfg.access_log {
+        Some(p) => Some(Arc::new(super::access_log::AccessLog::open(p)?)),
+        None => None,
+    };
     let state = AppState {
         cfg,
         db,
@@ -90,6 +94,8 @@ pub fn prepare(cfg: Config) -> Result<(web::Data<AppState>, Option<String>), Str
         rtmp_bound: std::sync::OnceLock::new(),
         live_publish: Default::default(),
         read_only_misses: Default::default(),
+        lease,
+        access_log,
     };
     Ok((web::Data::new(state), generated))
 }
@@ -97,21 +103,28 @@ pub fn prepare(cfg: Config) -> Result<(web::Data<AppState>, Option<String>), Str
 /// With a shared store (a bucket): a writer takes the writer lease (or refuses to start), then every origin
 /// imports the published videos its database lacks from the bucket's manifests — before orphan collection,
 /// so a writer with a new, empty database does not take the bucket's objects for orphans.
-fn shared_catalog(cfg: &Config, db: &Db, store: &Arc<dyn Store>) -> Result<(), String> {
+/// The writer's lease, when it holds one.
+fn shared_catalog(
+    cfg: &Config,
+    db: &Db,
+    store: &Arc<dyn Store>,
+) -> Result<Option<Arc<super::lease::Held>>, String> {
     if !store.shared() {
         if cfg.read_only {
             return Err("--read-only serves from a shared store: add --store s3://…".into());
         }
-        return Ok(());
+        return Ok(None);
     }
-    if !cfg.read_only {
-        super::lease::acquire(store, &cfg.data_dir)?;
-    }
+    let lease = if cfg.read_only {
+        None
+    } else {
+        Some(super::lease::acquire(store, &cfg.data_dir)?)
+    };
     let got = super::manifest::recover(store.as_ref(), db).map_err(|e| format!("catalog: {e}"))?;
     if got.imported > 0 || got.refused > 0 {
         eprintln!("upcast: catalog from the store: {got:?}");
     }
-    Ok(())
+    Ok(lease)
 }
 
 /// The signing keys' file in the data directory unless configured elsewhere.

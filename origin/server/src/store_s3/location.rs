@@ -1,4 +1,4 @@
-//! `--store s3://BUCKET?endpoint=URL&region=NAME&public_url=URL`: where an S3-compatible store lives, and
+//! `--store s3://BUCKET?endpoint=URL&region=NAME&public_url=URL&presign_endpoint=URL`: where an S3-compatible store lives, and
 //! the credentials it signs with (`AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`).
 use std::fmt;
 
@@ -12,6 +12,10 @@ pub struct S3Location {
     /// Segments are fetched by players from `{public_url}/{key}` (a public bucket, or a CDN in front of
     /// it) instead of a presigned URL per redirect. Private videos still get presigned URLs.
     pub public_url: Option<String>,
+    /// Where clients (browsers, `upcast upload`, players) reach the bucket when that differs from
+    /// `endpoint`, where the origin does: a public address, or a proxy that adds CORS headers for
+    /// browsers. Presigned URLs (direct-upload PUTs, segment GETs) are made for, and signed with, this host.
+    pub presign_endpoint: Option<String>,
     pub access_key: String,
     pub secret_key: String,
 }
@@ -23,6 +27,7 @@ impl fmt::Debug for S3Location {
             .field("endpoint", &self.endpoint)
             .field("region", &self.region)
             .field("public_url", &self.public_url)
+            .field("presign_endpoint", &self.presign_endpoint)
             .field("access_key", &self.access_key)
             .finish_non_exhaustive()
     }
@@ -51,6 +56,7 @@ impl S3Location {
             endpoint: None,
             region: "us-east-1".into(),
             public_url: None,
+            presign_endpoint: None,
             access_key: access_key.to_string(),
             secret_key: secret_key.to_string(),
         };
@@ -59,12 +65,21 @@ impl S3Location {
                 "endpoint" => loc.endpoint = Some(http_url(spec, "endpoint", &v)?),
                 "region" if !v.is_empty() => loc.region = v.into_owned(),
                 "public_url" => loc.public_url = Some(http_url(spec, "public_url", &v)?),
+                "presign_endpoint" => {
+                    loc.presign_endpoint = Some(http_url(spec, "presign_endpoint", &v)?)
+                }
                 other => {
                     return Err(format!(
-                    "--store {spec:?}: unknown parameter {other:?} (endpoint, region, public_url)"
-                ))
+                        "--store {spec:?}: unknown parameter {other:?} \
+                         (endpoint, region, public_url, presign_endpoint)"
+                    ))
                 }
             }
+        }
+        if loc.presign_endpoint.is_some() && loc.endpoint.is_none() {
+            return Err(format!(
+                "--store {spec:?}: presign_endpoint needs an endpoint (AWS buckets are reached at one address)"
+            ));
         }
         if loc.access_key.is_empty() || loc.secret_key.is_empty() {
             return Err(format!(
@@ -100,7 +115,8 @@ mod tests {
     #[test]
     fn parses_endpoint_region_and_public_url() {
         let l = S3Location::parse(
-            "s3://media?endpoint=http://127.0.0.1:9000/&region=eu-west-1&public_url=https://cdn.example",
+            "s3://media?endpoint=http://127.0.0.1:9000/&region=eu-west-1&public_url=https://cdn.example\
+             &presign_endpoint=http://127.0.0.1:9001/",
             "AK",
             "SK",
         )
@@ -109,6 +125,7 @@ mod tests {
         assert_eq!(l.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
         assert_eq!(l.region, "eu-west-1");
         assert_eq!(l.public_url.as_deref(), Some("https://cdn.example"));
+        assert_eq!(l.presign_endpoint.as_deref(), Some("http://127.0.0.1:9001"));
         assert!(!format!("{l:?}").contains("SK"));
     }
 
@@ -120,6 +137,11 @@ mod tests {
             ("s3://media/p", "no path"),
             ("s3://media?endpoint=ftp://x", "endpoint must be"),
             ("s3://media?colour=red", "unknown parameter"),
+            ("s3://media?presign_endpoint=http://x", "needs an endpoint"),
+            (
+                "s3://media?endpoint=http://x&presign_endpoint=x",
+                "presign_endpoint must be",
+            ),
         ] {
             let e = S3Location::parse(spec, "a", "b").unwrap_err();
             assert!(e.contains(want), "{spec}: {e}");

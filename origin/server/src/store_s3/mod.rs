@@ -37,6 +37,8 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct S3Store {
     bucket: Box<Bucket>,
+    /// The same bucket as clients reach it (`presign_endpoint`): presigned URLs are made with this one.
+    presigner: Box<Bucket>,
     loc: S3Location,
     tmp: PathBuf,
     retry: Retry,
@@ -50,29 +52,15 @@ impl S3Store {
         s3::set_retries(0);
         let tmp = data_dir.join("tmp");
         fs::create_dir_all(&tmp)?;
-        let region = match &loc.endpoint {
-            Some(endpoint) => Region::Custom {
-                region: loc.region.clone(),
-                endpoint: endpoint.clone(),
-            },
-            None => loc.region.parse().map_err(other)?,
-        };
-        let creds = Credentials::new(
-            Some(&loc.access_key),
-            Some(&loc.secret_key),
-            None,
-            None,
-            None,
-        )
-        .map_err(other)?;
-        let mut bucket = Bucket::new(&loc.bucket, region, creds).map_err(other)?;
-        if loc.endpoint.is_some() {
-            // Self-hosted servers rarely have per-bucket DNS names.
-            bucket = bucket.with_path_style();
-        }
+        let mut bucket = bucket_at(loc, loc.endpoint.as_deref())?;
         bucket.set_request_timeout(Some(REQUEST_TIMEOUT));
+        let presigner = match &loc.presign_endpoint {
+            Some(p) => bucket_at(loc, Some(p))?,
+            None => bucket.clone(),
+        };
         let store = S3Store {
             bucket,
+            presigner,
             loc: loc.clone(),
             tmp,
             retry,
@@ -194,9 +182,11 @@ impl S3Store {
         })
     }
 
-    /// A presigned GET for `path`, valid `ttl_secs`.
+    /// A presigned GET for `path`, valid `ttl_secs`, at the address clients reach the bucket by.
     pub fn presign_get(&self, path: &str, ttl_secs: u32) -> io::Result<String> {
-        self.bucket.presign_get(path, ttl_secs, None).map_err(other)
+        self.presigner
+            .presign_get(path, ttl_secs, None)
+            .map_err(other)
     }
 }
 
@@ -377,11 +367,36 @@ impl Store for S3Store {
             );
         }
         let url = self
-            .bucket
+            .presigner
             .presign_put(object_path(key), ttl_secs, Some(signed), None)
             .map_err(other)?;
         Ok(Some(DirectPut { url, headers }))
     }
+}
+
+/// `loc`'s bucket reached at `endpoint` (None: AWS itself, per the region), path-style on a self-hosted
+/// server (they rarely have per-bucket DNS names).
+fn bucket_at(loc: &S3Location, endpoint: Option<&str>) -> io::Result<Box<Bucket>> {
+    let region = match endpoint {
+        Some(endpoint) => Region::Custom {
+            region: loc.region.clone(),
+            endpoint: endpoint.to_string(),
+        },
+        None => loc.region.parse().map_err(other)?,
+    };
+    let creds = Credentials::new(
+        Some(&loc.access_key),
+        Some(&loc.secret_key),
+        None,
+        None,
+        None,
+    )
+    .map_err(other)?;
+    let mut bucket = Bucket::new(&loc.bucket, region, creds).map_err(other)?;
+    if endpoint.is_some() {
+        bucket = bucket.with_path_style();
+    }
+    Ok(bucket)
 }
 
 fn other(e: impl ToString) -> io::Error {

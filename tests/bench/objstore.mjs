@@ -1,0 +1,172 @@
+// `node tests/bench/objstore.mjs` (not a test): object storage against the origin's own disk, in one run.
+//
+// 1. Upload throughput, the same file through the same upload page in headless Chromium: to a writer whose
+//    store is a bucket (s3s-fs behind the nginx CORS proxy; every file PUT straight to the bucket, the origin
+//    only presigns and checks), and to an origin on local disk (every file PUT to the origin). Timed from
+//    the video's creation to its publication, so both include the origin's checks and the publish.
+// 2. Serving segments: keep-alive clients GET the published segments through nginx caching the bucket's
+//    bytes (tests/e2e/objstore-kit.mjs `startSegmentCache`: the origin redirects, nginx follows and keeps
+//    the answer), and straight from the local-disk origin's own files.
+// Goals: direct upload >= 0.8x the disk's throughput; the cache >= 1x the origin's req/s.
+// Options: --runs N (uploads per side, default 3), --requests N (per side, default 600), --clients N (8),
+// --input FILE (default: the 60 s 1080p file of tests/fixtures/make_big.sh, made once).
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ADMIN, api, launch, root, startOrigin } from '../e2e/harness.mjs';
+import { accessLog, S3_ENV, startBucket, startCorsProxy, startSegmentCache, storeSpec } from '../e2e/objstore-kit.mjs';
+
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const RUNS = arg('runs', 3);
+const REQUESTS = arg('requests', 600);
+const CLIENTS = arg('clients', 8);
+
+const inputAt = process.argv.indexOf('--input');
+const input = inputAt > 0 ? process.argv[inputAt + 1] : join(root, 'tests/fixtures/generated/bench_60s_1080p.mp4');
+if (!existsSync(input))
+  execFileSync(join(root, 'tests/fixtures/make_big.sh'), [input, '60', '1920x1080'], { stdio: 'inherit' });
+const source = readFileSync(input);
+
+const bucket = await startBucket();
+const proxy = await startCorsProxy(bucket);
+const logFile = join(mkdtempSync(join(tmpdir(), 'upcast-bench-log-')), 'access.log');
+const s3 = await startOrigin({
+  env: S3_ENV,
+  args: ['--store', storeSpec(bucket, proxy), '--access-log', logFile, '--cache-max-object-kib', '0'],
+});
+const disk = await startOrigin();
+const ctx = await launch();
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const mb = (n) => (n / 1e6).toFixed(1);
+
+/** One upload of the input through the page on `origin`: {id, bytes, seconds, files, direct}. */
+async function upload(origin, name) {
+  const page = await ctx.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  // The moments the video is created and published, taken in the page as they happen.
+  await page.addInitScript(() => {
+    const t = {};
+    window.benchTimes = t;
+    new MutationObserver(() => {
+      const d = document.body.dataset;
+      if (d.video && t.created === undefined) t.created = performance.now();
+      if (d.state === 'published' && t.published === undefined) t.published = performance.now();
+    }).observe(document, {
+      attributes: true,
+      subtree: true,
+      attributeFilter: ['data-video', 'data-state'],
+    });
+  });
+  await page.goto(`${origin.url}/index.html?target=2#token=${ADMIN}`);
+  await page.uncheck('#encode');
+  await page.setInputFiles('#pick', { name, mimeType: 'video/mp4', buffer: source });
+  await page.waitForFunction(() => document.body.dataset.state === 'published', null, { timeout: 600_000 });
+  const t = await page.evaluate(() => window.benchTimes);
+  const id = await page.evaluate(() => document.body.dataset.video);
+  const direct = (await page.evaluate(() => document.body.dataset.direct)) === 'true';
+  await page.close();
+  const v = await api(origin, `/api/videos/${id}`);
+  return { id, bytes: v.bytes, files: v.files, seconds: (t.published - t.created) / 1000, direct };
+}
+
+const runs = { s3: [], disk: [] };
+for (let i = 0; i < RUNS; i++) {
+  // Alternate, so that a busier moment of the machine does not fall on one side only.
+  runs.s3.push(await upload(s3, `bench direct ${i}.mp4`));
+  runs.disk.push(await upload(disk, `bench disk ${i}.mp4`));
+}
+if (!runs.s3.every((r) => r.direct)) throw new Error('the bucket side did not upload directly');
+if (runs.disk.some((r) => r.direct)) throw new Error('the disk side uploaded to a bucket');
+const rate = (rs) => median(rs.map((r) => r.bytes / r.seconds));
+const [directRate, diskRate] = [rate(runs.s3), rate(runs.disk)];
+const received = accessLog(logFile)
+  .filter((l) => l.path.includes(runs.s3[0].id))
+  .reduce((n, l) => n + l.req_bytes, 0);
+
+// Serving: the segments of one published video from each side.
+const segmentsOf = async (origin, id) =>
+  (await api(origin, `/api/videos/${id}/files`)).files.map((f) => f.path).filter((p) => p.endsWith('.m4s'));
+const cdn = await startSegmentCache(s3);
+const cachedId = runs.s3[0].id;
+const cachedPaths = (await segmentsOf(s3, cachedId)).map((p) => `/v/${cachedId}/${p}`);
+const diskId = runs.disk[0].id;
+const diskPaths = (await segmentsOf(disk, diskId)).map((p) => `/v/${diskId}/${p}`);
+
+/** `total` GETs of `paths` in turn by `clients` keep-alive clients: {rps, bytesPerS, statuses}. */
+async function load(base, paths, total, clients) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
+  const statuses = {};
+  let next = 0;
+  let bytes = 0;
+  const get = (url) =>
+    new Promise((resolve, reject) => {
+      http
+        .get(url, { agent }, (res) => {
+          statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1;
+          res.on('data', (d) => (bytes += d.length));
+          res.on('end', resolve);
+          res.on('error', reject);
+        })
+        .on('error', reject);
+    });
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (next < total) await get(base + paths[next++ % paths.length]);
+    }),
+  );
+  const s = (performance.now() - t0) / 1000;
+  agent.destroy();
+  return { rps: total / s, bytesPerS: bytes / s, statuses };
+}
+
+// Warm the cache (one miss per segment, each followed to the bucket), then measure.
+await load(cdn.url, cachedPaths, cachedPaths.length, 1);
+const cached = await load(cdn.url, cachedPaths, REQUESTS, CLIENTS);
+const own = await load(disk.url, diskPaths, REQUESTS, CLIENTS);
+const hits = cdn
+  .log()
+  .split('\n')
+  .filter((l) => l.startsWith('HIT ')).length;
+
+for (const [side, r] of [
+  ['cache', cached],
+  ['origin', own],
+])
+  if (Object.keys(r.statuses).some((k) => k !== '200'))
+    throw new Error(`${side}: not every segment GET answered 200: ${JSON.stringify(r.statuses)}`);
+const r0 = runs.s3[0];
+console.log(
+  `upload: ${mb(r0.bytes)} MB package (${r0.files} files, 2 s segments) from a ${mb(source.length)} MB file,`,
+);
+console.log(`  Chromium upload page, video created → published, median of ${RUNS}`);
+const line = (label, rs) =>
+  console.log(
+    `  ${label.padEnd(42)} ${mb(rate(rs)).padStart(6)} MB/s   runs ${rs.map((r) => r.seconds.toFixed(2)).join(', ')} s`,
+  );
+line('browser → bucket (direct, via CORS proxy)', runs.s3);
+line('browser → origin → its disk', runs.disk);
+console.log(`  ratio direct / disk ${(directRate / diskRate).toFixed(2)}x (goal: >= 0.8x)`);
+console.log(
+  `  request bytes the bucket-backed origin received for one upload: ${received} (${mb(r0.bytes)} MB of media)`,
+);
+console.log(`serving: ${REQUESTS} segment GETs per side, ${CLIENTS} keep-alive clients (node http)`);
+console.log(
+  `  nginx cache (bucket behind)   ${cached.rps.toFixed(0).padStart(6)} req/s  ${mb(cached.bytesPerS)} MB/s  statuses ${JSON.stringify(cached.statuses)}, ${hits} cache hits`,
+);
+console.log(
+  `  origin's own files (disk)     ${own.rps.toFixed(0).padStart(6)} req/s  ${mb(own.bytesPerS)} MB/s  statuses ${JSON.stringify(own.statuses)}`,
+);
+console.log(`  ratio cache / origin ${(cached.rps / own.rps).toFixed(2)}x (goal: >= 1x)`);
+
+await ctx.close();
+await cdn.stop();
+s3.stop();
+disk.stop();
+await proxy.stop();
+await bucket.kill();

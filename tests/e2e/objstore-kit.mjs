@@ -190,33 +190,48 @@ export function startCorsProxy(bucket) {
 }
 
 /**
- * A CDN for segments: nginx caching what `origin` serves. The origin answers a segment with a redirect to
- * the bucket (a presigned URL at `proxy`); nginx follows it itself and caches the bytes under the viewer's
- * URI (segments are immutable and content-addressed, so the signature in the redirect is not part of the
- * key). Public videos only: this is the benchmark's cache, not a private-video setup. Log:
- * `CACHE-STATUS STATUS URI`.
+ * A CDN for segments: nginx caching what `origin` serves. The origin answers a segment with a `307` to the
+ * bucket (a presigned URL at `proxy`, `public, max-age=300`); nginx follows it itself and caches the bytes
+ * under the viewer's URI (segments are immutable and content-addressed, so the signature in the redirect is
+ * not part of the key). Public videos only: this is the benchmark's cache, not a private-video setup.
+ *
+ * Two locations, because one cannot both cache and follow: with `proxy_cache` where the `307` is
+ * intercepted, nginx keeps the cacheable redirect as a bare status (no headers) under the key, and every
+ * later request gets that `307` from the cache with no upstream `Location`, so the follow fails
+ * (`invalid URL prefix in ""`, a 500 per segment). So `/` caches (only `200`s) and asks `/follow/` on the
+ * same server, which does not cache: it passes the request to the origin and, on a redirect, fetches the
+ * `Location` (a loopback IP URL: no resolver needed) and answers with the bucket's bytes.
+ * Log: `CACHE-STATUS STATUS URI`, one line per viewer request (the inner requests are not logged).
  */
 export function startSegmentCache(origin) {
   const upstream = origin.url.replace(/^http:\/\//, '');
   return startNginx(
     'cdn',
     `        location / {
-            proxy_pass http://${upstream};
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_intercept_errors on;
-            error_page 301 302 307 = @bucket;
-            proxy_cache e2e;
-            proxy_cache_key $request_uri;
-        }
-        location @bucket {
-            set $to $upstream_http_location;
-            proxy_pass $to;
+            proxy_pass http://127.0.0.1:$server_port/follow$request_uri;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
             proxy_cache e2e;
             proxy_cache_key $request_uri;
             proxy_cache_valid 200 1h;
+        }
+        location /follow/ {
+            allow 127.0.0.1;
+            deny all;
+            access_log off;
+            rewrite ^/follow(/.*)$ $1 break;
+            proxy_pass http://${upstream};
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_intercept_errors on;
+            error_page 301 302 307 = @bucket;
+        }
+        location @bucket {
+            access_log off;
+            set $to $upstream_http_location;
+            proxy_pass $to;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
         }`,
     '$upstream_cache_status $status $request_uri',
   );

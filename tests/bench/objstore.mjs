@@ -11,6 +11,7 @@
 // Options: --runs N (uploads per side, default 3), --requests N (per side, default 600), --clients N (8),
 // --input FILE (default: the 60 s 1080p file of tests/fixtures/make_big.sh, made once).
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -91,13 +92,15 @@ const received = accessLog(logFile)
   .reduce((n, l) => n + l.req_bytes, 0);
 
 // Serving: the segments of one published video from each side.
+/** The published segments of `id` on `origin`: [{uri, sha256}]. */
 const segmentsOf = async (origin, id) =>
-  (await api(origin, `/api/videos/${id}/files`)).files.map((f) => f.path).filter((p) => p.endsWith('.m4s'));
+  (await api(origin, `/api/videos/${id}/files`)).files
+    .filter((f) => f.path.endsWith('.m4s'))
+    .map((f) => ({ uri: `/v/${id}/${f.path}`, sha256: f.sha256 }));
 const cdn = await startSegmentCache(s3);
-const cachedId = runs.s3[0].id;
-const cachedPaths = (await segmentsOf(s3, cachedId)).map((p) => `/v/${cachedId}/${p}`);
-const diskId = runs.disk[0].id;
-const diskPaths = (await segmentsOf(disk, diskId)).map((p) => `/v/${diskId}/${p}`);
+const cachedSegments = await segmentsOf(s3, runs.s3[0].id);
+const cachedPaths = cachedSegments.map((f) => f.uri);
+const diskPaths = (await segmentsOf(disk, runs.disk[0].id)).map((f) => f.uri);
 
 /** `total` GETs of `paths` in turn by `clients` keep-alive clients: {rps, bytesPerS, statuses}. */
 async function load(base, paths, total, clients) {
@@ -138,10 +141,17 @@ async function cdnLog(n) {
 
 // Warm the cache (one miss per segment, each followed to the bucket), then measure.
 const warm = await load(cdn.url, cachedPaths, cachedPaths.length, 1);
-const warmLog = await cdnLog(cachedPaths.length);
+const warmLog = (await cdnLog(cachedPaths.length)).slice(0, cachedPaths.length);
+// What the cache keeps is the segment itself: the bytes of a hit hash to the SHA-256 the origin recorded.
+for (const f of cachedSegments) {
+  const got = createHash('sha256')
+    .update(Buffer.from(await (await fetch(cdn.url + f.uri)).arrayBuffer()))
+    .digest('hex');
+  if (got !== f.sha256) throw new Error(`cache: ${f.uri} has SHA-256 ${got}, recorded ${f.sha256}`);
+}
 const cached = await load(cdn.url, cachedPaths, REQUESTS, CLIENTS);
 const own = await load(disk.url, diskPaths, REQUESTS, CLIENTS);
-const measuredLog = (await cdnLog(cachedPaths.length + REQUESTS)).slice(cachedPaths.length);
+const measuredLog = (await cdnLog(2 * cachedPaths.length + REQUESTS)).slice(2 * cachedPaths.length);
 const hits = measuredLog.filter((l) => l.startsWith('HIT ')).length;
 
 for (const [side, r] of [

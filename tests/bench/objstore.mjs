@@ -48,10 +48,32 @@ const ctx = await launch();
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const mb = (n) => (n / 1e6).toFixed(1);
 
-/** One upload of the input through the page on `origin`: {id, bytes, seconds, files, direct}. */
+/** What an upload request of the page is, by its method and URL; null for the rest. */
+function requestKind(origin, req) {
+  const url = req.url();
+  const own = url.startsWith(`${origin.url}/`);
+  if (req.method() === 'PUT') return own ? 'PUT to the origin' : 'PUT to the bucket';
+  if (req.method() !== 'POST' || !own) return null;
+  if (url.endsWith('/direct-uploads')) return 'presign';
+  if (url.endsWith('/direct-uploads/complete')) return 'complete (read back)';
+  if (url.endsWith('/publish')) return 'publish';
+  return null;
+}
+
+/**
+ * One upload of the input through the page on `origin`: {id, bytes, seconds, files, direct, spent}; `spent`
+ * sums the seconds each kind of request took from its start to its answer's last byte (the page sends
+ * several files at once, so sums can exceed the wall time).
+ */
 async function upload(origin, name) {
   const page = await ctx.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
+  const spent = {};
+  page.on('requestfinished', (req) => {
+    const kind = requestKind(origin, req);
+    const end = req.timing().responseEnd;
+    if (kind && end >= 0) spent[kind] = (spent[kind] ?? 0) + end / 1000;
+  });
   // The moments the video is created and published, taken in the page as they happen.
   await page.addInitScript(() => {
     const t = {};
@@ -79,7 +101,7 @@ async function upload(origin, name) {
   const direct = (await page.evaluate(() => document.body.dataset.direct)) === 'true';
   await page.close();
   const v = await api(origin, `/api/videos/${id}`);
-  return { id, bytes: v.bytes, files: v.files, seconds: (t.published - t.created) / 1000, direct };
+  return { id, bytes: v.bytes, files: v.files, seconds: (t.published - t.created) / 1000, direct, spent };
 }
 
 const runs = { s3: [], disk: [] };
@@ -180,6 +202,14 @@ line('browser → bucket (direct, via CORS proxy)', runs.s3);
 line('browser → origin → its disk', runs.disk);
 const verdict = (ratio, goal) => `${ratio.toFixed(2)}x (goal: >= ${goal}x) ${ratio >= goal ? 'met' : 'MISSED'}`;
 console.log(`  ratio direct / disk ${verdict(directRate / diskRate, 0.8)}`);
+for (const [label, rs] of [
+  ['bucket', runs.s3],
+  ['disk', runs.disk],
+]) {
+  const kinds = [...new Set(rs.flatMap((r) => Object.keys(r.spent)))];
+  const each = kinds.map((k) => `${k} ${(rs.reduce((n, r) => n + (r.spent[k] ?? 0), 0) / rs.length).toFixed(2)}`);
+  console.log(`  ${label} side, request-seconds per upload (mean): ${each.join(', ')}`);
+}
 console.log(
   `  request bytes the bucket-backed origin received for one upload: ${received} (${mb(r0.bytes)} MB of media)`,
 );

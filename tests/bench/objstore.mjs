@@ -3,10 +3,12 @@
 // 1. Upload throughput, the same file through the same upload page in headless Chromium: to a writer whose
 //    store is a bucket (s3s-fs behind the nginx CORS proxy; every file PUT straight to the bucket, the origin
 //    only presigns and checks), and to an origin on local disk (every file PUT to the origin). Timed from
-//    the video's creation to its publication, so both include the origin's checks and the publish.
+//    the video's creation to its publication, so both include the origin's checks and the publish; the
+//    seconds each kind of page request took are printed beside (where the time goes).
 // 2. Serving segments: keep-alive clients GET the published segments through nginx caching the bucket's
 //    bytes (tests/e2e/objstore-kit.mjs `startSegmentCache`: the origin redirects, nginx follows and keeps
-//    the answer), and straight from the local-disk origin's own files.
+//    the answer; the warm-up must miss once per segment, the cached bytes must hash to the recorded SHA-256
+//    and every measured GET must be a hit in nginx's log), and straight from the local-disk origin's files.
 // Goals: direct upload >= 0.8x the disk's throughput; the cache >= 1x the origin's req/s.
 // Options: --runs N (uploads per side, default 3), --requests N (per side, default 600), --clients N (8),
 // --input FILE (default: the 60 s 1080p file of tests/fixtures/make_big.sh, made once).

@@ -38,14 +38,27 @@ const sourceBytes = statSync(input).size;
 // upload (a link to the input), so that no upload can be taken for another's resume.
 const links = mkdtempSync(join(tmpdir(), 'upcast-bench-input-'));
 
+// Every server this run starts, stopped (SIGKILL, sent at once) when the process exits, refusing figures
+// included: a thrown error must not leave s3s-fs, nginx or an origin running.
+const started = [];
+process.on('exit', () => {
+  for (const stop of started) stop();
+});
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(1));
 const bucket = await startBucket();
+started.push(() => bucket.kill());
 const proxy = await startCorsProxy(bucket);
+started.push(() => proxy.stop());
 const logFile = join(mkdtempSync(join(tmpdir(), 'upcast-bench-log-')), 'access.log');
 const s3 = await startOrigin({
   env: S3_ENV,
   args: ['--store', storeSpec(bucket, proxy), '--access-log', logFile, '--cache-max-object-kib', '0'],
 });
 const disk = await startOrigin();
+started.push(
+  () => s3.stop(),
+  () => disk.stop(),
+);
 const ctx = await launch();
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const mb = (n) => (n / 1e6).toFixed(1);
@@ -127,6 +140,7 @@ const segmentsOf = async (origin, id) =>
     .filter((f) => f.path.endsWith('.m4s'))
     .map((f) => ({ uri: `/v/${id}/${f.path}`, sha256: f.sha256 }));
 const cdn = await startSegmentCache(s3);
+started.push(() => cdn.stop());
 const cachedSegments = await segmentsOf(s3, runs.s3[0].id);
 const cachedPaths = cachedSegments.map((f) => f.uri);
 const diskPaths = (await segmentsOf(disk, runs.disk[0].id)).map((f) => f.uri);
@@ -225,8 +239,4 @@ console.log(
 console.log(`  ratio cache / origin ${verdict(cached.rps / own.rps, 1)}`);
 
 await ctx.close();
-await cdn.stop();
-s3.stop();
-disk.stop();
-await proxy.stop();
-await bucket.kill();
+process.exit(0); // the exit handler above stops the servers

@@ -113,7 +113,9 @@ export function editLadder(root, job, signal) {
     const sw = el('input', {
       type: 'checkbox',
       name: `set-${f.key}`,
-      checked: f.key === 'h264' && usable,
+      // H.264's rows are always listed, each saying why it is unavailable when it is (a source this browser
+      // cannot decode); the other families' rows appear when their set is switched on.
+      checked: f.key === 'h264',
       disabled: !usable,
     });
     sw.onchange = place;

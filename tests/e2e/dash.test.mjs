@@ -240,6 +240,12 @@ async function playAll(id, label, diag = () => {}) {
     }
     // Every other audio Representation (another language), chosen in the viewer's audio menu.
     for (const r of audio.filter((r) => !played.has(r.id))) {
+      // A first-time viewer of this video: nothing dash.js kept in this origin's storage from the videos
+      // before (its last media settings and bitrates, keys `dashjs_*`).
+      await page.goto(`${origin.url}/index.html`);
+      await page.evaluate(() => {
+        for (const k of Object.keys(localStorage)) if (k.startsWith('dashjs')) localStorage.removeItem(k);
+      });
       await page.goto('about:blank');
       await page.goto(`${origin.url}/watch.html#v=${id}&player=${player}`);
       // The viewer's audio menu, shown once the player knows the languages.

@@ -326,6 +326,9 @@ function startDashjs(video, url, on) {
     on.fail(`dash.js error ${err.code ?? ''}: ${err.message ?? JSON.stringify(err)}`);
   });
   player.on(events.PLAYBACK_ERROR, (e) => on.fail(`dash.js playback error: ${e.error?.message ?? e.error}`));
+  // A language chosen in the audio menu is heard at once: without this dash.js plays the old language's
+  // buffered audio to its end first (its documented default).
+  player.updateSettings({ streaming: { buffer: { flushBufferAtTrackSwitch: true } } });
   player.initialize(video, url, true);
   const reps = () => (ready ? player.getRepresentationsByType(type) : []);
   return {

@@ -143,6 +143,29 @@ export const longFixture = () =>
     '64k',
   ]);
 
+/** A 4 s 640x360 H.264 + AAC fragmented MP4 as ffmpeg writes one (`frag_keyframe+empty_moov`: an empty
+ * moov, one moof per key frame, a key frame every second). */
+export const fragmentedFixture = () =>
+  made('e2e_fragmented.mp4', [
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=640x360:rate=30',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=440:sample_rate=48000',
+    '-t',
+    '4',
+    ...h264(30, '800k'),
+    '-c:a',
+    'aac',
+    '-b:a',
+    '64k',
+    '-movflags',
+    'frag_keyframe+empty_moov',
+  ]);
+
 /** A 10 s 1920x1080 H.264 (High, B-frames) + AAC file with a key frame every 2 s. */
 export const hdFixture = () =>
   made('e2e_10s_1080p.mp4', [

@@ -6,28 +6,22 @@
 // A VP8 WebM from MediaRecorder: the page names VP8 as left out, and only its audio is published.
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { ADMIN, api, dropFile, launch, out, startOrigin } from './harness.mjs';
+import { ADMIN, api, dropFile, fragmentedFixture, launch, out, startOrigin } from './harness.mjs';
 import { validate, variants } from './ladder-check.mjs';
 
 let origin;
 let ctx;
-let tmp;
 
 before(async () => {
   origin = await startOrigin();
   ctx = await launch(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream']);
-  tmp = mkdtempSync(join(tmpdir(), 'upcast-inputs-'));
 });
 
 after(async () => {
   await ctx?.close();
   origin?.stop();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
 async function uploadPage(query = '') {
@@ -134,46 +128,8 @@ test('a MediaRecorder WebM (VP9 + Opus) from the fake camera uploads, plays in h
 });
 
 test('a fragmented MP4 (ffmpeg frag_keyframe+empty_moov) uploads and plays in hls.js', async (t) => {
-  const path = join(tmp, 'fragmented.mp4');
-  execFileSync('ffmpeg', [
-    '-nostdin',
-    '-v',
-    'error',
-    '-y',
-    '-f',
-    'lavfi',
-    '-i',
-    'testsrc2=size=640x360:rate=30',
-    '-f',
-    'lavfi',
-    '-i',
-    'sine=frequency=440:sample_rate=48000',
-    '-t',
-    '4',
-    '-c:v',
-    'libx264',
-    '-preset',
-    'veryfast',
-    '-pix_fmt',
-    'yuv420p',
-    '-g',
-    '30',
-    '-keyint_min',
-    '30',
-    '-sc_threshold',
-    '0',
-    '-b:v',
-    '800k',
-    '-c:a',
-    'aac',
-    '-b:a',
-    '64k',
-    '-movflags',
-    'frag_keyframe+empty_moov',
-    path,
-  ]);
   const page = await uploadPage('?target=2');
-  await dropFile(page, '#drop', 'fragmented.mp4', readFileSync(path));
+  await dropFile(page, '#drop', 'fragmented.mp4', fragmentedFixture());
   await page.waitForSelector('#found:not([hidden])', { timeout: 60_000 });
   assert.match(await page.textContent('#found'), /avc1\.64.*640×360/s);
   await published(page);

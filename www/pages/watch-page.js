@@ -326,12 +326,10 @@ function startDashjs(video, url, on) {
     on.fail(`dash.js error ${err.code ?? ''}: ${err.message ?? JSON.stringify(err)}`);
   });
   player.on(events.PLAYBACK_ERROR, (e) => on.fail(`dash.js playback error: ${e.error?.message ?? e.error}`));
-  // A language chosen in the audio menu is heard at once: without this dash.js plays the old language's
-  // buffered audio to its end first (its documented default).
-  player.updateSettings({ streaming: { buffer: { flushBufferAtTrackSwitch: true } } });
   player.initialize(video, url, true);
   const reps = () => (ready ? player.getRepresentationsByType(type) : []);
-  return {
+  /** @type {Engine} */
+  const engine = {
     levels: () => reps().map((r) => ({ height: r.height ?? 0, bitrate: r.bandwidth, id: r.id })),
     current: () => {
       const c = ready ? player.getCurrentRepresentationForType(type) : null;
@@ -347,9 +345,33 @@ function startDashjs(video, url, on) {
       const c = ready ? player.getCurrentTrackFor('audio') : null;
       return c ? player.getTracksFor('audio').findIndex((t) => t.id === c.id && t.lang === c.lang) : 0;
     },
-    selectAudio: (i) => player.setCurrentTrack(player.getTracksFor('audio')[i]),
+    selectAudio: (i) => switchLanguage(player.getTracksFor('audio')[i]),
     destroy: () => player.destroy(),
   };
+  return engine;
+
+  /**
+   * Another language: the MPD attached again where the video is, with the new language as the initial
+   * one. dash.js 5.2's own switch (`setCurrentTrack`, even with its buffer flushed) does not fetch the new
+   * language's segments before the switch point again: seeking back after a switch, or switching once the
+   * whole file is buffered, plays the rest without sound.
+   */
+  function switchLanguage(track) {
+    const at = video.currentTime;
+    const playing = !video.paused && !video.ended;
+    const rate = video.playbackRate;
+    const level = engine.auto() ? -1 : engine.current();
+    ready = false;
+    player.setAutoPlay(playing);
+    player.attachSource(url, at);
+    player.setInitialMediaSettingsFor('audio', { lang: track.lang });
+    const resume = () => {
+      player.off(events.STREAM_INITIALIZED, resume);
+      video.playbackRate = rate;
+      if (level >= 0) engine.select(level);
+    };
+    player.on(events.STREAM_INITIALIZED, resume);
+  }
 }
 
 /**

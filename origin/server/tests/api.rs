@@ -3,38 +3,13 @@
 #[path = "../../testkit/harness/mod.rs"]
 mod harness;
 
-use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::{test, App};
+use harness::service::*;
 use harness::*;
 use serde_json::Value;
 
-type Req = actix_http::Request;
-
-async fn app(
-    data: &std::path::Path,
-) -> impl Service<Req, Response = ServiceResponse, Error = actix_web::Error> {
-    test::init_service(App::new().configure(upcast_origin::routes(state(config(data))))).await
-}
-
-fn bearer(t: &str) -> (&'static str, String) {
-    ("Authorization", format!("Bearer {t}"))
-}
-
-async fn call<S>(app: &S, req: test::TestRequest) -> (StatusCode, Value)
-where
-    S: Service<Req, Response = ServiceResponse, Error = actix_web::Error>,
-{
-    let resp = test::call_service(app, req.to_request()).await;
-    let status = resp.status();
-    let body = test::read_body(resp).await;
-    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
-}
-
-async fn create<S>(app: &S) -> (String, String)
-where
-    S: Service<Req, Response = ServiceResponse, Error = actix_web::Error>,
-{
+async fn create(app: &impl TestApp) -> (String, String) {
     let (st, v) = call(
         app,
         test::TestRequest::post()

@@ -4,18 +4,13 @@
 #[path = "../../testkit/harness/mod.rs"]
 mod harness;
 
-use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::{test, App};
+use harness::service::*;
 use harness::*;
 use serde_json::Value;
 
-type Req = actix_http::Request;
-
-async fn call<S>(app: &S, req: test::TestRequest) -> (StatusCode, Value, Vec<u8>)
-where
-    S: Service<Req, Response = ServiceResponse, Error = actix_web::Error>,
-{
+async fn call(app: &impl TestApp, req: test::TestRequest) -> (StatusCode, Value, Vec<u8>) {
     let resp = test::call_service(app, req.to_request()).await;
     let status = resp.status();
     let body = test::read_body(resp).await.to_vec();
@@ -31,10 +26,7 @@ fn admin(req: test::TestRequest) -> test::TestRequest {
 }
 
 /// A published public video of the fixture package; its id.
-async fn published<S>(app: &S, publish: bool) -> String
-where
-    S: Service<Req, Response = ServiceResponse, Error = actix_web::Error>,
-{
+async fn published(app: &impl TestApp, publish: bool) -> String {
     let (st, v, _) = call(
         app,
         admin(test::TestRequest::post().uri("/api/videos")).set_payload(r#"{"title":"c"}"#),
@@ -74,10 +66,7 @@ fn media_rows(data: &std::path::Path) -> Vec<(String, String, String, i64)> {
         .collect()
 }
 
-async fn get<S>(app: &S, path: &str) -> (StatusCode, String)
-where
-    S: Service<Req, Response = ServiceResponse, Error = actix_web::Error>,
-{
+async fn get(app: &impl TestApp, path: &str) -> (StatusCode, String) {
     let (st, _, body) = call(app, test::TestRequest::get().uri(path)).await;
     (st, String::from_utf8_lossy(&body).into_owned())
 }

@@ -5,39 +5,10 @@
 #[path = "../../testkit/harness/mod.rs"]
 mod harness;
 
-use actix_web::dev::{Service, ServiceResponse};
-use actix_web::{test, App};
+use actix_web::test;
+use harness::service::*;
 use harness::*;
 use upcast_core::layout::MANIFEST;
-
-type Req = actix_http::Request;
-
-async fn app(
-    data: &std::path::Path,
-) -> impl Service<Req, Response = ServiceResponse, Error = actix_web::Error> {
-    test::init_service(App::new().configure(upcast_origin::routes(state(config(data))))).await
-}
-
-fn bearer() -> (&'static str, String) {
-    ("Authorization", format!("Bearer {ADMIN}"))
-}
-
-async fn send<S>(
-    app: &S,
-    req: test::TestRequest,
-) -> (u16, actix_web::http::header::HeaderMap, Vec<u8>)
-where
-    S: Service<Req, Response = ServiceResponse, Error = actix_web::Error>,
-{
-    let resp = test::call_service(app, req.to_request()).await;
-    let st = resp.status().as_u16();
-    let h = resp.headers().clone();
-    (st, h, test::read_body(resp).await.to_vec())
-}
-
-fn h<'a>(hm: &'a actix_web::http::header::HeaderMap, name: &str) -> &'a str {
-    hm.get(name).map(|v| v.to_str().unwrap()).unwrap_or("")
-}
 
 /// The package `upcast segment` makes of a fixture (2 s segments), every file in memory, MPD included.
 fn package() -> Vec<(String, Vec<u8>)> {
@@ -58,13 +29,10 @@ fn package() -> Vec<(String, Vec<u8>)> {
     files
 }
 
-async fn create<S>(app: &S, visibility: &str) -> String
-where
-    S: Service<Req, Response = ServiceResponse, Error = actix_web::Error>,
-{
+async fn create(app: &impl TestApp, visibility: &str) -> String {
     let req = test::TestRequest::post()
         .uri("/api/videos")
-        .insert_header(bearer())
+        .insert_header(bearer(ADMIN))
         .set_payload(format!(r#"{{"visibility":"{visibility}"}}"#));
     let (st, _, b) = send(app, req).await;
     assert_eq!(st, 201);
@@ -72,35 +40,26 @@ where
     v["id"].as_str().unwrap().to_string()
 }
 
-async fn put<S>(app: &S, id: &str, path: &str, bytes: &[u8]) -> (u16, String)
-where
-    S: Service<Req, Response = ServiceResponse, Error = actix_web::Error>,
-{
+async fn put(app: &impl TestApp, id: &str, path: &str, bytes: &[u8]) -> (u16, String) {
     let req = test::TestRequest::put()
         .uri(&format!("/api/videos/{id}/files/{path}"))
-        .insert_header(bearer())
+        .insert_header(bearer(ADMIN))
         .insert_header(("X-Upcast-Sha256", sha(bytes)))
         .set_payload(bytes.to_vec());
     let (st, _, b) = send(app, req).await;
     (st, String::from_utf8_lossy(&b).into_owned())
 }
 
-async fn publish<S>(app: &S, id: &str) -> (u16, String)
-where
-    S: Service<Req, Response = ServiceResponse, Error = actix_web::Error>,
-{
+async fn publish(app: &impl TestApp, id: &str) -> (u16, String) {
     let req = test::TestRequest::post()
         .uri(&format!("/api/videos/{id}/publish"))
-        .insert_header(bearer());
+        .insert_header(bearer(ADMIN));
     let (st, _, b) = send(app, req).await;
     (st, String::from_utf8_lossy(&b).into_owned())
 }
 
 /// Upload `files` (the MPD replaced by `mpd` when given) to a new video.
-async fn upload<S>(app: &S, visibility: &str, mpd: Option<&str>) -> String
-where
-    S: Service<Req, Response = ServiceResponse, Error = actix_web::Error>,
-{
+async fn upload(app: &impl TestApp, visibility: &str, mpd: Option<&str>) -> String {
     let id = create(app, visibility).await;
     for (path, bytes) in package() {
         let bytes = match (path.as_str(), mpd) {
@@ -127,25 +86,25 @@ async fn mpd_is_served_as_dash_xml_with_the_playlist_rules() {
     // Uploading: never cached.
     let (st, hm, body) = send(&app, test::TestRequest::get().uri(&url)).await;
     assert_eq!(st, 200);
-    assert_eq!(h(&hm, "content-type"), "application/dash+xml");
-    assert_eq!(h(&hm, "cache-control"), "no-cache");
+    assert_eq!(header(&hm, "content-type"), "application/dash+xml");
+    assert_eq!(header(&hm, "cache-control"), "no-cache");
     assert_eq!(String::from_utf8(body).unwrap(), good_mpd());
     assert_eq!(publish(&app, &id).await.0, 200);
     // Published: the playlists' short max-age (not the segments' immutable year), CORS, nosniff, gzip.
     let (st, hm, _) = send(&app, test::TestRequest::get().uri(&url)).await;
     assert_eq!(st, 200);
-    assert_eq!(h(&hm, "content-type"), "application/dash+xml");
-    assert_eq!(h(&hm, "cache-control"), "public, max-age=10");
-    assert_eq!(h(&hm, "access-control-allow-origin"), "*");
-    assert_eq!(h(&hm, "x-content-type-options"), "nosniff");
+    assert_eq!(header(&hm, "content-type"), "application/dash+xml");
+    assert_eq!(header(&hm, "cache-control"), "public, max-age=10");
+    assert_eq!(header(&hm, "access-control-allow-origin"), "*");
+    assert_eq!(header(&hm, "x-content-type-options"), "nosniff");
     let req = test::TestRequest::get()
         .uri(&url)
         .insert_header(("Accept-Encoding", "gzip"));
     let (st, hm, _) = send(&app, req).await;
     assert_eq!(st, 200);
-    assert_eq!(h(&hm, "content-encoding"), "gzip");
-    assert_eq!(h(&hm, "vary"), "Accept-Encoding");
-    assert!(h(&hm, "etag").ends_with("-gz\""));
+    assert_eq!(header(&hm, "content-encoding"), "gzip");
+    assert_eq!(header(&hm, "vary"), "Accept-Encoding");
+    assert!(header(&hm, "etag").ends_with("-gz\""));
 }
 
 #[actix_web::test]
@@ -161,7 +120,7 @@ async fn private_mpd_and_every_url_it_names_work_through_one_signed_link() {
     );
     let req = test::TestRequest::get()
         .uri(&format!("/api/videos/{id}/playback?ttl=60"))
-        .insert_header(bearer());
+        .insert_header(bearer(ADMIN));
     let (st, _, b) = send(&app, req).await;
     assert_eq!(st, 200);
     let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
@@ -173,9 +132,9 @@ async fn private_mpd_and_every_url_it_names_work_through_one_signed_link() {
     )
     .await;
     assert_eq!(st, 200);
-    assert_eq!(h(&hm, "content-type"), "application/dash+xml");
+    assert_eq!(header(&hm, "content-type"), "application/dash+xml");
     assert!(
-        h(&hm, "cache-control").starts_with("private, max-age="),
+        header(&hm, "cache-control").starts_with("private, max-age="),
         "{hm:?}"
     );
     // Every URL the MPD names, resolved against the signed MPD URL, stays under the signed prefix.
@@ -188,7 +147,7 @@ async fn private_mpd_and_every_url_it_names_work_through_one_signed_link() {
     for r in refs {
         let (st, hm, _) = send(&app, test::TestRequest::get().uri(&format!("{prefix}{r}"))).await;
         assert_eq!(st, 200, "{r}");
-        assert!(h(&hm, "cache-control").starts_with("private"), "{r}");
+        assert!(header(&hm, "cache-control").starts_with("private"), "{r}");
     }
 }
 

@@ -10,28 +10,21 @@ mod sources;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use actix_web::dev::{Service, ServiceResponse};
-use actix_web::{test, App};
+use actix_web::test;
+use harness::service::*;
 use harness::*;
 use serde_json::Value;
 use upcast_origin::{Config, Limits};
-
-type Req = actix_http::Request;
 
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(common::fixture(name)).unwrap()
 }
 
-async fn app(
-    cfg: Config,
-) -> impl Service<Req, Response = ServiceResponse, Error = actix_web::Error> {
-    test::init_service(App::new().configure(upcast_origin::routes(state(cfg)))).await
+async fn app(cfg: Config) -> impl TestApp {
+    app_on(&state(cfg)).await
 }
 
-async fn call<S>(app: &S, req: test::TestRequest) -> (u16, Value, Option<String>)
-where
-    S: Service<Req, Response = ServiceResponse, Error = actix_web::Error>,
-{
+async fn call(app: &impl TestApp, req: test::TestRequest) -> (u16, Value, Option<String>) {
     let resp = test::call_service(app, req.to_request()).await;
     let status = resp.status().as_u16();
     let location = resp
@@ -55,10 +48,7 @@ fn post(uri: &str, body: Vec<u8>) -> test::TestRequest {
 }
 
 /// Poll the job until it is done or failed (the job runs on its own thread; a generous deadline).
-async fn finished<S>(app: &S, status_url: &str) -> Value
-where
-    S: Service<Req, Response = ServiceResponse, Error = actix_web::Error>,
-{
+async fn finished(app: &impl TestApp, status_url: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(180);
     loop {
         let req = test::TestRequest::get()

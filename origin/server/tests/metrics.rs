@@ -5,16 +5,11 @@ mod harness;
 
 use std::collections::HashMap;
 
-use actix_web::dev::{Service, ServiceResponse};
 use actix_web::{test, App};
+use harness::service::*;
 use harness::*;
 
-type Req = actix_http::Request;
-
-async fn get<S>(app: &S, path: &str, token: Option<&str>) -> (u16, String, String)
-where
-    S: Service<Req, Response = ServiceResponse, Error = actix_web::Error>,
-{
+async fn get(app: &impl TestApp, path: &str, token: Option<&str>) -> (u16, String, String) {
     let mut req = test::TestRequest::get().uri(path);
     if let Some(t) = token {
         req = req.insert_header(("Authorization", format!("Bearer {t}")));

@@ -5,17 +5,12 @@
 #[path = "../../testkit/harness/mod.rs"]
 mod harness;
 
-use actix_web::dev::{Service, ServiceResponse};
 use actix_web::{test, App};
+use harness::service::*;
 use harness::*;
 use serde_json::Value;
 
-type Req = actix_http::Request;
-
-async fn call<S>(app: &S, req: test::TestRequest) -> (u16, Value)
-where
-    S: Service<Req, Response = ServiceResponse, Error = actix_web::Error>,
-{
+async fn call(app: &impl TestApp, req: test::TestRequest) -> (u16, Value) {
     let resp = test::call_service(app, req.to_request()).await;
     let status = resp.status().as_u16();
     let body = test::read_body(resp).await;

@@ -5,40 +5,12 @@ mod harness;
 
 use std::io::Read;
 
-use actix_web::dev::{Service, ServiceResponse};
 use actix_web::{test, App};
+use harness::service::*;
 use harness::*;
 
-type Req = actix_http::Request;
-
-async fn app(
-    data: &std::path::Path,
-) -> impl Service<Req, Response = ServiceResponse, Error = actix_web::Error> {
-    test::init_service(App::new().configure(upcast_origin::routes(state(config(data))))).await
-}
-
-fn bearer(t: &str) -> (&'static str, String) {
-    ("Authorization", format!("Bearer {t}"))
-}
-
-async fn send<S>(
-    app: &S,
-    req: test::TestRequest,
-) -> (u16, actix_web::http::header::HeaderMap, Vec<u8>)
-where
-    S: Service<Req, Response = ServiceResponse, Error = actix_web::Error>,
-{
-    let resp = test::call_service(app, req.to_request()).await;
-    let st = resp.status().as_u16();
-    let h = resp.headers().clone();
-    (st, h, test::read_body(resp).await.to_vec())
-}
-
 /// Upload the fixture package; publish when asked. Returns the video id.
-async fn uploaded<S>(app: &S, visibility: &str, publish: bool, skip: &[&str]) -> String
-where
-    S: Service<Req, Response = ServiceResponse, Error = actix_web::Error>,
-{
+async fn uploaded(app: &impl TestApp, visibility: &str, publish: bool, skip: &[&str]) -> String {
     let (st, _, b) = send(
         app,
         test::TestRequest::post()
@@ -65,10 +37,6 @@ where
         assert_eq!(send(app, req).await.0, 200);
     }
     id
-}
-
-fn h<'a>(hm: &'a actix_web::http::header::HeaderMap, name: &str) -> &'a str {
-    hm.get(name).map(|v| v.to_str().unwrap()).unwrap_or("")
 }
 
 #[actix_web::test]
@@ -104,13 +72,13 @@ async fn mime_cache_cors_and_nosniff() {
         )
         .await;
         assert_eq!(st, 200, "{path}");
-        assert_eq!(h(&hm, "content-type"), mime, "{path}");
-        assert_eq!(h(&hm, "cache-control"), cache, "{path}");
-        assert_eq!(h(&hm, "access-control-allow-origin"), "*");
-        assert!(h(&hm, "access-control-expose-headers").contains("Content-Range"));
-        assert!(h(&hm, "access-control-expose-headers").contains("ETag"));
-        assert_eq!(h(&hm, "x-content-type-options"), "nosniff");
-        assert!(!h(&hm, "etag").is_empty(), "{path}");
+        assert_eq!(header(&hm, "content-type"), mime, "{path}");
+        assert_eq!(header(&hm, "cache-control"), cache, "{path}");
+        assert_eq!(header(&hm, "access-control-allow-origin"), "*");
+        assert!(header(&hm, "access-control-expose-headers").contains("Content-Range"));
+        assert!(header(&hm, "access-control-expose-headers").contains("ETag"));
+        assert_eq!(header(&hm, "x-content-type-options"), "nosniff");
+        assert!(!header(&hm, "etag").is_empty(), "{path}");
         assert_eq!(body, pkg_file(path).bytes, "{path}");
     }
     // Errors carry CORS and nosniff too, and never reveal more than not-found.
@@ -119,7 +87,10 @@ async fn mime_cache_cors_and_nosniff() {
         test::TestRequest::get().uri(&format!("/v/{id}/video/seg_09999.m4s")),
     )
     .await;
-    assert_eq!((st, h(&hm, "x-content-type-options")), (404, "nosniff"));
+    assert_eq!(
+        (st, header(&hm, "x-content-type-options")),
+        (404, "nosniff")
+    );
     let (st, _, _) = send(
         &app,
         test::TestRequest::get().uri(&format!("/v/{id}/../upcast.db")),
@@ -138,9 +109,9 @@ async fn mime_cache_cors_and_nosniff() {
     )
     .await;
     assert_eq!(st, 204);
-    assert!(h(&hm, "access-control-allow-headers").contains("Range"));
-    assert!(h(&hm, "access-control-allow-methods").contains("GET"));
-    assert_eq!(h(&hm, "access-control-allow-origin"), "*");
+    assert!(header(&hm, "access-control-allow-headers").contains("Range"));
+    assert!(header(&hm, "access-control-allow-methods").contains("GET"));
+    assert_eq!(header(&hm, "access-control-allow-origin"), "*");
 }
 
 #[actix_web::test]
@@ -172,9 +143,9 @@ async fn ranges_and_conditionals(cache_max_object: u64) {
     )
     .await;
     assert_eq!(st, 206);
-    assert_eq!(h(&hm, "content-range"), format!("bytes 100-199/{len}"));
+    assert_eq!(header(&hm, "content-range"), format!("bytes 100-199/{len}"));
     assert_eq!(body, &seg[100..200]);
-    assert_eq!(h(&hm, "content-type"), "video/iso.segment");
+    assert_eq!(header(&hm, "content-type"), "video/iso.segment");
 
     let (st, _, body) = send(
         &app,
@@ -193,7 +164,7 @@ async fn ranges_and_conditionals(cache_max_object: u64) {
     )
     .await;
     assert_eq!(st, 416);
-    assert_eq!(h(&hm, "content-range"), format!("bytes */{len}"));
+    assert_eq!(header(&hm, "content-range"), format!("bytes */{len}"));
 
     // Multi-range: answered with one range (never a response larger than the file).
     let (st, _, body) = send(
@@ -211,7 +182,7 @@ async fn ranges_and_conditionals(cache_max_object: u64) {
 
     // ETag → 304; If-Range with a stale validator → whole file.
     let (_, hm, _) = send(&app, test::TestRequest::get().uri(&uri)).await;
-    let etag = h(&hm, "etag").to_string();
+    let etag = header(&hm, "etag").to_string();
     let (st, hm2, body) = send(
         &app,
         test::TestRequest::get()
@@ -220,7 +191,7 @@ async fn ranges_and_conditionals(cache_max_object: u64) {
     )
     .await;
     assert_eq!((st, body.len()), (304, 0));
-    assert_eq!(h(&hm2, "etag"), etag);
+    assert_eq!(header(&hm2, "etag"), etag);
     let (st, _, body) = send(
         &app,
         test::TestRequest::get()
@@ -247,7 +218,7 @@ async fn ranges_and_conditionals(cache_max_object: u64) {
         &app,
         test::TestRequest::get()
             .uri(&purl)
-            .insert_header(("If-None-Match", h(&hm, "etag").to_string())),
+            .insert_header(("If-None-Match", header(&hm, "etag").to_string())),
     )
     .await;
     assert_eq!(st, 304);
@@ -266,8 +237,8 @@ async fn playlists_are_gzipped_when_accepted() {
             .insert_header(("Accept-Encoding", "gzip, deflate, br")),
     )
     .await;
-    assert_eq!((st, h(&hm, "content-encoding")), (200, "gzip"));
-    assert_eq!(h(&hm, "vary"), "Accept-Encoding");
+    assert_eq!((st, header(&hm, "content-encoding")), (200, "gzip"));
+    assert_eq!(header(&hm, "vary"), "Accept-Encoding");
     let mut out = Vec::new();
     flate2::read::GzDecoder::new(body.as_slice())
         .read_to_end(&mut out)
@@ -281,7 +252,7 @@ async fn playlists_are_gzipped_when_accepted() {
     )
     .await;
     assert_eq!(
-        (h(&hm, "content-encoding"), body),
+        (header(&hm, "content-encoding"), body),
         ("", pkg_file("video/playlist.m3u8").bytes)
     );
     // Segments are never compressed.
@@ -292,7 +263,7 @@ async fn playlists_are_gzipped_when_accepted() {
             .insert_header(("Accept-Encoding", "gzip")),
     )
     .await;
-    assert_eq!(h(&hm, "content-encoding"), "");
+    assert_eq!(header(&hm, "content-encoding"), "");
 }
 
 #[actix_web::test]
@@ -361,7 +332,7 @@ async fn unpublished_media_playlists_grow_as_event() {
         test::TestRequest::get().uri(&format!("/v/{id}/video/playlist.m3u8")),
     )
     .await;
-    assert_eq!((st, h(&hm, "cache-control")), (200, "no-cache"));
+    assert_eq!((st, header(&hm, "cache-control")), (200, "no-cache"));
     let text = String::from_utf8(body).unwrap();
     assert!(text.contains("#EXT-X-PLAYLIST-TYPE:EVENT"), "{text}");
     assert!(
@@ -374,5 +345,5 @@ async fn unpublished_media_playlists_grow_as_event() {
         test::TestRequest::get().uri(&format!("/v/{id}/video/seg_00001.m4s")),
     )
     .await;
-    assert_eq!(h(&hm, "cache-control"), "no-cache");
+    assert_eq!(header(&hm, "cache-control"), "no-cache");
 }

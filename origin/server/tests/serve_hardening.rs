@@ -4,36 +4,19 @@
 #[path = "../../testkit/harness/mod.rs"]
 mod harness;
 
+use harness::service::*;
 use harness::*;
 
 /// In-process: the app and its state, to read the catalog's build counter.
 async fn app_with_state(
     data: &std::path::Path,
-) -> (
-    impl actix_web::dev::Service<
-        actix_http::Request,
-        Response = actix_web::dev::ServiceResponse,
-        Error = actix_web::Error,
-    >,
-    actix_web::web::Data<upcast_origin::AppState>,
-) {
+) -> (impl TestApp, actix_web::web::Data<upcast_origin::AppState>) {
     let st = state(config(data));
-    let app = actix_web::test::init_service(
-        actix_web::App::new().configure(upcast_origin::routes(st.clone())),
-    )
-    .await;
-    (app, st)
+    (app_on(&st).await, st)
 }
 
 /// Create a public video through the in-process app; its id.
-async fn create_public<S>(app: &S) -> String
-where
-    S: actix_web::dev::Service<
-        actix_http::Request,
-        Response = actix_web::dev::ServiceResponse,
-        Error = actix_web::Error,
-    >,
-{
+async fn create_public(app: &impl TestApp) -> String {
     use actix_web::test::{call_service, read_body, TestRequest};
     let r = call_service(
         app,

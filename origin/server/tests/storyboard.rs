@@ -4,35 +4,13 @@
 #[path = "../../testkit/harness/mod.rs"]
 mod harness;
 
-use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::StatusCode;
-use actix_web::{test, App};
+use actix_web::test;
+use harness::service::*;
 use harness::*;
 use serde_json::Value;
 use upcast_core::layout::Picture;
 use upcast_core::storyboard::{plan, vtt};
-
-type Req = actix_http::Request;
-
-async fn app(
-    data: &std::path::Path,
-) -> impl Service<Req, Response = ServiceResponse, Error = actix_web::Error> {
-    test::init_service(App::new().configure(upcast_origin::routes(state(config(data))))).await
-}
-
-async fn call<S>(app: &S, req: test::TestRequest) -> (StatusCode, Value)
-where
-    S: Service<Req, Response = ServiceResponse, Error = actix_web::Error>,
-{
-    let resp = test::call_service(app, req.to_request()).await;
-    let status = resp.status();
-    let body = test::read_body(resp).await;
-    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
-}
-
-fn bearer(t: &str) -> (&'static str, String) {
-    ("Authorization", format!("Bearer {t}"))
-}
 
 fn put(id: &str, path: &str, token: &str, body: Vec<u8>) -> test::TestRequest {
     test::TestRequest::put()
@@ -53,10 +31,7 @@ fn webp(w: u32, h: u32) -> Vec<u8> {
     b
 }
 
-async fn video<S>(app: &S, id: &str) -> Value
-where
-    S: Service<Req, Response = ServiceResponse, Error = actix_web::Error>,
-{
+async fn video(app: &impl TestApp, id: &str) -> Value {
     let req = test::TestRequest::get()
         .uri(&format!("/api/videos/{id}"))
         .insert_header(bearer(ADMIN));

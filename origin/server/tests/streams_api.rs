@@ -8,16 +8,13 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use actix_web::body::MessageBody;
-use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::StatusCode;
-use actix_web::{test, web, App};
+use actix_web::test;
+use harness::service::*;
 use harness::*;
 use serde_json::Value;
 use upcast_origin::streams::status::{IngestStats, State};
 use upcast_origin::streams::{Refusal, EVENT_BUFFER, MAX_SUBSCRIBERS};
-use upcast_origin::AppState;
-
-type Req = actix_http::Request;
 
 fn live_config(data: &std::path::Path) -> upcast_origin::Config {
     let mut c = config(data);
@@ -25,38 +22,23 @@ fn live_config(data: &std::path::Path) -> upcast_origin::Config {
     c
 }
 
-async fn app(
-    st: &web::Data<AppState>,
-) -> impl Service<Req, Response = ServiceResponse, Error = actix_web::Error> {
-    test::init_service(App::new().configure(upcast_origin::routes(st.clone()))).await
-}
-
 fn admin() -> (&'static str, String) {
     ("Authorization", format!("Bearer {ADMIN}"))
 }
 
-async fn call<S>(app: &S, req: test::TestRequest) -> (StatusCode, String)
-where
-    S: Service<Req, Response = ServiceResponse, Error = actix_web::Error>,
-{
+async fn call(app: &impl TestApp, req: test::TestRequest) -> (StatusCode, String) {
     let resp = test::call_service(app, req.insert_header(admin()).to_request()).await;
     let status = resp.status();
     let body = test::read_body(resp).await;
     (status, String::from_utf8(body.to_vec()).unwrap())
 }
 
-async fn json<S>(app: &S, req: test::TestRequest) -> (StatusCode, Value)
-where
-    S: Service<Req, Response = ServiceResponse, Error = actix_web::Error>,
-{
+async fn json(app: &impl TestApp, req: test::TestRequest) -> (StatusCode, Value) {
     let (st, body) = call(app, req).await;
     (st, serde_json::from_str(&body).unwrap_or(Value::Null))
 }
 
-async fn create<S>(app: &S, body: &str) -> Value
-where
-    S: Service<Req, Response = ServiceResponse, Error = actix_web::Error>,
-{
+async fn create(app: &impl TestApp, body: &str) -> Value {
     let (st, v) = json(
         app,
         test::TestRequest::post()
@@ -72,7 +54,7 @@ where
 async fn create_list_get_patch_delete() {
     let dir = tempfile::tempdir().unwrap();
     let st = state(live_config(dir.path()));
-    let app = app(&st).await;
+    let app = app_on(&st).await;
     let v = create(&app, r#"{"title":"Launch","record":true}"#).await;
     let id = v["id"].as_str().unwrap().to_string();
     let key = v["stream_key"].as_str().unwrap().to_string();
@@ -220,7 +202,7 @@ async fn rtmp_url_from_an_unspecified_listen_address() {
     let mut cfg = config(dir.path());
     cfg.rtmp_listen = Some("0.0.0.0:1936".parse().unwrap());
     let st = state(cfg);
-    let app = app(&st).await;
+    let app = app_on(&st).await;
     for (host, want) in [
         ("origin.test:8080", "rtmp://origin.test:1936/live"),
         ("[::1]:8080", "rtmp://[::1]:1936/live"),
@@ -242,7 +224,7 @@ async fn rtmp_url_from_an_unspecified_listen_address() {
 async fn rotate_kills_the_old_key_and_revoke_leaves_none() {
     let dir = tempfile::tempdir().unwrap();
     let st = state(config(dir.path()));
-    let app = app(&st).await;
+    let app = app_on(&st).await;
     let v = create(&app, "").await;
     let id = v["id"].as_str().unwrap().to_string();
     let old = v["stream_key"].as_str().unwrap().to_string();
@@ -328,7 +310,7 @@ async fn status_in_get_and_the_end_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let (ended, crashed) = {
         let st = state(config(dir.path()));
-        let app = app(&st).await;
+        let app = app_on(&st).await;
         let a = create(&app, "").await;
         let b = create(&app, "").await;
         let pa = st
@@ -397,7 +379,7 @@ async fn status_in_get_and_the_end_survives_a_restart() {
         (ida, idb)
     };
     let st = state(config(dir.path()));
-    let app = app(&st).await;
+    let app = app_on(&st).await;
     let (_, v) = json(
         &app,
         test::TestRequest::get().uri(&format!("/api/streams/{ended}")),
@@ -462,7 +444,7 @@ async fn until(body: &mut actix_web::body::BoxBody, want: impl Fn(&Value) -> boo
 async fn events_deliver_changes_and_drop_a_slow_subscriber() {
     let dir = tempfile::tempdir().unwrap();
     let st = state(config(dir.path()));
-    let app = app(&st).await;
+    let app = app_on(&st).await;
     let v = create(&app, "").await;
     let other = create(&app, "").await;
     let p = st

@@ -4,26 +4,14 @@
 #[path = "../../testkit/harness/mod.rs"]
 mod harness;
 
-use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::StatusCode;
-use actix_web::{test, web, App};
+use actix_web::test;
+use harness::service::*;
 use harness::*;
 use serde_json::Value;
 use upcast_origin::auth::{Action, Caller, Scope};
-use upcast_origin::AppState;
 
-type Req = actix_http::Request;
-
-async fn app(
-    st: &web::Data<AppState>,
-) -> impl Service<Req, Response = ServiceResponse, Error = actix_web::Error> {
-    test::init_service(App::new().configure(upcast_origin::routes(st.clone()))).await
-}
-
-async fn call<S>(app: &S, token: &str, req: test::TestRequest) -> (StatusCode, Value)
-where
-    S: Service<Req, Response = ServiceResponse, Error = actix_web::Error>,
-{
+async fn call(app: &impl TestApp, token: &str, req: test::TestRequest) -> (StatusCode, Value) {
     let req = req.insert_header(("Authorization", format!("Bearer {token}")));
     let resp = test::call_service(app, req.to_request()).await;
     let status = resp.status();
@@ -31,10 +19,7 @@ where
     (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
 }
 
-async fn token<S>(app: &S, scopes: &[&str]) -> String
-where
-    S: Service<Req, Response = ServiceResponse, Error = actix_web::Error>,
-{
+async fn token(app: &impl TestApp, scopes: &[&str]) -> String {
     let body = serde_json::json!({ "name": format!("app {scopes:?}"), "scopes": scopes });
     let (s, v) = call(
         app,
@@ -60,7 +45,7 @@ fn refused(got: (StatusCode, Value), code: &str, scope: Option<&str>) {
 async fn create_list_use_and_revoke() {
     let dir = tempfile::tempdir().unwrap();
     let st = state(config(dir.path()));
-    let app = app(&st).await;
+    let app = app_on(&st).await;
     let body = r#"{"name":"dashboard","scopes":["read","streams:write","read"]}"#;
     let (s, v) = call(
         &app,
@@ -143,7 +128,7 @@ async fn create_list_use_and_revoke() {
 async fn each_endpoint_class_needs_its_scope() {
     let dir = tempfile::tempdir().unwrap();
     let st = state(config(dir.path()));
-    let app = app(&st).await;
+    let app = app_on(&st).await;
     let read = token(&app, &["read"]).await;
     let videos = token(&app, &["videos:write"]).await;
     let streams = token(&app, &["streams:write"]).await;

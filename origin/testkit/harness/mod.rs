@@ -4,6 +4,7 @@
 #![allow(dead_code)] // Each test binary uses a different subset.
 
 pub mod receiver;
+pub mod service;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;

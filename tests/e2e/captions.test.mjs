@@ -6,30 +6,19 @@
 // anything is uploaded.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { ADMIN, api, dropFile, launch, longFixture, startOrigin } from './harness.mjs';
+import { test } from 'node:test';
+import { ADMIN, api, dropFile, longFixture, session } from './harness.mjs';
 
-let origin;
-let ctx;
-
-before(async () => {
-  origin = await startOrigin();
-  ctx = await launch();
-});
-
-after(async () => {
-  await ctx?.close();
-  origin?.stop();
-});
+const e2e = session();
 
 const EN_SRT =
   '1\r\n00:00:01,000 --> 00:00:03,500\r\nHello from the captions\r\n\r\n2\r\n00:00:05,000 --> 00:00:06,000\r\nSecond\r\n';
 const PT_VTT = 'WEBVTT\n\n00:00:01.000 --> 00:00:03.500\nOlá das legendas\n';
 
 async function uploadPage() {
-  const page = await ctx.newPage();
+  const page = await e2e.ctx.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
-  await page.goto(`${origin.url}/index.html?target=2#token=${ADMIN}`);
+  await page.goto(`${e2e.origin.url}/index.html?target=2#token=${ADMIN}`);
   await page.uncheck('#encode');
   await page.click('#text summary');
   return page;
@@ -55,7 +44,7 @@ test('two caption languages and chapters: uploaded with the video, listed by hls
   const id = await page.evaluate(() => document.body.dataset.video);
   await page.close();
 
-  const v = await api(origin, `/api/videos/${id}`);
+  const v = await api(e2e.origin, `/api/videos/${id}`);
   assert.deepEqual(
     v.captions.map((c) => [c.lang, c.name, c.default]),
     [
@@ -65,17 +54,17 @@ test('two caption languages and chapters: uploaded with the video, listed by hls
     ],
   );
   assert.equal(v.chapters_url, `/v/${id}/chapters.vtt`);
-  const chapters = await (await fetch(origin.url + v.chapters_url)).text();
+  const chapters = await (await fetch(e2e.origin.url + v.chapters_url)).text();
   assert.match(chapters, /00:00:00\.000 --> 00:00:08\.000\nOpening/);
   assert.match(chapters, /00:00:08\.000 --> 00:00:16\.\d{3}\nSecond half/);
-  const master = await (await fetch(`${origin.url}/v/${id}/master.m3u8`)).text();
+  const master = await (await fetch(`${e2e.origin.url}/v/${id}/master.m3u8`)).text();
   assert.match(master, /#EXT-X-MEDIA:TYPE=SUBTITLES,.*GROUP-ID="subs",LANGUAGE="en",NAME="English",DEFAULT=YES/);
   assert.match(master, /SUBTITLES="subs"/);
 
   // hls.js: both languages in video.textTracks; English on, its first cue active at 2 s (the segment
   // boundary at 2 s is inside the cue: it was cut into two segments and must show once, at the right time).
-  const watch = await ctx.newPage();
-  await watch.goto(`${origin.url}/watch.html#v=${id}&player=hls`);
+  const watch = await e2e.ctx.newPage();
+  await watch.goto(`${e2e.origin.url}/watch.html#v=${id}&player=hls`);
   await watch.waitForFunction(
     () => [...(document.querySelector('#player')?.textTracks ?? [])].filter((t) => t.kind === 'subtitles').length === 2,
     null,
@@ -122,7 +111,7 @@ test('two caption languages and chapters: uploaded with the video, listed by hls
     ],
   ]) {
     await watch.goto('about:blank');
-    await watch.goto(`${origin.url}/watch.html#v=${id}&player=${player}`);
+    await watch.goto(`${e2e.origin.url}/watch.html#v=${id}&player=${player}`);
     const got = await watch
       .waitForFunction(
         (f) => {
@@ -143,7 +132,7 @@ test('two caption languages and chapters: uploaded with the video, listed by hls
 });
 
 test('a bad caption file is refused on the page, naming its line, and nothing is uploaded', async () => {
-  const before = (await api(origin, '/api/videos')).videos?.length ?? 0;
+  const before = (await api(e2e.origin, '/api/videos')).videos?.length ?? 0;
   const page = await uploadPage();
   await captionRow(page, 0, {
     name: 'bad.vtt',
@@ -154,6 +143,6 @@ test('a bad caption file is refused on the page, naming its line, and nothing is
   await dropFile(page, '#drop', 'captions 16s.mp4', longFixture());
   await page.waitForSelector('#problem:not([hidden])', { timeout: 60_000 });
   assert.match(await page.textContent('#problem'), /line 3: expected a timestamp/);
-  assert.equal((await api(origin, '/api/videos')).videos?.length ?? 0, before);
+  assert.equal((await api(e2e.origin, '/api/videos')).videos?.length ?? 0, before);
   await page.close();
 });

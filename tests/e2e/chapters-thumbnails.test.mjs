@@ -9,26 +9,15 @@
 //   `provideThumbnail(t)` gives the sheet's URL and the tile's rectangle for that time.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { ADMIN, api, dropFile, fixture, launch, longFixture, startOrigin } from './harness.mjs';
+import { test } from 'node:test';
+import { ADMIN, api, dropFile, fixture, longFixture, session } from './harness.mjs';
 
-let origin;
-let ctx;
-
-before(async () => {
-  origin = await startOrigin();
-  ctx = await launch();
-});
-
-after(async () => {
-  await ctx?.close();
-  origin?.stop();
-});
+const e2e = session();
 
 async function uploadPage({ ladder }) {
-  const page = await ctx.newPage();
+  const page = await e2e.ctx.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
-  await page.goto(`${origin.url}/index.html?target=2#token=${ADMIN}`);
+  await page.goto(`${e2e.origin.url}/index.html?target=2#token=${ADMIN}`);
   if (ladder) await page.check('#encode');
   else await page.uncheck('#encode');
   return page;
@@ -57,7 +46,7 @@ async function dashThumbnail(page, t) {
 
 /** The MPD's image AdaptationSet, as the origin serves it. */
 async function imageSet(id) {
-  const mpd = await (await fetch(`${origin.url}/v/${id}/manifest.mpd`)).text();
+  const mpd = await (await fetch(`${e2e.origin.url}/v/${id}/manifest.mpd`)).text();
   const set = mpd.match(/<AdaptationSet[^>]*contentType="image"[\s\S]*?<\/AdaptationSet>/)?.[0];
   assert.ok(set, `no image AdaptationSet in\n${mpd}`);
   return set;
@@ -73,16 +62,16 @@ test("a file's own chapters: shown on the page, published as the chapters track,
   const id = await page.evaluate(() => document.body.dataset.video);
   await page.close();
 
-  const v = await api(origin, `/api/videos/${id}`);
+  const v = await api(e2e.origin, `/api/videos/${id}`);
   assert.equal(v.chapters_url, `/v/${id}/chapters.vtt`);
-  const vtt = await (await fetch(origin.url + v.chapters_url)).text();
+  const vtt = await (await fetch(e2e.origin.url + v.chapters_url)).text();
   assert.match(vtt, /00:00:03\.000 --> 00:00:06\.000\nCafé tour\n/);
   // The & of a title is escaped in WebVTT cue text.
   assert.match(vtt, /00:00:06\.000 --> 00:00:08\.\d{3}\nQ&amp;A and credits\n/);
 
-  const watch = await ctx.newPage();
+  const watch = await e2e.ctx.newPage();
   watch.on('pageerror', (e) => console.error('page error:', e.message));
-  await watch.goto(`${origin.url}/watch.html#v=${id}&player=hls`);
+  await watch.goto(`${e2e.origin.url}/watch.html#v=${id}&player=hls`);
   await watch.waitForFunction(() => document.querySelectorAll('#chapters li').length === 3, null, { timeout: 60_000 });
   assert.deepEqual(await watch.$$eval('#chapters li', (l) => l.map((x) => x.textContent)), [
     '0:00 Opening',
@@ -94,7 +83,7 @@ test("a file's own chapters: shown on the page, published as the chapters track,
   const set = await imageSet(id);
   assert.match(set, /<EssentialProperty schemeIdUri="http:\/\/dashif\.org\/thumbnail_tile" value="8x1"\/>/);
   await watch.goto('about:blank');
-  await watch.goto(`${origin.url}/watch.html#v=${id}&player=dashjs`);
+  await watch.goto(`${e2e.origin.url}/watch.html#v=${id}&player=dashjs`);
   const th = await dashThumbnail(watch, 5.5);
   assert.match(th.url, new RegExp(`/v/${id}/storyboard/sheet_001\\.(webp|jpg)`));
   assert.deepEqual([th.x, th.y, th.width, th.height], [800, 0, 160, 90]);
@@ -122,25 +111,25 @@ test('a ladder upload with captions publishes the subtitle rendition with the la
   const id = await page.evaluate(() => document.body.dataset.video);
   await page.close();
 
-  const v = await api(origin, `/api/videos/${id}`);
+  const v = await api(e2e.origin, `/api/videos/${id}`);
   assert.deepEqual(
     v.captions.map((c) => [c.lang, c.name, c.default]),
     [['en-GB', 'English & more', true]],
   );
   assert.equal(v.chapters_url, `/v/${id}/chapters.vtt`);
-  const master = await (await fetch(`${origin.url}/v/${id}/master.m3u8`)).text();
+  const master = await (await fetch(`${e2e.origin.url}/v/${id}/master.m3u8`)).text();
   assert.match(master, /#EXT-X-MEDIA:TYPE=SUBTITLES,.*LANGUAGE="en-GB",NAME="English & more",DEFAULT=YES/);
   // Every variant of the ladder names the group.
   const variants = master.split('\n').filter((l) => l.startsWith('#EXT-X-STREAM-INF'));
   assert.ok(variants.length >= 2 && variants.every((l) => l.includes('SUBTITLES="subs"')), master);
   // The MPD: the label's & escaped, the tag's case kept.
-  const mpd = await (await fetch(`${origin.url}/v/${id}/manifest.mpd`)).text();
+  const mpd = await (await fetch(`${e2e.origin.url}/v/${id}/manifest.mpd`)).text();
   assert.match(mpd, /lang="en-GB"/);
   assert.match(mpd, /<Label>English &amp; more<\/Label>/);
 
-  const watch = await ctx.newPage();
+  const watch = await e2e.ctx.newPage();
   watch.on('pageerror', (e) => console.error('page error:', e.message));
-  await watch.goto(`${origin.url}/watch.html#v=${id}&player=hls`);
+  await watch.goto(`${e2e.origin.url}/watch.html#v=${id}&player=hls`);
   const tracks = await watch
     .waitForFunction(
       () => {
@@ -158,7 +147,7 @@ test('a ladder upload with captions publishes the subtitle rendition with the la
   const set = await imageSet(id);
   assert.match(set, /value="10x2"/);
   await watch.goto('about:blank');
-  await watch.goto(`${origin.url}/watch.html#v=${id}&player=dashjs`);
+  await watch.goto(`${e2e.origin.url}/watch.html#v=${id}&player=dashjs`);
   const th = await dashThumbnail(watch, 12.5);
   assert.match(th.url, new RegExp(`/v/${id}/storyboard/sheet_001\\.(webp|jpg)`));
   assert.deepEqual([th.x, th.y, th.width, th.height], [320, 90, 160, 90]);

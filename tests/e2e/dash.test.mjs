@@ -12,31 +12,23 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { ADMIN, api, dropFile, launch, longFixture, out, root, startOrigin } from './harness.mjs';
+import { test } from 'node:test';
+import { ADMIN, api, dropFile, longFixture, out, root, session } from './harness.mjs';
 
 const bin = process.env.UPCAST_BIN ?? join(root, 'target/debug/upcast');
 const PLAYERS = ['shaka', 'dashjs', 'videojs', 'hls'];
 const RATE = 4; // playback speed: every frame still goes through the decoder, in a quarter of the time
 
-let origin;
-let ctx;
 let page;
 /** The URL of every request the page made, in order. */
 const requests = [];
-
-before(async () => {
-  origin = await startOrigin();
-  ctx = await launch();
-  page = await ctx.newPage();
-  page.on('pageerror', (e) => console.error('page error:', e.message));
-  page.on('request', (r) => requests.push(r.url()));
-  await page.goto(`${origin.url}/index.html#token=${ADMIN}`); // keeps the admin token for the viewer
-});
-
-after(async () => {
-  await ctx?.close();
-  origin?.stop();
+const e2e = session({
+  setup: async () => {
+    page = await e2e.ctx.newPage();
+    page.on('pageerror', (e) => console.error('page error:', e.message));
+    page.on('request', (r) => requests.push(r.url()));
+    await page.goto(`${e2e.origin.url}/index.html#token=${ADMIN}`); // keeps the admin token for the viewer
+  },
 });
 
 const attr = (tag, name) => tag.match(new RegExp(`\\s${name}="([^"]*)"`))?.[1];
@@ -86,7 +78,7 @@ function cliUpload(file, extra = [], edit = () => {}) {
     stdio: 'ignore',
   });
   edit(dir);
-  const args = ['upload', dir, '--to', origin.url, '--token', ADMIN, '--title', file, ...extra];
+  const args = ['upload', dir, '--to', e2e.origin.url, '--token', ADMIN, '--title', file, ...extra];
   const printed = execFileSync(bin, args, { stdio: ['ignore', 'pipe', 'ignore'] })
     .toString()
     .trim();
@@ -97,8 +89,8 @@ function cliUpload(file, extra = [], edit = () => {}) {
 
 /** The MPD's path: the public one, or, for a private video, beside its signed link's master playlist. */
 async function mpdPath(id) {
-  const v = await api(origin, `/api/videos/${id}`);
-  const master = v.playback_url ?? (await api(origin, `/api/videos/${id}/playback`)).url;
+  const v = await api(e2e.origin, `/api/videos/${id}`);
+  const master = v.playback_url ?? (await api(e2e.origin, `/api/videos/${id}/playback`)).url;
   return master.replace(/master\.m3u8$/, 'manifest.mpd');
 }
 
@@ -183,7 +175,7 @@ async function restart(trick = true) {
  * segments (or to the end), each fetched from its first segment on.
  */
 async function playAll(id, label, diag = () => {}) {
-  const mpd = readMpd(await (await fetch(origin.url + (await mpdPath(id)))).text());
+  const mpd = readMpd(await (await fetch(e2e.origin.url + (await mpdPath(id)))).text());
   const video = mpd.reps.filter((r) => r.type === 'video');
   const audio = mpd.reps.filter((r) => r.type === 'audio');
   const main = video.length ? video : audio.slice(0, 1);
@@ -197,7 +189,7 @@ async function playAll(id, label, diag = () => {}) {
       const from = requests.length;
       // The level named in the address: the viewer chooses it as soon as the player lists it.
       const q = main.length > 1 ? `&q=${level}` : '';
-      await page.goto(`${origin.url}/watch.html#v=${id}&player=${player}${q}`);
+      await page.goto(`${e2e.origin.url}/watch.html#v=${id}&player=${player}${q}`);
       await until(
         `${what}: levels`,
         (n) => window.upcastFatal || window.upcastView?.levels().length === n,
@@ -242,12 +234,12 @@ async function playAll(id, label, diag = () => {}) {
     for (const r of audio.filter((r) => !played.has(r.id))) {
       // A first-time viewer of this video: nothing dash.js kept in this origin's storage from the videos
       // before (its last media settings and bitrates, keys `dashjs_*`).
-      await page.goto(`${origin.url}/index.html`);
+      await page.goto(`${e2e.origin.url}/index.html`);
       await page.evaluate(() => {
         for (const k of Object.keys(localStorage)) if (k.startsWith('dashjs')) localStorage.removeItem(k);
       });
       await page.goto('about:blank');
-      await page.goto(`${origin.url}/watch.html#v=${id}&player=${player}`);
+      await page.goto(`${e2e.origin.url}/watch.html#v=${id}&player=${player}`);
       // The viewer's audio menu, shown once the player knows the languages.
       await until(
         `${what}: the audio menu`,
@@ -289,7 +281,7 @@ async function playAll(id, label, diag = () => {}) {
 
 /** The codecs of an MPD that this Chromium cannot play (HEVC here): such a package is not played. */
 async function unplayable(id) {
-  const mpd = readMpd(await (await fetch(`${origin.url}/v/${id}/manifest.mpd`)).text());
+  const mpd = readMpd(await (await fetch(`${e2e.origin.url}/v/${id}/manifest.mpd`)).text());
   return page.evaluate(
     (reps) =>
       reps.filter((r) => !MediaSource.isTypeSupported(`${r.type}/mp4; codecs="${r.codecs}"`)).map((r) => r.codecs),
@@ -322,9 +314,9 @@ test('every fixture: Shaka Player, dash.js and video.js play the MPD and hls.js 
 
 test('a private video plays through its signed link, with every player', async () => {
   const { id } = cliUpload('h264_aac_bframes.mp4', ['--private']);
-  const v = await api(origin, `/api/videos/${id}`);
+  const v = await api(e2e.origin, `/api/videos/${id}`);
   assert.equal(v.playback_url, undefined, 'no public playback URL');
-  const unsigned = await fetch(`${origin.url}/v/${id}/manifest.mpd`);
+  const unsigned = await fetch(`${e2e.origin.url}/v/${id}/manifest.mpd`);
   assert.ok(unsigned.status >= 400, `the MPD without a signature: ${unsigned.status}`);
   const from = requests.length;
   await playAll(id, 'private h264_aac_bframes.mp4');
@@ -336,10 +328,10 @@ test('a private video plays through its signed link, with every player', async (
 
 test('a package without an MPD (made before upcast wrote one) plays its HLS in hls.js, with a note', async () => {
   const { id } = cliUpload('h264_aac_faststart.mp4', [], (dir) => rmSync(join(dir, 'manifest.mpd')));
-  assert.equal((await fetch(`${origin.url}/v/${id}/manifest.mpd`)).status, 404);
+  assert.equal((await fetch(`${e2e.origin.url}/v/${id}/manifest.mpd`)).status, 404);
   for (const player of ['shaka', 'dashjs', 'videojs']) {
     await page.goto('about:blank');
-    await page.goto(`${origin.url}/watch.html#v=${id}&player=${player}`);
+    await page.goto(`${e2e.origin.url}/watch.html#v=${id}&player=${player}`);
     await until(`no MPD, ${player}`, () => window.upcastFatal || window.upcastView?.levels().length === 1);
     assert.deepEqual(await page.evaluate(() => [document.body.dataset.player, document.body.dataset.manifest]), [
       'hls',
@@ -356,9 +348,9 @@ test('a package without an MPD (made before upcast wrote one) plays its HLS in h
 });
 
 test('a ladder made in the browser: every player plays every rung', async (t) => {
-  const up = await ctx.newPage();
+  const up = await e2e.ctx.newPage();
   up.on('pageerror', (e) => console.error('page error:', e.message));
-  await up.goto(`${origin.url}/index.html?target=2`);
+  await up.goto(`${e2e.origin.url}/index.html?target=2`);
   await dropFile(up, '#drop', 'dash ladder.mp4', longFixture());
   await up.waitForSelector('#ladder:not([hidden])');
   const rows = await up.$$eval('#ladder tbody tr', (trs) => trs.length);
@@ -367,7 +359,7 @@ test('a ladder made in the browser: every player plays every rung', async (t) =>
   await up.waitForFunction(() => document.body.dataset.state === 'published', null, { timeout: 240_000 });
   const id = await up.evaluate(() => document.body.dataset.video);
   await up.close();
-  const mpd = readMpd(await (await fetch(`${origin.url}/v/${id}/manifest.mpd`)).text());
+  const mpd = readMpd(await (await fetch(`${e2e.origin.url}/v/${id}/manifest.mpd`)).text());
   const video = mpd.reps.filter((r) => r.type === 'video');
   assert.ok(video.length >= 3, `the ladder has ${video.length} video Representations`);
   t.diagnostic(`the ladder: ${video.map((r) => r.id).join(', ')}`);

@@ -4,6 +4,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
@@ -93,6 +94,28 @@ export async function launch(extraArgs = []) {
   });
   ctx.profileDir = profile; // finds this browser's processes (tests/bench/renderer-memory.mjs)
   return ctx;
+}
+
+/**
+ * A test file's origin and browser: started before its first test and stopped after its last. `s.origin`
+ * ({@link startOrigin}'s answer) and `s.ctx` (a {@link launch}ed browser) are set once `before` has run;
+ * `setup(s)` runs in that same hook, after them (Node 20 runs a file's top-level `before` hooks without
+ * waiting for one another, so a second hook of the file's own could not rely on them).
+ * @param {{origin?: Parameters<typeof startOrigin>[0], browser?: string[], setup?: (s: any) => Promise<void>}} [options]
+ */
+export function session({ origin = {}, browser = [], setup = async () => {} } = {}) {
+  /** @type {{origin: any, ctx: any}} */
+  const s = { origin: undefined, ctx: undefined };
+  before(async () => {
+    s.origin = await startOrigin(origin);
+    s.ctx = await launch(browser);
+    await setup(s);
+  });
+  after(async () => {
+    await s.ctx?.close();
+    s.origin?.stop();
+  });
+  return s;
 }
 
 export const fixture = (name) => readFileSync(join(root, 'tests/fixtures', name));

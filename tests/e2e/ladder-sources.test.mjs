@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { timescale } from './cmaf-bytes.mjs';
-import { ADMIN, dropFile, launch, out, sourceFixture, startOrigin } from './harness.mjs';
+import { ADMIN, dropFile, out, session, sourceFixture } from './harness.mjs';
 import {
   audioMedia,
   frameTimes,
@@ -21,22 +21,14 @@ import {
   variants,
 } from './ladder-check.mjs';
 
-let origin;
-let ctx;
 let lib; // a page of the origin that imports the library
-
-before(async () => {
-  origin = await startOrigin();
-  ctx = await launch();
-  lib = await ctx.newPage();
-  lib.on('pageerror', (e) => console.error('page error:', e.message));
-  // index.html keeps the admin token (watch.html reads it) and is an origin to import the library from.
-  await lib.goto(`${origin.url}/index.html#token=${ADMIN}`);
-});
-
-after(async () => {
-  await ctx?.close();
-  origin?.stop();
+const e2e = session({
+  setup: async () => {
+    lib = await e2e.ctx.newPage();
+    lib.on('pageerror', (e) => console.error('page error:', e.message));
+    // index.html keeps the admin token (watch.html reads it) and is an origin to import the library from.
+    await lib.goto(`${e2e.origin.url}/index.html#token=${ADMIN}`);
+  },
 });
 
 /**
@@ -75,7 +67,7 @@ async function ladder(name, { pick, bytes } = {}) {
     { b64, name, admin: ADMIN, pick: pick ?? null },
   );
   if (r.error) return r;
-  const base = `${origin.url}/v/${r.id}/`;
+  const base = `${e2e.origin.url}/v/${r.id}/`;
   return { ...r, base, master: (await get(`${base}master.m3u8`)).toString() };
 }
 
@@ -86,9 +78,9 @@ async function ladder(name, { pick, bytes } = {}) {
  * (Chromium's webkitAudioDecodedByteCount).
  */
 async function play(id, levels, seconds = 2.4) {
-  const watch = await ctx.newPage();
+  const watch = await e2e.ctx.newPage();
   try {
-    await watch.goto(`${origin.url}/watch.html#v=${id}`);
+    await watch.goto(`${e2e.origin.url}/watch.html#v=${id}`);
     await watch.waitForFunction((n) => window.upcastHls?.levels?.length === n, levels, { timeout: 90_000 });
     const seen = [];
     for (let level = 0; level < levels; level++) {
@@ -328,9 +320,9 @@ test('non-square pixels (480x360 at 4:3): encoded rungs are square-pixel picture
 });
 
 test('HEVC, which this Chromium cannot decode: the upload page says so when the file is read and offers the copy alone', async (t) => {
-  const page = await ctx.newPage();
+  const page = await e2e.ctx.newPage();
   try {
-    await page.goto(`${origin.url}/index.html?target=2`);
+    await page.goto(`${e2e.origin.url}/index.html?target=2`);
     await dropFile(page, '#drop', 'hevc.mp4', readFileSync(sourceFixture('hevc')));
     await page.waitForSelector('#ladder:not([hidden])');
     const note = await page.textContent('#ladder .copy-reason');
@@ -351,7 +343,7 @@ test('HEVC, which this Chromium cannot decode: the upload page says so when the 
     await page.click('#ladder .start');
     await page.waitForFunction(() => document.body.dataset.state === 'published', null, { timeout: 60_000 });
     const id = await page.evaluate(() => document.body.dataset.video);
-    const base = `${origin.url}/v/${id}/`;
+    const base = `${e2e.origin.url}/v/${id}/`;
     t.diagnostic(validate(`${base}master.m3u8`));
     const vs = variants((await get(`${base}master.m3u8`)).toString());
     assert.deepEqual(

@@ -6,28 +6,17 @@
 
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { fragments, nalTypes, timescale } from './cmaf-bytes.mjs';
-import { ADMIN, api, dropFile, hdFixture, launch, out, startOrigin } from './harness.mjs';
+import { ADMIN, api, dropFile, hdFixture, out, session } from './harness.mjs';
 import { get, media, variants } from './ladder-check.mjs';
 
-let origin;
-let ctx;
-
-before(async () => {
-  origin = await startOrigin();
-  ctx = await launch();
-});
-
-after(async () => {
-  await ctx?.close();
-  origin?.stop();
-});
+const e2e = session();
 
 test('a 1080p file becomes a 3-rung ladder plus the copy rung; every level plays; the bytes line up', async () => {
-  const page = await ctx.newPage();
+  const page = await e2e.ctx.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
-  await page.goto(`${origin.url}/index.html?target=2#token=${ADMIN}`);
+  await page.goto(`${e2e.origin.url}/index.html?target=2#token=${ADMIN}`);
   await dropFile(page, '#drop', 'ladder 1080p.mp4', hdFixture());
   await page.waitForSelector('#ladder:not([hidden])');
   // The proposal: the original (copied), then rungs below 1080p at 16:9; keep three of them.
@@ -51,8 +40,8 @@ test('a 1080p file becomes a 3-rung ladder plus the copy rung; every level plays
   await page.waitForFunction(() => document.body.dataset.state === 'published', null, { timeout: 240_000 });
   await page.screenshot({ path: join(out, 'upload-ladder-done.png'), fullPage: true });
   const id = await page.evaluate(() => document.body.dataset.video);
-  const base = `${origin.url}/v/${id}/`;
-  const v = await api(origin, `/api/videos/${id}`);
+  const base = `${e2e.origin.url}/v/${id}/`;
+  const v = await api(e2e.origin, `/api/videos/${id}`);
   assert.equal(v.state, 'ready');
 
   // The multivariant playlist: four variants, every attribute the Authoring Spec asks for.
@@ -113,8 +102,8 @@ test('a 1080p file becomes a 3-rung ladder plus the copy rung; every level plays
     assert.deepEqual(s.times, starts[0].times, `${s.dir} cuts at the same instants as ${starts[0].dir}`);
 
   // hls.js plays every level, forced, past several segments, with no fatal error.
-  const watch = await ctx.newPage();
-  await watch.goto(`${origin.url}/watch.html#v=${id}`);
+  const watch = await e2e.ctx.newPage();
+  await watch.goto(`${e2e.origin.url}/watch.html#v=${id}`);
   await watch.waitForFunction(() => window.upcastHls?.levels?.length === 4, null, { timeout: 90_000 });
   for (let level = 0; level < 4; level++) {
     await watch.evaluate((level) => {
@@ -164,9 +153,9 @@ test('a 1080p file becomes a 3-rung ladder plus the copy rung; every level plays
 
 test('a reload in the middle of a ladder upload continues: what the origin has is not sent again', async () => {
   const file = hdFixture();
-  const page = await ctx.newPage();
+  const page = await e2e.ctx.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
-  await page.goto(`${origin.url}/index.html?target=2#token=${ADMIN}`);
+  await page.goto(`${e2e.origin.url}/index.html?target=2#token=${ADMIN}`);
   const start = async () => {
     await dropFile(page, '#drop', 'ladder resume.mp4', file);
     await page.waitForSelector('#ladder:not([hidden])');
@@ -193,7 +182,7 @@ test('a reload in the middle of a ladder upload continues: what the origin has i
   while (stored < 10) await page.waitForTimeout(50);
   await page.reload();
   assert.match(await page.textContent('#pending'), /ladder resume\.mp4.*did not finish/s);
-  const before = await api(origin, `/api/videos/${id}`);
+  const before = await api(e2e.origin, `/api/videos/${id}`);
   assert.ok(before.files >= 10, `${before.files} files stored before the reload`);
 
   let puts = 0;
@@ -206,19 +195,19 @@ test('a reload in the middle of a ladder upload continues: what the origin has i
   // The rungs are encoded again, byte for byte the same, so the files stored before are skipped.
   assert.equal(skipped, before.files, `skipped ${skipped} of the ${before.files} stored`);
   assert.equal(puts, total - skipped, 'only the missing files are sent');
-  const v = await api(origin, `/api/videos/${id}`);
+  const v = await api(e2e.origin, `/api/videos/${id}`);
   assert.equal(v.state, 'ready');
   assert.equal(v.files, total);
   await page.close();
 });
 
 test('a corrupt file in ladder mode shows what is wrong and where, and creates nothing', async () => {
-  const count = (await api(origin, '/api/videos')).videos.length;
+  const count = (await api(e2e.origin, '/api/videos')).videos.length;
   const bad = Buffer.from(hdFixture());
   const at = bad.indexOf('stsz');
   bad.writeUInt32BE(0xffffffff, at + 12);
-  const page = await ctx.newPage();
-  await page.goto(`${origin.url}/index.html#token=${ADMIN}`);
+  const page = await e2e.ctx.newPage();
+  await page.goto(`${e2e.origin.url}/index.html#token=${ADMIN}`);
   assert.equal(await page.isChecked('#encode'), true);
   await dropFile(page, '#drop', 'corrupt ladder.mp4', bad);
   await page.waitForSelector('#problem:not([hidden])');
@@ -226,6 +215,6 @@ test('a corrupt file in ladder mode shows what is wrong and where, and creates n
   assert.match(text, /4294967295 samples/);
   assert.match(text, /stsz.*at byte/s);
   assert.equal(await page.isHidden('#ladder'), true);
-  assert.equal((await api(origin, '/api/videos')).videos.length, count);
+  assert.equal((await api(e2e.origin, '/api/videos')).videos.length, count);
   await page.close();
 });

@@ -4,26 +4,15 @@
 
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { ADMIN, api, dropFile, fixture, launch, longFixture, out, startOrigin } from './harness.mjs';
+import { test } from 'node:test';
+import { ADMIN, api, dropFile, fixture, longFixture, out, session } from './harness.mjs';
 
-let origin;
-let ctx;
-
-before(async () => {
-  origin = await startOrigin();
-  ctx = await launch();
-});
-
-after(async () => {
-  await ctx?.close();
-  origin?.stop();
-});
+const e2e = session();
 
 async function uploadPage(query = '') {
-  const page = await ctx.newPage();
+  const page = await e2e.ctx.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
-  await page.goto(`${origin.url}/index.html${query}#token=${ADMIN}`);
+  await page.goto(`${e2e.origin.url}/index.html${query}#token=${ADMIN}`);
   // These tests are about packaging the original: no encoded renditions (tests/e2e/ladder.test.mjs has those).
   await page.uncheck('#encode');
   return page;
@@ -40,21 +29,21 @@ test('drop → upload → the viewer plays past several segments through hls.js'
   await published(page);
   const id = await page.evaluate(() => document.body.dataset.video);
   const url = await page.inputValue('#done .url');
-  assert.equal(url, `${origin.url}/v/${id}/master.m3u8`);
+  assert.equal(url, `${e2e.origin.url}/v/${id}/master.m3u8`);
   await page.screenshot({ path: join(out, 'upload-page.png'), fullPage: true });
 
   const master = await (await fetch(url)).text();
   assert.match(master, /#EXT-X-STREAM-INF/);
 
-  const watch = await ctx.newPage();
-  await watch.goto(`${origin.url}/watch.html#v=${id}`);
+  const watch = await e2e.ctx.newPage();
+  await watch.goto(`${e2e.origin.url}/watch.html#v=${id}`);
   // 2 s segments: 7 s of playback crosses at least three segment boundaries.
   await watch.waitForFunction(() => document.querySelector('#player').currentTime > 7, null, { timeout: 120_000 });
   assert.equal(await watch.evaluate(() => window.upcastFatal ?? null), null);
   assert.match(await watch.textContent('#level'), /Playing 360p/);
   assert.match(await watch.textContent('#videos'), /e2e 16s/);
   // The upload page made a poster from a frame of the file; the list shows it.
-  const poster = await fetch(`${origin.url}/v/${id}/poster.jpg`);
+  const poster = await fetch(`${e2e.origin.url}/v/${id}/poster.jpg`);
   assert.equal(poster.headers.get('content-type'), 'image/jpeg');
   const jpeg = new Uint8Array(await poster.arrayBuffer());
   assert.deepEqual([...jpeg.subarray(0, 3)], [0xff, 0xd8, 0xff]);
@@ -93,14 +82,14 @@ test('a reload in the middle of an upload continues, skipping what the origin ha
   assert.ok(skipped >= 8, `skipped ${skipped}`);
   assert.equal(puts, total - skipped, 'only the missing files are sent');
   assert.match(await page.textContent('#progress .status'), /Continuing|^$/);
-  const v = await api(origin, `/api/videos/${id}`);
+  const v = await api(e2e.origin, `/api/videos/${id}`);
   assert.equal(v.state, 'ready');
   assert.equal(v.files, total);
   await page.close();
 });
 
 test('a corrupt file shows what is wrong and where, and creates nothing on the origin', async () => {
-  const before = (await api(origin, '/api/videos')).videos.length;
+  const before = (await api(e2e.origin, '/api/videos')).videos.length;
   const bad = Buffer.from(fixture('h264_aac_bframes.mp4'));
   const at = bad.indexOf('stsz');
   bad.writeUInt32BE(0xffffffff, at + 12); // sample_count: more samples than the moov could describe
@@ -112,7 +101,7 @@ test('a corrupt file shows what is wrong and where, and creates nothing on the o
   assert.match(text, /stsz.*at byte/s);
   assert.match(text, /Nothing was uploaded/);
   await page.screenshot({ path: join(out, 'upload-problem.png') });
-  assert.equal((await api(origin, '/api/videos')).videos.length, before);
+  assert.equal((await api(e2e.origin, '/api/videos')).videos.length, before);
   await page.close();
 });
 
@@ -137,7 +126,7 @@ test('a network failure mid-upload retries with back-off, then offers resume, wh
   await page.click('#resume');
   await published(page);
   const id = await page.evaluate(() => document.body.dataset.video);
-  assert.equal((await api(origin, `/api/videos/${id}`)).state, 'ready');
+  assert.equal((await api(e2e.origin, `/api/videos/${id}`)).state, 'ready');
   await page.close();
 });
 
@@ -152,8 +141,8 @@ test('a video plays while its upload is still running', async () => {
   await dropFile(page, '#drop', 'still uploading.mp4', longFixture());
   while (stored < 12) await page.waitForTimeout(20);
   const id = await page.evaluate(() => document.body.dataset.video);
-  const watch = await ctx.newPage();
-  await watch.goto(`${origin.url}/watch.html#v=${id}`);
+  const watch = await e2e.ctx.newPage();
+  await watch.goto(`${e2e.origin.url}/watch.html#v=${id}`);
   await watch.waitForFunction(() => document.querySelector('#player').currentTime > 0.5, null, { timeout: 90_000 });
   assert.match(await watch.textContent('#state'), /still uploading/);
   assert.equal(await watch.evaluate(() => window.upcastFatal ?? null), null);

@@ -12,22 +12,11 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { ADMIN, api, dropFile, launch, longFixture, out, root, startOrigin } from './harness.mjs';
+import { test } from 'node:test';
+import { ADMIN, api, dropFile, longFixture, out, root, session } from './harness.mjs';
 
 const bin = process.env.UPCAST_BIN ?? join(root, 'target/debug/upcast');
-let origin;
-let ctx;
-
-before(async () => {
-  origin = await startOrigin();
-  ctx = await launch();
-});
-
-after(async () => {
-  await ctx?.close();
-  origin?.stop();
-});
+const e2e = session();
 
 /** ffmpeg's frame of the 16 s fixture at `t` seconds, as a 160×90 tile, then 32×18 grayscale. */
 function sourceFrame(t) {
@@ -66,9 +55,9 @@ function mad(a, b) {
 
 /** Upload the fixture through the upload page (with or without a ladder); the video's id once published. */
 async function upload(name, { ladder }) {
-  const page = await ctx.newPage();
+  const page = await e2e.ctx.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
-  await page.goto(`${origin.url}/index.html?target=2#token=${ADMIN}`);
+  await page.goto(`${e2e.origin.url}/index.html?target=2#token=${ADMIN}`);
   if (ladder) await page.check('#encode');
   else await page.uncheck('#encode');
   await dropFile(page, '#drop', name, longFixture());
@@ -86,14 +75,14 @@ async function upload(name, { ladder }) {
 
 /** The storyboard is stored, listed and valid. */
 async function storedAndListed(id) {
-  const v = await api(origin, `/api/videos/${id}`);
+  const v = await api(e2e.origin, `/api/videos/${id}`);
   assert.equal(v.storyboard_url, `/v/${id}/storyboard/storyboard.vtt`);
-  const files = (await api(origin, `/api/videos/${id}/files`)).files.map((f) => f.path);
+  const files = (await api(e2e.origin, `/api/videos/${id}/files`)).files.map((f) => f.path);
   assert.ok(files.includes('storyboard/storyboard.vtt') && files.includes('storyboard/sheet_001.webp'), files);
-  const vtt = await (await fetch(origin.url + v.storyboard_url)).text();
+  const vtt = await (await fetch(e2e.origin.url + v.storyboard_url)).text();
   assert.match(vtt, /^WEBVTT\n\n00:00:00\.000 --> 00:00:01\.000\nsheet_001\.webp#xywh=0,0,160,90\n/);
   // The CLI checks the storyboard with the rest of the package (times, coverage, sheets, rectangles).
-  const report = execFileSync(bin, ['validate', `${origin.url}/v/${id}/master.m3u8`], { encoding: 'utf8' });
+  const report = execFileSync(bin, ['validate', `${e2e.origin.url}/v/${id}/master.m3u8`], { encoding: 'utf8' });
   assert.doesNotMatch(report, /thumbnail/i);
 }
 
@@ -145,9 +134,9 @@ async function thumbnailsMatch(page, label) {
 test('copy-only upload: key-frame storyboard stored, listed, valid; seek-bar tiles match ffmpeg; keys, volume, share', async () => {
   const id = await upload('viewer copy.mp4', { ladder: false });
   await storedAndListed(id);
-  const page = await ctx.newPage();
+  const page = await e2e.ctx.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
-  await page.goto(`${origin.url}/watch.html#v=${id}&player=hls`);
+  await page.goto(`${e2e.origin.url}/watch.html#v=${id}&player=hls`);
   await thumbnailsMatch(page, 'copy');
   await page.screenshot({ path: join(out, 'viewer-thumbnail.png') });
   // The list previews the storyboard on hover.
@@ -192,9 +181,9 @@ test('copy-only upload: key-frame storyboard stored, listed, valid; seek-bar til
   await page.click('.player-bar .share');
   await page.waitForFunction(() => /** @type {HTMLInputElement} */ (document.querySelector('#share-url')).value !== '');
   const link = await page.inputValue('#share-url');
-  assert.equal(link, `${origin.url}/watch.html#v=${id}&t=11`);
+  assert.equal(link, `${e2e.origin.url}/watch.html#v=${id}&t=11`);
   await page.close();
-  const shared = await ctx.newPage();
+  const shared = await e2e.ctx.newPage();
   await shared.goto(link);
   await shared.waitForFunction(() => document.querySelector('#player').currentTime >= 11, null, { timeout: 60_000 });
   assert.ok(Math.abs((await shared.evaluate(() => document.querySelector('#player').volume)) - 0.8) < 0.01);
@@ -205,9 +194,9 @@ test('ladder upload: tiles drawn from the decoded frames match ffmpeg, and DASH 
   const id = await upload('viewer ladder.mp4', { ladder: true });
   await storedAndListed(id);
   for (const player of ['hls', 'dashjs']) {
-    const page = await ctx.newPage();
+    const page = await e2e.ctx.newPage();
     page.on('pageerror', (e) => console.error('page error:', e.message));
-    await page.goto(`${origin.url}/watch.html#v=${id}&player=${player}`);
+    await page.goto(`${e2e.origin.url}/watch.html#v=${id}&player=${player}`);
     await page.waitForFunction((p) => document.body.dataset.player === p, player);
     await thumbnailsMatch(page, `ladder/${player}`);
     assert.equal(await page.evaluate(() => window.upcastFatal ?? null), null);
@@ -252,7 +241,7 @@ function handMadePackage() {
  * them), and the viewer plays a public video while it uploads. The video's id.
  */
 async function uploadUnpublished(dir) {
-  const r = await fetch(`${origin.url}/api/videos`, {
+  const r = await fetch(`${e2e.origin.url}/api/videos`, {
     method: 'POST',
     headers: { Authorization: `Bearer ${ADMIN}` },
     body: JSON.stringify({ title: 'subs' }),
@@ -263,7 +252,7 @@ async function uploadUnpublished(dir) {
     .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
   for (const path of files) {
     const body = readFileSync(join(dir, path));
-    const put = await fetch(`${origin.url}/api/videos/${v.id}/files/${path}`, {
+    const put = await fetch(`${e2e.origin.url}/api/videos/${v.id}/files/${path}`, {
       method: 'PUT',
       headers: {
         Authorization: `Bearer ${v.upload.ticket}`,
@@ -281,9 +270,9 @@ const rank = (p) => (p.endsWith('.m3u8') || p.endsWith('.mpd') ? 0 : p.endsWith(
 test('hand-made package: chapters listed and marked, captions menu lists both tracks, a cue shows, c toggles', async () => {
   longFixture();
   const id = await uploadUnpublished(handMadePackage());
-  const page = await ctx.newPage();
+  const page = await e2e.ctx.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
-  await page.goto(`${origin.url}/watch.html#v=${id}&player=hls`);
+  await page.goto(`${e2e.origin.url}/watch.html#v=${id}&player=hls`);
   await page.waitForFunction(() => document.querySelectorAll('#chapters li').length === 3, null, { timeout: 60_000 });
   assert.deepEqual(await page.$$eval('#chapters li', (l) => l.map((x) => x.textContent)), [
     '0:00 Opening',

@@ -158,6 +158,10 @@ test('a VP8 + Opus WebM from MediaRecorder goes through the ladder: published, v
   t.diagnostic(`recorded ${rec.size} bytes in ${rec.chunks} chunks over ${rec.span} ms`);
   await dropRecorded(page, 'recorded vp8.webm');
   await page.waitForSelector('#ladder:not([hidden])', { timeout: 60_000 });
+  // What was found: the VP8 video and its length (before encoding the ladder has no video rendition yet).
+  const found = await page.textContent('#found');
+  assert.match(found, /vp8 · 640×360/);
+  assert.doesNotMatch(found, /audio-only|Duration0:00\.0/);
   const copyRow = await page.textContent('#ladder tbody tr:first-child');
   assert.match(copyRow, /vp8.*not offered: VP8 video has no CMAF packaging that HLS players play/s);
   assert.equal(await page.isDisabled('#ladder input[name=copy]'), true);

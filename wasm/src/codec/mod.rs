@@ -63,9 +63,15 @@ impl CodecKind {
     }
 }
 
-/// What is said of a VP8 track wherever it cannot be copied (the copy package, the ladder's copy rung).
-pub const VP8_NOT_PACKAGED: &str = "VP8 video has no CMAF packaging that HLS players play; \
-     the ladder encodes every rendition from it (decoded in the tab by WebCodecs)";
+/// Why a VP8 track is not copied (the ladder's copy rung; the copy package adds how to publish it).
+pub const VP8_NOT_PACKAGED: &str = "VP8 video has no CMAF packaging that HLS players play";
+
+/// What the copy package says of a track it leaves out because its codec is only decoded.
+pub fn decoded_only_note(why: &str) -> String {
+    format!(
+        "{why}; upload it with the ladder (encoded renditions) to encode every rendition from it"
+    )
+}
 
 /// Picture parameters from a VisualSampleEntry (ISO/IEC 14496-12 §12.1.3).
 #[derive(Debug, Clone, PartialEq, Eq)]

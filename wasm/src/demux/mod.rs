@@ -167,7 +167,7 @@ fn read_track(
         read_sample_entry(ctx.moov, t, trak.tkhd.track_id, warnings)?
     };
     if let Some(why) = entry.as_ref().and_then(|e| e.codec.no_cmaf_packaging()) {
-        unusable = Some(why.into());
+        unusable = Some(crate::codec::decoded_only_note(why));
     }
     if samples.is_empty() && unusable.is_none() {
         unusable = Some("the track has no samples".into());

@@ -487,6 +487,11 @@ impl LadderJob {
                 .flat_map(|r| r.segments.iter().map(|s| s.duration_s(r.timescale))),
         );
         let mut package = Summary::new(&self.movie, &self.package.plan, &all, target);
+        // Before any rung is encoded a ladder without the copy rung has no video rendition yet: its
+        // length is the planned video's.
+        if !all.iter().any(|r| r.kind == TrackKind::Video) {
+            package.duration_s = package.duration_s.max(self.info.video.duration_us / 1e6);
+        }
         if let Some(made) = &self.text_made {
             package.captions.clone_from(&made.captions);
             package.chapters.clone_from(&made.chapters);

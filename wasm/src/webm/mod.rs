@@ -109,7 +109,7 @@ fn make_track(src: &dyn Source, read: &SegmentRead, t: &TrackInfo) -> Result<Opt
         Err(e) => return Err(e),
     };
     if let Some(why) = entry.as_ref().and_then(|e| e.codec.no_cmaf_packaging()) {
-        unusable = Some(why.into());
+        unusable = Some(crate::codec::decoded_only_note(why));
     }
     let timescale = track_timescale(read.scale, t, &path)?;
     let scale = i128::from(read.scale);

@@ -264,7 +264,14 @@ fn read_sample_entry(
 pub(crate) fn finish_movie(movie: &mut Movie, at: u64) -> Result<()> {
     pick_primary_tracks(movie, at)?;
     warn_left_out_tracks(movie);
-    crate::sync::align(movie)
+    // A video that is only decoded (VP8) is the timeline's reference all the same: the ladder, which
+    // adopts it ([`adopt_decoded_video`]), keeps the source's A/V sync, and the copy package's sound keeps
+    // its place after the video's start. (Aligning again later would count edit delays twice.)
+    let primary = movie.video;
+    movie.video = decoded_video(movie);
+    let aligned = crate::sync::align(movie);
+    movie.video = primary;
+    aligned
 }
 
 /// Choose the primary video and audio tracks; a movie with neither is refused, saying why for each track,
@@ -319,25 +326,22 @@ pub fn decoded_video(movie: &Movie) -> Option<usize> {
 }
 
 /// For the ladder: make the video track that is read but not copied ([`decoded_video`]) the movie's
-/// video, so that it is planned on its own key frames and placed on the output timeline with the source's
-/// A/V sync (the alignment is done again with it as the reference). The copy rung is left out of such a
+/// video, so that it is planned on its own key frames. It is on the output timeline already: demuxing
+/// aligned every track with it as the reference ([`finish_movie`]). The copy rung is left out of such a
 /// ladder ([`crate::ladder`]'s copy decision). Returns whether a track was adopted.
-pub fn adopt_decoded_video(movie: &mut Movie) -> Result<bool> {
+pub fn adopt_decoded_video(movie: &mut Movie) -> bool {
     if movie.video.is_some() {
-        return Ok(false);
+        return false;
     }
     let Some(i) = decoded_video(movie) else {
-        return Ok(false);
+        return false;
     };
     let t = &mut movie.tracks[i];
     t.unusable = None;
     let left_out = format!("track {} ({}) is left out: ", t.id, t.handler);
     movie.warnings.retain(|w| !w.starts_with(&left_out));
     movie.video = Some(i);
-    // Audio priming was dropped by the first alignment and is not dropped twice (the first frame left
-    // ends after the edit's start); the video's pre-roll and every track's delay are worked out anew.
-    crate::sync::align(movie)?;
-    Ok(true)
+    true
 }
 
 /// One warning for each track that is left out of the package.

@@ -117,7 +117,7 @@ impl LadderJob {
     /// A video that is read but never copied (VP8) is adopted as the video here: every rung is encoded
     /// from it, cut at its own key frames.
     pub fn from_movie(mut movie: Movie, opts: &SegmentOptions) -> Result<LadderJob> {
-        crate::demux::adopt_decoded_video(&mut movie)?;
+        crate::demux::adopt_decoded_video(&mut movie);
         let vi = movie.video.ok_or_else(|| {
             Error::NoVideo("the file has no usable video track: a ladder needs video".into())
         })?;

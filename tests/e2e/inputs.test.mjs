@@ -3,13 +3,14 @@
 // (`--use-fake-device-for-media-stream --use-fake-ui-for-media-stream`) and a fragmented MP4 made by ffmpeg
 // (`-movflags frag_keyframe+empty_moov`) are each dropped on the upload page (copy only), published, and
 // played by the viewer through hls.js; the WebM's package says vp09 + Opus and passes `upcast validate`.
-// A VP8 WebM from MediaRecorder: the page names VP8 as left out, and only its audio is published.
+// A VP8 + Opus WebM from MediaRecorder goes through the ladder (every rung H.264, encoded from the frames
+// WebCodecs decodes in the tab), publishes video and sound, validates and plays on every level.
 
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ADMIN, api, dropFile, fragmentedFixture, launch, out, startOrigin } from './harness.mjs';
-import { validate, variants } from './ladder-check.mjs';
+import { playEveryLevel, validate, variants } from './ladder-check.mjs';
 
 let origin;
 let ctx;
@@ -143,25 +144,64 @@ test('a fragmented MP4 (ffmpeg frag_keyframe+empty_moov) uploads and plays in hl
   await page.close();
 });
 
-// VP8 has no CMAF packaging and no ladder path yet: the core leaves the VP8 track out with a finding and
-// packages the Opus track alone, and the page says so before it uploads (an open part of issue 17: VP8
-// through the ladder).
-async function dropVp8(page) {
-  await record(page, 'video/webm;codecs=vp8,opus', 1000);
+// VP8 has no CMAF packaging players here play: the page proposes a ladder with every rung encoded (the
+// copy row says why it is not offered, the note names the decode path: WebCodecs' VideoDecoder "vp8"),
+// the rungs are encoded from the frames decoded in the tab, cut at the recording's key frames, and the
+// package publishes with video and sound.
+test('a VP8 + Opus WebM from MediaRecorder goes through the ladder: published, valid, every level plays', async (t) => {
+  const page = await ctx.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  await page.goto(`${origin.url}/index.html?target=2#token=${ADMIN}`);
+  await page.check('#encode');
+  // Long enough for hls.js to play two 2 s segments of every level.
+  const rec = await record(page, 'video/webm;codecs=vp8,opus', 6000);
+  t.diagnostic(`recorded ${rec.size} bytes in ${rec.chunks} chunks over ${rec.span} ms`);
   await dropRecorded(page, 'recorded vp8.webm');
-}
-
-test('a VP8 WebM from MediaRecorder: the page names VP8 as left out, and only its audio is published', async () => {
-  const page = await uploadPage();
-  await dropVp8(page);
-  await page.waitForSelector('#found:not([hidden])', { timeout: 60_000 });
+  await page.waitForSelector('#ladder:not([hidden])', { timeout: 60_000 });
+  // What was found: the VP8 video and its length (before encoding the ladder has no video rendition yet).
   const found = await page.textContent('#found');
-  assert.match(found, /VP8 video has no CMAF packaging/);
-  assert.match(found, /audio-only/);
-  await published(page);
-  await page.screenshot({ path: join(out, 'inputs-vp8-found.png'), fullPage: true });
-  const master = await (await fetch(await page.inputValue('#done .url'))).text();
+  assert.match(found, /vp8 · 640×360/);
+  assert.doesNotMatch(found, /audio-only|Duration0:00\.0/);
+  const copyRow = await page.textContent('#ladder tbody tr:first-child');
+  assert.match(copyRow, /vp8.*not offered: VP8 video has no CMAF packaging that HLS players play/s);
+  assert.equal(await page.isDisabled('#ladder input[name=copy]'), true);
+  assert.match(
+    await page.textContent('#ladder .copy-reason'),
+    /encoded from frames decoded in this tab by WebCodecs \(VideoDecoder “vp8”, (software|hardware)\)/,
+  );
+  const ticked = await page.$$eval('#ladder tbody tr[data-rung]', (trs) =>
+    trs
+      .filter((tr) => tr.querySelector('input[type=checkbox]').checked)
+      .map((tr) => [tr.dataset.rung, tr.cells[2].textContent]),
+  );
+  // Every rung H.264, the top one at the recording's own size.
+  assert.deepEqual(ticked, [
+    ['v360', '640×360'],
+    ['v234', '416×234'],
+  ]);
+  await page.screenshot({ path: join(out, 'inputs-vp8-ladder.png'), fullPage: true });
+  await page.click('#ladder .start');
+  await page.waitForFunction(
+    () => document.body.dataset.state === 'published' || !document.querySelector('#problem').hidden,
+    null,
+    { timeout: 300_000 },
+  );
+  assert.equal(
+    await page.evaluate(() =>
+      document.querySelector('#problem').hidden ? null : document.querySelector('#problem').textContent,
+    ),
+    null,
+  );
+  const id = await page.evaluate(() => document.body.dataset.video);
+  assert.equal((await api(origin, `/api/videos/${id}`)).state, 'ready');
+  const url = await page.inputValue('#done .url');
+  const master = await (await fetch(url)).text();
+  const vs = variants(master);
+  assert.equal(vs.length, 2, master);
+  for (const v of vs) assert.match(v.CODECS, /^avc1\.[0-9a-f]{6},(mp4a\.40\.2|opus)$/, master);
   assert.doesNotMatch(master, /vp08|vp8/i);
-  assert.match(master, /opus/i);
+  assert.deepEqual(vs.map((v) => v.RESOLUTION).sort(), ['416x234', '640x360']);
+  assert.match(validate(url), /pass/i);
+  await playEveryLevel(ctx, origin, id, vs);
   await page.close();
 });

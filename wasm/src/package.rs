@@ -167,6 +167,8 @@ pub fn segment(src: &dyn Source, opts: &SegmentOptions) -> Result<Package> {
 }
 
 pub fn package(movie: &Movie, opts: &SegmentOptions) -> Result<Package> {
+    // A movie whose only video is VP8 (read for the ladder) and that has no audio: nothing to copy.
+    crate::demux::refuse_nothing_to_copy(movie, "file", 0)?;
     package_planned(movie, plan(movie, &opts.plan)?)
 }
 

@@ -18,7 +18,7 @@ use upcast_core::captions::{CaptionInput, Chapter, TextRequest};
 use upcast_core::check::{check_package, MemReader, Severity};
 use upcast_core::cmaf::read::{read_init, read_segment};
 use upcast_core::demux::{demux, Sample};
-use upcast_core::ladder::{AudioEncoding, Candidate, LadderJob};
+use upcast_core::ladder::{AudioEncoding, Candidate, Encodable, LadderJob};
 use upcast_core::plan::PlanOptions;
 use upcast_core::{Limits, SegmentOptions};
 
@@ -270,7 +270,14 @@ fn long_gop_source_is_not_copyable_and_encoded_rungs_cut_every_target() {
     let b = job.boundaries_us();
     assert!(b.len() >= 3, "{b:?}");
     assert!(b.windows(2).all(|w| w[1] - w[0] <= 6.5e6), "{b:?}");
-    let all = job.candidates().to_vec();
+    let all: Vec<Encodable> = job
+        .candidates()
+        .iter()
+        .map(|c| Encodable {
+            rung: c.clone(),
+            hardware: false,
+        })
+        .collect();
     let p = job.propose(&all);
     assert!(!p.copy);
     assert!(job.copy_files(true).is_err(), "the copy rung is refused");
@@ -616,4 +623,77 @@ fn ladder_refuses_a_bad_caption_file_before_encoding() {
         })
         .unwrap_err();
     assert!(e.to_string().contains("line 3"), "{e}");
+}
+
+const VP8_OPUS: &[u8] = include_bytes!("../../tests/fixtures/vp8_opus.webm");
+
+#[test]
+fn vp8_source_is_decoded_for_the_ladder_and_cut_at_its_own_key_frames() {
+    let src = VP8_OPUS.to_vec();
+    let mut job = LadderJob::new(&src, &opts(1.5)).unwrap();
+    let s = job.source().clone();
+    assert!(!s.copyable);
+    let why = s.copy_reason.unwrap();
+    assert!(why.contains("VP8 video has no CMAF packaging"), "{why}");
+    // WebCodecs' codec string, no description.
+    assert_eq!(s.video.codec, "vp8");
+    assert_eq!(s.video.description, None);
+    assert_eq!((s.video.display_width, s.video.display_height), (160, 90));
+    assert_eq!(s.video.frames, 75);
+    let audio = s.audio.unwrap();
+    assert_eq!((audio.codec.as_str(), audio.copy), ("opus", false));
+    // The cuts are the source's key frames (1 s apart), not every target duration (which would cut at
+    // 1.5 s, where there is none).
+    let v = job.video_samples();
+    let keys: Vec<f64> = (0..v.key.len())
+        .filter(|&i| v.key[i] == 1)
+        .map(|i| v.timestamp_us[i])
+        .collect();
+    assert_eq!(keys.len(), 3);
+    let b = job.boundaries_us();
+    assert!(b.len() >= 2, "{b:?}");
+    assert!(
+        b.iter().all(|t| keys.contains(t)),
+        "{b:?} vs key frames {keys:?}"
+    );
+    // The planner offers the source's own size as the top rung, and the proposal has no copy rung.
+    assert_eq!(
+        (job.candidates()[0].width, job.candidates()[0].height),
+        (160, 90)
+    );
+    let all: Vec<Encodable> = job
+        .candidates()
+        .iter()
+        .map(|c| Encodable {
+            rung: c.clone(),
+            hardware: false,
+        })
+        .collect();
+    let p = job.propose(&all);
+    assert!(!p.copy);
+    assert!(p.rungs.iter().all(|r| r.codec.starts_with("avc1.")));
+    assert!(job.copy_files(true).is_err(), "the copy rung is refused");
+    // The copy package (no ladder) leaves the VP8 track out, saying so, and keeps the Opus.
+    let pkg = upcast_core::segment(&src, &opts(1.5)).unwrap();
+    assert!(
+        pkg.summary
+            .warnings
+            .iter()
+            .any(|w| w.contains("VP8 video has no CMAF packaging")),
+        "{:?}",
+        pkg.summary.warnings
+    );
+    assert!(pkg.video().is_empty());
+    assert_eq!(pkg.audio().len(), 1);
+    // VP8 with Vorbis (no audio either can be copied): the ladder still takes the VP8 alone; the copy
+    // package refuses the file, naming both tracks.
+    let vv = include_bytes!("../../tests/fixtures/vp8_vorbis.webm").to_vec();
+    let job = LadderJob::new(&vv, &opts(6.0)).unwrap();
+    assert_eq!(job.source().video.codec, "vp8");
+    assert!(job.source().audio.is_none());
+    let e = upcast_core::segment(&vv, &opts(6.0))
+        .err()
+        .expect("nothing to copy")
+        .to_string();
+    assert!(e.contains("VP8 video") && e.contains("Vorbis audio"), "{e}");
 }

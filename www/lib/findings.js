@@ -29,7 +29,10 @@ export function findings(summary, report = null) {
     }
   }
   for (const w of summary.warnings) out.push(w);
-  if (!summary.renditions.some((r) => r.kind === 'video')) out.push('There is no video: this is an audio-only stream.');
+  // A ladder's summary before encoding lists no video rendition when the source is not copied: its rungs
+  // are the video.
+  if (!summary.ladder && !summary.renditions.some((r) => r.kind === 'video'))
+    out.push('There is no video: this is an audio-only stream.');
   return out;
 }
 

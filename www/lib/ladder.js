@@ -160,14 +160,17 @@ const workerUrl = new URL('../workers/ladder-worker.js', import.meta.url);
  * Demux and plan `file` in a fresh Worker, and ask this browser which rungs it can encode. Rejects with an
  * `UpcastError` (`code`, `path`, `offset`) when the file cannot be laddered.
  * @param {Blob} file
- * @param {{targetDuration?: number, limits?: Record<string, number>, signal?: AbortSignal}} [options]
+ * `assumeHardware` (codec string prefixes such as 'av01') is a test hook: encoders of those codecs that this
+ * browser supports are reported as hardware ones, to see the proposal a hardware encoder gets.
+ * @param {{targetDuration?: number, limits?: Record<string, number>, signal?: AbortSignal,
+ *   assumeHardware?: string[] | null}} [options]
  * @returns {Promise<LadderJob>}
  */
-export async function openLadder(file, { targetDuration = 6, limits, signal } = {}) {
+export async function openLadder(file, { targetDuration = 6, limits, signal, assumeHardware = null } = {}) {
   const worker = new WorkerClient(workerUrl);
   const options = { plan: { targetDurationS: targetDuration }, ...(limits && { limits }) };
   const opened = await worker.request(
-    { type: 'open', file, options },
+    { type: 'open', file, options, assumeHardware },
     { until: 'opened', failure: 'the encoder could not start', signal },
   );
   return new LadderJob(worker, file, opened);
@@ -182,7 +185,8 @@ export class LadderJob {
     this.source = opened.source;
     /** @type {Candidate[]} */
     this.candidates = opened.candidates;
-    /** @type {{rungs: Rung[], copy: boolean, copyReason: string | null}} */
+    /** @type {{rungs: Rung[], copy: boolean, copyReason: string | null, av1Note: string | null}} the rungs
+     * proposed (AV1 ones beside H.264's when AV1 is encoded in hardware) and why AV1 is or is not in it */
     this.proposal = opened.proposal;
     /** @type {Summary} */
     this.summary = opened.summary;
@@ -192,6 +196,9 @@ export class LadderJob {
     this.audioProblem = opened.audioProblem;
     /** @type {string | null} why no rung can be encoded here (only the copy is left) */
     this.decodeProblem = opened.decodeProblem;
+    /** @type {{api: string, codec: string, hardware: boolean} | null} how the source's video is decoded
+     * for the encoders (null when it cannot be) */
+    this.decodePath = opened.decodePath;
     /** @type {number} */
     this.rotation = opened.rotation;
     this.started = false;

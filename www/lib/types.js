@@ -30,6 +30,8 @@
  * @property {{startMs: number, title: string}[]} [sourceChapters] the chapters the file carries (a chapter
  *   track or a chpl box): the package's chapters track unless typed ones replace them
  * @property {string | null} [chapters] the chapters track's path, when the package has one
+ * @property {Record<string, unknown>} [ladder] a ladder's details, in a ladder's summaries only
+ *   (`LadderDetails`, wasm/src/ladder/job.rs)
  */
 
 /**

@@ -6,4 +6,5 @@ declare const Hls: typeof import('hls.js').default;
 // encoder fails as a reclaimed codec does after its `frame`-th frame (www/workers/ladder/rung-encoder.js).
 interface Window {
   __upcastFailEncoderAt?: { rung: string; frame: number; times?: number };
+  __upcastAssumeHardware?: string[];
 }

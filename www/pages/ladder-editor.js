@@ -36,14 +36,27 @@ const FAMILIES = [
 /** The family of a codec string (`h264`, `av1`, `vp9`). */
 export const familyOf = (codec) => FAMILIES.find((f) => f.test.test(codec))?.key ?? 'h264';
 
+/** How the source's video reaches the encoders, said on the page: every rendition of a source that
+ * cannot be copied (VP8) is encoded from these frames. */
+function decodeNote(job) {
+  const d = job.decodePath;
+  if (!d) return '';
+  return `Every rendition is encoded from frames decoded in this tab by WebCodecs (${d.api} “${d.codec}”, ${d.hardware ? 'hardware' : 'software'}).`;
+}
+
 /** Show the proposal in `root`; resolves to {rungs, copy} when the person starts. One rung set per codec
- * family: H.264's is on (the proposal's rungs ticked); AV1's and VP9's are offered where this browser can
- * encode them, and their rows appear when their set is switched on (ticked where H.264's are). A ladder
- * may mix sets: players choose by CODECS, and the multivariant playlist lists an H.264 variant first. */
+ * family: H.264's is on (the proposal's rungs ticked), and so is AV1's when the proposal has AV1 rungs (a
+ * hardware AV1 encoder; `proposal.av1Note` says why it is on or off); AV1's and VP9's are otherwise offered
+ * where this browser can encode them, and their rows appear when their set is switched on (ticked where
+ * H.264's are). A ladder may mix sets: players choose by CODECS, and the multivariant playlist lists an
+ * H.264 variant first. */
 export function editLadder(root, job, signal) {
   const { source, candidates, proposal } = job;
   const chosen = new Set(proposal.rungs.map((r) => r.id));
-  const chosenSizes = new Set(proposal.rungs.map((r) => `${r.width}x${r.height}`));
+  const proposedFamilies = new Set(proposal.rungs.map((r) => familyOf(r.codec)));
+  const chosenSizes = new Set(
+    proposal.rungs.filter((r) => familyOf(r.codec) === 'h264').map((r) => `${r.width}x${r.height}`),
+  );
   const tbody = root.querySelector('tbody');
   tbody.replaceChildren();
   const v = source.video;
@@ -57,13 +70,14 @@ export function editLadder(root, job, signal) {
       el('td', {}, `${v.displayWidth}×${v.displayHeight}`),
       el('td', {}, mbps(v.bitrate)),
       el('td', {}, el('code', {}, v.codec)),
-      el('td', {}, source.copyable ? 'copied, no re-encoding' : 'cannot be copied'),
+      el('td', {}, source.copyable ? 'copied, no re-encoding' : `not offered: ${source.copyReason}`),
     ),
   );
   const row = (c) => {
     const family = familyOf(c.codec);
-    const ticked =
-      family === 'h264' ? chosen.has(c.id) : chosenSizes.size === 0 || chosenSizes.has(`${c.width}x${c.height}`);
+    const ticked = proposedFamilies.has(family)
+      ? chosen.has(c.id)
+      : chosenSizes.size === 0 || chosenSizes.has(`${c.width}x${c.height}`);
     const box = el('input', { type: 'checkbox', checked: c.supported && ticked, disabled: !c.supported, name: c.id });
     const rate = el('input', {
       type: 'number',
@@ -115,7 +129,7 @@ export function editLadder(root, job, signal) {
       name: `set-${f.key}`,
       // H.264's rows are always listed, each saying why it is unavailable when it is (a source this browser
       // cannot decode); the other families' rows appear when their set is switched on.
-      checked: f.key === 'h264',
+      checked: f.key === 'h264' || proposedFamilies.has(f.key),
       disabled: !usable,
     });
     sw.onchange = place;
@@ -129,6 +143,7 @@ export function editLadder(root, job, signal) {
         : 'this browser cannot encode it';
     sets.append(el('label', { title: how }, sw, ` ${f.name}`), el('span', { className: 'set-note' }, ` (${how}) `));
   }
+  if (proposal.av1Note) sets.append(el('span', { className: 'av1-note' }, `${proposal.av1Note}.`));
   place();
   const notes = [];
   if (job.decodeProblem) {
@@ -138,7 +153,7 @@ export function editLadder(root, job, signal) {
   if (!source.copyable) {
     notes.push(
       `The source cannot be the top rendition: ${source.copyReason}.` +
-        (job.decodeProblem ? '' : ' Every rendition is encoded.'),
+        (job.decodeProblem ? '' : ` ${decodeNote(job)}`),
     );
   }
   root.querySelector('.copy-reason').textContent = notes.join(' ');

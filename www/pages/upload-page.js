@@ -93,7 +93,9 @@ async function handle(file) {
     return showProblem(e);
   }
   if (encodeBox.checked) {
-    const job = await openLadder(file, { targetDuration, signal: ctl.signal }).catch((e) => e);
+    const job = await openLadder(file, { targetDuration, signal: ctl.signal, assumeHardware: testHardware() }).catch(
+      (e) => e,
+    );
     if (!(job instanceof Error)) return ladderFlow(file, job, ctl);
     if (job.name === 'AbortError') return;
     // A file the core cannot make a ladder of (no video: code 'no-video', not a fault in the file)
@@ -105,6 +107,10 @@ async function handle(file) {
   }
   return copyFlow(file, ctl, text);
 }
+
+/** The e2e's way to see the proposal a hardware encoder gets: `window.__upcastAssumeHardware = ['av01']`
+ * (tests/e2e/ladder-codecs.test.mjs). */
+const testHardware = () => window.__upcastAssumeHardware ?? null;
 
 /** Plan the ladder, let the person edit it (and the file's chapters), then encode and upload at the same
  * time. The captions and chapters go into the ladder's own manifests, published with it. */

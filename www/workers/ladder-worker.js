@@ -3,10 +3,10 @@
 // WebCodecs decodes it once and encodes every rung, and the core muxes each rung's chunks into CMAF and
 // writes the playlists. Files go to the page as soon as they are complete.
 //
-// Messages in:  {type: 'open', file, options} · {type: 'run', rungs, copy, maxPendingBytes} ·
+// Messages in:  {type: 'open', file, options, assumeHardware} · {type: 'run', rungs, copy, maxPendingBytes} ·
 //               {type: 'release', bytes} (`storyboard: false` in 'run': no storyboard; `failEncoderAt`:
 //               the test hook of ladder/rung-encoder.js)
-// Messages out: {type: 'opened', source, candidates, proposal, summary, audioTarget, rotation} ·
+// Messages out: {type: 'opened', source, candidates, proposal, summary, audioTarget, rotation, decodePath} ·
 //               {type: 'files', files: [{path, bytes} | recipe]} · {type: 'progress', ...} ·
 //               {type: 'done', files, summary} · {type: 'error', error} (workers/worker-host.js)
 
@@ -38,17 +38,37 @@ let maxPending = Infinity;
 /** @type {(() => void)[]} */
 let waiters = [];
 
-/** Hardware first, then software: the first configuration this browser says it can encode. */
-async function support(c) {
+/** Hardware first, then software: the first configuration this browser says it can encode. Supported
+ * with 'prefer-hardware' means a hardware encoder (Chromium answers that query from its accelerated
+ * encoders only; WebCodecs has no 'require'). `assumeHardware` (codec string prefixes) is the page test's
+ * hook: a configuration supported in software is reported as hardware, to show the proposal a hardware
+ * encoder gets (nothing is encoded with it). */
+async function support(c, assumeHardware = []) {
   for (const hardwareAcceleration of ['prefer-hardware', 'prefer-software']) {
     try {
       const r = await VideoEncoder.isConfigSupported(encoderConfig({ ...c, hardwareAcceleration }));
-      if (r.supported) return { ...c, hardwareAcceleration };
+      if (!r.supported) continue;
+      const assumed = assumeHardware.some((p) => c.codec.startsWith(p));
+      return { ...c, hardwareAcceleration: assumed ? 'prefer-hardware' : hardwareAcceleration };
     } catch {
       /* a configuration this browser cannot even parse */
     }
   }
   return null;
+}
+
+/** How the source's video is decoded for the encoders: WebCodecs' VideoDecoder with its codec string, in
+ * hardware when a 'prefer-hardware' configuration is supported. The page names it (a VP8 source has every
+ * rendition encoded from these frames). */
+async function decodePath(video, rotation) {
+  let hardware = false;
+  try {
+    const cfg = { ...decoderConfig(video, rotation), hardwareAcceleration: 'prefer-hardware' };
+    hardware = (await VideoDecoder.isConfigSupported(/** @type {VideoDecoderConfig} */ (cfg))).supported === true;
+  } catch {
+    /* unknown codec string: `undecodable` says so */
+  }
+  return { api: 'VideoDecoder', codec: video.codec, hardware };
 }
 
 /** Why this browser cannot decode the source's video (null when it can): nothing can be encoded then. */
@@ -60,13 +80,17 @@ async function undecodable(video, rotation) {
     /* a codec string this browser does not know at all */
   }
   const name =
-    { hvc1: 'HEVC', hev1: 'HEVC', avc1: 'H.264', avc3: 'H.264', vp09: 'VP9', av01: 'AV1' }[video.codec.slice(0, 4)] ??
-    'video';
+    { hvc1: 'HEVC', hev1: 'HEVC', avc1: 'H.264', avc3: 'H.264', vp09: 'VP9', av01: 'AV1', vp8: 'VP8' }[
+      video.codec.slice(0, 4)
+    ] ?? 'video';
+  // VP8 is never copied: without a decoder nothing of its picture can be published.
+  if (name === 'VP8')
+    return "this browser's WebCodecs cannot decode VP8 (VideoDecoder “vp8” is not supported), and VP8 cannot be copied: no video can be made from this file here (untick the ladder to publish its sound alone)";
   return `this browser cannot decode the source's ${name} video (${video.codec}), so no lower rendition can be encoded from it`;
 }
 
-/** @param {{file: File, options: object}} request */
-async function open({ file, options }) {
+/** @param {{file: File, options: object, assumeHardware?: string[] | null}} request */
+async function open({ file, options, assumeHardware }) {
   const { Ladder } = await loadCore('upcast_full');
   const ladder = new Ladder(file, options);
   const source = ladder.source();
@@ -75,7 +99,9 @@ async function open({ file, options }) {
   const rotation = track?.rotation ?? 0;
   const candidates = ladder.candidates();
   const decodeProblem = await undecodable(source.video, rotation);
-  const supported = decodeProblem ? [] : (await Promise.all(candidates.map(support))).filter(Boolean);
+  const supported = decodeProblem
+    ? []
+    : (await Promise.all(candidates.map((c) => support(c, assumeHardware ?? [])))).filter(Boolean);
   const proposal = ladder.propose(supported);
   let audio = null;
   let audioProblem = null;
@@ -102,6 +128,7 @@ async function open({ file, options }) {
       audioProblem,
       rotation,
       decodeProblem,
+      decodePath: decodeProblem ? null : await decodePath(source.video, rotation),
     },
   };
 }

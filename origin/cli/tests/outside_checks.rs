@@ -60,6 +60,30 @@ fn refused_inputs_fail_with_a_message() {
     }
 }
 
+/// Inputs whose video has no CMAF packaging but whose audio has one: `upcast segment` packages the sound
+/// alone and says why the video is left out (the browser's ladder encodes such video: wasm/tests/ladder.rs
+/// and tests/e2e/inputs.test.mjs).
+const VIDEO_LEFT_OUT: &[&str] = &["vp8_opus.webm"];
+
+#[test]
+fn vp8_video_is_left_out_and_the_sound_packaged() {
+    for fixture in VIDEO_LEFT_OUT {
+        let (_, outdir, r) = segment(fixture);
+        assert!(r.status.success(), "{fixture}: {}", r.stderr);
+        let said = format!("{}{}", r.stdout, r.stderr);
+        assert!(
+            said.contains("VP8 video has no CMAF packaging") && said.contains("ladder"),
+            "{fixture}: {said}"
+        );
+        let master = std::fs::read_to_string(outdir.join("master.m3u8")).expect("master.m3u8");
+        assert!(master.contains("opus"), "{master}");
+        assert!(
+            !master.contains("vp8") && !master.contains("vp08"),
+            "{master}"
+        );
+    }
+}
+
 /// Fixtures checked by tests/timing_fidelity.rs instead (frames, packets, A/V sync and `upcast validate`):
 /// a trimmed source's package also shows the frames its edit list hides, so it is not frame-exact against
 /// ffmpeg's trimmed view; the fragmented file's video starts 80 ms after its audio, which the package keeps
@@ -125,6 +149,7 @@ fn every_fixture_is_listed() {
     let mut listed: Vec<String> = PACKAGED
         .iter()
         .chain(REFUSED)
+        .chain(VIDEO_LEFT_OUT)
         .chain(TIMING_ONLY)
         .map(|s| s.to_string())
         .collect();

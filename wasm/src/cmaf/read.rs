@@ -95,6 +95,14 @@ pub fn read_init(bytes: &[u8]) -> Result<InitInfo> {
         &moov_bytes[spans.entry.range.clone()],
         spans.entry.header.start,
     )?;
+    // The demuxer reads a vp08 entry (a VP8 source goes through the ladder); a package never carries one.
+    if let Some(why) = entry.codec.no_cmaf_packaging() {
+        return Err(Error::unsupported(
+            "init/moov/trak/mdia/minf/stbl/stsd",
+            spans.entry.header.start,
+            why,
+        ));
+    }
     let trex = index.trex.first().ok_or_else(|| {
         Error::malformed(
             "init/moov",

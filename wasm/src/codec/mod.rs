@@ -25,13 +25,15 @@ mod tests;
 pub use crate::boxes::fourcc_str;
 use crate::error::{Error, Result};
 
-/// The codecs the segmenter can package.
+/// The codecs the segmenter reads: all of them are packaged into CMAF except VP8, which is only decoded
+/// (the ladder encodes every rendition from it; see [`CodecKind::no_cmaf_packaging`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CodecKind {
     H264,
     Hevc,
     Av1,
     Vp9,
+    Vp8,
     Aac,
     Opus,
     Mp3,
@@ -41,13 +43,34 @@ impl CodecKind {
     pub fn is_video(self) -> bool {
         matches!(
             self,
-            CodecKind::H264 | CodecKind::Hevc | CodecKind::Av1 | CodecKind::Vp9
+            CodecKind::H264 | CodecKind::Hevc | CodecKind::Av1 | CodecKind::Vp9 | CodecKind::Vp8
         )
+    }
+
+    /// Why this codec is read but never packaged as it is, or `None` when it is packaged. VP8 has a
+    /// sample entry (`vp08`, VP Codec ISO Media File Format Binding § 2) but neither HLS nor the CMAF
+    /// media profiles carry it, and the MSE players here (hls.js, Shaka in Chromium) do not play it from
+    /// MP4: a VP8 source goes through the ladder, every rendition encoded from frames decoded in the tab.
+    pub fn no_cmaf_packaging(self) -> Option<&'static str> {
+        match self {
+            CodecKind::Vp8 => Some(VP8_NOT_PACKAGED),
+            _ => None,
+        }
     }
 
     pub fn is_audio(self) -> bool {
         !self.is_video()
     }
+}
+
+/// Why a VP8 track is not copied (the ladder's copy rung; the copy package adds how to publish it).
+pub const VP8_NOT_PACKAGED: &str = "VP8 video has no CMAF packaging that HLS players play";
+
+/// What the copy package says of a track it leaves out because its codec is only decoded.
+pub fn decoded_only_note(why: &str) -> String {
+    format!(
+        "{why}; upload it with the ladder (encoded renditions) to encode every rendition from it"
+    )
 }
 
 /// Picture parameters from a VisualSampleEntry (ISO/IEC 14496-12 §12.1.3).
@@ -73,11 +96,12 @@ pub struct AudioInfo {
 /// One parsed sample entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SampleEntry {
-    /// The entry's box type: avc1, avc3, hvc1, hev1, av01, vp09, mp4a, Opus.
+    /// The entry's box type: avc1, avc3, hvc1, hev1, av01, vp09, vp08, mp4a, Opus.
     pub fourcc: [u8; 4],
     pub codec: CodecKind,
     /// RFC 6381 / codec-specific CODECS value: "avc1.64001f", "hvc1.1.6.L93.B0", "av01.0.04M.08",
-    /// "vp09.00.10.08", "mp4a.40.2", "mp4a.40.34" (MP3), "opus".
+    /// "vp09.00.10.08", "vp8" (the WebCodecs string: VP8 is never in a CODECS attribute), "mp4a.40.2",
+    /// "mp4a.40.34" (MP3), "opus".
     pub codec_string: String,
     /// The whole entry verbatim, header included: the init segment copies it as-is.
     pub bytes: Vec<u8>,
@@ -116,7 +140,9 @@ pub fn parse_sample_entry(bytes: &[u8], file_offset: u64) -> Result<SampleEntry>
         payload_offset,
     };
     let parsed = match &fourcc {
-        b"avc1" | b"avc3" | b"hvc1" | b"hev1" | b"av01" | b"vp09" => video::parse(&body)?,
+        b"avc1" | b"avc3" | b"hvc1" | b"hev1" | b"av01" | b"vp09" | b"vp08" => {
+            video::parse(&body)?
+        }
         b"mp4a" | b"Opus" => audio::parse(&body)?,
         b"encv" | b"enca" => return Err(encrypted(&path, file_offset)),
         _ => {

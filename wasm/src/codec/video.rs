@@ -26,6 +26,7 @@ pub(super) fn parse(body: &EntryBody<'_>) -> Result<Parsed> {
         b"avc1" | b"avc3" => (CodecKind::H264, b"avcC"),
         b"hvc1" | b"hev1" => (CodecKind::Hevc, b"hvcC"),
         b"av01" => (CodecKind::Av1, b"av1C"),
+        b"vp08" => (CodecKind::Vp8, b"vpcC"),
         _ => (CodecKind::Vp9, b"vpcC"),
     };
     let config_box = required(&kids, body, config_type)?;
@@ -36,6 +37,11 @@ pub(super) fn parse(body: &EntryBody<'_>) -> Result<Parsed> {
         CodecKind::H264 => (avc::codec_string(&prefix, cfg)?, config_box.payload),
         CodecKind::Hevc => (hevc::codec_string(&prefix, cfg)?, config_box.payload),
         CodecKind::Av1 => (av1::codec_string(cfg)?, config_box.payload),
+        // The vpcC is checked as VP9's is; WebCodecs names VP8 "vp8", with no description.
+        CodecKind::Vp8 => {
+            vp9::codec_string(cfg)?;
+            ("vp8".to_string(), config_box.payload)
+        }
         // WebCodecs takes no `description` for VP9; the vpcC payload (FullBox header first) is kept anyway.
         _ => (vp9::codec_string(cfg)?, config_box.payload),
     };

@@ -166,6 +166,9 @@ fn read_track(
     } else {
         read_sample_entry(ctx.moov, t, trak.tkhd.track_id, warnings)?
     };
+    if let Some(why) = entry.as_ref().and_then(|e| e.codec.no_cmaf_packaging()) {
+        unusable = Some(crate::codec::decoded_only_note(why));
+    }
     if samples.is_empty() && unusable.is_none() {
         unusable = Some("the track has no samples".into());
     }
@@ -261,13 +264,31 @@ fn read_sample_entry(
 pub(crate) fn finish_movie(movie: &mut Movie, at: u64) -> Result<()> {
     pick_primary_tracks(movie, at)?;
     warn_left_out_tracks(movie);
-    crate::sync::align(movie)
+    // A video that is only decoded (VP8) is the timeline's reference all the same: the ladder, which
+    // adopts it ([`adopt_decoded_video`]), keeps the source's A/V sync, and the copy package's sound keeps
+    // its place after the video's start. (Aligning again later would count edit delays twice.)
+    let primary = movie.video;
+    movie.video = decoded_video(movie);
+    let aligned = crate::sync::align(movie);
+    movie.video = primary;
+    aligned
 }
 
-/// Choose the primary video and audio tracks; a movie with neither is refused, saying why for each track.
+/// Choose the primary video and audio tracks; a movie with neither is refused, saying why for each track,
+/// unless it has a video track the ladder can decode ([`decoded_video`]): the copy package refuses it then
+/// ([`refuse_nothing_to_copy`]), the ladder encodes it.
 fn pick_primary_tracks(movie: &mut Movie, moov_start: u64) -> Result<()> {
     movie.video = pick(&movie.tracks, TrackKind::Video);
     movie.audio = pick(&movie.tracks, TrackKind::Audio);
+    if decoded_video(movie).is_some() {
+        return Ok(());
+    }
+    refuse_nothing_to_copy(movie, "moov", moov_start)
+}
+
+/// Refuse a movie with neither a video nor an audio track to copy, saying why for each track (at `path`,
+/// byte `at`).
+pub(crate) fn refuse_nothing_to_copy(movie: &Movie, path: &str, at: u64) -> Result<()> {
     if movie.video.is_some() || movie.audio.is_some() {
         return Ok(());
     }
@@ -277,14 +298,50 @@ fn pick_primary_tracks(movie: &mut Movie, moov_start: u64) -> Result<()> {
         .filter_map(|t| Some(format!("track {}: {}", t.id, t.unusable.as_ref()?)))
         .collect();
     Err(Error::unsupported(
-        "moov",
-        moov_start,
+        path,
+        at,
         if why.is_empty() {
             "the file has no tracks".to_string()
         } else {
             format!("no video or audio track can be copied ({})", why.join("; "))
         },
     ))
+}
+
+/// The video track the ladder encodes from: the primary one, else a video track that is read but never
+/// copied (VP8: [`crate::codec::CodecKind::no_cmaf_packaging`]) and has samples.
+pub fn decoded_video(movie: &Movie) -> Option<usize> {
+    let decoded = |t: &&Track| {
+        t.kind == TrackKind::Video
+            && !t.samples.is_empty()
+            && t.entry
+                .as_ref()
+                .is_some_and(|e| e.codec.no_cmaf_packaging().is_some())
+    };
+    movie.video.or_else(|| {
+        let mut tracks = movie.tracks.iter().filter(decoded);
+        let first = tracks.clone().next();
+        tracks.find(|t| t.enabled).or(first).map(|t| t.index)
+    })
+}
+
+/// For the ladder: make the video track that is read but not copied ([`decoded_video`]) the movie's
+/// video, so that it is planned on its own key frames. It is on the output timeline already: demuxing
+/// aligned every track with it as the reference ([`finish_movie`]). The copy rung is left out of such a
+/// ladder ([`crate::ladder`]'s copy decision). Returns whether a track was adopted.
+pub fn adopt_decoded_video(movie: &mut Movie) -> bool {
+    if movie.video.is_some() {
+        return false;
+    }
+    let Some(i) = decoded_video(movie) else {
+        return false;
+    };
+    let t = &mut movie.tracks[i];
+    t.unusable = None;
+    let left_out = format!("track {} ({}) is left out: ", t.id, t.handler);
+    movie.warnings.retain(|w| !w.starts_with(&left_out));
+    movie.video = Some(i);
+    true
 }
 
 /// One warning for each track that is left out of the package.

@@ -18,6 +18,13 @@
 
 use crate::num::f64_to_u64;
 
+/// Frames per second of Chromium's software AV1 encoder on a 720p rung from a 1080p source, measured by
+/// `node tests/bench/codecs.mjs` (tests/bench/README.md, "Codecs of a rung"): why software AV1 is not
+/// proposed by default ([`super::plan::propose`]).
+pub const AV1_SOFTWARE_FPS_720P: f64 = 20.1;
+/// The same benchmark's H.264 (OpenH264, software) rung.
+pub const H264_SOFTWARE_FPS_720P: f64 = 57.7;
+
 /// The codec family of an encoded rung, from its CODECS string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -13,8 +13,11 @@ pub(super) fn copy_decision(
     long_gop: Option<&LongGop>,
     entry: &SampleEntry,
 ) -> (bool, Option<String>) {
+    if let Some(why) = entry.codec.no_cmaf_packaging() {
+        return (false, Some(why.to_string()));
+    }
     match long_gop {
-        // Every video codec the demuxer accepts has a CODECS string HLS players take.
+        // Every other video codec the demuxer accepts has a CODECS string HLS players take.
         None if entry.codec.is_video() => (true, None),
         None => (
             false,
@@ -53,7 +56,11 @@ pub(super) fn source_video(
         frames,
         duration_us: us(duration_ticks, vp.timescale),
         max_segment_s,
-        description: entry.config.clone(),
+        // WebCodecs' "vp8" takes no description (the vpcC of its `vp08` entry is this crate's own).
+        description: entry
+            .config
+            .clone()
+            .filter(|_| entry.codec != CodecKind::Vp8),
     }
 }
 

@@ -76,6 +76,23 @@ pub fn video_entry(
             )))
         }
     };
+    visual_entry(fourcc, w, h, &config)
+}
+
+/// The `vp08` sample entry of a VP8 source track (VP Codec ISO Media File Format Binding § 2: a vpcC of
+/// profile 0, 8 bits, 4:2:0, BT.709 colour). It is never published ([`crate::codec::CodecKind::no_cmaf_packaging`]):
+/// it describes a WebM's VP8 track to the ladder, which decodes it and encodes every rendition.
+pub fn vp8_entry(width: u32, height: u32) -> Result<SampleEntry> {
+    let (w, h) = (
+        u16::try_from(width).map_err(|_| bad(format!("width {width} does not fit 16 bits")))?,
+        u16::try_from(height).map_err(|_| bad(format!("height {height} does not fit 16 bits")))?,
+    );
+    // VP8 has no levels; the binding's vpcC still holds one: 10, the lowest VP9 level, as libvpx writes.
+    visual_entry(b"vp08", w, h, &vpcc_from_codec("vp08.00.10.08")?)
+}
+
+/// A VisualSampleEntry of type `fourcc` holding the configuration box `config`, parsed back.
+fn visual_entry(fourcc: &[u8; 4], w: u16, h: u16, config: &[u8]) -> Result<SampleEntry> {
     let mut wr = BoxWriter::new();
     // VisualSampleEntry, ISO/IEC 14496-12 § 12.1.3.
     wr.boxed(fourcc, |wr| {
@@ -91,7 +108,7 @@ pub fn video_entry(
         wr.zeros(32); // compressorname
         wr.u16(0x0018); // depth
         wr.u16(0xffff); // pre_defined = -1
-        wr.bytes(&config);
+        wr.bytes(config);
         Ok(())
     })?;
     parse_sample_entry(&wr.into_bytes(), 0)

@@ -5,7 +5,7 @@ use super::audio::{AudioEncoding, AudioMuxer};
 use super::codecs::Family;
 use super::describe;
 use super::mux::VideoMuxer;
-use super::plan::{self, Candidate, CopyDecision, Proposal, SourceShape};
+use super::plan::{self, Candidate, CopyDecision, Encodable, Proposal, SourceShape};
 use super::timeline::Timeline;
 use super::OutFile;
 use crate::cmaf::Rendition;
@@ -114,7 +114,10 @@ impl LadderJob {
     }
 
     /// The job for an already demuxed movie.
-    pub fn from_movie(movie: Movie, opts: &SegmentOptions) -> Result<LadderJob> {
+    /// A video that is read but never copied (VP8) is adopted as the video here: every rung is encoded
+    /// from it, cut at its own key frames.
+    pub fn from_movie(mut movie: Movie, opts: &SegmentOptions) -> Result<LadderJob> {
+        crate::demux::adopt_decoded_video(&mut movie);
         let vi = movie.video.ok_or_else(|| {
             Error::NoVideo("the file has no usable video track: a ladder needs video".into())
         })?;
@@ -130,7 +133,9 @@ impl LadderJob {
             .ok_or_else(|| Error::NoVideo("the video track has no sample entry".into()))?;
         let mut timeline = Timeline::new(track, &vp)?;
         let (copyable, copy_reason) = describe::copy_decision(plan.long_gop.as_ref(), &entry);
-        if !copyable {
+        // Key frames too far apart: cut every target duration (every rung is encoded then). A source that
+        // only cannot be copied (VP8) keeps its own key frames as the cuts, as a copied one would.
+        if plan.long_gop.is_some() {
             timeline.cut_every(plan.target_duration_s);
             let cuts = timeline.boundary_ticks();
             recut_audio(&movie, &mut plan, timeline.timescale, &cuts[1..]);
@@ -148,6 +153,7 @@ impl LadderJob {
             display_height: video.display_height,
             frame_rate: video.frame_rate,
             bitrate: video.bitrate,
+            own_size_rung: !copyable,
         };
         let candidates = plan::candidates(&shape);
         Ok(LadderJob {
@@ -190,7 +196,7 @@ impl LadderJob {
         &self.candidates
     }
 
-    pub fn propose(&mut self, supported: &[Candidate]) -> Proposal {
+    pub fn propose(&mut self, supported: &[Encodable]) -> Proposal {
         let p = plan::propose(
             supported,
             &self.shape,
@@ -481,6 +487,11 @@ impl LadderJob {
                 .flat_map(|r| r.segments.iter().map(|s| s.duration_s(r.timescale))),
         );
         let mut package = Summary::new(&self.movie, &self.package.plan, &all, target);
+        // Before any rung is encoded a ladder without the copy rung has no video rendition yet: its
+        // length is the planned video's.
+        if !all.iter().any(|r| r.kind == TrackKind::Video) {
+            package.duration_s = package.duration_s.max(self.info.video.duration_us / 1e6);
+        }
         if let Some(made) = &self.text_made {
             package.captions.clone_from(&made.captions);
             package.chapters.clone_from(&made.chapters);

@@ -15,7 +15,7 @@ pub mod timeline;
 
 pub use audio::AudioEncoding;
 pub use job::{LadderJob, LadderSummary, SampleTable, SourceInfo};
-pub use plan::{candidates, propose, Candidate, Proposal};
+pub use plan::{candidates, propose, Candidate, Encodable, Proposal};
 
 /// A completed file: its path in the package and its bytes.
 pub type OutFile = (String, Vec<u8>);

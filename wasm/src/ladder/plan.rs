@@ -36,6 +36,9 @@ pub struct SourceShape {
     pub frame_rate: f64,
     /// Average bits per second of the source video.
     pub bitrate: u64,
+    /// The source cannot be the top rung (VP8, key frames too far apart): a rung of its own size is
+    /// offered too, so the ladder's top keeps the source's picture.
+    pub own_size_rung: bool,
 }
 
 /// The reference rungs for 16:9 at 30 fps: (short side, long side, bits per second).
@@ -161,6 +164,16 @@ fn family_candidates(source: &SourceShape, family: Family) -> Vec<Candidate> {
     if out.is_empty() {
         let (s, l, bps) = REFERENCE[REFERENCE.len() - 1];
         out.push(rung(short, f64::from(s) * f64::from(l), bps));
+    } else if source.own_size_rung && out[0].width.min(out[0].height) != even(f64::from(short)) {
+        // The source's own size, at the rate of the reference just above it (else the top one) scaled
+        // by area: between two references, the larger one's bits per pixel.
+        let (s, l, bps) = REFERENCE
+            .iter()
+            .rev()
+            .find(|(s, _, _)| *s >= short)
+            .copied()
+            .unwrap_or(REFERENCE[0]);
+        out.insert(0, rung(short, f64::from(s) * f64::from(l), bps));
     }
     // A low bit rate source caps several rungs at its own rate: keep the largest picture of those.
     out.dedup_by(|lower, higher| lower.bitrate >= higher.bitrate);
@@ -174,22 +187,53 @@ pub struct CopyDecision {
     pub reason: Option<String>,
 }
 
+/// A rung this browser can encode (`VideoEncoder.isConfigSupported` said so), and whether with a hardware
+/// encoder: supported with `hardwareAcceleration: "prefer-hardware"`. WebCodecs has three preferences
+/// (no-preference, prefer-hardware, prefer-software; there is no "require"), and Chromium answers a
+/// prefer-hardware query from its accelerated encoders only, so a configuration supported that way is
+/// encoded in hardware; one supported only with prefer-software is encoded in software.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Encodable {
+    pub rung: Candidate,
+    pub hardware: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Proposal {
-    /// The rungs to encode, the one nearest 2 Mb/s first, then from the highest bit rate down. Only
-    /// H.264 rungs: they play on every device, and a browser encodes them fastest; AV1 and VP9 rungs are
-    /// offered (the candidates) and added by choice, beside an H.264 set for older players.
+    /// The rungs to encode, an H.264 one nearest 2 Mb/s first, then from the highest bit rate down: the
+    /// H.264 set (it plays on every device), plus the AV1 set when this browser encodes AV1 in hardware
+    /// ([`propose`]).
     pub rungs: Vec<Candidate>,
     pub copy: bool,
     pub copy_reason: Option<String>,
+    /// Why AV1 is proposed, or why it is off by default; `None` when this browser cannot encode AV1.
+    pub av1_note: Option<String>,
 }
 
-/// Order the H.264 rungs the browser can encode and decide on the copy rung. A rung of the source's own
-/// size at (or capped to) the source's bit rate adds nothing next to the copy rung and is dropped.
-pub fn propose(supported: &[Candidate], source: &SourceShape, copy: &CopyDecision) -> Proposal {
+/// The proposal. The H.264 rungs the browser can encode are always in it: a player without AV1 (Safari
+/// before the M3 / A17 chips, older TVs and phones) must still adapt across the whole range, so they are a
+/// full fallback set, not a token one. AV1 rungs are added when AV1 is encoded in hardware at that size:
+/// the same quality at about 60 % of the bits ([`super::codecs`]) for the players that have AV1, at an
+/// encoding cost a hardware encoder makes small. Software-only AV1 stays off by default: it encodes at a
+/// third of H.264's speed ([`super::codecs::AV1_SOFTWARE_FPS_720P`]), so it would triple the wait for a
+/// saving most viewers' players cannot use yet; the person may still switch it on. VP9 is never proposed:
+/// every player that decodes VP9 in MSE also decodes AV1 or H.264. A rung of the source's own size at
+/// (or capped to) the source's bit rate adds nothing next to the copy rung and is dropped.
+pub fn propose(supported: &[Encodable], source: &SourceShape, copy: &CopyDecision) -> Proposal {
+    let av1_hardware = supported
+        .iter()
+        .any(|e| e.hardware && e.rung.family() == Family::Av1);
+    let av1_software = supported
+        .iter()
+        .any(|e| !e.hardware && e.rung.family() == Family::Av1);
     let mut rungs: Vec<Candidate> = supported
         .iter()
-        .filter(|c| c.family() == Family::H264)
+        .filter(|e| match e.rung.family() {
+            Family::H264 => true,
+            Family::Av1 => e.hardware,
+            Family::Vp9 => false,
+        })
+        .map(|e| &e.rung)
         .filter(|c| {
             !(copy.copyable
                 && c.width == source.display_width
@@ -198,11 +242,34 @@ pub fn propose(supported: &[Candidate], source: &SourceShape, copy: &CopyDecisio
         })
         .cloned()
         .collect();
-    order_first_near_2mbps(&mut rungs, |c| c.bitrate as f64);
+    order_first_near_2mbps_of(
+        &mut rungs,
+        |c| c.bitrate as f64,
+        |c| c.family() == Family::H264,
+    );
+    let av1_note = if av1_hardware {
+        Some(format!(
+            "AV1 is proposed: this browser encodes it in hardware, and it needs about {:.0} % of \
+             H.264's bits for the same picture; the H.264 set stays for players without AV1",
+            Family::Av1.bitrate(100.0)
+        ))
+    } else if av1_software {
+        Some(format!(
+            "AV1 is off by default: this browser encodes it in software only, which ran at {:.0} fps at \
+             720p against H.264's {:.0} fps in the codec benchmark (tests/bench/codecs.mjs); switch it on \
+             to spend that time for about {:.0} % fewer bits",
+            super::codecs::AV1_SOFTWARE_FPS_720P,
+            super::codecs::H264_SOFTWARE_FPS_720P,
+            100.0 - Family::Av1.bitrate(100.0)
+        ))
+    } else {
+        None
+    };
     Proposal {
         rungs,
         copy: copy.copyable,
         copy_reason: copy.reason.clone(),
+        av1_note,
     }
 }
 
@@ -241,6 +308,7 @@ mod tests {
             display_height: h,
             frame_rate: fps,
             bitrate,
+            own_size_rung: false,
         }
     }
 
@@ -340,10 +408,24 @@ mod tests {
         assert_eq!(c[0].id, "v90");
     }
 
+    /// Every candidate, each encodable in hardware when `hardware(family)`.
+    fn encodable(c: &[Candidate], hardware: impl Fn(Family) -> bool) -> Vec<Encodable> {
+        c.iter()
+            .map(|c| Encodable {
+                rung: c.clone(),
+                hardware: hardware(c.family()),
+            })
+            .collect()
+    }
+
+    fn software(c: &[Candidate]) -> Vec<Encodable> {
+        encodable(c, |_| false)
+    }
+
     #[test]
     fn propose_orders_2mbps_first_and_drops_a_rung_equal_to_the_copy() {
         let s = shape(1280, 720, 30.0, 3_000_000);
-        let c = candidates(&s);
+        let c = software(&candidates(&s));
         let copy = CopyDecision {
             copyable: true,
             reason: None,
@@ -386,7 +468,7 @@ mod tests {
             copyable: false,
             reason: None,
         };
-        let p = propose(&c, &s, &no_copy);
+        let p = propose(&software(&c), &s, &no_copy);
         assert!(p.rungs.iter().all(|r| r.family() == Family::H264));
         let mut mixed: Vec<&Candidate> = av1.iter().copied().chain([&c[3]]).collect();
         order_first_near_2mbps_of(
@@ -396,5 +478,103 @@ mod tests {
         );
         assert_eq!(mixed[0].id, "v360");
         assert_eq!(mixed[1].id, "av1_1080");
+    }
+
+    #[test]
+    fn hardware_av1_is_proposed_beside_the_full_h264_set() {
+        let s = shape(1920, 1080, 30.0, 20_000_000);
+        let c = candidates(&s);
+        let copy = CopyDecision {
+            copyable: true,
+            reason: None,
+        };
+        // AV1 and H.264 in hardware (VP9 too: it is never proposed).
+        let p = propose(&encodable(&c, |_| true), &s, &copy);
+        let ids: Vec<&str> = p.rungs.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "v540", "v1080", "av1_1080", "v720", "av1_720", "av1_540", "v360", "av1_360",
+                "v234", "av1_234"
+            ]
+        );
+        assert_eq!(p.rungs[0].family(), Family::H264, "an H.264 variant first");
+        assert!(p
+            .av1_note
+            .as_deref()
+            .unwrap()
+            .starts_with("AV1 is proposed"));
+        // The same set when only the AV1 encoder is hardware (H.264 in software, as in Chromium on Linux).
+        let p2 = propose(&encodable(&c, |f| f == Family::Av1), &s, &copy);
+        assert_eq!(p2.rungs, p.rungs);
+        // A hardware AV1 encoder that takes only some sizes: AV1 rungs at those sizes alone.
+        let mut partial = encodable(&c, |f| f == Family::Av1);
+        partial.retain(|e| e.rung.family() != Family::Av1 || e.rung.height <= 720);
+        let p3 = propose(&partial, &s, &copy);
+        let av1: Vec<&str> = p3
+            .rungs
+            .iter()
+            .filter(|r| r.family() == Family::Av1)
+            .map(|r| r.id.as_str())
+            .collect();
+        assert_eq!(av1, ["av1_720", "av1_540", "av1_360", "av1_234"]);
+    }
+
+    #[test]
+    fn software_av1_stays_off_and_says_why() {
+        let s = shape(1920, 1080, 30.0, 20_000_000);
+        let c = candidates(&s);
+        let copy = CopyDecision {
+            copyable: true,
+            reason: None,
+        };
+        let p = propose(&software(&c), &s, &copy);
+        assert_eq!(p.rungs.len(), 5);
+        assert!(p.rungs.iter().all(|r| r.family() == Family::H264));
+        let note = p.av1_note.unwrap();
+        assert!(note.starts_with("AV1 is off by default"), "{note}");
+        assert!(note.contains("20 fps at 720p"), "{note}");
+        assert!(note.contains("58 fps"), "{note}");
+        // Hardware VP9 alone changes nothing: VP9 is never proposed.
+        let p = propose(&encodable(&c, |f| f == Family::Vp9), &s, &copy);
+        assert!(p.rungs.iter().all(|r| r.family() == Family::H264));
+        // No AV1 encoder at all: no note.
+        let h264_only: Vec<Encodable> = software(&c)
+            .into_iter()
+            .filter(|e| e.rung.family() == Family::H264)
+            .collect();
+        assert_eq!(propose(&h264_only, &s, &copy).av1_note, None);
+    }
+
+    #[test]
+    fn a_source_that_cannot_be_copied_gets_a_rung_of_its_own_size() {
+        // 640x480 (a webcam recording): no reference rung has 480 lines.
+        let mut s = shape(640, 480, 30.0, 2_500_000);
+        assert_eq!(sizes(&h264(&s)), [(480, 360), (312, 234)]);
+        s.own_size_rung = true;
+        let c = h264(&s);
+        assert_eq!(sizes(&c), [(640, 480), (480, 360), (312, 234)]);
+        assert_eq!(c[0].id, "v480");
+        // 960x540's 2 Mb/s scaled to 640x480's area.
+        assert_eq!(c[0].bitrate, 1_185_185);
+        assert_eq!(c[0].codec, "avc1.4d401e");
+        let no_copy = CopyDecision {
+            copyable: false,
+            reason: Some("VP8".into()),
+        };
+        // The source's size (1.19 Mb/s) is also the rung nearest 2 Mb/s: first.
+        let p = propose(&software(&candidates(&s)), &s, &no_copy);
+        assert_eq!(sizes(&p.rungs), [(640, 480), (480, 360), (312, 234)]);
+        // A source of a reference size gets nothing more; one above 1080 lines is scaled from 1080.
+        let mut hd = shape(1280, 720, 30.0, 5_000_000);
+        hd.own_size_rung = true;
+        assert_eq!(h264(&hd).len(), 4);
+        let mut qhd = shape(2560, 1440, 30.0, 50_000_000);
+        qhd.own_size_rung = true;
+        let c = h264(&qhd);
+        assert_eq!(
+            (c[0].width, c[0].height, c[0].bitrate),
+            (2560, 1440, 10_666_667)
+        );
     }
 }

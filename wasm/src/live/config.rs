@@ -56,6 +56,11 @@ pub fn configure(codec: CodecKind, config: Option<&[u8]>) -> Result<Configured> 
                 "MP3 cannot be published live; send AAC or Opus".into(),
             ))
         }
+        CodecKind::Vp8 => {
+            return Err(Error::EncoderOutput(
+                "VP8 cannot be published live; send H.264, HEVC, AV1 or VP9".into(),
+            ))
+        }
     };
     let video = codec.is_video();
     let (width, height) = entry

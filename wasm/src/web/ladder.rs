@@ -10,7 +10,7 @@ use web_sys::Blob;
 use super::error::{js_text, WebError, WebResult};
 use super::source::BlobSource;
 use super::{set, to_js};
-use crate::ladder::{AudioEncoding, Candidate, LadderJob, OutFile, SampleTable};
+use crate::ladder::{AudioEncoding, Candidate, Encodable, LadderJob, OutFile, SampleTable};
 
 fn get(obj: &JsValue, key: &str) -> WebResult<JsValue> {
     Reflect::get(obj, &JsValue::from_str(key)).map_err(|e| WebError::option(&js_text(&e)))
@@ -191,19 +191,28 @@ impl Ladder {
         Ok(out)
     }
 
+    /// `propose(supported)`: the candidates this browser can encode, each with the `hardwareAcceleration`
+    /// it is supported with ("prefer-hardware": a hardware encoder).
     pub fn propose(&mut self, supported: &Array) -> WebResult<JsValue> {
-        let list: Vec<Candidate> = supported
+        let list: Vec<Encodable> = supported
             .iter()
-            .map(|v| candidate_from_js(&v))
-            .collect::<Result<_, _>>()?;
+            .map(|v| {
+                let hardware = get(&v, "hardwareAcceleration")?.as_string().as_deref()
+                    == Some("prefer-hardware");
+                Ok(Encodable {
+                    rung: candidate_from_js(&v)?,
+                    hardware,
+                })
+            })
+            .collect::<WebResult<_>>()?;
         let p = self.job.propose(&list);
         let rungs = Array::new();
         for c in &p.rungs {
-            // Hand back the caller's own object (it may carry hardwareAcceleration and more).
+            // Hand back the caller's own object (it carries hardwareAcceleration and more).
             let orig = supported
                 .iter()
                 .zip(&list)
-                .find(|(_, l)| *l == c)
+                .find(|(_, l)| l.rung == *c)
                 .map(|(o, _)| o);
             rungs.push(&match orig {
                 Some(o) => o,
@@ -213,13 +222,9 @@ impl Ladder {
         let out = Object::new();
         set(&out, "rungs", &rungs)?;
         set(&out, "copy", &JsValue::from_bool(p.copy))?;
-        set(
-            &out,
-            "copyReason",
-            &p.copy_reason
-                .as_deref()
-                .map_or(JsValue::NULL, JsValue::from_str),
-        )?;
+        let text = |v: &Option<String>| v.as_deref().map_or(JsValue::NULL, JsValue::from_str);
+        set(&out, "copyReason", &text(&p.copy_reason))?;
+        set(&out, "av1Note", &text(&p.av1_note))?;
         Ok(out.into())
     }
 

@@ -3,7 +3,9 @@
 //!
 //! Copyable: VP9 (vpcC made from the first key frame), AV1 (CodecPrivate is the av1C), H.264 and HEVC
 //! (CodecPrivate is the avcC / hvcC), Opus (CodecPrivate is the OpusHead; CodecDelay is its priming) and
-//! AAC. VP8 and Vorbis have no CMAF packaging: their tracks are left out with a message saying so.
+//! AAC. VP8 is read (a `vp08` entry) but never copied: the copy package leaves it out with a message, and
+//! the ladder decodes it and encodes every rendition ([`crate::demux::adopt_decoded_video`]). Vorbis has
+//! no CMAF packaging: its tracks are left out with a message saying so.
 
 pub mod clusters;
 pub mod ebml;
@@ -15,7 +17,7 @@ pub mod vp9;
 use crate::codec::SampleEntry;
 use crate::demux::{Edit, Movie, Track, TrackHeader, TrackKind};
 use crate::error::{Error, Result};
-use crate::ladder::entry::{aac_entry, opus_entry, video_entry};
+use crate::ladder::entry::{aac_entry, opus_entry, video_entry, vp8_entry};
 use crate::limits::Limits;
 use crate::source::Source;
 use clusters::{Frame, SegmentRead};
@@ -106,6 +108,9 @@ fn make_track(src: &dyn Source, read: &SegmentRead, t: &TrackInfo) -> Result<Opt
         Err(Error::Unsupported { msg, .. }) => (None, Some(msg)),
         Err(e) => return Err(e),
     };
+    if let Some(why) = entry.as_ref().and_then(|e| e.codec.no_cmaf_packaging()) {
+        unusable = Some(crate::codec::decoded_only_note(why));
+    }
     let timescale = track_timescale(read.scale, t, &path)?;
     let scale = i128::from(read.scale);
     let ts = i128::from(timescale);
@@ -208,9 +213,8 @@ fn sample_entry(
             let rate = crate::num::f64_to_u64(t.sampling_frequency.round());
             aac_entry(Some(need()?), channels, u32::try_from(rate).unwrap_or(0))
         }
-        "V_VP8" => {
-            return Err(Error::unsupported(path, t.at, "VP8 video has no CMAF packaging"))
-        }
+        // Read for the ladder, which decodes it; the copy package leaves it out (`make_track`).
+        "V_VP8" => vp8_entry(w, h),
         "A_VORBIS" => {
             return Err(Error::unsupported(
                 path,

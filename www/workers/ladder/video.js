@@ -55,8 +55,8 @@ export function decoderConfig(video, rotation = 0) {
     cfg.displayAspectWidth = turned ? video.displayHeight : video.displayWidth;
     cfg.displayAspectHeight = turned ? video.displayWidth : video.displayHeight;
   }
-  // VP9's vpcC is not a WebCodecs description (vp09 takes none); the others are the box payloads.
-  if (video.description && !video.codec.startsWith('vp09')) cfg.description = video.description;
+  // VP9's vpcC is not a WebCodecs description (vp09 and vp8 take none); the others are the box payloads.
+  if (video.description && !/^vp(09|8)/.test(video.codec)) cfg.description = video.description;
   return cfg;
 }
 

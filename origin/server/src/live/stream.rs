@@ -191,14 +191,61 @@ impl LiveStream {
         if !part.starts_segment && open_secs + part.duration_secs() > dvr {
             return Err(LiveError::NoKeyFrame(dvr));
         }
+        let paused_before = r.paused;
+        let (secs, ticks, timescale, starts) = (
+            part.duration_secs(),
+            part.duration,
+            part.timescale.max(1),
+            part.starts_segment,
+        );
         let closed = r.push(part, pdt, epoch)?;
         r.slide(dvr);
+        if !paused_before && gap_leader(&st.renditions) == Some(i) {
+            for p in st.renditions.iter_mut().filter(|r| r.paused) {
+                let own =
+                    u128::from(ticks) * u128::from(p.timescale.max(1)) / u128::from(timescale);
+                let own = u64::try_from(own).unwrap_or(u64::MAX);
+                p.push_gap(secs, own, starts, pdt, epoch);
+                p.slide(dvr);
+            }
+        }
         st.first_pdt = Some(st.first_pdt.map_or(pdt, |f| f.min(pdt)));
         trim_bytes(&mut st.renditions, max);
         st.version += 1;
         drop(st);
         self.notify();
         Ok(closed)
+    }
+
+    /// The publisher paused `track` (a rung dropped for its uplink): its open segment closes (returned,
+    /// for recording) and its playlist gets GAP parts and segments, in step with the rendition that
+    /// leads ([`gap_leader`]), until [`LiveStream::push`] brings its media back at a segment start.
+    pub fn pause_track(&self, track: &str) -> Result<Option<ClosedSegment>, LiveError> {
+        let mut st = self.lock();
+        if st.ended {
+            return Err(LiveError::Ended);
+        }
+        let r = st
+            .renditions
+            .iter_mut()
+            .find(|r| r.name == track)
+            .ok_or_else(|| LiveError::NoTrack(track.chars().take(40).collect()))?;
+        let closed = if r.paused { None } else { r.pause_media() };
+        st.version += 1;
+        drop(st);
+        self.notify();
+        Ok(closed)
+    }
+
+    /// Where a paused rendition's window has got to (its GAP parts included), in its ticks; None when
+    /// it is not paused. A publisher that brings it back continues from there.
+    pub fn paused_end(&self, track: &str) -> Option<u64> {
+        let st = self.lock();
+        let r = st.renditions.iter().find(|r| r.name == track && r.paused)?;
+        r.open
+            .as_ref()
+            .map(|o| o.end)
+            .or_else(|| r.segments.back().map(|s| s.start.saturating_add(s.ticks)))
     }
 
     /// The publisher went away and may come back ([`super::Hub::open`] resumes the stream): close every
@@ -294,6 +341,18 @@ impl LiveStream {
             })
             .collect()
     }
+}
+
+/// The rendition whose parts paused ones mirror as GAP parts: the first video rendition not paused, else
+/// the first rendition not paused. Every rendition's segments start at the same instants (the publisher
+/// cuts them together), so its segment starts are theirs.
+fn gap_leader(renditions: &[RenditionWindow]) -> Option<usize> {
+    let live = |k: Option<upcast_core::demux::TrackKind>| {
+        renditions
+            .iter()
+            .position(|r| !r.paused && k.is_none_or(|k| r.info.kind == k))
+    };
+    live(Some(upcast_core::demux::TrackKind::Video)).or_else(|| live(None))
 }
 
 /// Drop the oldest complete segments (oldest first across renditions) until the stream is within `max`

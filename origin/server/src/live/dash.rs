@@ -74,11 +74,11 @@ pub(super) fn mpd(st: &State, utc_url: &str) -> Option<String> {
     let shown: Vec<&RenditionWindow> = st
         .renditions
         .iter()
-        .filter(|r| r.listed_media().next().is_some())
+        .filter(|r| r.listed().next().is_some())
         .collect();
     let mut epochs: Vec<u32> = shown
         .iter()
-        .flat_map(|r| r.listed_media().map(|s| s.epoch))
+        .flat_map(|r| r.listed().map(|s| s.epoch))
         .collect();
     epochs.sort_unstable();
     epochs.dedup();
@@ -88,7 +88,7 @@ pub(super) fn mpd(st: &State, utc_url: &str) -> Option<String> {
     let periods = epochs.iter().map(|&e| period(&shown, e, ast)).collect();
     let end = shown
         .iter()
-        .filter_map(|r| r.listed_media().last().map(|s| s.pdt + secs(s.duration)))
+        .filter_map(|r| r.listed().last().map(|s| s.pdt + secs(s.duration)))
         .max()
         .unwrap_or(ast);
     let target = target_duration(st) as f64;
@@ -133,7 +133,7 @@ fn period(shown: &[&RenditionWindow], epoch: u32, ast: SystemTime) -> Period {
     let in_epoch: Vec<&RenditionWindow> = shown
         .iter()
         .copied()
-        .filter(|r| r.listed_media().any(|s| s.epoch == epoch))
+        .filter(|r| r.listed().any(|s| s.epoch == epoch))
         .collect();
     let wall = in_epoch
         .iter()
@@ -183,7 +183,7 @@ fn period(shown: &[&RenditionWindow], epoch: u32, ast: SystemTime) -> Period {
 /// Whether the renditions' segments of `epoch` start at the same instants where they overlap.
 fn aligned(reps: &[&RenditionWindow], epoch: u32) -> bool {
     let starts = |r: &RenditionWindow| -> Vec<SystemTime> {
-        r.listed_media()
+        r.listed()
             .filter(|s| s.epoch == epoch)
             .map(|s| s.pdt)
             .collect()
@@ -206,14 +206,14 @@ fn aligned(reps: &[&RenditionWindow], epoch: u32) -> bool {
 fn anchor(r: &RenditionWindow, epoch: u32) -> Option<(u64, SystemTime)> {
     let kept = r.anchors.iter().find(|a| a.epoch == epoch);
     kept.map(|a| (a.start, a.pdt)).or_else(|| {
-        let s = r.listed_media().find(|s| s.epoch == epoch)?;
+        let s = r.listed().find(|s| s.epoch == epoch)?;
         Some((s.start, s.pdt))
     })
 }
 
 fn representation(r: &RenditionWindow, epoch: u32, period_start: SystemTime) -> Representation {
     let ts = r.timescale.max(1);
-    let segs: Vec<_> = r.listed_media().filter(|s| s.epoch == epoch).collect();
+    let segs: Vec<_> = r.listed().filter(|s| s.epoch == epoch).collect();
     // The track's tick at the Period's start: its anchor's tfdt less the anchor's wall-clock time after
     // the Period's start (the ingest stamps every part's PDT from the same media clock).
     let (t0, pdt0) = anchor(r, epoch).unwrap_or((0, period_start));

@@ -217,10 +217,11 @@ impl LiveStream {
         Ok(closed)
     }
 
-    /// The publisher paused `track` (a rung dropped for its uplink): its open segment closes (returned,
-    /// for recording) and its playlist gets GAP parts and segments, in step with the rendition that
-    /// leads ([`gap_leader`]), until [`LiveStream::push`] brings its media back at a segment start.
-    pub fn pause_track(&self, track: &str) -> Result<Option<ClosedSegment>, LiveError> {
+    /// The publisher paused `track` (a rung dropped for its uplink): its open segment turns GAP and its
+    /// playlist gets GAP parts and segments, in step with the rendition that leads ([`gap_leader`]),
+    /// until [`LiveStream::push`] brings its media back at a segment start. Nothing of it is recorded
+    /// from then on (see the ingest's `Session::pause_track`).
+    pub fn pause_track(&self, track: &str) -> Result<(), LiveError> {
         let mut st = self.lock();
         if st.ended {
             return Err(LiveError::Ended);
@@ -230,11 +231,11 @@ impl LiveStream {
             .iter_mut()
             .find(|r| r.name == track)
             .ok_or_else(|| LiveError::NoTrack(track.chars().take(40).collect()))?;
-        let closed = if r.paused { None } else { r.pause_media() };
+        r.pause_media();
         st.version += 1;
         drop(st);
         self.notify();
-        Ok(closed)
+        Ok(())
     }
 
     /// Where a paused rendition's window has got to (its GAP parts included), in its ticks; None when

@@ -206,12 +206,17 @@ impl RenditionWindow {
         Ok(closed)
     }
 
-    /// The publisher paused this rendition (a rung dropped for its uplink): its open segment closes
-    /// (returned, for recording) and, until media comes back, [`RenditionWindow::push_gap`] keeps its
-    /// playlist in step with the others.
-    pub(super) fn pause_media(&mut self) -> Option<ClosedSegment> {
+    /// The publisher paused this rendition (a rung dropped for its uplink): the open segment's parts
+    /// become GAP parts (a segment is media or GAP as a whole; viewers that loaded its parts keep them)
+    /// and, until media comes back, [`RenditionWindow::push_gap`] continues it and the segments after it
+    /// in step with the other renditions.
+    pub(super) fn pause_media(&mut self) {
         self.paused = true;
-        self.close()
+        if let Some(o) = &mut self.open {
+            for p in &mut o.parts {
+                *p = (Bytes::new(), p.1, p.2, None);
+            }
+        }
     }
 
     /// Where the rendition's media time stands (ticks): the open segment's end, else the last segment's.
@@ -332,12 +337,6 @@ impl RenditionWindow {
     /// The segments the playlist lists.
     pub(super) fn listed(&self) -> impl Iterator<Item = &Segment> {
         self.segments.iter().skip(self.retired)
-    }
-
-    /// The listed segments that hold media (the MPD's timeline leaves GAP segments out: a hole in a
-    /// SegmentTimeline is a gap there).
-    pub(super) fn listed_media(&self) -> impl Iterator<Item = &Segment> {
-        self.listed().filter(|s| !s.is_gap())
     }
 
     /// Slide the window to `dvr` seconds: older segments leave the playlist (one is always listed) but

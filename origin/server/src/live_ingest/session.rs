@@ -197,8 +197,8 @@ impl Session {
         );
     }
 
-    /// The publisher paused track `name`: the window closes its open segment and writes GAP segments in
-    /// its place until it comes back. The recording leaves the track out from now on, and what it
+    /// The publisher paused track `name`: the window turns its open segment GAP and writes GAP segments
+    /// in its place until it comes back. The recording leaves the track out from now on, and what it
     /// recorded of it: a recorded package's renditions must cover the same time with segments at the same
     /// instants (HLS Authoring Spec 8.7, 8.22), which a rung with a hole in it would not.
     pub fn pause_track(&mut self, name: &str) -> Result<(), String> {

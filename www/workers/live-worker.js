@@ -9,7 +9,8 @@
 //                 rungs, segmentMs, session} · {type: 'frame', frame} · {type: 'audio', data} ·
 //               {type: 'republish', session} · {type: 'stop'}
 // Messages out: {type: 'started', captureStartMs} · {type: 'stats', ...} · {type: 'notice', message} ·
-//               {type: 'lost', code, message} · {type: 'dropped', rung, reason} · {type: 'stopped'} ·
+//               {type: 'lost', code, message} · {type: 'dropped', rung, reason} · {type: 'restored', rung} ·
+//               {type: 'stopped'} ·
 //               {type: 'error', error}
 
 import { errorData } from '../lib/error.js';
@@ -23,6 +24,14 @@ import { loadCore } from './worker-host.js';
 /** A rung is dropped when its uploads are this far behind (parts waiting, or the origin's lag). */
 const DROP_WAITING_PARTS = 6;
 const DROP_LAG_MS = 3000;
+/**
+ * A dropped rung comes back once the rung above the rest has had this many parts in a row taken with at
+ * most `CALM_WAITING_PARTS` waiting and a lag under `CALM_LAG_MS`: counted in parts the uplink carried,
+ * not on a clock (a throttled tab's timers say nothing of the uplink). Each drop after a return doubles it.
+ */
+const RESTORE_CALM_PARTS = 12;
+const CALM_WAITING_PARTS = 1;
+const CALM_LAG_MS = 1000;
 
 /** @type {any} */
 let core = null;
@@ -47,6 +56,15 @@ let audioEndUs = -Infinity;
 /** @type {Ending | null} */
 let ending = null;
 let framesIn = 0;
+/**
+ * The rung paused for the uplink (the top one) and when it may come back: `calm` parts counted so far,
+ * `need` of them (doubled by every drop after a return), `seen` the sent-part count last looked at, and
+ * `due`: back at the next segment boundary.
+ * @type {{i: number, calm: number, need: number, seen: number, due: boolean} | null}
+ */
+let paused = null;
+/** Drops for the uplink during this capture (each after a return doubles the calm asked for). */
+let uplinkDrops = 0;
 const stats = { atUs: 0, frames: new Map(), bytes: new Map(), framesIn: 0 };
 
 const post = (m) => self.postMessage(m);
@@ -65,11 +83,13 @@ function newSession(info) {
       // first segment boundary).
       r.active = true;
       r.broken = true;
+      r.pausedForUplink = false;
       r.dropReason = null;
     }
     if (r.active) session?.add(renditionName(i), coreCodec(r.plan.codec));
   });
   if (audio?.config && !audio.failed) session.add('audio', audio.coreCodec);
+  paused = null;
   videoZero = null;
   clock.drop();
   clock = new AudioClock();
@@ -103,6 +123,8 @@ function onFrame(frame) {
     const key = t - lastCutUs >= segmentUs;
     if (key) {
       lastCutUs = t;
+      // A paused rung comes back here, at a segment boundary where every rung takes a key frame.
+      if (paused?.due) restore();
       session.cut(t);
     }
     for (const r of rungs) r.encode(frame, key);
@@ -113,10 +135,14 @@ function onFrame(frame) {
   }
 }
 
-/** Drop the top rung still uploaded when its uploads fall behind (the origin keeps the others). */
+/**
+ * Pause the top rung still uploaded when its uploads fall behind (the origin keeps the others and
+ * writes GAP segments for it); bring a paused rung back once the uplink has kept up for a while.
+ */
 function adapt() {
   if (!session) return;
   const live = rungs.map((r, i) => ({ r, i })).filter(({ r }) => r.active);
+  if (paused) return watchCalm(live);
   if (live.length < 2) return;
   const { r, i } = live[0];
   const up = session.uplink(renditionName(i));
@@ -125,11 +151,47 @@ function adapt() {
   if (!behind) return;
   const reason = `uplink behind (${up.waiting} parts waiting, lag ${(up.lagMs / 1000).toFixed(1)} s)`;
   r.active = false;
-  r.dropReason = `${reason}: not uploaded; back when the stream is published again`;
+  r.pausedForUplink = true;
+  r.dropReason = `${reason}: paused; back when the uplink keeps up`;
   r.encoder?.close();
   r.encoder = null;
-  session.drop(renditionName(i));
-  post({ type: 'dropped', rung: r.plan.label, reason });
+  uplinkDrops++;
+  const need = RESTORE_CALM_PARTS * 2 ** (uplinkDrops - 1);
+  const next = live[1] && session.uplink(renditionName(live[1].i));
+  paused = { i, calm: 0, need, seen: next?.sentParts ?? 0, due: false };
+  session.pause(renditionName(i)).catch((e) => post({ type: 'notice', message: `pausing ${r.plan.label}: ${e}` }));
+  post({ type: 'dropped', rung: r.plan.label, reason, backAfterParts: need });
+}
+
+/**
+ * Count the parts the highest rung still uploaded gets through calmly; any part taken while the
+ * uplink is behind starts the count again. @param {{r: VideoRung, i: number}[]} live
+ */
+function watchCalm(live) {
+  if (!paused || paused.due || !session || !live.length) return;
+  const up = session.uplink(renditionName(live[0].i));
+  if (!up) return;
+  const sent = up.sentParts - paused.seen;
+  paused.seen = up.sentParts;
+  if (sent <= 0) return;
+  const calm = up.waiting <= CALM_WAITING_PARTS && up.lagMs < CALM_LAG_MS;
+  paused.calm = calm ? paused.calm + sent : 0;
+  if (paused.calm >= paused.need) paused.due = true;
+}
+
+/** The paused rung comes back (called at a segment boundary, before the cut). */
+function restore() {
+  if (!paused || !session) return;
+  const r = rungs[paused.i];
+  // Not yet: the origin is still being told of the pause.
+  if (!session.resume(renditionName(paused.i))) return;
+  paused = null;
+  r.active = true;
+  r.pausedForUplink = false;
+  // Its encoder is made again by this boundary's key frame.
+  r.broken = true;
+  r.dropReason = null;
+  post({ type: 'restored', rung: r.plan.label });
 }
 
 function postStats(tUs) {
@@ -145,6 +207,7 @@ function postStats(tUs) {
       label: r.plan.label,
       rendition: name,
       active: r.active,
+      paused: r.pausedForUplink,
       fps: frames / secs,
       bitrate: (bytes * 8) / secs,
       queue: r.queue,

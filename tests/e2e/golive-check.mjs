@@ -15,6 +15,20 @@ export async function createStream(origin, title = 'e2e go live') {
   return r.json();
 }
 
+/** Open the Go live page of `origin` with `key`, preview the camera, turn the first `rungs` rungs on, go live. */
+export async function goLive(page, origin, key, rungs) {
+  await page.goto(`${origin.url}/golive.html#key=${encodeURIComponent(key)}`);
+  await page.click('#source button[type=submit]');
+  await page.waitForSelector('#publish:not([hidden])', { timeout: 120_000 });
+  const labels = await page.$$eval('#ladder tbody tr', (rows) => rows.map((r) => /** @type {any} */ (r).dataset.rung));
+  assert.ok(labels.length >= rungs, `the planner offers ${labels.join(', ')}`);
+  // The probe may propose fewer on a loaded machine; the test asks for the ladder it proves.
+  for (const [i, label] of labels.entries()) await page.setChecked(`input[name="on-${label}"]`, i < rungs);
+  await page.click('#start');
+  await page.waitForFunction(() => window.upcastLive?.state === 'live', null, { timeout: 30_000 });
+  return labels.slice(0, rungs);
+}
+
 /** The admin view of a stream (its status). */
 export async function streamState(origin, id) {
   const r = await fetch(`${origin.url}/api/streams/${id}`, { headers: { Authorization: `Bearer ${ADMIN}` } });

@@ -113,7 +113,7 @@ export class Session {
    */
   resume(name) {
     const r = this.renditions.get(name);
-    if (!r || !r.paused || r.pausing) return false;
+    if (!r?.paused || r.pausing) return false;
     r.paused = false;
     r.cuts = [];
     return true;

@@ -1,7 +1,7 @@
 //! A rung paused and brought back inside one HTTP publish (what the Go live page does when the uplink
 //! cannot keep up, then can again): while `video` is paused its playlist goes on with EXT-X-GAP segments
 //! and GAP parts at the same MSNs and durations as `video_2`'s, with no preload hint, and the rendition
-//! reports count them; its media comes back at a segment start, under the same MSNs as the other rung's;
+//! reports count them, and `upcast validate --live` passes; its media comes back at a segment start, under the same MSNs as the other rung's;
 //! m3u8-rs reads every playlist; the recording leaves the paused rung out and passes `upcast validate`.
 #[path = "../../testkit/flv_tags.rs"]
 mod flv_tags;
@@ -98,63 +98,73 @@ fn a_paused_rung_gets_gap_segments_comes_back_aligned_and_is_left_out_of_the_rec
         assert_eq!(c, 200, "{n}: {text}");
         text
     };
-    // `video` is paused from 2.5 s to the first segment start at or after 5 s.
+    // `video` is paused from 2.5 s to the first segment start at or after 5 s; the parts go up at the
+    // pace they were made, and `upcast validate --live` reads the stream while `video` is paused.
     let mut next: HashMap<&str, u64> = HashMap::new();
     let (mut paused, mut resumed, mut refused_resume) = (false, false, false);
     let mut while_paused = None;
-    for u in &muxed.parts {
-        let is_top = u.rendition == "video";
-        if is_top && u.due_ms >= 2500 && !paused {
-            let (c, v) = pause("video");
-            assert_eq!(
-                (c, &v["paused"]),
-                (200, &serde_json::Value::Bool(true)),
-                "{v}"
-            );
-            assert_eq!(pause("video").0, 200, "pausing again is a no-op");
-            paused = true;
-        }
-        if is_top && paused && !resumed {
-            if u.due_ms < 5000 {
-                continue;
+    let live_url = s.url(&format!("/live/{id}/index.m3u8"));
+    let t0 = std::time::Instant::now();
+    let live_report = std::thread::scope(|scope| {
+        let mut checker = None;
+        for u in &muxed.parts {
+            let due = t0 + std::time::Duration::from_millis(u64::from(u.due_ms));
+            std::thread::sleep(due.saturating_duration_since(std::time::Instant::now()));
+            let is_top = u.rendition == "video";
+            if is_top && u.due_ms >= 2500 && !paused {
+                let (c, v) = pause("video");
+                assert_eq!(
+                    (c, &v["paused"]),
+                    (200, &serde_json::Value::Bool(true)),
+                    "{v}"
+                );
+                assert_eq!(pause("video").0, 200, "pausing again is a no-op");
+                paused = true;
+                let url = live_url.clone();
+                checker = Some(scope.spawn(move || validate(&["--live", &url, "--reloads", "2"])));
             }
-            let n = next["video"];
-            let path = format!("/api/live/{id}/video/parts/{n}");
-            if !u.part.starts_segment {
+            if is_top && paused && !resumed {
+                if u.due_ms < 5000 {
+                    continue;
+                }
+                let n = next["video"];
+                let path = format!("/api/live/{id}/video/parts/{n}");
                 if !refused_resume {
-                    let (c, v) = call(
-                        &base,
-                        "PUT",
-                        &path,
-                        &ticket,
-                        Some(&claim(&u.part)),
-                        &u.part.bytes,
-                    );
+                    let lie = Some("independent=0; segment=0");
+                    let (c, v) = call(&base, "PUT", &path, &ticket, lie, &u.part.bytes);
                     assert_eq!((c, v["code"].as_str()), (422, Some("no-key-frame")), "{v}");
                     refused_resume = true;
                 }
-                continue;
+                if !u.part.starts_segment {
+                    continue;
+                }
+                // Just before the media comes back: the paused rung's playlist as a viewer sees it.
+                while_paused = Some((playlist("video"), playlist("video_2")));
+                resumed = true;
             }
-            // Just before the media comes back: the paused rung's playlist as a viewer sees it.
-            while_paused = Some((playlist("video"), playlist("video_2")));
-            resumed = true;
+            let n = next.entry(&u.rendition).or_insert(0);
+            let path = format!("/api/live/{id}/{}/parts/{n}", u.rendition);
+            let (c, v) = call(
+                &base,
+                "PUT",
+                &path,
+                &ticket,
+                Some(&claim(&u.part)),
+                &u.part.bytes,
+            );
+            assert_eq!(c, 201, "{path}: {v}");
+            *n += 1;
         }
-        let n = next.entry(&u.rendition).or_insert(0);
-        let path = format!("/api/live/{id}/{}/parts/{n}", u.rendition);
-        let (c, v) = call(
-            &base,
-            "PUT",
-            &path,
-            &ticket,
-            Some(&claim(&u.part)),
-            &u.part.bytes,
-        );
-        assert_eq!(c, 201, "{path}: {v}");
-        *n += 1;
-    }
+        checker.map(|c| c.join().expect("the live check ran"))
+    });
     assert!(
-        paused && resumed,
+        paused && resumed && refused_resume,
         "the ladder is long enough to pause and resume"
+    );
+    let (ok, live_text) = live_report.expect("checked while paused");
+    assert!(
+        ok,
+        "upcast validate --live while video is paused:\n{live_text}"
     );
 
     let (top, low) = while_paused.unwrap();

@@ -122,7 +122,7 @@ test('Firefox publishes two rungs through the fallback path; hls.js plays each; 
     return window.upcastLive.stats;
   }, SECONDS);
   t.diagnostic(`stats ${JSON.stringify(stats.rungs.map((r) => [r.label, r.fps.toFixed(1), r.dropped, r.lagMs]))}`);
-  const cuts = await liveCuts(origin, s, master, 'golive-firefox');
+  const cuts = await liveCuts(origin, s, master);
   t.diagnostic(`segment starts (ms) in both rungs: ${cuts.join(' ')}`);
 
   await ff.run(async () => {

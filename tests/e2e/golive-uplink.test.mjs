@@ -12,6 +12,8 @@ import { after, before, test } from 'node:test';
 import {
   createStream,
   goLive,
+  liveCuts,
+  liveMedia,
   masterWith,
   playsRecording,
   recording,
@@ -41,16 +43,7 @@ after(async () => {
 /** The media playlist of rendition `name`: `[{uri, gap}]` of its complete segments. */
 async function segmentsOf(s, name) {
   const r = await fetch(`${origin.url}/live/${s.id}/${name}/index.m3u8`);
-  const out = [];
-  let gap = false;
-  for (const l of (await r.text()).split('\n')) {
-    if (l === '#EXT-X-GAP') gap = true;
-    else if (l && !l.startsWith('#')) {
-      out.push({ uri: l, gap });
-      gap = false;
-    }
-  }
-  return out;
+  return liveMedia(await r.text()).segs;
 }
 
 /** Until a notice on the Go live page matches `re`; the notice. */
@@ -153,6 +146,9 @@ test('a slow uplink pauses the top rung and it comes back; a viewer forced on it
     stats.rungs.every((r) => r.active),
     'every rung is on again',
   );
+  // Its media after the return starts with an IDR at the same instants as the other rungs'.
+  const cuts = await liveCuts(origin, s, master);
+  t.diagnostic(`segment starts (ms) with media in every rung: ${cuts.join(' ')}`);
 
   // The viewer, still on 720p (forced again if hls.js moved away during the GAP span), plays its media.
   await viewer.evaluate((l) => {

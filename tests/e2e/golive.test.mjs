@@ -106,7 +106,7 @@ test('the Go live page publishes three rungs from a fake camera; hls.js plays ea
     stats.rungs.every((r) => r.active),
     'no rung dropped on loopback',
   );
-  const cuts = await liveCuts(origin, s, master, 'golive-chromium');
+  const cuts = await liveCuts(origin, s, master);
   t.diagnostic(`segment starts (ms) in every rung: ${cuts.join(' ')}`);
   await page.screenshot({ path: join(out, 'golive-page.png') });
 

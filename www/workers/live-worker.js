@@ -17,6 +17,7 @@ import { errorData } from '../lib/error.js';
 import { AudioRung } from './live/audio.js';
 import { AudioClock } from './live/clock.js';
 import { Ending } from './live/ending.js';
+import { UplinkRestore } from './live/restore.js';
 import { Session } from './live/session.js';
 import { coreCodec, VideoRung } from './live/video.js';
 import { loadCore } from './worker-host.js';
@@ -24,14 +25,6 @@ import { loadCore } from './worker-host.js';
 /** A rung is dropped when its uploads are this far behind (parts waiting, or the origin's lag). */
 const DROP_WAITING_PARTS = 6;
 const DROP_LAG_MS = 3000;
-/**
- * A dropped rung comes back once the rung above the rest has had this many parts in a row taken with at
- * most `CALM_WAITING_PARTS` waiting and a lag under `CALM_LAG_MS`: counted in parts the uplink carried,
- * not on a clock (a throttled tab's timers say nothing of the uplink). Each drop after a return doubles it.
- */
-const RESTORE_CALM_PARTS = 12;
-const CALM_WAITING_PARTS = 1;
-const CALM_LAG_MS = 1000;
 
 /** @type {any} */
 let core = null;
@@ -56,15 +49,8 @@ let audioEndUs = -Infinity;
 /** @type {Ending | null} */
 let ending = null;
 let framesIn = 0;
-/**
- * The rung paused for the uplink (the top one) and when it may come back: `calm` parts counted so far,
- * `need` of them (doubled by every drop after a return), `seen` the sent-part count last looked at, and
- * `due`: back at the next segment boundary.
- * @type {{i: number, calm: number, need: number, seen: number, due: boolean} | null}
- */
-let paused = null;
-/** Drops for the uplink during this capture (each after a return doubles the calm asked for). */
-let uplinkDrops = 0;
+/** When the rung paused for the uplink comes back (`live/restore.js`). */
+const restorer = new UplinkRestore();
 const stats = { atUs: 0, frames: new Map(), bytes: new Map(), framesIn: 0 };
 
 const post = (m) => self.postMessage(m);
@@ -89,7 +75,7 @@ function newSession(info) {
     if (r.active) session?.add(renditionName(i), coreCodec(r.plan.codec));
   });
   if (audio?.config && !audio.failed) session.add('audio', audio.coreCodec);
-  paused = null;
+  restorer.back();
   videoZero = null;
   clock.drop();
   clock = new AudioClock();
@@ -124,7 +110,7 @@ function onFrame(frame) {
     if (key) {
       lastCutUs = t;
       // A paused rung comes back here, at a segment boundary where every rung takes a key frame.
-      if (paused?.due) restore();
+      if (restorer.due() !== null) restore();
       session.cut(t);
     }
     for (const r of rungs) r.encode(frame, key);
@@ -142,7 +128,11 @@ function onFrame(frame) {
 function adapt() {
   if (!session) return;
   const live = rungs.map((r, i) => ({ r, i })).filter(({ r }) => r.active);
-  if (paused) return watchCalm(live);
+  if (restorer.pausedRung) {
+    const up = live.length ? session.uplink(renditionName(live[0].i)) : null;
+    if (up) restorer.observe(up);
+    return;
+  }
   if (live.length < 2) return;
   const { r, i } = live[0];
   const up = session.uplink(renditionName(i));
@@ -155,37 +145,20 @@ function adapt() {
   r.dropReason = `${reason}: paused; back when the uplink keeps up`;
   r.encoder?.close();
   r.encoder = null;
-  uplinkDrops++;
-  const need = RESTORE_CALM_PARTS * 2 ** (uplinkDrops - 1);
   const next = live[1] && session.uplink(renditionName(live[1].i));
-  paused = { i, calm: 0, need, seen: next?.sentParts ?? 0, due: false };
+  const need = restorer.paused(i, next?.sentParts ?? 0);
   session.pause(renditionName(i)).catch((e) => post({ type: 'notice', message: `pausing ${r.plan.label}: ${e}` }));
   post({ type: 'dropped', rung: r.plan.label, reason, backAfterParts: need });
 }
 
-/**
- * Count the parts the highest rung still uploaded gets through calmly; any part taken while the
- * uplink is behind starts the count again. @param {{r: VideoRung, i: number}[]} live
- */
-function watchCalm(live) {
-  if (!paused || paused.due || !session || !live.length) return;
-  const up = session.uplink(renditionName(live[0].i));
-  if (!up) return;
-  const sent = up.sentParts - paused.seen;
-  paused.seen = up.sentParts;
-  if (sent <= 0) return;
-  const calm = up.waiting <= CALM_WAITING_PARTS && up.lagMs < CALM_LAG_MS;
-  paused.calm = calm ? paused.calm + sent : 0;
-  if (paused.calm >= paused.need) paused.due = true;
-}
-
 /** The paused rung comes back (called at a segment boundary, before the cut). */
 function restore() {
-  if (!paused || !session) return;
-  const r = rungs[paused.i];
+  const i = restorer.due();
+  if (i === null || !session) return;
+  const r = rungs[i];
   // Not yet: the origin is still being told of the pause.
-  if (!session.resume(renditionName(paused.i))) return;
-  paused = null;
+  if (!session.resume(renditionName(i))) return;
+  restorer.back();
   r.active = true;
   r.pausedForUplink = false;
   // Its encoder is made again by this boundary's key frame.

@@ -1,5 +1,6 @@
-//! A rendition paused inside a publish, in-process: its open segment closes (for the recording), GAP
-//! parts and EXT-X-GAP segments follow the leading rendition's at the same MSNs, GAP media is not served,
+//! A rendition paused inside a publish, in-process, its uploads a segment behind the other's: its open
+//! segment turns GAP, GAP parts and EXT-X-GAP segments catch up with the leading rendition's at once and
+//! follow them at the same MSNs, GAP media is not served,
 //! and its media comes back under the MSN of the segment the other rendition has just started (the
 //! other rendition's part of that boundary arrived first).
 #[path = "../../testkit/harness/mod.rs"]
@@ -30,13 +31,29 @@ async fn a_paused_rendition_lists_gaps_and_comes_back_under_the_same_msn() {
         hi.push(&s, 1);
         lo.push(&s, 1);
     }
-    // Paused two parts into segment 1: that segment turns GAP (its parts are no longer served).
+    // v0's uploads fall behind: v1 gets four more parts (into segment 2), v0's are never sent.
+    for _ in 0..4 {
+        hi.next();
+        lo.push(&s, 1);
+    }
+    // Paused two parts into segment 1: that segment turns GAP (its parts are no longer served), and
+    // v0's playlist catches up with v1's at once: GAP parts to the end of segment 1, then segment 2's.
     assert_eq!(get(&app, "/live/cam1/v0/1.1.m4s").await.0, 200);
     s.pause_track("v0").unwrap();
     s.pause_track("v0").unwrap();
     assert_eq!(get(&app, "/live/cam1/v0/1.1.m4s").await.0, 404);
-    // Six parts of v1 alone (to the end of segment 2); v0's are not sent.
-    for _ in 0..6 {
+    let t = text(&get(&app, "/live/cam1/v0/index.m3u8").await.2);
+    assert!(
+        t.contains("#EXT-X-PART:DURATION=0.5,URI=\"1.3.m4s\",GAP=YES\n"),
+        "{t}"
+    );
+    assert!(
+        t.contains("#EXT-X-PART:DURATION=0.5,URI=\"2.1.m4s\",GAP=YES\n"),
+        "{t}"
+    );
+    assert!(!t.contains("2.2.m4s"), "{t}");
+    // Two more parts of v1 alone (to the end of segment 2).
+    for _ in 0..2 {
         hi.next();
         lo.push(&s, 1);
     }

@@ -58,6 +58,15 @@ impl RenditionWindow {
         }
     }
 
+    /// Part `k` of segment `msn` (complete or open): its seconds and its segment's program date-time.
+    pub(super) fn part_at(&self, msn: u64, k: usize) -> Option<(f64, std::time::SystemTime)> {
+        if let Some(o) = self.open.as_ref().filter(|o| o.msn == msn) {
+            return o.parts.get(k).map(|p| (p.1, o.pdt));
+        }
+        let s = self.segments.iter().rev().find(|s| s.msn == msn)?;
+        s.parts.get(k).map(|p| (p.duration, s.pdt))
+    }
+
     /// The open segment's parts as (duration, independent, GAP), for the playlist.
     pub(super) fn open_parts(&self) -> Vec<(f64, bool, bool)> {
         self.open

@@ -191,24 +191,9 @@ impl LiveStream {
         if !part.starts_segment && open_secs + part.duration_secs() > dvr {
             return Err(LiveError::NoKeyFrame(dvr));
         }
-        let paused_before = r.paused;
-        let (secs, ticks, timescale, starts) = (
-            part.duration_secs(),
-            part.duration,
-            part.timescale.max(1),
-            part.starts_segment,
-        );
         let closed = r.push(part, pdt, epoch)?;
         r.slide(dvr);
-        if !paused_before && gap_leader(&st.renditions) == Some(i) {
-            for p in st.renditions.iter_mut().filter(|r| r.paused) {
-                let own =
-                    u128::from(ticks) * u128::from(p.timescale.max(1)) / u128::from(timescale);
-                let own = u64::try_from(own).unwrap_or(u64::MAX);
-                p.push_gap(secs, own, starts, pdt, epoch);
-                p.slide(dvr);
-            }
-        }
+        catch_up_gaps(&mut st.renditions, epoch, dvr);
         st.first_pdt = Some(st.first_pdt.map_or(pdt, |f| f.min(pdt)));
         trim_bytes(&mut st.renditions, max);
         st.version += 1;
@@ -232,6 +217,8 @@ impl LiveStream {
             .find(|r| r.name == track)
             .ok_or_else(|| LiveError::NoTrack(track.chars().take(40).collect()))?;
         r.pause_media();
+        let (epoch, dvr) = (st.epoch, st.opts.dvr_window.as_secs_f64());
+        catch_up_gaps(&mut st.renditions, epoch, dvr);
         st.version += 1;
         drop(st);
         self.notify();
@@ -354,6 +341,43 @@ fn gap_leader(renditions: &[RenditionWindow]) -> Option<usize> {
             .position(|r| !r.paused && k.is_none_or(|k| r.info.kind == k))
     };
     live(Some(upcast_core::demux::TrackKind::Video)).or_else(|| live(None))
+}
+
+/// Bring every paused rendition's GAP parts up to the leader's ([`gap_leader`]) live edge: part `k` of
+/// segment `msn` of the leader is a GAP part `k` of segment `msn` of each paused one (the same duration
+/// and program date-time). A rendition paused while its uploads were behind the others' catches up by
+/// several segments at once; one that was ahead waits for the leader.
+fn catch_up_gaps(renditions: &mut [RenditionWindow], epoch: u32, dvr: f64) {
+    let Some(l) = gap_leader(renditions) else {
+        return;
+    };
+    let (leader, rest) = match renditions.split_at_mut(l) {
+        (before, [leader, after @ ..]) => (leader as &RenditionWindow, (before, after)),
+        _ => return,
+    };
+    for p in rest
+        .0
+        .iter_mut()
+        .chain(rest.1.iter_mut())
+        .filter(|r| r.paused)
+    {
+        // Bounded by the leader's parts: each round adds one GAP part or stops.
+        loop {
+            let (msn, have) = p.edge();
+            let (at, k) = match leader.part_at(msn, have) {
+                Some(x) => (x, have),
+                None => match leader.part_at(msn + 1, 0) {
+                    Some(x) if p.open.is_some() => (x, 0),
+                    _ => break,
+                },
+            };
+            let (secs, pdt) = at;
+            let ticks =
+                upcast_core::num::f64_to_u64((secs * f64::from(p.timescale.max(1))).round());
+            p.push_gap(secs, ticks, k == 0, pdt, epoch);
+        }
+        p.slide(dvr);
+    }
 }
 
 /// Drop the oldest complete segments (oldest first across renditions) until the stream is within `max`

@@ -267,7 +267,12 @@ impl RenditionWindow {
                     .into(),
             ));
         }
-        if let Some(o) = self.open.take_if(|o| o.start >= part.start) {
+        // Within a tenth of a second: GAP parts' ticks are the leader's seconds, rounded.
+        let slack = u64::from(self.timescale.max(1)) / 10;
+        if let Some(o) = self
+            .open
+            .take_if(|o| o.start.saturating_add(slack) >= part.start)
+        {
             // Its GAP parts were listed; the real ones replace them under the same URIs.
             self.next_msn = o.msn;
             self.pending_discontinuity |= o.discontinuity;

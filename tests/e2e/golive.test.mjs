@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import {
   createStream,
+  goLive,
   liveCuts,
   masterWith,
   playsRecording,
@@ -35,26 +36,12 @@ after(async () => {
   origin?.stop();
 });
 
-/** Open the Go live page with `key`, preview the camera, turn the first `rungs` rungs on, go live. */
-async function goLive(page, key, rungs) {
-  await page.goto(`${origin.url}/golive.html#key=${encodeURIComponent(key)}`);
-  await page.click('#source button[type=submit]');
-  await page.waitForSelector('#publish:not([hidden])', { timeout: 120_000 });
-  const labels = await page.$$eval('#ladder tbody tr', (rows) => rows.map((r) => /** @type {any} */ (r).dataset.rung));
-  assert.ok(labels.length >= rungs, `the planner offers ${labels.join(', ')}`);
-  // The probe may propose fewer on a loaded machine; the test asks for the ladder it proves.
-  for (const [i, label] of labels.entries()) await page.setChecked(`input[name="on-${label}"]`, i < rungs);
-  await page.click('#start');
-  await page.waitForFunction(() => window.upcastLive?.state === 'live', null, { timeout: 30_000 });
-  return labels.slice(0, rungs);
-}
-
 test('the Go live page publishes three rungs from a fake camera; hls.js plays each; the recording validates', async (t) => {
   const s = await createStream(origin);
   const page = await ctx.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  const labels = await goLive(page, s.stream_key, 3);
+  const labels = await goLive(page, origin, s.stream_key, 3);
   assert.deepEqual(labels, ['720p', '480p', '360p']);
 
   const master = await masterWith(origin, s, 3);
@@ -119,7 +106,7 @@ test('the Go live page publishes three rungs from a fake camera; hls.js plays ea
     stats.rungs.every((r) => r.active),
     'no rung dropped on loopback',
   );
-  const cuts = await liveCuts(origin, s, master, 'golive-chromium');
+  const cuts = await liveCuts(origin, s, master);
   t.diagnostic(`segment starts (ms) in every rung: ${cuts.join(' ')}`);
   await page.screenshot({ path: join(out, 'golive-page.png') });
 

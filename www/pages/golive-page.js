@@ -194,7 +194,11 @@ function onWorker(m) {
       : '';
     checkOrigin();
   } else if (m.type === 'notice') notice(m.message);
-  else if (m.type === 'dropped') notice(`${m.rung} dropped: ${m.reason}. The other rungs go on.`);
+  else if (m.type === 'dropped')
+    notice(
+      `${m.rung} paused: uplink (${m.reason}). The other rungs go on; viewers of ${m.rung} are moved to them. It comes back after ${m.backAfterParts} calm parts.`,
+    );
+  else if (m.type === 'restored') notice(`${m.rung} back: the uplink keeps up again.`);
   else if (m.type === 'lost') {
     if (m.code === 'publisher-stopped')
       return stop('The origin stopped this publish (the key was revoked or the stream deleted).');

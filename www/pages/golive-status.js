@@ -58,7 +58,13 @@ export function renderStats(tbody, rungs) {
     tr.classList.toggle('dropped', !r.active);
     const dropped = r.dropped ? `${r.dropped}${r.dropReason ? ` (${r.dropReason})` : ''}` : '0';
     tr.append(
-      cell(r.active ? r.label : `${r.label} (off: ${r.dropReason ?? 'stopped'})`),
+      cell(
+        r.active
+          ? r.label
+          : r.paused
+            ? `${r.label} (paused: uplink)`
+            : `${r.label} (off: ${r.dropReason ?? 'stopped'})`,
+      ),
       cell(r.fps.toFixed(1)),
       cell((r.bitrate / 1e6).toFixed(2)),
       cell(String(r.queue)),

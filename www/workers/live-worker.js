@@ -9,13 +9,15 @@
 //                 rungs, segmentMs, session} · {type: 'frame', frame} · {type: 'audio', data} ·
 //               {type: 'republish', session} · {type: 'stop'}
 // Messages out: {type: 'started', captureStartMs} · {type: 'stats', ...} · {type: 'notice', message} ·
-//               {type: 'lost', code, message} · {type: 'dropped', rung, reason} · {type: 'stopped'} ·
+//               {type: 'lost', code, message} · {type: 'dropped', rung, reason} · {type: 'restored', rung} ·
+//               {type: 'stopped'} ·
 //               {type: 'error', error}
 
 import { errorData } from '../lib/error.js';
 import { AudioRung } from './live/audio.js';
 import { AudioClock } from './live/clock.js';
 import { Ending } from './live/ending.js';
+import { UplinkRestore } from './live/restore.js';
 import { Session } from './live/session.js';
 import { coreCodec, VideoRung } from './live/video.js';
 import { loadCore } from './worker-host.js';
@@ -47,6 +49,8 @@ let audioEndUs = -Infinity;
 /** @type {Ending | null} */
 let ending = null;
 let framesIn = 0;
+/** When the rung paused for the uplink comes back (`live/restore.js`). */
+const restorer = new UplinkRestore();
 const stats = { atUs: 0, frames: new Map(), bytes: new Map(), framesIn: 0 };
 
 const post = (m) => self.postMessage(m);
@@ -65,11 +69,13 @@ function newSession(info) {
       // first segment boundary).
       r.active = true;
       r.broken = true;
+      r.pausedForUplink = false;
       r.dropReason = null;
     }
     if (r.active) session?.add(renditionName(i), coreCodec(r.plan.codec));
   });
   if (audio?.config && !audio.failed) session.add('audio', audio.coreCodec);
+  restorer.back();
   videoZero = null;
   clock.drop();
   clock = new AudioClock();
@@ -103,6 +109,8 @@ function onFrame(frame) {
     const key = t - lastCutUs >= segmentUs;
     if (key) {
       lastCutUs = t;
+      // A paused rung comes back here, at a segment boundary where every rung takes a key frame.
+      if (restorer.due() !== null) restore();
       session.cut(t);
     }
     for (const r of rungs) r.encode(frame, key);
@@ -113,10 +121,18 @@ function onFrame(frame) {
   }
 }
 
-/** Drop the top rung still uploaded when its uploads fall behind (the origin keeps the others). */
+/**
+ * Pause the top rung still uploaded when its uploads fall behind (the origin keeps the others and
+ * writes GAP segments for it); bring a paused rung back once the uplink has kept up for a while.
+ */
 function adapt() {
   if (!session) return;
   const live = rungs.map((r, i) => ({ r, i })).filter(({ r }) => r.active);
+  if (restorer.pausedRung) {
+    const up = live.length ? session.uplink(renditionName(live[0].i)) : null;
+    if (up) restorer.observe(up);
+    return;
+  }
   if (live.length < 2) return;
   const { r, i } = live[0];
   const up = session.uplink(renditionName(i));
@@ -125,11 +141,30 @@ function adapt() {
   if (!behind) return;
   const reason = `uplink behind (${up.waiting} parts waiting, lag ${(up.lagMs / 1000).toFixed(1)} s)`;
   r.active = false;
-  r.dropReason = `${reason}: not uploaded; back when the stream is published again`;
+  r.pausedForUplink = true;
+  r.dropReason = `${reason}: paused; back when the uplink keeps up`;
   r.encoder?.close();
   r.encoder = null;
-  session.drop(renditionName(i));
-  post({ type: 'dropped', rung: r.plan.label, reason });
+  const next = live[1] && session.uplink(renditionName(live[1].i));
+  const need = restorer.paused(i, next?.sentParts ?? 0);
+  session.pause(renditionName(i)).catch((e) => post({ type: 'notice', message: `pausing ${r.plan.label}: ${e}` }));
+  post({ type: 'dropped', rung: r.plan.label, reason, backAfterParts: need });
+}
+
+/** The paused rung comes back (called at a segment boundary, before the cut). */
+function restore() {
+  const i = restorer.due();
+  if (i === null || !session) return;
+  const r = rungs[i];
+  // Not yet: the origin is still being told of the pause.
+  if (!session.resume(renditionName(i))) return;
+  restorer.back();
+  r.active = true;
+  r.pausedForUplink = false;
+  // Its encoder is made again by this boundary's key frame.
+  r.broken = true;
+  r.dropReason = null;
+  post({ type: 'restored', rung: r.plan.label });
 }
 
 function postStats(tUs) {
@@ -145,6 +180,7 @@ function postStats(tUs) {
       label: r.plan.label,
       rendition: name,
       active: r.active,
+      paused: r.pausedForUplink,
       fps: frames / secs,
       bitrate: (bytes * 8) / secs,
       queue: r.queue,

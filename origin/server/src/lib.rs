@@ -184,6 +184,10 @@ pub fn routes(state: web::Data<AppState>) -> impl FnOnce(&mut ServiceConfig) {
                     .route(
                         "/live/{id}/{rendition}/parts/{n}",
                         web::put().to(live_ingest::put_part),
+                    )
+                    .route(
+                        "/live/{id}/{rendition}/pause",
+                        web::post().to(live_ingest::pause),
                     ),
             )
             .route("/v/{id}/{path:.*}", web::get().to(serve::public))

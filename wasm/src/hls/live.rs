@@ -18,6 +18,9 @@ pub struct LivePart {
     pub uri: String,
     pub duration: f64,
     pub independent: bool,
+    /// `GAP=YES`: the rendition has no media for this part (a rung the publisher paused); a player takes
+    /// it from another rendition (RFC 8216bis § 4.4.4.9).
+    pub gap: bool,
 }
 
 /// One complete segment of the window.
@@ -33,6 +36,8 @@ pub struct LiveSegment {
     /// written always gets [`LivePlaylist::map_uri`] or this.
     pub map_uri: Option<String>,
     pub parts: Vec<LivePart>,
+    /// EXT-X-GAP: no media here (RFC 8216bis § 4.4.4.7); the URI is never to be loaded.
+    pub gap: bool,
 }
 
 /// The open segment's tags (see [`LivePlaylist::open_tags`]).
@@ -226,12 +231,18 @@ impl LivePlaylist {
                         ..Map::default()
                     }),
                     program_date_time: s.pdt_ms.and_then(pdt),
+                    // m3u8-rs 6.0.1 has no field for EXT-X-GAP: it goes with the parts as an unknown
+                    // tag, written before EXTINF (a segment's tags may come in any order before its URI).
                     unknown_tags: parts
                         .iter()
                         .map(|p| ExtTag {
                             tag: "X-PART".into(),
                             rest: Some(part_attrs(p)),
                         })
+                        .chain(s.gap.then(|| ExtTag {
+                            tag: "X-GAP".into(),
+                            rest: None,
+                        }))
                         .collect(),
                     ..MediaSegment::default()
                 }
@@ -244,6 +255,9 @@ fn part_attrs(p: &LivePart) -> String {
     let mut a = format!("DURATION={},URI=\"{}\"", secs(p.duration), p.uri);
     if p.independent {
         a.push_str(",INDEPENDENT=YES");
+    }
+    if p.gap {
+        a.push_str(",GAP=YES");
     }
     a
 }

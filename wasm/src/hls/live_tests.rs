@@ -6,6 +6,7 @@ fn part(msn: u64, k: u64, d: f64) -> LivePart {
         uri: format!("{msn}.{k}.m4s"),
         duration: d,
         independent: k == 0,
+        gap: false,
     }
 }
 
@@ -25,6 +26,7 @@ fn window(n: u64) -> LivePlaylist {
                 discontinuity: msn == 12,
                 map_uri: None,
                 parts: (0..4).map(|k| part(msn, k, 0.5)).collect(),
+                gap: false,
             })
             .collect(),
         open_parts: vec![part(10 + n, 0, 0.5)],
@@ -225,4 +227,35 @@ fn a_playlist_of_open_parts_alone_names_its_init_segment() {
     let map = text.find("#EXT-X-MAP:URI=\"init.mp4\"").expect(&text);
     let part = text.find("#EXT-X-PART:").expect(&text);
     assert!(map < part, "{text}");
+}
+
+#[test]
+fn a_paused_rendition_writes_gap_segments_and_parts() {
+    let mut p = window(3);
+    // Segment 11 has no media (the publisher paused this rung), nor the open segment's first part.
+    p.segments[1].gap = true;
+    for q in &mut p.segments[1].parts {
+        q.gap = true;
+    }
+    p.open_parts[0].gap = true;
+    let text = p.write(false);
+    let gap_at = text.find("#EXT-X-GAP\n").expect("EXT-X-GAP written");
+    let uri_11 = text.find("\n11.m4s\n").expect("segment 11 listed");
+    let uri_10 = text.find("\n10.m4s\n").expect("segment 10 listed");
+    assert!(
+        uri_10 < gap_at && gap_at < uri_11,
+        "the tag precedes its URI:\n{text}"
+    );
+    assert_eq!(text.matches("#EXT-X-GAP\n").count(), 1, "{text}");
+    assert!(text.contains("#EXT-X-PART:DURATION=0.5,URI=\"11.0.m4s\",INDEPENDENT=YES,GAP=YES\n"));
+    assert!(text.contains("#EXT-X-PART:DURATION=0.5,URI=\"13.0.m4s\",INDEPENDENT=YES,GAP=YES\n"));
+    assert!(text.contains("#EXT-X-PART:DURATION=0.5,URI=\"12.0.m4s\",INDEPENDENT=YES\n"));
+    // m3u8-rs reads it, the gap segment in its place with its duration.
+    let Ok((_, Playlist::MediaPlaylist(m))) = m3u8_rs::parse_playlist(text.as_bytes()) else {
+        panic!("m3u8-rs could not read:\n{text}");
+    };
+    assert_eq!(m.segments.len(), 3);
+    assert_eq!(m.segments[1].uri, "11.m4s");
+    assert!(m.segments[1].unknown_tags.iter().any(|t| t.tag == "X-GAP"));
+    assert!(!m.segments[2].unknown_tags.iter().any(|t| t.tag == "X-GAP"));
 }

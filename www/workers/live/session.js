@@ -22,6 +22,11 @@ class Rendition {
     /** @type {number[]} */
     this.cuts = [];
     this.lastUs = -1;
+    /** Paused for the uplink: chunks are not muxed; the number its next part will have. */
+    this.paused = false;
+    /** The origin has not yet been told of the pause (the part in flight finishes first). */
+    this.pausing = false;
+    this.nextN = 0;
   }
 }
 
@@ -57,13 +62,13 @@ export class Session {
    */
   push(name, bytes, tUs, key, description) {
     const r = this.renditions.get(name);
-    if (!r || this.lost || tUs < 0 || tUs <= r.lastUs) return;
+    if (!r || r.paused || this.lost || tUs < 0 || tUs <= r.lastUs) return;
     if (!r.mux) {
       // The first chunk of a rendition must start its first segment: a video rung waits for its key frame.
       if (r.codec !== 'aac' && r.codec !== 'opus' && !key) return;
       const partUs = this.info.partTargetMs * 1000;
       r.mux = new this.core.LiveRung(`${name} rendition`, r.codec, description, 'follower', partUs, 0);
-      r.up = new RenditionUplink(this.info, name, r.mux.init(), (e) => this.lose(e));
+      r.up = new RenditionUplink(this.info, name, r.mux.init(), (e) => this.lose(e), r.nextN);
       // A rendition that starts after the first cut starts at its own first frame.
       if (!r.cuts.length || r.cuts[0] > tUs) r.cuts.unshift(tUs);
     }
@@ -81,11 +86,37 @@ export class Session {
     this.onLost(e);
   }
 
-  /** Stop uploading `name` (a dropped rung). @param {string} name */
-  drop(name) {
+  /**
+   * Pause `name` (the top rung dropped for the uplink): its queued parts are discarded, its muxer goes,
+   * and the origin carries its playlist on with GAP segments until [`Session.resume`].
+   * @param {string} name
+   */
+  async pause(name) {
     const r = this.renditions.get(name);
-    r?.up?.stop();
-    this.renditions.delete(name);
+    if (!r || r.paused) return;
+    r.paused = true;
+    r.pausing = true;
+    const up = r.up;
+    r.mux?.free();
+    r.mux = null;
+    r.up = null;
+    r.cuts = [];
+    if (up) r.nextN = await up.pause();
+    r.pausing = false;
+  }
+
+  /**
+   * `name` comes back: its next chunk that is a key frame at a segment boundary makes a new muxer (on
+   * the same media clock as the others) and its parts continue the numbering the origin expects. False
+   * (nothing done) while the origin is still being told of the pause.
+   * @param {string} name
+   */
+  resume(name) {
+    const r = this.renditions.get(name);
+    if (!r?.paused || r.pausing) return false;
+    r.paused = false;
+    r.cuts = [];
+    return true;
   }
 
   /** The uploads of `name` (null before its first chunk). @param {string} name */

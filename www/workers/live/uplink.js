@@ -29,14 +29,17 @@ export class RenditionUplink {
    * @param {string} name the rendition (`video`, `video_2`, `audio`)
    * @param {Uint8Array} init
    * @param {(e: UplinkLost) => void} onLost
+   * @param {number} [firstN] the number of its first part (a rendition paused and back continues its count)
    */
-  constructor(session, name, init, onLost) {
+  constructor(session, name, init, onLost, firstN = 0) {
     this.session = session;
     this.name = name;
     this.onLost = onLost;
     /** @type {{path: string, bytes: Uint8Array, claim: string | null, madeAt: number}[]} */
     this.queue = [{ path: `${name}/init.mp4`, bytes: init, claim: null, madeAt: performance.now() }];
-    this.next = 0;
+    this.next = firstN;
+    /** Parts the origin has taken, counted from `firstN`: the next part's number after a pause. */
+    this.taken = firstN;
     this.busy = false;
     this.stopped = false;
     this.lagMs = 0;
@@ -66,6 +69,36 @@ export class RenditionUplink {
   stop() {
     this.stopped = true;
     this.queue.length = 0;
+  }
+
+  /**
+   * Pause the rendition at the origin (a rung dropped for the uplink): what is queued is discarded, the
+   * PUT in flight finishes (taken or not), then `POST …/pause` tells the origin to carry its playlist on
+   * with GAP segments. Resolves to the number the rendition's next part must have.
+   * @returns {Promise<number>}
+   */
+  async pause() {
+    this.stop();
+    while (this.busy) await new Promise((r) => setTimeout(r, 20));
+    const { base, streamId } = this.session;
+    for (let attempt = 0; attempt < BACKOFF_MS.length; attempt++) {
+      try {
+        const r = await fetch(`${base}/api/live/${streamId}/${this.name}/pause`, {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${this.session.ticket}` },
+          signal: AbortSignal.timeout(PUT_TIMEOUT_MS),
+        });
+        // 409 `nothing-to-pause`: no part of it was taken yet; it comes back as a first part anyway.
+        if (r.ok || r.status === 409) return this.taken;
+        if (r.status >= 400 && r.status < 500 && r.status !== 408 && r.status !== 429) break;
+      } catch {
+        /* the network: try again */
+      }
+      await new Promise((r) => setTimeout(r, BACKOFF_MS[attempt]));
+    }
+    // Not paused at the origin: coming back later would be refused (`timestamp-gap`) and end in a
+    // publish again, as any lost upload does.
+    return this.taken;
   }
 
   /** Resolves once every queued part is on the origin (or the rendition stopped). */
@@ -120,7 +153,10 @@ export class RenditionUplink {
       if (status === 200 || status === 201) {
         if (typeof body?.lag_ms === 'number') this.lagMs = body.lag_ms;
         this.sentBytes += item.bytes.length;
-        if (item.claim) this.sentParts++;
+        if (item.claim) {
+          this.sentParts++;
+          this.taken++;
+        }
         return;
       }
       const code = body?.code ?? `http-${status}`;

@@ -59,6 +59,8 @@ export class VideoRung {
     /** @type {string | null} why frames are dropped now */
     this.dropReason = null;
     this.active = true;
+    /** Paused because the uplink could not keep up (the Worker brings it back): its frames are dropped. */
+    this.pausedForUplink = false;
     this.broken = false;
     this.open();
   }
@@ -111,7 +113,10 @@ export class VideoRung {
    * @param {VideoFrame} frame @param {boolean} key
    */
   encode(frame, key) {
-    if (!this.active) return;
+    if (!this.active) {
+      if (this.pausedForUplink) this.dropped.uplink++;
+      return;
+    }
     if (this.broken || !this.encoder || this.encoder.state === 'closed') {
       if (!key) {
         this.dropped.encoder++;

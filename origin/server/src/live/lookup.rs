@@ -32,21 +32,23 @@ impl RenditionWindow {
 
     pub fn segment(&self, msn: u64) -> Lookup {
         match self.segments.iter().find(|s| s.msn == msn) {
-            Some(s) => Lookup::Ready(s.bytes.clone()),
-            None => Lookup::Gone,
+            Some(s) if !s.is_gap() => Lookup::Ready(s.bytes.clone()),
+            _ => Lookup::Gone,
         }
     }
 
     pub fn part(&self, msn: u64, k: usize) -> Lookup {
         if let Some(s) = self.segments.iter().find(|s| s.msn == msn) {
             return match s.parts.get(k) {
-                Some(p) => Lookup::Ready(s.bytes.slice(p.range.clone())),
-                None => Lookup::Gone,
+                Some(p) if !p.range.is_empty() => Lookup::Ready(s.bytes.slice(p.range.clone())),
+                _ => Lookup::Gone,
             };
         }
         let (edge, have) = self.edge();
         if msn == edge {
             match self.open.as_ref().and_then(|o| o.parts.get(k)) {
+                // A GAP part (the rendition is paused).
+                Some(p) if p.0.is_empty() => Lookup::Gone,
                 Some(p) => Lookup::Ready(p.0.clone()),
                 None if k == have => Lookup::Pending,
                 None => Lookup::Gone,
@@ -56,11 +58,20 @@ impl RenditionWindow {
         }
     }
 
-    /// The open segment's parts as (duration, independent), for the playlist.
-    pub(super) fn open_parts(&self) -> Vec<(f64, bool)> {
+    /// Part `k` of segment `msn` (complete or open): its seconds and its segment's program date-time.
+    pub(super) fn part_at(&self, msn: u64, k: usize) -> Option<(f64, std::time::SystemTime)> {
+        if let Some(o) = self.open.as_ref().filter(|o| o.msn == msn) {
+            return o.parts.get(k).map(|p| (p.1, o.pdt));
+        }
+        let s = self.segments.iter().rev().find(|s| s.msn == msn)?;
+        s.parts.get(k).map(|p| (p.duration, s.pdt))
+    }
+
+    /// The open segment's parts as (duration, independent, GAP), for the playlist.
+    pub(super) fn open_parts(&self) -> Vec<(f64, bool, bool)> {
         self.open
             .iter()
-            .flat_map(|o| o.parts.iter().map(|p| (p.1, p.2)))
+            .flat_map(|o| o.parts.iter().map(|p| (p.1, p.2, p.0.is_empty())))
             .collect()
     }
 

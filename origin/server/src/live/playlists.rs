@@ -56,7 +56,13 @@ pub(super) fn media(st: &State, i: usize, skip: bool) -> Option<String> {
                     .and_then(|d| i64::try_from(d.as_millis()).ok()),
                 discontinuity: s.discontinuity,
                 map_uri,
-                parts: parts(s.msn, s.parts.iter().map(|p| (p.duration, p.independent))),
+                parts: parts(
+                    s.msn,
+                    s.parts
+                        .iter()
+                        .map(|p| (p.duration, p.independent, p.range.is_empty())),
+                ),
+                gap: s.is_gap(),
             }
         })
         .collect();
@@ -73,7 +79,8 @@ pub(super) fn media(st: &State, i: usize, skip: bool) -> Option<String> {
         segments,
         open_parts: parts(edge, open.into_iter()),
         open_tags: open_tags(r),
-        preload_hint: Some(format!("{edge}.{have}.m4s")),
+        // A paused rendition's next part is a GAP one: nothing for a player to preload.
+        preload_hint: (!r.paused).then(|| format!("{edge}.{have}.m4s")),
         rendition_reports: reports(st, i),
         ended: st.ended,
     };
@@ -100,12 +107,13 @@ fn open_tags(r: &RenditionWindow) -> OpenTags {
     }
 }
 
-fn parts(msn: u64, ps: impl Iterator<Item = (f64, bool)>) -> Vec<LivePart> {
+fn parts(msn: u64, ps: impl Iterator<Item = (f64, bool, bool)>) -> Vec<LivePart> {
     ps.enumerate()
-        .map(|(k, (duration, independent))| LivePart {
+        .map(|(k, (duration, independent, gap))| LivePart {
             uri: format!("{msn}.{k}.m4s"),
             duration,
             independent,
+            gap,
         })
         .collect()
 }

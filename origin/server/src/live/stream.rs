@@ -193,12 +193,47 @@ impl LiveStream {
         }
         let closed = r.push(part, pdt, epoch)?;
         r.slide(dvr);
+        catch_up_gaps(&mut st.renditions, epoch, dvr);
         st.first_pdt = Some(st.first_pdt.map_or(pdt, |f| f.min(pdt)));
         trim_bytes(&mut st.renditions, max);
         st.version += 1;
         drop(st);
         self.notify();
         Ok(closed)
+    }
+
+    /// The publisher paused `track` (a rung dropped for its uplink): its open segment turns GAP and its
+    /// playlist gets GAP parts and segments, in step with the rendition that leads ([`gap_leader`]),
+    /// until [`LiveStream::push`] brings its media back at a segment start. Nothing of it is recorded
+    /// from then on (see the ingest's `Session::pause_track`).
+    pub fn pause_track(&self, track: &str) -> Result<(), LiveError> {
+        let mut st = self.lock();
+        if st.ended {
+            return Err(LiveError::Ended);
+        }
+        let r = st
+            .renditions
+            .iter_mut()
+            .find(|r| r.name == track)
+            .ok_or_else(|| LiveError::NoTrack(track.chars().take(40).collect()))?;
+        r.pause_media();
+        let (epoch, dvr) = (st.epoch, st.opts.dvr_window.as_secs_f64());
+        catch_up_gaps(&mut st.renditions, epoch, dvr);
+        st.version += 1;
+        drop(st);
+        self.notify();
+        Ok(())
+    }
+
+    /// Where a paused rendition's window has got to (its GAP parts included), in its ticks; None when
+    /// it is not paused. A publisher that brings it back continues from there.
+    pub fn paused_end(&self, track: &str) -> Option<u64> {
+        let st = self.lock();
+        let r = st.renditions.iter().find(|r| r.name == track && r.paused)?;
+        r.open
+            .as_ref()
+            .map(|o| o.end)
+            .or_else(|| r.segments.back().map(|s| s.start.saturating_add(s.ticks)))
     }
 
     /// The publisher went away and may come back ([`super::Hub::open`] resumes the stream): close every
@@ -293,6 +328,55 @@ impl LiveStream {
                 )
             })
             .collect()
+    }
+}
+
+/// The rendition whose parts paused ones mirror as GAP parts: the first video rendition not paused, else
+/// the first rendition not paused. Every rendition's segments start at the same instants (the publisher
+/// cuts them together), so its segment starts are theirs.
+fn gap_leader(renditions: &[RenditionWindow]) -> Option<usize> {
+    let live = |k: Option<upcast_core::demux::TrackKind>| {
+        renditions
+            .iter()
+            .position(|r| !r.paused && k.is_none_or(|k| r.info.kind == k))
+    };
+    live(Some(upcast_core::demux::TrackKind::Video)).or_else(|| live(None))
+}
+
+/// Bring every paused rendition's GAP parts up to the leader's ([`gap_leader`]) live edge: part `k` of
+/// segment `msn` of the leader is a GAP part `k` of segment `msn` of each paused one (the same duration
+/// and program date-time). A rendition paused while its uploads were behind the others' catches up by
+/// several segments at once; one that was ahead waits for the leader.
+fn catch_up_gaps(renditions: &mut [RenditionWindow], epoch: u32, dvr: f64) {
+    let Some(l) = gap_leader(renditions) else {
+        return;
+    };
+    let (leader, rest) = match renditions.split_at_mut(l) {
+        (before, [leader, after @ ..]) => (leader as &RenditionWindow, (before, after)),
+        _ => return,
+    };
+    for p in rest
+        .0
+        .iter_mut()
+        .chain(rest.1.iter_mut())
+        .filter(|r| r.paused)
+    {
+        // Bounded by the leader's parts: each round adds one GAP part or stops.
+        loop {
+            let (msn, have) = p.edge();
+            let (at, k) = match leader.part_at(msn, have) {
+                Some(x) => (x, have),
+                None => match leader.part_at(msn + 1, 0) {
+                    Some(x) if p.open.is_some() => (x, 0),
+                    _ => break,
+                },
+            };
+            let (secs, pdt) = at;
+            let ticks =
+                upcast_core::num::f64_to_u64((secs * f64::from(p.timescale.max(1))).round());
+            p.push_gap(secs, ticks, k == 0, pdt, epoch);
+        }
+        p.slide(dvr);
     }
 }
 

@@ -36,7 +36,14 @@ pub(super) struct Segment {
     pub frames: u32,
 }
 
-/// An open segment's part: its bytes, seconds, independent, key-frame chunk.
+impl Segment {
+    /// A segment with no media (the rendition was paused): EXT-X-GAP, never served.
+    pub fn is_gap(&self) -> bool {
+        self.bytes.is_empty()
+    }
+}
+
+/// An open segment's part: its bytes (none for a GAP part), seconds, independent, key-frame chunk.
 pub(super) type OpenPart = (Bytes, f64, bool, Option<(u64, u64)>);
 
 pub(super) struct OpenSegment {
@@ -87,6 +94,9 @@ pub struct RenditionWindow {
     pub(super) timescale: u32,
     /// Where each epoch still in the window began, oldest first.
     pub(super) anchors: VecDeque<Anchor>,
+    /// The publisher paused this rendition ([`RenditionWindow::pause_media`]): it gets GAP parts and
+    /// segments in step with the others until its media comes back.
+    pub paused: bool,
 }
 
 impl RenditionWindow {
@@ -111,6 +121,7 @@ impl RenditionWindow {
             max_segment: 0.0,
             timescale: 1,
             anchors: VecDeque::new(),
+            paused: false,
         }
     }
 
@@ -156,6 +167,9 @@ impl RenditionWindow {
         if part.bytes.is_empty() || !duration.is_finite() || duration <= 0.0 {
             return Err(LiveError::BadPart("an empty part".into()));
         }
+        if self.paused {
+            self.unpause(&part)?;
+        }
         let closed = if part.starts_segment {
             self.close()
         } else if self.open.is_none() {
@@ -192,7 +206,83 @@ impl RenditionWindow {
         Ok(closed)
     }
 
-    /// Close the open segment: its parts become ranges of one buffer.
+    /// The publisher paused this rendition (a rung dropped for its uplink): the open segment's parts
+    /// become GAP parts (a segment is media or GAP as a whole; viewers that loaded its parts keep them)
+    /// and, until media comes back, [`RenditionWindow::push_gap`] continues it and the segments after it
+    /// in step with the other renditions.
+    pub(super) fn pause_media(&mut self) {
+        self.paused = true;
+        if let Some(o) = &mut self.open {
+            for p in &mut o.parts {
+                *p = (Bytes::new(), p.1, p.2, None);
+            }
+        }
+    }
+
+    /// Where the rendition's media time stands (ticks): the open segment's end, else the last segment's.
+    fn end_ticks(&self) -> Option<u64> {
+        match (&self.open, self.segments.back()) {
+            (Some(o), _) => Some(o.end),
+            (None, Some(s)) => Some(s.start.saturating_add(s.ticks)),
+            (None, None) => None,
+        }
+    }
+
+    /// A GAP part of `secs` seconds (`ticks` in this track's timescale), mirroring the part another
+    /// rendition just got: a segment starts where that one's did, so the MSNs stay aligned.
+    pub(super) fn push_gap(
+        &mut self,
+        secs: f64,
+        ticks: u64,
+        starts_segment: bool,
+        pdt: SystemTime,
+        epoch: u32,
+    ) {
+        if starts_segment {
+            self.close();
+        }
+        let at = self.end_ticks().unwrap_or(0);
+        let gen = self.init_gen();
+        let open = self.open.get_or_insert_with(|| OpenSegment {
+            msn: self.next_msn,
+            parts: Vec::new(),
+            pdt,
+            discontinuity: std::mem::take(&mut self.pending_discontinuity),
+            init_gen: gen,
+            start: at,
+            end: at,
+            epoch,
+        });
+        open.end = open.end.saturating_add(ticks);
+        open.parts.push((Bytes::new(), secs, starts_segment, None));
+    }
+
+    /// Media is back for a paused rendition: it must start a segment. The open GAP segment ends here,
+    /// unless it began where this part begins (the other renditions' part of this boundary came first):
+    /// then this part takes its place, with its MSN.
+    fn unpause(&mut self, part: &Part) -> Result<(), LiveError> {
+        if !part.starts_segment {
+            return Err(LiveError::BadPart(
+                "a paused rendition's media must come back with a part that starts a segment"
+                    .into(),
+            ));
+        }
+        // Within a tenth of a second: GAP parts' ticks are the leader's seconds, rounded.
+        let slack = u64::from(self.timescale.max(1)) / 10;
+        if let Some(o) = self
+            .open
+            .take_if(|o| o.start.saturating_add(slack) >= part.start)
+        {
+            // Its GAP parts were listed; the real ones replace them under the same URIs.
+            self.next_msn = o.msn;
+            self.pending_discontinuity |= o.discontinuity;
+        }
+        self.paused = false;
+        Ok(())
+    }
+
+    /// Close the open segment: its parts become ranges of one buffer. A GAP segment is kept (listed
+    /// with EXT-X-GAP) but not returned: there is nothing to record.
     pub(super) fn close(&mut self) -> Option<ClosedSegment> {
         let open = self.open.take()?;
         self.next_msn = open.msn + 1;
@@ -228,6 +318,10 @@ impl RenditionWindow {
             epoch: open.epoch,
             frames: 0,
         };
+        if seg.is_gap() {
+            self.segments.push_back(seg);
+            return None;
+        }
         if self.info.kind == upcast_core::demux::TrackKind::Video {
             seg.frames = super::lookup::samples(&seg.bytes, &self.info.init);
         }

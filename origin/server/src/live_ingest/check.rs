@@ -43,6 +43,9 @@ pub struct Rung {
     pub b_frames: bool,
     /// Decode time of the last part that started a segment, and the time since the one before (ticks).
     pub keys: (Option<u64>, Option<u64>),
+    /// The publisher paused the rendition (`POST …/pause`): its next part starts a segment, at or after
+    /// where the last one ended.
+    pub paused: bool,
 }
 
 impl Rung {
@@ -56,6 +59,7 @@ impl Rung {
             totals: (0, 0, 0),
             b_frames: false,
             keys: (None, None),
+            paused: false,
         }
     }
 
@@ -174,7 +178,8 @@ pub fn check_part(
     let frags = read_segment(&bytes, init).map_err(|e| refused(422, "not-cmaf", e))?;
     let mut at = frags[0].base_decode_time;
     if let Some(end) = rung.end {
-        if at != end {
+        // Coming back from a pause, the media resumes later: the gap is the origin's GAP segments.
+        if at != end && !(rung.paused && at > end) {
             return Err(refused(
                 422,
                 "timestamp-gap",
@@ -216,11 +221,11 @@ pub fn check_part(
             ));
         }
     }
-    if rung.end.is_none() && !claim.segment {
+    if (rung.end.is_none() || rung.paused) && !claim.segment {
         return Err(refused(
             422,
             "no-key-frame",
-            "a rendition's first part must start a segment (independent=1; segment=1)",
+            "a rendition's first part, and its first after a pause, must start a segment (independent=1; segment=1)",
         ));
     }
     let key_chunk = (claim.independent && video).then(|| {

@@ -112,10 +112,14 @@ impl Feed {
         pdt: SystemTime,
     ) -> Result<(), FeedError> {
         let end = super::timing::end_us(&part);
+        // A rendition paused when the last publisher went continues where its GAP segments reached.
+        let paused_end = s.live.paused_end(name);
         let shift = *self.shifts.entry(name.to_string()).or_insert_with(|| {
-            s.track_ends.get(name).map_or(0, |&prev| {
-                i64::try_from(i128::from(prev) - i128::from(part.start)).unwrap_or(0)
-            })
+            paused_end
+                .or(s.track_ends.get(name).copied())
+                .map_or(0, |prev| {
+                    i64::try_from(i128::from(prev) - i128::from(part.start)).unwrap_or(0)
+                })
         });
         if shift != 0 {
             if let Err(e) = upcast_core::cmaf::retime::shift_tfdt(&mut part.bytes, shift) {
@@ -132,6 +136,11 @@ impl Feed {
         s.on_part(name, &part, closed);
         s.end_us = Some(s.end_us.map_or(end, |e| e.max(end)));
         Ok(())
+    }
+
+    /// The publisher paused track `name` (see [`Session::pause_track`]).
+    pub fn pause(&mut self, s: &mut Session, name: &str) -> Result<(), FeedError> {
+        s.pause_track(name).map_err(|e| self.fail("live-window", e))
     }
 
     /// The publisher went away (`reason`, unless an error stopped it): the stream is `reconnecting`, and

@@ -178,6 +178,45 @@ pub async fn end(
     }
 }
 
+/// `POST /api/live/{id}/{rendition}/pause`: the publisher stops sending this rendition for now (a rung
+/// dropped because the uplink cannot keep up). Its playlist carries on with GAP parts and segments in
+/// step with the other renditions; its next part must start a segment, and may start later than the
+/// last one ended. The recording leaves the rendition out (its rungs must cover the same time).
+pub async fn pause(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> HttpResponse {
+    let (id, name) = path.into_inner();
+    let t = match ticket(&state, &req, &id) {
+        Ok(t) => t,
+        Err(r) => return answer(r),
+    };
+    let mut guard = t.lock();
+    let p = &mut *guard;
+    let Some(rung) = p.rungs.get_mut(&name) else {
+        return answer(refused(
+            409,
+            "no-init",
+            format!("PUT {name}/init.mp4 before pausing it"),
+        ));
+    };
+    if rung.end.is_none() {
+        return answer(refused(
+            409,
+            "nothing-to-pause",
+            format!("{name} has no part yet; a rendition is paused once it has started"),
+        ));
+    }
+    rung.paused = true;
+    let session = p.feed.session.clone();
+    if let Err(e) = p.feed.pause(&mut lock(&session), &name) {
+        return answer(refused(409, "live-window", e));
+    }
+    p.last_seen = std::time::Instant::now();
+    HttpResponse::Ok().json(json!({ "rendition": name, "paused": true }))
+}
+
 /// How long one part's body may take to arrive.
 const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 

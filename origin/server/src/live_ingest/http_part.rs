@@ -89,6 +89,7 @@ pub fn push(
     let v = json!({ "msn": msn, "part": idx, "lag_ms": lag_ms });
     let rung = p.rungs.get_mut(name).expect("checked above");
     rung.next_n = n + 1;
+    rung.paused = false;
     rung.last = Some((digest, v.clone()));
     rung.count(counted.0, counted.1, counted.2, (samples, b_frames));
     p.last_seen = Instant::now();

@@ -33,7 +33,7 @@ use crate::streams::{self, Publisher};
 use crate::AppState;
 
 pub use feed::{Feed, FeedError};
-pub use http::{end, publish, put_init, put_part, renew, status};
+pub use http::{end, pause, publish, put_init, put_part, renew, status};
 pub use session::Session;
 pub use sink::Sessions;
 

@@ -32,6 +32,8 @@ struct OpenSegment {
 struct Track {
     info: TrackInfo,
     open: Option<OpenSegment>,
+    /// Paused once by its publisher: left out of the recording (see [`Session::pause_track`]).
+    unrecorded: bool,
 }
 
 pub struct Session {
@@ -147,6 +149,7 @@ impl Session {
                 let t = Track {
                     info: info.clone(),
                     open: None,
+                    unrecorded: false,
                 };
                 self.tracks.insert(name.to_string(), t);
             }
@@ -194,6 +197,36 @@ impl Session {
         );
     }
 
+    /// The publisher paused track `name`: the window turns its open segment GAP and writes GAP segments
+    /// in its place until it comes back. The recording leaves the track out from now on, and what it
+    /// recorded of it: a recorded package's renditions must cover the same time with segments at the same
+    /// instants (HLS Authoring Spec 8.7, 8.22), which a rung with a hole in it would not.
+    pub fn pause_track(&mut self, name: &str) -> Result<(), String> {
+        self.live
+            .pause_track(name)
+            .map_err(|e| format!("{}: {e}", e.code()))?;
+        let Some(t) = self.tracks.get_mut(name) else {
+            return Ok(());
+        };
+        t.open = None;
+        if std::mem::replace(&mut t.unrecorded, true) {
+            return Ok(());
+        }
+        let mut stopped = false;
+        if let Some(r) = &mut self.recording {
+            stopped = r.forget(name).is_err();
+        }
+        if let Some((w, _)) = &mut self.closing {
+            if w.forget(name).is_err() {
+                self.closing = None;
+            }
+        }
+        if stopped {
+            self.recording_stopped();
+        }
+        Ok(())
+    }
+
     /// A part was pushed into the window, closing `closed` if it started a segment.
     pub fn on_part(&mut self, name: &str, part: &Part, closed: Option<ClosedSegment>) {
         let generation = self.generation;
@@ -229,6 +262,9 @@ impl Session {
 
     /// Hand a closed segment to the recording its publisher was writing.
     fn record(&mut self, name: &str, seg: OpenSegment, c: ClosedSegment) {
+        if self.tracks.get(name).is_some_and(|t| t.unrecorded) {
+            return;
+        }
         if c.bytes.len() as u64 != seg.len {
             eprintln!(
                 "upcast: live {}: {name} segment {} is {} bytes, its parts {}; not recorded",

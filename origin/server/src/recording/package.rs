@@ -14,6 +14,8 @@ pub struct RecTrack {
     rendition: Rendition,
     /// Samples in the recorded segments (video: frames), for FRAME-RATE as the VOD path measures it.
     samples: u64,
+    /// Its publisher paused it: it is not in the published package (its segments stay unreferenced).
+    pub left_out: bool,
 }
 
 impl RecTrack {
@@ -37,6 +39,7 @@ impl RecTrack {
                 frame_rate: None,
             },
             samples: 0,
+            left_out: false,
         })
     }
 
@@ -90,12 +93,12 @@ impl RecTrack {
     }
 }
 
-/// Every playlist of the recorded package. Tracks with no segment are left out; a recording with no video
-/// segment at all is not a video.
+/// Every playlist of the recorded package. Tracks with no segment, or left out, are not in it; a recording
+/// with no video segment at all is not a video.
 pub fn playlists(tracks: &[RecTrack]) -> ApiResult<Vec<(String, String)>> {
     let renditions: Vec<Rendition> = tracks
         .iter()
-        .filter(|t| t.segments() > 0)
+        .filter(|t| t.segments() > 0 && !t.left_out)
         .map(RecTrack::rendition)
         .collect();
     let videos: Vec<&Rendition> = renditions

@@ -23,6 +23,8 @@ enum Cmd {
         duration: u64,
         key_frames: Vec<KeyFrame>,
     },
+    /// Leave a track out of the package (its publisher paused it).
+    Forget(String),
     Finish,
 }
 
@@ -97,6 +99,11 @@ impl RecordingWriter {
         })
     }
 
+    /// Leave track `dir` out of the recording: what it holds of it is not published.
+    pub fn forget(&mut self, dir: &str) -> Result<(), Stopped> {
+        self.send(Cmd::Forget(dir.to_string()))
+    }
+
     /// Publish what was recorded (the queue drains first). Never blocks.
     pub fn finish(mut self) {
         if let Some(tx) = self.tx.take() {
@@ -157,8 +164,17 @@ fn run(mut rec: Recording, rx: &Receiver<Cmd>) -> Outcome {
                     duration,
                     key_frames,
                 };
+                if rec.tracks[k].left_out {
+                    continue;
+                }
                 if let Some(prev) = held.insert(k, next) {
                     prev.commit(&mut rec, k)?;
+                }
+            }
+            Cmd::Forget(dir) => {
+                if let Some(k) = rec.tracks.iter().position(|t| t.dir == dir) {
+                    held.remove(&k);
+                    rec.tracks[k].left_out = true;
                 }
             }
             Cmd::Finish => {

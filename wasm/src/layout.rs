@@ -57,6 +57,15 @@ pub fn segment_name(k: usize) -> String {
     format!("seg_{:05}.m4s", k + 1)
 }
 
+/// The 0-based index of a media segment file named by [`segment_name`] (None for any other name).
+pub fn segment_index(name: &str) -> Option<usize> {
+    let digits = name.strip_prefix("seg_")?.strip_suffix(".m4s")?;
+    if digits.len() != 5 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse::<usize>().ok()?.checked_sub(1)
+}
+
 /// `dir/name`: a file inside a rendition's directory.
 pub fn in_dir(dir: &str, name: &str) -> String {
     format!("{dir}/{name}")

@@ -82,10 +82,14 @@ function rotator(rotation, width, height) {
  * frames before its hold's `untilUs` are decoded again for it, those after are kept (cloned) in the hold.
  * The caller closes the frame.
  * @param {{encoders: RungEncoder[], rungs: Rung[], boundaries: number[], frameRate: number,
- *          rotation: number}} plan
+ *          rotation: number, fromUs?: number}} plan
  */
-function fanOut({ encoders, rungs, boundaries, frameRate, rotation }) {
-  let nextBoundary = 0;
+function fanOut({ encoders, rungs, boundaries, frameRate, rotation, fromUs = -Infinity }) {
+  // A resumed ladder starts at a boundary: the frames decoded before it (from its key sample) are dropped.
+  let nextBoundary = Math.max(
+    0,
+    boundaries.findIndex((b) => b >= fromUs - 1),
+  );
   const fps = frameRate || 30;
   const keepEvery = rungs.map((r) => (r.framerate && r.framerate < fps * 0.95 ? fps / r.framerate : 1));
   const owed = rungs.map(() => 0);
@@ -113,6 +117,7 @@ function fanOut({ encoders, rungs, boundaries, frameRate, rotation }) {
   /** @param {VideoFrame} frame */
   const onFrame = (frame) => {
     const ts = frame.timestamp;
+    if (ts + 1 < fromUs) return;
     let key = false;
     while (nextBoundary < boundaries.length && boundaries[nextBoundary] <= ts + 1) {
       key = true;
@@ -160,6 +165,17 @@ function fanOut({ encoders, rungs, boundaries, frameRate, rotation }) {
   return { onFrame, holds, catchUpFeed, release };
 }
 
+/** The columns of `samples` from decode-order index `a` on (views). */
+function tableFrom(samples, a) {
+  return {
+    offset: samples.offset.subarray(a),
+    size: samples.size.subarray(a),
+    timestampUs: samples.timestampUs.subarray(a),
+    durationUs: samples.durationUs.subarray(a),
+    key: samples.key.subarray(a),
+  };
+}
+
 /**
  * Encode `rungs` from the source's `samples` (the columns of Ladder.videoSamples(), decode order).
  * `onChunk(rungIndex, chunk, metadata)` gets every encoded chunk in output order; `onRestart(rungIndex)`
@@ -168,14 +184,16 @@ function fanOut({ encoders, rungs, boundaries, frameRate, rotation }) {
  * `pause()` (optional) is awaited before each sample, for the caller's own back-pressure (files not yet
  * taken away); `onFrame(frame)` (optional) sees every decoded frame before the encoders do (the
  * storyboard's tiles are drawn from it; the frame is closed after); `failAt` is the test hook of
- * rung-encoder.js. Resolves to {frames, decoded, ms}; rejects on the first error that replacing an
- * encoder cannot mend, naming the rung.
+ * rung-encoder.js. A resumed ladder (Ladder.resume()) gives `fromSample`, the key sample the decoder
+ * starts at, and `fromUs`, the boundary every encoder starts at with a key frame. Resolves to {frames,
+ * decoded, ms}; rejects on the first error that replacing an encoder cannot mend, naming the rung.
  * @param {{file: Blob, video: import('../../lib/types.js').LadderSource['video'],
  *   samples: import('../core.js').SampleTable, boundariesUs: ArrayLike<number>, rungs: Rung[], rotation?: number,
  *   onChunk: (i: number, chunk: EncodedVideoChunk, meta?: EncodedVideoChunkMetadata) => void,
  *   onRestart: (i: number) => number,
  *   onFrame?: (frame: VideoFrame) => void, onProgress?: (p: object) => void, pause?: (signal: AbortSignal) => Promise<void> | null,
- *   signal?: AbortSignal, failAt?: import('./rung-encoder.js').FailAt | null}} job
+ *   signal?: AbortSignal, failAt?: import('./rung-encoder.js').FailAt | null, fromSample?: number,
+ *   fromUs?: number}} job
  */
 export async function encodeVideo({
   file,
@@ -191,6 +209,8 @@ export async function encodeVideo({
   pause,
   signal,
   failAt,
+  fromSample = 0,
+  fromUs = -Infinity,
 }) {
   const latch = faultLatch(signal);
   const fail = latch.fail;
@@ -255,7 +275,7 @@ export async function encodeVideo({
         failAt,
       }),
   );
-  fan = fanOut({ encoders, rungs, boundaries, frameRate: video.frameRate, rotation });
+  fan = fanOut({ encoders, rungs, boundaries, frameRate: video.frameRate, rotation, fromUs });
   const encodeFrame = fan.onFrame;
   const decoder = new VideoDecoder({
     output: (frame) => {
@@ -288,7 +308,12 @@ export async function encodeVideo({
       decoded,
       total,
       ms: performance.now() - t0,
-      rungs: rungs.map((r, i) => ({ id: r.id, frames: counts[i], restarts: encoders[i].restarts })),
+      rungs: rungs.map((r, i) => ({
+        id: r.id,
+        frames: counts[i],
+        restarts: encoders[i].restarts,
+        firstUs: encoders[i].firstUs,
+      })),
     });
   const ticker = setInterval(() => {
     report();
@@ -316,7 +341,7 @@ export async function encodeVideo({
       });
     await feed({
       reader: new SampleReader(file),
-      samples,
+      samples: fromSample > 0 ? tableFrom(samples, fromSample) : samples,
       decoder,
       Chunk: EncodedVideoChunk,
       roomy,

@@ -189,3 +189,82 @@ export function sameCuts(list) {
     assert.deepEqual(s, starts[0], `${list[i].dir} cuts where ${list[0].dir} does`);
   return starts[0];
 }
+
+/**
+ * hls.js plays every level of video `id` (a Playwright context `ctx`, the origin at `originUrl`), forced, from the start into its second segment: the element
+ * shows that level's picture size there, and decodes new frames after the switch. No fatal error.
+ */
+export async function playEveryLevel(ctx, originUrl, id, levels) {
+  const watch = await ctx.newPage();
+  try {
+    await watch.goto(`${originUrl}/watch.html#v=${id}`);
+    await watch.waitForFunction((n) => window.upcastHls?.levels?.length === n, levels.length, { timeout: 90_000 });
+    await watch.evaluate(() => {
+      window.hlsErrors = [];
+      window.upcastHls.on('hlsError', (_e, d) =>
+        window.hlsErrors.push(`${d.type}/${d.details}: ${d.error?.message ?? d.reason ?? ''}`),
+      );
+    });
+    for (let level = 0; level < levels.length; level++) {
+      // hls.js orders its levels by bit rate, not as the playlist lists them: its own level's size.
+      const [w, h, uri] = await watch.evaluate((level) => {
+        const l = window.upcastHls.levels[level];
+        return [l.width, l.height, Array.isArray(l.url) ? l.url[0] : l.url];
+      }, level);
+      assert.ok(
+        levels.some((v) => v.RESOLUTION === `${w}x${h}` && uri.endsWith(v.uri)),
+        `hls.js level ${level}: ${w}x${h} ${uri}`,
+      );
+      const frames0 = await watch.evaluate((level) => {
+        const hls = window.upcastHls;
+        const video = /** @type {HTMLVideoElement} */ (document.querySelector('#player'));
+        window.levelFrags = 0;
+        hls.off('hlsFragChanged', window.onFrag);
+        window.onFrag = (_e, d) => d.frag.level === level && window.levelFrags++;
+        hls.on('hlsFragChanged', window.onFrag);
+        hls.currentLevel = level;
+        video.playbackRate = 2;
+        video.currentTime = 0;
+        video.play();
+        return video.getVideoPlaybackQuality().totalVideoFrames;
+      }, level);
+      await watch
+        .waitForFunction(
+          ({ level, w, h, frames0 }) => {
+            const v = /** @type {HTMLVideoElement} */ (document.querySelector('#player'));
+            return (
+              window.upcastFatal ||
+              (window.upcastHls.currentLevel === level &&
+                window.levelFrags >= 2 &&
+                v.currentTime > 2.6 &&
+                v.videoWidth === w &&
+                v.videoHeight === h &&
+                v.getVideoPlaybackQuality().totalVideoFrames > frames0 + 30)
+            );
+          },
+          { level, w, h, frames0 },
+          { timeout: 60_000 },
+        )
+        .catch(async (e) => {
+          const s = await watch.evaluate(() => {
+            const v = /** @type {HTMLVideoElement} */ (document.querySelector('#player'));
+            return {
+              level: window.upcastHls.currentLevel,
+              frags: window.levelFrags,
+              t: v.currentTime,
+              w: v.videoWidth,
+              h: v.videoHeight,
+              decoded: v.getVideoPlaybackQuality().totalVideoFrames,
+              errors: window.hlsErrors,
+              codecs: window.upcastHls.levels.map((l) => l.attrs.CODECS),
+              fatal: window.upcastFatal ?? null,
+            };
+          });
+          throw new Error(`level ${level} (${uri}) did not play: ${JSON.stringify(s)} (${e.message.split('\n')[0]})`);
+        });
+      assert.equal(await watch.evaluate(() => window.upcastFatal ?? null), null, `level ${level}`);
+    }
+  } finally {
+    await watch.close();
+  }
+}

@@ -63,8 +63,15 @@ fn run(resume: Option<&[SegmentRecord]>) -> (Files, Vec<SegmentRecord>, usize) {
     };
     let v = job.video_samples();
     let from = point.as_ref().map_or(0, |p| p.video_sample);
-    for &r in &added {
+    for (n, &r) in added.iter().enumerate() {
+        // As the worker's fan-out does: a rung gets the frames from its own start on.
+        let start = point
+            .as_ref()
+            .map_or(f64::NEG_INFINITY, |p| p.rungs_at_us[n]);
         for i in from..v.size.len() {
+            if v.timestamp_us[i].round() < start.round() {
+                continue;
+            }
             let at = v.offset[i] as usize;
             let bytes = src[at..at + v.size[i] as usize].to_vec();
             let out = job
@@ -109,6 +116,14 @@ fn run(resume: Option<&[SegmentRecord]>) -> (Files, Vec<SegmentRecord>, usize) {
     (files, records, point.map_or(0, |p| p.segment))
 }
 
+/// The segment index (from 0) of a segment file's path, None for other files.
+fn index_of(path: &str) -> Option<usize> {
+    path.rsplit_once("/seg_")
+        .and_then(|(_, n)| n.strip_suffix(".m4s"))
+        .and_then(|n| n.parse::<usize>().ok())
+        .map(|n| n - 1)
+}
+
 #[test]
 fn a_resumed_ladder_writes_the_full_runs_files_from_the_first_missing_segment() {
     let (full, records, _) = run(None);
@@ -118,11 +133,15 @@ fn a_resumed_ladder_writes_the_full_runs_files_from_the_first_missing_segment() 
         "{segments} segments: too few to resume in the middle"
     );
     let k = segments / 2;
-    // The origin has segments 0..k of every rendition, and v90b's segment k + 1 (a later one is not a
-    // reason to start later, nor earlier).
+    // The origin has segments 0..k of v90 and the audio, 0..=k of v90b, and v90's segment k + 1 after a
+    // gap (a later segment after a gap is made again).
     let stored: Vec<SegmentRecord> = records
         .iter()
-        .filter(|r| r.index < k || (r.rendition == "v90b" && r.index == k + 1))
+        .filter(|r| {
+            r.index < k
+                || (r.rendition == "v90b" && r.index == k)
+                || (r.rendition == "v90" && r.index == k + 1)
+        })
         .cloned()
         .collect();
     let (resumed, _, at) = run(Some(&stored));
@@ -131,14 +150,14 @@ fn a_resumed_ladder_writes_the_full_runs_files_from_the_first_missing_segment() 
         let same = full.get(path).is_some_and(|b| b == bytes);
         assert!(same, "{path} differs from the full run's");
     }
-    // Nothing before k was made again; everything from k on was.
+    // What the origin has before each rendition's first missing segment is not made again; everything
+    // from there on is (playlists and init segments too).
     for path in full.keys() {
-        let idx = path
-            .rsplit_once("/seg_")
-            .and_then(|(_, n)| n.strip_suffix(".m4s"))
-            .and_then(|n| n.parse::<usize>().ok());
-        match idx {
-            Some(n) if n <= k => assert!(!resumed.contains_key(path), "{path} made again"),
+        let first_missing = if path.starts_with("v90b/") { k + 1 } else { k };
+        match index_of(path) {
+            Some(n) if n < first_missing => {
+                assert!(!resumed.contains_key(path), "{path} made again")
+            }
             _ => assert!(resumed.contains_key(path), "{path} not made"),
         }
     }

@@ -6,6 +6,6 @@ declare const Hls: typeof import('hls.js').default;
 // encoder fails as a reclaimed codec does after its `frame`-th frame (www/workers/ladder/rung-encoder.js).
 interface Window {
   __upcastFailEncoderAt?: { rung: string; frame: number; times?: number };
-  /** The first frame time (µs) each rung's encoder was given (tests/e2e/ladder-resume.test.mjs). */
-  __upcastLadderFirstUs?: (number | null)[];
+  /** The first frame time (µs) each rung's encoder was given, by rung id (tests/e2e/ladder-resume.test.mjs). */
+  __upcastLadderFirstUs?: Record<string, number | null>;
 }

@@ -98,8 +98,9 @@ export function showResuming(meters, r) {
   document.body.dataset.resumingAt = clock(r.atUs);
 }
 
-/** The test hook of the e2e: the first frame time (µs) each rung's encoder was given. @param {any} p */
+/** The test hook of the e2e: the first frame time (µs) each rung's encoder was given, by rung id.
+ * @param {any} p */
 export function noteProgress(p) {
   const rungs = p?.video?.rungs;
-  if (rungs) window.__upcastLadderFirstUs = rungs.map((/** @type {any} */ r) => r.firstUs);
+  if (rungs) window.__upcastLadderFirstUs = Object.fromEntries(rungs.map((/** @type {any} */ r) => [r.id, r.firstUs]));
 }

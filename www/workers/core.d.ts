@@ -64,7 +64,9 @@ export declare class Ladder {
     segment: number;
     atUs: number;
     videoSample: number;
+    rungsAtUs: number[];
     audio: { feedFromUs: number; keepFromUs: number } | null;
+    resumed: boolean;
   };
   /** `options.text` as `segmentFile` takes it: added to the ladder's manifests by `finish`. */
   setText(options: { text?: unknown }): void;

@@ -155,7 +155,7 @@ function bytesOf(d) {
 function resumeAt(ladder, records, audioCodec) {
   if (!records?.length) return null;
   const point = ladder.resume(JSON.stringify(records), audioCodec);
-  if (point.segment === 0) return null;
+  if (!point.resumed) return null;
   postMessage({ type: 'resumed', segment: point.segment, atUs: point.atUs });
   return point;
 }
@@ -212,6 +212,7 @@ async function run({
         failAt: failEncoderAt ?? null,
         fromSample: point?.videoSample ?? 0,
         fromUs: point ? Math.round(point.atUs) : -Infinity,
+        rungsFromUs: point ? point.rungsAtUs.map((u) => Math.round(u)) : null,
         onChunk: (i, chunk, meta) => {
           const bytes = new Uint8Array(chunk.byteLength);
           chunk.copyTo(bytes);

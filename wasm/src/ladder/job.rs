@@ -361,8 +361,8 @@ impl LadderJob {
     /// Continue an earlier run of the same ladder whose files the origin still has: `records` are the
     /// page's records of those files (any order; records of other renditions or encodings are ignored).
     /// Call after every `add_rung` and before any chunk. Every encoded rung, and the encoded audio (whose
-    /// codec is `audio_codec`; None when the audio is copied or absent), adopts its stored segments before the first segment any of them lacks;
-    /// encoding starts there. The copy rung and copied audio are recipes, made whole again and skipped by
+    /// codec is `audio_codec`; None when the audio is copied or absent), adopts its stored segments before
+    /// the first one it lacks and starts encoding there; the decoder starts at the earliest of those. The copy rung and copied audio are recipes, made whole again and skipped by
     /// the upload.
     pub fn resume(
         &mut self,
@@ -399,34 +399,35 @@ impl LadderJob {
                 Vec::new()
             }
         });
-        let mut present: Vec<usize> = kept.iter().map(Vec::len).collect();
-        present.extend(audio_kept.as_ref().map(Vec::len));
-        let k = if present.is_empty() {
-            0
-        } else {
-            rs::first_missing(&present, tl.boundary_count())
-        };
+        // Each rendition starts at its own first missing segment (the present ones after it are not made
+        // again), never past the last one; the decoder at the earliest of them.
+        let last = tl.boundary_count().saturating_sub(1);
+        let starts: Vec<usize> = kept.iter().map(|v| v.len().min(last)).collect();
+        let audio_start = audio_kept.as_ref().map(|a| a.len().min(last));
+        let present: Vec<usize> = starts.iter().copied().chain(audio_start).collect();
+        let k = rs::first_missing(&present, tl.boundary_count());
         let at = tl.boundary_or_end(k);
+        let audio = match (&audio_kept, audio_start) {
+            (Some(a), Some(n)) => rs::audio_resume(&a[..n]),
+            _ => None,
+        };
         let point = ResumePoint {
             segment: k,
             at_us: tl.to_us(at),
             video_sample: self.key_sample_before(at),
-            audio: audio_kept
-                .as_ref()
-                .and_then(|a| rs::audio_resume(a.get(..k).unwrap_or_default())),
+            rungs_at_us: starts
+                .iter()
+                .map(|&n| tl.to_us(tl.boundary_or_end(n)))
+                .collect(),
+            audio,
+            resumed: present.iter().any(|&n| n > 0),
         };
-        if k == 0 {
-            return Ok(ResumePoint {
-                audio: None,
-                ..point
-            });
+        for (r, (kept, &n)) in self.rungs.iter_mut().zip(kept.iter().zip(&starts)) {
+            r.adopt(&self.timeline, &kept[..n])?;
         }
-        for (r, kept) in self.rungs.iter_mut().zip(&kept) {
-            r.adopt(&self.timeline, &kept[..k])?;
-        }
-        if let (Some(a), Some(ar)) = (&audio_kept, &point.audio) {
+        if let (Some(a), Some(n), Some(ar)) = (&audio_kept, audio_start, &point.audio) {
             self.audio_resume = Some((
-                a[..k].iter().map(|r| (*r).clone()).collect(),
+                a[..n].iter().map(|r| (*r).clone()).collect(),
                 ar.keep_from_us,
             ));
         }

@@ -92,6 +92,11 @@ pub struct ResumePoint {
     pub at_us: f64,
     /// The decode-order index (into `videoSamples()`) of the key sample the decoder starts at.
     pub video_sample: usize,
+    /// Where each rung's encoder starts (µs, in the order the rungs were added): its own first missing
+    /// segment's start, at or after `at_us`; frames before it are not given to that rung.
+    pub rungs_at_us: Vec<f64>,
+    /// Whether any rendition adopted stored segments (false: a run from the start).
+    pub resumed: bool,
     /// For re-encoded audio, where its encoder starts (None: no audio is encoded, or from the start).
     pub audio: Option<AudioResume>,
 }
@@ -135,9 +140,9 @@ pub fn audio_start(k: usize, prev: Option<&SegmentRecord>, first: u64) -> Option
     }
 }
 
-/// The first segment to make: the fewest leading segments any encoded rendition has, so that every
-/// rendition starts there together; never past the last segment (a package whose segments are all stored
-/// but whose playlists are not has its last segment made again, and the playlists with it).
+/// The first segment to make: the fewest leading segments any encoded rendition has (where the decoder
+/// starts); never past the last segment (a package whose segments are all stored but whose playlists are
+/// not has its last segment made again, and the playlists with it).
 pub fn first_missing(present: &[usize], segments: usize) -> usize {
     present
         .iter()

@@ -82,9 +82,9 @@ function rotator(rotation, width, height) {
  * frames before its hold's `untilUs` are decoded again for it, those after are kept (cloned) in the hold.
  * The caller closes the frame.
  * @param {{encoders: RungEncoder[], rungs: Rung[], boundaries: number[], frameRate: number,
- *          rotation: number, fromUs?: number}} plan
+ *          rotation: number, fromUs?: number, rungsFromUs?: number[] | null}} plan
  */
-function fanOut({ encoders, rungs, boundaries, frameRate, rotation, fromUs = -Infinity }) {
+function fanOut({ encoders, rungs, boundaries, frameRate, rotation, fromUs = -Infinity, rungsFromUs = null }) {
   // A resumed ladder starts at a boundary: the frames decoded before it (from its key sample) are dropped.
   let nextBoundary = Math.max(
     0,
@@ -109,6 +109,8 @@ function fanOut({ encoders, rungs, boundaries, frameRate, rotation, fromUs = -In
   };
   /** Hand `frame` (key when `key`) to rung `i`, or to its hold while it is replaced. */
   const route = (i, src, key) => {
+    // A resumed rung whose segments past the decoder's start are stored starts at its own first missing one.
+    if (rungsFromUs && src.timestamp + 1 < rungsFromUs[i]) return;
     const h = holds[i];
     if (!h) {
       if (src.timestamp + 1 >= caughtUpTo[i]) deliver(i, src, key);
@@ -185,7 +187,8 @@ function tableFrom(samples, a) {
  * taken away); `onFrame(frame)` (optional) sees every decoded frame before the encoders do (the
  * storyboard's tiles are drawn from it; the frame is closed after); `failAt` is the test hook of
  * rung-encoder.js. A resumed ladder (Ladder.resume()) gives `fromSample`, the key sample the decoder
- * starts at, and `fromUs`, the boundary every encoder starts at with a key frame. Resolves to {frames,
+ * starts at, `fromUs`, the boundary it starts showing frames at, and `rungsFromUs`, the boundary each
+ * rung's encoder starts at with a key frame (its first missing segment, at or after `fromUs`). Resolves to {frames,
  * decoded, ms}; rejects on the first error that replacing an encoder cannot mend, naming the rung.
  * @param {{file: Blob, video: import('../../lib/types.js').LadderSource['video'],
  *   samples: import('../core.js').SampleTable, boundariesUs: ArrayLike<number>, rungs: Rung[], rotation?: number,
@@ -193,7 +196,7 @@ function tableFrom(samples, a) {
  *   onRestart: (i: number) => number,
  *   onFrame?: (frame: VideoFrame) => void, onProgress?: (p: object) => void, pause?: (signal: AbortSignal) => Promise<void> | null,
  *   signal?: AbortSignal, failAt?: import('./rung-encoder.js').FailAt | null, fromSample?: number,
- *   fromUs?: number}} job
+ *   fromUs?: number, rungsFromUs?: number[] | null}} job
  */
 export async function encodeVideo({
   file,
@@ -211,6 +214,7 @@ export async function encodeVideo({
   failAt,
   fromSample = 0,
   fromUs = -Infinity,
+  rungsFromUs = null,
 }) {
   const latch = faultLatch(signal);
   const fail = latch.fail;
@@ -275,7 +279,7 @@ export async function encodeVideo({
         failAt,
       }),
   );
-  fan = fanOut({ encoders, rungs, boundaries, frameRate: video.frameRate, rotation, fromUs });
+  fan = fanOut({ encoders, rungs, boundaries, frameRate: video.frameRate, rotation, fromUs, rungsFromUs });
   const encodeFrame = fan.onFrame;
   const decoder = new VideoDecoder({
     output: (frame) => {

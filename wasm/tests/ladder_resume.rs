@@ -57,10 +57,7 @@ fn run(resume: Option<&[SegmentRecord]>) -> (Files, Vec<SegmentRecord>, usize) {
         .iter()
         .map(|id| job.add_rung(rung(id)).unwrap())
         .collect();
-    let point = match resume {
-        Some(r) => Some(job.resume(r, Some("mp4a.40.2")).unwrap()),
-        None => None,
-    };
+    let point = resume.map(|r| job.resume(r, Some("mp4a.40.2")).unwrap());
     let v = job.video_samples();
     let from = point.as_ref().map_or(0, |p| p.video_sample);
     for (n, &r) in added.iter().enumerate() {

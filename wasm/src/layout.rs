@@ -220,6 +220,17 @@ mod tests {
     #[test]
     fn names() {
         assert_eq!(segment_name(0), "seg_00001.m4s");
+        assert_eq!(segment_index("seg_00001.m4s"), Some(0));
+        assert_eq!(segment_index(&segment_name(41)), Some(41));
+        for bad in [
+            "seg_00000.m4s",
+            "seg_1.m4s",
+            "seg_0000x.m4s",
+            "init.mp4",
+            "seg_00001.mp4",
+        ] {
+            assert_eq!(segment_index(bad), None, "{bad}");
+        }
         assert_eq!(audio_dir(0), "audio");
         assert_eq!(audio_dir(1), "audio_2");
         assert_eq!(in_dir(VIDEO_DIR, INIT), "video/init.mp4");

@@ -166,6 +166,27 @@ export const longFixture = () =>
     '64k',
   ]);
 
+/** A 24 s 640x360 H.264 + Opus file with a key frame every second: Opus is not copied into the ladder, so
+ * its audio is encoded again (tests/e2e/ladder-resume.test.mjs, tests/bench/resume.mjs). */
+export const resumeFixture = () =>
+  made('e2e_24s_opus.mp4', [
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=640x360:rate=30',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=440:sample_rate=48000',
+    '-t',
+    '24',
+    ...h264(30, '800k'),
+    '-c:a',
+    'libopus',
+    '-b:a',
+    '64k',
+  ]);
+
 /** A 4 s 640x360 H.264 + AAC fragmented MP4 as ffmpeg writes one (`frag_keyframe+empty_moov`: an empty
  * moov, one moof per key frame, a key frame every second). */
 export const fragmentedFixture = () =>

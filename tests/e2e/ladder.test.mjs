@@ -192,12 +192,15 @@ test('a reload in the middle of a ladder upload continues: what the origin has i
   assert.equal(await page.evaluate(() => document.body.dataset.video), id, 'the same video continues');
   const skipped = Number(await page.evaluate(() => document.body.dataset.skipped));
   const total = Number(await page.evaluate(() => document.body.dataset.packaged));
-  // The rungs are encoded again, byte for byte the same, so the files stored before are skipped.
-  assert.equal(skipped, before.files, `skipped ${skipped} of the ${before.files} stored`);
+  // The encoded segments the origin has before each rung's first missing one are not made again (the
+  // encoding resumes there, tests/e2e/ladder-resume.test.mjs); what is made again and is on the origin
+  // already (the copy rung, init segments) is skipped, and only the rest is sent.
+  assert.ok(skipped > 0 && skipped <= before.files, `skipped ${skipped} of the ${before.files} stored`);
   assert.equal(puts, total - skipped, 'only the missing files are sent');
   const v = await api(e2e.origin, `/api/videos/${id}`);
   assert.equal(v.state, 'ready');
-  assert.equal(v.files, total);
+  // Every file is one this run made, or one stored before that it did not make again.
+  assert.ok(v.files >= total && v.files <= total + before.files - skipped, `${v.files} files, ${total} made`);
   await page.close();
 });
 

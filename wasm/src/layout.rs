@@ -57,6 +57,15 @@ pub fn segment_name(k: usize) -> String {
     format!("seg_{:05}.m4s", k + 1)
 }
 
+/// The 0-based index of a media segment file named by [`segment_name`] (None for any other name).
+pub fn segment_index(name: &str) -> Option<usize> {
+    let digits = name.strip_prefix("seg_")?.strip_suffix(".m4s")?;
+    if digits.len() != 5 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse::<usize>().ok()?.checked_sub(1)
+}
+
 /// `dir/name`: a file inside a rendition's directory.
 pub fn in_dir(dir: &str, name: &str) -> String {
     format!("{dir}/{name}")
@@ -211,6 +220,17 @@ mod tests {
     #[test]
     fn names() {
         assert_eq!(segment_name(0), "seg_00001.m4s");
+        assert_eq!(segment_index("seg_00001.m4s"), Some(0));
+        assert_eq!(segment_index(&segment_name(41)), Some(41));
+        for bad in [
+            "seg_00000.m4s",
+            "seg_1.m4s",
+            "seg_0000x.m4s",
+            "init.mp4",
+            "seg_00001.mp4",
+        ] {
+            assert_eq!(segment_index(bad), None, "{bad}");
+        }
         assert_eq!(audio_dir(0), "audio");
         assert_eq!(audio_dir(1), "audio_2");
         assert_eq!(in_dir(VIDEO_DIR, INIT), "video/init.mp4");

@@ -43,6 +43,10 @@ import { WorkerClient } from './worker-rpc.js';
  * @property {{rung: string, frame: number, times?: number} | null} [failEncoderAt] test hook: rung `rung`'s
  *   encoder fails as a reclaimed codec does after its `frame`-th frame, `times` times (see
  *   workers/ladder/rung-encoder.js); a failed encoder is replaced at most 3 times per rung
+ * @property {object[] | null} [resume] the `record`s of an earlier run's encoded segments the origin still
+ *   has (each encoded segment file carries its `record`, JSON text, to keep once it is stored): encoding
+ *   starts at the first segment an encoded rendition lacks, and the segments before it are not made again
+ * @property {(r: {segment: number, atUs: number}) => void} [onResume] told where a resumed run starts
  */
 
 /**
@@ -57,10 +61,13 @@ import { WorkerClient } from './worker-rpc.js';
 
 /** A file an encoder made: its bytes are in memory until the package lets them go (`release`). */
 class EncodedFile extends PackageFile {
-  /** @param {{path: string, type: string, bytes: Uint8Array<ArrayBuffer>}} f (its MIME type is the core's) */
-  constructor({ path, type, bytes }) {
+  /** @param {{path: string, type: string, bytes: Uint8Array<ArrayBuffer>, record?: string}} f (its MIME
+   * type is the core's; `record`: what a resumed run needs of an encoded segment, JSON) */
+  constructor({ path, type, bytes, record }) {
     super(null, { path, size: bytes.length, type, head: bytes, layout: null });
     this.encoded = true;
+    /** @type {string | null} */
+    this.record = record ?? null;
   }
 
   /** @param {Uint8Array<ArrayBuffer>} [into] */
@@ -221,6 +228,8 @@ export class LadderJob {
     storyboard = true,
     failEncoderAt = null,
     text,
+    resume = null,
+    onResume,
   } = {}) {
     if (this.started) throw new Error('a ladder job runs once; open the file again');
     this.started = true;
@@ -266,6 +275,7 @@ export class LadderJob {
       text,
       maxPendingBytes: Number.isFinite(maxPendingBytes) ? maxPendingBytes : null,
       failEncoderAt,
+      resume,
     };
     w.request(request, {
       until: 'done',
@@ -275,6 +285,7 @@ export class LadderJob {
         if (data.type === 'files')
           pkg.add(data.files[0]?.layout !== undefined ? timeOrder(wrap(data.files)) : wrap(data.files));
         else if (data.type === 'progress') progress(data);
+        else if (data.type === 'resumed') onResume?.({ segment: data.segment, atUs: data.atUs });
       },
     }).then(
       (done) => {

@@ -7,4 +7,6 @@ declare const Hls: typeof import('hls.js').default;
 interface Window {
   __upcastFailEncoderAt?: { rung: string; frame: number; times?: number };
   __upcastAssumeHardware?: string[];
+  /** The first frame time (µs) each rung's encoder was given, by rung id (tests/e2e/ladder-resume.test.mjs). */
+  __upcastLadderFirstUs?: Record<string, number | null>;
 }

@@ -3,7 +3,7 @@
 // continue: the same file (name, size, modification time) dropped again resumes that video.
 const PREFIX = 'upcast.upload:';
 
-const key = (file) => `${PREFIX}${file.name}|${file.size}|${file.lastModified}`;
+export const key = (file) => `${PREFIX}${file.name}|${file.size}|${file.lastModified}`;
 
 export function get(file) {
   try {

@@ -4,6 +4,7 @@
 import { describe, findings, makeStoryboard, openLadder, PackageFile, segment, UpcastError } from '../lib/index.js';
 import { addLater, captionsCard, showSourceChapters, textOptions } from './captions-form.js';
 import { editLadder, RungMeters } from './ladder-editor.js';
+import { noteProgress, showResuming, storedSegments, trackUpload } from './ladder-resume.js';
 import { bytes, Meter } from './meter.js';
 import { makePoster } from './poster.js';
 import * as resume from './resume.js';
@@ -133,13 +134,20 @@ async function ladderFlow(file, job, ctl) {
   $('#cancel').hidden = false;
   const meters = new RungMeters($('#m-rungs'), choice.rungs);
   const poster = await makePoster(file);
+  // After a reload: the segments the origin has are not encoded again.
+  const stored = await storedSegments(file);
   // Encoding waits while 96 MiB of finished files are not yet on the origin: memory stays flat.
   const pkg = job.run({
     ...choice,
     text,
     signal: ctl.signal,
     maxPendingBytes: 96 << 20,
-    onProgress: (p) => meters.update(p),
+    resume: stored,
+    onResume: (r) => showResuming($('#m-rungs'), r),
+    onProgress: (p) => {
+      meters.update(p);
+      noteProgress(p);
+    },
     // The e2e's way to make an encoder fail mid-ladder (tests/e2e/ladder-codecs.test.mjs).
     failEncoderAt: window.__upcastFailEncoderAt ?? null,
   });
@@ -259,6 +267,7 @@ async function send(file, pkg, ctl) {
       title: file.name.replace(/\.[^.]+$/, ''),
       signal: ctl.signal,
       onEvent: (e) => {
+        trackUpload(file, pkg, e);
         if (e.type === 'video') {
           document.body.dataset.video = e.id;
           const watch = `watch.html#v=${e.id}`;

@@ -9,6 +9,9 @@ export interface OutFile {
   /** the package contract's MIME type (wasm/src/layout.rs) */
   type: string;
   bytes: Uint8Array<ArrayBuffer>;
+  /** An encoded media segment's record (JSON, wasm/src/ladder/resume.rs `SegmentRecord`): kept by the page
+   * once the origin stores the file, given back to `resume` after a reload. */
+  record?: string;
 }
 
 /** Sample columns of one track (wasm/src/web/ladder.rs `table_to_js`). */
@@ -50,6 +53,21 @@ export declare class Ladder {
     description: Uint8Array | null;
   }): void;
   pushAudio(bytes: Uint8Array, timestampUs: number, durationUs: number): OutFile[];
+  /** The timestamp (µs) of the first AudioData given to the audio encoder (kept in the audio records). */
+  setAudioFirstInput(us: number): void;
+  /** Continue an earlier run from the JSON array of the `record`s of its segments the origin has; after
+   * every `addRung`. Where the decoder and encoders start. */
+  resume(
+    records: string,
+    audioCodec: string | null,
+  ): {
+    segment: number;
+    atUs: number;
+    videoSample: number;
+    rungsAtUs: number[];
+    audio: { feedFromUs: number; keepFromUs: number } | null;
+    resumed: boolean;
+  };
   /** `options.text` as `segmentFile` takes it: added to the ladder's manifests by `finish`. */
   setText(options: { text?: unknown }): void;
   copyFiles(includeVideoCopy: boolean): Recipe[];

@@ -5,8 +5,10 @@
 //
 // Messages in:  {type: 'open', file, options, assumeHardware} · {type: 'run', rungs, copy, maxPendingBytes} ·
 //               {type: 'release', bytes} (`storyboard: false` in 'run': no storyboard; `failEncoderAt`:
-//               the test hook of ladder/rung-encoder.js)
+//               the test hook of ladder/rung-encoder.js; `resume`: the records of an earlier run's
+//               segments the origin has, see resumeAt())
 // Messages out: {type: 'opened', source, candidates, proposal, summary, audioTarget, rotation, decodePath} ·
+//               {type: 'resumed', segment, atUs} (only when encoding starts past the first segment) ·
 //               {type: 'files', files: [{path, bytes} | recipe]} · {type: 'progress', ...} ·
 //               {type: 'done', files, summary} · {type: 'error', error} (workers/worker-host.js)
 
@@ -171,9 +173,31 @@ function bytesOf(d) {
     : new Uint8Array(d).slice();
 }
 
+/**
+ * Where this run starts: from the records (`Ladder` files' `record`) of the segments an earlier run of the
+ * same ladder stored, the core adopts the leading ones of every encoded rendition and says where encoding
+ * starts (Ladder.resume); null when it starts at the beginning.
+ * @param {Ladder} ladder @param {object[] | null | undefined} records @param {string | null} audioCodec
+ */
+function resumeAt(ladder, records, audioCodec) {
+  if (!records?.length) return null;
+  const point = ladder.resume(JSON.stringify(records), audioCodec);
+  if (!point.resumed) return null;
+  postMessage({ type: 'resumed', segment: point.segment, atUs: point.atUs });
+  return point;
+}
+
 /** @param {{rungs: Rung[], copy: boolean, storyboard?: boolean, text?: object, maxPendingBytes: number | null,
- *   failEncoderAt?: import('./ladder/rung-encoder.js').FailAt | null}} request */
-async function run({ rungs, copy: copyTop, storyboard: withStoryboard = true, text, maxPendingBytes, failEncoderAt }) {
+ *   failEncoderAt?: import('./ladder/rung-encoder.js').FailAt | null, resume?: object[] | null}} request */
+async function run({
+  rungs,
+  copy: copyTop,
+  storyboard: withStoryboard = true,
+  text,
+  maxPendingBytes,
+  failEncoderAt,
+  resume,
+}) {
   if (!job) throw new Error('open a file first');
   const { ladder, file, source, rotation } = job;
   if (rungs.length && job.decodeProblem) throw new Error(job.decodeProblem);
@@ -182,6 +206,8 @@ async function run({ rungs, copy: copyTop, storyboard: withStoryboard = true, te
   ladder.setText({ text });
   maxPending = maxPendingBytes ?? Infinity;
   const added = rungs.map((r) => ladder.addRung(r));
+  const encodesAudio = !!source.audio && !source.audio.copy;
+  const point = resumeAt(ladder, resume, encodesAudio ? (job.audio?.codec ?? null) : null);
   // The copy rung and copied AAC audio: recipes (header bytes + source ranges), gathered by the page.
   const recipes = ladder.copyFiles(!!copyTop);
   postMessage({ type: 'files', files: recipes });
@@ -194,9 +220,10 @@ async function run({ rungs, copy: copyTop, storyboard: withStoryboard = true, te
     postMessage({ type: 'progress', ...progress, pendingBytes: pending });
   };
   const tasks = [];
-  // A storyboard that cannot be planned leaves the video without one; the ladder goes on.
+  // A storyboard that cannot be planned leaves the video without one; the ladder goes on. A resumed
+  // ladder decodes only from its resume point, too late for the tiles before it: none then.
   const board =
-    rungs.length && withStoryboard
+    rungs.length && withStoryboard && !point
       ? await storyboardFor(source, rotation, ladder.videoSamples()).catch(() => null)
       : null;
   if (rungs.length) {
@@ -210,6 +237,9 @@ async function run({ rungs, copy: copyTop, storyboard: withStoryboard = true, te
         rotation,
         pause,
         failAt: failEncoderAt ?? null,
+        fromSample: point?.videoSample ?? 0,
+        fromUs: point ? Math.round(point.atUs) : -Infinity,
+        rungsFromUs: point ? point.rungsAtUs.map((u) => Math.round(u)) : null,
         onChunk: (i, chunk, meta) => {
           const bytes = new Uint8Array(chunk.byteLength);
           chunk.copyTo(bytes);
@@ -234,6 +264,7 @@ async function run({ rungs, copy: copyTop, storyboard: withStoryboard = true, te
     if (!target) throw new Error(`${job.audioProblem}: the ladder would have no sound`);
     let configured = false;
     let frames = 0;
+    let firstInputUs = null;
     const samples = ladder.audioSamples();
     tasks.push(
       encodeAudio({
@@ -242,6 +273,10 @@ async function run({ rungs, copy: copyTop, storyboard: withStoryboard = true, te
         samples,
         target,
         endUs: (ladder.boundariesUs()[0] ?? 0) + source.video.durationUs,
+        fromUs: point?.audio?.feedFromUs ?? null,
+        onFirstInput: (us) => {
+          firstInputUs = us;
+        },
         onChunk: (chunk, meta) => {
           if (!configured) {
             const d = meta?.decoderConfig;
@@ -252,6 +287,7 @@ async function run({ rungs, copy: copyTop, storyboard: withStoryboard = true, te
               channels: d?.numberOfChannels ?? target.numberOfChannels,
               description: desc ? bytesOf(desc) : null,
             });
+            if (firstInputUs != null) ladder.setAudioFirstInput(firstInputUs);
             configured = true;
           }
           const bytes = new Uint8Array(chunk.byteLength);

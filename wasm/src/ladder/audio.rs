@@ -2,6 +2,7 @@
 //! decode times continuous from the first chunk's timestamp, one fragment per segment, segments cut at
 //! the first chunk at or after each video boundary (as the copy package cuts audio).
 
+use super::resume::SegmentRecord;
 use super::OutFile;
 use crate::cmaf::fragment::{fragment_header, styp, OutSample};
 use crate::cmaf::init::{init_segment, InitTrack};
@@ -40,6 +41,12 @@ pub struct AudioMuxer {
     payload: Vec<u8>,
     seq: u32,
     segments: Vec<MediaSegment>,
+    /// Per segment: its chunks and the last fragment sequence number (for the page's resume records).
+    made: Vec<(u64, u32)>,
+    /// The timestamp (µs) of the first AudioData the encoder was given (the input grid of a resume).
+    pub first_input_us: Option<f64>,
+    /// After [`AudioMuxer::adopt`]: chunks before this instant (µs) are the restarted encoder's warm-up.
+    keep_from_us: Option<f64>,
 }
 
 fn bad(msg: impl Into<String>) -> Error {
@@ -107,6 +114,9 @@ impl AudioMuxer {
             payload: Vec::new(),
             seq: 0,
             segments: Vec::new(),
+            made: Vec::new(),
+            first_input_us: None,
+            keep_from_us: None,
         })
     }
 
@@ -133,6 +143,19 @@ impl AudioMuxer {
         let duration = self.ticks(duration_us).round();
         if !(1.0..=f64::from(u32::MAX)).contains(&duration) {
             return Err(bad(format!("a chunk lasting {duration_us} µs")));
+        }
+        if let Some(keep) = self.keep_from_us {
+            let half = duration_us / 2.0;
+            if timestamp_us < keep - half {
+                return Ok(out); // the restarted encoder's warm-up
+            }
+            if timestamp_us > keep + half {
+                return Err(bad(format!(
+                    "the resumed encoder's first chunk kept is at {timestamp_us} µs, not at the stored \
+                     segments' end ({keep} µs): it was not fed on the first run's input grid"
+                )));
+            }
+            self.keep_from_us = None;
         }
         let dts = match self.next_dts {
             Some(d) => d,
@@ -187,7 +210,56 @@ impl AudioMuxer {
             duration: samples.iter().map(|s| u64::from(s.duration)).sum(),
             iframes: Vec::new(),
         });
+        self.made.push((samples.len() as u64, self.seq));
         Ok((layout::in_dir(&self.id, &layout::segment_name(k)), bytes))
+    }
+
+    /// The record of segment `k` as the page keeps it once the origin has stored it.
+    pub fn record(&self, k: usize) -> Option<SegmentRecord> {
+        let (s, &(samples, seq)) = (self.segments.get(k)?, self.made.get(k)?);
+        Some(SegmentRecord {
+            rendition: self.id.clone(),
+            fingerprint: self.entry.codec_string.clone(),
+            index: k,
+            len: s.len,
+            start: s.start,
+            duration: s.duration,
+            timescale: self.timescale,
+            samples,
+            seq,
+            iframes: Vec::new(),
+            first_input_us: self.first_input_us,
+        })
+    }
+
+    /// Resume after `kept` (audio segments 0.. stored by an earlier run, with the same codec): they are
+    /// this run's, the next segment starts where the last ends, and chunks before `keep_from_us` (the
+    /// restarted encoder's warm-up, see [`super::resume::AUDIO_WARM_UP_CHUNKS`]) are dropped.
+    pub fn adopt(&mut self, kept: &[&SegmentRecord], keep_from_us: f64) -> Result<()> {
+        let Some(last) = kept.last() else {
+            return Ok(());
+        };
+        if self.next_dts.is_some() || !self.segments.is_empty() {
+            return Err(Error::CallOrder(
+                "audio: it resumes before its first chunk".into(),
+            ));
+        }
+        if last.timescale != self.timescale {
+            return Err(bad(format!(
+                "the stored segments are at {} Hz, the encoder at {} Hz",
+                last.timescale, self.timescale
+            )));
+        }
+        let next = last.start + last.duration;
+        self.segments = kept.iter().map(|r| r.media_segment()).collect();
+        self.made = kept.iter().map(|r| (r.samples, r.seq)).collect();
+        self.seq = last.seq;
+        self.first_input_us = kept[0].first_input_us;
+        self.next_dts = Some(next);
+        self.seg_start = next;
+        self.next_cut = kept.len();
+        self.keep_from_us = Some(keep_from_us);
+        Ok(())
     }
 
     pub fn finish(&mut self) -> Result<Vec<OutFile>> {

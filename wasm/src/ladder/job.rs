@@ -6,6 +6,7 @@ use super::codecs::Family;
 use super::describe;
 use super::mux::VideoMuxer;
 use super::plan::{self, Candidate, CopyDecision, Encodable, Proposal, SourceShape};
+use super::resume::{self as rs, ResumePoint, SegmentRecord};
 use super::timeline::Timeline;
 use super::OutFile;
 use crate::cmaf::Rendition;
@@ -100,6 +101,9 @@ pub struct LadderJob {
     text: crate::captions::TextRequest,
     /// What adding them made: the renditions and chapters track announced, and the warnings.
     text_made: Option<crate::captions::TextOutcome>,
+    /// After [`LadderJob::resume`]: the stored audio segments the audio muxer adopts when it is made, and
+    /// the instant (µs) of its first chunk kept.
+    audio_resume: Option<(Vec<SegmentRecord>, f64)>,
 }
 
 pub(super) fn us(ticks: u64, timescale: u32) -> f64 {
@@ -174,6 +178,7 @@ impl LadderJob {
             finished: false,
             text: crate::captions::TextRequest::default(),
             text_made: None,
+            audio_resume: None,
         })
     }
 
@@ -328,14 +333,150 @@ impl LadderJob {
             .audio
             .map_or("und".to_string(), |i| self.movie.tracks[i].language.clone());
         let cuts = self.timeline.boundary_ticks();
-        self.audio = Some(AudioMuxer::new(
+        let mut muxer = AudioMuxer::new(
             enc,
             layout::AUDIO_DIR,
             &language,
             self.timeline.timescale,
             cuts[1..].to_vec(),
-        )?);
+        )?;
+        if let Some((kept, keep_from)) = self.audio_resume.take() {
+            muxer.adopt(&kept.iter().collect::<Vec<_>>(), keep_from)?;
+        }
+        self.audio = Some(muxer);
         Ok(())
+    }
+
+    /// The timestamp (µs) of the first AudioData the audio encoder was given: kept in the audio segments'
+    /// records, so that a resumed run feeds its encoder on the same grid. A resumed run keeps the first
+    /// run's.
+    pub fn set_audio_first_input(&mut self, us: f64) -> Result<()> {
+        let a = self
+            .audio
+            .as_mut()
+            .ok_or_else(|| Error::CallOrder("call setAudioEncoding first".into()))?;
+        if !us.is_finite() {
+            return Err(Error::InvalidOption(format!(
+                "audio first input at {us} µs"
+            )));
+        }
+        a.first_input_us.get_or_insert(us);
+        Ok(())
+    }
+
+    /// Continue an earlier run of the same ladder whose files the origin still has: `records` are the
+    /// page's records of those files (any order; records of other renditions or encodings are ignored).
+    /// Call after every `add_rung` and before any chunk. Every encoded rung, and the encoded audio (whose
+    /// codec is `audio_codec`; None when the audio is copied or absent), adopts its stored segments before
+    /// the first one it lacks and starts encoding there; the decoder starts at the earliest of those. The copy rung and copied audio are recipes, made whole again and skipped by
+    /// the upload.
+    pub fn resume(
+        &mut self,
+        records: &[SegmentRecord],
+        audio_codec: Option<&str>,
+    ) -> Result<ResumePoint> {
+        self.check_open()?;
+        if self.audio.is_some() || self.rungs.iter().any(|r| r.frames() > 0) {
+            return Err(Error::CallOrder(
+                "resume before the first chunk of any rendition".into(),
+            ));
+        }
+        let tl = &self.timeline;
+        let kept: Vec<Vec<&SegmentRecord>> = self
+            .rungs
+            .iter()
+            .map(|r| {
+                let fp = rs::rung_fingerprint(&r.rung);
+                rs::leading(records, &r.rung.id, &fp, |k, _| rs::video_start(tl, k))
+            })
+            .collect();
+        let audio_kept = audio_codec.map(|codec| {
+            let first = records
+                .iter()
+                .find(|r| r.rendition == layout::AUDIO_DIR && r.index == 0)
+                .map_or(0, |r| r.start);
+            let got = rs::leading(records, layout::AUDIO_DIR, codec, |k, p| {
+                rs::audio_start(k, p, first)
+            });
+            // Without the first run's input grid, the audio cannot be resumed.
+            if got.first().is_some_and(|r| r.first_input_us.is_some()) {
+                got
+            } else {
+                Vec::new()
+            }
+        });
+        // Each rendition starts at its own first missing segment (the present ones after it are not made
+        // again), never past the last one; the decoder at the earliest of them.
+        let last = tl.boundary_count().saturating_sub(1);
+        let starts: Vec<usize> = kept.iter().map(|v| v.len().min(last)).collect();
+        let audio_start = audio_kept.as_ref().map(|a| a.len().min(last));
+        let present: Vec<usize> = starts.iter().copied().chain(audio_start).collect();
+        let k = rs::first_missing(&present, tl.boundary_count());
+        let at = tl.boundary_or_end(k);
+        let audio = match (&audio_kept, audio_start) {
+            (Some(a), Some(n)) => rs::audio_resume(&a[..n]),
+            _ => None,
+        };
+        let point = ResumePoint {
+            segment: k,
+            at_us: tl.to_us(at),
+            video_sample: self.key_sample_before(at),
+            rungs_at_us: starts
+                .iter()
+                .map(|&n| tl.to_us(tl.boundary_or_end(n)))
+                .collect(),
+            audio,
+            resumed: present.iter().any(|&n| n > 0),
+        };
+        for (r, (kept, &n)) in self.rungs.iter_mut().zip(kept.iter().zip(&starts)) {
+            r.adopt(&self.timeline, &kept[..n])?;
+        }
+        if let (Some(a), Some(n), Some(ar)) = (&audio_kept, audio_start, &point.audio) {
+            self.audio_resume = Some((
+                a[..n].iter().map(|r| (*r).clone()).collect(),
+                ar.keep_from_us,
+            ));
+        }
+        Ok(point)
+    }
+
+    /// The decode-order index (into [`LadderJob::video_samples`]) of the key sample a decoder starts at to
+    /// show the frame presented at `at` (ticks): the last key sample presented at or before it, before
+    /// the first key sample presented after it.
+    fn key_sample_before(&self, at: u64) -> usize {
+        let Some(p) = self.package.plan.video.as_ref() else {
+            return 0;
+        };
+        let t = &self.movie.tracks[p.track];
+        let mut found = 0;
+        for (n, i) in p
+            .segments
+            .iter()
+            .flat_map(|s| s.samples.clone())
+            .enumerate()
+        {
+            if !t.samples[i].sync {
+                continue;
+            }
+            let pts = p
+                .out_dts(t, i)
+                .saturating_add_signed(p.out_cts_offset(t, i));
+            if pts > at {
+                break;
+            }
+            found = n;
+        }
+        found
+    }
+
+    /// The page's record of the encoded segment at `path` ("v-720p/seg_00003.m4s", "audio/…"), once made.
+    pub fn segment_record(&self, path: &str) -> Option<SegmentRecord> {
+        let (dir, name) = path.split_once('/')?;
+        let k = layout::segment_index(name)?;
+        if dir == layout::AUDIO_DIR {
+            return self.audio.as_ref()?.record(k);
+        }
+        self.rungs.iter().find(|r| r.rung.id == dir)?.record(k)
     }
 
     pub fn push_audio(

@@ -11,6 +11,7 @@ pub mod entry;
 pub mod job;
 pub mod mux;
 pub mod plan;
+pub mod resume;
 pub mod timeline;
 
 pub use audio::AudioEncoding;

@@ -10,6 +10,7 @@
 //! the new encoder's chunks write it again from that instant.
 
 use super::plan::Candidate;
+use super::resume::{rung_fingerprint, SegmentRecord};
 use super::timeline::Timeline;
 use super::OutFile;
 use crate::cmaf::fragment::{fragment_header, styp, OutSample};
@@ -61,6 +62,8 @@ pub struct VideoMuxer {
     gop: Vec<Chunk>,
     seg: Option<OpenSegment>,
     segments: Vec<MediaSegment>,
+    /// Per segment handed out (or adopted): its frames and the last fragment sequence number in it.
+    made: Vec<(u64, u32)>,
     frames: u64,
     finished: bool,
     /// After [`VideoMuxer::restart_segment`]: where the next chunk (a key frame) starts the segment again.
@@ -128,6 +131,7 @@ impl VideoMuxer {
             gop: Vec::new(),
             seg: None,
             segments: Vec::new(),
+            made: Vec::new(),
             frames: 0,
             finished: false,
             resume_at: None,
@@ -373,6 +377,7 @@ impl VideoMuxer {
             duration: end.saturating_sub(seg.start),
             iframes: seg.iframes,
         });
+        self.made.push((seg.frames, self.seq));
         Ok((self.path(&layout::segment_name(k)), seg.bytes))
     }
 
@@ -435,6 +440,58 @@ impl VideoMuxer {
 
     pub fn frames(&self) -> u64 {
         self.frames
+    }
+
+    /// The record of segment `k` as the page keeps it once the origin has stored it.
+    pub fn record(&self, k: usize) -> Option<SegmentRecord> {
+        let (s, &(samples, seq)) = (self.segments.get(k)?, self.made.get(k)?);
+        Some(SegmentRecord {
+            rendition: self.rung.id.clone(),
+            fingerprint: rung_fingerprint(&self.rung),
+            index: k,
+            len: s.len,
+            start: s.start,
+            duration: s.duration,
+            timescale: self.timescale,
+            samples,
+            seq,
+            iframes: s
+                .iframes
+                .iter()
+                .map(|f| [f.offset, f.len, f.duration])
+                .collect(),
+            first_input_us: None,
+        })
+    }
+
+    /// Resume after `kept` (segments 0.. of this rung, stored by an earlier run): they are taken as this
+    /// run's, and the first chunk must be a key frame at the next boundary, where the encoder starts.
+    pub fn adopt(&mut self, tl: &Timeline, kept: &[&SegmentRecord]) -> Result<()> {
+        if self.seg.is_some() || !self.segments.is_empty() || self.finished {
+            return Err(rung_err(
+                Error::CallOrder,
+                &self.rung.id,
+                "a rung resumes before its first chunk",
+            ));
+        }
+        let k = kept.len();
+        if k == 0 {
+            return Ok(());
+        }
+        if k >= tl.boundary_count() {
+            return Err(rung_err(
+                Error::InvalidOption,
+                &self.rung.id,
+                "every segment is stored: the last one is made again, not adopted",
+            ));
+        }
+        self.segments = kept.iter().map(|r| r.media_segment()).collect();
+        self.made = kept.iter().map(|r| (r.samples, r.seq)).collect();
+        self.seq = kept[k - 1].seq;
+        self.frames = kept.iter().map(|r| r.samples).sum();
+        self.next_boundary = k + 1;
+        self.resume_at = Some(tl.boundary_or_end(k));
+        Ok(())
     }
 
     pub fn is_finished(&self) -> bool {

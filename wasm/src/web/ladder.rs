@@ -283,7 +283,7 @@ impl Ladder {
                 d.as_deref(),
             )
             .map_err(WebError::from)?;
-        files_to_js(files)
+        self.with_records(files)
     }
 
     /// Rung `rung`'s encoder failed: drop its segment in progress; returns the instant (µs) at which the
@@ -318,7 +318,27 @@ impl Ladder {
             .job
             .push_audio(bytes.to_vec(), timestamp_us, duration_us)
             .map_err(WebError::from)?;
-        files_to_js(files)
+        self.with_records(files)
+    }
+
+    /// The timestamp (µs) of the first AudioData given to the audio encoder (kept in the audio records).
+    #[wasm_bindgen(js_name = setAudioFirstInput)]
+    pub fn set_audio_first_input(&mut self, us: f64) -> WebResult<()> {
+        self.job.set_audio_first_input(us).map_err(WebError::from)
+    }
+
+    /// Continue an earlier run: `records` is a JSON array of the segment records (`record` of the files
+    /// this class handed out) of the files the origin still has; `audioCodec` the audio encoder's codec
+    /// (null when no audio is encoded). Call after every `addRung`. Returns `{segment, atUs, videoSample,
+    /// audio: {feedFromUs, keepFromUs} | null}`: where the decoder and encoders start.
+    pub fn resume(&mut self, records: &str, audio_codec: Option<String>) -> WebResult<JsValue> {
+        let list: Vec<crate::ladder::resume::SegmentRecord> = serde_json::from_str(records)
+            .map_err(|e| WebError::option(&format!("resume records: {e}")))?;
+        let point = self
+            .job
+            .resume(&list, audio_codec.as_deref())
+            .map_err(WebError::from)?;
+        to_js(&point)
     }
 
     /// The copy rung (when asked) and the copied AAC audio as recipes (`{path, size, type, head, layout}`,
@@ -339,7 +359,28 @@ impl Ladder {
 
     pub fn finish(&mut self) -> WebResult<Array> {
         let files = self.job.finish().map_err(WebError::from)?;
-        files_to_js(files)
+        self.with_records(files)
+    }
+
+    /// `files` as JS objects, each encoded media segment with its `record` (JSON text) for the page to keep
+    /// once the origin has stored it.
+    fn with_records(&self, files: Vec<OutFile>) -> WebResult<Array> {
+        let records: Vec<Option<String>> = files
+            .iter()
+            .map(|(path, _)| {
+                self.job
+                    .segment_record(path)
+                    .and_then(|r| serde_json::to_string(&r).ok())
+            })
+            .collect();
+        let out = files_to_js(files)?;
+        for (i, r) in records.into_iter().enumerate() {
+            if let Some(r) = r {
+                let o = out.get(u32::try_from(i).unwrap_or(u32::MAX));
+                set(o.unchecked_ref(), "record", &JsValue::from_str(&r))?;
+            }
+        }
+        Ok(out)
     }
 
     pub fn summary(&self) -> WebResult<JsValue> {

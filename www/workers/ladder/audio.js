@@ -77,19 +77,63 @@ function head(data, frames) {
   return new AudioData({ format, sampleRate, numberOfChannels, numberOfFrames: frames, timestamp, data: buf });
 }
 
+/** `data` without its first `skip` frames (a new AudioData; `data` stays open). */
+function tail(data, skip) {
+  const frames = data.numberOfFrames - skip;
+  const planes = data.format.endsWith('-planar') ? data.numberOfChannels : 1;
+  const per = data.allocationSize({ planeIndex: 0, frameOffset: skip, frameCount: frames });
+  const buf = new Uint8Array(per * planes);
+  for (let p = 0; p < planes; p++)
+    data.copyTo(buf.subarray(p * per, (p + 1) * per), { planeIndex: p, frameOffset: skip, frameCount: frames });
+  const { format, sampleRate, numberOfChannels } = data;
+  const timestamp = data.timestamp + Math.round((skip * 1e6) / sampleRate);
+  return new AudioData({ format, sampleRate, numberOfChannels, numberOfFrames: frames, timestamp, data: buf });
+}
+
+/** The samples to decode for sound from `fromUs` on: from two samples before the one that holds it, so
+ * that the decoder's overlap (AAC, MP3 and Opus frames overlap their neighbours) is filled when it gets
+ * there. The columns are views. */
+function samplesFrom(samples, fromUs) {
+  let at = 0;
+  while (at + 1 < samples.size.length && samples.timestampUs[at + 1] <= fromUs) at++;
+  const a = Math.max(0, at - 2);
+  return {
+    offset: samples.offset.subarray(a),
+    size: samples.size.subarray(a),
+    timestampUs: samples.timestampUs.subarray(a),
+    durationUs: samples.durationUs.subarray(a),
+    key: samples.key.subarray(a),
+  };
+}
+
 /**
  * Decode the source's audio `samples` (columns of Ladder.audioSamples()) and encode them as `target`,
  * up to `endUs` (the end of the video: HLS wants every rendition to cover the same time range, HLS
  * Authoring Spec 8.7, and an MP3 or Opus track runs on past the video by its frame padding).
  * `onChunk(chunk, metadata)` gets each encoded chunk. Resolves when every chunk is out.
+ *
+ * A resumed ladder gives `fromUs` (Ladder.resume()'s `audio.feedFromUs`): the encoder is given sound from
+ * that instant on, cut out of the decoded AudioData to the sample, so it is fed on the first run's input
+ * grid; its first chunks are the warm-up the core drops. `onFirstInput(us)` is told the timestamp of the
+ * first AudioData the encoder gets (the grid a later resume starts on).
  */
 /**
  * @param {{file: Blob, audio: NonNullable<import('../../lib/types.js').LadderSource['audio']>,
  *   samples: import('../core.js').SampleTable, target: {codec: string, sampleRate: number, numberOfChannels: number},
  *   endUs?: number, onChunk: (chunk: EncodedAudioChunk, meta?: EncodedAudioChunkMetadata) => void,
- *   signal?: AbortSignal}} job
+ *   signal?: AbortSignal, fromUs?: number | null, onFirstInput?: (us: number) => void}} job
  */
-export async function encodeAudio({ file, audio, samples, target, endUs = Infinity, onChunk, signal }) {
+export async function encodeAudio({
+  file,
+  audio,
+  samples,
+  target,
+  endUs = Infinity,
+  onChunk,
+  signal,
+  fromUs = null,
+  onFirstInput,
+}) {
   const latch = faultLatch(signal);
   const fail = latch.fail;
   let lastOutput = performance.now();
@@ -113,21 +157,36 @@ export async function encodeAudio({ file, audio, samples, target, endUs = Infini
   // WebCodecs refuses AudioData whose rate or channels differ from the configuration ("Input audio
   // buffer is incompatible with codec parameters").
   let configured = false;
+  /** @param {AudioData} data */
+  const give = (data) => {
+    if (!configured) {
+      encoder.configure({ ...target, sampleRate: data.sampleRate, numberOfChannels: data.numberOfChannels });
+      configured = true;
+      onFirstInput?.(data.timestamp);
+    }
+    const frames = Math.round(((endUs - data.timestamp) * data.sampleRate) / 1e6);
+    if (frames >= data.numberOfFrames) encoder.encode(data);
+    else if (frames > 0) {
+      const cut = head(data, frames);
+      encoder.encode(cut);
+      cut.close();
+    }
+  };
   const decoder = new AudioDecoder({
     output: (data) => {
       lastOutput = performance.now();
       try {
         if (latch.error) return;
-        if (!configured) {
-          encoder.configure({ ...target, sampleRate: data.sampleRate, numberOfChannels: data.numberOfChannels });
-          configured = true;
-        }
-        const frames = Math.round(((endUs - data.timestamp) * data.sampleRate) / 1e6);
-        if (frames >= data.numberOfFrames) encoder.encode(data);
-        else if (frames > 0) {
-          const cut = head(data, frames);
-          encoder.encode(cut);
-          cut.close();
+        // A resumed encode: the sound before `fromUs` is only the decoder's warm-up.
+        const skip = fromUs == null ? 0 : Math.round(((fromUs - data.timestamp) * data.sampleRate) / 1e6);
+        if (skip <= 0) give(data);
+        else if (skip < data.numberOfFrames) {
+          const rest = tail(data, skip);
+          try {
+            give(rest);
+          } finally {
+            rest.close();
+          }
         }
       } catch (e) {
         fail(e);
@@ -145,7 +204,7 @@ export async function encodeAudio({ file, audio, samples, target, endUs = Infini
     const isKey = () => true;
     await feed({
       reader: new SampleReader(file, 1 << 20),
-      samples,
+      samples: fromUs == null ? samples : samplesFrom(samples, fromUs),
       decoder,
       Chunk: EncodedAudioChunk,
       roomy,

@@ -47,6 +47,9 @@ export class RungEncoder {
     /** Presentation time (µs) of the last frame handed to the current encoder; -Infinity before any. */
     this.lastUs = -Infinity;
     this.given = 0;
+    /** Presentation time (µs) of the first frame any of this rung's encoders was given (a resumed ladder's
+     * starts at its resume point); null before any. */
+    this.firstUs = null;
     /** @type {VideoEncoder} */
     this.enc = this.make();
   }
@@ -123,6 +126,7 @@ export class RungEncoder {
       return;
     }
     this.lastUs = frame.timestamp;
+    this.firstUs ??= frame.timestamp;
     this.given++;
     const f = this.failAt;
     if (f && f.times > 0 && this.given === f.frame) {

@@ -82,10 +82,14 @@ function rotator(rotation, width, height) {
  * frames before its hold's `untilUs` are decoded again for it, those after are kept (cloned) in the hold.
  * The caller closes the frame.
  * @param {{encoders: RungEncoder[], rungs: Rung[], boundaries: number[], frameRate: number,
- *          rotation: number}} plan
+ *          rotation: number, fromUs?: number, rungsFromUs?: number[] | null}} plan
  */
-function fanOut({ encoders, rungs, boundaries, frameRate, rotation }) {
-  let nextBoundary = 0;
+function fanOut({ encoders, rungs, boundaries, frameRate, rotation, fromUs = -Infinity, rungsFromUs = null }) {
+  // A resumed ladder starts at a boundary: the frames decoded before it (from its key sample) are dropped.
+  let nextBoundary = Math.max(
+    0,
+    boundaries.findIndex((b) => b >= fromUs - 1),
+  );
   const fps = frameRate || 30;
   const keepEvery = rungs.map((r) => (r.framerate && r.framerate < fps * 0.95 ? fps / r.framerate : 1));
   const owed = rungs.map(() => 0);
@@ -105,6 +109,8 @@ function fanOut({ encoders, rungs, boundaries, frameRate, rotation }) {
   };
   /** Hand `frame` (key when `key`) to rung `i`, or to its hold while it is replaced. */
   const route = (i, src, key) => {
+    // A resumed rung whose segments past the decoder's start are stored starts at its own first missing one.
+    if (rungsFromUs && src.timestamp + 1 < rungsFromUs[i]) return;
     const h = holds[i];
     if (!h) {
       if (src.timestamp + 1 >= caughtUpTo[i]) deliver(i, src, key);
@@ -113,6 +119,7 @@ function fanOut({ encoders, rungs, boundaries, frameRate, rotation }) {
   /** @param {VideoFrame} frame */
   const onFrame = (frame) => {
     const ts = frame.timestamp;
+    if (ts + 1 < fromUs) return;
     let key = false;
     while (nextBoundary < boundaries.length && boundaries[nextBoundary] <= ts + 1) {
       key = true;
@@ -160,6 +167,17 @@ function fanOut({ encoders, rungs, boundaries, frameRate, rotation }) {
   return { onFrame, holds, catchUpFeed, release };
 }
 
+/** The columns of `samples` from decode-order index `a` on (views). */
+function tableFrom(samples, a) {
+  return {
+    offset: samples.offset.subarray(a),
+    size: samples.size.subarray(a),
+    timestampUs: samples.timestampUs.subarray(a),
+    durationUs: samples.durationUs.subarray(a),
+    key: samples.key.subarray(a),
+  };
+}
+
 /**
  * Encode `rungs` from the source's `samples` (the columns of Ladder.videoSamples(), decode order).
  * `onChunk(rungIndex, chunk, metadata)` gets every encoded chunk in output order; `onRestart(rungIndex)`
@@ -168,14 +186,17 @@ function fanOut({ encoders, rungs, boundaries, frameRate, rotation }) {
  * `pause()` (optional) is awaited before each sample, for the caller's own back-pressure (files not yet
  * taken away); `onFrame(frame)` (optional) sees every decoded frame before the encoders do (the
  * storyboard's tiles are drawn from it; the frame is closed after); `failAt` is the test hook of
- * rung-encoder.js. Resolves to {frames, decoded, ms}; rejects on the first error that replacing an
- * encoder cannot mend, naming the rung.
+ * rung-encoder.js. A resumed ladder (Ladder.resume()) gives `fromSample`, the key sample the decoder
+ * starts at, `fromUs`, the boundary it starts showing frames at, and `rungsFromUs`, the boundary each
+ * rung's encoder starts at with a key frame (its first missing segment, at or after `fromUs`). Resolves to {frames,
+ * decoded, ms}; rejects on the first error that replacing an encoder cannot mend, naming the rung.
  * @param {{file: Blob, video: import('../../lib/types.js').LadderSource['video'],
  *   samples: import('../core.js').SampleTable, boundariesUs: ArrayLike<number>, rungs: Rung[], rotation?: number,
  *   onChunk: (i: number, chunk: EncodedVideoChunk, meta?: EncodedVideoChunkMetadata) => void,
  *   onRestart: (i: number) => number,
  *   onFrame?: (frame: VideoFrame) => void, onProgress?: (p: object) => void, pause?: (signal: AbortSignal) => Promise<void> | null,
- *   signal?: AbortSignal, failAt?: import('./rung-encoder.js').FailAt | null}} job
+ *   signal?: AbortSignal, failAt?: import('./rung-encoder.js').FailAt | null, fromSample?: number,
+ *   fromUs?: number, rungsFromUs?: number[] | null}} job
  */
 export async function encodeVideo({
   file,
@@ -191,6 +212,9 @@ export async function encodeVideo({
   pause,
   signal,
   failAt,
+  fromSample = 0,
+  fromUs = -Infinity,
+  rungsFromUs = null,
 }) {
   const latch = faultLatch(signal);
   const fail = latch.fail;
@@ -255,7 +279,7 @@ export async function encodeVideo({
         failAt,
       }),
   );
-  fan = fanOut({ encoders, rungs, boundaries, frameRate: video.frameRate, rotation });
+  fan = fanOut({ encoders, rungs, boundaries, frameRate: video.frameRate, rotation, fromUs, rungsFromUs });
   const encodeFrame = fan.onFrame;
   const decoder = new VideoDecoder({
     output: (frame) => {
@@ -288,7 +312,12 @@ export async function encodeVideo({
       decoded,
       total,
       ms: performance.now() - t0,
-      rungs: rungs.map((r, i) => ({ id: r.id, frames: counts[i], restarts: encoders[i].restarts })),
+      rungs: rungs.map((r, i) => ({
+        id: r.id,
+        frames: counts[i],
+        restarts: encoders[i].restarts,
+        firstUs: encoders[i].firstUs,
+      })),
     });
   const ticker = setInterval(() => {
     report();
@@ -316,7 +345,7 @@ export async function encodeVideo({
       });
     await feed({
       reader: new SampleReader(file),
-      samples,
+      samples: fromSample > 0 ? tableFrom(samples, fromSample) : samples,
       decoder,
       Chunk: EncodedVideoChunk,
       roomy,

@@ -1,0 +1,194 @@
+// Resuming a ladder's encoding after a reload, in Debian's headless Chromium against a real `upcast serve`:
+// a 24 s file (H.264 + Opus: the audio is encoded again too) is laddered with 2 s segments, and the page is
+// reloaded once about half of the encoded segments are on the origin. Dropping the same file again starts
+// every encoder at its rendition's first missing segment: the test checks the first frame time each rung's
+// encoder was given, the files sent (none the origin had, except a segment after a gap, which is made
+// again), the page's "resuming at m:ss", and then the published package: `upcast validate`, the fragment
+// sequence numbers and decode times across the seam, and playback of every level in hls.js.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { boxes, fragments, path, timescale } from './cmaf-bytes.mjs';
+import { ADMIN, api, dropFile, launch, resumeFixture, startOrigin } from './harness.mjs';
+import { audioMedia, get, media, playEveryLevel, validate, variants } from './ladder-check.mjs';
+
+let origin;
+let ctx;
+
+before(async () => {
+  origin = await startOrigin();
+  ctx = await launch();
+});
+
+after(async () => {
+  await ctx?.close();
+  origin?.stop();
+});
+
+const SEGMENT = /^(.+)\/seg_(\d{5})\.m4s$/;
+
+/** "m:ss" of `us` microseconds, as the page writes it. */
+const clock = (us) => {
+  const s = Math.floor(us / 1e6);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+};
+
+/** The mfhd sequence number of every fragment of a media segment. */
+function sequenceNumbers(seg) {
+  return boxes(seg)
+    .filter((b) => b.type === 'moof')
+    .map((moof) => seg.readUInt32BE(path(seg, ['mfhd'], moof).body + 4));
+}
+
+test('a reload at half the ladder resumes encoding at the first missing segment', async () => {
+  const file = resumeFixture();
+  const page = await ctx.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  await page.goto(`${origin.url}/index.html?target=2#token=${ADMIN}`);
+  /** Drop the file and start the proposed ladder, with the 416x234 H.264 rung, the copy rung on. */
+  const start = async () => {
+    await dropFile(page, '#drop', 'ladder resume.mp4', file);
+    await page.waitForSelector('#ladder:not([hidden])');
+    await page.check('#ladder tr[data-rung="v234"] input[type=checkbox]');
+    await page.check('#ladder input[name=copy]');
+    const rungs = await page.$$eval('#ladder tbody tr[data-rung]', (trs) =>
+      trs.filter((tr) => tr.querySelector('input[type=checkbox]')?.checked).map((tr) => tr.dataset.rung),
+    );
+    await page.click('#ladder .start');
+    return rungs;
+  };
+  // Every PUT a little slow, so the reload lands mid-ladder; once half the encoded segments are stored,
+  // further PUTs are held (never answered) until the reload drops them.
+  let hold = false;
+  let inFlight = 0;
+  let settled = () => {};
+  const done = () => {
+    inFlight--;
+    if (inFlight === 0) settled();
+  };
+  await page.route('**/api/videos/*/files/**', async (route) => {
+    if (hold) return;
+    inFlight++;
+    await new Promise((r) => setTimeout(r, 100));
+    await route.continue().catch(() => {});
+  });
+  page.on('requestfinished', (r) => r.method() === 'PUT' && done());
+  page.on('requestfailed', (r) => r.method() === 'PUT' && done());
+  let encodedStored = 0;
+  page.on('response', (r) => {
+    const m = decodeURIComponent(new URL(r.url()).pathname).match(/\/files\/(.+)$/);
+    if (r.request().method() === 'PUT' && r.ok() && m && SEGMENT.test(m[1]) && !m[1].startsWith('video/'))
+      encodedStored++;
+  });
+  const rungs = await start();
+  assert.ok(rungs.includes('v234'), `rungs ${rungs}`);
+  // 12 segments of 2 s per encoded rendition: the rungs and the audio (Opus is encoded again).
+  const half = ((rungs.length + 1) * 12) / 2;
+  await page.waitForFunction(() => document.body.dataset.video);
+  const id = await page.evaluate(() => document.body.dataset.video);
+  while (encodedStored < half) await page.waitForEvent('response');
+  hold = true;
+  // The PUTs already let through finish; then the page keeps a record of each stored encoded segment:
+  // wait until it has one for every encoded segment the origin lists, so that what the page knows is what
+  // the origin has.
+  if (inFlight > 0) await new Promise((r) => (settled = r));
+  const encodedListed = async () =>
+    (await api(origin, `/api/videos/${id}/files`)).files
+      .map((f) => f.path)
+      .filter((p) => SEGMENT.test(p) && !p.startsWith('video/'));
+  for (let listed = await encodedListed(), again; ; listed = again) {
+    await page.waitForFunction((paths) => {
+      const kept = Object.keys(localStorage)
+        .filter((k) => k.startsWith('upcast.ladder-segments:'))
+        .flatMap((k) => Object.keys(JSON.parse(localStorage.getItem(k))));
+      return paths.every((p) => kept.includes(p));
+    }, listed);
+    again = await encodedListed();
+    if (again.length === listed.length) break;
+  }
+  // Reload first: the held PUTs die with the page (removing the route first would let them through).
+  await page.reload();
+  await page.unroute('**/api/videos/*/files/**');
+  const storedBefore = new Map((await api(origin, `/api/videos/${id}/files`)).files.map((f) => [f.path, f]));
+
+  const sent = [];
+  page.on('request', (r) => {
+    const m = decodeURIComponent(new URL(r.url()).pathname).match(/\/api\/videos\/[^/]+\/files\/(.+)$/);
+    if (r.method() === 'PUT' && m) sent.push(m[1]);
+  });
+  assert.deepEqual(await start(), rungs, 'the same ladder both times');
+  await page.waitForFunction(() => document.body.dataset.resumingAt, null, { timeout: 120_000 });
+  const said = await page.textContent('#progress');
+  await page.waitForFunction(
+    () => document.body.dataset.state === 'published' || !document.querySelector('#problem').hidden,
+    null,
+    { timeout: 300_000 },
+  );
+  assert.equal(await page.isHidden('#problem'), true, await page.textContent('#problem'));
+  assert.equal(await page.evaluate(() => document.body.dataset.video), id, 'the same video continues');
+  const firstUs = await page.evaluate(() => window.__upcastLadderFirstUs);
+  await page.close();
+
+  // The published package: the encoded renditions and, per rendition, how many leading segments the
+  // origin had before the reload.
+  const base = `${origin.url}/v/${id}/`;
+  const master = (await get(`${base}master.m3u8`)).toString();
+  const vs = variants(master);
+  const audioUri = audioMedia(master).URI;
+  assert.ok(audioUri, master);
+  const dirOf = (uri) => uri.slice(0, uri.lastIndexOf('/'));
+  const renditions = [...vs.map((v) => dirOf(v.uri)), dirOf(audioUri)];
+  assert.ok(renditions.includes('video'), 'the copy rung is in the ladder');
+  const encoded = renditions.filter((d) => d !== 'video');
+  assert.equal(encoded.length, rungs.length + 1);
+  const read = async (dir) => {
+    const uri = dir === dirOf(audioUri) ? audioUri : vs.find((v) => dirOf(v.uri) === dir).uri;
+    const pl = media((await get(base + uri)).toString());
+    const init = await get(`${base}${dir}/${pl.map}`);
+    const segs = [];
+    for (const s of pl.segs) segs.push(await get(`${base}${dir}/${s.uri}`));
+    return { init, segs, ts: timescale(init) };
+  };
+  const pkg = Object.fromEntries(await Promise.all(renditions.map(async (d) => [d, await read(d)])));
+  const count = pkg.video.segs.length;
+  assert.equal(count, 12);
+  const leading = (dir) => {
+    let n = 0;
+    while (storedBefore.has(`${dir}/seg_${String(n + 1).padStart(5, '0')}.m4s`)) n++;
+    return Math.min(n, count - 1);
+  };
+  const startOf = (dir, k) => (fragments(pkg[dir].segs[k])[0].decodeTime * 1e6) / pkg[dir].ts;
+  const k = Math.min(...encoded.map(leading));
+  assert.ok(k >= 2 && k <= 10, `resumed at segment ${k}, about half way`);
+
+  // Where each encoder started: its rung's first missing segment, a boundary of the copy rung.
+  for (const dir of encoded.filter((d) => d !== dirOf(audioUri))) {
+    const at = startOf('video', leading(dir));
+    assert.ok(Math.abs(firstUs[dir] - at) <= 1, `${dir}: first frame at ${firstUs[dir]} µs, segment at ${at} µs`);
+    assert.ok(Math.abs(startOf(dir, leading(dir)) - at) <= 1, `${dir} starts where the copy rung does`);
+  }
+  assert.match(said, new RegExp(`resuming at ${clock(startOf('video', k))}`), said);
+
+  // Files sent: none the origin had, except a segment after its rendition's first gap (made again).
+  for (const p of sent) {
+    const m = p.match(SEGMENT);
+    const madeAgain = m && encoded.includes(m[1]) && Number(m[2]) - 1 >= leading(m[1]);
+    assert.ok(!storedBefore.has(p) || madeAgain, `${p} was on the origin and was sent again`);
+  }
+
+  // The seam: every fragment sequence number follows the one before, and the encoded video segments
+  // start at the copy rung's decode times.
+  for (const dir of encoded) {
+    const seqs = pkg[dir].segs.flatMap(sequenceNumbers);
+    assert.deepEqual(
+      seqs,
+      seqs.map((_, i) => i + 1),
+      `${dir}: fragment sequence numbers`,
+    );
+    if (dir === dirOf(audioUri)) continue;
+    for (let j = 0; j < count; j++) assert.equal(startOf(dir, j), startOf('video', j), `${dir} segment ${j}`);
+  }
+
+  assert.match(validate(`${base}master.m3u8`), /pass/i);
+  await playEveryLevel(ctx, origin, id, vs);
+});

@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import {
   createStream,
+  FAKE_CAMERA,
+  goLive,
   liveCuts,
   masterWith,
   playsRecording,
@@ -27,7 +29,7 @@ let ctx;
 
 before(async () => {
   origin = await startOrigin({ args: ['--api-rate-per-ip', '0', '--live-grace-secs', '3'] });
-  ctx = await launch(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream']);
+  ctx = await launch(FAKE_CAMERA);
 });
 
 after(async () => {
@@ -35,26 +37,12 @@ after(async () => {
   origin?.stop();
 });
 
-/** Open the Go live page with `key`, preview the camera, turn the first `rungs` rungs on, go live. */
-async function goLive(page, key, rungs) {
-  await page.goto(`${origin.url}/golive.html#key=${encodeURIComponent(key)}`);
-  await page.click('#source button[type=submit]');
-  await page.waitForSelector('#publish:not([hidden])', { timeout: 120_000 });
-  const labels = await page.$$eval('#ladder tbody tr', (rows) => rows.map((r) => /** @type {any} */ (r).dataset.rung));
-  assert.ok(labels.length >= rungs, `the planner offers ${labels.join(', ')}`);
-  // The probe may propose fewer on a loaded machine; the test asks for the ladder it proves.
-  for (const [i, label] of labels.entries()) await page.setChecked(`input[name="on-${label}"]`, i < rungs);
-  await page.click('#start');
-  await page.waitForFunction(() => window.upcastLive?.state === 'live', null, { timeout: 30_000 });
-  return labels.slice(0, rungs);
-}
-
 test('the Go live page publishes three rungs from a fake camera; hls.js plays each; the recording validates', async (t) => {
   const s = await createStream(origin);
   const page = await ctx.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  const labels = await goLive(page, s.stream_key, 3);
+  const labels = await goLive(page, origin, s.stream_key, 3);
   assert.deepEqual(labels, ['720p', '480p', '360p']);
 
   const master = await masterWith(origin, s, 3);

@@ -114,7 +114,8 @@ function scheduleRenew() {
         notice(`Renewing the publish ticket failed (${e.code ?? e.message}); publishing again if it expires.`);
       }
     },
-    Math.max(5, (pub.expires_in_secs ?? 3600) / 2) * 1000,
+    // At half the ticket's life (a second at least): a short `--live-ticket-secs` is renewed in time too.
+    Math.max(1, (pub.expires_in_secs ?? 3600) / 2) * 1000,
   );
 }
 
@@ -135,7 +136,14 @@ async function start() {
   pumps = new AbortController();
   const [vt] = stream.getVideoTracks();
   const [at] = stream.getAudioTracks();
-  const m = { type: 'start', rungs, segmentMs: 2000, session: session(), withAudio: !!at };
+  const m = {
+    type: 'start',
+    rungs,
+    segmentMs: 2000,
+    session: session(),
+    withAudio: !!at,
+    failEncoderAt: window.__upcastFailEncoderAt ?? null,
+  };
   /** @type {Transferable[]} */
   const transfer = [];
   if (hasProcessor()) {

@@ -6,7 +6,7 @@
 // as the browser delivers frames.
 //
 // Messages in:  {type: 'start', video?: ReadableStream<VideoFrame>, audio?: ReadableStream<AudioData>,
-//                 rungs, segmentMs, session} · {type: 'frame', frame} · {type: 'audio', data} ·
+//                 rungs, segmentMs, session, failEncoderAt?} · {type: 'frame', frame} · {type: 'audio', data} ·
 //               {type: 'republish', session} · {type: 'stop'}
 // Messages out: {type: 'started', captureStartMs} · {type: 'stats', ...} · {type: 'notice', message} ·
 //               {type: 'lost', code, message} · {type: 'dropped', rung, reason} · {type: 'stopped'} ·
@@ -152,6 +152,9 @@ function postStats(tUs) {
       lagMs: up?.lagMs ?? 0,
       frames: r.frames,
       dropped: r.dropped.busy + r.dropped.encoder + r.dropped.uplink,
+      droppedEncoder: r.dropped.encoder,
+      restarts: r.restarts,
+      retries: up?.retries ?? 0,
       dropReason: r.dropReason,
     };
   });
@@ -233,6 +236,7 @@ async function start(m) {
           session?.push(renditionName(i), bytesOf(chunk), chunk.timestamp - videoZero, chunk.type === 'key', desc);
         },
         (_r, message) => post({ type: 'notice', message }),
+        m.failEncoderAt ?? null,
       ),
   );
   if (m.audio || m.withAudio) {

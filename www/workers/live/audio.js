@@ -37,6 +37,8 @@ export class AudioRung {
     this.opening = null;
     /** @type {AudioEncoderConfig | null} */
     this.config = null;
+    /** @type {Uint8Array | null} the encoder's decoder configuration (AudioSpecificConfig, OpusHead) */
+    this.description = null;
     this.frames = 0;
     this.dropped = 0;
     this.failed = false;
@@ -61,7 +63,9 @@ export class AudioRung {
         const desc = d
           ? new Uint8Array(ArrayBuffer.isView(d) ? d.buffer.slice(d.byteOffset, d.byteOffset + d.byteLength) : d)
           : null;
-        this.onChunk(chunk, desc);
+        // Only the first chunk carries it; a new publish's muxer, made at its first chunk, needs it too.
+        if (desc) this.description = desc;
+        this.onChunk(chunk, desc ?? this.description);
       },
       error: (e) => this.fail(`${e.name}: ${e.message}`),
     });

@@ -4,6 +4,10 @@
 // segment at the key frame the Worker forces in every rung at the same frame). An encoder that fails
 // mid-stream (an error, a codec the browser reclaimed) is made again at the next segment boundary, where
 // a key frame is due anyway; until then the rung's frames are dropped and counted.
+//
+// The test hook `failAt` (the Go live page's `window.__upcastFailEncoderAt`, as on the upload page): the
+// encoder of the rung labelled `rung` fails as a reclaimed codec does (closed, a QuotaExceededError) right
+// after its `frame`-th frame, `times` times (once by default, each counted from the new encoder's start).
 
 /** Frames queued in one encoder before a frame that is not a segment's first is dropped for it. */
 const MAX_QUEUE = 4;
@@ -45,9 +49,15 @@ export class VideoRung {
    * @param {RungPlan} plan
    * @param {(rung: VideoRung, chunk: EncodedVideoChunk, description: Uint8Array | null) => void} onChunk
    * @param {(rung: VideoRung, message: string) => void} onTrouble
+   * @param {{rung: string, frame: number, times?: number} | null} [failAt] test hook (above)
    */
-  constructor(plan, onChunk, onTrouble) {
+  constructor(plan, onChunk, onTrouble, failAt = null) {
     this.plan = plan;
+    this.failAt = failAt?.rung === plan.label ? { frame: failAt.frame, times: failAt.times ?? 1 } : null;
+    /** Frames given to the current encoder (the test hook counts them). */
+    this.given = 0;
+    /** Encoders made again after a failure. */
+    this.restarts = 0;
     this.onChunk = onChunk;
     this.onTrouble = onTrouble;
     /** @type {VideoEncoder | null} */
@@ -76,13 +86,22 @@ export class VideoRung {
           return;
         }
         if (desc && !this.description) this.description = desc;
-        this.onChunk(this, chunk, desc);
+        // Only an encoder's first chunk carries the description: a new publish (a new muxer per
+        // rendition, made at its first key frame) gets the one this rung has.
+        this.onChunk(this, chunk, desc ?? this.description);
       },
       error: (e) => this.fail(`${e.name}: ${e.message}`),
     });
     enc.configure(liveEncoderConfig(this.plan));
+    const again = this.encoder !== null || this.broken;
     this.encoder = enc;
     this.broken = false;
+    this.given = 0;
+    if (again) {
+      this.restarts++;
+      this.dropReason = `encoder failed and made again (${this.restarts}×)`;
+      this.onTrouble(this, `${this.plan.label}: a new encoder took over at the segment boundary (${this.restarts}×)`);
+    }
   }
 
   /** @param {string} why */
@@ -134,8 +153,15 @@ export class VideoRung {
       // The key frame every rung cuts at is never skipped: the rungs' segments must start together.
       this.encoder.encode(frame, { keyFrame: key });
       this.frames++;
+      this.given++;
     } catch (e) {
       this.fail(String(e));
+    }
+    if (this.failAt && this.failAt.times > 0 && this.given === this.failAt.frame) {
+      this.failAt.times--;
+      // What a reclaimed codec does: the browser closes it and its error callback gets a QuotaExceededError.
+      this.encoder?.close();
+      this.fail('QuotaExceededError: Codec reclaimed (forced by the failEncoderAt test hook)');
     }
   }
 

@@ -277,21 +277,21 @@ test('closing the tab ends the stream; the recording is published and valid', as
   t.diagnostic(validate(`${origin.url}/v/${vid}/master.m3u8`));
 });
 
-test('a reclaimed encoder mid-stream: made again at the next segment, the other rung goes on', async () => {
+test('a reclaimed encoder mid-stream: made again with a key frame, the other rung goes on, no part refused', async () => {
   const { s, page, labels } = await publishing({
     beforeStart: (on) => {
-      // The top rung's encoder is reclaimed after its 20th frame (before the first segment's end).
+      // The top rung's encoder is reclaimed after its 20th frame (inside the first segment).
       window.__upcastFailEncoderAt = { rung: on[0], frame: 20 };
     },
   });
   const [hit, other] = labels;
   await noticeLike(page, new RegExp(`^${hit}: the encoder failed \\(QuotaExceededError`));
-  await noticeLike(page, new RegExp(`^${hit}: a new encoder took over at the segment boundary`));
+  await noticeLike(page, new RegExp(`^${hit}: a new encoder took over with a key frame \\(1×\\)`));
   await mediaPast(page, 6);
   const stats = await page.evaluate(() => window.upcastLive.stats);
   const [a, b] = [hit, other].map((l) => stats.rungs.find((r) => r.label === l));
   assert.equal(a.restarts, 1, `${hit}: one new encoder`);
-  assert.ok(a.droppedEncoder > 0, `${hit}: the frames until the boundary are dropped and counted`);
+  assert.ok(a.droppedEncoder > 0, `${hit}: the frames the reclaimed encoder held are counted as dropped`);
   assert.ok(a.active, `${hit}: uploading again`);
   assert.equal(b.restarts, 0, `${other}: untouched`);
   assert.equal(b.droppedEncoder, 0, `${other}: no frame lost`);

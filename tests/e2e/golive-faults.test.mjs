@@ -135,15 +135,15 @@ test('an expired publish ticket: the page publishes again and viewers see a disc
   const { s, page } = await publishing();
   await mediaPast(page, 2);
   assert.equal(await streamState(origin, s.id), 'live');
-  // The renewals stop getting through: the ticket runs out and the origin refuses the next part with
-  // `401 ticket-expired`.
+  // The renewals (the Worker's) stop getting through: the ticket runs out and the origin refuses the next
+  // part with `401 ticket-expired`.
   let renewals = 0;
-  await page.route('**/api/live/*/renew', (route) => {
+  await ctx.route('**/api/live/*/renew', (route) => {
     renewals++;
     return route.fulfill({ status: 503, contentType: 'application/json', body: '{"code":"unavailable","msg":"test"}' });
   });
-  await noticeLike(page, /^Renewing the publish ticket failed/);
-  await page.unroute('**/api/live/*/renew');
+  await noticeLike(page, /^Renewing the publish ticket failed \(unavailable\)/);
+  await ctx.unrouteAll({ behavior: 'wait' });
   assert.equal(renewals, 1, 'the page does not hammer a failing renewal');
   await noticeLike(page, /^Upload lost: .*ticket-expired/);
   await noticeLike(page, /^Published again: a new ticket/);
@@ -311,7 +311,7 @@ test('a reclaimed encoder mid-stream: made again with a key frame, the other run
   await page.close();
 });
 
-test('a tab put in the background: the page says so and the stream goes on', async () => {
+test('a tab in the background, then frozen: the Worker goes on encoding, uploading and renewing', async (t) => {
   const { s, page } = await publishing();
   await mediaPast(page, 2);
   await page.evaluate(() => {
@@ -320,10 +320,26 @@ test('a tab put in the background: the page says so and the stream goes on', asy
     document.dispatchEvent(new Event('visibilitychange'));
   });
   await noticeLike(page, /^Tab in the background: timers are throttled, but encoding follows the capture/);
+  // The page frozen (what a browser does to a background tab it parks: no task of the page runs, timers
+  // included) for longer than a ticket lives: the stream goes on, since the capture's frames reach the
+  // Worker directly, and the Worker renews the ticket.
+  const cdp = await ctx.newCDPSession(page);
   const from = await lowestEdge(s);
-  await edgePast(s, from, 2);
+  await cdp.send('Page.setWebLifecycleState', { state: 'frozen' });
+  const segments = Math.ceil(TICKET_S / 2) + 1;
+  await edgePast(s, from, segments);
+  const frozenStatus = await streamStatus(origin, s.id);
+  await cdp.send('Page.setWebLifecycleState', { state: 'active' });
+  t.diagnostic(`${segments} segments published while the page was frozen; the origin: ${frozenStatus.state}`);
+  assert.equal(frozenStatus.state, 'live');
+  const thawedAt = await page.evaluate(() => window.upcastLive.stats.mediaS);
+  await mediaPast(page, thawedAt + 1);
   assert.equal(await page.evaluate(() => window.upcastLive.state), 'live');
-  assert.equal(await streamState(origin, s.id), 'live');
+  assert.deepEqual(
+    (await notices(page)).filter((n) => /Upload lost|Published again|Renewing/.test(n)),
+    [],
+    'the publish was never lost, every renewal went through',
+  );
   for (const p of await mediaPlaylists(origin, s))
     assert.doesNotMatch(p.text, /#EXT-X-DISCONTINUITY/, `${p.uri}: no discontinuity`);
   await validateLive(origin, s);

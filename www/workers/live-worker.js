@@ -58,7 +58,13 @@ const bytesOf = (chunk) => {
 };
 
 function newSession(info) {
-  session = new Session(core, info, (e) => post({ type: 'lost', code: e.code, message: e.message }));
+  session?.close();
+  session = new Session(
+    core,
+    info,
+    (e) => post({ type: 'lost', code: e.code, message: e.message }),
+    (message) => post({ type: 'notice', message }),
+  );
   rungs.forEach((r, i) => {
     if (!r.active && !r.broken) {
       // A rung dropped for the uplink comes back with a new publish (its encoder is made again at the

@@ -98,7 +98,11 @@ const lowestEdge = async (s) => Math.min(...(await mediaPlaylists(origin, s)).ma
 
 /** Until every media playlist has gone `segments` whole segments past `from` (a lowest edge). */
 const edgePast = (s, from, segments) =>
-  until(`${segments} more segments in every rendition`, 60_000, async () => (await lowestEdge(s)) >= from + segments * 1000);
+  until(
+    `${segments} more segments in every rendition`,
+    60_000,
+    async () => (await lowestEdge(s)) >= from + segments * 1000,
+  );
 
 /** Stop on the page, and the origin's stream ended. */
 async function stopLive(page, s) {
@@ -179,8 +183,10 @@ test('a network blip: the failed part PUTs are retried within the window, no dis
     answered.set(path, response.status());
     return route.fulfill({ response });
   });
-  await until('the failed parts sent again and taken', 60_000, async () =>
-    toFail === 0 && [...failed].every((p) => [200, 201].includes(answered.get(p) ?? 0)),
+  await until(
+    'the failed parts sent again and taken',
+    60_000,
+    async () => toFail === 0 && [...failed].every((p) => [200, 201].includes(answered.get(p) ?? 0)),
   );
   await ctx.unrouteAll({ behavior: 'wait' });
   t.diagnostic(`failed once, then taken: ${[...failed].map((p) => p.split('/').slice(-3).join('/')).join(' ')}`);

@@ -162,7 +162,7 @@ async function republish(why) {
       pub = await publishLive(key);
       live.publish.streamId = pub.stream_id;
       worker?.postMessage({ type: 'republish', session: session() });
-          setState('live', 'Live again (viewers see a discontinuity)');
+      setState('live', 'Live again (viewers see a discontinuity)');
       notice('Published again: a new ticket; the origin continues the stream after a discontinuity.');
       return;
     } catch (e) {

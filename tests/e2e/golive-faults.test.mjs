@@ -11,7 +11,7 @@
 // life are a few seconds, so outages and expiries happen quickly.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { after, afterEach, before, test } from 'node:test';
 import {
   createStream,
   FAKE_CAMERA,
@@ -57,9 +57,32 @@ after(async () => {
   origin?.stop();
 });
 
+/** The pages a test opened, and its stream: closed after it, shown when it failed. */
+let opened = [];
+let current = null;
+
+afterEach(async (t) => {
+  const pages = opened.filter((p) => !p.isClosed());
+  opened = [];
+  if (t.passed === false) {
+    for (const p of pages) {
+      const seen = await p.evaluate(() => [window.upcastLive?.state, window.upcastLive?.notices]).catch(() => null);
+      if (seen) console.error(`page ${p.url()}: ${JSON.stringify(seen)}`);
+    }
+    if (current) {
+      console.error(`origin status: ${JSON.stringify(await streamStatus(origin, current.id))}`);
+      for (const p of await mediaPlaylists(origin, current).catch(() => []))
+        console.error(`${p.uri}:\n${p.text.split('\n').slice(-14).join('\n')}`);
+    }
+  }
+  current = null;
+  for (const p of pages) await p.close().catch(() => {});
+});
+
 /** A new page whose uncaught errors are kept in `page.errors`. */
 async function newPage() {
   const page = await ctx.newPage();
+  opened.push(page);
   page.errors = [];
   page.on('pageerror', (e) => page.errors.push(e.message));
   return page;
@@ -68,6 +91,7 @@ async function newPage() {
 /** A stream and the Go live page publishing it with the two cheapest rungs the planner offers. */
 async function publishing(options = {}) {
   const s = await createStream(origin);
+  current = s;
   const page = await newPage();
   const labels = await goLive(page, origin, s.stream_key, 2, { lowest: true, ...options });
   return { s, page, labels };
@@ -93,15 +117,25 @@ function edge(text) {
   return (msn + segs) * 1000 + (tail.match(/^#EXT-X-PART:/gm) ?? []).length;
 }
 
-/** The lowest live edge over the stream's media playlists. */
-const lowestEdge = async (s) => Math.min(...(await mediaPlaylists(origin, s)).map((p) => edge(p.text)));
+/**
+ * The lowest live edge over the stream's media playlists; with `page`, only those of the renditions it
+ * still uploads (a rung dropped for a slow uplink, which a loaded machine can cause, stalls its playlist:
+ * that adaptation is tests/e2e/golive-uplink.test.mjs's business, not this file's).
+ */
+async function lowestEdge(s, page = null) {
+  const off = page
+    ? await page.evaluate(() => (window.upcastLive.stats?.rungs ?? []).filter((r) => !r.active).map((r) => r.rendition))
+    : [];
+  const on = (await mediaPlaylists(origin, s)).filter((p) => !off.includes(p.uri.split('/')[0]));
+  return Math.min(...on.map((p) => edge(p.text)));
+}
 
-/** Until every media playlist has gone `segments` whole segments past `from` (a lowest edge). */
-const edgePast = (s, from, segments) =>
+/** Until every media playlist (of the renditions `page` uploads) is `segments` whole segments past `from`. */
+const edgePast = (s, from, segments, page = null) =>
   until(
     `${segments} more segments in every rendition`,
     60_000,
-    async () => (await lowestEdge(s)) >= from + segments * 1000,
+    async () => (await lowestEdge(s, page)) >= from + segments * 1000,
   );
 
 /** Stop on the page, and the origin's stream ended. */
@@ -154,7 +188,7 @@ test('an expired publish ticket: the page publishes again and viewers see a disc
   assert.equal(await page.evaluate(() => window.upcastLive.state), 'live');
   assert.equal(await page.textContent('#state'), 'Live again (viewers see a discontinuity)');
   const from = await lowestEdge(s);
-  await edgePast(s, from, 2);
+  await edgePast(s, from, 2, page);
   assert.equal(await streamState(origin, s.id), 'live');
   for (const p of await mediaPlaylists(origin, s))
     assert.match(p.text, /#EXT-X-DISCONTINUITY\n/, `${p.uri}: a discontinuity where the new publish starts`);
@@ -191,7 +225,7 @@ test('a network blip: the failed part PUTs are retried within the window, no dis
   await ctx.unrouteAll({ behavior: 'wait' });
   t.diagnostic(`failed once, then taken: ${[...failed].map((p) => p.split('/').slice(-3).join('/')).join(' ')}`);
   const from = await lowestEdge(s);
-  await edgePast(s, from, 1);
+  await edgePast(s, from, 1, page);
   const stats = await page.evaluate(() => window.upcastLive.stats);
   const videoFailed = [...failed].filter((p) => p.includes('/video')).length;
   assert.ok(videoFailed > 0, 'a video part failed');
@@ -249,7 +283,7 @@ test('a longer outage: the page publishes again, the stream goes on after a disc
   assert.equal(await page.textContent('#state'), 'Live again (viewers see a discontinuity)');
   await until('the stream live again', 30_000, async () => (await streamState(origin, s.id)) === 'live');
   const from = await lowestEdge(s);
-  await edgePast(s, from, 2);
+  await edgePast(s, from, 2, page);
   for (const p of await mediaPlaylists(origin, s))
     assert.match(p.text, /#EXT-X-DISCONTINUITY\n/, `${p.uri}: a discontinuity after the outage`);
   // The viewer plays on past the outage, into the new publish's media, with no fatal error.
@@ -264,23 +298,50 @@ test('a longer outage: the page publishes again, the stream goes on after a disc
   await page.close();
 });
 
-test('closing the tab ends the stream; the recording is published and valid', async (t) => {
-  const { s, page } = await publishing();
-  await mediaPast(page, 3);
-  const from = await lowestEdge(s);
-  await edgePast(s, from, 1);
-  await page.close();
-  const seen = new Set();
+/** Until the stream has ended; the states and reasons the origin showed on the way. */
+async function endedVia(s) {
+  const seen = [];
   await until('the stream ended', 60_000, async () => {
     const st = await streamStatus(origin, s.id);
-    seen.add(`${st.state}${st.reason ? ` (${st.reason})` : ''}`);
+    const now = `${st.state}${st.reason ? ` (${st.reason})` : ''}`;
+    if (seen.at(-1) !== now) seen.push(now);
     return st.state === 'ended';
   });
-  t.diagnostic(`origin states after the tab closed: ${[...seen].join(' → ')}`);
+  return seen;
+}
+
+/** Viewers see the end, and the recording is published and valid. */
+async function endedAndRecorded(t, s) {
   for (const p of await mediaPlaylists(origin, s))
     assert.match(p.text, /#EXT-X-ENDLIST/, `${p.uri}: viewers see the end`);
   const vid = await recording(origin, s.id);
   t.diagnostic(validate(`${origin.url}/v/${vid}/master.m3u8`));
+}
+
+test('closing the tab ends the stream at once; the recording is published and valid', async (t) => {
+  const { s, page } = await publishing();
+  await mediaPast(page, 3);
+  await edgePast(s, await lowestEdge(s), 1);
+  await page.close();
+  const seen = await endedVia(s);
+  t.diagnostic(`origin after the tab closed: ${seen.join(' → ')}`);
+  assert.equal(seen.at(-1), 'ended (publisher-ended)', "the page's keepalive end, not the idle timeout");
+  await endedAndRecorded(t, s);
+});
+
+test('a crashed tab: the origin times the publish out, then ends it; the recording is published', async (t) => {
+  const { s, page } = await publishing();
+  await mediaPast(page, 3);
+  await edgePast(s, await lowestEdge(s), 1);
+  // No pagehide, no end: the renderer (page and Worker) is gone.
+  const cdp = await ctx.newCDPSession(page);
+  // Its answer never comes (the renderer is gone): not awaited.
+  cdp.send('Page.crash').catch(() => {});
+  const seen = await endedVia(s);
+  t.diagnostic(`origin after the crash: ${seen.join(' → ')}`);
+  assert.ok(seen.includes('reconnecting (publisher-idle)'), `idle after ${IDLE_S} s: ${seen.join(' → ')}`);
+  await endedAndRecorded(t, s);
+  await page.close().catch(() => {});
 });
 
 test('a reclaimed encoder mid-stream: made again with a key frame, the other rung goes on, no part refused', async () => {
@@ -308,7 +369,7 @@ test('a reclaimed encoder mid-stream: made again with a key frame, the other run
     'the publish was never lost',
   );
   const from = await lowestEdge(s);
-  await edgePast(s, from, 1);
+  await edgePast(s, from, 1, page);
   for (const p of await mediaPlaylists(origin, s))
     assert.doesNotMatch(p.text, /#EXT-X-DISCONTINUITY/, `${p.uri}: no discontinuity`);
   await validateLive(origin, s);

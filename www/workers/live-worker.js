@@ -126,7 +126,9 @@ function adapt() {
   if (live.length < 2) return;
   const { r, i } = live[0];
   const up = session.uplink(renditionName(i));
-  if (!up) return;
+  // Parts piling up behind a PUT that gets no answer are an outage, not a slow uplink: the retry window
+  // decides (the publish is lost and made again), and dropping the rung would not help.
+  if (!up || up.failing) return;
   const behind = up.waiting > DROP_WAITING_PARTS || up.lagMs > DROP_LAG_MS;
   if (!behind) return;
   const reason = `uplink behind (${up.waiting} parts waiting, lag ${(up.lagMs / 1000).toFixed(1)} s)`;

@@ -62,7 +62,8 @@ export class VideoRung {
     /** Frames given to the current encoder (the test hook counts them), and its chunks out. */
     this.given = 0;
     this.out = 0;
-    /** Encoders made again after a failure. */
+    /** Encoders that failed, and those made again after a failure. */
+    this.failures = 0;
     this.restarts = 0;
     this.onChunk = onChunk;
     this.onTrouble = onTrouble;
@@ -101,7 +102,8 @@ export class VideoRung {
       error: (e) => this.fail(`${e.name}: ${e.message}`),
     });
     enc.configure(liveEncoderConfig(this.plan));
-    const again = this.encoder !== null || this.broken;
+    // (A rung the Worker turned off for the uplink and back on with a new publish is no restart.)
+    const again = this.failures > this.restarts;
     this.encoder = enc;
     this.broken = false;
     this.given = 0;
@@ -117,6 +119,7 @@ export class VideoRung {
   fail(why) {
     if (this.broken) return;
     this.broken = true;
+    this.failures++;
     // The frames it was given and did not put out are lost with it.
     this.dropped.encoder += Math.max(0, this.given - this.out);
     this.dropReason = `encoder failed (${why})`;

@@ -76,6 +76,7 @@ function newSession(info) {
     if (r.active) session?.add(renditionName(i), coreCodec(r.plan.codec));
   });
   if (audio?.config && !audio.failed) session.add('audio', audio.coreCodec);
+  audio?.restart();
   videoZero = null;
   clock.drop();
   clock = new AudioClock();

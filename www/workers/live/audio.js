@@ -104,6 +104,20 @@ export class AudioRung {
     }
   }
 
+  /**
+   * A new publish (media time from 0 again): a new encoder at the next piece. An AudioEncoder stamps its
+   * output by counting samples from its first input (Chromium's Opus), so one kept across publishes
+   * would go on from the old publish's end: its sound seconds ahead of the video, the origin's clock
+   * anchored on it and every video part's lag off by as much (seen as the top rung dropped for a 6 s
+   * "lag" after each new publish).
+   */
+  restart() {
+    if (this.failed || !this.encoder) return;
+    if (this.encoder.state !== 'closed') this.encoder.close();
+    this.encoder = null;
+    this.opening = null;
+  }
+
   async flush() {
     if (this.encoder?.state === 'configured') await this.encoder.flush().catch(() => {});
   }

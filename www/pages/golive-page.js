@@ -253,7 +253,13 @@ document.addEventListener('visibilitychange', () => {
 });
 // Closing the tab ends the stream (keepalive POST …/end); the origin's idle timeout ends it otherwise.
 window.addEventListener('pagehide', () => {
-  if (pub && (live.state === 'live' || live.state === 'reconnecting')) endLive(pub.ticket, pub.stream_id);
+  if (!pub || (live.state !== 'live' && live.state !== 'reconnecting')) return;
+  // Ended here, before the end goes out: the Worker's PUTs in flight are refused once the ticket has
+  // ended, and a page still live would take that for a lost publish and publish again as it closes.
+  setState('ended', 'Ended: the tab closed');
+  worker?.terminate();
+  worker = null;
+  endLive(pub.ticket, pub.stream_id);
 });
 const hashKey = location.hash.match(/key=([^&]+)/);
 if (hashKey) {

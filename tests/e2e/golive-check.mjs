@@ -119,14 +119,19 @@ export async function liveCuts(origin, s, master, tag) {
   return sameCuts(list);
 }
 
-/** The recording, once published: its video id. */
-export async function recording(origin, streamId) {
+/**
+ * The recording, once published: its video id. Videos do not name their stream; with several streams
+ * recorded on one origin, `title` (the stream's, unique to it) picks the one titled "<title> · recorded …".
+ */
+export async function recording(origin, streamId, title = null) {
   let seen = [];
   try {
     return await until('the recording, published', 120_000, async () => {
       const r = await fetch(`${origin.url}/api/videos`, { headers: { Authorization: `Bearer ${ADMIN}` } });
       seen = (await r.json()).videos ?? [];
-      const v = seen.find((x) => x.state === 'ready' && (x.stream_id === streamId || !x.stream_id));
+      const ours = (x) =>
+        x.stream_id === streamId || (!x.stream_id && (title === null || x.title?.startsWith(`${title} · recorded`)));
+      const v = seen.find((x) => x.state === 'ready' && ours(x));
       return v?.id ?? null;
     });
   } catch (e) {

@@ -88,9 +88,13 @@ async function newPage() {
   return page;
 }
 
+let streams = 0;
+
 /** A stream and the Go live page publishing it with the two cheapest rungs the planner offers. */
 async function publishing(options = {}) {
-  const s = await createStream(origin);
+  // A title of its own: the recording is found by it (a video does not name its stream).
+  const title = `e2e go live faults ${++streams}`;
+  const s = { ...(await createStream(origin, title)), title };
   current = s;
   const page = await newPage();
   const labels = await goLive(page, origin, s.stream_key, 2, { lowest: true, ...options });
@@ -314,7 +318,7 @@ async function endedVia(s) {
 async function endedAndRecorded(t, s) {
   for (const p of await mediaPlaylists(origin, s))
     assert.match(p.text, /#EXT-X-ENDLIST/, `${p.uri}: viewers see the end`);
-  const vid = await recording(origin, s.id);
+  const vid = await recording(origin, s.id, s.title);
   t.diagnostic(validate(`${origin.url}/v/${vid}/master.m3u8`));
 }
 

@@ -1,8 +1,35 @@
 // What the Go live tests (Chromium and Firefox) share: driving the Go live page through its steps, and
 // reading back what the origin serves of the live stream and of its recording.
 import assert from 'node:assert/strict';
-import { ADMIN } from './harness.mjs';
-import { get, sameCuts, variants } from './ladder-check.mjs';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { ADMIN, root } from './harness.mjs';
+import { audioMedia, get, sameCuts, variants } from './ladder-check.mjs';
+
+/** Chromium's flags for its fake camera and microphone, granted without asking. */
+export const FAKE_CAMERA = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'];
+
+/**
+ * Open the Go live page (Chromium) with `key`, preview the camera, turn the first `rungs` rungs on (the
+ * last ones with `lowest`: cheaper to encode), run `beforeStart(labelsOn)` on the page, go live; the labels
+ * of the rungs on.
+ * @param {{lowest?: boolean, beforeStart?: ((labels: string[]) => any) | null}} [options]
+ */
+export async function goLive(page, origin, key, rungs, { lowest = false, beforeStart = null } = {}) {
+  await page.goto(`${origin.url}/golive.html#key=${encodeURIComponent(key)}`);
+  await page.click('#source button[type=submit]');
+  await page.waitForSelector('#publish:not([hidden])', { timeout: 120_000 });
+  const labels = await page.$$eval('#ladder tbody tr', (rows) => rows.map((r) => /** @type {any} */ (r).dataset.rung));
+  assert.ok(labels.length >= rungs, `the planner offers ${labels.join(', ')}`);
+  // The probe may propose fewer on a loaded machine; the test asks for the ladder it proves.
+  const on = lowest ? labels.slice(-rungs) : labels.slice(0, rungs);
+  for (const label of labels) await page.setChecked(`input[name="on-${label}"]`, on.includes(label));
+  if (beforeStart) await page.evaluate(beforeStart, on);
+  await page.click('#start');
+  await page.waitForFunction(() => window.upcastLive?.state === 'live', null, { timeout: 30_000 });
+  return on;
+}
 
 /** A recorded public stream created through the API: {id, stream_key, playback_url}. */
 export async function createStream(origin, title = 'e2e go live') {
@@ -15,24 +42,45 @@ export async function createStream(origin, title = 'e2e go live') {
   return r.json();
 }
 
-/** Open the Go live page of `origin` with `key`, preview the camera, turn the first `rungs` rungs on, go live. */
-export async function goLive(page, origin, key, rungs) {
-  await page.goto(`${origin.url}/golive.html#key=${encodeURIComponent(key)}`);
-  await page.click('#source button[type=submit]');
-  await page.waitForSelector('#publish:not([hidden])', { timeout: 120_000 });
-  const labels = await page.$$eval('#ladder tbody tr', (rows) => rows.map((r) => /** @type {any} */ (r).dataset.rung));
-  assert.ok(labels.length >= rungs, `the planner offers ${labels.join(', ')}`);
-  // The probe may propose fewer on a loaded machine; the test asks for the ladder it proves.
-  for (const [i, label] of labels.entries()) await page.setChecked(`input[name="on-${label}"]`, i < rungs);
-  await page.click('#start');
-  await page.waitForFunction(() => window.upcastLive?.state === 'live', null, { timeout: 30_000 });
-  return labels.slice(0, rungs);
+/** The admin view of a stream's status: {state, reason, since, ingest, viewers, last_error}. */
+export async function streamStatus(origin, id) {
+  const r = await fetch(`${origin.url}/api/streams/${id}`, { headers: { Authorization: `Bearer ${ADMIN}` } });
+  return (await r.json()).status ?? {};
 }
 
-/** The admin view of a stream (its status). */
+/** The stream's state (`idle`, `live`, `reconnecting`, `ended`, …). */
 export async function streamState(origin, id) {
-  const r = await fetch(`${origin.url}/api/streams/${id}`, { headers: { Authorization: `Bearer ${ADMIN}` } });
-  return (await r.json()).status?.state;
+  return (await streamStatus(origin, id)).state;
+}
+
+/** Every video and audio media playlist of the live stream, as served now: [{uri, text}]. */
+export async function mediaPlaylists(origin, s) {
+  const base = `${origin.url}/live/${s.id}/`;
+  const master = await (await fetch(`${origin.url}${s.playback_url}`)).text();
+  const audio = audioMedia(master).URI;
+  const uris = [...variants(master).map((v) => v.uri), ...(audio ? [audio] : [])];
+  const out = [];
+  for (const uri of uris) out.push({ uri, text: await (await fetch(base + uri)).text() });
+  return out;
+}
+
+/**
+ * `upcast validate --live` on the stream: every media playlist followed for `reloads` blocking reloads,
+ * each snapshot checked (alone and against the one before) and every INDEPENDENT part fetched and checked
+ * for a key frame; fails the test with the report unless it passes. Its summary line.
+ */
+export async function validateLive(origin, s, reloads = 4) {
+  const url = `${origin.url}${s.playback_url}`;
+  try {
+    const { stdout } = await promisify(execFile)(
+      join(root, 'target/debug/upcast'),
+      ['validate', '--live', url, '--reloads', String(reloads)],
+      { encoding: 'utf8' },
+    );
+    return stdout.trim().split('\n').at(-1);
+  } catch (e) {
+    assert.fail(`upcast validate --live ${url}:\n${e.stdout}${e.stderr}`);
+  }
 }
 
 /** Until `f()` returns something truthy (every 250 ms, at most `ms`); its value. */
@@ -98,14 +146,19 @@ export async function liveCuts(origin, s, master) {
   return sameCuts(list);
 }
 
-/** The recording, once published: its video id. */
-export async function recording(origin, streamId) {
+/**
+ * The recording, once published: its video id. Videos do not name their stream; with several streams
+ * recorded on one origin, `title` (the stream's, unique to it) picks the one titled "<title> · recorded …".
+ */
+export async function recording(origin, streamId, title = null) {
   let seen = [];
   try {
     return await until('the recording, published', 120_000, async () => {
       const r = await fetch(`${origin.url}/api/videos`, { headers: { Authorization: `Bearer ${ADMIN}` } });
       seen = (await r.json()).videos ?? [];
-      const v = seen.find((x) => x.state === 'ready' && (x.stream_id === streamId || !x.stream_id));
+      const ours = (x) =>
+        x.stream_id === streamId || (!x.stream_id && (title === null || x.title?.startsWith(`${title} · recorded`)));
+      const v = seen.find((x) => x.state === 'ready' && ours(x));
       return v?.id ?? null;
     });
   } catch (e) {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import {
   createStream,
+  FAKE_CAMERA,
   goLive,
   liveCuts,
   masterWith,
@@ -28,7 +29,7 @@ let ctx;
 
 before(async () => {
   origin = await startOrigin({ args: ['--api-rate-per-ip', '0', '--live-grace-secs', '3'] });
-  ctx = await launch(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream']);
+  ctx = await launch(FAKE_CAMERA);
 });
 
 after(async () => {

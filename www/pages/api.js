@@ -167,7 +167,8 @@ export const deleteStream = (admin, id) => call('DELETE', `/api/streams/${id}`, 
 export const streamPlayback = (admin, id) => call('GET', `/api/streams/${id}/playback`, admin);
 
 // Publishing from the browser (API.md § "Ingest over HTTP"): the stream key buys a ticket; the ticket, not
-// the admin token, authenticates the parts, its renewal and the end.
+// the admin token, authenticates the parts, its renewal (by the live Worker, workers/live/session.js) and
+// the end.
 export const publishLive = async (streamKey) => {
   const r = await fetch('/api/live/publish', {
     method: 'POST',
@@ -180,7 +181,6 @@ export const publishLive = async (streamKey) => {
   if (!r.ok) throw new ApiError(r.status, json?.code, json?.msg ?? `HTTP ${r.status}`);
   return json;
 };
-export const renewLive = (ticket, id) => call('POST', `/api/live/${id}/renew`, ticket);
 /** The origin's status of the ticket's own stream: `{status: {state, since, viewers, …}}`. */
 export const liveStatus = (ticket, id) => call('GET', `/api/live/${id}/status`, ticket);
 /** The end of a publish; `keepalive` so it still goes out while the tab closes. */

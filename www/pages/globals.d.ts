@@ -2,8 +2,9 @@
 // www/build.sh): the viewer uses its global, typed by the package's own declarations.
 declare const Hls: typeof import('hls.js').default;
 
-// Test hook read by the upload page when a ladder starts (tests/e2e/ladder-codecs.test.mjs): rung `rung`'s
-// encoder fails as a reclaimed codec does after its `frame`-th frame (www/workers/ladder/rung-encoder.js).
+// Test hook read by the upload page when a ladder starts (tests/e2e/ladder-codecs.test.mjs) and by the Go
+// live page when it goes live (tests/e2e/golive-faults.test.mjs): rung `rung`'s encoder fails as a
+// reclaimed codec does after its `frame`-th frame (www/workers/ladder/rung-encoder.js, live/video.js).
 interface Window {
   __upcastFailEncoderAt?: { rung: string; frame: number; times?: number };
   __upcastAssumeHardware?: string[];

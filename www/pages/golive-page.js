@@ -1,11 +1,11 @@
 // @ts-check
 // The Go live page: pick a camera or a screen, preview it, let the planner propose a ladder, exchange the
 // stream key for a publish ticket (never the admin token) and hand the capture to the live Worker
-// (workers/live-worker.js), which encodes every rung, muxes CMAF parts in wasm and uploads them. The page
-// shows each rung's status, renews the ticket, publishes again after an outage, and ends the stream on
-// Stop or when the tab closes.
+// (workers/live-worker.js), which encodes every rung, muxes CMAF parts in wasm, uploads them and renews
+// the ticket (a Worker's timers run on while the page is in the background). The page shows each rung's
+// status, publishes again after an outage, and ends the stream on Stop or when the tab closes.
 
-import { ApiError, endLive, liveStatus, publishLive, renewLive } from './api.js';
+import { ApiError, endLive, liveStatus, publishLive } from './api.js';
 import { hasProcessor, openSource, pumpAudio, pumpFrames, trackStream } from './golive-capture.js';
 import { proposeLadder } from './golive-planner.js';
 import { originLine, renderLadder, renderStats } from './golive-status.js';
@@ -27,7 +27,6 @@ let pumps = null;
 /** @type {any} the publish answer: stream_id, ticket, part_target_ms, idle_timeout_secs, playback_url */
 let pub = null;
 let key = '';
-let renewTimer = 0;
 let lastOriginCheck = 0;
 
 const setState = (s, text) => {
@@ -99,23 +98,8 @@ function session() {
     ticket: pub.ticket,
     windowMs: (pub.idle_timeout_secs ?? 5) * 1000,
     partTargetMs: pub.part_target_ms,
+    expiresInSecs: pub.expires_in_secs,
   };
-}
-
-function scheduleRenew() {
-  clearTimeout(renewTimer);
-  renewTimer = window.setTimeout(
-    async () => {
-      try {
-        const r = await renewLive(pub.ticket, pub.stream_id);
-        pub.expires_in_secs = r.expires_in_secs;
-        scheduleRenew();
-      } catch (e) {
-        notice(`Renewing the publish ticket failed (${e.code ?? e.message}); publishing again if it expires.`);
-      }
-    },
-    Math.max(5, (pub.expires_in_secs ?? 3600) / 2) * 1000,
-  );
 }
 
 async function start() {
@@ -128,14 +112,20 @@ async function start() {
     return showError(publishRefusal(e));
   }
   live.publish = { streamId: pub.stream_id, playbackUrl: pub.playback_url, partTargetMs: pub.part_target_ms };
-  scheduleRenew();
   worker = new Worker(new URL('../workers/live-worker.js', import.meta.url), { type: 'module' });
   worker.onmessage = ({ data }) => onWorker(data);
   worker.onerror = (e) => showError(`The encoder Worker failed: ${e.message}`);
   pumps = new AbortController();
   const [vt] = stream.getVideoTracks();
   const [at] = stream.getAudioTracks();
-  const m = { type: 'start', rungs, segmentMs: 2000, session: session(), withAudio: !!at };
+  const m = {
+    type: 'start',
+    rungs,
+    segmentMs: 2000,
+    session: session(),
+    withAudio: !!at,
+    failEncoderAt: window.__upcastFailEncoderAt ?? null,
+  };
   /** @type {Transferable[]} */
   const transfer = [];
   if (hasProcessor()) {
@@ -172,7 +162,6 @@ async function republish(why) {
       pub = await publishLive(key);
       live.publish.streamId = pub.stream_id;
       worker?.postMessage({ type: 'republish', session: session() });
-      scheduleRenew();
       setState('live', 'Live again (viewers see a discontinuity)');
       notice('Published again: a new ticket; the origin continues the stream after a discontinuity.');
       return;
@@ -240,7 +229,6 @@ function stop(note = '') {
 
 async function finishStop() {
   pumps?.abort();
-  clearTimeout(renewTimer);
   await endLive(pub.ticket, pub.stream_id).catch(() => {});
   worker?.terminate();
   worker = null;
@@ -269,7 +257,13 @@ document.addEventListener('visibilitychange', () => {
 });
 // Closing the tab ends the stream (keepalive POST …/end); the origin's idle timeout ends it otherwise.
 window.addEventListener('pagehide', () => {
-  if (pub && (live.state === 'live' || live.state === 'reconnecting')) endLive(pub.ticket, pub.stream_id);
+  if (!pub || (live.state !== 'live' && live.state !== 'reconnecting')) return;
+  // Ended here, before the end goes out: the Worker's PUTs in flight are refused once the ticket has
+  // ended, and a page still live would take that for a lost publish and publish again as it closes.
+  setState('ended', 'Ended: the tab closed');
+  worker?.terminate();
+  worker = null;
+  endLive(pub.ticket, pub.stream_id);
 });
 const hashKey = location.hash.match(/key=([^&]+)/);
 if (hashKey) {

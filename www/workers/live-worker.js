@@ -6,7 +6,7 @@
 // as the browser delivers frames.
 //
 // Messages in:  {type: 'start', video?: ReadableStream<VideoFrame>, audio?: ReadableStream<AudioData>,
-//                 rungs, segmentMs, session} · {type: 'frame', frame} · {type: 'audio', data} ·
+//                 rungs, segmentMs, session, failEncoderAt?} · {type: 'frame', frame} · {type: 'audio', data} ·
 //               {type: 'republish', session} · {type: 'stop'}
 // Messages out: {type: 'started', captureStartMs} · {type: 'stats', ...} · {type: 'notice', message} ·
 //               {type: 'lost', code, message} · {type: 'dropped', rung, reason} · {type: 'restored', rung} ·
@@ -62,7 +62,13 @@ const bytesOf = (chunk) => {
 };
 
 function newSession(info) {
-  session = new Session(core, info, (e) => post({ type: 'lost', code: e.code, message: e.message }));
+  session?.close();
+  session = new Session(
+    core,
+    info,
+    (e) => post({ type: 'lost', code: e.code, message: e.message }),
+    (message) => post({ type: 'notice', message }),
+  );
   rungs.forEach((r, i) => {
     if (!r.active && !r.broken) {
       // A rung dropped for the uplink comes back with a new publish (its encoder is made again at the
@@ -76,6 +82,7 @@ function newSession(info) {
   });
   if (audio?.config && !audio.failed) session.add('audio', audio.coreCodec);
   restorer.back();
+  audio?.restart();
   videoZero = null;
   clock.drop();
   clock = new AudioClock();
@@ -136,7 +143,9 @@ function adapt() {
   if (live.length < 2) return;
   const { r, i } = live[0];
   const up = session.uplink(renditionName(i));
-  if (!up) return;
+  // Parts piling up behind a PUT that gets no answer are an outage, not a slow uplink: the retry window
+  // decides (the publish is lost and made again), and dropping the rung would not help.
+  if (!up || up.failing) return;
   const behind = up.waiting > DROP_WAITING_PARTS || up.lagMs > DROP_LAG_MS;
   if (!behind) return;
   const reason = `uplink behind (${up.waiting} parts waiting, lag ${(up.lagMs / 1000).toFixed(1)} s)`;
@@ -188,6 +197,9 @@ function postStats(tUs) {
       lagMs: up?.lagMs ?? 0,
       frames: r.frames,
       dropped: r.dropped.busy + r.dropped.encoder + r.dropped.uplink,
+      droppedEncoder: r.dropped.encoder,
+      restarts: r.restarts,
+      retries: up?.retries ?? 0,
       dropReason: r.dropReason,
     };
   });
@@ -269,6 +281,7 @@ async function start(m) {
           session?.push(renditionName(i), bytesOf(chunk), chunk.timestamp - videoZero, chunk.type === 'key', desc);
         },
         (_r, message) => post({ type: 'notice', message }),
+        m.failEncoderAt ?? null,
       ),
   );
   if (m.audio || m.withAudio) {

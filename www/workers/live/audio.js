@@ -37,6 +37,8 @@ export class AudioRung {
     this.opening = null;
     /** @type {AudioEncoderConfig | null} */
     this.config = null;
+    /** @type {Uint8Array | null} the encoder's decoder configuration (AudioSpecificConfig, OpusHead) */
+    this.description = null;
     this.frames = 0;
     this.dropped = 0;
     this.failed = false;
@@ -61,7 +63,9 @@ export class AudioRung {
         const desc = d
           ? new Uint8Array(ArrayBuffer.isView(d) ? d.buffer.slice(d.byteOffset, d.byteOffset + d.byteLength) : d)
           : null;
-        this.onChunk(chunk, desc);
+        // Only the first chunk carries it; a new publish's muxer, made at its first chunk, needs it too.
+        if (desc) this.description = desc;
+        this.onChunk(chunk, desc ?? this.description);
       },
       error: (e) => this.fail(`${e.name}: ${e.message}`),
     });
@@ -98,6 +102,20 @@ export class AudioRung {
     } finally {
       data.close();
     }
+  }
+
+  /**
+   * A new publish (media time from 0 again): a new encoder at the next piece. An AudioEncoder stamps its
+   * output by counting samples from its first input (Chromium's Opus), so one kept across publishes
+   * would go on from the old publish's end: its sound seconds ahead of the video, the origin's clock
+   * anchored on it and every video part's lag off by as much (seen as the top rung dropped for a 6 s
+   * "lag" after each new publish).
+   */
+  restart() {
+    if (this.failed || !this.encoder) return;
+    if (this.encoder.state !== 'closed') this.encoder.close();
+    this.encoder = null;
+    this.opening = null;
   }
 
   async flush() {

@@ -2,7 +2,9 @@
 // One publish of the Go live Worker: for every rendition the core's muxer (`class LiveRung`) and its
 // uploads. A publish starts its media time at 0 on its first frame (the origin continues each rendition's
 // time across publishes and marks the discontinuity); a new publish after an outage is a new Session over
-// the same encoders.
+// the same encoders. The Session renews its ticket at half its life (a second at least): here in the
+// Worker, not on the page, since a page in the background has its timers throttled and a frozen page runs
+// none, while the Worker goes on encoding and uploading (tests/e2e/golive-faults.test.mjs freezes it).
 
 import { RenditionUplink } from './uplink.js';
 
@@ -33,16 +35,51 @@ class Rendition {
 export class Session {
   /**
    * @param {any} core the full build (`LiveRung`)
-   * @param {{base: string, streamId: string, ticket: string, windowMs: number, partTargetMs: number, captureMs?: number}} info
+   * @param {{base: string, streamId: string, ticket: string, windowMs: number, partTargetMs: number,
+   *   expiresInSecs?: number, captureMs?: number}} info
    * @param {(e: import('./uplink.js').UplinkLost) => void} onLost
+   * @param {(message: string) => void} [onNotice] a renewal that failed, in words for the page
    */
-  constructor(core, info, onLost) {
+  constructor(core, info, onLost, onNotice = () => {}) {
     this.core = core;
     this.info = info;
     this.onLost = onLost;
+    this.onNotice = onNotice;
     /** @type {Map<string, Rendition>} */
     this.renditions = new Map();
     this.lost = false;
+    this.renewTimer = 0;
+    if (info.expiresInSecs) this.renewIn(info.expiresInSecs);
+  }
+
+  /** The next renewal, at half of `secs` (the ticket's life left). @param {number} secs */
+  renewIn(secs) {
+    clearTimeout(this.renewTimer);
+    this.renewTimer = setTimeout(() => this.renew(), Math.max(1, secs / 2) * 1000);
+  }
+
+  async renew() {
+    if (this.lost) return;
+    const { base, streamId, ticket } = this.info;
+    let code = '';
+    try {
+      const r = await fetch(`${base}/api/live/${streamId}/renew`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${ticket}` },
+      });
+      const body = await r.json().catch(() => null);
+      if (r.ok && typeof body?.expires_in_secs === 'number') return this.renewIn(body.expires_in_secs);
+      code = body?.code ?? `HTTP ${r.status}`;
+    } catch (e) {
+      code = `network: ${/** @type {Error} */ (e).message}`;
+    }
+    // Not tried again: the ticket still holds until it expires, and then the page publishes again.
+    if (!this.lost) this.onNotice(`Renewing the publish ticket failed (${code}); publishing again if it expires.`);
+  }
+
+  /** No more renewals (the publish is lost, ended, or replaced by a new one). */
+  close() {
+    clearTimeout(this.renewTimer);
   }
 
   /** @param {string} name @param {string} codec */
@@ -82,6 +119,7 @@ export class Session {
   lose(e) {
     if (this.lost) return;
     this.lost = true;
+    this.close();
     for (const r of this.renditions.values()) r.up?.stop();
     this.onLost(e);
   }
@@ -126,6 +164,7 @@ export class Session {
 
   /** The last parts of every rendition, and every upload finished. */
   async finish() {
+    this.close();
     for (const r of this.renditions.values()) {
       if (!r.mux) continue;
       try {

@@ -46,6 +46,8 @@ export class RenditionUplink {
     this.sentBytes = 0;
     this.sentParts = 0;
     this.retries = 0;
+    /** The last try of the part in front failed (no answer, or an error worth trying again). */
+    this.failing = false;
     /** @type {(() => void) | null} wakes `drain` */
     this.drained = null;
   }
@@ -150,6 +152,7 @@ export class RenditionUplink {
       } catch {
         status = 0; // the network, or the timeout
       }
+      this.failing = !(status === 200 || status === 201);
       if (status === 200 || status === 201) {
         if (typeof body?.lag_ms === 'number') this.lagMs = body.lag_ms;
         this.sentBytes += item.bytes.length;

@@ -2,11 +2,20 @@
 // One rung of the live ladder: its VideoEncoder (`latencyMode: 'realtime'`, the capture scaled by the
 // encoder to the rung's size) and the core's muxer for it (`class LiveRung`, a follower: it starts a
 // segment at the key frame the Worker forces in every rung at the same frame). An encoder that fails
-// mid-stream (an error, a codec the browser reclaimed) is made again at the next segment boundary, where
-// a key frame is due anyway; until then the rung's frames are dropped and counted.
+// mid-stream (an error, a codec the browser reclaimed) is made again at the next frame, which it encodes
+// as a key frame: only the frames the failed encoder held are lost (counted), so no sample of the rung
+// stretches past the origin's part-duration limit, as waiting for the next segment boundary did (a
+// second-long sample, `422 bad-part-duration`, and the whole publish lost). At most MAX_RESTARTS per
+// rung; then the rung stops (the others go on) until the next publish.
+//
+// The test hook `failAt` (the Go live page's `window.__upcastFailEncoderAt`, as on the upload page): the
+// encoder of the rung labelled `rung` fails as a reclaimed codec does (closed, a QuotaExceededError) right
+// after its `frame`-th frame, `times` times (once by default, each counted from the new encoder's start).
 
 /** Frames queued in one encoder before a frame that is not a segment's first is dropped for it. */
 const MAX_QUEUE = 4;
+/** New encoders one rung gets in a publish before it stops. */
+export const MAX_RESTARTS = 3;
 
 /**
  * @typedef {object} RungPlan
@@ -45,9 +54,17 @@ export class VideoRung {
    * @param {RungPlan} plan
    * @param {(rung: VideoRung, chunk: EncodedVideoChunk, description: Uint8Array | null) => void} onChunk
    * @param {(rung: VideoRung, message: string) => void} onTrouble
+   * @param {{rung: string, frame: number, times?: number} | null} [failAt] test hook (above)
    */
-  constructor(plan, onChunk, onTrouble) {
+  constructor(plan, onChunk, onTrouble, failAt = null) {
     this.plan = plan;
+    this.failAt = failAt?.rung === plan.label ? { frame: failAt.frame, times: failAt.times ?? 1 } : null;
+    /** Frames given to the current encoder (the test hook counts them), and its chunks out. */
+    this.given = 0;
+    this.out = 0;
+    /** Encoders that failed, and those made again after a failure. */
+    this.failures = 0;
+    this.restarts = 0;
     this.onChunk = onChunk;
     this.onTrouble = onTrouble;
     /** @type {VideoEncoder | null} */
@@ -68,6 +85,8 @@ export class VideoRung {
   open() {
     const enc = new VideoEncoder({
       output: (chunk, meta) => {
+        if (enc !== this.encoder) return; // a failed encoder's last words
+        this.out++;
         const d = meta?.decoderConfig?.description;
         const desc = d
           ? new Uint8Array(ArrayBuffer.isView(d) ? d.buffer.slice(d.byteOffset, d.byteOffset + d.byteLength) : d)
@@ -78,24 +97,35 @@ export class VideoRung {
           return;
         }
         if (desc && !this.description) this.description = desc;
-        this.onChunk(this, chunk, desc);
+        // Only an encoder's first chunk carries the description: a new publish (a new muxer per
+        // rendition, made at its first key frame) gets the one this rung has.
+        this.onChunk(this, chunk, desc ?? this.description);
       },
       error: (e) => this.fail(`${e.name}: ${e.message}`),
     });
     enc.configure(liveEncoderConfig(this.plan));
+    // (A rung the Worker turned off for the uplink and back on with a new publish is no restart.)
+    const again = this.failures > this.restarts;
     this.encoder = enc;
     this.broken = false;
+    this.given = 0;
+    this.out = 0;
+    if (again) {
+      this.restarts++;
+      this.dropReason = `encoder failed and made again (${this.restarts}×)`;
+      this.onTrouble(this, `${this.plan.label}: a new encoder took over with a key frame (${this.restarts}×)`);
+    }
   }
 
   /** @param {string} why */
   fail(why) {
     if (this.broken) return;
     this.broken = true;
-    this.dropReason = `encoder failed (${why}); made again at the next segment`;
-    this.onTrouble(
-      this,
-      `${this.plan.label}: the encoder failed (${why}); it is made again at the next segment boundary`,
-    );
+    this.failures++;
+    // The frames it was given and did not put out are lost with it.
+    this.dropped.encoder += Math.max(0, this.given - this.out);
+    this.dropReason = `encoder failed (${why})`;
+    this.onTrouble(this, `${this.plan.label}: the encoder failed (${why}); a new one takes over at the next frame`);
     try {
       if (this.encoder && this.encoder.state !== 'closed') this.encoder.close();
     } catch {
@@ -118,8 +148,10 @@ export class VideoRung {
       return;
     }
     if (this.broken || !this.encoder || this.encoder.state === 'closed') {
-      if (!key) {
-        this.dropped.encoder++;
+      if (this.restarts >= MAX_RESTARTS) {
+        this.active = false;
+        this.dropReason = `the encoder failed ${this.restarts + 1} times; this rung stops until the next publish`;
+        this.onTrouble(this, `${this.plan.label}: ${this.dropReason}. The other rungs go on.`);
         return;
       }
       try {
@@ -129,6 +161,8 @@ export class VideoRung {
         this.dropped.encoder++;
         return;
       }
+      // A new encoder starts with a key frame (the muxer starts no segment there unless it is a cut).
+      key = true;
     }
     if (!key && this.queue >= MAX_QUEUE) {
       this.dropped.busy++;
@@ -136,11 +170,19 @@ export class VideoRung {
       return;
     }
     try {
-      // The key frame every rung cuts at is never skipped: the rungs' segments must start together.
+      // A key frame (the one every rung cuts at, or a new encoder's first) is never skipped: the rungs'
+      // segments must start together.
       this.encoder.encode(frame, { keyFrame: key });
       this.frames++;
+      this.given++;
     } catch (e) {
       this.fail(String(e));
+    }
+    if (this.failAt && this.failAt.times > 0 && this.given === this.failAt.frame) {
+      this.failAt.times--;
+      // What a reclaimed codec does: the browser closes it and its error callback gets a QuotaExceededError.
+      this.encoder?.close();
+      this.fail('QuotaExceededError: Codec reclaimed (forced by the failEncoderAt test hook)');
     }
   }
 

@@ -204,7 +204,8 @@ fn rendition_reports(pl: &LivePlaylist, ctx: &Context<'_>, report: &mut Report) 
 
 /// § 6.2.5.1: EXT-X-SKIP appears only in an answer to `_HLS_skip=YES|v2`, from a server that advertises
 /// CAN-SKIP-UNTIL, and never skips segments inside the skip boundary (CAN-SKIP-UNTIL seconds from the end;
-/// the boundary falls inside a segment, so one target duration of slack).
+/// the boundary falls inside a segment, so the longest segment allowed of slack: an EXTINF rounds to at
+/// most the target duration (RFC 8216 4.3.3.1), so it may last up to half a second more).
 fn skip(pl: &LivePlaylist, ctx: &Context<'_>, report: &mut Report) {
     const TITLE: &str = "EXT-X-SKIP only in delta updates (RFC 8216bis 6.2.5.1)";
     let Some((n, line)) = pl.skipped else { return };
@@ -222,7 +223,8 @@ fn skip(pl: &LivePlaylist, ctx: &Context<'_>, report: &mut Report) {
     };
     let listed: f64 = pl.segments.iter().map(|s| s.duration).sum::<f64>()
         + pl.open_parts.iter().map(|p| p.duration).sum::<f64>();
-    if n > 0 && listed + pl.target_duration as f64 + SECOND_TOLERANCE < until {
+    let longest = pl.target_duration as f64 + 0.5;
+    if n > 0 && listed + longest + SECOND_TOLERANCE < until {
         fail(format!("skips {n} segments but lists only {listed:.3} s, less than CAN-SKIP-UNTIL {until} from the end"));
     }
 }

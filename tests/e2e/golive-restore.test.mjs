@@ -4,10 +4,10 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CALM_LAG_MS, RESTORE_CALM_PARTS, UplinkRestore } from '../../www/workers/live/restore.js';
+import { CALM_UPLOAD_MS, RESTORE_CALM_PARTS, UplinkRestore } from '../../www/workers/live/restore.js';
 
 /** The next rung's uplink as the Worker reads it. */
-const up = (sentParts, waiting = 0, lagMs = 100) => ({ sentParts, waiting, lagMs });
+const up = (sentParts, waiting = 0, uploadMs = 100) => ({ sentParts, waiting, uploadMs });
 
 test('a paused rung is due back after 12 calm parts in a row, 24 after the next drop', () => {
   const r = new UplinkRestore();
@@ -18,8 +18,8 @@ test('a paused rung is due back after 12 calm parts in a row, 24 after the next 
   r.observe(up(sent));
   for (let k = 0; k < RESTORE_CALM_PARTS - 1; k++) r.observe(up(++sent));
   assert.equal(r.due(), null, 'one calm part short');
-  // A part taken with the uplink behind (lag, or parts waiting) starts the count again.
-  r.observe(up(++sent, 0, CALM_LAG_MS));
+  // A part taken with the uplink behind (slow to go up, or parts waiting) starts the count again.
+  r.observe(up(++sent, 0, CALM_UPLOAD_MS));
   assert.equal(r.pausedRung?.calm, 0);
   r.observe(up(++sent, 2, 100));
   assert.equal(r.pausedRung?.calm, 0);

@@ -69,6 +69,7 @@ export function renderStats(tbody, rungs) {
       cell((r.bitrate / 1e6).toFixed(2)),
       cell(String(r.queue)),
       cell(String(r.waiting)),
+      cell(`${((r.uploadMs ?? 0) / 1000).toFixed(2)} s`),
       cell(`${(r.lagMs / 1000).toFixed(2)} s`),
       cell(dropped),
     );

@@ -22,9 +22,10 @@ import { Session } from './live/session.js';
 import { coreCodec, VideoRung } from './live/video.js';
 import { loadCore } from './worker-host.js';
 
-/** A rung is dropped when its uploads are this far behind (parts waiting, or the origin's lag). */
+/** A rung is dropped when its uploads are this far behind (parts waiting). */
 const DROP_WAITING_PARTS = 6;
-const DROP_LAG_MS = 3000;
+/** A part that took longer than this from made to taken (`uplink.js` `uploadMs`) says the uplink is behind. */
+const DROP_UPLOAD_MS = 3000;
 
 /** @type {any} */
 let core = null;
@@ -146,9 +147,9 @@ function adapt() {
   // Parts piling up behind a PUT that gets no answer are an outage, not a slow uplink: the retry window
   // decides (the publish is lost and made again), and dropping the rung would not help.
   if (!up || up.failing) return;
-  const behind = up.waiting > DROP_WAITING_PARTS || up.lagMs > DROP_LAG_MS;
+  const behind = up.waiting > DROP_WAITING_PARTS || up.uploadMs > DROP_UPLOAD_MS;
   if (!behind) return;
-  const reason = `uplink behind (${up.waiting} parts waiting, lag ${(up.lagMs / 1000).toFixed(1)} s)`;
+  const reason = `uplink behind (${up.waiting} parts waiting, a part took ${(up.uploadMs / 1000).toFixed(1)} s)`;
   r.active = false;
   r.pausedForUplink = true;
   r.dropReason = `${reason}: paused; back when the uplink keeps up`;
@@ -195,6 +196,7 @@ function postStats(tUs) {
       queue: r.queue,
       waiting: up?.waiting ?? 0,
       lagMs: up?.lagMs ?? 0,
+      uploadMs: up?.uploadMs ?? 0,
       frames: r.frames,
       dropped: r.dropped.busy + r.dropped.encoder + r.dropped.uplink,
       droppedEncoder: r.dropped.encoder,

@@ -1,6 +1,6 @@
 // @ts-check
 // When a rung paused for the uplink comes back (the Go live Worker's policy): once the highest rung
-// still uploaded has had enough parts in a row taken calmly (few waiting, little lag). Counted in parts
+// still uploaded has had enough parts in a row taken calmly (few waiting, each up quickly). Counted in parts
 // the uplink carried, never on a clock (a throttled background tab's timers say nothing of the uplink);
 // each drop after a return doubles the count asked for, so a link that only just keeps up is not
 // flooded again and again.
@@ -9,8 +9,8 @@
 export const RESTORE_CALM_PARTS = 12;
 /** Calm: at most this many parts waiting … */
 export const CALM_WAITING_PARTS = 1;
-/** … and the origin's lag under this. */
-export const CALM_LAG_MS = 1000;
+/** … and each part taken within this from when it was made (the uplink's own time, not the encoder's). */
+export const CALM_UPLOAD_MS = 1000;
 
 export class UplinkRestore {
   constructor() {
@@ -37,9 +37,10 @@ export class UplinkRestore {
   }
 
   /**
-   * What the highest rung still uploaded shows now: parts taken so far, parts waiting, the origin's lag.
+   * What the highest rung still uploaded shows now: parts taken so far, parts waiting, the last part's
+   * time from made to taken.
    * A part taken while the uplink is behind starts the count again.
-   * @param {{sentParts: number, waiting: number, lagMs: number}} up
+   * @param {{sentParts: number, waiting: number, uploadMs: number}} up
    */
   observe(up) {
     const p = this.pausedRung;
@@ -47,7 +48,7 @@ export class UplinkRestore {
     const sent = up.sentParts - p.seen;
     p.seen = up.sentParts;
     if (sent <= 0) return;
-    const calm = up.waiting <= CALM_WAITING_PARTS && up.lagMs < CALM_LAG_MS;
+    const calm = up.waiting <= CALM_WAITING_PARTS && up.uploadMs < CALM_UPLOAD_MS;
     p.calm = calm ? p.calm + sent : 0;
     if (p.calm >= p.need) p.due = true;
   }

@@ -4,7 +4,8 @@
 // one request in flight per rendition and the renditions side by side (4 at most with three rungs and
 // audio, under the origin's 8 per ticket). A failed PUT is tried again with back-off while the part is
 // younger than the retry window; past it the publish is lost (the page publishes again: the origin makes a
-// discontinuity). The origin's `lag_ms` answer is kept per rendition: the signal to drop the top rung.
+// discontinuity). The origin's `lag_ms` answer is kept per rendition (shown), and each part's time from made to taken:
+// with the parts waiting, the signal to drop the top rung.
 
 /** How long a PUT may take before it is aborted and tried again. */
 const PUT_TIMEOUT_MS = 8000;
@@ -43,6 +44,12 @@ export class RenditionUplink {
     this.busy = false;
     this.stopped = false;
     this.lagMs = 0;
+    /**
+     * How long the last part took from made to taken by the origin (ms): its wait in this queue and its
+     * PUT. The uplink's own figure: `lagMs` also counts the encoder's delay (about 1.5 s in Firefox), which
+     * no dropped rung would win back.
+     */
+    this.uploadMs = 0;
     this.sentBytes = 0;
     this.sentParts = 0;
     this.retries = 0;
@@ -157,6 +164,7 @@ export class RenditionUplink {
         if (typeof body?.lag_ms === 'number') this.lagMs = body.lag_ms;
         this.sentBytes += item.bytes.length;
         if (item.claim) {
+          this.uploadMs = performance.now() - item.madeAt;
           this.sentParts++;
           this.taken++;
         }

@@ -264,14 +264,7 @@ async function send(file, pkg, ctl) {
               ? `Continuing: ${e.skipped} of ${e.total} files (${bytes(e.skippedBytes)}) are already on the origin. `
               : '',
             note,
-            // A ladder's playlists are written when its last rung is encoded: it plays once published.
-            pkg.at
-              ? ''
-              : Object.assign(document.createElement('a'), {
-                  href: watch,
-                  target: '_blank',
-                  textContent: 'Watch while it uploads',
-                }),
+            watchLink(watch, !!pkg.at),
           );
           document.body.dataset.skipped = String(e.skipped);
         } else if (e.type === 'file' && e.skipped) {
@@ -309,6 +302,16 @@ async function send(file, pkg, ctl) {
     if (busy === ctl) busy = null;
     showPending();
   }
+}
+
+/** The link to watch while the upload runs: a ladder's planned playlists go first, so it plays while it
+ * encodes too (from the start once every rendition's first segment is stored). */
+function watchLink(href, encoding) {
+  return Object.assign(document.createElement('a'), {
+    href,
+    target: '_blank',
+    textContent: encoding ? 'Watch while it encodes' : 'Watch while it uploads',
+  });
 }
 
 function done(video) {

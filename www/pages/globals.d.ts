@@ -6,4 +6,6 @@ declare const Hls: typeof import('hls.js').default;
 // encoder fails as a reclaimed codec does after its `frame`-th frame (www/workers/ladder/rung-encoder.js).
 interface Window {
   __upcastFailEncoderAt?: { rung: string; frame: number; times?: number };
+  /** The e2e of watching while a ladder encodes: the bytes of finished files the page may hold before encoding waits. */
+  __upcastMaxPendingBytes?: number;
 }

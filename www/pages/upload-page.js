@@ -132,7 +132,8 @@ async function ladderFlow(file, job, ctl) {
     ...choice,
     text,
     signal: ctl.signal,
-    maxPendingBytes: 96 << 20,
+    // (The e2e of watching while it encodes sets a small budget, so that held uploads pause encoding.)
+    maxPendingBytes: window.__upcastMaxPendingBytes ?? 96 << 20,
     onProgress: (p) => meters.update(p),
     // The e2e's way to make an encoder fail mid-ladder (tests/e2e/ladder-codecs.test.mjs).
     failEncoderAt: window.__upcastFailEncoderAt ?? null,

@@ -143,7 +143,9 @@ async function ladderFlow(file, job, ctl) {
     () => {
       meters.finish();
       showStoryboard(pkg.storyboard);
-      document.body.dataset.packaged = String(pkg.list.length);
+      // The package's files, and the files made: the planned playlists were made twice (planned, measured).
+      document.body.dataset.packaged = String(pkg.files.size);
+      document.body.dataset.made = String(pkg.list.length);
       document.body.dataset.encoded = 'true';
     },
     () => {},

@@ -3,7 +3,7 @@
 //! equal, BANDWIDTH from the configured bit rates until the end replaces it with the measured one.
 #![cfg(not(target_arch = "wasm32"))]
 // Fixture offsets and sizes of files of a few MB, far inside every type they are cast to.
-#![allow(clippy::cast_possible_truncation)]
+#![allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
 
 mod common;
 use common::{FASTSTART, MOOV_AT_END, VIDEO_ONLY};

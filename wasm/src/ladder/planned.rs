@@ -46,13 +46,15 @@ pub enum AudioPlan<'a> {
     /// The source's AAC tracks, copied (the first is the default; none when the source's audio could
     /// not be planned): planned in full.
     Copied(Vec<&'a Rendition>),
-    /// Re-encoded into the `audio` rendition.
+    /// Re-encoded into the `audio` rendition: the encoder's configuration and the source track's
+    /// ISO 639-2/T language.
     Encoded(&'a PlannedAudio, &'a str),
 }
 
 /// What the planned playlists are made of.
 pub struct PlannedLadder<'a> {
-    /// Encoded rungs, then the copy rung (if any), in the order the multivariant playlist lists them.
+    /// The video variants (encoded rungs and the copy rung), in the order the multivariant playlist
+    /// lists them.
     pub videos: Vec<PlannedVideo<'a>>,
     pub audio: AudioPlan<'a>,
     /// Duration (s) of every segment of an encoded rung.

@@ -9,23 +9,12 @@
 // clean.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { timescale } from './cmaf-bytes.mjs';
-import { ADMIN, api, dropFile, ladderWatchFixture, launch, startOrigin } from './harness.mjs';
+import { ADMIN, api, dropFile, ladderWatchFixture, session } from './harness.mjs';
 import { audioMedia, get, media, validate, variants } from './ladder-check.mjs';
 
-let origin;
-let ctx;
-
-before(async () => {
-  origin = await startOrigin();
-  ctx = await launch();
-});
-
-after(async () => {
-  await ctx?.close();
-  origin?.stop();
-});
+const e2e = session();
 
 /** Segments of an encoded rung stored before the hold: the viewer plays these. */
 const FREE_SEGMENTS = 3;
@@ -61,7 +50,7 @@ function measured(video, audio) {
 }
 
 test('a ladder upload plays in a second page while it encodes; at publish the playlists are measured', async () => {
-  const page = await ctx.newPage();
+  const page = await e2e.ctx.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
   await page.addInitScript(() => {
     window.__upcastMaxPendingBytes = 256 << 10;
@@ -78,7 +67,7 @@ test('a ladder upload plays in a second page while it encodes; at publish the pl
     if (holding && encoded && Number(m[2]) > FREE_SEGMENTS) await new Promise((r) => held.push(() => r(undefined)));
     await route.continue();
   });
-  await page.goto(`${origin.url}/index.html?target=2#token=${ADMIN}`);
+  await page.goto(`${e2e.origin.url}/index.html?target=2#token=${ADMIN}`);
   await dropFile(page, '#drop', 'watch while it encodes.mp4', ladderWatchFixture());
   await page.waitForSelector('#ladder:not([hidden])');
   assert.equal(await page.isChecked('#encode'), true, 'lower renditions are ticked by default');
@@ -86,7 +75,7 @@ test('a ladder upload plays in a second page while it encodes; at publish the pl
   await page.waitForFunction(() => document.body.dataset.video);
   const id = await page.evaluate(() => document.body.dataset.video);
   assert.match(await page.textContent('#progress'), /Watch while it encodes/);
-  const base = `${origin.url}/v/${id}/`;
+  const base = `${e2e.origin.url}/v/${id}/`;
 
   // The planned multivariant playlist is on the origin from the start.
   await page.waitForFunction(
@@ -105,8 +94,8 @@ test('a ladder upload plays in a second page while it encodes; at publish the pl
   assert.doesNotMatch(planned, /I-FRAME/, 'no I-frame playlist before the I-frames exist');
 
   // A second page watches while the rungs are still encoding.
-  const watch = await ctx.newPage();
-  await watch.goto(`${origin.url}/watch.html#v=${id}&q=0`);
+  const watch = await e2e.ctx.newPage();
+  await watch.goto(`${e2e.origin.url}/watch.html#v=${id}&q=0`);
   await watch.waitForFunction(() => window.upcastHls?.levels?.length > 0, null, { timeout: 60_000 });
   const levels = await watch.evaluate(() =>
     window.upcastHls.levels.map((l) => ({ dir: l.url[0].split('/').at(-2), height: l.height })),
@@ -138,14 +127,14 @@ test('a ladder upload plays in a second page while it encodes; at publish the pl
     const n = media(served).segs.length;
     assert.ok(n >= 1 && n <= FREE_SEGMENTS, `${dir}: ${n} segments served while the rest are held`);
   }
-  assert.notEqual((await api(origin, `/api/videos/${id}`)).state, 'ready');
+  assert.notEqual((await api(e2e.origin, `/api/videos/${id}`)).state, 'ready');
   await watch.close();
 
   // Released: the upload ends, the measured playlists replace the planned ones, and it is published.
   holding = false;
   for (const r of held.splice(0)) r();
   await page.waitForFunction(() => document.body.dataset.state === 'published', null, { timeout: 240_000 });
-  assert.equal((await api(origin, `/api/videos/${id}`)).state, 'ready');
+  assert.equal((await api(e2e.origin, `/api/videos/${id}`)).state, 'ready');
   const master = (await get(`${base}master.m3u8`)).toString();
   assert.notEqual(master, planned, 'the measured master replaced the planned one');
   const vs = variants(master);

@@ -348,18 +348,15 @@ async fn unpublished_media_playlists_grow_as_event() {
     assert_eq!(header(&hm, "cache-control"), "no-cache");
 }
 
-/// PUT `bytes` at `path` of video `id`; the status and the answer's `created`.
-async fn put<S>(app: &S, id: &str, path: &str, bytes: &[u8]) -> (u16, serde_json::Value)
-where
-    S: Service<Req, Response = ServiceResponse, Error = actix_web::Error>,
-{
+/// PUT `bytes` at `path` of video `id`: the status and the JSON answer.
+async fn put(app: &impl TestApp, id: &str, path: &str, bytes: &[u8]) -> (u16, serde_json::Value) {
     let req = test::TestRequest::put()
         .uri(&format!("/api/videos/{id}/files/{path}"))
         .insert_header(bearer(ADMIN))
         .insert_header(("X-Upcast-Sha256", sha(bytes)))
         .set_payload(bytes.to_vec());
-    let (st, _, b) = send(app, req).await;
-    (st, serde_json::from_slice(&b).unwrap_or_default())
+    let (st, answer) = call(app, req).await;
+    (st.as_u16(), answer)
 }
 
 /// A ladder uploads its planned playlists before any segment (watch while encoding: BANDWIDTH from the

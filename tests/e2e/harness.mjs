@@ -187,6 +187,27 @@ export const resumeFixture = () =>
     '64k',
   ]);
 
+/** A 30 s 960x540 H.264 + AAC file with a key frame every 2 s: long enough that its ladder takes a while
+ * to encode (tests/e2e/ladder-watch.test.mjs watches it meanwhile). */
+export const ladderWatchFixture = () =>
+  made('e2e_30s_540p.mp4', [
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=960x540:rate=30',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=550:sample_rate=48000',
+    '-t',
+    '30',
+    ...h264(60, '1500k'),
+    '-c:a',
+    'aac',
+    '-b:a',
+    '96k',
+  ]);
+
 /** A 4 s 640x360 H.264 + AAC fragmented MP4 as ffmpeg writes one (`frag_keyframe+empty_moov`: an empty
  * moov, one moof per key frame, a key frame every second). */
 export const fragmentedFixture = () =>

@@ -10,4 +10,6 @@ interface Window {
   __upcastAssumeHardware?: string[];
   /** The first frame time (µs) each rung's encoder was given, by rung id (tests/e2e/ladder-resume.test.mjs). */
   __upcastLadderFirstUs?: Record<string, number | null>;
+  /** The e2e of watching while a ladder encodes: the bytes of finished files the page may hold before encoding waits. */
+  __upcastMaxPendingBytes?: number;
 }

@@ -141,7 +141,8 @@ async function ladderFlow(file, job, ctl) {
     ...choice,
     text,
     signal: ctl.signal,
-    maxPendingBytes: 96 << 20,
+    // (The e2e of watching while it encodes sets a small budget, so that held uploads pause encoding.)
+    maxPendingBytes: window.__upcastMaxPendingBytes ?? 96 << 20,
     resume: stored,
     onResume: (r) => showResuming($('#m-rungs'), r),
     onProgress: (p) => {
@@ -156,7 +157,9 @@ async function ladderFlow(file, job, ctl) {
     () => {
       meters.finish();
       showStoryboard(pkg.storyboard);
-      document.body.dataset.packaged = String(pkg.list.length);
+      // The package's files, and the files made: the planned playlists were made twice (planned, measured).
+      document.body.dataset.packaged = String(pkg.files.size);
+      document.body.dataset.made = String(pkg.list.length);
       document.body.dataset.encoded = 'true';
     },
     () => {},
@@ -279,14 +282,7 @@ async function send(file, pkg, ctl) {
               ? `Continuing: ${e.skipped} of ${e.total} files (${bytes(e.skippedBytes)}) are already on the origin. `
               : '',
             note,
-            // A ladder's playlists are written when its last rung is encoded: it plays once published.
-            pkg.at
-              ? ''
-              : Object.assign(document.createElement('a'), {
-                  href: watch,
-                  target: '_blank',
-                  textContent: 'Watch while it uploads',
-                }),
+            watchLink(watch, !!pkg.at),
           );
           document.body.dataset.skipped = String(e.skipped);
         } else if (e.type === 'file' && e.skipped) {
@@ -324,6 +320,16 @@ async function send(file, pkg, ctl) {
     if (busy === ctl) busy = null;
     showPending();
   }
+}
+
+/** The link to watch while the upload runs: a ladder's planned playlists go first, so it plays while it
+ * encodes too (from the start once every rendition's first segment is stored). */
+function watchLink(href, encoding) {
+  return Object.assign(document.createElement('a'), {
+    href,
+    target: '_blank',
+    textContent: encoding ? 'Watch while it encodes' : 'Watch while it uploads',
+  });
 }
 
 function done(video) {

@@ -127,6 +127,26 @@ async function putWithRetry(rec, f, body, onBytes, ctx, route) {
 }
 
 /**
+ * Sends of one path in the order they were asked for: a growing package names some paths twice (a ladder's
+ * planned playlists first, the measured ones at the end), and the later bytes must be what the origin
+ * keeps even when the earlier send is still retrying. `run(path, send)` starts `send` once every earlier
+ * send of `path` has settled.
+ */
+function inPathOrder() {
+  /** @type {Map<string, Promise<unknown>>} */
+  const last = new Map();
+  /** @template T @param {string} path @param {() => Promise<T>} send @returns {Promise<T>} */
+  return (path, send) => {
+    const before = last.get(path);
+    const p = before ? before.catch(() => {}).then(send) : send();
+    last.set(path, p);
+    const forget = () => last.get(path) === p && last.delete(path);
+    p.then(forget, forget);
+    return p;
+  };
+}
+
+/**
  * A package to upload: from `segment()` (every file known) or a growing one from a ladder.
  * @typedef {{list: PackageFile[], at?: (i: number) => Promise<PackageFile | null>, complete?: boolean,
  *   expectedBytes?: number, release?: (f: PackageFile) => void}} Package
@@ -142,8 +162,9 @@ async function putWithRetry(rec, f, body, onBytes, ctx, route) {
  * @param {{file: File, pkg: Package, admin: string, title: string, signal?: AbortSignal,
  *          onEvent?: (e: UploadEvent) => void}} job
  * `pkg` is a package from `segment()` (every file known) or a growing one from a ladder (`at(i)` waits for
- * the next file, `release(f)` is told when a file is on the origin); playlists of a growing package come
- * last, and publish waits for them.
+ * the next file, `release(f)` is told when a file is on the origin); a growing package may name a path
+ * again (a ladder's planned playlists come first and its measured ones last, replacing them): the later
+ * send waits for the earlier. Publish waits for every file.
  * Events: {type: 'video', id, resumed, skipped, skippedBytes} · {type: 'bytes', sent, total} ·
  *         {type: 'retry', attempt, delay, error} · {type: 'file', path, created, direct} (direct: sent
  *         straight to the bucket) ·
@@ -192,6 +213,7 @@ export async function upload({ file, pkg, admin, title, signal: outer, onEvent =
   // A segment is checked against its directory's init segment, which must be stored first.
   const inits = new Map();
   const dir = (path) => path.slice(0, path.lastIndexOf('/') + 1);
+  const afterEarlier = inPathOrder();
   let next = 0;
   const lane = async () => {
     // Each lane gathers its files into one buffer it reuses (XMLHttpRequest copies the body at send()),
@@ -223,7 +245,7 @@ export async function upload({ file, pkg, admin, title, signal: outer, onEvent =
           inFlight.set(f.path, Math.min(n, f.size));
           if (n > 0) report();
         };
-        const r = await putWithRetry(rec, f, body, onBytes, ctx, route);
+        const r = await afterEarlier(f.path, () => putWithRetry(rec, f, body, onBytes, ctx, route));
         onEvent({ type: 'file', path: f.path, created: r?.created, direct: route.direct === true });
       } finally {
         inFlight.delete(f.path);

@@ -188,15 +188,18 @@ function freshVideo() {
 }
 
 /**
- * hls.js on the master playlist (Safari, without MSE, plays HLS natively).
- * @param {HTMLVideoElement} video @param {string} url @param {Hooks} on @returns {Engine}
+ * hls.js on the master playlist (Safari, without MSE, plays HLS natively). A video still uploading (or
+ * encoding) is served as growing EVENT playlists, which hls.js would join at their live edge: it starts
+ * from the beginning instead, as the finished video will.
+ * @param {HTMLVideoElement} video @param {string} url @param {Hooks} on @param {{growing?: boolean}} [opts]
+ * @returns {Engine}
  */
-function startHls(video, url, on) {
+function startHls(video, url, on, { growing = false } = {}) {
   if (!Hls.isSupported()) {
     video.src = url;
     return plain(video);
   }
-  const hls = new Hls({ lowLatencyMode: false });
+  const hls = new Hls({ lowLatencyMode: false, ...(growing && { startPosition: 0 }) });
   w.upcastHls = hls; // For the end-to-end tests and for curious people in the console.
   w.upcastPlayer = hls;
   hls.on(Hls.Events.MANIFEST_PARSED, () => {
@@ -456,7 +459,9 @@ async function play(v, master, quality = -1, startAt = 0) {
   $('#note').textContent = '';
   $('#level').textContent = '';
   $('#title').textContent = v.title || v.id;
-  $('#state').textContent = v.state === 'ready' ? '' : 'still uploading: the playlist grows as segments arrive';
+  // A ladder's planned playlists are stored first, so a video still encoding plays too.
+  $('#state').textContent =
+    v.state === 'ready' ? '' : 'still uploading (or encoding): it plays from the start and grows as segments arrive';
   for (const a of document.querySelectorAll('#videos a'))
     a.toggleAttribute('aria-current', /** @type {HTMLElement} */ (a).dataset.id === v.id);
   let kind = chosenEngine();
@@ -515,7 +520,7 @@ async function play(v, master, quality = -1, startAt = 0) {
     decorate(ui, v, master, live);
   }
   const start = { hls: startHls, shaka: startShaka, dashjs: startDashjs, videojs: startVideojs }[kind];
-  engine = start(video, url, on);
+  engine = start(video, url, on, { growing: v.state !== 'ready' });
   w.upcastView = engine; // The page's controls' view of any player: for the tests, and the console.
 }
 

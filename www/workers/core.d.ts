@@ -71,6 +71,10 @@ export declare class Ladder {
   /** `options.text` as `segmentFile` takes it: added to the ladder's manifests by `finish`. */
   setText(options: { text?: unknown }): void;
   copyFiles(includeVideoCopy: boolean): Recipe[];
+  /** The playlists to upload before any segment (watch while encoding): the multivariant playlist from
+   * the planned rungs and every media playlist with its planned durations; `finish`'s replace them.
+   * `audio`: the audio encoder's configuration when the source's audio is re-encoded, else null. */
+  plannedPlaylists(audio: { codec: string; numberOfChannels: number; bitrate: number } | null): OutFile[];
   finish(): OutFile[];
   summary(): Summary & { ladder: unknown; bytesRead: number };
   free(): void;

@@ -9,7 +9,8 @@
 //               segments the origin has, see resumeAt())
 // Messages out: {type: 'opened', source, candidates, proposal, summary, audioTarget, rotation, decodePath} ·
 //               {type: 'resumed', segment, atUs} (only when encoding starts past the first segment) ·
-//               {type: 'files', files: [{path, bytes} | recipe]} · {type: 'progress', ...} ·
+//               {type: 'files', files: [{path, bytes} | recipe]} (the planned playlists first, see
+//               postPlanned; the measured ones again in 'done') · {type: 'progress', ...} ·
 //               {type: 'done', files, summary} · {type: 'error', error} (workers/worker-host.js)
 
 import { audioTarget, audioUndecodable, encodeAudio } from './ladder/audio.js';
@@ -28,7 +29,7 @@ import { loadCore, serve } from './worker-host.js';
  * @property {File} file
  * @property {import('../lib/types.js').LadderSource} source
  * @property {number} rotation
- * @property {{codec: string, sampleRate: number, numberOfChannels: number} | null} audio
+ * @property {{codec: string, sampleRate: number, numberOfChannels: number, bitrate: number} | null} audio
  * @property {string | null} audioProblem
  * @property {string | null} decodeProblem
  */
@@ -210,6 +211,7 @@ async function run({
   const point = resumeAt(ladder, resume, encodesAudio ? (job.audio?.codec ?? null) : null);
   // The copy rung and copied AAC audio: recipes (header bytes + source ranges), gathered by the page.
   const recipes = ladder.copyFiles(!!copyTop);
+  postPlanned(ladder, source, job.audio);
   postMessage({ type: 'files', files: recipes });
   const progress = { video: null, audio: null };
   let last = 0;
@@ -310,6 +312,21 @@ async function run({
   post(files.filter((f) => !f.path.endsWith('.m3u8')));
   // Playlists last, once every segment they name has gone out.
   return { message: { type: 'done', files: files.filter((f) => f.path.endsWith('.m3u8')), summary, storyboard } };
+}
+
+/**
+ * The playlists to upload first, before any segment, so that the video plays while it encodes: the core's
+ * multivariant playlist from the planned rungs and every media playlist with its planned durations (the
+ * origin serves each as the EVENT view of the segments stored). `finish` writes the measured ones, which
+ * replace them before publish. `audio`: the audio encoder's configuration when the source's audio is
+ * re-encoded. Without it (the browser cannot encode it), nothing is planned: the run stops on that.
+ * @param {Ladder} ladder @param {import('../lib/types.js').LadderSource} source
+ * @param {{codec: string, numberOfChannels: number, bitrate: number} | null} audio
+ */
+function postPlanned(ladder, source, audio) {
+  const encoded = !!source.audio && !source.audio.copy;
+  if (encoded && !audio) return;
+  post(ladder.plannedPlaylists(encoded ? audio : null));
 }
 
 /**

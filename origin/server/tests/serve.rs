@@ -347,3 +347,126 @@ async fn unpublished_media_playlists_grow_as_event() {
     .await;
     assert_eq!(header(&hm, "cache-control"), "no-cache");
 }
+
+/// PUT `bytes` at `path` of video `id`: the status and the JSON answer.
+async fn put(app: &impl TestApp, id: &str, path: &str, bytes: &[u8]) -> (u16, serde_json::Value) {
+    let req = test::TestRequest::put()
+        .uri(&format!("/api/videos/{id}/files/{path}"))
+        .insert_header(bearer(ADMIN))
+        .insert_header(("X-Upcast-Sha256", sha(bytes)))
+        .set_payload(bytes.to_vec());
+    let (st, answer) = call(app, req).await;
+    (st.as_u16(), answer)
+}
+
+/// A ladder uploads its planned playlists before any segment (watch while encoding: BANDWIDTH from the
+/// configured bit rates, every segment listed, EVENT), and the measured ones at the end. The origin serves
+/// the planned media playlists as their growing EVENT view, refuses to publish while the planned
+/// multivariant playlist's BANDWIDTH is off the measured one (a MUST), lets the measured playlists replace
+/// the planned ones before publish, and no playlist after.
+#[actix_web::test]
+async fn planned_playlists_first_grow_then_are_replaced_before_publish() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app(dir.path()).await;
+    let files = pkg();
+    let all: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+    let id = uploaded(&app, "public", false, &all).await;
+    let text = |path: &str| String::from_utf8(pkg_file(path).bytes).unwrap();
+    let master = text("master.m3u8");
+    let planned_master = master
+        .lines()
+        .filter(|l| !l.starts_with("#EXT-X-I-FRAME-STREAM-INF"))
+        .map(|l| {
+            l.replace("BANDWIDTH=60900", "BANDWIDTH=200000")
+                .replace("AVERAGE-BANDWIDTH=60142", "AVERAGE-BANDWIDTH=200000")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n";
+    assert!(
+        planned_master.contains("BANDWIDTH=200000"),
+        "{planned_master}"
+    );
+    let planned_media = |path: &str| {
+        text(path)
+            .replace("#EXT-X-PLAYLIST-TYPE:VOD", "#EXT-X-PLAYLIST-TYPE:EVENT")
+            .replace("#EXT-X-ENDLIST\n", "")
+    };
+    let lists = ["video/playlist.m3u8", "audio/playlist.m3u8"];
+    assert_eq!(
+        put(&app, &id, "master.m3u8", planned_master.as_bytes())
+            .await
+            .0,
+        201
+    );
+    for p in lists {
+        assert_eq!(put(&app, &id, p, planned_media(p).as_bytes()).await.0, 201);
+    }
+    let get = |path: String| {
+        let app = &app;
+        async move {
+            let (st, _, b) = send(app, test::TestRequest::get().uri(&path)).await;
+            (st, String::from_utf8(b).unwrap())
+        }
+    };
+    // Nothing stored yet: an EVENT playlist without segments; the master as stored.
+    let (st, body) = get(format!("/v/{id}/video/playlist.m3u8")).await;
+    assert_eq!(st, 200);
+    assert!(
+        body.contains("#EXT-X-PLAYLIST-TYPE:EVENT") && !body.contains("seg_"),
+        "{body}"
+    );
+    assert_eq!(get(format!("/v/{id}/master.m3u8")).await.1, planned_master);
+    // The media files, in the order a ladder sends them.
+    for f in files.iter().filter(|f| !f.path.ends_with(".m3u8")) {
+        assert_eq!(put(&app, &id, &f.path, &f.bytes).await.0, 201, "{}", f.path);
+    }
+    let (_, body) = get(format!("/v/{id}/video/playlist.m3u8")).await;
+    assert!(
+        body.contains("seg_00004.m4s") && !body.contains("ENDLIST"),
+        "{body}"
+    );
+    // The planned BANDWIDTH is three times the measured peak: publishing now is refused with that rule.
+    let publish = || {
+        let app = &app;
+        let id = id.clone();
+        async move {
+            let req = test::TestRequest::post()
+                .uri(&format!("/api/videos/{id}/publish"))
+                .insert_header(bearer(ADMIN));
+            let (st, _, b) = send(app, req).await;
+            (st, String::from_utf8(b).unwrap())
+        }
+    };
+    let (st, body) = publish().await;
+    assert_eq!(st, 422, "{body}");
+    assert!(
+        body.contains("not-conformant") && body.contains("BANDWIDTH"),
+        "{body}"
+    );
+    // The measured playlists replace the planned ones (a different body at the same path, before publish).
+    for p in ["master.m3u8", "video/iframes.m3u8"]
+        .into_iter()
+        .chain(lists)
+    {
+        let (st, answer) = put(&app, &id, p, &pkg_file(p).bytes).await;
+        assert_eq!(st, 201, "{p}: {answer}");
+        assert_eq!(answer["created"], true, "{p}");
+        assert_eq!(answer["file"]["sha256"], pkg_file(p).sha256, "{p}");
+    }
+    let (st, body) = publish().await;
+    assert_eq!(st, 200, "{body}");
+    let (_, body) = get(format!("/v/{id}/video/playlist.m3u8")).await;
+    assert!(
+        body.contains("#EXT-X-PLAYLIST-TYPE:VOD") && body.contains("#EXT-X-ENDLIST"),
+        "{body}"
+    );
+    assert_eq!(get(format!("/v/{id}/master.m3u8")).await.1, master);
+    // Published: a playlist no longer changes.
+    let (st, answer) = put(&app, &id, "master.m3u8", planned_master.as_bytes()).await;
+    assert_eq!(
+        (st, answer["code"].as_str()),
+        (409, Some("published")),
+        "{answer}"
+    );
+}

@@ -29,20 +29,43 @@ fn map() -> Map {
     }
 }
 
-/// The media playlist of the first `count` segments: VOD with ENDLIST when `count` covers them all,
-/// else a growing EVENT playlist (playable while an upload is still running).
-pub fn media_playlist(r: &Rendition, target_duration: u64, count: usize) -> String {
-    let count = count.min(r.segments.len());
-    let mut p = playlist(target_duration, count == r.segments.len());
-    for (k, s) in r.segments.iter().take(count).enumerate() {
+/// A media playlist of consecutive segments `seg_00001.m4s`… lasting `durations_s`, after one EXT-X-MAP.
+fn segments_playlist(
+    durations_s: impl IntoIterator<Item = f64>,
+    target_duration: u64,
+    ended: bool,
+) -> String {
+    let mut p = playlist(target_duration, ended);
+    for (k, d) in durations_s.into_iter().enumerate() {
         p.segments.push(MediaSegment {
             uri: crate::layout::segment_name(k),
-            duration: crate::num::f64_to_f32(s.duration_s(r.timescale)),
+            duration: crate::num::f64_to_f32(d),
             map: (k == 0).then(map),
             ..MediaSegment::default()
         });
     }
     to_string(|w| p.write_to(w))
+}
+
+/// The media playlist of the first `count` segments: VOD with ENDLIST when `count` covers them all,
+/// else a growing EVENT playlist (playable while an upload is still running).
+pub fn media_playlist(r: &Rendition, target_duration: u64, count: usize) -> String {
+    let count = count.min(r.segments.len());
+    segments_playlist(
+        r.segments
+            .iter()
+            .take(count)
+            .map(|s| s.duration_s(r.timescale)),
+        target_duration,
+        count == r.segments.len(),
+    )
+}
+
+/// A media playlist written before its segments exist (a ladder's rung at the start of encoding): every
+/// planned segment with its duration, as a growing EVENT playlist without ENDLIST. The origin serves the
+/// prefix of it that is stored; the playlist written from the segments replaces it at the end.
+pub fn planned_media_playlist(durations_s: &[f64], target_duration: u64) -> String {
+    segments_playlist(durations_s.iter().copied(), target_duration, false)
 }
 
 /// The I-frame playlist: one entry per key frame, a byte range from its moof to the end of the frame inside

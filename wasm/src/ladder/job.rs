@@ -6,6 +6,7 @@ use super::codecs::Family;
 use super::describe;
 use super::mux::VideoMuxer;
 use super::plan::{self, Candidate, CopyDecision, Encodable, Proposal, SourceShape};
+use super::planned::{self, AudioPlan, PlannedAudio, PlannedLadder, PlannedVideo};
 use super::resume::{self as rs, ResumePoint, SegmentRecord};
 use super::timeline::Timeline;
 use super::OutFile;
@@ -537,6 +538,62 @@ impl LadderJob {
             None => Vec::new(),
         };
         (videos, audios)
+    }
+
+    /// The playlists written at the start, before any chunk ([`super::planned`]): `master.m3u8` from the
+    /// rungs added and the copy decision, and every media playlist with its planned segment durations.
+    /// `audio` is the audio encoder's configuration when the source's audio is to be encoded (required
+    /// when it is not AAC, refused when there is none); without it the source's AAC is copied.
+    /// [`LadderJob::finish`]'s playlists replace these.
+    pub fn planned_playlists(&self, audio: Option<&PlannedAudio>) -> Result<Vec<OutFile>> {
+        self.check_open()?;
+        if self.rungs.is_empty() && !self.copy_video {
+            return Err(Error::CallOrder(
+                "add the rungs (or choose the copy) before planning the playlists".into(),
+            ));
+        }
+        let language = self
+            .movie
+            .audio
+            .map_or("und", |i| self.movie.tracks[i].language.as_str());
+        let copied = self.package.audio();
+        let audio = match (audio, self.info.audio.as_ref()) {
+            (None, None) => AudioPlan::None,
+            (Some(p), Some(_)) => AudioPlan::Encoded(p, language),
+            (None, Some(a)) if a.copy => AudioPlan::Copied(copied),
+            (None, Some(a)) => {
+                return Err(Error::InvalidOption(format!(
+                    "the source's {} audio is re-encoded: give its encoder's configuration",
+                    a.codec
+                )))
+            }
+            (Some(_), None) => {
+                return Err(Error::InvalidOption(
+                    "an audio encoding was given, but the source has no audio".into(),
+                ))
+            }
+        };
+        let mut videos: Vec<PlannedVideo<'_>> = self
+            .rungs
+            .iter()
+            .map(|r| PlannedVideo::Encoded(&r.rung))
+            .collect();
+        if self.copy_video {
+            videos.extend(self.package.video().into_iter().map(PlannedVideo::Copy));
+        }
+        plan::order_first_near_2mbps_of(&mut videos, PlannedVideo::average_bps, |v| {
+            Family::of(v.codec()) == Some(Family::H264)
+        });
+        let tl = &self.timeline;
+        Ok(planned::playlists(&PlannedLadder {
+            videos,
+            audio,
+            rung_segments_s: tl
+                .segment_ticks()
+                .into_iter()
+                .map(|t| tl.to_us(t) / 1e6)
+                .collect(),
+        }))
     }
 
     /// Close every rung and the audio, and write every playlist and the MPD. After this the job is spent.

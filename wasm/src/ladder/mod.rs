@@ -11,12 +11,14 @@ pub mod entry;
 pub mod job;
 pub mod mux;
 pub mod plan;
+pub mod planned;
 pub mod resume;
 pub mod timeline;
 
 pub use audio::AudioEncoding;
 pub use job::{LadderJob, LadderSummary, SampleTable, SourceInfo};
 pub use plan::{candidates, propose, Candidate, Encodable, Proposal};
+pub use planned::PlannedAudio;
 
 /// A completed file: its path in the package and its bytes.
 pub type OutFile = (String, Vec<u8>);

@@ -108,6 +108,32 @@ impl Timeline {
         self.boundaries.get(k).map_or(self.end, |&i| self.pts[i])
     }
 
+    /// Where an encoded rung's last frame ends: the end of the video, or one source frame after the last
+    /// frame shown when that is later (as [`super::mux::VideoMuxer::finish`] closes the last segment).
+    pub fn rung_end(&self) -> u64 {
+        let last = self.pts.last().copied().unwrap_or(0);
+        if self.end > last {
+            self.end
+        } else {
+            last + self.last_duration
+        }
+    }
+
+    /// Duration (ticks) of every segment an encoded rung writes: boundary to boundary, the last one to
+    /// [`Timeline::rung_end`]. Known before any frame is encoded, since every rung cuts at these instants.
+    pub fn segment_ticks(&self) -> Vec<u64> {
+        let ends = self.boundaries[1..]
+            .iter()
+            .map(|&i| self.pts[i])
+            .chain([self.rung_end()]);
+        self.boundaries
+            .iter()
+            .map(|&i| self.pts[i])
+            .zip(ends)
+            .map(|(a, b)| b.saturating_sub(a))
+            .collect()
+    }
+
     pub fn to_us(&self, ticks: u64) -> f64 {
         ticks as f64 * 1e6 / f64::from(self.timescale)
     }

@@ -10,7 +10,9 @@ use web_sys::Blob;
 use super::error::{js_text, WebError, WebResult};
 use super::source::BlobSource;
 use super::{set, to_js};
-use crate::ladder::{AudioEncoding, Candidate, Encodable, LadderJob, OutFile, SampleTable};
+use crate::ladder::{
+    AudioEncoding, Candidate, Encodable, LadderJob, OutFile, PlannedAudio, SampleTable,
+};
 
 fn get(obj: &JsValue, key: &str) -> WebResult<JsValue> {
     Reflect::get(obj, &JsValue::from_str(key)).map_err(|e| WebError::option(&js_text(&e)))
@@ -355,6 +357,31 @@ impl Ladder {
             out.push(&super::recipe::recipe(&path, &body)?.into());
         }
         Ok(out)
+    }
+
+    /// The playlists to upload first, before any chunk: `master.m3u8` from the rungs added and the copy
+    /// choice (`copyFiles`), and every media playlist with its planned segment durations
+    /// ([`crate::ladder::planned`]). `audio`: the audio encoder's `{codec, numberOfChannels, bitrate}`
+    /// when the source's audio is re-encoded, else null. `finish`'s playlists replace them.
+    #[wasm_bindgen(js_name = plannedPlaylists)]
+    pub fn planned_playlists(&self, audio: JsValue) -> WebResult<Array> {
+        let what = "audio encoding";
+        let audio = if audio.is_null() || audio.is_undefined() {
+            None
+        } else {
+            let channels = get_u32(&audio, "numberOfChannels", what)?;
+            Some(PlannedAudio {
+                codec: get_string(&audio, "codec", what)?,
+                channels: u16::try_from(channels)
+                    .map_err(|_| WebError::option(&format!("{what}: {channels} channels")))?,
+                bitrate: u64::from(get_u32(&audio, "bitrate", what)?),
+            })
+        };
+        let files = self
+            .job
+            .planned_playlists(audio.as_ref())
+            .map_err(WebError::from)?;
+        files_to_js(files)
     }
 
     pub fn finish(&mut self) -> WebResult<Array> {

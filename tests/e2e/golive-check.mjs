@@ -7,9 +7,6 @@ import { promisify } from 'node:util';
 import { ADMIN, root } from './harness.mjs';
 import { audioMedia, get, sameCuts, variants } from './ladder-check.mjs';
 
-/** Chromium's flags for its fake camera and microphone, granted without asking. */
-export const FAKE_CAMERA = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'];
-
 /**
  * Open the Go live page (Chromium) with `key`, preview the camera, turn the first `rungs` rungs on (the
  * last ones with `lowest`: cheaper to encode), run `beforeStart(labelsOn)` on the page, go live; the labels

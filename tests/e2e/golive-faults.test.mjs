@@ -11,10 +11,9 @@
 // life are a few seconds, so outages and expiries happen quickly.
 
 import assert from 'node:assert/strict';
-import { after, afterEach, before, test } from 'node:test';
+import { afterEach, test } from 'node:test';
 import {
   createStream,
-  FAKE_CAMERA,
   goLive,
   mediaPlaylists,
   recording,
@@ -23,7 +22,7 @@ import {
   until,
   validateLive,
 } from './golive-check.mjs';
-import { ADMIN, launch, startOrigin } from './harness.mjs';
+import { ADMIN, FAKE_CAMERA, session } from './harness.mjs';
 import { validate } from './ladder-check.mjs';
 
 /** The origin's idle timeout (also the page's retry window), grace period and ticket life (s). */
@@ -33,11 +32,8 @@ const TICKET_S = 6;
 /** The part PUTs of every rendition (`/api/live/{id}/{rendition}/parts/{n}`). */
 const PART_PUT = /\/api\/live\/[^/]+\/[a-z0-9_]+\/parts\/\d+$/;
 
-let origin;
-let ctx;
-
-before(async () => {
-  origin = await startOrigin({
+const e2e = session({
+  origin: {
     args: [
       '--api-rate-per-ip',
       '0',
@@ -48,13 +44,8 @@ before(async () => {
       '--live-ticket-secs',
       String(TICKET_S),
     ],
-  });
-  ctx = await launch(FAKE_CAMERA);
-});
-
-after(async () => {
-  await ctx?.close();
-  origin?.stop();
+  },
+  browser: FAKE_CAMERA,
 });
 
 /** The pages a test opened, and its stream: closed after it, shown when it failed. */
@@ -70,8 +61,8 @@ afterEach(async (t) => {
       if (seen) console.error(`page ${p.url()}: ${JSON.stringify(seen)}`);
     }
     if (current) {
-      console.error(`origin status: ${JSON.stringify(await streamStatus(origin, current.id))}`);
-      for (const p of await mediaPlaylists(origin, current).catch(() => []))
+      console.error(`e2e.origin status: ${JSON.stringify(await streamStatus(e2e.origin, current.id))}`);
+      for (const p of await mediaPlaylists(e2e.origin, current).catch(() => []))
         console.error(`${p.uri}:\n${p.text.split('\n').slice(-14).join('\n')}`);
     }
   }
@@ -81,7 +72,7 @@ afterEach(async (t) => {
 
 /** A new page whose uncaught errors are kept in `page.errors`. */
 async function newPage() {
-  const page = await ctx.newPage();
+  const page = await e2e.ctx.newPage();
   opened.push(page);
   page.errors = [];
   page.on('pageerror', (e) => page.errors.push(e.message));
@@ -94,10 +85,10 @@ let streams = 0;
 async function publishing(options = {}) {
   // A title of its own: the recording is found by it (a video does not name its stream).
   const title = `e2e go live faults ${++streams}`;
-  const s = { ...(await createStream(origin, title)), title };
+  const s = { ...(await createStream(e2e.origin, title)), title };
   current = s;
   const page = await newPage();
-  const labels = await goLive(page, origin, s.stream_key, 2, { lowest: true, ...options });
+  const labels = await goLive(page, e2e.origin, s.stream_key, 2, { lowest: true, ...options });
   return { s, page, labels };
 }
 
@@ -130,7 +121,7 @@ async function lowestEdge(s, page = null) {
   const off = page
     ? await page.evaluate(() => (window.upcastLive.stats?.rungs ?? []).filter((r) => !r.active).map((r) => r.rendition))
     : [];
-  const on = (await mediaPlaylists(origin, s)).filter((p) => !off.includes(p.uri.split('/')[0]));
+  const on = (await mediaPlaylists(e2e.origin, s)).filter((p) => !off.includes(p.uri.split('/')[0]));
   return Math.min(...on.map((p) => edge(p.text)));
 }
 
@@ -146,18 +137,18 @@ const edgePast = (s, from, segments, page = null) =>
 async function stopLive(page, s) {
   await page.click('#stop');
   await page.waitForFunction(() => window.upcastLive.state === 'ended', null, { timeout: 60_000 });
-  await until('the stream ended', 30_000, async () => (await streamState(origin, s.id)) === 'ended');
+  await until('the stream ended', 30_000, async () => (await streamState(e2e.origin, s.id)) === 'ended');
 }
 
 test('a camera the browser refuses: the page says so and nothing is published', async () => {
-  const s = await createStream(origin);
+  const s = await createStream(e2e.origin);
   const page = await newPage();
   // The browser's answer to a refused permission prompt (the fake UI flag accepts every prompt).
   await page.addInitScript(() => {
     navigator.mediaDevices.getUserMedia = () =>
       Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));
   });
-  await page.goto(`${origin.url}/golive.html#key=${encodeURIComponent(s.stream_key)}`);
+  await page.goto(`${e2e.origin.url}/golive.html#key=${encodeURIComponent(s.stream_key)}`);
   await page.click('#source button[type=submit]');
   await page.waitForFunction(() => document.querySelector('#error').textContent !== '');
   assert.equal(
@@ -167,8 +158,8 @@ test('a camera the browser refuses: the page says so and nothing is published', 
   assert.equal(await page.isHidden('#publish'), true, 'no Go live button without a capture');
   assert.equal(await page.isHidden('#ladder'), true, 'no ladder without a capture');
   assert.equal(await page.evaluate(() => window.upcastLive.state), 'idle');
-  assert.equal(await streamState(origin, s.id), 'idle', 'the origin never saw a publish');
-  assert.equal((await fetch(`${origin.url}${s.playback_url}`)).status, 404, 'viewers find no stream');
+  assert.equal(await streamState(e2e.origin, s.id), 'idle', 'the e2e.origin never saw a publish');
+  assert.equal((await fetch(`${e2e.origin.url}${s.playback_url}`)).status, 404, 'viewers find no stream');
   assert.deepEqual(page.errors, []);
   await page.close();
 });
@@ -176,16 +167,16 @@ test('a camera the browser refuses: the page says so and nothing is published', 
 test('an expired publish ticket: the page publishes again and viewers see a discontinuity', async () => {
   const { s, page } = await publishing();
   await mediaPast(page, 2);
-  assert.equal(await streamState(origin, s.id), 'live');
+  assert.equal(await streamState(e2e.origin, s.id), 'live');
   // The renewals (the Worker's) stop getting through: the ticket runs out and the origin refuses the next
   // part with `401 ticket-expired`.
   let renewals = 0;
-  await ctx.route('**/api/live/*/renew', (route) => {
+  await e2e.ctx.route('**/api/live/*/renew', (route) => {
     renewals++;
     return route.fulfill({ status: 503, contentType: 'application/json', body: '{"code":"unavailable","msg":"test"}' });
   });
   await noticeLike(page, /^Renewing the publish ticket failed \(unavailable\)/);
-  await ctx.unrouteAll({ behavior: 'wait' });
+  await e2e.ctx.unrouteAll({ behavior: 'wait' });
   assert.equal(renewals, 1, 'the page does not hammer a failing renewal');
   await noticeLike(page, /^Upload lost: .*ticket-expired/);
   await noticeLike(page, /^Published again: a new ticket/);
@@ -193,10 +184,10 @@ test('an expired publish ticket: the page publishes again and viewers see a disc
   assert.equal(await page.textContent('#state'), 'Live again (viewers see a discontinuity)');
   const from = await lowestEdge(s);
   await edgePast(s, from, 2, page);
-  assert.equal(await streamState(origin, s.id), 'live');
-  for (const p of await mediaPlaylists(origin, s))
+  assert.equal(await streamState(e2e.origin, s.id), 'live');
+  for (const p of await mediaPlaylists(e2e.origin, s))
     assert.match(p.text, /#EXT-X-DISCONTINUITY\n/, `${p.uri}: a discontinuity where the new publish starts`);
-  await validateLive(origin, s);
+  await validateLive(e2e.origin, s);
   await stopLive(page, s);
   assert.deepEqual(page.errors, []);
   await page.close();
@@ -210,7 +201,7 @@ test('a network blip: the failed part PUTs are retried within the window, no dis
   let toFail = 6;
   const failed = new Set();
   const answered = new Map();
-  await ctx.route(PART_PUT, async (route) => {
+  await e2e.ctx.route(PART_PUT, async (route) => {
     const path = new URL(route.request().url()).pathname;
     if (toFail > 0) {
       toFail--;
@@ -226,7 +217,7 @@ test('a network blip: the failed part PUTs are retried within the window, no dis
     60_000,
     async () => toFail === 0 && [...failed].every((p) => [200, 201].includes(answered.get(p) ?? 0)),
   );
-  await ctx.unrouteAll({ behavior: 'wait' });
+  await e2e.ctx.unrouteAll({ behavior: 'wait' });
   t.diagnostic(`failed once, then taken: ${[...failed].map((p) => p.split('/').slice(-3).join('/')).join(' ')}`);
   const from = await lowestEdge(s);
   await edgePast(s, from, 1, page);
@@ -243,10 +234,10 @@ test('a network blip: the failed part PUTs are retried within the window, no dis
     [],
     'the publish was never lost',
   );
-  assert.equal(await streamState(origin, s.id), 'live');
-  for (const p of await mediaPlaylists(origin, s))
+  assert.equal(await streamState(e2e.origin, s.id), 'live');
+  for (const p of await mediaPlaylists(e2e.origin, s))
     assert.doesNotMatch(p.text, /#EXT-X-DISCONTINUITY/, `${p.uri}: no discontinuity after a blip`);
-  await validateLive(origin, s);
+  await validateLive(e2e.origin, s);
   await stopLive(page, s);
   assert.deepEqual(page.errors, []);
   await page.close();
@@ -256,12 +247,12 @@ test('a longer outage: the page publishes again, the stream goes on after a disc
   const { s, page } = await publishing();
   await mediaPast(page, 2);
   const master = await until('two variants', 60_000, async () => {
-    const p = await mediaPlaylists(origin, s);
+    const p = await mediaPlaylists(e2e.origin, s);
     return p.length >= 2 && p.every((x) => x.text.includes('#EXTINF:')) ? p : null;
   });
   t.diagnostic(`renditions: ${master.map((p) => p.uri).join(' ')}`);
   const viewer = await newPage();
-  await viewer.goto(`${origin.url}/live.html#token=${ADMIN}`);
+  await viewer.goto(`${e2e.origin.url}/live.html#token=${ADMIN}`);
   await viewer.waitForFunction(() => location.hash === '');
   await viewer.evaluate((id) => {
     location.hash = `s=${id}`;
@@ -272,7 +263,7 @@ test('a longer outage: the page publishes again, the stream goes on after a disc
   // than the window); the next publish's go through.
   let refused = 0;
   let lostTicket = null;
-  await ctx.route(PART_PUT, (route) => {
+  await e2e.ctx.route(PART_PUT, (route) => {
     const auth = route.request().headers().authorization;
     lostTicket ??= auth;
     if (auth !== lostTicket) return route.fallback();
@@ -281,21 +272,21 @@ test('a longer outage: the page publishes again, the stream goes on after a disc
   });
   await noticeLike(page, new RegExp(`^Upload lost: [a-z0-9_]+/parts/\\d+: no answer within ${IDLE_S} s`));
   await noticeLike(page, /^Published again: a new ticket/);
-  await ctx.unrouteAll({ behavior: 'wait' });
+  await e2e.ctx.unrouteAll({ behavior: 'wait' });
   const stalledAt = await viewer.evaluate(() => document.querySelector('#player').currentTime);
   t.diagnostic(`${refused} part PUTs refused; the viewer at ${stalledAt.toFixed(2)} s`);
   assert.equal(await page.textContent('#state'), 'Live again (viewers see a discontinuity)');
-  await until('the stream live again', 30_000, async () => (await streamState(origin, s.id)) === 'live');
+  await until('the stream live again', 30_000, async () => (await streamState(e2e.origin, s.id)) === 'live');
   const from = await lowestEdge(s);
   await edgePast(s, from, 2, page);
-  for (const p of await mediaPlaylists(origin, s))
+  for (const p of await mediaPlaylists(e2e.origin, s))
     assert.match(p.text, /#EXT-X-DISCONTINUITY\n/, `${p.uri}: a discontinuity after the outage`);
   // The viewer plays on past the outage, into the new publish's media, with no fatal error.
   await viewer.waitForFunction((t0) => document.querySelector('#player').currentTime > t0 + 3, stalledAt, {
     timeout: 60_000,
   });
   assert.equal(await viewer.evaluate(() => window.upcastFatal ?? null), null, 'no fatal error in hls.js');
-  await validateLive(origin, s);
+  await validateLive(e2e.origin, s);
   await viewer.close();
   await stopLive(page, s);
   assert.deepEqual(page.errors, []);
@@ -306,7 +297,7 @@ test('a longer outage: the page publishes again, the stream goes on after a disc
 async function endedVia(s) {
   const seen = [];
   await until('the stream ended', 60_000, async () => {
-    const st = await streamStatus(origin, s.id);
+    const st = await streamStatus(e2e.origin, s.id);
     const now = `${st.state}${st.reason ? ` (${st.reason})` : ''}`;
     if (seen.at(-1) !== now) seen.push(now);
     return st.state === 'ended';
@@ -316,10 +307,10 @@ async function endedVia(s) {
 
 /** Viewers see the end, and the recording is published and valid. */
 async function endedAndRecorded(t, s) {
-  for (const p of await mediaPlaylists(origin, s))
+  for (const p of await mediaPlaylists(e2e.origin, s))
     assert.match(p.text, /#EXT-X-ENDLIST/, `${p.uri}: viewers see the end`);
-  const vid = await recording(origin, s.id, s.title);
-  t.diagnostic(validate(`${origin.url}/v/${vid}/master.m3u8`));
+  const vid = await recording(e2e.origin, s.id, s.title);
+  t.diagnostic(validate(`${e2e.origin.url}/v/${vid}/master.m3u8`));
 }
 
 test('closing the tab ends the stream at once; the recording is published and valid', async (t) => {
@@ -328,7 +319,7 @@ test('closing the tab ends the stream at once; the recording is published and va
   await edgePast(s, await lowestEdge(s), 1);
   await page.close();
   const seen = await endedVia(s);
-  t.diagnostic(`origin after the tab closed: ${seen.join(' → ')}`);
+  t.diagnostic(`e2e.origin after the tab closed: ${seen.join(' → ')}`);
   assert.equal(seen.at(-1), 'ended (publisher-ended)', "the page's keepalive end, not the idle timeout");
   await endedAndRecorded(t, s);
 });
@@ -338,11 +329,11 @@ test('a crashed tab: the origin times the publish out, ends it after the grace p
   await mediaPast(page, 3);
   await edgePast(s, await lowestEdge(s), 1);
   // No pagehide, no end: the renderer (page and Worker) is gone.
-  const cdp = await ctx.newCDPSession(page);
+  const cdp = await e2e.ctx.newCDPSession(page);
   // Its answer never comes (the renderer is gone): not awaited.
   cdp.send('Page.crash').catch(() => {});
   const seen = await endedVia(s);
-  t.diagnostic(`origin after the crash: ${seen.join(' → ')}`);
+  t.diagnostic(`e2e.origin after the crash: ${seen.join(' → ')}`);
   // Whichever of the origin's clocks runs out first: the idle timeout (no part for 4 s) or the ticket's
   // life (no renewal from the dead Worker).
   assert.ok(
@@ -380,9 +371,9 @@ test('a reclaimed encoder mid-stream: made again with a key frame, the other run
   );
   const from = await lowestEdge(s);
   await edgePast(s, from, 1, page);
-  for (const p of await mediaPlaylists(origin, s))
+  for (const p of await mediaPlaylists(e2e.origin, s))
     assert.doesNotMatch(p.text, /#EXT-X-DISCONTINUITY/, `${p.uri}: no discontinuity`);
-  await validateLive(origin, s);
+  await validateLive(e2e.origin, s);
   await stopLive(page, s);
   assert.deepEqual(page.errors, []);
   await page.close();
@@ -400,12 +391,12 @@ test('a tab in the background, then frozen: the Worker goes on encoding, uploadi
   // The page frozen (what a browser does to a background tab it parks: no task of the page runs, timers
   // included) for longer than a ticket lives: the stream goes on, since the capture's frames reach the
   // Worker directly, and the Worker renews the ticket.
-  const cdp = await ctx.newCDPSession(page);
+  const cdp = await e2e.ctx.newCDPSession(page);
   const from = await lowestEdge(s);
   await cdp.send('Page.setWebLifecycleState', { state: 'frozen' });
   const segments = Math.ceil(TICKET_S / 2) + 1;
   await edgePast(s, from, segments);
-  const frozenStatus = await streamStatus(origin, s.id);
+  const frozenStatus = await streamStatus(e2e.origin, s.id);
   await cdp.send('Page.setWebLifecycleState', { state: 'active' });
   t.diagnostic(`${segments} segments published while the page was frozen; the origin: ${frozenStatus.state}`);
   assert.equal(frozenStatus.state, 'live');
@@ -417,9 +408,9 @@ test('a tab in the background, then frozen: the Worker goes on encoding, uploadi
     [],
     'the publish was never lost, every renewal went through',
   );
-  for (const p of await mediaPlaylists(origin, s))
+  for (const p of await mediaPlaylists(e2e.origin, s))
     assert.doesNotMatch(p.text, /#EXT-X-DISCONTINUITY/, `${p.uri}: no discontinuity`);
-  await validateLive(origin, s);
+  await validateLive(e2e.origin, s);
   await stopLive(page, s);
   assert.deepEqual(page.errors, []);
   await page.close();

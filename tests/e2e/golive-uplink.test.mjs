@@ -8,7 +8,7 @@
 // error. Stop publishes a recording without the paused rung that passes `upcast validate` and plays.
 
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import {
   createStream,
   goLive,
@@ -21,28 +21,17 @@ import {
   until,
   untilSegments,
 } from './golive-check.mjs';
-import { ADMIN, launch, startOrigin } from './harness.mjs';
+import { ADMIN, FAKE_CAMERA, session } from './harness.mjs';
 import { validate } from './ladder-check.mjs';
 
 /** How long each 720p part PUT is held while the uplink is "slow" (parts are made every 0.5 s). */
 const HOLD_MS = 1500;
 
-let origin;
-let ctx;
-
-before(async () => {
-  origin = await startOrigin({ args: ['--api-rate-per-ip', '0', '--live-grace-secs', '3'] });
-  ctx = await launch(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream']);
-});
-
-after(async () => {
-  await ctx?.close();
-  origin?.stop();
-});
+const e2e = session({ origin: { args: ['--api-rate-per-ip', '0', '--live-grace-secs', '3'] }, browser: FAKE_CAMERA });
 
 /** The media playlist of rendition `name`: `[{uri, gap}]` of its complete segments. */
 async function segmentsOf(s, name) {
-  const r = await fetch(`${origin.url}/live/${s.id}/${name}/index.m3u8`);
+  const r = await fetch(`${e2e.origin.url}/live/${s.id}/${name}/index.m3u8`);
   return liveMedia(await r.text()).segs;
 }
 
@@ -57,8 +46,8 @@ async function pageNotice(page, re, timeout) {
 }
 
 test('a slow uplink pauses the top rung and it comes back; a viewer forced on it plays on; the recording validates', async (t) => {
-  const s = await createStream(origin, 'e2e slow uplink');
-  const page = await ctx.newPage();
+  const s = await createStream(e2e.origin, 'e2e slow uplink');
+  const page = await e2e.ctx.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
   // Every 720p part PUT goes through here; held back while `slow`.
@@ -71,15 +60,15 @@ test('a slow uplink pauses the top rung and it comes back; a viewer forced on it
     }
     await route.continue().catch(() => {});
   });
-  const labels = await goLive(page, origin, s.stream_key, 3);
+  const labels = await goLive(page, e2e.origin, s.stream_key, 3);
   assert.deepEqual(labels, ['720p', '480p', '360p']);
-  const master = await masterWith(origin, s, 3);
-  await untilSegments(origin, s, master);
+  const master = await masterWith(e2e.origin, s, 3);
+  await untilSegments(e2e.origin, s, master);
   await until('the live Worker part PUTs seen by the route', 30_000, () => uplink.seen >= 4);
 
   // A viewer forced on the 720p level.
-  const viewer = await ctx.newPage();
-  await viewer.goto(`${origin.url}/live.html#token=${ADMIN}`);
+  const viewer = await e2e.ctx.newPage();
+  await viewer.goto(`${e2e.origin.url}/live.html#token=${ADMIN}`);
   await viewer.waitForFunction(() => location.hash === '');
   await viewer.evaluate((id) => {
     location.hash = `s=${id}`;
@@ -147,7 +136,7 @@ test('a slow uplink pauses the top rung and it comes back; a viewer forced on it
     'every rung is on again',
   );
   // Its media after the return starts with an IDR at the same instants as the other rungs'.
-  const cuts = await liveCuts(origin, s, master);
+  const cuts = await liveCuts(e2e.origin, s, master);
   t.diagnostic(`segment starts (ms) with media in every rung: ${cuts.join(' ')}`);
 
   // The viewer, still on 720p (forced again if hls.js moved away during the GAP span), plays its media.
@@ -173,11 +162,11 @@ test('a slow uplink pauses the top rung and it comes back; a viewer forced on it
 
   await page.click('#stop');
   await page.waitForFunction(() => window.upcastLive.state === 'ended', null, { timeout: 60_000 });
-  await until('the stream ended', 30_000, async () => (await streamState(origin, s.id)) === 'ended');
-  const vid = await recording(origin, s.id);
-  t.diagnostic(validate(`${origin.url}/v/${vid}/master.m3u8`));
+  await until('the stream ended', 30_000, async () => (await streamState(e2e.origin, s.id)) === 'ended');
+  const vid = await recording(e2e.origin, s.id);
+  t.diagnostic(validate(`${e2e.origin.url}/v/${vid}/master.m3u8`));
   // The paused rung is left out of the recording: its rungs cover the same time.
-  await playsRecording(ctx, origin, vid, 2);
+  await playsRecording(e2e.ctx, e2e.origin, vid, 2);
   assert.deepEqual(errors, [], 'no page errors');
   await viewer.close();
   await page.close();

@@ -7,10 +7,9 @@
 
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import {
   createStream,
-  FAKE_CAMERA,
   goLive,
   liveCuts,
   masterWith,
@@ -20,38 +19,27 @@ import {
   until,
   untilSegments,
 } from './golive-check.mjs';
-import { ADMIN, launch, out, startOrigin } from './harness.mjs';
+import { ADMIN, FAKE_CAMERA, out, session } from './harness.mjs';
 import { validate } from './ladder-check.mjs';
 
 const SECONDS = 30;
-let origin;
-let ctx;
-
-before(async () => {
-  origin = await startOrigin({ args: ['--api-rate-per-ip', '0', '--live-grace-secs', '3'] });
-  ctx = await launch(FAKE_CAMERA);
-});
-
-after(async () => {
-  await ctx?.close();
-  origin?.stop();
-});
+const e2e = session({ origin: { args: ['--api-rate-per-ip', '0', '--live-grace-secs', '3'] }, browser: FAKE_CAMERA });
 
 test('the Go live page publishes three rungs from a fake camera; hls.js plays each; the recording validates', async (t) => {
-  const s = await createStream(origin);
-  const page = await ctx.newPage();
+  const s = await createStream(e2e.origin);
+  const page = await e2e.ctx.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  const labels = await goLive(page, origin, s.stream_key, 3);
+  const labels = await goLive(page, e2e.origin, s.stream_key, 3);
   assert.deepEqual(labels, ['720p', '480p', '360p']);
 
-  const master = await masterWith(origin, s, 3);
+  const master = await masterWith(e2e.origin, s, 3);
   assert.match(master, /CODECS="avc1\.[^"]*,opus"/, 'audio shared by every rung');
-  await untilSegments(origin, s, master);
+  await untilSegments(e2e.origin, s, master);
 
   // A second page plays the stream in hls.js low-latency mode; each level forced in turn plays on.
-  const viewer = await ctx.newPage();
-  await viewer.goto(`${origin.url}/live.html#token=${ADMIN}`);
+  const viewer = await e2e.ctx.newPage();
+  await viewer.goto(`${e2e.origin.url}/live.html#token=${ADMIN}`);
   await viewer.waitForFunction(() => location.hash === '');
   await viewer.evaluate((id) => {
     location.hash = `s=${id}`;
@@ -89,7 +77,8 @@ test('the Go live page publishes three rungs from a fake camera; hls.js plays ea
   // The Go live page (opened with the key only, no admin token) shows the origin's status of its stream,
   // read with its publish ticket: live, with the viewer counted.
   await page.waitForFunction(
-    () => /^origin: live · live for \d+ s · [1-9]\d* viewer/.test(document.querySelector('#origin')?.textContent ?? ''),
+    () =>
+      /^origin: live · live for \d+ s · [1-9]\d* viewer/.test(document.querySelector('#e2e.origin')?.textContent ?? ''),
     null,
     {
       timeout: 30_000,
@@ -107,7 +96,7 @@ test('the Go live page publishes three rungs from a fake camera; hls.js plays ea
     stats.rungs.every((r) => r.active),
     'no rung dropped on loopback',
   );
-  const cuts = await liveCuts(origin, s, master);
+  const cuts = await liveCuts(e2e.origin, s, master);
   t.diagnostic(`segment starts (ms) in every rung: ${cuts.join(' ')}`);
   await page.screenshot({ path: join(out, 'golive-page.png') });
 
@@ -115,10 +104,10 @@ test('the Go live page publishes three rungs from a fake camera; hls.js plays ea
   if (notices.length) t.diagnostic(`page notices: ${notices.join(' | ')}`);
   await page.click('#stop');
   await page.waitForFunction(() => window.upcastLive.state === 'ended', null, { timeout: 60_000 });
-  await until('the stream ended', 30_000, async () => (await streamState(origin, s.id)) === 'ended');
-  const vid = await recording(origin, s.id);
-  t.diagnostic(validate(`${origin.url}/v/${vid}/master.m3u8`));
-  await playsRecording(ctx, origin, vid, 3);
+  await until('the stream ended', 30_000, async () => (await streamState(e2e.origin, s.id)) === 'ended');
+  const vid = await recording(e2e.origin, s.id);
+  t.diagnostic(validate(`${e2e.origin.url}/v/${vid}/master.m3u8`));
+  await playsRecording(e2e.ctx, e2e.origin, vid, 3);
   assert.deepEqual(errors, [], 'no page errors');
   await viewer.close();
   await page.close();

@@ -12,6 +12,8 @@ export const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 export const out = join(root, 'tests/out');
 mkdirSync(out, { recursive: true });
 export const ADMIN = 'upa_e2e_admin_token';
+/** Chromium's flags for its fake camera and microphone, granted without asking. */
+export const FAKE_CAMERA = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'];
 
 /**
  * Start `upcast serve` on 127.0.0.1 with a fresh data directory (or `data`); resolves to {url, rtmp, data,

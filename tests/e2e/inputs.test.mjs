@@ -8,27 +8,16 @@
 
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { ADMIN, api, dropFile, fragmentedFixture, launch, out, startOrigin } from './harness.mjs';
+import { test } from 'node:test';
+import { ADMIN, api, dropFile, FAKE_CAMERA, fragmentedFixture, out, session } from './harness.mjs';
 import { playEveryLevel, validate, variants } from './ladder-check.mjs';
 
-let origin;
-let ctx;
-
-before(async () => {
-  origin = await startOrigin();
-  ctx = await launch(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream']);
-});
-
-after(async () => {
-  await ctx?.close();
-  origin?.stop();
-});
+const e2e = session({ browser: FAKE_CAMERA });
 
 async function uploadPage(query = '') {
-  const page = await ctx.newPage();
+  const page = await e2e.ctx.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
-  await page.goto(`${origin.url}/index.html${query}#token=${ADMIN}`);
+  await page.goto(`${e2e.origin.url}/index.html${query}#token=${ADMIN}`);
   // Copy only: the original is packaged as it is, no encoded renditions.
   await page.uncheck('#encode');
   return page;
@@ -89,8 +78,8 @@ function dropRecorded(page, name) {
 
 /** Play video `id` in the viewer through hls.js until `currentTime` passes `seconds`; no fatal error. */
 async function plays(id, seconds) {
-  const watch = await ctx.newPage();
-  await watch.goto(`${origin.url}/watch.html#v=${id}`);
+  const watch = await e2e.ctx.newPage();
+  await watch.goto(`${e2e.origin.url}/watch.html#v=${id}`);
   await watch.waitForFunction((s) => document.querySelector('#player').currentTime > s, seconds, {
     timeout: 120_000,
   });
@@ -109,7 +98,7 @@ test('a MediaRecorder WebM (VP9 + Opus) from the fake camera uploads, plays in h
   await published(page);
   const id = await page.evaluate(() => document.body.dataset.video);
   const url = await page.inputValue('#done .url');
-  assert.equal(url, `${origin.url}/v/${id}/master.m3u8`);
+  assert.equal(url, `${e2e.origin.url}/v/${id}/master.m3u8`);
 
   const master = await (await fetch(url)).text();
   const codecs = variants(master).map((v) => v.CODECS);
@@ -124,7 +113,7 @@ test('a MediaRecorder WebM (VP9 + Opus) from the fake camera uploads, plays in h
   const watch = await plays(id, 1.5);
   await watch.screenshot({ path: join(out, 'inputs-webm-watch.png') });
   await watch.close();
-  assert.equal((await api(origin, `/api/videos/${id}`)).state, 'ready');
+  assert.equal((await api(e2e.origin, `/api/videos/${id}`)).state, 'ready');
   await page.close();
 });
 
@@ -149,9 +138,9 @@ test('a fragmented MP4 (ffmpeg frag_keyframe+empty_moov) uploads and plays in hl
 // the rungs are encoded from the frames decoded in the tab, cut at the recording's key frames, and the
 // package publishes with video and sound.
 test('a VP8 + Opus WebM from MediaRecorder goes through the ladder: published, valid, every level plays', async (t) => {
-  const page = await ctx.newPage();
+  const page = await e2e.ctx.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
-  await page.goto(`${origin.url}/index.html?target=2#token=${ADMIN}`);
+  await page.goto(`${e2e.origin.url}/index.html?target=2#token=${ADMIN}`);
   await page.check('#encode');
   // Long enough for hls.js to play two 2 s segments of every level.
   const rec = await record(page, 'video/webm;codecs=vp8,opus', 6000);
@@ -193,7 +182,7 @@ test('a VP8 + Opus WebM from MediaRecorder goes through the ladder: published, v
     null,
   );
   const id = await page.evaluate(() => document.body.dataset.video);
-  assert.equal((await api(origin, `/api/videos/${id}`)).state, 'ready');
+  assert.equal((await api(e2e.origin, `/api/videos/${id}`)).state, 'ready');
   const url = await page.inputValue('#done .url');
   const master = await (await fetch(url)).text();
   const vs = variants(master);
@@ -202,6 +191,6 @@ test('a VP8 + Opus WebM from MediaRecorder goes through the ladder: published, v
   assert.doesNotMatch(master, /vp08|vp8/i);
   assert.deepEqual(vs.map((v) => v.RESOLUTION).sort(), ['416x234', '640x360']);
   assert.match(validate(url), /pass/i);
-  await playEveryLevel(ctx, origin, id, vs);
+  await playEveryLevel(e2e.ctx, e2e.origin, id, vs);
   await page.close();
 });

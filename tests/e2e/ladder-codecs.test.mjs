@@ -9,23 +9,12 @@
 
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { fragments } from './cmaf-bytes.mjs';
-import { ADMIN, api, dropFile, launch, longFixture, out, startOrigin } from './harness.mjs';
+import { ADMIN, api, dropFile, longFixture, out, session } from './harness.mjs';
 import { frameTimes, get, media, playEveryLevel, validate, variants } from './ladder-check.mjs';
 
-let origin;
-let ctx;
-
-before(async () => {
-  origin = await startOrigin();
-  ctx = await launch();
-});
-
-after(async () => {
-  await ctx?.close();
-  origin?.stop();
-});
+const e2e = session();
 
 /**
  * Drop the 16 s 640x360 fixture on the upload page (2 s segments) and start a ladder of the rows `keep`
@@ -33,9 +22,9 @@ after(async () => {
  * runs before the file is dropped (a test hook). Returns the page.
  */
 async function start(name, { sets, keep, before: prepare }) {
-  const page = await ctx.newPage();
+  const page = await e2e.ctx.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
-  await page.goto(`${origin.url}/index.html?target=2#token=${ADMIN}`);
+  await page.goto(`${e2e.origin.url}/index.html?target=2#token=${ADMIN}`);
   await prepare?.(page);
   await dropFile(page, '#drop', name, longFixture());
   await page.waitForSelector('#ladder:not([hidden])');
@@ -82,8 +71,8 @@ async function published(page) {
   );
   assert.equal(problem, null, 'the upload page shows no problem');
   const id = await page.evaluate(() => document.body.dataset.video);
-  assert.equal((await api(origin, `/api/videos/${id}`)).state, 'ready');
-  return { id, base: `${origin.url}/v/${id}/` };
+  assert.equal((await api(e2e.origin, `/api/videos/${id}`)).state, 'ready');
+  return { id, base: `${e2e.origin.url}/v/${id}/` };
 }
 
 /** The MPD's video AdaptationSets: the @codecs of each one's Representations. */
@@ -94,13 +83,13 @@ function videoSets(xml) {
 }
 
 test('with a hardware AV1 encoder the proposal has AV1 rungs beside the H.264 set, and says why', async () => {
-  const page = await ctx.newPage();
+  const page = await e2e.ctx.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
   // The capability report as a machine with a hardware AV1 encoder gives it (this one has none).
   await page.addInitScript(() => {
     window.__upcastAssumeHardware = ['av01'];
   });
-  await page.goto(`${origin.url}/index.html?target=2#token=${ADMIN}`);
+  await page.goto(`${e2e.origin.url}/index.html?target=2#token=${ADMIN}`);
   await page.check('#encode');
   await dropFile(page, '#drop', 'hardware av1.mp4', longFixture());
   await page.waitForSelector('#ladder:not([hidden])');
@@ -158,7 +147,7 @@ test('an AV1 + H.264 ladder: H.264 first, CODECS per variant, valid, one DASH se
     sets.some((s) => s.length === 2 && s.every((c) => c.startsWith('av01.'))),
     JSON.stringify(sets),
   );
-  await playEveryLevel(ctx, origin, id, vs);
+  await playEveryLevel(e2e.ctx, e2e.origin, id, vs);
 });
 
 test('a VP9 ladder: valid, every level plays in hls.js and in Shaka Player from the MPD', async () => {
@@ -172,12 +161,12 @@ test('a VP9 ladder: valid, every level plays in hls.js and in Shaka Player from 
   assert.match(validate(`${base}master.m3u8`), /pass/i);
   const sets = videoSets((await get(`${base}manifest.mpd`)).toString());
   assert.equal(sets.length, 1);
-  await playEveryLevel(ctx, origin, id, vs);
-  const watch = await ctx.newPage();
+  await playEveryLevel(e2e.ctx, e2e.origin, id, vs);
+  const watch = await e2e.ctx.newPage();
   try {
     for (let level = 0; level < 2; level++) {
       await watch.goto('about:blank');
-      await watch.goto(`${origin.url}/watch.html#v=${id}&player=shaka&q=${level}`);
+      await watch.goto(`${e2e.origin.url}/watch.html#v=${id}&player=shaka&q=${level}`);
       await watch.waitForFunction(() => window.upcastFatal || window.upcastView?.levels().length === 2, null, {
         timeout: 60_000,
       });

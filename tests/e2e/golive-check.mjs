@@ -91,13 +91,19 @@ export async function until(what, ms, f) {
   }
 }
 
-/** The multivariant playlist once it lists `n` video variants. */
-export async function masterWith(origin, s, n) {
-  return until(`${n} variants in ${s.playback_url}`, 90_000, async () => {
+/**
+ * The multivariant playlist once it lists `n` video variants (and, with `audio`, once every variant names
+ * the sound's codec too: the audio rendition's first part may reach the origin after the video's).
+ */
+export async function masterWith(origin, s, n, { audio = false } = {}) {
+  const what = `${n} variants${audio ? ' with their audio' : ''} in ${s.playback_url}`;
+  return until(what, 90_000, async () => {
     const r = await fetch(`${origin.url}${s.playback_url}`);
     if (r.status !== 200) return null;
     const text = await r.text();
-    return variants(text).length >= n ? text : null;
+    const vs = variants(text);
+    const heard = !audio || vs.every((v) => /,(opus|mp4a\.)/.test(v.CODECS ?? ''));
+    return vs.length >= n && heard ? text : null;
   });
 }
 

@@ -33,7 +33,7 @@ test('the Go live page publishes three rungs from a fake camera; hls.js plays ea
   const labels = await goLive(page, e2e.origin, s.stream_key, 3);
   assert.deepEqual(labels, ['720p', '480p', '360p']);
 
-  const master = await masterWith(e2e.origin, s, 3);
+  const master = await masterWith(e2e.origin, s, 3, { audio: true });
   assert.match(master, /CODECS="avc1\.[^"]*,opus"/, 'audio shared by every rung');
   await untilSegments(e2e.origin, s, master);
 

@@ -61,7 +61,7 @@ afterEach(async (t) => {
       if (seen) console.error(`page ${p.url()}: ${JSON.stringify(seen)}`);
     }
     if (current) {
-      console.error(`e2e.origin status: ${JSON.stringify(await streamStatus(e2e.origin, current.id))}`);
+      console.error(`origin status: ${JSON.stringify(await streamStatus(e2e.origin, current.id))}`);
       for (const p of await mediaPlaylists(e2e.origin, current).catch(() => []))
         console.error(`${p.uri}:\n${p.text.split('\n').slice(-14).join('\n')}`);
     }
@@ -158,7 +158,7 @@ test('a camera the browser refuses: the page says so and nothing is published', 
   assert.equal(await page.isHidden('#publish'), true, 'no Go live button without a capture');
   assert.equal(await page.isHidden('#ladder'), true, 'no ladder without a capture');
   assert.equal(await page.evaluate(() => window.upcastLive.state), 'idle');
-  assert.equal(await streamState(e2e.origin, s.id), 'idle', 'the e2e.origin never saw a publish');
+  assert.equal(await streamState(e2e.origin, s.id), 'idle', 'the origin never saw a publish');
   assert.equal((await fetch(`${e2e.origin.url}${s.playback_url}`)).status, 404, 'viewers find no stream');
   assert.deepEqual(page.errors, []);
   await page.close();
@@ -319,7 +319,7 @@ test('closing the tab ends the stream at once; the recording is published and va
   await edgePast(s, await lowestEdge(s), 1);
   await page.close();
   const seen = await endedVia(s);
-  t.diagnostic(`e2e.origin after the tab closed: ${seen.join(' → ')}`);
+  t.diagnostic(`origin after the tab closed: ${seen.join(' → ')}`);
   assert.equal(seen.at(-1), 'ended (publisher-ended)', "the page's keepalive end, not the idle timeout");
   await endedAndRecorded(t, s);
 });
@@ -333,7 +333,7 @@ test('a crashed tab: the origin times the publish out, ends it after the grace p
   // Its answer never comes (the renderer is gone): not awaited.
   cdp.send('Page.crash').catch(() => {});
   const seen = await endedVia(s);
-  t.diagnostic(`e2e.origin after the crash: ${seen.join(' → ')}`);
+  t.diagnostic(`origin after the crash: ${seen.join(' → ')}`);
   // Whichever of the origin's clocks runs out first: the idle timeout (no part for 4 s) or the ticket's
   // life (no renewal from the dead Worker).
   assert.ok(

@@ -78,7 +78,7 @@ test('the Go live page publishes three rungs from a fake camera; hls.js plays ea
   // read with its publish ticket: live, with the viewer counted.
   await page.waitForFunction(
     () =>
-      /^origin: live · live for \d+ s · [1-9]\d* viewer/.test(document.querySelector('#e2e.origin')?.textContent ?? ''),
+      /^origin: live · live for \d+ s · [1-9]\d* viewer/.test(document.querySelector('#origin')?.textContent ?? ''),
     null,
     {
       timeout: 30_000,

@@ -166,7 +166,7 @@ test('a reload at half the ladder resumes encoding at the first missing segment'
     const m = p.match(SEGMENT);
     const madeAgain = m && encoded.includes(m[1]) && Number(m[2]) - 1 >= leading(m[1]);
     const measured = p.endsWith('.m3u8');
-    assert.ok(!storedBefore.has(p) || madeAgain || measured, `${p} was on the e2e.origin and was sent again`);
+    assert.ok(!storedBefore.has(p) || madeAgain || measured, `${p} was on the origin and was sent again`);
   }
 
   // The seam: every fragment sequence number follows the one before, and the encoded video segments

@@ -77,8 +77,7 @@ test('the Go live page publishes three rungs from a fake camera; hls.js plays ea
   // The Go live page (opened with the key only, no admin token) shows the origin's status of its stream,
   // read with its publish ticket: live, with the viewer counted.
   await page.waitForFunction(
-    () =>
-      /^origin: live · live for \d+ s · [1-9]\d* viewer/.test(document.querySelector('#origin')?.textContent ?? ''),
+    () => /^origin: live · live for \d+ s · [1-9]\d* viewer/.test(document.querySelector('#origin')?.textContent ?? ''),
     null,
     {
       timeout: 30_000,

@@ -12,28 +12,18 @@
 )]
 
 mod common;
-use common::{FASTSTART, LONG_GOP, MOOV_AT_END};
+use common::{push_source_sample, with_target, FASTSTART, LONG_GOP, MOOV_AT_END};
 use std::collections::BTreeMap;
 use upcast_core::captions::{CaptionInput, Chapter, TextRequest};
 use upcast_core::check::{check_package, MemReader, Severity};
 use upcast_core::cmaf::read::{read_init, read_segment};
 use upcast_core::demux::{demux, Sample};
 use upcast_core::ladder::{AudioEncoding, Candidate, Encodable, LadderJob};
-use upcast_core::plan::PlanOptions;
-use upcast_core::{Limits, SegmentOptions};
+use upcast_core::Limits;
 
 const VIDEO_ONLY: &[u8] = include_bytes!("../../tests/fixtures/video_only.mp4");
 const VP9_OPUS: &[u8] = include_bytes!("../../tests/fixtures/vp9_opus.mp4");
 const CHAPTERS: &[u8] = include_bytes!("../../tests/fixtures/chapters.mp4");
-
-fn opts(target: f64) -> SegmentOptions {
-    SegmentOptions {
-        plan: PlanOptions {
-            target_duration_s: target,
-        },
-        ..SegmentOptions::default()
-    }
-}
 
 fn rung(id: &str) -> Candidate {
     Candidate {
@@ -76,9 +66,8 @@ fn ladder_with_text(
     text: TextRequest,
 ) -> (LadderJob, BTreeMap<String, Vec<u8>>) {
     let src = fixture.to_vec();
-    let mut job = LadderJob::new(&src, &opts(target)).unwrap();
+    let mut job = LadderJob::new(&src, &with_target(target)).unwrap();
     job.set_text(text).unwrap();
-    let desc = job.source().video.description.clone().unwrap();
     let mut files = BTreeMap::new();
     let mut put = |list: Vec<(String, Vec<u8>)>| {
         for (p, b) in list {
@@ -89,13 +78,7 @@ fn ladder_with_text(
     for id in ids {
         let r = job.add_rung(rung(id)).unwrap();
         for i in 0..v.size.len() {
-            let at = v.offset[i] as usize;
-            let bytes = src[at..at + v.size[i] as usize].to_vec();
-            // Whole microseconds, as WebCodecs timestamps are.
-            let ts = v.timestamp_us[i].round();
-            put(job
-                .push_video(r, bytes, ts, v.key[i] == 1, Some(&desc))
-                .unwrap());
+            put(push_source_sample(&mut job, &src, r, i));
         }
     }
     if audio == Audio::Encode {
@@ -259,7 +242,7 @@ fn encoded_audio_is_cut_at_the_video_boundaries() {
 #[test]
 fn long_gop_source_is_not_copyable_and_encoded_rungs_cut_every_target() {
     let src = LONG_GOP.to_vec();
-    let mut job = LadderJob::new(&src, &opts(6.0)).unwrap();
+    let mut job = LadderJob::new(&src, &with_target(6.0)).unwrap();
     assert!(!job.source().copyable);
     assert!(job
         .source()
@@ -309,7 +292,7 @@ fn long_gop_source_is_not_copyable_and_encoded_rungs_cut_every_target() {
 #[test]
 fn bad_chunks_are_refused_not_written() {
     let src = FASTSTART.to_vec();
-    let mut job = LadderJob::new(&src, &opts(2.0)).unwrap();
+    let mut job = LadderJob::new(&src, &with_target(2.0)).unwrap();
     let desc = job.source().video.description.clone().unwrap();
     let r = job.add_rung(rung("v90")).unwrap();
     // Not a key frame first; a timestamp that is no source frame; no description for H.264.
@@ -319,7 +302,7 @@ fn bad_chunks_are_refused_not_written() {
     assert!(job
         .push_video(r, vec![0; 10], 12345.0, true, Some(&desc))
         .is_err());
-    let mut fresh = LadderJob::new(&src, &opts(2.0)).unwrap();
+    let mut fresh = LadderJob::new(&src, &with_target(2.0)).unwrap();
     let r2 = fresh.add_rung(rung("v90")).unwrap();
     assert!(fresh.push_video(r2, vec![0; 10], 0.0, true, None).is_err());
     assert!(job
@@ -369,7 +352,7 @@ fn memory_stays_flat_over_thirty_minutes() {
         })
         .collect();
     movie.audio = None;
-    let mut job = LadderJob::from_movie(movie, &opts(6.0)).unwrap();
+    let mut job = LadderJob::from_movie(movie, &with_target(6.0)).unwrap();
     assert_eq!(job.boundaries_us().len(), 300);
     let desc = job.source().video.description.clone().unwrap();
     let r = job.add_rung(rung("v90")).unwrap();
@@ -417,7 +400,7 @@ fn vp9_rung_with_encoded_opus() {
     // VP9 chunks with the source's vpcC as description; the Opus packets re-muxed with no description
     // (a mapping-family-0 OpusHead is made).
     let src = VP9_OPUS.to_vec();
-    let mut job = LadderJob::new(&src, &opts(2.0)).unwrap();
+    let mut job = LadderJob::new(&src, &with_target(2.0)).unwrap();
     assert_eq!(job.source().audio.as_ref().map(|a| a.copy), Some(false));
     let desc = job.source().video.description.clone();
     let mut files = BTreeMap::new();
@@ -512,7 +495,7 @@ fn opus_from_a_44_1_khz_source_declares_48_khz_in_both_places() {
     // says so. Chromium refuses an Opus track whose AudioSampleEntry samplerate and dOps InputSampleRate
     // differ, so both are 48000.
     let src = VP9_OPUS.to_vec();
-    let mut job = LadderJob::new(&src, &opts(2.0)).unwrap();
+    let mut job = LadderJob::new(&src, &with_target(2.0)).unwrap();
     let mut head = b"OpusHead".to_vec();
     head.extend_from_slice(&[1, 1, 0x38, 0x01]); // version, 1 channel, pre-skip 312
     head.extend_from_slice(&44100u32.to_le_bytes());
@@ -615,7 +598,7 @@ fn ladder_typed_chapters_win_and_source_chapters_can_be_left_out() {
 #[test]
 fn ladder_refuses_a_bad_caption_file_before_encoding() {
     let src = CHAPTERS.to_vec();
-    let mut job = LadderJob::new(&src, &opts(2.0)).unwrap();
+    let mut job = LadderJob::new(&src, &with_target(2.0)).unwrap();
     let e = job
         .set_text(TextRequest {
             inputs: vec![caption("en", "WEBVTT\n\n00:01.000 --> 00:0x.000\nhi\n")],
@@ -630,7 +613,7 @@ const VP8_OPUS: &[u8] = include_bytes!("../../tests/fixtures/vp8_opus.webm");
 #[test]
 fn vp8_source_is_decoded_for_the_ladder_and_cut_at_its_own_key_frames() {
     let src = VP8_OPUS.to_vec();
-    let mut job = LadderJob::new(&src, &opts(1.5)).unwrap();
+    let mut job = LadderJob::new(&src, &with_target(1.5)).unwrap();
     let s = job.source().clone();
     assert!(!s.copyable);
     let why = s.copy_reason.unwrap();
@@ -674,7 +657,7 @@ fn vp8_source_is_decoded_for_the_ladder_and_cut_at_its_own_key_frames() {
     assert!(p.rungs.iter().all(|r| r.codec.starts_with("avc1.")));
     assert!(job.copy_files(true).is_err(), "the copy rung is refused");
     // The copy package (no ladder) leaves the VP8 track out, saying so, and keeps the Opus.
-    let pkg = upcast_core::segment(&src, &opts(1.5)).unwrap();
+    let pkg = upcast_core::segment(&src, &with_target(1.5)).unwrap();
     assert!(
         pkg.summary
             .warnings
@@ -688,10 +671,10 @@ fn vp8_source_is_decoded_for_the_ladder_and_cut_at_its_own_key_frames() {
     // VP8 with Vorbis (no audio either can be copied): the ladder still takes the VP8 alone; the copy
     // package refuses the file, naming both tracks.
     let vv = include_bytes!("../../tests/fixtures/vp8_vorbis.webm").to_vec();
-    let job = LadderJob::new(&vv, &opts(6.0)).unwrap();
+    let job = LadderJob::new(&vv, &with_target(6.0)).unwrap();
     assert_eq!(job.source().video.codec, "vp8");
     assert!(job.source().audio.is_none());
-    let e = upcast_core::segment(&vv, &opts(6.0))
+    let e = upcast_core::segment(&vv, &with_target(6.0))
         .err()
         .expect("nothing to copy")
         .to_string();

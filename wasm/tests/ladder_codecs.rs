@@ -7,26 +7,16 @@
 #![allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
 
 mod common;
-use common::VIDEO_ONLY;
+use common::{push_source_sample, with_target, VIDEO_ONLY};
 use std::collections::BTreeMap;
 use upcast_core::check::{check_package, MemReader, Severity};
 use upcast_core::cmaf::read::read_init;
 use upcast_core::demux::demux;
 use upcast_core::ladder::{Candidate, LadderJob};
-use upcast_core::plan::PlanOptions;
-use upcast_core::{Limits, SegmentOptions};
+use upcast_core::Limits;
 
 const AV1_OPUS: &[u8] = include_bytes!("../../tests/fixtures/av1_opus.mp4");
 const VP9_OPUS: &[u8] = include_bytes!("../../tests/fixtures/vp9_opus.mp4");
-
-fn opts() -> SegmentOptions {
-    SegmentOptions {
-        plan: PlanOptions {
-            target_duration_s: 2.0,
-        },
-        ..SegmentOptions::default()
-    }
-}
 
 fn rung(id: &str, codec: &str) -> Candidate {
     Candidate {
@@ -65,22 +55,8 @@ fn put(files: &mut Files, list: Vec<(String, Vec<u8>)>) {
 /// The job's H.264 source samples pushed as rung `r`'s chunks (with the source's avcC), from decode index
 /// `from` to `to`.
 fn push_own(job: &mut LadderJob, files: &mut Files, r: usize, from: usize, to: usize) {
-    let src = VIDEO_ONLY;
-    let desc = job.source().video.description.clone().unwrap();
-    let v = job.video_samples();
     for i in from..to {
-        let at = v.offset[i] as usize;
-        let bytes = src[at..at + v.size[i] as usize].to_vec();
-        let out = job
-            .push_video(
-                r,
-                bytes,
-                v.timestamp_us[i].round(),
-                v.key[i] == 1,
-                Some(&desc),
-            )
-            .unwrap();
-        put(files, out);
+        put(files, push_source_sample(job, VIDEO_ONLY, r, i));
     }
 }
 
@@ -114,7 +90,7 @@ fn assert_conforms(files: &Files) {
 
 #[test]
 fn a_ladder_mixing_av1_and_h264_lists_h264_first_and_one_dash_set_per_codec() {
-    let mut job = LadderJob::new(&VIDEO_ONLY.to_vec(), &opts()).unwrap();
+    let mut job = LadderJob::new(&VIDEO_ONLY.to_vec(), &with_target(2.0)).unwrap();
     let mut files = Files::new();
     let h = job.add_rung(rung("v90", "avc1.4d400c")).unwrap();
     let n = job.video_samples().size.len();
@@ -164,7 +140,7 @@ fn a_ladder_mixing_av1_and_h264_lists_h264_first_and_one_dash_set_per_codec() {
 #[test]
 fn a_vp9_rung_without_description_gets_its_vpcc_from_the_key_frame() {
     let src = VP9_OPUS.to_vec();
-    let mut job = LadderJob::new(&src, &opts()).unwrap();
+    let mut job = LadderJob::new(&src, &with_target(2.0)).unwrap();
     let (_, source_codec) = video_of(VP9_OPUS);
     let r = job.add_rung(rung("vp9_90", "vp09.00.10.08")).unwrap();
     let v = job.video_samples();
@@ -187,14 +163,14 @@ fn a_vp9_rung_without_description_gets_its_vpcc_from_the_key_frame() {
 #[test]
 fn a_replaced_encoder_writes_the_segment_in_progress_again_byte_for_byte() {
     let once = {
-        let mut job = LadderJob::new(&VIDEO_ONLY.to_vec(), &opts()).unwrap();
+        let mut job = LadderJob::new(&VIDEO_ONLY.to_vec(), &with_target(2.0)).unwrap();
         let mut files = Files::new();
         let r = job.add_rung(rung("v90", "avc1.4d400c")).unwrap();
         let n = job.video_samples().size.len();
         push_own(&mut job, &mut files, r, 0, n);
         finish(job, files, true)
     };
-    let mut job = LadderJob::new(&VIDEO_ONLY.to_vec(), &opts()).unwrap();
+    let mut job = LadderJob::new(&VIDEO_ONLY.to_vec(), &with_target(2.0)).unwrap();
     let mut files = Files::new();
     let r = job.add_rung(rung("v90", "avc1.4d400c")).unwrap();
     let v = job.video_samples();

@@ -6,23 +6,12 @@
 #![allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
 
 mod common;
-use common::{FASTSTART, MOOV_AT_END, VIDEO_ONLY};
+use common::{push_source_sample, with_target, FASTSTART, MOOV_AT_END, VIDEO_ONLY};
 
 const VP9_OPUS: &[u8] = include_bytes!("../../tests/fixtures/vp9_opus.mp4");
 use m3u8_rs::{MasterPlaylist, MediaPlaylist, MediaPlaylistType};
 use std::collections::BTreeMap;
 use upcast_core::ladder::{AudioEncoding, Candidate, LadderJob, PlannedAudio};
-use upcast_core::plan::PlanOptions;
-use upcast_core::SegmentOptions;
-
-fn opts(target: f64) -> SegmentOptions {
-    SegmentOptions {
-        plan: PlanOptions {
-            target_duration_s: target,
-        },
-        ..SegmentOptions::default()
-    }
-}
 
 fn rung(id: &str, bitrate: u64) -> Candidate {
     Candidate {
@@ -42,7 +31,7 @@ type Files = BTreeMap<String, Vec<u8>>;
 /// are fed the source's own H.264 samples, as if an encoder had made them.
 fn run(fixture: &[u8], rungs: &[Candidate], copy: bool, encode_audio: bool) -> (Files, Files) {
     let src = fixture.to_vec();
-    let mut job = LadderJob::new(&src, &opts(2.0)).unwrap();
+    let mut job = LadderJob::new(&src, &with_target(2.0)).unwrap();
     let ids: Vec<usize> = rungs
         .iter()
         .map(|r| job.add_rung(r.clone()).unwrap())
@@ -65,22 +54,10 @@ fn run(fixture: &[u8], rungs: &[Candidate], copy: bool, encode_audio: bool) -> (
         .into_iter()
         .collect();
     let mut files: Files = copied.into_iter().collect();
-    let desc = job.source().video.description.clone().unwrap();
-    let v = job.video_samples();
+    let samples = job.video_samples().size.len();
     for &r in &ids {
-        for i in 0..v.size.len() {
-            let at = v.offset[i] as usize;
-            let bytes = src[at..at + v.size[i] as usize].to_vec();
-            let made = job
-                .push_video(
-                    r,
-                    bytes,
-                    v.timestamp_us[i].round(),
-                    v.key[i] == 1,
-                    Some(&desc),
-                )
-                .unwrap();
-            files.extend(made);
+        for i in 0..samples {
+            files.extend(push_source_sample(&mut job, &src, r, i));
         }
     }
     if encode_audio {
@@ -193,7 +170,7 @@ fn planned_bandwidth_is_the_configured_rate_and_the_final_one_is_measured() {
     );
     // The copied audio's figures, measured from its planned segments (the package summary's).
     let src = FASTSTART.to_vec();
-    let job = LadderJob::new(&src, &opts(2.0)).unwrap();
+    let job = LadderJob::new(&src, &with_target(2.0)).unwrap();
     let summary = job.summary();
     let audio = summary
         .package
@@ -269,7 +246,7 @@ fn planned_audio_must_match_what_the_source_needs() {
         bitrate: 128_000,
     };
     let src = FASTSTART.to_vec();
-    let mut job = LadderJob::new(&src, &opts(2.0)).unwrap();
+    let mut job = LadderJob::new(&src, &with_target(2.0)).unwrap();
     // Nothing to play yet: no rung and no copy.
     job.copy_files(false).unwrap();
     assert!(job.planned_playlists(None).is_err());
@@ -277,7 +254,7 @@ fn planned_audio_must_match_what_the_source_needs() {
     assert!(job.planned_playlists(None).is_ok(), "the AAC is copied");
     // The source's Opus cannot be copied: without the encoder's configuration the audio is unknown.
     let src = VP9_OPUS.to_vec();
-    let mut job = LadderJob::new(&src, &opts(2.0)).unwrap();
+    let mut job = LadderJob::new(&src, &with_target(2.0)).unwrap();
     job.add_rung(rung("low", 20_000)).unwrap();
     let e = job.planned_playlists(None).unwrap_err();
     assert!(e.to_string().contains("re-encoded"), "{e}");
@@ -286,7 +263,7 @@ fn planned_audio_must_match_what_the_source_needs() {
     assert!(m.contains("CODECS=\"avc1.4d400c,opus\""), "{m}");
     // No audio to encode.
     let src = VIDEO_ONLY.to_vec();
-    let mut job = LadderJob::new(&src, &opts(2.0)).unwrap();
+    let mut job = LadderJob::new(&src, &with_target(2.0)).unwrap();
     job.add_rung(rung("low", 20_000)).unwrap();
     let e = job.planned_playlists(Some(&opus)).unwrap_err();
     assert!(e.to_string().contains("no audio"), "{e}");

@@ -7,21 +7,10 @@
 #![allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
 
 mod common;
-use common::FASTSTART;
+use common::{push_source_sample, with_target, FASTSTART};
 use std::collections::BTreeMap;
 use upcast_core::ladder::resume::SegmentRecord;
 use upcast_core::ladder::{AudioEncoding, Candidate, LadderJob};
-use upcast_core::plan::PlanOptions;
-use upcast_core::SegmentOptions;
-
-fn opts() -> SegmentOptions {
-    SegmentOptions {
-        plan: PlanOptions {
-            target_duration_s: 2.0,
-        },
-        ..SegmentOptions::default()
-    }
-}
 
 fn rung(id: &str) -> Candidate {
     Candidate {
@@ -41,8 +30,7 @@ type Files = BTreeMap<String, Vec<u8>>;
 /// instant); returns the files, the records of every segment, and the segment resumed at.
 fn run(resume: Option<&[SegmentRecord]>) -> (Files, Vec<SegmentRecord>, usize) {
     let src = FASTSTART.to_vec();
-    let mut job = LadderJob::new(&src, &opts()).unwrap();
-    let desc = job.source().video.description.clone().unwrap();
+    let mut job = LadderJob::new(&src, &with_target(2.0)).unwrap();
     let a = job.source().audio.clone().unwrap();
     let mut files = Files::new();
     let mut records = Vec::new();
@@ -69,17 +57,7 @@ fn run(resume: Option<&[SegmentRecord]>) -> (Files, Vec<SegmentRecord>, usize) {
             if v.timestamp_us[i].round() < start.round() {
                 continue;
             }
-            let at = v.offset[i] as usize;
-            let bytes = src[at..at + v.size[i] as usize].to_vec();
-            let out = job
-                .push_video(
-                    r,
-                    bytes,
-                    v.timestamp_us[i].round(),
-                    v.key[i] == 1,
-                    Some(&desc),
-                )
-                .unwrap();
+            let out = push_source_sample(&mut job, &src, r, i);
             keep(&job, out);
         }
     }

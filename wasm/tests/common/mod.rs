@@ -10,6 +10,8 @@
     clippy::cast_possible_wrap
 )]
 
+use upcast_core::ladder::LadderJob;
+use upcast_core::plan::PlanOptions;
 use upcast_core::{Error, Package, SegmentOptions};
 
 /// moov before mdat (tests patch the moov without moving sample data).
@@ -172,4 +174,31 @@ pub fn assert_at(e: &Error, offset: u64, needle: &str) {
         e.to_string().contains(needle),
         "{e:?} does not mention {needle:?}"
     );
+}
+
+/// Options that plan segments of `target` seconds.
+pub fn with_target(target: f64) -> SegmentOptions {
+    SegmentOptions {
+        plan: PlanOptions {
+            target_duration_s: target,
+        },
+        ..SegmentOptions::default()
+    }
+}
+
+/// The ladder tests' stand-in for a WebCodecs H.264 encoder: source video sample `i` of `job` (its bytes
+/// read from `src`, the file the job was made from) pushed as rung `r`'s chunk with the source's avcC, at
+/// its time in whole microseconds as WebCodecs stamps chunks. The files that completed.
+pub fn push_source_sample(
+    job: &mut LadderJob,
+    src: &[u8],
+    r: usize,
+    i: usize,
+) -> Vec<(String, Vec<u8>)> {
+    let desc = job.source().video.description.clone();
+    let v = job.video_samples();
+    let at = v.offset[i] as usize;
+    let bytes = src[at..at + v.size[i] as usize].to_vec();
+    let (ts, key) = (v.timestamp_us[i].round(), v.key[i] == 1);
+    job.push_video(r, bytes, ts, key, desc.as_deref()).unwrap()
 }

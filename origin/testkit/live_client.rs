@@ -120,6 +120,20 @@ pub fn stream_state(s: &Server, id: &str) -> Value {
     api(s, "GET", &format!("/api/streams/{id}"), None).1["status"].clone()
 }
 
+/// The id of the first video of `s` that is ready: a recording, once its stream has ended and it is
+/// published (within 60 s).
+pub fn published_recording(s: &Server) -> String {
+    let video = until(60, "the recording, published", || {
+        let (_, v) = api(s, "GET", "/api/videos", None);
+        v["videos"]
+            .as_array()?
+            .iter()
+            .find(|v| v["state"] == "ready")
+            .cloned()
+    });
+    video["id"].as_str().unwrap().to_string()
+}
+
 /// `upcast validate` on `args`; its exit status and report.
 pub fn validate(args: &[&str]) -> (bool, String) {
     let out = Command::new(upcast_bin())

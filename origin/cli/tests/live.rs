@@ -86,15 +86,7 @@ fn an_ffmpeg_stream_plays_as_ll_hls_and_its_recording_becomes_a_video() {
     let ended = get(&s, &format!("/live/{id}/video/index.m3u8")).1;
     assert!(ended.contains("#EXT-X-ENDLIST"), "{ended}");
 
-    let video = until(60, "the recording, published", || {
-        let (_, v) = api(&s, "GET", "/api/videos", None);
-        v["videos"]
-            .as_array()?
-            .iter()
-            .find(|v| v["state"] == "ready")
-            .cloned()
-    });
-    let vid = video["id"].as_str().unwrap();
+    let vid = &published_recording(&s);
     let (ok, report) = validate(&[&s.url(&format!("/v/{vid}/master.m3u8"))]);
     assert!(ok, "upcast validate on the recording:\n{report}");
     check_invariants(&s.data);

@@ -234,15 +234,7 @@ fn a_paused_rung_gets_gap_segments_comes_back_aligned_and_is_left_out_of_the_rec
         b"",
     );
     assert_eq!(c, 204);
-    let video = until(60, "the recording, published", || {
-        let (_, v) = api(&s, "GET", "/api/videos", None);
-        v["videos"]
-            .as_array()?
-            .iter()
-            .find(|v| v["state"] == "ready")
-            .cloned()
-    });
-    let vid = video["id"].as_str().unwrap();
+    let vid = &published_recording(&s);
     let master = get(&s, &format!("/v/{vid}/master.m3u8")).1;
     assert_eq!(
         master.matches("#EXT-X-STREAM-INF").count(),

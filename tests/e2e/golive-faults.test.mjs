@@ -140,6 +140,25 @@ async function stopLive(page, s) {
   await until('the stream ended', 30_000, async () => (await streamState(e2e.origin, s.id)) === 'ended');
 }
 
+/**
+ * Every media playlist of `s` as served now has a discontinuity (`expected`: a new publish began) or none;
+ * `why` names the case in a failure.
+ */
+async function discontinuities(s, expected, why) {
+  for (const p of await mediaPlaylists(e2e.origin, s)) {
+    if (expected) assert.match(p.text, /#EXT-X-DISCONTINUITY\n/, `${p.uri}: ${why}`);
+    else assert.doesNotMatch(p.text, /#EXT-X-DISCONTINUITY/, `${p.uri}: ${why}`);
+  }
+}
+
+/** A case's end: `upcast validate --live` passes on the stream, Stop ends it, and the page threw nothing. */
+async function validateAndStop(page, s) {
+  await validateLive(e2e.origin, s);
+  await stopLive(page, s);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+}
+
 test('a camera the browser refuses: the page says so and nothing is published', async () => {
   const s = await createStream(e2e.origin);
   const page = await newPage();
@@ -185,12 +204,8 @@ test('an expired publish ticket: the page publishes again and viewers see a disc
   const from = await lowestEdge(s);
   await edgePast(s, from, 2, page);
   assert.equal(await streamState(e2e.origin, s.id), 'live');
-  for (const p of await mediaPlaylists(e2e.origin, s))
-    assert.match(p.text, /#EXT-X-DISCONTINUITY\n/, `${p.uri}: a discontinuity where the new publish starts`);
-  await validateLive(e2e.origin, s);
-  await stopLive(page, s);
-  assert.deepEqual(page.errors, []);
-  await page.close();
+  await discontinuities(s, true, 'a discontinuity where the new publish starts');
+  await validateAndStop(page, s);
 });
 
 test('a network blip: the failed part PUTs are retried within the window, no discontinuity', async (t) => {
@@ -235,12 +250,8 @@ test('a network blip: the failed part PUTs are retried within the window, no dis
     'the publish was never lost',
   );
   assert.equal(await streamState(e2e.origin, s.id), 'live');
-  for (const p of await mediaPlaylists(e2e.origin, s))
-    assert.doesNotMatch(p.text, /#EXT-X-DISCONTINUITY/, `${p.uri}: no discontinuity after a blip`);
-  await validateLive(e2e.origin, s);
-  await stopLive(page, s);
-  assert.deepEqual(page.errors, []);
-  await page.close();
+  await discontinuities(s, false, 'no discontinuity after a blip');
+  await validateAndStop(page, s);
 });
 
 test('a longer outage: the page publishes again, the stream goes on after a discontinuity, hls.js plays on', async (t) => {
@@ -279,8 +290,7 @@ test('a longer outage: the page publishes again, the stream goes on after a disc
   await until('the stream live again', 30_000, async () => (await streamState(e2e.origin, s.id)) === 'live');
   const from = await lowestEdge(s);
   await edgePast(s, from, 2, page);
-  for (const p of await mediaPlaylists(e2e.origin, s))
-    assert.match(p.text, /#EXT-X-DISCONTINUITY\n/, `${p.uri}: a discontinuity after the outage`);
+  await discontinuities(s, true, 'a discontinuity after the outage');
   // The viewer plays on past the outage, into the new publish's media, with no fatal error.
   await viewer.waitForFunction((t0) => document.querySelector('#player').currentTime > t0 + 3, stalledAt, {
     timeout: 60_000,
@@ -371,12 +381,8 @@ test('a reclaimed encoder mid-stream: made again with a key frame, the other run
   );
   const from = await lowestEdge(s);
   await edgePast(s, from, 1, page);
-  for (const p of await mediaPlaylists(e2e.origin, s))
-    assert.doesNotMatch(p.text, /#EXT-X-DISCONTINUITY/, `${p.uri}: no discontinuity`);
-  await validateLive(e2e.origin, s);
-  await stopLive(page, s);
-  assert.deepEqual(page.errors, []);
-  await page.close();
+  await discontinuities(s, false, 'no discontinuity');
+  await validateAndStop(page, s);
 });
 
 test('a tab in the background, then frozen: the Worker goes on encoding, uploading and renewing', async (t) => {
@@ -408,10 +414,6 @@ test('a tab in the background, then frozen: the Worker goes on encoding, uploadi
     [],
     'the publish was never lost, every renewal went through',
   );
-  for (const p of await mediaPlaylists(e2e.origin, s))
-    assert.doesNotMatch(p.text, /#EXT-X-DISCONTINUITY/, `${p.uri}: no discontinuity`);
-  await validateLive(e2e.origin, s);
-  await stopLive(page, s);
-  assert.deepEqual(page.errors, []);
-  await page.close();
+  await discontinuities(s, false, 'no discontinuity');
+  await validateAndStop(page, s);
 });

@@ -9,6 +9,7 @@ import { clock, mbps } from '../lib/findings.js';
 import { listVideos, videoPlayback } from './api.js';
 import { PlayerUi } from './player/controls.js';
 import { hms, loadChapters, loadThumbnails } from './player/cues.js';
+import { skipLeadIn } from './player/lead-in.js';
 import { listPreview } from './player/preview.js';
 import { playlistInfo } from './playlist-info.js';
 import { askToken } from './token.js';
@@ -329,6 +330,7 @@ function startDashjs(video, url, on) {
     on.fail(`dash.js error ${err.code ?? ''}: ${err.message ?? JSON.stringify(err)}`);
   });
   player.on(events.PLAYBACK_ERROR, (e) => on.fail(`dash.js playback error: ${e.error?.message ?? e.error}`));
+  skipLeadIn(video, url); // before dash.js listens to the element
   player.initialize(video, url, true);
   const reps = () => (ready ? player.getRepresentationsByType(type) : []);
   /** @type {Engine} */

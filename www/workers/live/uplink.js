@@ -42,6 +42,8 @@ export class RenditionUplink {
     /** Parts the origin has taken, counted from `firstN`: the next part's number after a pause. */
     this.taken = firstN;
     this.busy = false;
+    /** @type {(() => void)[]} woken when the PUT in flight has settled and the pump stops */
+    this.idle = [];
     this.stopped = false;
     this.lagMs = 0;
     /**
@@ -88,7 +90,7 @@ export class RenditionUplink {
    */
   async pause() {
     this.stop();
-    while (this.busy) await new Promise((r) => setTimeout(r, 20));
+    if (this.busy) await new Promise((r) => this.idle.push(() => r(undefined)));
     const { base, streamId } = this.session;
     for (let attempt = 0; attempt < BACKOFF_MS.length; attempt++) {
       try {
@@ -133,6 +135,7 @@ export class RenditionUplink {
       this.onLost(e instanceof UplinkLost ? e : new UplinkLost(String(e), 'network'));
     } finally {
       this.busy = false;
+      for (const wake of this.idle.splice(0)) wake();
       this.drained?.();
     }
   }

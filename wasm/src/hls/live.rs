@@ -92,8 +92,15 @@ const PARTS_KEPT_TARGETS: f64 = 3.0;
 
 impl LivePlaylist {
     /// PART-HOLD-BACK: 3 × PART-TARGET, Apple's MUST (RFC 8216bis says at least 2×; MediaMTX writes 2.5×).
+    /// Three times the PART-TARGET as written (whole ms, rounded up), so a player that multiplies the two
+    /// attributes it reads never finds the hold-back short by a rounding.
     pub fn part_hold_back(&self) -> f64 {
-        3.0 * self.part_target
+        ms_up(3.0 * self.part_target_written())
+    }
+
+    /// PART-TARGET as written: whole milliseconds, rounded up, as no part may last longer (§ 4.4.3.7).
+    pub fn part_target_written(&self) -> f64 {
+        ms_up(self.part_target)
     }
 
     /// HOLD-BACK for players that ignore parts: 3 × target duration (the spec's minimum).
@@ -157,7 +164,7 @@ impl LivePlaylist {
         ));
         out.push_str(&format!(
             "#EXT-X-PART-INF:PART-TARGET={}\n",
-            secs(self.part_target)
+            secs(self.part_target_written())
         ));
         if skipped > 0 {
             out.push_str(&format!("#EXT-X-SKIP:SKIPPED-SEGMENTS={skipped}\n"));
@@ -267,6 +274,12 @@ fn part_tag(p: &LivePart) -> String {
 }
 
 /// Seconds as decimal-floating-point with millisecond resolution and no trailing zeros ("1.5", "0.333").
+/// `s` rounded up to whole milliseconds; a float just above a whole millisecond (0.5 from 0.4999…9 +
+/// 1 ulp) stays on it.
+fn ms_up(s: f64) -> f64 {
+    (s * 1000.0 - 1e-6).ceil() / 1000.0
+}
+
 fn secs(s: f64) -> String {
     let t = format!("{s:.3}");
     let t = t.trim_end_matches('0').trim_end_matches('.');

@@ -167,6 +167,18 @@ fn delta_update_skips_segments_older_than_can_skip_until() {
 fn hold_backs_follow_the_rules() {
     let w = window(1);
     assert!(w.part_hold_back() >= 3.0 * w.part_target);
+    // A part target just over a millisecond (the longest part so far) is written rounded up, and the
+    // hold-back is three times what is written: a reader multiplying the two never finds it short.
+    let mut w = window(1);
+    w.part_target = 0.5006;
+    let text = w.write(false);
+    assert_eq!(
+        lines_with(&text, "#EXT-X-PART-INF"),
+        ["#EXT-X-PART-INF:PART-TARGET=0.501"]
+    );
+    assert!(text.contains("PART-HOLD-BACK=1.503,"), "{text}");
+    w.part_target = 0.5;
+    assert!(w.write(false).contains("PART-HOLD-BACK=1.5,"));
     assert!(w.can_skip_until() >= 6.0 * 2.0);
     assert_eq!(secs(1.0 / 3.0), "0.333");
     assert_eq!(secs(6.0), "6");

@@ -78,6 +78,8 @@ pub struct LivePlaylist {
     pub segments: Vec<LiveSegment>,
     /// Parts after the last complete segment: the open segment, MSN [`LivePlaylist::open_msn`].
     pub open_parts: Vec<LivePart>,
+    /// An EXT-X-DISCONTINUITY after the last complete segment: the open segment starts a new publish.
+    pub open_discontinuity: bool,
     pub hints: Vec<PreloadHint>,
     pub reports: Vec<RenditionReport>,
 }
@@ -159,6 +161,7 @@ pub fn parse(path: &str, text: &str) -> Result<LivePlaylist, ParseError> {
             .map(|m| m.uri.clone()),
         segments: Vec::new(),
         open_parts: Vec::new(),
+        open_discontinuity: false,
         hints: Vec::new(),
         reports: Vec::new(),
     };
@@ -189,7 +192,12 @@ pub fn parse(path: &str, text: &str) -> Result<LivePlaylist, ParseError> {
                 line,
                 parts: std::mem::take(&mut pending),
             });
+            out.open_discontinuity = false;
             k += 1;
+            continue;
+        }
+        if l == "#EXT-X-DISCONTINUITY" {
+            out.open_discontinuity = true;
             continue;
         }
         let Some((tag, list)) = l.split_once(':') else {
@@ -254,6 +262,7 @@ pub fn parse(path: &str, text: &str) -> Result<LivePlaylist, ParseError> {
             ),
         ));
     }
+    out.open_discontinuity &= !pending.is_empty();
     out.open_parts = pending;
     Ok(out)
 }

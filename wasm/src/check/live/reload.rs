@@ -196,11 +196,16 @@ fn hint_kept(prev: &LivePlaylist, next: &LivePlaylist, report: &mut Report) {
         Some(_) | None => (prev.open_msn(), 0),
     };
     let follower = next.parts_of(msn).and_then(|ps| ps.get(idx)).or_else(|| {
-        // The segment completed with exactly the parts seen: the follower opens the next segment.
+        // The segment completed with exactly the parts seen: the follower opens the next segment,
+        // unless that segment starts after a discontinuity: a new publish. The hint was given while
+        // the old publisher was still sending, and no server can foresee that it goes away.
         let done = next.segment(msn).is_some_and(|s| s.parts.len() == idx);
-        next.parts_of(msn.checked_add(1)?)
+        let following = msn.checked_add(1)?;
+        let new_publish = next.segment(following).is_some_and(|s| s.discontinuity)
+            || (following == next.open_msn() && next.open_discontinuity);
+        next.parts_of(following)
             .and_then(|ps| ps.first())
-            .filter(|_| done)
+            .filter(|_| done && !new_publish)
     });
     if let Some(p) = follower.filter(|p| p.uri != hint.uri && p.byte_range.is_none()) {
         report.push(

@@ -125,6 +125,35 @@ fn the_hint_becomes_the_next_part() {
     );
 }
 
+#[test]
+fn a_hint_across_a_new_publish_is_no_finding() {
+    // The hint named p13.2; the publisher then went away, segment 13 was closed with two parts, and the
+    // next publish opens segment 14 after a discontinuity. Without the discontinuity it is a finding.
+    let closed = |disc: &str| {
+        edit(
+            &edit(
+                &live(10, 3, 2),
+                "URI=\"p13.1.m4s\"\n",
+                &format!(
+                    "URI=\"p13.1.m4s\"\n#EXTINF:1.000,\ns13.m4s\n{disc}\
+                     #EXT-X-PART:DURATION=0.500,URI=\"p14.0.m4s\",INDEPENDENT=YES\n"
+                ),
+            ),
+            "p13.2.m4s",
+            "p14.1.m4s",
+        )
+    };
+    let r = pair(&live(10, 3, 2), &closed("#EXT-X-DISCONTINUITY\n"));
+    assert_eq!(
+        r.of_rule("live-preload-hint").count(),
+        0,
+        "{:#?}",
+        r.findings
+    );
+    let r = pair(&live(10, 3, 2), &closed(""));
+    assert_eq!(only(&r, "live-preload-hint").0, Severity::Should);
+}
+
 /// `live(10, 10, 2)` as a delta update skipping `n` segments.
 fn delta(full: &str, n: u64) -> String {
     let start = full.find("#EXTINF:2.000,\ns10").unwrap();

@@ -56,6 +56,12 @@ fn an_ffmpeg_stream_plays_as_ll_hls_and_its_recording_becomes_a_video() {
     let url = s.url(&format!("/live/{id}/index.m3u8"));
     let (ok, report) = validate(&["--live", &url, "--reloads", "4"]);
     assert!(ok, "upcast validate --live:\n{report}");
+    // No SHOULD either: the preload hint names the next part even when a key frame starts a segment
+    // (parts are numbered across segments), and PART-HOLD-BACK is three times the PART-TARGET written.
+    assert!(
+        report.contains("(0 MUST, 0 SHOULD;"),
+        "upcast validate --live:\n{report}"
+    );
 
     // A plain HLS client (no LL-HLS: ffmpeg's HLS demuxer knows none of its tags) plays the same
     // playlists from their whole segments.

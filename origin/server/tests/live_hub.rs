@@ -34,7 +34,7 @@ async fn viewers_head_and_bad_ids() {
         &app,
         actix_web::test::TestRequest::default()
             .method(actix_web::http::Method::HEAD)
-            .uri("/live/cam1/v0/0.1.m4s")
+            .uri("/live/cam1/v0/part1.m4s")
             .to_request(),
     )
     .await;

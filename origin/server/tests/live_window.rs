@@ -57,9 +57,9 @@ async fn playlist_tags_order_and_bytes() {
     assert_eq!(
         tail,
         [
-            "#EXT-X-PART:DURATION=0.5,URI=\"3.0.m4s\",INDEPENDENT=YES",
-            "#EXT-X-PART:DURATION=0.5,URI=\"3.1.m4s\"",
-            "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"3.2.m4s\"",
+            "#EXT-X-PART:DURATION=0.5,URI=\"part12.m4s\",INDEPENDENT=YES",
+            "#EXT-X-PART:DURATION=0.5,URI=\"part13.m4s\"",
+            "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"part14.m4s\"",
             "#EXT-X-RENDITION-REPORT:URI=\"../a0/index.m3u8\",LAST-MSN=3,LAST-PART=1",
         ]
     );
@@ -94,16 +94,16 @@ async fn playlist_tags_order_and_bytes() {
         4
     );
     assert_eq!(
-        get(&app, "/live/cam1/v0/1.2.m4s").await.2,
+        get(&app, "/live/cam1/v0/part6.m4s").await.2,
         v.pushed[6].bytes
     );
     assert_eq!(
-        get(&app, "/live/cam1/v0/3.1.m4s").await.2,
+        get(&app, "/live/cam1/v0/part13.m4s").await.2,
         v.pushed[13].bytes
     );
     // The open segment is not a segment yet; a part past the hint does not exist.
     assert_eq!(get(&app, "/live/cam1/v0/3.m4s").await.0, 404);
-    assert_eq!(get(&app, "/live/cam1/v0/3.3.m4s").await.0, 404);
+    assert_eq!(get(&app, "/live/cam1/v0/part15.m4s").await.0, 404);
     assert_eq!(get(&app, "/live/cam1/v9/index.m3u8").await.0, 404);
     assert_eq!(get(&app, "/live/nope/v0/index.m3u8").await.0, 404);
 
@@ -158,12 +158,12 @@ async fn blocking_reload_and_preload_hint_are_released_by_the_part() {
     let ((code, h, body), ()) = futures_util::future::join(reload, push).await;
     assert_eq!(code, 200);
     assert_eq!(h["cache-control"], "public, max-age=12");
-    assert!(text(&body).contains("#EXT-X-PART:DURATION=0.5,URI=\"1.2.m4s\"\n"));
-    assert!(text(&body).contains("#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"1.3.m4s\"\n"));
+    assert!(text(&body).contains("#EXT-X-PART:DURATION=0.5,URI=\"part6.m4s\"\n"));
+    assert!(text(&body).contains("#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"part7.m4s\"\n"));
     assert_eq!(slots.in_use(), 0);
 
     // The hinted part: the request waits until it is pushed whole, then gets exactly it.
-    let hinted = get(&app, "/live/cam1/v0/1.3.m4s");
+    let hinted = get(&app, "/live/cam1/v0/part7.m4s");
     let mut next = None;
     let push = async {
         assert_eq!(slots.in_use(), 1, "the hinted part waits");
@@ -191,6 +191,50 @@ async fn blocking_reload_and_preload_hint_are_released_by_the_part() {
         200
     );
     assert_eq!(st.live.counters.blocked_waits.load(Ordering::Relaxed), 3);
+}
+
+#[actix_web::test]
+async fn the_hint_is_right_when_a_key_frame_closes_a_segment_early() {
+    // Parts are numbered across segments, so the hint names the next part before anyone knows whether
+    // it starts a segment: a publisher's early key frame does not make the hinted part one that never
+    // comes.
+    let (app, st, _d) = app_with(HubLimits::default()).await;
+    let s = st.live.open("cam1", opts(60, true)).unwrap();
+    s.add_track("v0", video_track(640, 360)).unwrap();
+    let mut v = Feed::new("v0", 4, 500);
+    v.push(&s, 6); // segment 0 (parts 0..3), segment 1 open with parts 4 and 5
+    let t = text(&get(&app, "/live/cam1/v0/index.m3u8").await.2);
+    assert!(
+        t.contains("#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"part6.m4s\"\n"),
+        "{t}"
+    );
+    // The hinted part is asked for; the publisher's next part is a key frame two parts early.
+    let slots = &st.live.slots;
+    let key = part(v.seq + 1, v.t_ms, 5, 100, true, true, 7);
+    let hinted = get(&app, "/live/cam1/v0/part6.m4s");
+    let push = async {
+        assert_eq!(slots.in_use(), 1, "the hinted part waits");
+        let closed = s.push("v0", key.clone(), now()).unwrap();
+        assert_eq!(
+            closed.map(|c| c.msn),
+            Some(1),
+            "segment 1 closed after two parts"
+        );
+    };
+    let ((code, _, body), ()) = futures_util::future::join(hinted, push).await;
+    assert_eq!((code, body), (200, key.bytes.clone()));
+    let p = media(&get(&app, "/live/cam1/v0/index.m3u8").await.2);
+    let t = text(&get(&app, "/live/cam1/v0/index.m3u8").await.2);
+    assert!(t.contains("part4.m4s") && t.contains("part5.m4s"), "{t}");
+    assert!(
+        t.contains("#EXT-X-PART:DURATION=0.5,URI=\"part6.m4s\",INDEPENDENT=YES\n"),
+        "the key part opens segment 2 under the hinted URI:\n{t}"
+    );
+    assert!(
+        t.contains("#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"part7.m4s\"\n"),
+        "{t}"
+    );
+    assert_eq!(p.segments.len(), 2, "segments 0 and 1 complete");
 }
 
 #[actix_web::test]

@@ -31,13 +31,13 @@ async fn dvr_window_slides() {
         concat(&v.pushed[10..12])
     );
     assert_eq!(
-        get(&app, "/live/cam1/v0/1.1.m4s").await.2,
+        get(&app, "/live/cam1/v0/part3.m4s").await.2,
         v.pushed[3].bytes
     );
     assert_eq!(get(&app, "/live/cam1/v0/0.m4s").await.0, 404);
-    assert_eq!(get(&app, "/live/cam1/v0/0.1.m4s").await.0, 404);
+    assert_eq!(get(&app, "/live/cam1/v0/part1.m4s").await.0, 404);
     assert_eq!(
-        get(&app, "/live/cam1/v0/6.1.m4s").await.2,
+        get(&app, "/live/cam1/v0/part13.m4s").await.2,
         v.pushed[13].bytes
     );
     let seg = v.pushed[12].bytes.len() + v.pushed[13].bytes.len();
@@ -106,7 +106,7 @@ async fn no_key_frame_for_longer_than_the_window_is_refused() {
     let p = media(&get(&app, "/live/cam1/v0/index.m3u8").await.2);
     assert!(p.segments.is_empty());
     assert_eq!(
-        get(&app, "/live/cam1/v0/0.5.m4s").await.2,
+        get(&app, "/live/cam1/v0/part5.m4s").await.2,
         v.pushed[5].bytes
     );
     let key = part(99, 3500, 5, 100, true, true, 1);

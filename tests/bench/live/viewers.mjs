@@ -3,21 +3,41 @@
 // from the playlist's EXT-X-PRELOAD-HINT), then a GET of the part the reload announced. They all come from
 // 127.0.0.1, so the origin's per-address limits must be raised for them.
 
-/** The part a playlist hints at next: `{msn, part}` from the URI of its EXT-X-PRELOAD-HINT (`12.3.m4s`). */
+/**
+ * Every part a media playlist lists, by `${msn}.${index in its segment}`, and where its live edge is: the
+ * MSN of the open segment and how many parts it has. The origin names parts by a rendition-wide number
+ * (`part{n}.m4s`), so a player works out the MSN and the part index from the playlist, as hls.js does.
+ * @param {string} playlist
+ */
+function partsOf(playlist) {
+  const byPlace = new Map();
+  let msn = Number(playlist.match(/#EXT-X-MEDIA-SEQUENCE:(\d+)/)?.[1] ?? 0);
+  msn += Number(playlist.match(/#EXT-X-SKIP:SKIPPED-SEGMENTS=(\d+)/)?.[1] ?? 0);
+  let index = 0;
+  for (const line of playlist.split('\n')) {
+    const uri = line.startsWith('#EXT-X-PART:') ? line.match(/URI="([^"]+)"/)?.[1] : null;
+    if (uri) byPlace.set(`${msn}.${index++}`, uri);
+    else if (line && !line.startsWith('#')) {
+      msn++;
+      index = 0;
+    }
+  }
+  return { byPlace, edge: { msn, part: index } };
+}
+
+/** The part a player asks for next (`_HLS_msn`/`_HLS_part`): the one after the last part listed. */
 export function nextPart(playlist) {
-  const hint = playlist.match(/#EXT-X-PRELOAD-HINT:.*URI="[^"]*?(\d+)\.(\d+)\.m4s[^"]*"/);
-  return hint ? { msn: Number(hint[1]), part: Number(hint[2]) } : null;
+  return playlist.includes('#EXT-X-PART:') ? partsOf(playlist).edge : null;
 }
 
 /**
  * The URI of the part a reload for `msn`.`part` announced, or null when the playlist lists neither it nor
- * the next segment's first part (a hint for part N of a segment that a key frame closed after N parts is
+ * the next segment's first part (a reload for part N of a segment that a key frame closed after N parts is
  * answered by the next segment's part 0).
  */
 export function partUri(playlist, { msn, part }) {
-  const find = (m, p) =>
-    playlist.match(new RegExp(`#EXT-X-PART:.*URI="([^"]*?\\b${m}\\.${p}\\.m4s[^"]*)"`))?.[1] ?? null;
-  return find(msn, part) ?? find(msn + 1, 0);
+  const { byPlace } = partsOf(playlist);
+  return byPlace.get(`${msn}.${part}`) ?? byPlace.get(`${msn + 1}.0`) ?? null;
 }
 
 /**

@@ -37,22 +37,34 @@ impl RenditionWindow {
         }
     }
 
-    pub fn part(&self, msn: u64, k: usize) -> Lookup {
-        if let Some(s) = self.segments.iter().find(|s| s.msn == msn) {
-            return match s.parts.get(k) {
-                Some(p) if !p.range.is_empty() => Lookup::Ready(s.bytes.slice(p.range.clone())),
-                _ => Lookup::Gone,
-            };
-        }
-        let (edge, have) = self.edge();
-        if msn == edge {
-            match self.open.as_ref().and_then(|o| o.parts.get(k)) {
-                // A GAP part (the rendition is paused).
-                Some(p) if p.0.is_empty() => Lookup::Gone,
-                Some(p) => Lookup::Ready(p.0.clone()),
-                None if k == have => Lookup::Pending,
-                None => Lookup::Gone,
+    /// Part number `n` (numbered across the rendition's segments): ready, the hinted next one, or gone
+    /// (never made, out of the window, or a GAP part).
+    pub fn part(&self, n: u64) -> Lookup {
+        // Its index in a segment whose first part is `first`, when it is one of its `len` parts.
+        let at = |first: u64, len: usize| {
+            let k = usize::try_from(n.checked_sub(first)?).ok()?;
+            (k < len).then_some(k)
+        };
+        for s in &self.segments {
+            if let Some(k) = at(s.first_part, s.parts.len()) {
+                return match s.parts.get(k) {
+                    Some(p) if !p.range.is_empty() => Lookup::Ready(s.bytes.slice(p.range.clone())),
+                    _ => Lookup::Gone,
+                };
             }
+        }
+        if let Some(o) = &self.open {
+            if let Some(k) = at(o.first_part, o.parts.len()) {
+                return match o.parts.get(k) {
+                    // A GAP part (the rendition is paused).
+                    Some(p) if p.0.is_empty() => Lookup::Gone,
+                    Some(p) => Lookup::Ready(p.0.clone()),
+                    None => Lookup::Gone,
+                };
+            }
+        }
+        if n == self.next_part && !self.paused {
+            Lookup::Pending
         } else {
             Lookup::Gone
         }

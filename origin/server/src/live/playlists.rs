@@ -57,7 +57,7 @@ pub(super) fn media(st: &State, i: usize, skip: bool) -> Option<String> {
                 discontinuity: s.discontinuity,
                 map_uri,
                 parts: parts(
-                    s.msn,
+                    s.first_part,
                     s.parts
                         .iter()
                         .map(|p| (p.duration, p.independent, p.range.is_empty())),
@@ -66,7 +66,7 @@ pub(super) fn media(st: &State, i: usize, skip: bool) -> Option<String> {
             }
         })
         .collect();
-    let (edge, have) = r.edge();
+    let (edge, _) = r.edge();
     let open = r.open_parts();
     // The open segment's init (a reconnect may have started a new one and no segment shows it yet).
     let first_gen = r.listed().next().map_or(r.init_gen(), |s| s.init_gen);
@@ -77,10 +77,13 @@ pub(super) fn media(st: &State, i: usize, skip: bool) -> Option<String> {
         discontinuity_sequence: r.discontinuity_sequence,
         map_uri: init_uri(first_gen),
         segments,
-        open_parts: parts(edge, open.into_iter()),
+        open_parts: parts(
+            r.open.as_ref().map_or(r.next_part, |o| o.first_part),
+            open.into_iter(),
+        ),
         open_tags: open_tags(r),
         // A paused rendition's next part is a GAP one: nothing for a player to preload.
-        preload_hint: (!r.paused).then(|| format!("{edge}.{have}.m4s")),
+        preload_hint: (!r.paused).then(|| part_uri(r.next_part)),
         rendition_reports: reports(st, i),
         ended: st.ended,
     };
@@ -107,10 +110,16 @@ fn open_tags(r: &RenditionWindow) -> OpenTags {
     }
 }
 
-fn parts(msn: u64, ps: impl Iterator<Item = (f64, bool, bool)>) -> Vec<LivePart> {
-    ps.enumerate()
-        .map(|(k, (duration, independent, gap))| LivePart {
-            uri: format!("{msn}.{k}.m4s"),
+/// A part's URI: its rendition-wide number (see [`RenditionWindow::next_part`]).
+pub(super) fn part_uri(n: u64) -> String {
+    format!("part{n}.m4s")
+}
+
+/// The parts of one segment, the first numbered `first`.
+fn parts(first: u64, ps: impl Iterator<Item = (f64, bool, bool)>) -> Vec<LivePart> {
+    ps.zip(first..)
+        .map(|((duration, independent, gap), n)| LivePart {
+            uri: part_uri(n),
             duration,
             independent,
             gap,

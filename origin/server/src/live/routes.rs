@@ -33,7 +33,8 @@ enum Target {
     Playlist(String),
     Init(String, u32),
     Segment(String, u64),
-    Part(String, u64, usize),
+    /// A part by its rendition-wide number (`part{n}.m4s`).
+    Part(String, u64),
 }
 
 fn parse(path: &str) -> Option<Target> {
@@ -58,9 +59,9 @@ fn parse(path: &str) -> Option<Target> {
         return number(g).map(|g| Target::Init(r, g));
     }
     let stem = file.strip_suffix(".m4s")?;
-    match stem.split_once('.') {
+    match stem.strip_prefix("part") {
         None => number(stem).map(|m| Target::Segment(r, m)),
-        Some((m, k)) => Some(Target::Part(r, number(m)?, number(k)?)),
+        Some(n) => number(n).map(|n| Target::Part(r, n)),
     }
 }
 
@@ -217,17 +218,17 @@ async fn serve(
                 Lookup::Pending | Lookup::Gone => return Err(ApiError::NotFound.into()),
             }
         }
-        Target::Part(r, msn, k) => {
+        Target::Part(r, n) => {
             let i = rendition(&stream, &r)?;
             // The hinted part of a stream that ended or was dropped will not come.
             let pending = |st: &State| {
-                !st.ended && !st.removed && matches!(st.renditions[i].part(msn, k), Lookup::Pending)
+                !st.ended && !st.removed && matches!(st.renditions[i].part(n), Lookup::Pending)
             };
             if pending(&stream.lock()) {
                 wait(state, &stream, ip, |st: &State| !pending(st)).await?;
             }
             let st = stream.lock();
-            match st.renditions[i].part(msn, k) {
+            match st.renditions[i].part(n) {
                 Lookup::Ready(b) => (b, "video/iso.segment", media_age(&st)),
                 Lookup::Pending | Lookup::Gone => return Err(ApiError::NotFound.into()),
             }
@@ -283,10 +284,12 @@ mod tests {
         assert_eq!(parse("v0/init.mp4"), Some(Target::Init("v0".into(), 0)));
         assert_eq!(parse("v0/init-2.mp4"), Some(Target::Init("v0".into(), 2)));
         assert_eq!(parse("v0/12.m4s"), Some(Target::Segment("v0".into(), 12)));
-        assert_eq!(parse("v0/12.3.m4s"), Some(Target::Part("v0".into(), 12, 3)));
+        assert_eq!(parse("v0/part12.m4s"), Some(Target::Part("v0".into(), 12)));
         for bad in [
             "v0/012.m4s",
-            "v0/1.2.3.m4s",
+            "v0/1.2.m4s",
+            "v0/part012.m4s",
+            "v0/part.m4s",
             "v0/-1.m4s",
             "v0/x.m4s",
             "a/b/c",

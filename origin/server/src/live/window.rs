@@ -20,6 +20,8 @@ pub(super) struct PartMeta {
 
 pub(super) struct Segment {
     pub msn: u64,
+    /// The rendition-wide number of its first part: parts are named by that number (`part{n}.m4s`).
+    pub first_part: u64,
     pub bytes: Bytes,
     pub parts: Vec<PartMeta>,
     pub duration: f64,
@@ -48,6 +50,8 @@ pub(super) type OpenPart = (Bytes, f64, bool, Option<(u64, u64)>);
 
 pub(super) struct OpenSegment {
     pub msn: u64,
+    /// The rendition-wide number of its first part.
+    pub first_part: u64,
     pub parts: Vec<OpenPart>,
     pub pdt: SystemTime,
     pub discontinuity: bool,
@@ -85,6 +89,10 @@ pub struct RenditionWindow {
     pub(super) retired: usize,
     pub(super) open: Option<OpenSegment>,
     pub(super) next_msn: u64,
+    /// The number the next part gets. Parts are numbered across segments, not within one, so the
+    /// preload hint names the next part whether or not it starts a segment (a key frame the publisher
+    /// sends early, a new publish): the hint is right before anyone knows.
+    pub(super) next_part: u64,
     pub(super) discontinuity_sequence: u64,
     pending_discontinuity: bool,
     /// Longest part and segment seen (for PART-TARGET and EXT-X-TARGETDURATION, which never shrink).
@@ -115,6 +123,7 @@ impl RenditionWindow {
             retired: 0,
             open: None,
             next_msn: 0,
+            next_part: 0,
             discontinuity_sequence: 0,
             pending_discontinuity: false,
             max_part: 0.0,
@@ -187,6 +196,7 @@ impl RenditionWindow {
         }
         let open = self.open.get_or_insert_with(|| OpenSegment {
             msn: self.next_msn,
+            first_part: self.next_part,
             parts: Vec::new(),
             pdt,
             discontinuity: std::mem::take(&mut self.pending_discontinuity),
@@ -195,6 +205,7 @@ impl RenditionWindow {
             end: part.start,
             epoch,
         });
+        self.next_part += 1;
         open.end = part.start.saturating_add(part.duration);
         self.max_part = self.max_part.max(duration);
         open.parts.push((
@@ -245,6 +256,7 @@ impl RenditionWindow {
         let gen = self.init_gen();
         let open = self.open.get_or_insert_with(|| OpenSegment {
             msn: self.next_msn,
+            first_part: self.next_part,
             parts: Vec::new(),
             pdt,
             discontinuity: std::mem::take(&mut self.pending_discontinuity),
@@ -253,6 +265,7 @@ impl RenditionWindow {
             end: at,
             epoch,
         });
+        self.next_part += 1;
         open.end = open.end.saturating_add(ticks);
         open.parts.push((Bytes::new(), secs, starts_segment, None));
     }
@@ -275,6 +288,7 @@ impl RenditionWindow {
         {
             // Its GAP parts were listed; the real ones replace them under the same URIs.
             self.next_msn = o.msn;
+            self.next_part = o.first_part;
             self.pending_discontinuity |= o.discontinuity;
         }
         self.paused = false;
@@ -306,6 +320,7 @@ impl RenditionWindow {
         self.max_segment = self.max_segment.max(duration);
         let mut seg = Segment {
             msn: open.msn,
+            first_part: open.first_part,
             bytes: Bytes::from(buf),
             parts,
             duration,

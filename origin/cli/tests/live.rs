@@ -86,7 +86,7 @@ fn an_ffmpeg_stream_plays_as_ll_hls_and_its_recording_becomes_a_video() {
     let ended = get(&s, &format!("/live/{id}/video/index.m3u8")).1;
     assert!(ended.contains("#EXT-X-ENDLIST"), "{ended}");
 
-    let vid = &published_recording(&s);
+    let vid = &published_recording(&s, &id);
     let (ok, report) = validate(&[&s.url(&format!("/v/{vid}/master.m3u8"))]);
     assert!(ok, "upcast validate on the recording:\n{report}");
     check_invariants(&s.data);

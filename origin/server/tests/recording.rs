@@ -104,12 +104,16 @@ fn record(rec: &mut Recording, package: &upcast_core::Package, src: &FileSource)
     }
 }
 
+/// The live stream the recordings here are of.
+const STREAM: &str = "livestream000001";
+
 #[actix_web::test]
 async fn a_recording_is_published_with_the_playlists_the_vod_path_writes() {
     let dir = tempfile::tempdir().unwrap();
     let state = state(config(&dir.path().join("data")));
     let (package, src) = vod_package(dir.path());
-    let mut rec = Recording::start(ctx(&state), "Live: a test", Visibility::Public).unwrap();
+    let mut rec =
+        Recording::start(ctx(&state), STREAM, "Live: a test", Visibility::Public).unwrap();
     record(&mut rec, &package, &src);
     let id = rec.finish().unwrap();
 
@@ -119,6 +123,11 @@ async fn a_recording_is_published_with_the_playlists_the_vod_path_writes() {
         .unwrap()
         .unwrap();
     assert!(v.is_ready(), "the recording is published");
+    assert_eq!(
+        v.stream_id.as_deref(),
+        Some(STREAM),
+        "the video names its stream"
+    );
     let files = state
         .db
         .run_now(|c| upcast_origin::db::files(c, &id))
@@ -155,7 +164,8 @@ async fn an_abandoned_recording_leaves_no_row_and_no_object() {
     let state = state(config(&data));
     let (package, src) = vod_package(dir.path());
     let before = stored_files(&data);
-    let mut rec = Recording::start(ctx(&state), "Live: dropped", Visibility::Private).unwrap();
+    let mut rec =
+        Recording::start(ctx(&state), STREAM, "Live: dropped", Visibility::Private).unwrap();
     record(&mut rec, &package, &src);
     let id = rec.video_id.clone();
     drop(rec);
@@ -172,7 +182,8 @@ async fn a_segment_that_is_not_cmaf_is_refused_and_the_recording_goes_on() {
     let dir = tempfile::tempdir().unwrap();
     let state = state(config(&dir.path().join("data")));
     let (package, src) = vod_package(dir.path());
-    let mut rec = Recording::start(ctx(&state), "Live: garbage", Visibility::Public).unwrap();
+    let mut rec =
+        Recording::start(ctx(&state), STREAM, "Live: garbage", Visibility::Public).unwrap();
     let v = &package.renditions[0];
     let t = rec.add_track(&v.id, &info(v)).unwrap();
     let bad = RecSegment {
@@ -205,9 +216,15 @@ async fn the_sound_past_the_last_picture_is_cut_so_the_recording_publishes() {
     let state = state(config(&dir.path().join("data")));
     let (package, src) = vod_package(dir.path());
     let (tx, rx) = std::sync::mpsc::channel();
-    let mut w = RecordingWriter::spawn(ctx(&state), "Live: cut", Visibility::Public, move |o| {
-        tx.send(o).unwrap();
-    })
+    let mut w = RecordingWriter::spawn(
+        ctx(&state),
+        STREAM,
+        "Live: cut",
+        Visibility::Public,
+        move |o| {
+            tx.send(o).unwrap();
+        },
+    )
     .unwrap();
     for r in &package.renditions {
         w.track(&r.id, &info(r)).unwrap();

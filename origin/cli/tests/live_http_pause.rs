@@ -249,9 +249,10 @@ fn a_paused_rung_gets_gap_segments_comes_back_aligned_and_is_left_out_of_the_rec
     check_invariants(&s.data);
 }
 
-/// Every package path the published recording `vid` references, from its multivariant playlist down:
-/// media and I-frame playlists, their init segments and segments.
-fn published_paths(s: &Server, vid: &str) -> std::collections::BTreeSet<String> {
+/// Every package path the published recording `vid` references, from its multivariant playlist down
+/// (media and I-frame playlists, their init segments and segments), and its DASH MPD, which lists the
+/// same segments; `paused` (a rendition left out) is named by neither.
+fn published_paths(s: &Server, vid: &str, paused: &str) -> std::collections::BTreeSet<String> {
     let fetch = |path: &str| {
         let (c, text) = get(s, &format!("/v/{vid}/{path}"));
         assert_eq!(c, 200, "{path}");
@@ -266,7 +267,12 @@ fn published_paths(s: &Server, vid: &str) -> std::collections::BTreeSet<String> 
             format!("{dir}/{uri}")
         }
     };
-    let mut paths = std::collections::BTreeSet::from(["master.m3u8".to_string()]);
+    let mpd = fetch("manifest.mpd");
+    for named in [format!("id=\"{paused}\""), format!("\"{paused}/init.mp4\"")] {
+        assert!(!mpd.contains(&named), "{named} in\n{mpd}");
+    }
+    let mut paths =
+        std::collections::BTreeSet::from(["master.m3u8".to_string(), "manifest.mpd".into()]);
     let Ok((_, Playlist::MasterPlaylist(m))) =
         m3u8_rs::parse_playlist(fetch("master.m3u8").as_bytes())
     else {
@@ -299,7 +305,7 @@ fn published_paths(s: &Server, vid: &str) -> std::collections::BTreeSet<String> 
 /// playlists reference (none of the paused rendition `paused`), its objects on disk exactly the rows'
 /// digests, and its quota usage (the video's `bytes`) the sum of the published files' lengths as served.
 fn stored_is_published(s: &Server, vid: &str, paused: &str) {
-    let published = published_paths(s, vid);
+    let published = published_paths(s, vid, paused);
     let (c, listed) = api(s, "GET", &format!("/api/videos/{vid}/files"), None);
     assert_eq!(c, 200, "{listed}");
     let rows = listed["files"].as_array().unwrap();

@@ -13,10 +13,19 @@ const STEPS: &[&str] = &[
 ];
 
 /// The version a database has once every step ran.
-pub const LATEST: i64 = STEPS.len() as i64;
+pub const LATEST: usize = STEPS.len();
 
-fn version(c: &Connection) -> rusqlite::Result<i64> {
-    c.query_row("PRAGMA user_version", [], |r| r.get(0))
+fn refused(why: String) -> rusqlite::Error {
+    rusqlite::Error::SqliteFailure(
+        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR),
+        Some(why),
+    )
+}
+
+/// The steps the database has had (`PRAGMA user_version`, 0 for a new or first-version database).
+fn version(c: &Connection) -> rusqlite::Result<usize> {
+    let v: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    usize::try_from(v).map_err(|_| refused(format!("the database's schema version is {v}")))
 }
 
 /// Refuse a database that a newer build has migrated further than this one knows, before anything
@@ -24,12 +33,9 @@ fn version(c: &Connection) -> rusqlite::Result<i64> {
 pub fn refuse_newer(c: &Connection) -> rusqlite::Result<()> {
     let v = version(c)?;
     if v > LATEST {
-        return Err(rusqlite::Error::SqliteFailure(
-            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR),
-            Some(format!(
-                "the database is at schema version {v}; this upcast knows versions up to {LATEST}"
-            )),
-        ));
+        return Err(refused(format!(
+            "the database is at schema version {v}; this upcast knows versions up to {LATEST}"
+        )));
     }
     Ok(())
 }
@@ -38,8 +44,7 @@ pub fn refuse_newer(c: &Connection) -> rusqlite::Result<()> {
 pub fn run(c: &mut Connection) -> rusqlite::Result<()> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     refuse_newer(&tx)?;
-    let from = usize::try_from(version(&tx)?).unwrap_or(0);
-    for step in &STEPS[from..] {
+    for step in &STEPS[version(&tx)?..] {
         tx.execute_batch(step)?;
     }
     // PRAGMA takes no bound parameters; LATEST is a constant of this build.

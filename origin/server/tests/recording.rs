@@ -280,3 +280,68 @@ async fn the_sound_past_the_last_picture_is_cut_so_the_recording_publishes() {
     );
     check_invariants(&dir.path().join("data"));
 }
+
+/// A track left out (its publisher paused it) takes what was stored of it along: its rows and objects
+/// go at once, the published package is the other tracks, and the video's bytes (what the quotas
+/// count) are the published files'.
+#[actix_web::test]
+async fn a_track_left_out_leaves_no_row_and_no_object() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let state = state(config(&data));
+    let (package, src) = vod_package(dir.path());
+    let mut rec =
+        Recording::start(ctx(&state), STREAM, "Live: paused", Visibility::Public).unwrap();
+    record(&mut rec, &package, &src);
+    let audio = package
+        .renditions
+        .iter()
+        .position(|r| r.kind == upcast_core::demux::TrackKind::Audio)
+        .unwrap();
+    let dir_of_audio = format!("{}/", package.renditions[audio].id);
+    let id = rec.video_id.clone();
+    let rows = |state: &upcast_origin::AppState| {
+        state
+            .db
+            .run_now(|c| upcast_origin::db::files(c, &id))
+            .unwrap()
+    };
+    let before = rows(&state);
+    let audio_rows: Vec<_> = before
+        .iter()
+        .filter(|f| f.path.starts_with(&dir_of_audio))
+        .collect();
+    assert!(
+        audio_rows.len() > 1,
+        "the audio was stored first: {before:?}"
+    );
+    rec.leave_out(audio).unwrap();
+    rec.leave_out(audio).unwrap();
+    let after = rows(&state);
+    assert_eq!(after.len(), before.len() - audio_rows.len(), "{after:?}");
+    assert!(after.iter().all(|f| !f.path.starts_with(&dir_of_audio)));
+    for f in &audio_rows {
+        let key = upcast_origin::store::ObjectKey {
+            video_id: id.clone(),
+            sha256: f.sha256.clone(),
+        };
+        assert!(state.store.read(&key).is_err(), "{} deleted", f.path);
+    }
+    let id = rec.finish().unwrap();
+    let v = state
+        .db
+        .run_now(|c| upcast_origin::db::video(c, &id))
+        .unwrap()
+        .unwrap();
+    let files = rows(&state);
+    assert!(files.iter().all(|f| !f.path.starts_with(&dir_of_audio)));
+    let bytes = u64::try_from(v.bytes).unwrap();
+    assert_eq!(bytes, files.iter().map(|f| f.size).sum::<u64>());
+    let on_disk: u64 = stored_files(&data)
+        .iter()
+        .filter(|p| p.starts_with(data.join("objects").join(&id)))
+        .map(|p| std::fs::metadata(p).unwrap().len())
+        .sum();
+    assert_eq!(on_disk, bytes, "what is stored is what is published");
+    check_invariants(&data);
+}

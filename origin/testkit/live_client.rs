@@ -120,18 +120,28 @@ pub fn stream_state(s: &Server, id: &str) -> Value {
     api(s, "GET", &format!("/api/streams/{id}"), None).1["status"].clone()
 }
 
-/// The id of the first video of `s` that is ready: a recording, once its stream has ended and it is
-/// published (within 60 s).
-pub fn published_recording(s: &Server) -> String {
+/// The id of stream `stream`'s recording, once the stream has ended and the recording is published
+/// (within 60 s): the ready video `GET /api/videos?stream=` lists. It names the stream in the list and
+/// in its own JSON, and the stream's JSON lists it among its recordings.
+pub fn published_recording(s: &Server, stream: &str) -> String {
     let video = until(60, "the recording, published", || {
-        let (_, v) = api(s, "GET", "/api/videos", None);
+        let (_, v) = api(s, "GET", &format!("/api/videos?stream={stream}"), None);
         v["videos"]
             .as_array()?
             .iter()
             .find(|v| v["state"] == "ready")
             .cloned()
     });
-    video["id"].as_str().unwrap().to_string()
+    assert_eq!(video["stream_id"], stream, "{video}");
+    let id = video["id"].as_str().unwrap().to_string();
+    let (_, one) = api(s, "GET", &format!("/api/videos/{id}"), None);
+    assert_eq!(one["stream_id"], stream, "{one}");
+    let (_, st) = api(s, "GET", &format!("/api/streams/{stream}"), None);
+    let listed = st["recordings"]
+        .as_array()
+        .expect("the stream lists its recordings");
+    assert!(listed.contains(&Value::from(id.as_str())), "{st}");
+    id
 }
 
 /// `upcast validate` on `args`; its exit status and report.

@@ -150,24 +150,24 @@ export async function liveCuts(origin, s, master) {
 }
 
 /**
- * The recording, once published: its video id. Videos do not name their stream; with several streams
- * recorded on one origin, `title` (the stream's, unique to it) picks the one titled "<title> · recorded …".
+ * The recording of stream `streamId`, once published: its video id, from `GET /api/videos?stream=` (a
+ * recording names its stream), which the stream's own JSON lists among its recordings.
  */
-export async function recording(origin, streamId, title = null) {
+export async function recording(origin, streamId) {
+  const auth = { headers: { Authorization: `Bearer ${ADMIN}` } };
   let seen = [];
   try {
-    return await until('the recording, published', 120_000, async () => {
-      const r = await fetch(`${origin.url}/api/videos`, { headers: { Authorization: `Bearer ${ADMIN}` } });
+    const id = await until('the recording, published', 120_000, async () => {
+      const r = await fetch(`${origin.url}/api/videos?stream=${streamId}`, auth);
       seen = (await r.json()).videos ?? [];
-      const ours = (x) =>
-        x.stream_id === streamId || (!x.stream_id && (title === null || x.title?.startsWith(`${title} · recorded`)));
-      const v = seen.find((x) => x.state === 'ready' && ours(x));
-      return v?.id ?? null;
+      return seen.find((x) => x.state === 'ready')?.id ?? null;
     });
+    const stream = await (await fetch(`${origin.url}/api/streams/${streamId}`, auth)).json();
+    if (!stream.recordings?.includes(id))
+      throw new Error(`the stream does not list its recording ${id}: ${JSON.stringify(stream)}`);
+    return id;
   } catch (e) {
-    const stream = await fetch(`${origin.url}/api/streams/${streamId}`, {
-      headers: { Authorization: `Bearer ${ADMIN}` },
-    });
+    const stream = await fetch(`${origin.url}/api/streams/${streamId}`, auth);
     throw new Error(`${e.message}: videos ${JSON.stringify(seen)}; stream ${await stream.text()}`);
   }
 }

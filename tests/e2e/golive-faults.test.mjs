@@ -319,7 +319,7 @@ async function endedVia(s) {
 async function endedAndRecorded(t, s) {
   for (const p of await mediaPlaylists(e2e.origin, s))
     assert.match(p.text, /#EXT-X-ENDLIST/, `${p.uri}: viewers see the end`);
-  const vid = await recording(e2e.origin, s.id, s.title);
+  const vid = await recording(e2e.origin, s.id);
   t.diagnostic(validate(`${e2e.origin.url}/v/${vid}/master.m3u8`));
 }
 

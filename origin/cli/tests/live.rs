@@ -92,7 +92,7 @@ fn an_ffmpeg_stream_plays_as_ll_hls_and_its_recording_becomes_a_video() {
     let ended = get(&s, &format!("/live/{id}/video/index.m3u8")).1;
     assert!(ended.contains("#EXT-X-ENDLIST"), "{ended}");
 
-    let vid = &published_recording(&s);
+    let vid = &published_recording(&s, &id);
     let (ok, report) = validate(&[&s.url(&format!("/v/{vid}/master.m3u8"))]);
     assert!(ok, "upcast validate on the recording:\n{report}");
     check_invariants(&s.data);
@@ -172,21 +172,13 @@ fn a_publisher_back_within_the_grace_period_continues_the_stream() {
     assert!(b.wait().unwrap().success());
 
     // One recording of both publishers, published once the grace period has passed.
-    let video = until(60, "the recording", || {
-        let (_, v) = api(&s, "GET", "/api/videos", None);
-        v["videos"]
-            .as_array()?
-            .iter()
-            .find(|v| v["state"] == "ready")
-            .cloned()
-    });
+    let vid = &published_recording(&s, &id);
     let (_, all) = api(&s, "GET", "/api/videos", None);
     assert_eq!(
         all["videos"].as_array().unwrap().len(),
         1,
         "one recording: {all}"
     );
-    let vid = video["id"].as_str().unwrap();
     let (ok, report) = validate(&[&s.url(&format!("/v/{vid}/master.m3u8"))]);
     assert!(ok, "upcast validate on the recording:\n{report}");
 }

@@ -197,7 +197,7 @@ fn a_ladder_published_over_http_plays_validates_and_is_recorded() {
     until(20, "the end of the stream", || {
         (stream_state(&s, &id)["state"] == "ended").then_some(())
     });
-    let vid = &published_recording(&s);
+    let vid = &published_recording(&s, &id);
     let master = get(&s, &format!("/v/{vid}/master.m3u8")).1;
     assert_eq!(master.matches("#EXT-X-STREAM-INF").count(), 2, "{master}");
     let (ok, report) = validate(&[&s.url(&format!("/v/{vid}/master.m3u8"))]);

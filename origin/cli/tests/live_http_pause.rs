@@ -2,7 +2,8 @@
 //! cannot keep up, then can again): while `video` is paused its playlist goes on with EXT-X-GAP segments
 //! and GAP parts at the same MSNs and durations as `video_2`'s, with no preload hint, and the rendition
 //! reports count them, and `upcast validate --live` passes; its media comes back at a segment start, under the same MSNs as the other rung's;
-//! m3u8-rs reads every playlist; the recording leaves the paused rung out and passes `upcast validate`.
+//! m3u8-rs reads every playlist; the recording leaves the paused rung out and passes `upcast validate`,
+//! and what it stores (rows, objects, quota usage) is what it publishes: nothing of the paused rung.
 #[path = "../../testkit/flv_tags.rs"]
 mod flv_tags;
 #[path = "../../testkit/harness/mod.rs"]
@@ -234,7 +235,7 @@ fn a_paused_rung_gets_gap_segments_comes_back_aligned_and_is_left_out_of_the_rec
         b"",
     );
     assert_eq!(c, 204);
-    let vid = &published_recording(&s);
+    let vid = &published_recording(&s, &id);
     let master = get(&s, &format!("/v/{vid}/master.m3u8")).1;
     assert_eq!(
         master.matches("#EXT-X-STREAM-INF").count(),
@@ -244,5 +245,113 @@ fn a_paused_rung_gets_gap_segments_comes_back_aligned_and_is_left_out_of_the_rec
     assert!(master.contains("RESOLUTION=320x180"), "{master}");
     let (ok, report) = validate(&[&s.url(&format!("/v/{vid}/master.m3u8"))]);
     assert!(ok, "upcast validate on the recording:\n{report}");
+    stored_is_published(&s, vid, "video");
     check_invariants(&s.data);
+}
+
+/// Every package path the published recording `vid` references, from its multivariant playlist down
+/// (media and I-frame playlists, their init segments and segments), and its DASH MPD, which lists the
+/// same segments; `paused` (a rendition left out) is named by neither.
+fn published_paths(s: &Server, vid: &str, paused: &str) -> std::collections::BTreeSet<String> {
+    let fetch = |path: &str| {
+        let (c, text) = get(s, &format!("/v/{vid}/{path}"));
+        assert_eq!(c, 200, "{path}");
+        text
+    };
+    // The recording's URIs are relative and never climb (`upcast_core::layout`).
+    let join = |dir: &str, uri: &str| {
+        assert!(!uri.contains("..") && !uri.contains(':'), "{uri}");
+        if dir.is_empty() {
+            uri.to_string()
+        } else {
+            format!("{dir}/{uri}")
+        }
+    };
+    let mpd = fetch("manifest.mpd");
+    for named in [format!("id=\"{paused}\""), format!("\"{paused}/init.mp4\"")] {
+        assert!(!mpd.contains(&named), "{named} in\n{mpd}");
+    }
+    let mut paths =
+        std::collections::BTreeSet::from(["master.m3u8".to_string(), "manifest.mpd".into()]);
+    let Ok((_, Playlist::MasterPlaylist(m))) =
+        m3u8_rs::parse_playlist(fetch("master.m3u8").as_bytes())
+    else {
+        panic!("the recording's master.m3u8 is not a multivariant playlist");
+    };
+    let media: Vec<String> = m
+        .variants
+        .iter()
+        .map(|v| v.uri.clone())
+        .chain(m.alternatives.iter().filter_map(|a| a.uri.clone()))
+        .collect();
+    for uri in media {
+        paths.insert(uri.clone());
+        let dir = uri.rsplit_once('/').map_or("", |(d, _)| d).to_string();
+        let Ok((_, Playlist::MediaPlaylist(p))) = m3u8_rs::parse_playlist(fetch(&uri).as_bytes())
+        else {
+            panic!("{uri} is not a media playlist");
+        };
+        for seg in &p.segments {
+            paths.insert(join(&dir, &seg.uri));
+            if let Some(map) = &seg.map {
+                paths.insert(join(&dir, &map.uri));
+            }
+        }
+    }
+    paths
+}
+
+/// What the recording `vid` stores is what it publishes: its file rows are exactly the paths its
+/// playlists reference (none of the paused rendition `paused`), its objects on disk exactly the rows'
+/// digests, and its quota usage (the video's `bytes`) the sum of the published files' lengths as served.
+fn stored_is_published(s: &Server, vid: &str, paused: &str) {
+    let published = published_paths(s, vid, paused);
+    let (c, listed) = api(s, "GET", &format!("/api/videos/{vid}/files"), None);
+    assert_eq!(c, 200, "{listed}");
+    let rows = listed["files"].as_array().unwrap();
+    let stored: std::collections::BTreeSet<String> = rows
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        !stored.iter().any(|p| p.starts_with(&format!("{paused}/"))),
+        "the paused rendition's files are gone: {stored:?}"
+    );
+    assert_eq!(stored, published, "the stored files are the published ones");
+    let in_db: Vec<_> = file_rows(&s.data)
+        .into_iter()
+        .filter(|r| r.0 == vid)
+        .collect();
+    assert_eq!(in_db.len(), published.len(), "{in_db:?}");
+    let digests: std::collections::BTreeSet<String> = in_db.iter().map(|r| r.2.clone()).collect();
+    let on_disk: std::collections::BTreeSet<String> =
+        std::fs::read_dir(s.data.join("objects").join(vid))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+    assert_eq!(on_disk, digests, "the objects are the rows'");
+    let served: usize = published
+        .iter()
+        .map(|p| {
+            let (c, bytes) = status_bytes(agent().get(&s.url(&format!("/v/{vid}/{p}"))).call());
+            assert_eq!(c, 200, "{p}");
+            bytes.len()
+        })
+        .sum();
+    let (_, video) = api(s, "GET", &format!("/api/videos/{vid}"), None);
+    assert_eq!(video["bytes"], served as u64, "quota usage: {video}");
+    assert_eq!(video["files"], published.len() as u64, "{video}");
+}
+
+/// A response's status and body bytes (segments are binary).
+fn status_bytes(r: Result<ureq::Response, ureq::Error>) -> (u16, Vec<u8>) {
+    let resp = match r {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("{e}"),
+    };
+    let code = resp.status();
+    let mut body = Vec::new();
+    std::io::Read::read_to_end(&mut resp.into_reader(), &mut body).unwrap();
+    (code, body)
 }

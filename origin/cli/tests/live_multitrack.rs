@@ -159,7 +159,7 @@ fn a_multitrack_publish_becomes_an_aligned_ladder_and_a_two_rung_recording() {
     until(60, "the end of the stream", || {
         (stream_state(&s, &id)["state"] == "ended").then_some(())
     });
-    let vid = &published_recording(&s);
+    let vid = &published_recording(&s, &id);
     let rec_master = get(&s, &format!("/v/{vid}/master.m3u8")).1;
     let rungs = variants(&rec_master);
     assert_eq!(rungs.len(), 2, "{rec_master}");

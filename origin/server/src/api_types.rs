@@ -152,6 +152,9 @@ pub struct Video {
     /// Public videos with chapters: the WebVTT chapters track's path on this origin.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chapters_url: Option<String>,
+    /// A live stream's recording: the stream it was recorded from (`null` for other videos).
+    #[serde(default)]
+    pub stream_id: Option<String>,
 }
 
 /// An upload ticket: the bearer token that may write one video's files until `expires_at` (Unix seconds).

@@ -157,6 +157,8 @@ pub struct VideoRow {
     pub poster: bool,
     /// The video has a storyboard (`storyboard/storyboard.vtt`).
     pub storyboard: bool,
+    /// A live stream's recording: the stream it was recorded from.
+    pub stream_id: Option<String>,
 }
 
 impl VideoRow {
@@ -194,12 +196,14 @@ pub struct Db {
 
 impl Db {
     pub fn open(path: &Path) -> rusqlite::Result<Self> {
-        let conn = Connection::open(path)?;
+        let mut conn = Connection::open(path)?;
         conn.busy_timeout(Duration::from_secs(5))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        super::migrations::refuse_newer(&conn)?;
         conn.execute_batch(SCHEMA)?;
+        super::migrations::run(&mut conn)?;
         Ok(Db {
             conn: Arc::new(Mutex::new(conn)),
         })
@@ -267,9 +271,28 @@ pub fn create_video(
     title: &str,
     visibility: Visibility,
 ) -> ApiResult<()> {
+    create_recording(c, id, title, visibility, None)
+}
+
+/// A video in state `uploading`, naming the live stream it is recorded from (`None`: not a recording).
+pub fn create_recording(
+    c: &Connection,
+    id: &str,
+    title: &str,
+    visibility: Visibility,
+    stream_id: Option<&str>,
+) -> ApiResult<()> {
     c.execute(
-        "INSERT INTO videos (id, title, visibility, state, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![id, title, visibility, VideoState::Uploading, now_secs()],
+        "INSERT INTO videos (id, title, visibility, state, created_at, stream_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            id,
+            title,
+            visibility,
+            VideoState::Uploading,
+            now_secs(),
+            stream_id
+        ],
     )?;
     Ok(())
 }
@@ -296,7 +319,8 @@ const VIDEO_COLS: &str = "v.id, v.title, v.visibility, v.state, v.created_at, v.
     (SELECT COUNT(*) FROM files f WHERE f.video_id = v.id),
     (SELECT COALESCE(SUM(size), 0) FROM files f WHERE f.video_id = v.id),
     EXISTS (SELECT 1 FROM files f WHERE f.video_id = v.id AND f.path = 'poster.jpg'),
-    EXISTS (SELECT 1 FROM files f WHERE f.video_id = v.id AND f.path = 'storyboard/storyboard.vtt')";
+    EXISTS (SELECT 1 FROM files f WHERE f.video_id = v.id AND f.path = 'storyboard/storyboard.vtt'),
+    v.stream_id";
 
 fn video_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<VideoRow> {
     Ok(VideoRow {
@@ -310,6 +334,7 @@ fn video_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<VideoRow> {
         bytes: r.get(7)?,
         poster: r.get(8)?,
         storyboard: r.get(9)?,
+        stream_id: r.get(10)?,
     })
 }
 
@@ -318,10 +343,23 @@ pub fn video(c: &Connection, id: &str) -> ApiResult<Option<VideoRow>> {
     Ok(c.query_row(&sql, [id], video_from_row).optional()?)
 }
 
-pub fn videos(c: &Connection) -> ApiResult<Vec<VideoRow>> {
-    let sql = format!("SELECT {VIDEO_COLS} FROM videos v ORDER BY v.created_at, v.id");
+/// Every video, or (`stream`) the recordings of one live stream; oldest first.
+pub fn videos(c: &Connection, stream: Option<&str>) -> ApiResult<Vec<VideoRow>> {
+    let sql = format!(
+        "SELECT {VIDEO_COLS} FROM videos v WHERE ?1 IS NULL OR v.stream_id = ?1
+         ORDER BY v.created_at, v.id"
+    );
     let mut st = c.prepare(&sql)?;
-    let rows = st.query_map([], video_from_row)?;
+    let rows = st.query_map([stream], video_from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The ids of a live stream's published recordings, oldest first.
+pub fn recordings(c: &Connection, stream_id: &str) -> ApiResult<Vec<String>> {
+    let mut st = c.prepare(
+        "SELECT id FROM videos WHERE stream_id = ?1 AND state = ?2 ORDER BY created_at, id",
+    )?;
+    let rows = st.query_map(params![stream_id, VideoState::Ready], |r| r.get(0))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
@@ -447,6 +485,37 @@ pub fn put_file(
     })
 }
 
+/// Forget the files under directory `dir` of an unpublished video (a rendition left out of a
+/// recording), in one transaction. Returns the objects no remaining row of the video uses, for the
+/// caller to delete afterwards (a crash in between leaves orphans, collected at the next start).
+pub fn delete_dir(c: &mut Connection, video_id: &str, dir: &str) -> ApiResult<Vec<String>> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let v = video(&tx, video_id)?.ok_or(ApiError::NotFound)?;
+    if v.is_ready() {
+        return Err(ApiError::Published(format!(
+            "{dir}/ cannot be removed from a published package"
+        )));
+    }
+    let prefix = format!("{dir}/");
+    let gone: Vec<String> = {
+        // substr, not LIKE: a rendition id may hold `_`, a LIKE wildcard.
+        let mut st = tx.prepare(
+            "DELETE FROM files WHERE video_id = ?1 AND substr(path, 1, length(?2)) = ?2
+             RETURNING sha256",
+        )?;
+        let rows = st.query_map([video_id, prefix.as_str()], |r| r.get(0))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    let mut orphans = Vec::new();
+    for sha in gone {
+        if !orphans.contains(&sha) && !referenced(&tx, video_id, &sha)? {
+            orphans.push(sha);
+        }
+    }
+    tx.commit()?;
+    Ok(orphans)
+}
+
 /// Flip a video to `ready`. The caller has checked the package inside the same lock hold.
 pub fn mark_ready(c: &Connection, video_id: &str) -> ApiResult<()> {
     c.execute(
@@ -465,15 +534,16 @@ pub fn mark_ready(c: &Connection, video_id: &str) -> ApiResult<()> {
 /// rebuilt from the bucket, or a read-only origin learning of a video).
 pub fn insert_published(c: &Connection, m: &crate::manifest::Manifest) -> ApiResult<()> {
     c.execute(
-        "INSERT INTO videos (id, title, visibility, state, created_at, published_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO videos (id, title, visibility, state, created_at, published_at, stream_id) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![
             m.id,
             m.title,
             m.visibility,
             VideoState::Ready,
             m.created_at,
-            m.published_at
+            m.published_at,
+            m.stream_id
         ],
     )?;
     let mut st = c.prepare(

@@ -23,6 +23,7 @@ pub mod live;
 pub mod live_ingest;
 pub mod manifest;
 pub mod metrics;
+pub mod migrations;
 pub mod paths;
 pub mod playlist;
 pub mod publish;

@@ -28,6 +28,10 @@ pub struct Manifest {
     pub visibility: Visibility,
     pub created_at: i64,
     pub published_at: Option<i64>,
+    /// A live stream's recording: the stream it was recorded from. Absent from manifests written before
+    /// recordings named their stream (and for other videos); the format version is unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream_id: Option<String>,
     pub files: Vec<StoredFile>,
 }
 
@@ -50,6 +54,7 @@ pub fn from_db(c: &Connection, video_id: &str) -> ApiResult<Option<Manifest>> {
         visibility: v.visibility,
         created_at: v.created_at,
         published_at: v.published_at,
+        stream_id: v.stream_id,
         files: db::files(c, video_id)?,
     }))
 }
@@ -94,6 +99,9 @@ pub fn parse(video_id: &str, bytes: &[u8]) -> ApiResult<Manifest> {
         return Err(bad(format!("names video {:?}", m.id)));
     }
     crate::paths::check_video_id(&m.id).map_err(|e| bad(e.to_string()))?;
+    if let Some(s) = &m.stream_id {
+        crate::paths::check_video_id(s).map_err(|e| bad(format!("stream_id: {e}")))?;
+    }
     for f in &m.files {
         crate::paths::check(&f.path).map_err(|e| bad(e.to_string()))?;
         if f.sha256.len() != 64 || !f.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -192,7 +200,7 @@ pub fn reconcile(store: &dyn Store, db: &db::Db) -> ApiResult<usize> {
     }
     let have: std::collections::HashSet<String> = list(store)?.into_iter().collect();
     let ready: Vec<String> = db.run_now(|c| {
-        Ok(db::videos(c)?
+        Ok(db::videos(c, None)?
             .into_iter()
             .filter(|v| v.is_ready() && !have.contains(&v.id))
             .map(|v| v.id)
@@ -216,6 +224,7 @@ mod tests {
             visibility: Visibility::Private,
             created_at: 1,
             published_at: Some(2),
+            stream_id: None,
             files: vec![StoredFile {
                 path: "master.m3u8".into(),
                 sha256: "a".repeat(64),
@@ -236,6 +245,16 @@ mod tests {
         let mut evil = m.clone();
         evil.files[0].path = "../../etc/passwd".into();
         assert!(parse(&m.id, &serde_json::to_vec(&evil).unwrap()).is_err());
+        let mut recorded = m.clone();
+        recorded.stream_id = Some("qrstuvwxyz012345".into());
+        let json = serde_json::to_vec(&recorded).unwrap();
+        assert_eq!(parse(&m.id, &json).unwrap(), recorded);
+        assert!(
+            !String::from_utf8_lossy(&ok).contains("stream_id"),
+            "absent when None"
+        );
+        recorded.stream_id = Some("../x".into());
+        assert!(parse(&m.id, &serde_json::to_vec(&recorded).unwrap()).is_err());
         let mut bad_sha = m;
         bad_sha.files[0].sha256 = "zz".into();
         assert!(parse(&bad_sha.id, &serde_json::to_vec(&bad_sha).unwrap()).is_err());

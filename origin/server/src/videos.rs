@@ -33,6 +33,7 @@ pub fn video_view(v: &VideoRow) -> Video {
             .then(|| format!("/v/{}/{}", v.id, upcast_core::layout::STORYBOARD_VTT)),
         captions: Vec::new(),
         chapters_url: None,
+        stream_id: v.stream_id.clone(),
     }
 }
 
@@ -113,12 +114,31 @@ pub async fn create(
     }))
 }
 
-pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+/// `GET /api/videos[?stream={id}]`: every video, or one live stream's recordings.
+pub async fn list(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    q: web::Query<ListQuery>,
+) -> ApiResult<HttpResponse> {
     state.require(&req, Action::ReadVideo(None)).await?;
-    let all = state.db.run(|c| db::videos(c)).await?;
+    let stream = q.into_inner().stream;
+    if let Some(s) = &stream {
+        paths::check_video_id(s)
+            .map_err(|_| ApiError::BadRequest(format!("stream: {s:?} is not a stream id")))?;
+    }
+    let all = state
+        .db
+        .run(move |c| db::videos(c, stream.as_deref()))
+        .await?;
     Ok(HttpResponse::Ok().json(VideoList {
         videos: all.iter().map(video_view).collect(),
     }))
+}
+
+/// What `GET /api/videos` takes: `stream`, a live stream's id, keeps its recordings only.
+#[derive(serde::Deserialize)]
+pub struct ListQuery {
+    stream: Option<String>,
 }
 
 /// The video `id` after checking the caller may do `action` (default: read it).

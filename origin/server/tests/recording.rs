@@ -104,12 +104,16 @@ fn record(rec: &mut Recording, package: &upcast_core::Package, src: &FileSource)
     }
 }
 
+/// The live stream the recordings here are of.
+const STREAM: &str = "livestream000001";
+
 #[actix_web::test]
 async fn a_recording_is_published_with_the_playlists_the_vod_path_writes() {
     let dir = tempfile::tempdir().unwrap();
     let state = state(config(&dir.path().join("data")));
     let (package, src) = vod_package(dir.path());
-    let mut rec = Recording::start(ctx(&state), "Live: a test", Visibility::Public).unwrap();
+    let mut rec =
+        Recording::start(ctx(&state), STREAM, "Live: a test", Visibility::Public).unwrap();
     record(&mut rec, &package, &src);
     let id = rec.finish().unwrap();
 
@@ -119,6 +123,11 @@ async fn a_recording_is_published_with_the_playlists_the_vod_path_writes() {
         .unwrap()
         .unwrap();
     assert!(v.is_ready(), "the recording is published");
+    assert_eq!(
+        v.stream_id.as_deref(),
+        Some(STREAM),
+        "the video names its stream"
+    );
     let files = state
         .db
         .run_now(|c| upcast_origin::db::files(c, &id))
@@ -155,7 +164,8 @@ async fn an_abandoned_recording_leaves_no_row_and_no_object() {
     let state = state(config(&data));
     let (package, src) = vod_package(dir.path());
     let before = stored_files(&data);
-    let mut rec = Recording::start(ctx(&state), "Live: dropped", Visibility::Private).unwrap();
+    let mut rec =
+        Recording::start(ctx(&state), STREAM, "Live: dropped", Visibility::Private).unwrap();
     record(&mut rec, &package, &src);
     let id = rec.video_id.clone();
     drop(rec);
@@ -172,7 +182,8 @@ async fn a_segment_that_is_not_cmaf_is_refused_and_the_recording_goes_on() {
     let dir = tempfile::tempdir().unwrap();
     let state = state(config(&dir.path().join("data")));
     let (package, src) = vod_package(dir.path());
-    let mut rec = Recording::start(ctx(&state), "Live: garbage", Visibility::Public).unwrap();
+    let mut rec =
+        Recording::start(ctx(&state), STREAM, "Live: garbage", Visibility::Public).unwrap();
     let v = &package.renditions[0];
     let t = rec.add_track(&v.id, &info(v)).unwrap();
     let bad = RecSegment {
@@ -205,9 +216,15 @@ async fn the_sound_past_the_last_picture_is_cut_so_the_recording_publishes() {
     let state = state(config(&dir.path().join("data")));
     let (package, src) = vod_package(dir.path());
     let (tx, rx) = std::sync::mpsc::channel();
-    let mut w = RecordingWriter::spawn(ctx(&state), "Live: cut", Visibility::Public, move |o| {
-        tx.send(o).unwrap();
-    })
+    let mut w = RecordingWriter::spawn(
+        ctx(&state),
+        STREAM,
+        "Live: cut",
+        Visibility::Public,
+        move |o| {
+            tx.send(o).unwrap();
+        },
+    )
     .unwrap();
     for r in &package.renditions {
         w.track(&r.id, &info(r)).unwrap();
@@ -262,4 +279,69 @@ async fn the_sound_past_the_last_picture_is_cut_so_the_recording_publishes() {
         row.size
     );
     check_invariants(&dir.path().join("data"));
+}
+
+/// A track left out (its publisher paused it) takes what was stored of it along: its rows and objects
+/// go at once, the published package is the other tracks, and the video's bytes (what the quotas
+/// count) are the published files'.
+#[actix_web::test]
+async fn a_track_left_out_leaves_no_row_and_no_object() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let state = state(config(&data));
+    let (package, src) = vod_package(dir.path());
+    let mut rec =
+        Recording::start(ctx(&state), STREAM, "Live: paused", Visibility::Public).unwrap();
+    record(&mut rec, &package, &src);
+    let audio = package
+        .renditions
+        .iter()
+        .position(|r| r.kind == upcast_core::demux::TrackKind::Audio)
+        .unwrap();
+    let dir_of_audio = format!("{}/", package.renditions[audio].id);
+    let id = rec.video_id.clone();
+    let rows = |state: &upcast_origin::AppState| {
+        state
+            .db
+            .run_now(|c| upcast_origin::db::files(c, &id))
+            .unwrap()
+    };
+    let before = rows(&state);
+    let audio_rows: Vec<_> = before
+        .iter()
+        .filter(|f| f.path.starts_with(&dir_of_audio))
+        .collect();
+    assert!(
+        audio_rows.len() > 1,
+        "the audio was stored first: {before:?}"
+    );
+    rec.leave_out(audio).unwrap();
+    rec.leave_out(audio).unwrap();
+    let after = rows(&state);
+    assert_eq!(after.len(), before.len() - audio_rows.len(), "{after:?}");
+    assert!(after.iter().all(|f| !f.path.starts_with(&dir_of_audio)));
+    for f in &audio_rows {
+        let key = upcast_origin::store::ObjectKey {
+            video_id: id.clone(),
+            sha256: f.sha256.clone(),
+        };
+        assert!(state.store.read(&key).is_err(), "{} deleted", f.path);
+    }
+    let id = rec.finish().unwrap();
+    let v = state
+        .db
+        .run_now(|c| upcast_origin::db::video(c, &id))
+        .unwrap()
+        .unwrap();
+    let files = rows(&state);
+    assert!(files.iter().all(|f| !f.path.starts_with(&dir_of_audio)));
+    let bytes = u64::try_from(v.bytes).unwrap();
+    assert_eq!(bytes, files.iter().map(|f| f.size).sum::<u64>());
+    let on_disk: u64 = stored_files(&data)
+        .iter()
+        .filter(|p| p.starts_with(data.join("objects").join(&id)))
+        .map(|p| std::fs::metadata(p).unwrap().len())
+        .sum();
+    assert_eq!(on_disk, bytes, "what is stored is what is published");
+    check_invariants(&data);
 }

@@ -137,6 +137,10 @@ pub struct Stream {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub playback_url: Option<String>,
     pub status: crate::streams::status::Status,
+    /// `GET /api/streams/{id}` only: the ids of the stream's published recordings, oldest first
+    /// (`GET /api/videos?stream={id}` lists them as videos).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recordings: Option<Vec<String>>,
 }
 
 /// `POST /api/streams` (201) and `POST /api/streams/{id}/key` (200): the stream and its key, shown this once.

@@ -35,7 +35,7 @@ pub(super) fn start_recording(
     let done = move |outcome: Outcome| {
         handle.spawn(async move { recording_done(&st, &sid, outcome).await });
     };
-    match RecordingWriter::spawn(ctx, &title, row.visibility, done) {
+    match RecordingWriter::spawn(ctx, &row.id, &title, row.visibility, done) {
         Ok(w) => Some(w),
         Err(e) => {
             eprintln!(

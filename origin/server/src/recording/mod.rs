@@ -66,11 +66,17 @@ pub struct Recording {
 }
 
 impl Recording {
-    /// Create the video the recording becomes (its title names the stream and the start).
-    pub fn start(ctx: RecCtx, title: &str, visibility: Visibility) -> ApiResult<Recording> {
+    /// Create the video the recording of live stream `stream_id` becomes (its title names the stream
+    /// and the start; its row names the stream).
+    pub fn start(
+        ctx: RecCtx,
+        stream_id: &str,
+        title: &str,
+        visibility: Visibility,
+    ) -> ApiResult<Recording> {
         let id = crate::videos::new_id()?;
         ctx.db
-            .run_now(|c| db::create_video(c, &id, title, visibility))?;
+            .run_now(|c| db::create_recording(c, &id, title, visibility, Some(stream_id)))?;
         Ok(Recording {
             ctx,
             video_id: id,
@@ -193,9 +199,43 @@ impl Recording {
         }
     }
 
-    /// How many segments the recording holds (all tracks).
+    /// How many segments the recording will publish (all tracks but those left out).
     pub fn segments(&self) -> usize {
-        self.tracks.iter().map(RecTrack::segments).sum()
+        self.tracks
+            .iter()
+            .filter(|t| !t.left_out)
+            .map(RecTrack::segments)
+            .sum()
+    }
+
+    /// Leave track `track` out of the package (its publisher paused it: its rendition cannot cover the
+    /// same time as the others). What was stored of it goes, rows first, then the objects no other file
+    /// of the video uses, so what is stored (and counted against the quotas) is what gets published.
+    pub fn leave_out(&mut self, track: usize) -> ApiResult<()> {
+        let t = self
+            .tracks
+            .get_mut(track)
+            .ok_or_else(|| ApiError::Internal(format!("recording: no track {track}")))?;
+        if std::mem::replace(&mut t.left_out, true) {
+            return Ok(());
+        }
+        let dir = t.dir.clone();
+        let vid = self.video_id.clone();
+        let orphans = self.ctx.db.run_now(|c| db::delete_dir(c, &vid, &dir))?;
+        let prefix = format!("{dir}/");
+        self.files.retain(|path, _| !path.starts_with(&prefix));
+        for sha256 in orphans {
+            let key = ObjectKey {
+                video_id: vid.clone(),
+                sha256,
+            };
+            self.committed.retain(|k| *k != key);
+            if let Err(e) = self.ctx.store.delete(&key) {
+                // No row names it any more: the orphan collection at the next start takes it.
+                eprintln!("upcast: recording {vid}: could not delete {key:?}: {e}");
+            }
+        }
+        Ok(())
     }
 
     /// Check `bytes` as an upload of `path` is checked, commit them, record the row (with the quotas).

@@ -14,7 +14,8 @@ pub struct RecTrack {
     rendition: Rendition,
     /// Samples in the recorded segments (video: frames), for FRAME-RATE as the VOD path measures it.
     samples: u64,
-    /// Its publisher paused it: it is not in the published package (its segments stay unreferenced).
+    /// Its publisher paused it: it is not in the published package, and what was stored of it is deleted
+    /// ([`super::Recording::leave_out`]).
     pub left_out: bool,
 }
 

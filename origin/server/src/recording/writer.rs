@@ -23,7 +23,7 @@ enum Cmd {
         duration: u64,
         key_frames: Vec<KeyFrame>,
     },
-    /// Leave a track out of the package (its publisher paused it).
+    /// Leave a track out of the package (its publisher paused it), deleting what was stored of it.
     Forget(String),
     Finish,
 }
@@ -43,15 +43,16 @@ pub struct RecordingWriter {
 pub struct Stopped;
 
 impl RecordingWriter {
-    /// Start recording into a new video; `done` runs on the recording thread once it ends, published or
-    /// not.
+    /// Start recording live stream `stream_id` into a new video; `done` runs on the recording thread
+    /// once it ends, published or not.
     pub fn spawn(
         ctx: RecCtx,
+        stream_id: &str,
         title: &str,
         visibility: Visibility,
         done: impl FnOnce(Outcome) + Send + 'static,
     ) -> Result<RecordingWriter, ApiError> {
-        let rec = Recording::start(ctx, title, visibility)?;
+        let rec = Recording::start(ctx, stream_id, title, visibility)?;
         let video_id = rec.video_id.clone();
         let (tx, rx) = sync_channel(QUEUE);
         std::thread::Builder::new()
@@ -99,7 +100,7 @@ impl RecordingWriter {
         })
     }
 
-    /// Leave track `dir` out of the recording: what it holds of it is not published.
+    /// Leave track `dir` out of the recording: what it holds of it is deleted and not published.
     pub fn forget(&mut self, dir: &str) -> Result<(), Stopped> {
         self.send(Cmd::Forget(dir.to_string()))
     }
@@ -173,8 +174,9 @@ fn run(mut rec: Recording, rx: &Receiver<Cmd>) -> Outcome {
             }
             Cmd::Forget(dir) => {
                 if let Some(k) = rec.tracks.iter().position(|t| t.dir == dir) {
+                    // Its segment held back is never stored; what was stored of it is deleted.
                     held.remove(&k);
-                    rec.tracks[k].left_out = true;
+                    rec.leave_out(k)?;
                 }
             }
             Cmd::Finish => {

@@ -70,6 +70,7 @@ pub fn view(state: &AppState, row: &StreamRow, rtmp: Option<&str>) -> Stream {
         rtmp_url: rtmp.map(str::to_string),
         playback_url: (row.visibility == Visibility::Public).then(|| playback_path(&row.id)),
         status: state.streams.view(row),
+        recordings: None,
     }
 }
 
@@ -162,7 +163,7 @@ pub async fn list(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<Htt
     }))
 }
 
-/// `GET /api/streams/{id}` (`read`): the stream with its status.
+/// `GET /api/streams/{id}` (`read`): the stream with its status and its published recordings' ids.
 pub async fn get(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -170,7 +171,14 @@ pub async fn get(
 ) -> ApiResult<HttpResponse> {
     state.require(&req, Action::ReadStreams).await?;
     let row = load(&state, &id).await?;
-    Ok(HttpResponse::Ok().json(view(&state, &row, rtmp_url(&state, &req).as_deref())))
+    let sid = row.id.clone();
+    let recordings = state
+        .db
+        .run(move |c| crate::db::recordings(c, &sid))
+        .await?;
+    let mut stream = view(&state, &row, rtmp_url(&state, &req).as_deref());
+    stream.recordings = Some(recordings);
+    Ok(HttpResponse::Ok().json(stream))
 }
 
 /// `PATCH /api/streams/{id}` (`streams:write`).

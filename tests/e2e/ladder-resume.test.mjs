@@ -30,23 +30,26 @@ function sequenceNumbers(seg) {
     .map((moof) => seg.readUInt32BE(path(seg, ['mfhd'], moof).body + 4));
 }
 
-test('a reload at half the ladder resumes encoding at the first missing segment', async () => {
-  const file = resumeFixture();
-  const page = await e2e.ctx.newPage();
-  page.on('pageerror', (e) => console.error('page error:', e.message));
+/** Drop the file and start the proposed ladder, with the 416x234 H.264 rung, the copy rung on; the rungs
+ * encoded. */
+async function start(page, file) {
+  await dropFile(page, '#drop', 'ladder resume.mp4', file);
+  await page.waitForSelector('#ladder:not([hidden])');
+  await page.check('#ladder tr[data-rung="v234"] input[type=checkbox]');
+  await page.check('#ladder input[name=copy]');
+  const rungs = await page.$$eval('#ladder tbody tr[data-rung]', (trs) =>
+    trs.filter((tr) => tr.querySelector('input[type=checkbox]')?.checked).map((tr) => tr.dataset.rung),
+  );
+  await page.click('#ladder .start');
+  return rungs;
+}
+
+/**
+ * The first run, stopped by a reload once about half the encoded segments are on the origin and the page
+ * keeps a record of each. Returns the video, the rungs and the origin's files before the second run.
+ */
+async function firstHalf(page, file) {
   await page.goto(`${e2e.origin.url}/index.html?target=2#token=${ADMIN}`);
-  /** Drop the file and start the proposed ladder, with the 416x234 H.264 rung, the copy rung on. */
-  const start = async () => {
-    await dropFile(page, '#drop', 'ladder resume.mp4', file);
-    await page.waitForSelector('#ladder:not([hidden])');
-    await page.check('#ladder tr[data-rung="v234"] input[type=checkbox]');
-    await page.check('#ladder input[name=copy]');
-    const rungs = await page.$$eval('#ladder tbody tr[data-rung]', (trs) =>
-      trs.filter((tr) => tr.querySelector('input[type=checkbox]')?.checked).map((tr) => tr.dataset.rung),
-    );
-    await page.click('#ladder .start');
-    return rungs;
-  };
   // Every PUT a little slow, so the reload lands mid-ladder; once half the encoded segments are stored,
   // further PUTs are held (never answered) until the reload drops them.
   let hold = false;
@@ -70,7 +73,7 @@ test('a reload at half the ladder resumes encoding at the first missing segment'
     if (r.request().method() === 'PUT' && r.ok() && m && SEGMENT.test(m[1]) && !m[1].startsWith('video/'))
       encodedStored++;
   });
-  const rungs = await start();
+  const rungs = await start(page, file);
   assert.ok(rungs.includes('v234'), `rungs ${rungs}`);
   // 12 segments of 2 s per encoded rendition: the rungs and the audio (Opus is encoded again).
   const half = ((rungs.length + 1) * 12) / 2;
@@ -100,15 +103,21 @@ test('a reload at half the ladder resumes encoding at the first missing segment'
   await page.reload();
   await page.unroute('**/api/videos/*/files/**');
   const storedBefore = new Map((await api(e2e.origin, `/api/videos/${id}/files`)).files.map((f) => [f.path, f]));
+  return { id, rungs, storedBefore };
+}
 
+/** Record the paths of the files PUT from now on. */
+function sentFiles(page) {
   const sent = [];
   page.on('request', (r) => {
     const m = decodeURIComponent(new URL(r.url()).pathname).match(/\/api\/videos\/[^/]+\/files\/(.+)$/);
     if (r.method() === 'PUT' && m) sent.push(m[1]);
   });
-  assert.deepEqual(await start(), rungs, 'the same ladder both times');
-  await page.waitForFunction(() => document.body.dataset.resumingAt, null, { timeout: 120_000 });
-  const said = await page.textContent('#progress');
+  return sent;
+}
+
+/** Wait until the second run is published (or failed: the test then says why). */
+async function published(page, id) {
   await page.waitForFunction(
     () => document.body.dataset.state === 'published' || !document.querySelector('#problem').hidden,
     null,
@@ -116,6 +125,19 @@ test('a reload at half the ladder resumes encoding at the first missing segment'
   );
   assert.equal(await page.isHidden('#problem'), true, await page.textContent('#problem'));
   assert.equal(await page.evaluate(() => document.body.dataset.video), id, 'the same video continues');
+}
+
+test('a reload at half the ladder resumes encoding at the first missing segment', async () => {
+  const file = resumeFixture();
+  const page = await e2e.ctx.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  const { id, rungs, storedBefore } = await firstHalf(page, file);
+
+  const sent = sentFiles(page);
+  assert.deepEqual(await start(page, file), rungs, 'the same ladder both times');
+  await page.waitForFunction(() => document.body.dataset.resumingAt, null, { timeout: 120_000 });
+  const said = await page.textContent('#progress');
+  await published(page, id);
   const firstUs = await page.evaluate(() => window.__upcastLadderFirstUs);
   await page.close();
 

@@ -4,7 +4,14 @@
 import { describe, findings, makeStoryboard, openLadder, PackageFile, segment, UpcastError } from '../lib/index.js';
 import { addLater, captionsCard, showSourceChapters, textOptions } from './captions-form.js';
 import { editLadder, RungMeters } from './ladder-editor.js';
-import { noteProgress, showResuming, storedSegments, trackUpload } from './ladder-resume.js';
+import {
+  forgetRendition,
+  noteProgress,
+  showEncoderChanged,
+  showResuming,
+  storedSegments,
+  trackUpload,
+} from './ladder-resume.js';
 import { bytes, Meter } from './meter.js';
 import { makePoster } from './poster.js';
 import * as resume from './resume.js';
@@ -143,8 +150,15 @@ async function ladderFlow(file, job, ctl) {
     signal: ctl.signal,
     // (The e2e of watching while it encodes sets a small budget, so that held uploads pause encoding.)
     maxPendingBytes: window.__upcastMaxPendingBytes ?? 96 << 20,
-    resume: stored,
+    resume: stored?.records ?? null,
+    storedInits: stored?.inits ?? null,
     onResume: (r) => showResuming($('#m-rungs'), r),
+    onEncoderChanged: (r) => {
+      forgetRendition(file, r.rung);
+      showEncoderChanged($('#m-rungs'), r);
+    },
+    // The e2e's way to change a rung's encoder between two runs (tests/e2e/ladder-resume.test.mjs).
+    encoderCodec: window.__upcastEncoderCodec ?? null,
     onProgress: (p) => {
       meters.update(p);
       noteProgress(p);

@@ -6,15 +6,20 @@
 // Messages in:  {type: 'open', file, options, assumeHardware} · {type: 'run', rungs, copy, maxPendingBytes} ·
 //               {type: 'release', bytes} (`storyboard: false` in 'run': no storyboard; `failEncoderAt`:
 //               the test hook of ladder/rung-encoder.js; `resume`: the records of an earlier run's
-//               segments the origin has, see resumeAt())
+//               segments the origin has, see resumeAt(); `storedInits`: the SHA-256 of each rendition's
+//               stored init.mp4, see ladder/init-check.js; `encoderCodec`: the test hook that configures
+//               one rung's encoder with another codec string, {rung, codec})
 // Messages out: {type: 'opened', source, candidates, proposal, summary, audioTarget, rotation, decodePath} ·
 //               {type: 'resumed', segment, atUs} (only when encoding starts past the first segment) ·
+//               {type: 'encoder-changed', rung, height} (a rung with stored segments is encoded again from
+//               its first: its encoder's init differs from the stored one) ·
 //               {type: 'files', files: [{path, bytes} | recipe]} (the planned playlists first, see
 //               postPlanned; the measured ones again in 'done') · {type: 'progress', ...} ·
 //               {type: 'done', files, summary} · {type: 'error', error} (workers/worker-host.js)
 
 import { audioTarget, audioUndecodable, encodeAudio } from './ladder/audio.js';
 import { avcDescription } from './ladder/avc-config.js';
+import { checkEncoders, sameBytes } from './ladder/init-check.js';
 import { decoderConfig, encoderConfig, encodeVideo } from './ladder/video.js';
 import { Sheets, storyboardFiles, tileTargets } from './storyboard/sheets.js';
 import { loadCore, serve } from './worker-host.js';
@@ -188,8 +193,35 @@ function resumeAt(ladder, records, audioCodec) {
   return point;
 }
 
+/**
+ * The records a resume may use: those of a rung whose encoder now writes another init than the stored one
+ * (ladder/init-check.js) are left out, so that rung is encoded again from its first segment; the page is
+ * told of each such rung. Returns the records and, by rung index, the init each resumed rung must write.
+ * @param {{ladder: Ladder, file: File, source: import('../lib/types.js').LadderSource, rotation: number,
+ *   rungs: Rung[], added: number[], records: {rendition: string}[] | null | undefined,
+ *   storedInits: Record<string, string> | null | undefined,
+ *   describe: (i: number, d: AllowSharedBufferSource | null, key: Uint8Array) => Uint8Array | null}} r
+ */
+async function checkedRecords({ ladder, file, source, rotation, rungs, added, records, storedInits, describe }) {
+  if (!records?.length || !rungs.length) return { records, expected: new Map() };
+  const { changed, expected } = await checkEncoders({
+    file,
+    video: source.video,
+    rotation,
+    samples: ladder.videoSamples(),
+    rungs,
+    records,
+    storedInits: storedInits ?? {},
+    initOf: (i, d, key) => ladder.rungInit(added[i], describe(i, d, key), key),
+  });
+  const gone = new Set(changed.map((i) => rungs[i].id));
+  for (const i of changed) postMessage({ type: 'encoder-changed', rung: rungs[i].id, height: rungs[i].height });
+  return { records: records.filter((r) => !gone.has(r.rendition)), expected };
+}
+
 /** @param {{rungs: Rung[], copy: boolean, storyboard?: boolean, text?: object, maxPendingBytes: number | null,
- *   failEncoderAt?: import('./ladder/rung-encoder.js').FailAt | null, resume?: object[] | null}} request */
+ *   failEncoderAt?: import('./ladder/rung-encoder.js').FailAt | null, resume?: object[] | null,
+ *   storedInits?: Record<string, string> | null, encoderCodec?: {rung: string, codec: string} | null}} request */
 async function run({
   rungs,
   copy: copyTop,
@@ -198,6 +230,8 @@ async function run({
   maxPendingBytes,
   failEncoderAt,
   resume,
+  storedInits,
+  encoderCodec,
 }) {
   if (!job) throw new Error('open a file first');
   const { ladder, file, source, rotation } = job;
@@ -208,7 +242,29 @@ async function run({
   maxPending = maxPendingBytes ?? Infinity;
   const added = rungs.map((r) => ladder.addRung(r));
   const encodesAudio = !!source.audio && !source.audio.copy;
-  const point = resumeAt(ladder, resume, encodesAudio ? (job.audio?.codec ?? null) : null);
+  // What the encoders are configured with: the rungs, but for the test hook's rung (another profile, so
+  // that its encoder really writes another avcC than the first run's).
+  const encoding = rungs.map((r) => (encoderCodec?.rung === r.id ? { ...r, codec: encoderCodec.codec } : r));
+  // avcC (fixed where Firefox gets it wrong) or an AV1 encoder's av1C; VP9 encoders give none, and an AV1
+  // encoder may not either: the core reads the key frame then (sequence header OBU, VP9 uncompressed
+  // header).
+  const describe = (
+    /** @type {number} */ i,
+    /** @type {AllowSharedBufferSource | null | undefined} */ d,
+    /** @type {Uint8Array} */ key,
+  ) => (d ? (/^avc[13]\./.test(rungs[i].codec) ? avcDescription(bytesOf(d), key) : bytesOf(d)) : null);
+  const checked = await checkedRecords({
+    ladder,
+    file,
+    source,
+    rotation,
+    rungs: encoding,
+    added,
+    records: /** @type {{rendition: string}[] | null | undefined} */ (resume),
+    storedInits,
+    describe,
+  });
+  const point = resumeAt(ladder, checked.records, encodesAudio ? (job.audio?.codec ?? null) : null);
   // The copy rung and copied AAC audio: recipes (header bytes + source ranges), gathered by the page.
   const recipes = ladder.copyFiles(!!copyTop);
   postPlanned(ladder, source, job.audio);
@@ -235,7 +291,7 @@ async function run({
         video: source.video,
         samples: ladder.videoSamples(),
         boundariesUs: ladder.boundariesUs(),
-        rungs,
+        rungs: encoding,
         rotation,
         pause,
         failAt: failEncoderAt ?? null,
@@ -245,12 +301,25 @@ async function run({
         onChunk: (i, chunk, meta) => {
           const bytes = new Uint8Array(chunk.byteLength);
           chunk.copyTo(bytes);
-          // avcC (fixed where Firefox gets it wrong) or an AV1 encoder's av1C; VP9 encoders give none, and
-          // an AV1 encoder may not either: the core reads the key frame then (sequence header OBU, VP9
-          // uncompressed header).
-          const d = meta?.decoderConfig?.description;
-          const desc = d ? (/^avc[13]\./.test(rungs[i].codec) ? avcDescription(bytesOf(d), bytes) : bytesOf(d)) : null;
-          post(ladder.pushVideo(added[i], bytes, chunk.timestamp, chunk.type === 'key', desc));
+          const files = ladder.pushVideo(
+            added[i],
+            bytes,
+            chunk.timestamp,
+            chunk.type === 'key',
+            describe(i, meta?.decoderConfig?.description, bytes),
+          );
+          // A resumed rung's init must be the one checked against the stored init before the resume: an
+          // encoder that gives another one now is refused before its init replaces the stored one, and its
+          // records are dropped (the page forgets them), so the next run encodes it again from the start.
+          const want = point && checked.expected.get(i);
+          const init = want && files.find((/** @type {{path: string}} */ f) => f.path === `${rungs[i].id}/init.mp4`);
+          if (init && !sameBytes(init.bytes, want)) {
+            postMessage({ type: 'encoder-changed', rung: rungs[i].id, height: rungs[i].height });
+            throw new Error(
+              `rung ${rungs[i].id}: its encoder's init segment differs from the one checked before resuming; drop the file again to encode this rung from the start`,
+            );
+          }
+          post(files);
         },
         onRestart: (i) => ladder.restartRung(added[i]),
         onFrame: board && ((frame) => board.sheets.draw(frame)),

@@ -8,10 +8,14 @@
 // playback of every level in hls.js.
 
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { boxes, fragments, path, timescale } from './cmaf-bytes.mjs';
-import { ADMIN, api, dropFile, resumeFixture, session } from './harness.mjs';
-import { audioMedia, get, media, playEveryLevel, validate, variants } from './ladder-check.mjs';
+import { ADMIN, api, dropFile, out, resumeFixture, session } from './harness.mjs';
+import { audioMedia, frameTimes, get, media, playEveryLevel, validate, variants } from './ladder-check.mjs';
 
 const e2e = session();
 
@@ -202,6 +206,117 @@ test('a reload at half the ladder resumes encoding at the first missing segment'
     );
     if (dir === dirOf(audioUri)) continue;
     for (let j = 0; j < count; j++) assert.equal(startOf(dir, j), startOf('video', j), `${dir} segment ${j}`);
+  }
+
+  assert.match(validate(`${base}master.m3u8`), /pass/i);
+  await playEveryLevel(e2e.ctx, e2e.origin, id, vs);
+});
+
+/** AVCProfileIndication of an init segment's avcC (ISO/IEC 14496-15 § 5.3.3.1: the byte after
+ * configurationVersion). */
+function avcProfile(init) {
+  const at = init.indexOf('avcC');
+  assert.ok(at > 0, 'the init has an avcC');
+  return init[at + 5];
+}
+
+/** Frames ffmpeg decodes from `init` + `seg` with every decoding error fatal (-xerror). */
+function decodedFrames(init, seg, name) {
+  const folder = join(out, 'ladder-resume');
+  mkdirSync(folder, { recursive: true });
+  const file = join(folder, name);
+  writeFileSync(file, Buffer.concat([init, seg]));
+  const crc = execFileSync('ffmpeg', ['-v', 'error', '-xerror', '-i', file, '-map', '0:v', '-f', 'framecrc', '-'], {
+    encoding: 'utf8',
+  });
+  return crc.split('\n').filter((l) => l && !l.startsWith('#')).length;
+}
+
+test('a rung whose encoder changed after the reload is encoded again from its first segment; the others resume', async () => {
+  const file = resumeFixture();
+  const page = await e2e.ctx.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  const { id, rungs, storedBefore } = await firstHalf(page, file);
+  const leading = (dir) => {
+    let n = 0;
+    while (storedBefore.has(`${dir}/seg_${String(n + 1).padStart(5, '0')}.m4s`)) n++;
+    return n;
+  };
+  assert.ok(leading('v234') >= 1, 'v234 had stored segments');
+  assert.ok(storedBefore.has('v234/init.mp4'));
+
+  // The second run configures v234's encoder with Constrained Baseline (the rung is Main): Chromium's
+  // encoder writes another avcC, so another init, under the same rung.
+  await page.evaluate(() => {
+    window.__upcastEncoderCodec = { rung: 'v234', codec: 'avc1.42e01e' };
+  });
+  const sent = sentFiles(page);
+  assert.deepEqual(await start(page, file), rungs, 'the same ladder both times');
+  await page.waitForSelector('.encoder-changed[data-rung="v234"]', { timeout: 120_000 });
+  const said = await page.textContent('.encoder-changed[data-rung="v234"]');
+  assert.equal(said, '234p: the encoder changed since the first run; encoding it again from the start.');
+  await published(page, id);
+  const firstUs = await page.evaluate(() => window.__upcastLadderFirstUs);
+  const kept = await page.evaluate(() =>
+    Object.keys(localStorage)
+      .filter((k) => k.startsWith('upcast.ladder-segments:'))
+      .flatMap((k) => Object.keys(JSON.parse(localStorage.getItem(k)))),
+  );
+  await page.close();
+  assert.deepEqual(kept, [], 'the records are dropped once the video is published');
+
+  const base = `${e2e.origin.url}/v/${id}/`;
+  const master = (await get(`${base}master.m3u8`)).toString();
+  const vs = variants(master);
+  const audioUri = audioMedia(master).URI;
+  const dirOf = (uri) => uri.slice(0, uri.lastIndexOf('/'));
+  const encoded = vs.map((v) => dirOf(v.uri)).filter((d) => d !== 'video');
+  assert.ok(encoded.includes('v234') && encoded.length >= 2, `encoded rungs ${encoded}`);
+  const read = async (uri) => {
+    const dir = dirOf(uri);
+    const pl = media((await get(base + uri)).toString());
+    const init = await get(`${base}${dir}/${pl.map}`);
+    const segs = [];
+    for (const s of pl.segs) segs.push(await get(`${base}${dir}/${s.uri}`));
+    return { init, segs };
+  };
+  const copy = await read(vs.find((v) => dirOf(v.uri) === 'video').uri);
+  const copyTs = timescale(copy.init);
+  const startOf = (k) => (fragments(copy.segs[k])[0].decodeTime * 1e6) / copyTs;
+
+  // v234: a new init (another profile), every segment sent again from the first, each decoding without
+  // an error with the init stored, frame for frame.
+  const v234 = await read(vs.find((v) => dirOf(v.uri) === 'v234').uri);
+  const sha = (b) => createHash('sha256').update(b).digest('hex');
+  assert.notEqual(sha(v234.init), storedBefore.get('v234/init.mp4').sha256, 'v234 has a new init');
+  assert.equal(avcProfile(v234.init), 0x42, "the init is the Constrained Baseline encoder's");
+  assert.ok(sent.includes('v234/init.mp4'));
+  assert.equal(v234.segs.length, 12);
+  for (let k = 0; k < v234.segs.length; k++) {
+    const name = `seg_${String(k + 1).padStart(5, '0')}.m4s`;
+    // Made again from the first segment (its encoder's first frame, below); the upload skips a segment the
+    // origin has with the same bytes (content-addressed), so one is either sent or the same as stored.
+    const stored = storedBefore.get(`v234/${name}`);
+    assert.ok(
+      sent.includes(`v234/${name}`) || stored?.sha256 === sha(v234.segs[k]),
+      `v234/${name}: neither sent again nor the same bytes as stored`,
+    );
+    const frames = frameTimes([v234.segs[k]]).length;
+    assert.equal(decodedFrames(v234.init, v234.segs[k], `v234-${name}.mp4`), frames, `v234/${name} decodes`);
+  }
+  assert.ok(Math.abs(firstUs.v234 - startOf(0)) <= 1, `v234's encoder started at ${firstUs.v234} µs`);
+
+  // The other rungs and the audio kept their resume: nothing stored before their first missing segment
+  // was made again, and each other rung's encoder started there.
+  for (const dir of [...encoded.filter((d) => d !== 'v234'), dirOf(audioUri)]) {
+    const n = Math.min(leading(dir), 11);
+    assert.ok(n >= 1, `${dir} had stored segments`);
+    for (let k = 0; k < n; k++) {
+      const p = `${dir}/seg_${String(k + 1).padStart(5, '0')}.m4s`;
+      assert.ok(!sent.includes(p), `${p} was on the origin and was sent again`);
+    }
+    if (dir !== dirOf(audioUri))
+      assert.ok(Math.abs(firstUs[dir] - startOf(n)) <= 1, `${dir}: first frame at ${firstUs[dir]} µs`);
   }
 
   assert.match(validate(`${base}master.m3u8`), /pass/i);

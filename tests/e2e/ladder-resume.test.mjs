@@ -143,6 +143,8 @@ test('a reload at half the ladder resumes encoding at the first missing segment'
   const said = await page.textContent('#progress');
   await published(page, id);
   const firstUs = await page.evaluate(() => window.__upcastLadderFirstUs);
+  await page.waitForFunction(() => document.body.dataset.encoded);
+  const storyboardTiles = Number(await page.evaluate(() => document.body.dataset.storyboard ?? 0));
   await page.close();
 
   // The published package: the encoded renditions and, per rendition, how many leading segments the
@@ -208,9 +210,41 @@ test('a reload at half the ladder resumes encoding at the first missing segment'
     for (let j = 0; j < count; j++) assert.equal(startOf(dir, j), startOf('video', j), `${dir} segment ${j}`);
   }
 
+  // The storyboard: the first run stopped before making one; the resumed run draws it from the source's
+  // key frames. Stored, listed on the video, and its cues follow each other from 0 to the video's end,
+  // every sheet they name stored.
+  assert.ok(![...storedBefore.keys()].some((p) => p.startsWith('storyboard/')), 'no storyboard before');
+  assert.ok(sent.includes('storyboard/storyboard.vtt'), 'the resumed run sent a storyboard');
+  assert.equal(storyboardTiles > 0, true, 'the page says how many thumbnails');
+  const info = await api(e2e.origin, `/api/videos/${id}`);
+  assert.equal(info.storyboard, true, JSON.stringify(info));
+  const cues = storyboardCues((await get(`${base}storyboard/storyboard.vtt`)).toString());
+  assert.equal(cues.length, storyboardTiles);
+  assert.equal(cues[0].start, 0);
+  for (let j = 1; j < cues.length; j++) assert.equal(cues[j].start, cues[j - 1].end, `cue ${j} follows cue ${j - 1}`);
+  const videoEnd = media((await get(`${base}${vs.find((v) => dirOf(v.uri) === 'video').uri}`)).toString()).segs.reduce(
+    (n, s) => n + s.dur,
+    0,
+  );
+  assert.ok(
+    Math.abs(cues.at(-1).end - videoEnd) < 0.1,
+    `the cues end at ${cues.at(-1).end} s, the video at ${videoEnd} s`,
+  );
+  for (const sheet of new Set(cues.map((c) => c.sheet))) await get(`${base}storyboard/${sheet}`);
+
   assert.match(validate(`${base}master.m3u8`), /pass/i);
   await playEveryLevel(e2e.ctx, e2e.origin, id, vs);
 });
+
+/** The cues of a WebVTT thumbnail track: start and end (s) and the sheet each names. */
+function storyboardCues(vtt) {
+  const secs = (t) => t.split(':').reduce((n, x) => n * 60 + Number(x), 0);
+  return [...vtt.matchAll(/^(\S+) --> (\S+)[^\n]*\n([^#\s]+)#xywh=/gm)].map((m) => ({
+    start: secs(m[1]),
+    end: secs(m[2]),
+    sheet: m[3],
+  }));
+}
 
 /** AVCProfileIndication of an init segment's avcC (ISO/IEC 14496-15 § 5.3.3.1: the byte after
  * configurationVersion). */

@@ -52,6 +52,9 @@ import { WorkerClient } from './worker-rpc.js';
  *   it is encoded again from its first segment (workers/ladder/init-check.js)
  * @property {(r: {rung: string, height: number}) => void} [onEncoderChanged] told of each such rung (its
  *   stored segments' records are of no more use)
+ * @property {string[] | null} [storedBoard] with `resume`: the paths under `storyboard/` the origin has; a
+ *   complete storyboard of the first run is announced again, not drawn twice (a resumed ladder otherwise
+ *   draws its storyboard from the source's key frames)
  * @property {{rung: string, codec: string} | null} [encoderCodec] test hook: rung `rung`'s encoder is
  *   configured with `codec` (another H.264 profile) instead of the rung's own codec string
  */
@@ -238,6 +241,7 @@ export class LadderJob {
     resume = null,
     onResume,
     storedInits = null,
+    storedBoard = null,
     onEncoderChanged,
     encoderCodec = null,
   } = {}) {
@@ -287,6 +291,7 @@ export class LadderJob {
       failEncoderAt,
       resume,
       storedInits,
+      storedBoard,
       encoderCodec,
     };
     w.request(request, {

@@ -152,6 +152,7 @@ async function ladderFlow(file, job, ctl) {
     maxPendingBytes: window.__upcastMaxPendingBytes ?? 96 << 20,
     resume: stored?.records ?? null,
     storedInits: stored?.inits ?? null,
+    storedBoard: stored?.board ?? null,
     onResume: (r) => showResuming($('#m-rungs'), r),
     onEncoderChanged: (r) => {
       forgetRendition(file, r.rung);

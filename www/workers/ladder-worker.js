@@ -8,7 +8,8 @@
 //               the test hook of ladder/rung-encoder.js; `resume`: the records of an earlier run's
 //               segments the origin has, see resumeAt(); `storedInits`: the SHA-256 of each rendition's
 //               stored init.mp4, see ladder/init-check.js; `encoderCodec`: the test hook that configures
-//               one rung's encoder with another codec string, {rung, codec})
+//               one rung's encoder with another codec string, {rung, codec}; `storedBoard`: the paths
+//               under storyboard/ the origin has, see completeStoredBoard())
 // Messages out: {type: 'opened', source, candidates, proposal, summary, audioTarget, rotation, decodePath} ·
 //               {type: 'resumed', segment, atUs} (only when encoding starts past the first segment) ·
 //               {type: 'encoder-changed', rung, height} (a rung with stored segments is encoded again from
@@ -21,7 +22,9 @@ import { audioTarget, audioUndecodable, encodeAudio } from './ladder/audio.js';
 import { avcDescription } from './ladder/avc-config.js';
 import { checkEncoders, sameBytes } from './ladder/init-check.js';
 import { decoderConfig, encoderConfig, encodeVideo } from './ladder/video.js';
+import { drawFromKeyFrames } from './storyboard/keyframes.js';
 import { Sheets, storyboardFiles, tileTargets } from './storyboard/sheets.js';
+import { completeStoredBoard } from './storyboard/stored.js';
 import { loadCore, serve } from './worker-host.js';
 
 /** @typedef {import('../lib/types.js').Rung} Rung */
@@ -221,7 +224,8 @@ async function checkedRecords({ ladder, file, source, rotation, rungs, added, re
 
 /** @param {{rungs: Rung[], copy: boolean, storyboard?: boolean, text?: object, maxPendingBytes: number | null,
  *   failEncoderAt?: import('./ladder/rung-encoder.js').FailAt | null, resume?: object[] | null,
- *   storedInits?: Record<string, string> | null, encoderCodec?: {rung: string, codec: string} | null}} request */
+ *   storedInits?: Record<string, string> | null, encoderCodec?: {rung: string, codec: string} | null,
+ *   storedBoard?: string[] | null}} request */
 async function run({
   rungs,
   copy: copyTop,
@@ -232,6 +236,7 @@ async function run({
   resume,
   storedInits,
   encoderCodec,
+  storedBoard,
 }) {
   if (!job) throw new Error('open a file first');
   const { ladder, file, source, rotation } = job;
@@ -278,12 +283,36 @@ async function run({
     postMessage({ type: 'progress', ...progress, pendingBytes: pending });
   };
   const tasks = [];
-  // A storyboard that cannot be planned leaves the video without one; the ladder goes on. A resumed
-  // ladder decodes only from its resume point, too late for the tiles before it: none then.
+  // A storyboard that cannot be planned leaves the video without one; the ladder goes on. A full run draws
+  // its tiles from the frames it decodes. A resumed one decodes only from its resume point, too late for
+  // the tiles before it: its tiles come from the source's key frames (the copy-only upload's path, a few
+  // dozen frames decoded beside the encoding), unless the origin has the first run's whole storyboard,
+  // which is announced again and not made twice.
   const board =
-    rungs.length && withStoryboard && !point
-      ? await storyboardFor(source, rotation, ladder.videoSamples()).catch(() => null)
+    rungs.length && withStoryboard
+      ? await storyboardFor(source, rotation, ladder.videoSamples(), !point).catch(() => null)
       : null;
+  if (board && point) {
+    board.stored = completeStoredBoard(board.plan, storedBoard);
+    if (!board.stored) {
+      tasks.push(
+        drawFromKeyFrames({
+          file,
+          video: source.video,
+          rotation,
+          samples: ladder.videoSamples(),
+          plan: board.plan,
+        }).then(
+          (r) => {
+            board.sheets = r.sheets;
+          },
+          (e) => {
+            board.problem = `no storyboard: ${e.message ?? e}`;
+          },
+        ),
+      );
+    }
+  }
   if (rungs.length) {
     tasks.push(
       encodeVideo({
@@ -322,7 +351,7 @@ async function run({
           post(files);
         },
         onRestart: (i) => ladder.restartRung(added[i]),
-        onFrame: board && ((frame) => board.sheets.draw(frame)),
+        onFrame: board && !point ? (frame) => board.sheets?.draw(frame) : undefined,
         onProgress: (p) => {
           progress.video = p;
           tell(false);
@@ -399,12 +428,15 @@ function postPlanned(ladder, source, audio) {
 }
 
 /**
- * The storyboard's sheets, drawn from the frames the ladder decodes: each tile shows the decoded frame
- * nearest its time (every sample's presentation time is known from the sample table).
+ * The storyboard of a ladder: its plan, and with `drawn` its sheets, drawn from the frames the ladder
+ * decodes: each tile shows the decoded frame nearest its time (every sample's presentation time is known
+ * from the sample table). Without, a resumed ladder's sheets come later (from the key frames), or none
+ * when `stored` (the origin's are complete).
  * @param {import('../lib/types.js').LadderSource} source @param {number} rotation
- * @param {import('./core.js').SampleTable} samples
+ * @param {import('./core.js').SampleTable} samples @param {boolean} drawn
+ * @returns {Promise<Board>}
  */
-async function storyboardFor(source, rotation, samples) {
+async function storyboardFor(source, rotation, samples, drawn) {
   const core = await loadCore('upcast_full');
   const v = source.video;
   const turned = rotation === 90 || rotation === 270;
@@ -414,13 +446,24 @@ async function storyboardFor(source, rotation, samples) {
     height: turned ? v.displayWidth : v.displayHeight,
   };
   const plan = core.storyboardPlan(size.durationMs, size.width, size.height);
-  return { core, size, plan, sheets: new Sheets(plan, tileTargets(plan, samples.timestampUs), rotation) };
+  const sheets = drawn ? new Sheets(plan, tileTargets(plan, samples.timestampUs), rotation) : null;
+  return { core, size, plan, sheets, stored: null, problem: null };
 }
 
-/** Encode the sheets; a storyboard the browser could not encode leaves the video without one (said in
- * `problem`), never the upload stopped. */
-async function encodeStoryboard({ sheets }) {
+/**
+ * @typedef {{core: any, size: {durationMs: number, width: number, height: number}, plan: any,
+ *   sheets: Sheets | null, stored: 'webp' | 'jpeg' | null, problem: string | null}} Board
+ */
+
+/** Encode the sheets; a storyboard the browser could not encode (or draw) leaves the video without one
+ * (said in `problem`), never the upload stopped. A complete stored one needs no sheets: its track and
+ * announcement are written again (the same bytes as the first run's track).
+ * @param {Board} board */
+async function encodeStoryboard({ sheets, stored, problem }) {
+  if (problem) return { problem };
+  if (stored) return { picture: stored, sheets: [], missing: 0 };
   try {
+    if (!sheets) throw new Error('no sheets were drawn');
     return await sheets.finish();
   } catch (e) {
     return { problem: `no storyboard: ${e.message ?? e}` };
@@ -430,11 +473,11 @@ async function encodeStoryboard({ sheets }) {
 /**
  * Post the storyboard's track and sheets, and announce them in the ladder's MPD (`files`' manifest.mpd
  * replaced in place); what the page shows of it.
- * @param {{core: any, size: {durationMs: number, width: number, height: number}, plan: any, sheets: Sheets}} board
+ * @param {Board} board
  * @param {{picture: 'webp' | 'jpeg', sheets: any[], missing: number} | {problem: string}} done
  * @param {{path: string, type: string, bytes: Uint8Array}[]} files the ladder's last files
  */
-function postStoryboard({ core, size, plan, sheets }, done, files) {
+function postStoryboard({ core, size, plan, sheets, stored }, done, files) {
   if ('problem' in done) return done;
   try {
     const at = files.findIndex((f) => f.path === 'manifest.mpd');
@@ -452,7 +495,9 @@ function postStoryboard({ core, size, plan, sheets }, done, files) {
       picture: done.picture,
       missing: done.missing,
       bytes,
-      ms: sheets.ms,
+      ms: sheets?.ms ?? 0,
+      // Announced again from the origin's complete storyboard (not drawn): the sheets are the first run's.
+      reused: !!stored,
     };
   } catch (e) {
     return { problem: `no storyboard: ${e.message ?? e}` };

@@ -356,3 +356,54 @@ test('a rung whose encoder changed after the reload is encoded again from its fi
   assert.match(validate(`${base}master.m3u8`), /pass/i);
   await playEveryLevel(e2e.ctx, e2e.origin, id, vs);
 });
+
+test('a reload after every file is stored but before the publish: the stored storyboard is not made twice', async () => {
+  const file = resumeFixture();
+  const page = await e2e.ctx.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  await page.goto(`${e2e.origin.url}/index.html?target=2#token=${ADMIN}`);
+  // The publish is held (never answered): the page asks for it only once every file is stored.
+  await page.route('**/api/videos/*/publish', () => {});
+  const publishAsked = page.waitForRequest((r) => r.method() === 'POST' && /\/publish$/.test(r.url()), {
+    timeout: 300_000,
+  });
+  const rungs = await start(page, file);
+  await publishAsked;
+  const id = await page.evaluate(() => document.body.dataset.video);
+  const listed = (await api(e2e.origin, `/api/videos/${id}/files`)).files.map((f) => f.path);
+  const encodedSegments = listed.filter((p) => SEGMENT.test(p) && !p.startsWith('video/'));
+  await page.waitForFunction((paths) => {
+    const kept = Object.keys(localStorage)
+      .filter((k) => k.startsWith('upcast.ladder-segments:'))
+      .flatMap((k) => Object.keys(JSON.parse(localStorage.getItem(k))));
+    return paths.every((p) => kept.includes(p));
+  }, encodedSegments);
+  await page.reload();
+  await page.unroute('**/api/videos/*/publish');
+  const storedBefore = new Map((await api(e2e.origin, `/api/videos/${id}/files`)).files.map((f) => [f.path, f]));
+  const boardBefore = [...storedBefore.keys()].filter((p) => p.startsWith('storyboard/'));
+  assert.ok(boardBefore.includes('storyboard/storyboard.vtt') && boardBefore.length >= 2, `${boardBefore}`);
+
+  const sent = sentFiles(page);
+  assert.deepEqual(await start(page, file), rungs, 'the same ladder both times');
+  await page.waitForFunction(() => document.body.dataset.resumingAt, null, { timeout: 120_000 });
+  await published(page, id);
+  await page.waitForFunction(() => document.body.dataset.encoded);
+  assert.equal(await page.evaluate(() => document.body.dataset.storyboardReused), 'true', 'announced, not drawn');
+  await page.close();
+  assert.deepEqual(
+    sent.filter((p) => p.startsWith('storyboard/')),
+    [],
+    'no storyboard file sent again (its track is the same bytes, and no sheet is drawn)',
+  );
+  const after = new Map((await api(e2e.origin, `/api/videos/${id}/files`)).files.map((f) => [f.path, f]));
+  for (const p of boardBefore) assert.equal(after.get(p)?.sha256, storedBefore.get(p).sha256, `${p} unchanged`);
+  assert.equal((await api(e2e.origin, `/api/videos/${id}`)).storyboard, true);
+  const base = `${e2e.origin.url}/v/${id}/`;
+  assert.match(
+    (await get(`${base}manifest.mpd`)).toString(),
+    /contentType="image"[^]*media="storyboard\/sheet_/,
+    'the MPD announces it',
+  );
+  assert.match(validate(`${base}master.m3u8`), /pass/i);
+});

@@ -52,7 +52,8 @@ import { WorkerClient } from './worker-rpc.js';
  *   it is encoded again from its first segment (workers/ladder/init-check.js)
  * @property {(r: {rung: string, height: number}) => void} [onEncoderChanged] told of each such rung (its
  *   stored segments' records are of no more use)
- * @property {string[] | null} [storedBoard] with `resume`: the paths under `storyboard/` the origin has; a
+ * @property {{path: string, size: number}[] | null} [storedBoard] with `resume`: the files under
+ *   `storyboard/` the origin has (path and size); a
  *   complete storyboard of the first run is announced again, not drawn twice (a resumed ladder otherwise
  *   draws its storyboard from the source's key frames)
  * @property {{rung: string, codec: string} | null} [encoderCodec] test hook: rung `rung`'s encoder is

@@ -60,10 +60,11 @@ export function forgetSegments(file) {
  * (same path, size and SHA-256), and the SHA-256 of each rendition's stored init segment (by rendition
  * directory: a resumed rung's encoder must write the same, see workers/ladder/init-check.js), or null when
  * there is nothing to resume (no earlier upload, the origin does not answer or has forgotten the video:
- * the ladder then starts from the beginning). `board`: the paths under storyboard/ the origin has (a
+ * the ladder then starts from the beginning). `board`: the files under storyboard/ the origin has (a
  * complete storyboard of the first run is not drawn again).
  * @param {File} file
- * @returns {Promise<{records: object[], inits: Record<string, string>, board: string[]} | null>}
+ * @returns {Promise<{records: object[], inits: Record<string, string>,
+ *   board: {path: string, size: number}[]} | null>}
  */
 export async function storedSegments(file) {
   const rec = resume.get(file);
@@ -84,7 +85,9 @@ export async function storedSegments(file) {
     const dir = f.path.match(/^([^/]+)\/init\.mp4$/)?.[1];
     if (dir) inits[dir] = f.sha256;
   }
-  const board = (have.files ?? []).map((f) => f.path).filter((p) => p.startsWith('storyboard/'));
+  const board = (have.files ?? [])
+    .filter((f) => f.path.startsWith('storyboard/'))
+    .map((f) => ({ path: f.path, size: f.size }));
   return out.length ? { records: out, inits, board } : null;
 }
 

@@ -257,10 +257,11 @@ function showStoryboard(sb) {
     'problem' in sb
       ? sb.problem
       : `${sb.tiles} thumbnails, one every ${sb.intervalS} s, ${sb.sheets} ${sb.picture === 'webp' ? 'WebP' : 'JPEG'} ` +
-        `sheet${sb.sheets > 1 ? 's' : ''} (${bytes(sb.bytes)})`;
+        `sheet${sb.sheets > 1 ? 's' : ''} (${sb.reused ? 'the first run’s, already on the origin' : bytes(sb.bytes)})`;
   dl.append(Object.assign(document.createElement('dt'), { textContent: 'Storyboard' }));
   dl.append(Object.assign(document.createElement('dd'), { textContent: text, className: 'storyboard' }));
   if (!('problem' in sb)) document.body.dataset.storyboard = String(sb.tiles);
+  if (sb.reused) document.body.dataset.storyboardReused = 'true';
 }
 
 /**

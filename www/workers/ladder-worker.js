@@ -9,7 +9,7 @@
 //               segments the origin has, see resumeAt(); `storedInits`: the SHA-256 of each rendition's
 //               stored init.mp4, see ladder/init-check.js; `encoderCodec`: the test hook that configures
 //               one rung's encoder with another codec string, {rung, codec}; `storedBoard`: the paths
-//               under storyboard/ the origin has, see completeStoredBoard())
+//               and sizes of the files under storyboard/ the origin has, see storyboard/stored.js)
 // Messages out: {type: 'opened', source, candidates, proposal, summary, audioTarget, rotation, decodePath} ·
 //               {type: 'resumed', segment, atUs} (only when encoding starts past the first segment) ·
 //               {type: 'encoder-changed', rung, height} (a rung with stored segments is encoded again from
@@ -225,7 +225,7 @@ async function checkedRecords({ ladder, file, source, rotation, rungs, added, re
 /** @param {{rungs: Rung[], copy: boolean, storyboard?: boolean, text?: object, maxPendingBytes: number | null,
  *   failEncoderAt?: import('./ladder/rung-encoder.js').FailAt | null, resume?: object[] | null,
  *   storedInits?: Record<string, string> | null, encoderCodec?: {rung: string, codec: string} | null,
- *   storedBoard?: string[] | null}} request */
+ *   storedBoard?: {path: string, size: number}[] | null}} request */
 async function run({
   rungs,
   copy: copyTop,
@@ -452,7 +452,8 @@ async function storyboardFor(source, rotation, samples, drawn) {
 
 /**
  * @typedef {{core: any, size: {durationMs: number, width: number, height: number}, plan: any,
- *   sheets: Sheets | null, stored: 'webp' | 'jpeg' | null, problem: string | null}} Board
+ *   sheets: Sheets | null, stored: {picture: 'webp' | 'jpeg', largestBytes: number} | null,
+ *   problem: string | null}} Board
  */
 
 /** Encode the sheets; a storyboard the browser could not encode (or draw) leaves the video without one
@@ -461,7 +462,7 @@ async function storyboardFor(source, rotation, samples, drawn) {
  * @param {Board} board */
 async function encodeStoryboard({ sheets, stored, problem }) {
   if (problem) return { problem };
-  if (stored) return { picture: stored, sheets: [], missing: 0 };
+  if (stored) return { ...stored, sheets: [], missing: 0 };
   try {
     if (!sheets) throw new Error('no sheets were drawn');
     return await sheets.finish();

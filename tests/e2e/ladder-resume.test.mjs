@@ -402,7 +402,7 @@ test('a reload after every file is stored but before the publish: the stored sto
   const base = `${e2e.origin.url}/v/${id}/`;
   assert.match(
     (await get(`${base}manifest.mpd`)).toString(),
-    /contentType="image"[^]*media="storyboard\/sheet_/,
+    /contentType="image"[\s\S]*media="storyboard\/sheet_/,
     'the MPD announces it',
   );
   assert.match(validate(`${base}master.m3u8`), /pass/i);

@@ -48,8 +48,8 @@ import { WorkerClient } from './worker-rpc.js';
  *   starts at the first segment an encoded rendition lacks, and the segments before it are not made again
  * @property {(r: {segment: number, atUs: number}) => void} [onResume] told where a resumed run starts
  * @property {Record<string, string> | null} [storedInits] with `resume`: the SHA-256 of each rendition's
- *   stored `init.mp4` (the origin's listing). A rung whose encoder now writes another init is not resumed:
- *   it is encoded again from its first segment (workers/ladder/init-check.js)
+ *   stored `init.mp4` (the origin's listing). A rung whose encoder now writes another init (or whose stored
+ *   init is not given) is not resumed: it is encoded again from its first segment (workers/ladder/init-check.js)
  * @property {(r: {rung: string, height: number}) => void} [onEncoderChanged] told of each such rung (its
  *   stored segments' records are of no more use)
  * @property {{path: string, size: number}[] | null} [storedBoard] with `resume`: the files under

@@ -173,3 +173,57 @@ fn a_rendition_lacking_a_segment_or_made_otherwise_pulls_the_resume_back() {
         .collect();
     assert_eq!(run(Some(&no_grid)).2, 0);
 }
+
+#[test]
+fn rung_init_is_the_init_the_rung_writes_and_tells_another_encoder_configuration() {
+    let (full, _, _) = run(None);
+    let src = FASTSTART.to_vec();
+    let mut job = LadderJob::new(&src, &with_target(2.0)).unwrap();
+    let r = job.add_rung(rung("v90")).unwrap();
+    let avcc = job.source().video.description.clone().unwrap();
+    let v = job.video_samples();
+    let key = &src[v.offset[0] as usize..][..v.size[0] as usize];
+    let same = job.rung_init(r, Some(&avcc), key).unwrap();
+    assert_eq!(
+        &same, &full["v90/init.mp4"],
+        "the init the rung's first chunk writes"
+    );
+    // Another profile (avcC byte 1, AVCProfileIndication: ISO 14496-15 § 5.3.3.1.2) is another init.
+    let mut other = avcc.clone();
+    other[1] = if other[1] == 66 { 77 } else { 66 };
+    assert_ne!(job.rung_init(r, Some(&other), key).unwrap(), same);
+    assert!(job.rung_init(5, Some(&avcc), key).is_err(), "no rung 5");
+    assert!(
+        job.rung_init(r, None, key).is_err(),
+        "H.264 without an avcC"
+    );
+}
+
+#[test]
+fn a_rung_left_out_of_the_resume_is_made_again_whole_while_the_other_keeps_its_segments() {
+    let (full, records, _) = run(None);
+    let k = records.iter().filter(|r| r.rendition == "v90").count() / 2;
+    // The page found v90's encoder changed: its records are not given; v90b and the audio resume.
+    let stored: Vec<SegmentRecord> = records
+        .iter()
+        .filter(|r| r.index < k && r.rendition != "v90")
+        .cloned()
+        .collect();
+    let (resumed, _, at) = run(Some(&stored));
+    assert_eq!(at, 0, "the decoder starts at the first segment, for v90");
+    for (path, bytes) in &resumed {
+        assert!(
+            full.get(path).is_some_and(|b| b == bytes),
+            "{path} differs from the full run's"
+        );
+    }
+    for path in full.keys() {
+        let kept = !path.starts_with("v90/") && index_of(path).is_some_and(|n| n < k);
+        assert_eq!(
+            resumed.contains_key(path),
+            !kept,
+            "{path}: {}",
+            if kept { "made again" } else { "not made" }
+        );
+    }
+}

@@ -393,16 +393,28 @@ fn ladder_binding_round_trip() {
     let (offset, ts) = (col("offset"), col("timestampUs"));
     let size = js_sys::Uint32Array::new(&get(&samples, "size")).to_vec();
     let key = Uint8Array::new(&get(&samples, "key")).to_vec();
+    // The init the rung writes for this encoder output, asked before any chunk (the resume's check).
+    let first = Uint8Array::from(&bytes[offset[0] as usize..][..size[0] as usize]);
+    let checked = job.rung_init(r, desc.clone(), &first).unwrap().to_vec();
+    assert!(job.rung_init(r, JsValue::NULL, &first).is_err(), "no avcC");
     let mut paths = Vec::new();
+    let mut init = None;
     for i in 0..size.len() {
         let at = offset[i] as usize;
         let chunk = Uint8Array::from(&bytes[at..at + size[i] as usize]);
         let out = job
             .push_video(r, &chunk, ts[i].round(), key[i] == 1, desc.clone())
             .unwrap();
-        paths.extend(out.iter().map(|f| get(&f, "path").as_string().unwrap()));
+        for f in out.iter() {
+            let path = get(&f, "path").as_string().unwrap();
+            if path == "v90/init.mp4" {
+                init = Some(Uint8Array::new(&get(&f, "bytes")).to_vec());
+            }
+            paths.push(path);
+        }
     }
     assert_eq!(paths.first().map(String::as_str), Some("v90/init.mp4"));
+    assert!(init == Some(checked), "rungInit is the init the rung wrote");
     assert!(job.boundaries_us().length() as usize >= 2);
     let copies = job.copy_files(true).unwrap();
     let core = segment(&bytes.to_vec(), &SegmentOptions::default()).unwrap();

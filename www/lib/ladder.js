@@ -47,6 +47,17 @@ import { WorkerClient } from './worker-rpc.js';
  *   has (each encoded segment file carries its `record`, JSON text, to keep once it is stored): encoding
  *   starts at the first segment an encoded rendition lacks, and the segments before it are not made again
  * @property {(r: {segment: number, atUs: number}) => void} [onResume] told where a resumed run starts
+ * @property {Record<string, string> | null} [storedInits] with `resume`: the SHA-256 of each rendition's
+ *   stored `init.mp4` (the origin's listing). A rung whose encoder now writes another init (or whose stored
+ *   init is not given) is not resumed: it is encoded again from its first segment (workers/ladder/init-check.js)
+ * @property {(r: {rung: string, height: number}) => void} [onEncoderChanged] told of each such rung (its
+ *   stored segments' records are of no more use)
+ * @property {{path: string, size: number}[] | null} [storedBoard] with `resume`: the files under
+ *   `storyboard/` the origin has (path and size); a
+ *   complete storyboard of the first run is announced again, not drawn twice (a resumed ladder otherwise
+ *   draws its storyboard from the source's key frames)
+ * @property {{rung: string, codec: string} | null} [encoderCodec] test hook: rung `rung`'s encoder is
+ *   configured with `codec` (another H.264 profile) instead of the rung's own codec string
  */
 
 /**
@@ -230,6 +241,10 @@ export class LadderJob {
     text,
     resume = null,
     onResume,
+    storedInits = null,
+    storedBoard = null,
+    onEncoderChanged,
+    encoderCodec = null,
   } = {}) {
     if (this.started) throw new Error('a ladder job runs once; open the file again');
     this.started = true;
@@ -276,6 +291,9 @@ export class LadderJob {
       maxPendingBytes: Number.isFinite(maxPendingBytes) ? maxPendingBytes : null,
       failEncoderAt,
       resume,
+      storedInits,
+      storedBoard,
+      encoderCodec,
     };
     w.request(request, {
       until: 'done',
@@ -286,6 +304,7 @@ export class LadderJob {
           pkg.add(data.files[0]?.layout !== undefined ? timeOrder(wrap(data.files)) : wrap(data.files));
         else if (data.type === 'progress') progress(data);
         else if (data.type === 'resumed') onResume?.({ segment: data.segment, atUs: data.atUs });
+        else if (data.type === 'encoder-changed') onEncoderChanged?.({ rung: data.rung, height: data.height });
       },
     }).then(
       (done) => {

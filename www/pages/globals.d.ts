@@ -12,4 +12,6 @@ interface Window {
   __upcastLadderFirstUs?: Record<string, number | null>;
   /** The e2e of watching while a ladder encodes: the bytes of finished files the page may hold before encoding waits. */
   __upcastMaxPendingBytes?: number;
+  /** The e2e of a resumed ladder whose encoder changed: rung `rung`'s encoder is configured with `codec`. */
+  __upcastEncoderCodec?: { rung: string; codec: string };
 }

@@ -35,6 +35,21 @@ export async function keepSegment(file, f) {
   }
 }
 
+/**
+ * Rendition `dir`'s encoder changed since the first run: its stored segments are made again, their records
+ * are of no more use (and must not be: a later resume would mix them with the new init).
+ * @param {File} file @param {string} dir
+ */
+export function forgetRendition(file, dir) {
+  const all = load(file);
+  for (const path of Object.keys(all)) if (path.startsWith(`${dir}/`)) delete all[path];
+  try {
+    localStorage.setItem(PREFIX + resume.key(file), JSON.stringify(all));
+  } catch {
+    /* storage full: nothing was added */
+  }
+}
+
 /** The video is published: its records are of no more use. @param {File} file */
 export function forgetSegments(file) {
   localStorage.removeItem(PREFIX + resume.key(file));
@@ -42,9 +57,14 @@ export function forgetSegments(file) {
 
 /**
  * The records of the encoded segments the origin still has of the video this file was uploading to
- * (same path, size and SHA-256), or null when there is nothing to resume (no earlier upload, the origin
- * does not answer or has forgotten the video: the ladder then starts from the beginning).
- * @param {File} file @returns {Promise<object[] | null>}
+ * (same path, size and SHA-256), and the SHA-256 of each rendition's stored init segment (by rendition
+ * directory: a resumed rung's encoder must write the same, see workers/ladder/init-check.js), or null when
+ * there is nothing to resume (no earlier upload, the origin does not answer or has forgotten the video:
+ * the ladder then starts from the beginning). `board`: the files under storyboard/ the origin has (a
+ * complete storyboard of the first run is not drawn again).
+ * @param {File} file
+ * @returns {Promise<{records: object[], inits: Record<string, string>,
+ *   board: {path: string, size: number}[]} | null>}
  */
 export async function storedSegments(file) {
   const rec = resume.get(file);
@@ -57,11 +77,18 @@ export async function storedSegments(file) {
     return null;
   }
   const out = [];
+  /** @type {Record<string, string>} */
+  const inits = {};
   for (const f of have.files ?? []) {
     const m = mine[f.path];
     if (m && m.size === f.size && m.sha256 === f.sha256) out.push(JSON.parse(m.record));
+    const dir = f.path.match(/^([^/]+)\/init\.mp4$/)?.[1];
+    if (dir) inits[dir] = f.sha256;
   }
-  return out.length ? out : null;
+  const board = (have.files ?? [])
+    .filter((f) => f.path.startsWith('storyboard/'))
+    .map((f) => ({ path: f.path, size: f.size }));
+  return out.length ? { records: out, inits, board } : null;
 }
 
 /** "m:ss" (or "h:mm:ss") of `us` microseconds. @param {number} us */
@@ -96,6 +123,23 @@ export function showResuming(meters, r) {
   p.textContent = `Already on the origin up to segment ${r.segment}: ${resumingText(r.atUs)}.`;
   meters.before(p);
   document.body.dataset.resumingAt = clock(r.atUs);
+}
+
+/** The text the page shows of a rung encoded again from the start. @param {number} height */
+export const encoderChangedText = (height) =>
+  `${height}p: the encoder changed since the first run; encoding it again from the start`;
+
+/**
+ * Say on the page that a rung with stored segments is encoded again from its start (its encoder writes
+ * another init than the first run's), above the rung meters.
+ * @param {HTMLElement} meters @param {{rung: string, height: number}} r
+ */
+export function showEncoderChanged(meters, r) {
+  const p = document.createElement('p');
+  p.className = 'encoder-changed';
+  p.dataset.rung = r.rung;
+  p.textContent = `${encoderChangedText(r.height)}.`;
+  meters.before(p);
 }
 
 /** The test hook of the e2e: the first frame time (µs) each rung's encoder was given, by rung id.

@@ -4,7 +4,14 @@
 import { describe, findings, makeStoryboard, openLadder, PackageFile, segment, UpcastError } from '../lib/index.js';
 import { addLater, captionsCard, showSourceChapters, textOptions } from './captions-form.js';
 import { editLadder, RungMeters } from './ladder-editor.js';
-import { noteProgress, showResuming, storedSegments, trackUpload } from './ladder-resume.js';
+import {
+  forgetRendition,
+  noteProgress,
+  showEncoderChanged,
+  showResuming,
+  storedSegments,
+  trackUpload,
+} from './ladder-resume.js';
 import { bytes, Meter } from './meter.js';
 import { makePoster } from './poster.js';
 import * as resume from './resume.js';
@@ -143,8 +150,16 @@ async function ladderFlow(file, job, ctl) {
     signal: ctl.signal,
     // (The e2e of watching while it encodes sets a small budget, so that held uploads pause encoding.)
     maxPendingBytes: window.__upcastMaxPendingBytes ?? 96 << 20,
-    resume: stored,
+    resume: stored?.records ?? null,
+    storedInits: stored?.inits ?? null,
+    storedBoard: stored?.board ?? null,
     onResume: (r) => showResuming($('#m-rungs'), r),
+    onEncoderChanged: (r) => {
+      forgetRendition(file, r.rung);
+      showEncoderChanged($('#m-rungs'), r);
+    },
+    // The e2e's way to change a rung's encoder between two runs (tests/e2e/ladder-resume.test.mjs).
+    encoderCodec: window.__upcastEncoderCodec ?? null,
     onProgress: (p) => {
       meters.update(p);
       noteProgress(p);
@@ -242,10 +257,11 @@ function showStoryboard(sb) {
     'problem' in sb
       ? sb.problem
       : `${sb.tiles} thumbnails, one every ${sb.intervalS} s, ${sb.sheets} ${sb.picture === 'webp' ? 'WebP' : 'JPEG'} ` +
-        `sheet${sb.sheets > 1 ? 's' : ''} (${bytes(sb.bytes)})`;
+        `sheet${sb.sheets > 1 ? 's' : ''} (${sb.reused ? 'the first run’s, already on the origin' : bytes(sb.bytes)})`;
   dl.append(Object.assign(document.createElement('dt'), { textContent: 'Storyboard' }));
   dl.append(Object.assign(document.createElement('dd'), { textContent: text, className: 'storyboard' }));
   if (!('problem' in sb)) document.body.dataset.storyboard = String(sb.tiles);
+  if (sb.reused) document.body.dataset.storyboardReused = 'true';
 }
 
 /**

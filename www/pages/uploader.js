@@ -246,6 +246,10 @@ export async function upload({ file, pkg, admin, title, signal: outer, onEvent =
           if (n > 0) report();
         };
         const r = await afterEarlier(f.path, () => putWithRetry(rec, f, body, onBytes, ctx, route));
+        // What the origin has at this path is now this file: a later file of the same path (a measured
+        // playlist after the planned one a resumed ladder sent first) is compared with it, not with what
+        // the origin had when the upload began.
+        stored.set(f.path, { path: f.path, size: f.size, sha256: await f.sha256(body) });
         onEvent({ type: 'file', path: f.path, created: r?.created, direct: route.direct === true });
       } finally {
         inFlight.delete(f.path);

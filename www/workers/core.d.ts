@@ -46,6 +46,9 @@ export declare class Ladder {
   /** Rung `rung`'s encoder was replaced: its segment in progress is dropped; the instant (µs) the new
    * encoder's first chunk, a key frame, must start at. */
   restartRung(rung: number): number;
+  /** The init segment rung `rung` writes for an encoder with decoder configuration `description` whose
+   * first key frame is `key` (byte for byte what its first chunk makes; workers/ladder/init-check.js). */
+  rungInit(rung: number, description: Uint8Array | null, key: Uint8Array): Uint8Array<ArrayBuffer>;
   setAudioEncoding(config: {
     codec: string;
     sampleRate: number;

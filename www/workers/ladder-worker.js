@@ -6,17 +6,25 @@
 // Messages in:  {type: 'open', file, options, assumeHardware} · {type: 'run', rungs, copy, maxPendingBytes} ·
 //               {type: 'release', bytes} (`storyboard: false` in 'run': no storyboard; `failEncoderAt`:
 //               the test hook of ladder/rung-encoder.js; `resume`: the records of an earlier run's
-//               segments the origin has, see resumeAt())
+//               segments the origin has, see resumeAt(); `storedInits`: the SHA-256 of each rendition's
+//               stored init.mp4, see ladder/init-check.js; `encoderCodec`: the test hook that configures
+//               one rung's encoder with another codec string, {rung, codec}; `storedBoard`: the paths
+//               and sizes of the files under storyboard/ the origin has, see storyboard/stored.js)
 // Messages out: {type: 'opened', source, candidates, proposal, summary, audioTarget, rotation, decodePath} ·
 //               {type: 'resumed', segment, atUs} (only when encoding starts past the first segment) ·
+//               {type: 'encoder-changed', rung, height} (a rung with stored segments is encoded again from
+//               its first: its encoder's init differs from the stored one) ·
 //               {type: 'files', files: [{path, bytes} | recipe]} (the planned playlists first, see
 //               postPlanned; the measured ones again in 'done') · {type: 'progress', ...} ·
 //               {type: 'done', files, summary} · {type: 'error', error} (workers/worker-host.js)
 
 import { audioTarget, audioUndecodable, encodeAudio } from './ladder/audio.js';
 import { avcDescription } from './ladder/avc-config.js';
+import { checkEncoders, sameBytes } from './ladder/init-check.js';
 import { decoderConfig, encoderConfig, encodeVideo } from './ladder/video.js';
+import { drawFromKeyFrames } from './storyboard/keyframes.js';
 import { Sheets, storyboardFiles, tileTargets } from './storyboard/sheets.js';
+import { completeStoredBoard } from './storyboard/stored.js';
 import { loadCore, serve } from './worker-host.js';
 
 /** @typedef {import('../lib/types.js').Rung} Rung */
@@ -188,8 +196,36 @@ function resumeAt(ladder, records, audioCodec) {
   return point;
 }
 
+/**
+ * The records a resume may use: those of a rung whose encoder now writes another init than the stored one
+ * (ladder/init-check.js) are left out, so that rung is encoded again from its first segment; the page is
+ * told of each such rung. Returns the records and, by rung index, the init each resumed rung must write.
+ * @param {{ladder: Ladder, file: File, source: import('../lib/types.js').LadderSource, rotation: number,
+ *   rungs: Rung[], added: number[], records: {rendition: string}[] | null | undefined,
+ *   storedInits: Record<string, string> | null | undefined,
+ *   describe: (i: number, d: AllowSharedBufferSource | null, key: Uint8Array) => Uint8Array | null}} r
+ */
+async function checkedRecords({ ladder, file, source, rotation, rungs, added, records, storedInits, describe }) {
+  if (!records?.length || !rungs.length) return { records, expected: new Map() };
+  const { changed, expected } = await checkEncoders({
+    file,
+    video: source.video,
+    rotation,
+    samples: ladder.videoSamples(),
+    rungs,
+    records,
+    storedInits: storedInits ?? {},
+    initOf: (i, d, key) => ladder.rungInit(added[i], describe(i, d, key), key),
+  });
+  const gone = new Set(changed.map((i) => rungs[i].id));
+  for (const i of changed) postMessage({ type: 'encoder-changed', rung: rungs[i].id, height: rungs[i].height });
+  return { records: records.filter((r) => !gone.has(r.rendition)), expected };
+}
+
 /** @param {{rungs: Rung[], copy: boolean, storyboard?: boolean, text?: object, maxPendingBytes: number | null,
- *   failEncoderAt?: import('./ladder/rung-encoder.js').FailAt | null, resume?: object[] | null}} request */
+ *   failEncoderAt?: import('./ladder/rung-encoder.js').FailAt | null, resume?: object[] | null,
+ *   storedInits?: Record<string, string> | null, encoderCodec?: {rung: string, codec: string} | null,
+ *   storedBoard?: {path: string, size: number}[] | null}} request */
 async function run({
   rungs,
   copy: copyTop,
@@ -198,6 +234,9 @@ async function run({
   maxPendingBytes,
   failEncoderAt,
   resume,
+  storedInits,
+  encoderCodec,
+  storedBoard,
 }) {
   if (!job) throw new Error('open a file first');
   const { ladder, file, source, rotation } = job;
@@ -208,7 +247,29 @@ async function run({
   maxPending = maxPendingBytes ?? Infinity;
   const added = rungs.map((r) => ladder.addRung(r));
   const encodesAudio = !!source.audio && !source.audio.copy;
-  const point = resumeAt(ladder, resume, encodesAudio ? (job.audio?.codec ?? null) : null);
+  // What the encoders are configured with: the rungs, but for the test hook's rung (another profile, so
+  // that its encoder really writes another avcC than the first run's).
+  const encoding = rungs.map((r) => (encoderCodec?.rung === r.id ? { ...r, codec: encoderCodec.codec } : r));
+  // avcC (fixed where Firefox gets it wrong) or an AV1 encoder's av1C; VP9 encoders give none, and an AV1
+  // encoder may not either: the core reads the key frame then (sequence header OBU, VP9 uncompressed
+  // header).
+  const describe = (
+    /** @type {number} */ i,
+    /** @type {AllowSharedBufferSource | null | undefined} */ d,
+    /** @type {Uint8Array} */ key,
+  ) => (d ? (/^avc[13]\./.test(rungs[i].codec) ? avcDescription(bytesOf(d), key) : bytesOf(d)) : null);
+  const checked = await checkedRecords({
+    ladder,
+    file,
+    source,
+    rotation,
+    rungs: encoding,
+    added,
+    records: /** @type {{rendition: string}[] | null | undefined} */ (resume),
+    storedInits,
+    describe,
+  });
+  const point = resumeAt(ladder, checked.records, encodesAudio ? (job.audio?.codec ?? null) : null);
   // The copy rung and copied AAC audio: recipes (header bytes + source ranges), gathered by the page.
   const recipes = ladder.copyFiles(!!copyTop);
   postPlanned(ladder, source, job.audio);
@@ -222,12 +283,36 @@ async function run({
     postMessage({ type: 'progress', ...progress, pendingBytes: pending });
   };
   const tasks = [];
-  // A storyboard that cannot be planned leaves the video without one; the ladder goes on. A resumed
-  // ladder decodes only from its resume point, too late for the tiles before it: none then.
+  // A storyboard that cannot be planned leaves the video without one; the ladder goes on. A full run draws
+  // its tiles from the frames it decodes. A resumed one decodes only from its resume point, too late for
+  // the tiles before it: its tiles come from the source's key frames (the copy-only upload's path, a few
+  // dozen frames decoded beside the encoding), unless the origin has the first run's whole storyboard,
+  // which is announced again and not made twice.
   const board =
-    rungs.length && withStoryboard && !point
-      ? await storyboardFor(source, rotation, ladder.videoSamples()).catch(() => null)
+    rungs.length && withStoryboard
+      ? await storyboardFor(source, rotation, ladder.videoSamples(), !point).catch(() => null)
       : null;
+  if (board && point) {
+    board.stored = completeStoredBoard(board.plan, storedBoard);
+    if (!board.stored) {
+      tasks.push(
+        drawFromKeyFrames({
+          file,
+          video: source.video,
+          rotation,
+          samples: ladder.videoSamples(),
+          plan: board.plan,
+        }).then(
+          (r) => {
+            board.sheets = r.sheets;
+          },
+          (e) => {
+            board.problem = `no storyboard: ${e.message ?? e}`;
+          },
+        ),
+      );
+    }
+  }
   if (rungs.length) {
     tasks.push(
       encodeVideo({
@@ -235,7 +320,7 @@ async function run({
         video: source.video,
         samples: ladder.videoSamples(),
         boundariesUs: ladder.boundariesUs(),
-        rungs,
+        rungs: encoding,
         rotation,
         pause,
         failAt: failEncoderAt ?? null,
@@ -245,15 +330,28 @@ async function run({
         onChunk: (i, chunk, meta) => {
           const bytes = new Uint8Array(chunk.byteLength);
           chunk.copyTo(bytes);
-          // avcC (fixed where Firefox gets it wrong) or an AV1 encoder's av1C; VP9 encoders give none, and
-          // an AV1 encoder may not either: the core reads the key frame then (sequence header OBU, VP9
-          // uncompressed header).
-          const d = meta?.decoderConfig?.description;
-          const desc = d ? (/^avc[13]\./.test(rungs[i].codec) ? avcDescription(bytesOf(d), bytes) : bytesOf(d)) : null;
-          post(ladder.pushVideo(added[i], bytes, chunk.timestamp, chunk.type === 'key', desc));
+          const files = ladder.pushVideo(
+            added[i],
+            bytes,
+            chunk.timestamp,
+            chunk.type === 'key',
+            describe(i, meta?.decoderConfig?.description, bytes),
+          );
+          // A resumed rung's init must be the one checked against the stored init before the resume: an
+          // encoder that gives another one now is refused before its init replaces the stored one, and its
+          // records are dropped (the page forgets them), so the next run encodes it again from the start.
+          const want = point && checked.expected.get(i);
+          const init = want && files.find((/** @type {{path: string}} */ f) => f.path === `${rungs[i].id}/init.mp4`);
+          if (init && !sameBytes(init.bytes, want)) {
+            postMessage({ type: 'encoder-changed', rung: rungs[i].id, height: rungs[i].height });
+            throw new Error(
+              `rung ${rungs[i].id}: its encoder's init segment differs from the one checked before resuming; drop the file again to encode this rung from the start`,
+            );
+          }
+          post(files);
         },
         onRestart: (i) => ladder.restartRung(added[i]),
-        onFrame: board && ((frame) => board.sheets.draw(frame)),
+        onFrame: board && !point ? (frame) => board.sheets?.draw(frame) : undefined,
         onProgress: (p) => {
           progress.video = p;
           tell(false);
@@ -330,12 +428,15 @@ function postPlanned(ladder, source, audio) {
 }
 
 /**
- * The storyboard's sheets, drawn from the frames the ladder decodes: each tile shows the decoded frame
- * nearest its time (every sample's presentation time is known from the sample table).
+ * The storyboard of a ladder: its plan, and with `drawn` its sheets, drawn from the frames the ladder
+ * decodes: each tile shows the decoded frame nearest its time (every sample's presentation time is known
+ * from the sample table). Without, a resumed ladder's sheets come later (from the key frames), or none
+ * when `stored` (the origin's are complete).
  * @param {import('../lib/types.js').LadderSource} source @param {number} rotation
- * @param {import('./core.js').SampleTable} samples
+ * @param {import('./core.js').SampleTable} samples @param {boolean} drawn
+ * @returns {Promise<Board>}
  */
-async function storyboardFor(source, rotation, samples) {
+async function storyboardFor(source, rotation, samples, drawn) {
   const core = await loadCore('upcast_full');
   const v = source.video;
   const turned = rotation === 90 || rotation === 270;
@@ -345,13 +446,25 @@ async function storyboardFor(source, rotation, samples) {
     height: turned ? v.displayWidth : v.displayHeight,
   };
   const plan = core.storyboardPlan(size.durationMs, size.width, size.height);
-  return { core, size, plan, sheets: new Sheets(plan, tileTargets(plan, samples.timestampUs), rotation) };
+  const sheets = drawn ? new Sheets(plan, tileTargets(plan, samples.timestampUs), rotation) : null;
+  return { core, size, plan, sheets, stored: null, problem: null };
 }
 
-/** Encode the sheets; a storyboard the browser could not encode leaves the video without one (said in
- * `problem`), never the upload stopped. */
-async function encodeStoryboard({ sheets }) {
+/**
+ * @typedef {{core: any, size: {durationMs: number, width: number, height: number}, plan: any,
+ *   sheets: Sheets | null, stored: {picture: 'webp' | 'jpeg', largestBytes: number} | null,
+ *   problem: string | null}} Board
+ */
+
+/** Encode the sheets; a storyboard the browser could not encode (or draw) leaves the video without one
+ * (said in `problem`), never the upload stopped. A complete stored one needs no sheets: its track and
+ * announcement are written again (the same bytes as the first run's track).
+ * @param {Board} board */
+async function encodeStoryboard({ sheets, stored, problem }) {
+  if (problem) return { problem };
+  if (stored) return { ...stored, sheets: [], missing: 0 };
   try {
+    if (!sheets) throw new Error('no sheets were drawn');
     return await sheets.finish();
   } catch (e) {
     return { problem: `no storyboard: ${e.message ?? e}` };
@@ -361,11 +474,11 @@ async function encodeStoryboard({ sheets }) {
 /**
  * Post the storyboard's track and sheets, and announce them in the ladder's MPD (`files`' manifest.mpd
  * replaced in place); what the page shows of it.
- * @param {{core: any, size: {durationMs: number, width: number, height: number}, plan: any, sheets: Sheets}} board
+ * @param {Board} board
  * @param {{picture: 'webp' | 'jpeg', sheets: any[], missing: number} | {problem: string}} done
  * @param {{path: string, type: string, bytes: Uint8Array}[]} files the ladder's last files
  */
-function postStoryboard({ core, size, plan, sheets }, done, files) {
+function postStoryboard({ core, size, plan, sheets, stored }, done, files) {
   if ('problem' in done) return done;
   try {
     const at = files.findIndex((f) => f.path === 'manifest.mpd');
@@ -383,7 +496,9 @@ function postStoryboard({ core, size, plan, sheets }, done, files) {
       picture: done.picture,
       missing: done.missing,
       bytes,
-      ms: sheets.ms,
+      ms: sheets?.ms ?? 0,
+      // Announced again from the origin's complete storyboard (not drawn): the sheets are the first run's.
+      reused: !!stored,
     };
   } catch (e) {
     return { problem: `no storyboard: ${e.message ?? e}` };

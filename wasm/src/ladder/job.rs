@@ -309,6 +309,25 @@ impl LadderJob {
         m.push(&self.timeline, bytes, timestamp_us, key, description)
     }
 
+    /// The init segment rung `rung` writes for an encoder whose decoder configuration is `description`
+    /// and whose first key frame is `key` ([`super::mux::rung_init`]): byte for byte the one its first
+    /// chunk makes. The page checks a resumed rung's encoder with it: when it differs from the init the
+    /// rung's stored segments were made with, that rung is not resumed (its records are left out of
+    /// [`LadderJob::resume`]) and is encoded again from its first segment.
+    pub fn rung_init(
+        &self,
+        rung: usize,
+        description: Option<&[u8]>,
+        key: &[u8],
+    ) -> Result<Vec<u8>> {
+        let n = self.rungs.len();
+        let m = self
+            .rungs
+            .get(rung)
+            .ok_or_else(|| Error::InvalidOption(format!("rung {rung}: {n} rungs were added")))?;
+        Ok(super::mux::rung_init(&m.rung, self.timeline.timescale, description, key)?.1)
+    }
+
     /// Rung `rung`'s encoder failed and is replaced: its segment in progress is dropped
     /// ([`VideoMuxer::restart_segment`]). Returns the instant (µs) the new encoder starts at, with a key
     /// frame.

@@ -118,6 +118,28 @@ fn check_first_chunk(tl: &Timeline, id: &str, pts: u64, key: bool) -> Result<()>
     Ok(())
 }
 
+/// The sample entry and init segment of rung `rung` for an encoder whose decoder configuration is
+/// `description` (avcC, hvcC, av1C, vpcC) and whose first key frame is `key` (read for AV1 and VP9 without
+/// one): what the rung's muxer writes with its first chunk. A resumed rung's stored segments decode only
+/// with the init they were made with, so the page compares this with the stored one before resuming.
+pub fn rung_init(
+    rung: &Candidate,
+    timescale: u32,
+    description: Option<&[u8]>,
+    key: &[u8],
+) -> Result<(SampleEntry, Vec<u8>)> {
+    let entry =
+        super::entry::video_entry(&rung.codec, rung.width, rung.height, description, Some(key))?;
+    let init = init_segment(&InitTrack {
+        kind: TrackKind::Video,
+        timescale,
+        language: "und",
+        header: header(rung.width, rung.height),
+        entry: &entry.bytes,
+    })?;
+    Ok((entry, init))
+}
+
 impl VideoMuxer {
     pub fn new(rung: Candidate, timescale: u32) -> Self {
         VideoMuxer {
@@ -192,20 +214,8 @@ impl VideoMuxer {
     fn take_init(&mut self, description: Option<&[u8]>, chunk: &[u8]) -> Result<Option<OutFile>> {
         match (&self.entry, description) {
             (None, _) => {
-                let entry = super::entry::video_entry(
-                    &self.rung.codec,
-                    self.rung.width,
-                    self.rung.height,
-                    description,
-                    Some(chunk),
-                )?;
-                self.init = init_segment(&InitTrack {
-                    kind: TrackKind::Video,
-                    timescale: self.timescale,
-                    language: "und",
-                    header: header(self.rung.width, self.rung.height),
-                    entry: &entry.bytes,
-                })?;
+                let (entry, init) = rung_init(&self.rung, self.timescale, description, chunk)?;
+                self.init = init;
                 self.entry = Some(entry);
                 self.description = description.map(<[u8]>::to_vec);
                 Ok(Some((self.path(layout::INIT), self.init.clone())))

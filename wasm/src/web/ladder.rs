@@ -288,6 +288,24 @@ impl Ladder {
         self.with_records(files)
     }
 
+    /// The init segment rung `rung` writes for an encoder with decoder configuration `description`
+    /// (null: none) whose first key frame is `key`: the bytes its first chunk makes. A resumed rung whose
+    /// init differs from the stored one is encoded again from the start (workers/ladder/init-check.js).
+    #[wasm_bindgen(js_name = rungInit)]
+    pub fn rung_init(
+        &self,
+        rung: u32,
+        description: JsValue,
+        key: &Uint8Array,
+    ) -> WebResult<Uint8Array> {
+        let d = bytes_or_null(&description);
+        let init = self
+            .job
+            .rung_init(rung as usize, d.as_deref(), &key.to_vec())
+            .map_err(WebError::from)?;
+        Ok(Uint8Array::from(init.as_slice()))
+    }
+
     /// Rung `rung`'s encoder failed: drop its segment in progress; returns the instant (µs) at which the
     /// replacing encoder's first chunk, a key frame, must start.
     #[wasm_bindgen(js_name = restartRung)]

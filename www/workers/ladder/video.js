@@ -61,7 +61,7 @@ export function decoderConfig(video, rotation = 0) {
 }
 
 /** Draws frames turned upright into a canvas (sources with a rotation matrix: encoded rungs are upright). */
-function rotator(rotation, width, height) {
+export function rotator(rotation, width, height) {
   if (![90, 180, 270].includes(rotation)) return null;
   const canvas = new OffscreenCanvas(width, height);
   const ctx = canvas.getContext('2d');

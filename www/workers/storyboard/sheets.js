@@ -127,7 +127,8 @@ export class Sheets {
  * @param {{storyboardTrack: (d: number, w: number, h: number, p: string) => string,
  *   storyboardManifest: (mpd: string, d: number, w: number, h: number, p: string, max: number) => string}} core
  * @param {{durationMs: number, width: number, height: number}} video
- * @param {{picture: 'webp' | 'jpeg', sheets: OutFile[]}} done
+ * @param {{picture: 'webp' | 'jpeg', sheets: OutFile[], largestBytes?: number}} done (`largestBytes`: the
+ *   largest sheet's size when the sheets are not given, the origin's from an earlier run)
  * @param {string | null} [mpd]
  * @returns {OutFile[]}
  */
@@ -136,7 +137,7 @@ export function storyboardFiles(core, video, done, mpd = null) {
   const text = (/** @type {string} */ t) => /** @type {Uint8Array<ArrayBuffer>} */ (new TextEncoder().encode(t));
   const files = [{ path: 'storyboard/storyboard.vtt', type: 'text/vtt', bytes: text(track) }, ...done.sheets];
   if (mpd) {
-    const largest = Math.max(0, ...done.sheets.map((f) => f.bytes.length));
+    const largest = done.largestBytes ?? Math.max(0, ...done.sheets.map((f) => f.bytes.length));
     const withImages = core.storyboardManifest(mpd, video.durationMs, video.width, video.height, done.picture, largest);
     files.push({ path: 'manifest.mpd', type: 'application/dash+xml', bytes: text(withImages) });
   }

@@ -21,14 +21,10 @@ pub fn server(data: &Path) -> Server {
 
 /// [`server`] with more flags.
 pub fn server_with(data: &Path, extra: &[&str]) -> Server {
-    let mut args = vec![
-        "--rtmp-listen",
-        "127.0.0.1:0",
-        "--live-grace-secs",
-        GRACE,
-        "--api-rate-per-ip",
-        "0",
-    ];
+    let mut args = vec!["--rtmp-listen", "127.0.0.1:0", "--api-rate-per-ip", "0"];
+    if !extra.contains(&"--live-grace-secs") {
+        args.extend(["--live-grace-secs", GRACE]);
+    }
     args.extend(extra);
     let s = Server::start(data, &args);
     assert!(s.rtmp.is_some(), "the RTMP listener is on");

@@ -15,7 +15,7 @@
 
 import { errorData } from '../lib/error.js';
 import { AudioRung } from './live/audio.js';
-import { AudioClock } from './live/clock.js';
+import { AudioClock, silenceAt } from './live/clock.js';
 import { Ending } from './live/ending.js';
 import { UplinkRestore } from './live/restore.js';
 import { Session } from './live/session.js';
@@ -47,6 +47,8 @@ let lastCutUs = -Infinity;
 let lastFrameUs = -1;
 let videoEndUs = 0;
 let audioEndUs = -Infinity;
+/** The sound's sample rate and channels, from its last piece (what silence to pad with is shaped like). */
+let audioShape = /** @type {{sampleRate: number, numberOfChannels: number} | null} */ (null);
 /** @type {Ending | null} */
 let ending = null;
 let framesIn = 0;
@@ -243,7 +245,22 @@ function feedAudio(data, tUs) {
     if (what === 'drop') return data.close();
   }
   audioEndUs = tUs + data.duration;
+  audioShape = { sampleRate: data.sampleRate, numberOfChannels: data.numberOfChannels };
   audio.encode(data);
+}
+
+/**
+ * Sound still short of the video's end once the deadline passed (its pieces stopped coming, or lag too
+ * far behind): silence up to that end, so the recording's renditions cover the same time (HLS Authoring
+ * Spec 8.7) and the publish is not refused for a second of missing sound.
+ * @param {number} endUs
+ */
+function padAudioTo(endUs) {
+  if (!audio || !audioShape || !Number.isFinite(audioEndUs)) return;
+  const pad = silenceAt(audioShape, audioEndUs, endUs - audioEndUs);
+  if (!pad) return;
+  audio.encode(pad);
+  audioEndUs = endUs;
 }
 
 /** The video's end is known: the audio held until then is encoded up to it, the rest closed. */
@@ -306,8 +323,13 @@ async function start(m) {
   if (m.audio) drain(m.audio, onAudio).catch((e) => post({ type: 'notice', message: `audio capture: ${e.message}` }));
 }
 
-/** How long the tracks get to reach their common end before they are ended where they are. */
-const END_DEADLINE_MS = 1500;
+/**
+ * How long the tracks get to reach their common end before they are ended where they are: 1.5 s, or the
+ * sound's lag behind the picture and a second more (sound arrives in real time, so a lagging track needs
+ * that long to catch up with real sound), at most 6 s.
+ * @param {number} lagUs how far the audio's end is behind the video's (µs; negative when ahead)
+ */
+const endDeadlineMs = (lagUs) => Math.min(6000, Math.max(1500, lagUs / 1000 + 1000));
 
 async function stop() {
   if (session && videoZero !== null && !ending) {
@@ -315,9 +337,11 @@ async function stop() {
     for (const piece of clock.settle(startedAt)) feedAudio(piece.data, piece.tUs);
     const withAudio = Boolean(audio && !audio.failed && clock.pos !== null);
     ending = new Ending(videoEndUs, withAudio ? audioEndUs : -Infinity, withAudio);
-    const deadline = setTimeout(() => ending?.force(), END_DEADLINE_MS);
+    const lagUs = withAudio ? videoEndUs - audioEndUs : 0;
+    const deadline = setTimeout(() => ending?.force(), endDeadlineMs(lagUs));
     await ending.done;
     clearTimeout(deadline);
+    if (withAudio && ending.videoEnd !== null) padAudioTo(ending.videoEnd);
   }
   stopping = true;
   await Promise.all([...rungs.map((r) => r.flush()), audio?.flush()]);

@@ -108,14 +108,22 @@ function restamp(data, timestamp) {
 
 /** Silence of `us` µs at media time 0, shaped like `like` (none for no gap, or over 5 s). */
 function silence(like, us) {
+  return us > 5_000_000 ? null : silenceAt(like, 0, us);
+}
+
+/**
+ * Silence of `us` µs at media time `atUs`, shaped like `like` (none for no gap, or over 6 s).
+ * @param {{sampleRate: number, numberOfChannels: number}} like @param {number} atUs @param {number} us
+ */
+export function silenceAt(like, atUs, us) {
   const frames = Math.round((us * like.sampleRate) / 1e6);
-  if (frames <= 0 || us > 5_000_000) return null;
+  if (frames <= 0 || us > 6_000_000) return null;
   return new AudioData({
     format: 'f32-planar',
     sampleRate: like.sampleRate,
     numberOfFrames: frames,
     numberOfChannels: like.numberOfChannels,
-    timestamp: 0,
+    timestamp: atUs,
     data: new Float32Array(frames * like.numberOfChannels),
   });
 }

@@ -45,7 +45,9 @@ impl RenditionWindow {
             let k = usize::try_from(n.checked_sub(first)?).ok()?;
             (k < len).then_some(k)
         };
-        for s in &self.segments {
+        // Segments' first parts only grow: the one that can hold `n` is the last that starts at or before it.
+        let after = self.segments.partition_point(|s| s.first_part <= n);
+        if let Some(s) = after.checked_sub(1).and_then(|i| self.segments.get(i)) {
             if let Some(k) = at(s.first_part, s.parts.len()) {
                 return match s.parts.get(k) {
                     Some(p) if !p.range.is_empty() => Lookup::Ready(s.bytes.slice(p.range.clone())),

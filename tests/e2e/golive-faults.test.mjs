@@ -417,3 +417,44 @@ test('a tab in the background, then frozen: the Worker goes on encoding, uploadi
   await discontinuities(s, false, 'no discontinuity');
   await validateAndStop(page, s);
 });
+
+test("the microphone goes away before Stop: the sound is padded with silence to the picture's end; the recording publishes", async (t) => {
+  const s = { ...(await createStream(e2e.origin, `e2e go live faults ${++streams}`)) };
+  current = s;
+  const page = await newPage();
+  // The page's capture, kept where the test can stop its microphone (as unplugging it would).
+  await page.addInitScript(() => {
+    const gum = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+    navigator.mediaDevices.getUserMedia = async (c) => {
+      const stream = await gum(c);
+      /** @type {any} */ (window).__captured = stream;
+      return stream;
+    };
+  });
+  await goLive(page, e2e.origin, s.stream_key, 2, { lowest: true });
+  await mediaPast(page, 3);
+  const at = await page.evaluate(() => window.upcastLive.stats.mediaS);
+  await page.evaluate(() => {
+    for (const track of /** @type {any} */ (window).__captured.getAudioTracks()) track.stop();
+  });
+  // The picture goes on for 2.5 s more without sound: at Stop the sound is that far behind and no more comes.
+  await mediaPast(page, at + 2.5);
+  await stopLive(page, s);
+  const vid = await recording(e2e.origin, s.id);
+  t.diagnostic(validate(`${e2e.origin.url}/v/${vid}/master.m3u8`));
+  // Sound and picture cover the same time in the recording (HLS Authoring Spec 8.7, 0.15 s).
+  const base = `${e2e.origin.url}/v/${vid}/`;
+  const master = await (await fetch(`${base}master.m3u8`)).text();
+  const uris = [...master.matchAll(/URI="([^"]+\.m3u8)"|^([^#\s][^\s]*\.m3u8)$/gm)].map((m) => m[1] ?? m[2]);
+  const seconds = async (uri) =>
+    [...(await (await fetch(base + uri)).text()).matchAll(/#EXTINF:([\d.]+)/g)].reduce((a, m) => a + Number(m[1]), 0);
+  const spans = await Promise.all(uris.filter((u) => !u.includes('iframes')).map(async (u) => [u, await seconds(u)]));
+  t.diagnostic(`recording spans: ${spans.map(([u, d]) => `${u} ${d.toFixed(3)} s`).join(', ')}`);
+  assert.ok(
+    spans.some(([u]) => u.startsWith('audio')),
+    `an audio rendition: ${uris}`,
+  );
+  const d = spans.map(([, d]) => d);
+  assert.ok(Math.max(...d) - Math.min(...d) <= 0.15, `the renditions end together: ${JSON.stringify(spans)}`);
+  assert.deepEqual(page.errors, []);
+});

@@ -253,14 +253,14 @@ function feedAudio(data, tUs) {
  * Sound still short of the video's end once the deadline passed (its pieces stopped coming, or lag too
  * far behind): silence up to that end, so the recording's renditions cover the same time (HLS Authoring
  * Spec 8.7) and the publish is not refused for a second of missing sound.
- * @param {number} endUs
+ * @param {number} endUs @returns {Promise<void>}
  */
-function padAudioTo(endUs) {
+async function padAudioTo(endUs) {
   if (!audio || !audioShape || !Number.isFinite(audioEndUs)) return;
   const pad = silenceAt(audioShape, audioEndUs, endUs - audioEndUs);
   if (!pad) return;
-  audio.encode(pad);
   audioEndUs = endUs;
+  await audio.encode(pad);
 }
 
 /** The video's end is known: the audio held until then is encoded up to it, the rest closed. */
@@ -341,7 +341,8 @@ async function stop() {
     const deadline = setTimeout(() => ending?.force(), endDeadlineMs(lagUs));
     await ending.done;
     clearTimeout(deadline);
-    if (withAudio && ending.videoEnd !== null) padAudioTo(ending.videoEnd);
+    // Given to the encoder before it is flushed below (its `encode` waits for the encoder to be open).
+    if (withAudio && ending.videoEnd !== null) await padAudioTo(ending.videoEnd);
   }
   stopping = true;
   await Promise.all([...rungs.map((r) => r.flush()), audio?.flush()]);

@@ -167,9 +167,10 @@ export class SourceReader {
   }
 }
 
-/** @param {ArrayBuffer} buf */
-function hex(buf) {
-  return Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, '0')).join('');
+/** SHA-256 of `bytes`, hex (WebCrypto). @param {Uint8Array<ArrayBuffer>} bytes @returns {Promise<string>} */
+export async function sha256Hex(bytes) {
+  const d = await crypto.subtle.digest('SHA-256', bytes);
+  return Array.from(new Uint8Array(d), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /** One file of a package: its path, size and MIME type, and its bytes when asked for. */
@@ -249,7 +250,7 @@ export class PackageFile {
   /** SHA-256 of the file, hex (WebCrypto); computed once. `bytes` may be passed when already gathered.
    * @param {Uint8Array<ArrayBuffer>} [bytes] @returns {Promise<string>} */
   async sha256(bytes) {
-    this.digest ??= (async () => hex(await crypto.subtle.digest('SHA-256', bytes ?? (await this.bytes()))))();
+    this.digest ??= (async () => sha256Hex(bytes ?? (await this.bytes())))();
     return this.digest.catch((e) => {
       this.digest = null;
       throw e;

@@ -12,15 +12,10 @@
 // core's terms: a rung whose records are left out of Ladder.resume starts at its first segment (and pulls
 // the decoder back there) while the other renditions keep their stored segments.
 
+import { sha256Hex } from '../../lib/package-file.js';
 import { decoderConfig, encoderConfig, rotator } from './video.js';
 
 /** @typedef {import('../../lib/types.js').Rung} Rung */
-
-/** Hex SHA-256 of `bytes`. @param {Uint8Array<ArrayBuffer>} bytes */
-async function sha256(bytes) {
-  const d = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
-  return Array.from(d, (b) => b.toString(16).padStart(2, '0')).join('');
-}
 
 /**
  * The source's first key frame, decoded (the caller closes it).
@@ -109,7 +104,7 @@ export async function checkEncoders({ file, video, rotation, samples, rungs, rec
     for (const i of resumed) {
       const out = await encodeOne(encoderConfig(rungs[i]), frame);
       const init = initOf(i, out.description, out.bytes);
-      if ((await sha256(init)) === storedInits[rungs[i].id]) expected.set(i, init);
+      if ((await sha256Hex(init)) === storedInits[rungs[i].id]) expected.set(i, init);
       else changed.push(i);
     }
   } finally {
